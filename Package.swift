@@ -1,0 +1,142 @@
+// swift-tools-version:6.1
+// Silo: a strongly consistent, S3-compatible object store. See ARCHITECTURE.md for the map.
+import PackageDescription
+
+/// Settings every Silo target shares: Swift 6 mode with complete strict concurrency (the default in 6),
+/// `any` spelled out for existentials, and imports internal unless a file says `public import`.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+
+let package = Package(
+    name: "silo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "silo", targets: ["silo"]),
+        .executable(name: "silo-sim", targets: ["silo-sim"]),
+        .executable(name: "silo-jepsen", targets: ["silo-jepsen"]),
+        .library(name: "RaftKit", targets: ["RaftKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian: zlib1g-dev, libsqlite3-dev)
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+
+        // MARK: Pure protocol pieces
+        /// S3 wire protocol without I/O: SigV4, aws-chunked decoding, checksums, XML shapes, ranges,
+        /// endpoint parsing, naming rules.
+        .target(
+            name: "S3Protocol",
+            dependencies: [
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        /// The consistent-hash ring with virtual nodes (pure).
+        .target(name: "Placement", swiftSettings: strictSettings),
+        /// The `silo-history/1` format and the checkers (WGL linearizability, list-append, set).
+        .target(name: "HistoryChecker", swiftSettings: strictSettings),
+
+        // MARK: Consensus and metadata
+        .target(
+            name: "RaftKit",
+            dependencies: nio + [
+                "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MetaQuorum",
+            dependencies: [
+                "RaftKit", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Bytes
+        .target(
+            name: "BlobNode",
+            dependencies: nio + [
+                "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: S3 front end
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio,
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Executables (argument parsing and wiring only)
+        .executableTarget(
+            name: "silo",
+            dependencies: [
+                "Gateway", "MetaQuorum", "BlobNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SiloSim",
+            dependencies: ["RaftKit", "HistoryChecker"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "silo-sim",
+            dependencies: ["SiloSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "silo-jepsen",
+            dependencies: ["HistoryChecker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "S3ProtocolTests", dependencies: ["S3Protocol"], swiftSettings: strictSettings),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement"], swiftSettings: strictSettings),
+        .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RaftKitTests",
+            dependencies: ["RaftKit", "SiloSim"],
+            resources: [.copy("Scenarios")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum"], swiftSettings: strictSettings),
+        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway"], swiftSettings: strictSettings),
+    ]
+)

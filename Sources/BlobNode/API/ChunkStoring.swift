@@ -1,0 +1,37 @@
+public import NIOCore
+
+/// The byte-storage contract the Gateway calls: immutable chunks named by 128 random bits.
+///
+/// Promises:
+/// - `write` returns only after the chunk's bytes and its index record are durable (fsync'd; many
+///   concurrent writes share one fsync: group commit). A write that throws left nothing readable.
+/// - Writing an id that already exists with the same bytes is a no-op success (retries are safe);
+///   chunk ids are never reused for different bytes.
+/// - `read` returns exactly the bytes written, checked against the record checksum on every read; a
+///   mismatch throws `BlobError.checksumMismatch`, never wrong bytes.
+/// - `delete` is durable when it returns (a tombstone), idempotent, and the space is reclaimed later by
+///   compaction.
+/// Callers: the Gateway's PUT path writes, GET reads, the garbage collector and the orphan sweeper delete.
+public protocol ChunkStoring: Sendable {
+    func write(_ chunkID: UInt128, _ bytes: ByteBuffer) async throws(BlobError)
+    /// `length` bytes from `offset` within the chunk; the range must lie inside it.
+    func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer
+    func delete(_ chunkIDs: [UInt128]) async throws(BlobError)
+    /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch), at most `limit`, for the
+    /// sweeper of chunks that no metadata ever referenced (a PUT whose client disconnected).
+    func chunks(writtenBeforeTime: Int64, limit: Int) async throws(BlobError) -> [UInt128]
+}
+
+/// Errors of the chunk store. `Gateway/S3/S3Error.swift` maps them (all become InternalError or
+/// ServiceUnavailable for clients).
+public enum BlobError: Error, Sendable, Equatable {
+    case chunkNotFound(UInt128)
+    case checksumMismatch(UInt128)
+    case rangeOutOfBounds(UInt128)
+    /// The disk is full (ENOSPC) or refused a write.
+    case diskFull(String)
+    /// Any other I/O fault: what failed and the errno text.
+    case io(String)
+    /// The store is closed or not yet open.
+    case unavailable(String)
+}

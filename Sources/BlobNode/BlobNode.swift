@@ -1,0 +1,1 @@
+// BlobNode: see ARCHITECTURE.md.

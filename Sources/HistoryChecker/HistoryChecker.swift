@@ -1,0 +1,1 @@
+// HistoryChecker: see ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// MetaQuorum: see ARCHITECTURE.md.

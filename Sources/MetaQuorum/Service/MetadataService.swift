@@ -1,0 +1,386 @@
+/// The metadata contract the Gateway calls. It is the only way any other module reads or changes
+/// bucket, object, upload or user metadata.
+///
+/// Promises (for every implementation: the embedded single voter now, the RaftKit-replicated group later):
+/// - Every mutating call is one `MetaCommand`, applied by the deterministic state machine at one point
+///   between the call and its return (the Raft commit is the linearization point). Preconditions
+///   (`If-None-Match: *`, `If-Match`, bucket ownership, bucket emptiness) are decided at apply time.
+/// - A mutating call that returns has been made durable.
+/// - Every read observes every mutation that returned before the read was called (linearizable reads).
+/// - `requestID` makes a retried command idempotent: the state machine remembers recent ids and answers a
+///   duplicate with the first outcome instead of applying it twice.
+/// - Wall time enters only through the `time` fields of commands (milliseconds since the Unix epoch,
+///   stamped by the caller); the state machine never reads a clock.
+public protocol MetadataService: Sendable {
+    // MARK: Users
+    func createUser(_ user: UserRecord, requestID: RequestID) async throws(MetaError)
+    func deleteUser(name: String, requestID: RequestID) async throws(MetaError)
+    func listUsers() async throws(MetaError) -> [UserRecord]
+    /// The user owning `accessKeyID`, or nil. Gateways cache this.
+    func user(accessKeyID: String) async throws(MetaError) -> UserRecord?
+
+    // MARK: Buckets
+    /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`.
+    func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError)
+    /// Throws `.noSuchBucket`, `.accessDenied` (requester is not the owner), `.bucketNotEmpty` (objects or
+    /// in-progress multipart uploads remain).
+    func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError)
+    /// Buckets owned by `owner`, sorted by name.
+    func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord]
+    func bucket(name: String) async throws(MetaError) -> BucketRecord?
+
+    // MARK: Objects
+    /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
+    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time) or
+    /// `.requestTooOld` (the write started too long ago: its chunks may have been swept).
+    /// The replaced version's chunks are queued for garbage collection in the same transaction.
+    func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
+                   startedTime: Int64, requestID: RequestID) async throws(MetaError)
+    /// The current version, or nil. Throws `.noSuchBucket`, `.accessDenied`.
+    func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord?
+    /// Deletes the current version if there is one (deleting a missing key succeeds, as in S3).
+    /// Returns whether an object was removed. Throws `.noSuchBucket`, `.accessDenied`.
+    @discardableResult
+    func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
+                       requestID: RequestID) async throws(MetaError) -> [Bool]
+    /// One page of current objects in key order. Throws `.noSuchBucket`, `.accessDenied`.
+    func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage
+
+    // MARK: Multipart uploads
+    /// Registers a new upload. Throws `.noSuchBucket`, `.accessDenied`.
+    func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    /// The upload, or nil if it is unknown, completed or aborted.
+    func upload(bucket: String, key: String, uploadID: String, requester: String) async throws(MetaError)
+        -> UploadRecord?
+    /// Stores or replaces part `part.partNumber` (last upload wins); the replaced part's chunks go to GC.
+    /// Throws `.noSuchUpload`, `.requestTooOld`.
+    func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
+                 startedTime: Int64, requestID: RequestID) async throws(MetaError)
+    /// Assembles the named parts into the current version of the key, atomically. Checks at apply time:
+    /// the upload exists (`.noSuchUpload`), parts are in ascending order (`.invalidPartOrder`), each named
+    /// part exists with that ETag (`.invalidPart`), every part but the last is at least
+    /// `minimumPartSizeBytes` (`.entityTooSmall`), and the precondition (`.preconditionFailed`).
+    /// Unreferenced parts of the upload go to GC. Returns the new object. Completing an upload that was
+    /// already completed by the same requestID returns the same object (idempotent retry).
+    func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
+                                 requester: String, precondition: WritePrecondition, time: Int64,
+                                 minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
+        -> ObjectRecord
+    /// Throws `.noSuchUpload`. The upload's parts go to GC.
+    func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
+                              requestID: RequestID) async throws(MetaError)
+    func listParts(bucket: String, key: String, uploadID: String, requester: String,
+                   partNumberMarker: Int, maxParts: Int) async throws(MetaError) -> ListPartsPage
+    func listMultipartUploads(_ query: ListUploadsQuery, requester: String) async throws(MetaError)
+        -> ListUploadsPage
+
+    // MARK: Chunk garbage
+    /// Chunks no metadata references any more (replaced, deleted, aborted), oldest first, at most `limit`.
+    func garbageChunks(limit: Int) async throws(MetaError) -> [GarbageChunk]
+    /// Forgets garbage entries whose chunks the blob store has deleted.
+    func forgetGarbage(_ chunkIDs: [ChunkID], requestID: RequestID) async throws(MetaError)
+    /// Of `chunkIDs`, those that some object, part or garbage entry references (used by the sweeper of
+    /// chunks written by PUTs that never committed).
+    func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID>
+}
+
+/// A chunk's name: 128 random bits, never reused.
+public typealias ChunkID = UInt128
+
+/// A client-chosen id that makes a command idempotent (16 random bytes as 32 hex digits, say).
+public typealias RequestID = String
+
+/// Errors of the metadata service. `Gateway/S3/S3Error.swift` maps each case to an S3 error.
+public enum MetaError: Error, Sendable, Equatable {
+    case noSuchBucket
+    case bucketAlreadyExists
+    case bucketAlreadyOwnedByYou
+    case bucketNotEmpty
+    case accessDenied
+    case noSuchKey
+    case noSuchUpload
+    case invalidPart(partNumber: Int)
+    case invalidPartOrder
+    case entityTooSmall(partNumber: Int)
+    case preconditionFailed
+    case requestTooOld
+    case userAlreadyExists
+    case noSuchUser
+    case invalidArgument(String)
+    /// No quorum or no leader reachable: the client may retry (S3 answers 503).
+    case unavailable(String)
+    /// A storage or decoding fault inside the service; the message is for logs, not for clients.
+    case internalFault(String)
+}
+
+/// A user (an S3 account): one access key pair.
+public struct UserRecord: Sendable, Equatable, Codable {
+    public var name: String
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var isRoot: Bool
+    public var createdTime: Int64
+    public init(name: String, accessKeyID: String, secretAccessKey: String, isRoot: Bool, createdTime: Int64) {
+        self.name = name
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.isRoot = isRoot
+        self.createdTime = createdTime
+    }
+}
+
+public struct BucketRecord: Sendable, Equatable {
+    public var name: String
+    public var owner: String
+    public var createdTime: Int64
+    public init(name: String, owner: String, createdTime: Int64) {
+        self.name = name
+        self.owner = owner
+        self.createdTime = createdTime
+    }
+}
+
+/// Where one chunk of an object lives: which bytes of the object it holds and on which blob nodes.
+public struct ChunkRef: Sendable, Equatable, Hashable {
+    public var id: ChunkID
+    public var sizeBytes: Int64
+    /// Blob node ids holding a durable copy, as placed by the ring.
+    public var nodes: [UInt32]
+    public init(id: ChunkID, sizeBytes: Int64, nodes: [UInt32]) {
+        self.id = id
+        self.sizeBytes = sizeBytes
+        self.nodes = nodes
+    }
+}
+
+/// A checksum the client sent (and we verified), to return with `x-amz-checksum-mode: ENABLED`.
+public struct StoredChecksum: Sendable, Equatable {
+    /// `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    public var algorithm: String
+    /// Base64 of the digest; for a multipart object, `base64-N` composite form.
+    public var value: String
+    /// `FULL_OBJECT` or `COMPOSITE`.
+    public var type: String
+    public init(algorithm: String, value: String, type: String) {
+        self.algorithm = algorithm
+        self.value = value
+        self.type = type
+    }
+}
+
+/// One object version with everything a GET or HEAD needs.
+public struct ObjectRecord: Sendable, Equatable {
+    public var bucket: String
+    public var key: String
+    public var versionID: String
+    public var sizeBytes: Int64
+    /// Without quotes: 32 hex digits, or `hex-N` for a multipart object.
+    public var etag: String
+    public var lastModifiedTime: Int64
+    /// Standard headers as sent (lower-case names): content-type, content-encoding, content-disposition,
+    /// content-language, cache-control, expires. Sorted by name.
+    public var headers: [HeaderField]
+    /// `x-amz-meta-*` names (lower-case, without the prefix) and values, sorted by name.
+    public var userMetadata: [HeaderField]
+    public var checksum: StoredChecksum?
+    /// The chunks in object order; their sizes add up to `sizeBytes`.
+    public var chunks: [ChunkRef]
+    /// For a multipart object: the size of each part in order (for `partsCount` and part-number GETs);
+    /// empty otherwise.
+    public var partSizes: [Int64]
+    public init(bucket: String, key: String, versionID: String, sizeBytes: Int64, etag: String,
+                lastModifiedTime: Int64, headers: [HeaderField], userMetadata: [HeaderField],
+                checksum: StoredChecksum?, chunks: [ChunkRef], partSizes: [Int64]) {
+        self.bucket = bucket
+        self.key = key
+        self.versionID = versionID
+        self.sizeBytes = sizeBytes
+        self.etag = etag
+        self.lastModifiedTime = lastModifiedTime
+        self.headers = headers
+        self.userMetadata = userMetadata
+        self.checksum = checksum
+        self.chunks = chunks
+        self.partSizes = partSizes
+    }
+}
+
+public struct HeaderField: Sendable, Equatable, Hashable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A condition checked by the state machine when the write is applied.
+public enum WritePrecondition: Sendable, Equatable {
+    case none
+    /// `If-None-Match: *`: only if no current version exists.
+    case ifNoneMatchAny
+    /// `If-Match: "etag"`: only if the current version has this ETag (unquoted).
+    case ifMatch(String)
+}
+
+public struct ListObjectsQuery: Sendable, Equatable {
+    public var bucket: String
+    public var prefix: String
+    /// Empty: no roll-up.
+    public var delimiter: String
+    /// Return keys (and common prefixes) strictly greater than this. Empty: from the start.
+    public var startAfter: String
+    /// 0...1000.
+    public var maxKeys: Int
+    public init(bucket: String, prefix: String, delimiter: String, startAfter: String, maxKeys: Int) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.startAfter = startAfter
+        self.maxKeys = maxKeys
+    }
+}
+
+public struct ObjectSummary: Sendable, Equatable {
+    public var key: String
+    public var sizeBytes: Int64
+    public var etag: String
+    public var lastModifiedTime: Int64
+    public var owner: String
+    public init(key: String, sizeBytes: Int64, etag: String, lastModifiedTime: Int64, owner: String) {
+        self.key = key
+        self.sizeBytes = sizeBytes
+        self.etag = etag
+        self.lastModifiedTime = lastModifiedTime
+        self.owner = owner
+    }
+}
+
+/// One page of a listing. `objects` and `commonPrefixes` together hold at most `maxKeys` entries, in key
+/// order; `nextMarker` is the last key or common prefix returned when `isTruncated`.
+public struct ListObjectsPage: Sendable, Equatable {
+    public var objects: [ObjectSummary]
+    public var commonPrefixes: [String]
+    public var isTruncated: Bool
+    public var nextMarker: String?
+    public init(objects: [ObjectSummary], commonPrefixes: [String], isTruncated: Bool, nextMarker: String?) {
+        self.objects = objects
+        self.commonPrefixes = commonPrefixes
+        self.isTruncated = isTruncated
+        self.nextMarker = nextMarker
+    }
+}
+
+/// An in-progress multipart upload.
+public struct UploadRecord: Sendable, Equatable {
+    public var bucket: String
+    public var key: String
+    public var uploadID: String
+    public var initiator: String
+    public var initiatedTime: Int64
+    public var headers: [HeaderField]
+    public var userMetadata: [HeaderField]
+    /// The checksum algorithm named at creation (`x-amz-checksum-algorithm`), if any.
+    public var checksumAlgorithm: String?
+    public init(bucket: String, key: String, uploadID: String, initiator: String, initiatedTime: Int64,
+                headers: [HeaderField], userMetadata: [HeaderField], checksumAlgorithm: String?) {
+        self.bucket = bucket
+        self.key = key
+        self.uploadID = uploadID
+        self.initiator = initiator
+        self.initiatedTime = initiatedTime
+        self.headers = headers
+        self.userMetadata = userMetadata
+        self.checksumAlgorithm = checksumAlgorithm
+    }
+}
+
+public struct PartRecord: Sendable, Equatable {
+    public var partNumber: Int
+    public var sizeBytes: Int64
+    /// Unquoted MD5 hex of the part's bytes.
+    public var etag: String
+    public var lastModifiedTime: Int64
+    public var checksum: StoredChecksum?
+    public var chunks: [ChunkRef]
+    public init(partNumber: Int, sizeBytes: Int64, etag: String, lastModifiedTime: Int64,
+                checksum: StoredChecksum?, chunks: [ChunkRef]) {
+        self.partNumber = partNumber
+        self.sizeBytes = sizeBytes
+        self.etag = etag
+        self.lastModifiedTime = lastModifiedTime
+        self.checksum = checksum
+        self.chunks = chunks
+    }
+}
+
+/// A part named in CompleteMultipartUpload.
+public struct CompletedPart: Sendable, Equatable {
+    public var partNumber: Int
+    /// Unquoted.
+    public var etag: String
+    public init(partNumber: Int, etag: String) {
+        self.partNumber = partNumber
+        self.etag = etag
+    }
+}
+
+public struct ListPartsPage: Sendable, Equatable {
+    public var upload: UploadRecord
+    public var parts: [PartRecord]
+    public var isTruncated: Bool
+    public var nextPartNumberMarker: Int
+    public init(upload: UploadRecord, parts: [PartRecord], isTruncated: Bool, nextPartNumberMarker: Int) {
+        self.upload = upload
+        self.parts = parts
+        self.isTruncated = isTruncated
+        self.nextPartNumberMarker = nextPartNumberMarker
+    }
+}
+
+public struct ListUploadsQuery: Sendable, Equatable {
+    public var bucket: String
+    public var prefix: String
+    public var delimiter: String
+    /// Uploads after (keyMarker, uploadIDMarker) in (key, initiated order, uploadID) order; an empty
+    /// uploadIDMarker means after every upload of keyMarker.
+    public var keyMarker: String
+    public var uploadIDMarker: String
+    public var maxUploads: Int
+    public init(bucket: String, prefix: String, delimiter: String, keyMarker: String, uploadIDMarker: String,
+                maxUploads: Int) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.keyMarker = keyMarker
+        self.uploadIDMarker = uploadIDMarker
+        self.maxUploads = maxUploads
+    }
+}
+
+public struct ListUploadsPage: Sendable, Equatable {
+    public var uploads: [UploadRecord]
+    public var commonPrefixes: [String]
+    public var isTruncated: Bool
+    public var nextKeyMarker: String?
+    public var nextUploadIDMarker: String?
+    public init(uploads: [UploadRecord], commonPrefixes: [String], isTruncated: Bool, nextKeyMarker: String?,
+                nextUploadIDMarker: String?) {
+        self.uploads = uploads
+        self.commonPrefixes = commonPrefixes
+        self.isTruncated = isTruncated
+        self.nextKeyMarker = nextKeyMarker
+        self.nextUploadIDMarker = nextUploadIDMarker
+    }
+}
+
+/// A chunk no metadata needs any more, queued at `queuedTime` (the unlinking command's time).
+public struct GarbageChunk: Sendable, Equatable {
+    public var chunk: ChunkRef
+    public var queuedTime: Int64
+    public init(chunk: ChunkRef, queuedTime: Int64) {
+        self.chunk = chunk
+        self.queuedTime = queuedTime
+    }
+}

@@ -1,0 +1,1 @@
+// RaftKit: see ARCHITECTURE.md.

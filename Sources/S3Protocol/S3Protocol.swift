@@ -1,0 +1,1 @@
+// S3Protocol: see ARCHITECTURE.md.

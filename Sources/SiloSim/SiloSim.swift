@@ -1,0 +1,1 @@
+// SiloSim: see ARCHITECTURE.md.
