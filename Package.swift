@@ -14,6 +14,12 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOPosix", package: "swift-nio"),
 ]
 
+/// `SILO_CORE_ONLY=1` leaves out the HTTP front end (Gateway, silo and their tests) and so the Hummingbird
+/// stack: quick builds for work on the pure layers and for the release build of `silo-sim`. Use a scratch
+/// path of its own (`--scratch-path .build-core`) so the two package shapes do not rebuild each other.
+let coreOnly = Context.environment["SILO_CORE_ONLY"] == "1"
+let frontEndTargets: Set<String> = ["Gateway", "silo", "GatewayTests"]
+
 let package = Package(
     name: "silo",
     platforms: [.macOS(.v14)],
@@ -140,3 +146,8 @@ let package = Package(
         .testTarget(name: "GatewayTests", dependencies: ["Gateway"], swiftSettings: strictSettings),
     ]
 )
+
+if coreOnly {
+    package.targets.removeAll { frontEndTargets.contains($0.name) }
+    package.products.removeAll { $0.name == "silo" }
+}
