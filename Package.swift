@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -97,6 +98,7 @@ let package = Package(
                 "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "silo",
             dependencies: [
-                "Gateway", "MetaQuorum", "BlobNode",
+                "Gateway", "MetaQuorum", "BlobNode", "S3Protocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,7 +145,16 @@ let package = Package(
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum"], swiftSettings: strictSettings),
         .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
     ]
 )
 

@@ -17,9 +17,10 @@ public protocol ChunkStoring: Sendable {
     /// `length` bytes from `offset` within the chunk; the range must lie inside it.
     func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer
     func delete(_ chunkIDs: [UInt128]) async throws(BlobError)
-    /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch), at most `limit`, for the
-    /// sweeper of chunks that no metadata ever referenced (a PUT whose client disconnected).
-    func chunks(writtenBeforeTime: Int64, limit: Int) async throws(BlobError) -> [UInt128]
+    /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch) with ids greater than
+    /// `after` (nil: from the lowest), in ascending id order, at most `limit`: a cursor the sweeper of
+    /// chunks that no metadata ever referenced (a PUT whose client disconnected) pages through.
+    func chunks(writtenBeforeTime: Int64, after: UInt128?, limit: Int) async throws(BlobError) -> [UInt128]
 }
 
 /// Errors of the chunk store. `Gateway/S3/S3Error.swift` maps them (all become InternalError or

@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MetaQuorum
+import NIOCore
+
+/// The admin endpoint (not S3): user management for `silo admin`, under `/_silo/admin/`.
+///
+/// Requests are SigV4-signed like S3 requests and must come from the root user. Bodies are JSON.
+/// - `GET /_silo/admin/users` → `[{"name", "accessKeyID", "isRoot", "createdTime"}]`
+/// - `POST /_silo/admin/users` with `{"name", "accessKeyID"?, "secretAccessKey"?}` → the new user,
+///   including its secret (generated when not given)
+/// - `DELETE /_silo/admin/users/NAME`
+/// S3 bucket names cannot start with `_`, so these paths never shadow a bucket.
+struct AdminAPI {
+    static let pathPrefix = "/_silo/admin/"
+    let gateway: S3Gateway
+
+    struct UserView: Codable {
+        var name: String
+        var accessKeyID: String
+        var secretAccessKey: String?
+        var isRoot: Bool
+        var createdTime: Int64
+    }
+
+    struct CreateUserRequest: Codable {
+        var name: String
+        var accessKeyID: String?
+        var secretAccessKey: String?
+    }
+
+    func respond(to request: Request, path: String, user: UserRecord, now: Int64) async throws -> Response {
+        guard user.isRoot else { throw S3Error(.accessDenied, "Only the root user may call the admin API.") }
+        let route = path.dropFirst(Self.pathPrefix.count).split(separator: "/", omittingEmptySubsequences: true)
+        let requestID = S3Gateway.makeRequestID()
+        switch (request.method, route.first, route.count) {
+        case (.get, "users", 1):
+            let users = try await gateway.metadata.listUsers()
+            return try json(users.map {
+                UserView(name: $0.name, accessKeyID: $0.accessKeyID, secretAccessKey: nil, isRoot: $0.isRoot,
+                         createdTime: $0.createdTime)
+            })
+        case (.post, "users", 1):
+            var body = try await request.body.collect(upTo: 64 << 10)
+            guard let data = body.readData(length: body.readableBytes),
+                  let create = try? JSONDecoder().decode(CreateUserRequest.self, from: data)
+            else {
+                throw S3Error(.invalidArgument, "Expected JSON {\"name\": ..., \"accessKeyID\"?: ..., \"secretAccessKey\"?: ...}.")
+            }
+            try Self.validate(name: create.name)
+            let record = UserRecord(
+                name: create.name,
+                accessKeyID: create.accessKeyID ?? Credentials.makeAccessKeyID(),
+                secretAccessKey: create.secretAccessKey ?? Credentials.makeSecretAccessKey(),
+                isRoot: false, createdTime: now)
+            try Credentials.validate(accessKeyID: record.accessKeyID, secretAccessKey: record.secretAccessKey)
+            try await gateway.metadata.createUser(record, requestID: requestID)
+            return try json(UserView(name: record.name, accessKeyID: record.accessKeyID,
+                                     secretAccessKey: record.secretAccessKey, isRoot: false,
+                                     createdTime: record.createdTime), status: .created)
+        case (.delete, "users", 2):
+            let name = String(route[1]).removingPercentEncoding ?? String(route[1])
+            let users = try await gateway.metadata.listUsers()
+            if let target = users.first(where: { $0.name == name }) {
+                if target.isRoot { throw S3Error(.invalidArgument, "The root user cannot be deleted.") }
+                gateway.credentials.forget(accessKeyID: target.accessKeyID)
+            }
+            try await gateway.metadata.deleteUser(name: name, requestID: requestID)
+            return S3Gateway.emptyResponse(.noContent)
+        default:
+            throw S3Error(.methodNotAllowed, "Unknown admin call \(request.method) \(path).")
+        }
+    }
+
+    static func validate(name: String) throws {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.@"))
+        guard !name.isEmpty, name.utf8.count <= 64, name.unicodeScalars.allSatisfy({ allowed.contains($0) && $0.isASCII })
+        else {
+            throw S3Error(.invalidArgument, "User names are 1 to 64 ASCII letters, digits, '-', '_', '.', '@'.")
+        }
+    }
+
+    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.contentLength] = String(data.count)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Access keys and secrets: generation and the shape rules.
+public enum Credentials {
+    static let accessKeyAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    static let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+    /// 20 characters, as AWS access key ids: `SK` and 18 random upper-case letters or digits.
+    public static func makeAccessKeyID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "SK" + String((0..<18).map { _ in accessKeyAlphabet.randomElement(using: &generator)! })
+    }
+
+    /// 40 random base64 characters, as AWS secrets.
+    public static func makeSecretAccessKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<40).map { _ in secretAlphabet.randomElement(using: &generator)! })
+    }
+
+    /// Access keys: 3 to 128 characters of [A-Za-z0-9]; secrets: 8 to 128 printable ASCII, no spaces.
+    public static func validate(accessKeyID: String, secretAccessKey: String) throws(S3Error) {
+        guard (3...128).contains(accessKeyID.count),
+              accessKeyID.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) })
+        else {
+            throw S3Error(.invalidArgument, "Access keys are 3 to 128 ASCII letters and digits.")
+        }
+        guard (8...128).contains(secretAccessKey.count),
+              secretAccessKey.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f })
+        else {
+            throw S3Error(.invalidArgument, "Secret keys are 8 to 128 printable ASCII characters without spaces.")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import HTTPTypes
+import Hummingbird
+import MetaQuorum
+import NIOCore
+import S3Protocol
+
+/// One authenticated S3 request, as the handlers see it: who asks, for what, with which body.
+///
+/// Built by `S3Gateway.respond` after parsing and authentication, then passed to exactly one handler.
+struct S3Call: Sendable {
+    let requestID: String
+    let method: HTTPRequest.Method
+    let headers: HTTPFields
+    let target: S3RequestTarget
+    /// Query parameters, percent-decoded; a name given twice keeps the first value.
+    let query: [String: String]
+    let user: UserRecord
+    /// The request body as sent on the wire (still aws-chunked framed in streaming modes).
+    let rawBody: RequestBody
+    let verified: VerifiedRequest
+    /// Wall time at the start of the request, in milliseconds since the Unix epoch.
+    let now: Int64
+
+    var bucket: String { target.bucket ?? "" }
+    var key: String { target.key ?? "" }
+
+    func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { headers[$0] }
+    }
+
+    /// The resource named in error bodies: `/bucket/key`.
+    var resource: String {
+        var path = "/"
+        if let bucket = target.bucket { path += bucket }
+        if let key = target.key { path += "/" + key }
+        return path
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+public import MetaQuorum
+import NIOCore
+import S3Protocol
+
+/// The S3 front end as one Hummingbird responder: parse → authenticate → dispatch → reply.
+///
+/// Order for every request: a request id is drawn; the target (bucket, key, operation) is parsed from
+/// the method, path, query and Host; the SigV4 signature is checked against the key's secret (cached
+/// from the metadata service); `100 Continue` is sent if the client waits for it; exactly one handler
+/// runs; any thrown error becomes an S3 XML error through `S3Error` (the one place that knows codes).
+/// Every response carries `x-amz-request-id`.
+public struct S3Gateway: HTTPResponder {
+    public typealias Context = S3RequestContext
+
+    let metadata: any MetadataService
+    let cluster: BlobCluster
+    let configuration: GatewayConfiguration
+    let credentials: CredentialCache
+    let bodyWriter: ObjectBodyWriter
+    let logger: Logger
+
+    /// - Precondition: `configuration.validate()` passed.
+    public init(metadata: any MetadataService, cluster: BlobCluster, configuration: GatewayConfiguration,
+                logger: Logger) {
+        self.metadata = metadata
+        self.cluster = cluster
+        self.configuration = configuration
+        self.credentials = CredentialCache(metadata: metadata,
+                                           ttlMilliseconds: configuration.credentialCacheMilliseconds)
+        self.bodyWriter = ObjectBodyWriter(cluster: cluster, chunkSizeBytes: configuration.chunkSizeBytes,
+                                           chunksInFlightMax: configuration.chunksInFlightMax, logger: logger)
+        self.logger = logger
+    }
+
+    public func respond(to request: Request, context: S3RequestContext) async throws -> Response {
+        let requestID = Self.makeRequestID()
+        let now = Self.wallClockMilliseconds()
+        var response: Response
+        var resource = request.head.path ?? "/"
+        do {
+            response = try await handle(request, context: context, requestID: requestID, now: now,
+                                        resource: &resource)
+        } catch {
+            let s3Error = S3Error.from(error)
+            if s3Error.code == .internalError || s3Error.code == .serviceUnavailable {
+                logger.error("request failed", metadata: [
+                    "request": "\(request.method) \(resource)", "requestID": "\(requestID)",
+                    "cause": "\(String(describing: s3Error.cause ?? error))",
+                ])
+            }
+            response = Self.errorResponse(s3Error, resource: resource, requestID: requestID,
+                                          isHead: request.method == .head)
+        }
+        response.headers[.init("x-amz-request-id")!] = requestID
+        response.headers[.init("x-amz-id-2")!] = requestID
+        response.headers[.server] = "Silo"
+        return response
+    }
+
+    private func handle(_ request: Request, context: S3RequestContext, requestID: String, now: Int64,
+                        resource: inout String) async throws -> Response {
+        let rawPath = request.head.path ?? "/"
+        let (path, rawQuery) = Self.splitPathAndQuery(rawPath)
+        let signed = SignedRequest(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery,
+                                   headers: request.headers.map { ($0.name.canonicalName, $0.value) })
+        let user = try await authenticate(signed, now: now)
+        context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
+
+        if path.hasPrefix(AdminAPI.pathPrefix) {
+            return try await AdminAPI(gateway: self).respond(to: request, path: path, user: user.record, now: now)
+        }
+        let target: S3RequestTarget
+        do {
+            target = try S3RequestTarget.parse(
+                method: request.method.rawValue, rawPath: path, rawQuery: rawQuery,
+                host: request.head.authority ?? request.headers[.host] ?? "",
+                virtualHostDomains: configuration.virtualHostDomains,
+                header: { name in request.headers[HTTPField.Name(name)!] })
+        } catch {
+            throw S3Error(error)
+        }
+        let call = S3Call(requestID: requestID, method: request.method, headers: request.headers, target: target,
+                          query: Self.decodeQuery(rawQuery), user: user.record, rawBody: request.body,
+                          verified: user.verified, now: now)
+        resource = call.resource
+        return try await dispatch(call)
+    }
+
+    /// Checks the signature; returns the signing user. Anonymous requests are refused.
+    private func authenticate(_ signed: SignedRequest, now: Int64) async throws
+        -> (record: UserRecord, verified: VerifiedRequest)
+    {
+        let authorization: SigV4Authorization
+        do {
+            authorization = try SigV4.parse(request: signed)
+        } catch {
+            throw S3Error(error)
+        }
+        guard let user = try await credentials.user(accessKeyID: authorization.accessKeyID, now: now) else {
+            throw S3Error(.invalidAccessKeyID)
+        }
+        do {
+            let verified = try SigV4.verify(authorization, request: signed, secretAccessKey: user.secretAccessKey,
+                                            nowMilliseconds: now,
+                                            clockSkewMillisecondsMax: configuration.clockSkewMillisecondsMax)
+            return (user, verified)
+        } catch {
+            throw S3Error(error)
+        }
+    }
+
+    /// One switch from operation to handler.
+    private func dispatch(_ call: S3Call) async throws -> Response {
+        switch call.target.endpoint {
+        case .listBuckets: return try await listBuckets(call)
+        case .createBucket: return try await createBucket(call)
+        case .deleteBucket: return try await deleteBucket(call)
+        case .headBucket: return try await headBucket(call)
+        case .getBucketLocation: return try await getBucketLocation(call)
+        case .listObjects: return try await listObjects(call, version: 1)
+        case .listObjectsV2: return try await listObjects(call, version: 2)
+        case .listMultipartUploads: return try await listMultipartUploads(call)
+        case .deleteObjects: return try await deleteObjects(call)
+        case .putObject: return try await putObject(call)
+        case .copyObject: return try await copyObject(call)
+        case .getObject: return try await getObject(call, isHead: false)
+        case .headObject: return try await getObject(call, isHead: true)
+        case .deleteObject: return try await deleteObject(call)
+        case .createMultipartUpload: return try await createMultipartUpload(call)
+        case .uploadPart: return try await uploadPart(call)
+        case .uploadPartCopy: return try await uploadPartCopy(call)
+        case .completeMultipartUpload: return try await completeMultipartUpload(call)
+        case .abortMultipartUpload: return try await abortMultipartUpload(call)
+        case .listParts: return try await listParts(call)
+        case .notImplemented(let operation):
+            throw S3Error(.notImplemented, "\(operation) is not implemented by Silo.")
+        }
+    }
+
+    // MARK: - Helpers shared by the handlers
+
+    static func errorResponse(_ error: S3Error, resource: String, requestID: String, isHead: Bool) -> Response {
+        var headers = HTTPFields()
+        for header in error.headers { headers[HTTPField.Name(header.name)!] = header.value }
+        if isHead || error.code == .notModified {
+            return Response(status: error.status, headers: headers, body: ResponseBody())
+        }
+        let xml = S3ErrorBody(code: error.code.rawValue, message: error.message, resource: resource,
+                              requestID: requestID, details: error.details).xml()
+        return xmlResponse(xml, status: error.status, headers: headers)
+    }
+
+    static func xmlResponse(_ xml: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/xml"
+        let buffer = ByteBuffer(string: xml)
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    static func emptyResponse(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        if status != .noContent && status != .notModified { headers[.contentLength] = "0" }
+        return Response(status: status, headers: headers, body: ResponseBody())
+    }
+
+    static func makeRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var out = ""
+        out.reserveCapacity(bytes * 2)
+        for _ in 0..<bytes {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            out += String(format: "%02x", byte)
+        }
+        return out
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    static func splitPathAndQuery(_ rawPath: String) -> (path: String, query: String) {
+        guard let mark = rawPath.firstIndex(of: "?") else { return (rawPath, "") }
+        return (String(rawPath[..<mark]), String(rawPath[rawPath.index(after: mark)...]))
+    }
+
+    /// `a=1&b=%2F&c` → ["a": "1", "b": "/", "c": ""]; `+` is a space as in form encoding.
+    static func decodeQuery(_ rawQuery: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = percentDecode(parts[0])
+            let value = parts.count > 1 ? percentDecode(parts[1]) : ""
+            if result[name] == nil { result[name] = value }
+        }
+        return result
+    }
+
+    static func percentDecode(_ text: Substring) -> String {
+        let plusDecoded = text.replacingOccurrences(of: "+", with: " ")
+        return plusDecoded.removingPercentEncoding ?? plusDecoded
+    }
+}

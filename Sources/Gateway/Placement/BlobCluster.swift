@@ -1,0 +1,38 @@
+import BlobNode
+import MetaQuorum
+import Placement
+
+/// The blob nodes a gateway writes to and reads from, and the ring that places chunks on them.
+///
+/// Promises: `place` is a pure function of the ring (every gateway with the same ring epoch places a chunk
+/// on the same nodes); `store(for:)` answers every node id the ring can return.
+/// Callers: `ObjectBodyWriter` places and writes chunks, `ObjectBodyReader` reads them from the nodes
+/// recorded in the object's metadata (not from the ring, which may have changed since).
+public struct BlobCluster: Sendable {
+    public let ring: Ring
+    public let replicaCount: Int
+    private let stores: [UInt32: any ChunkStoring]
+
+    /// - Precondition: every node of `ring` has a store, and the ring has at least `replicaCount` nodes.
+    public init(ring: Ring, stores: [UInt32: any ChunkStoring], replicaCount: Int) {
+        precondition(replicaCount >= 1, "replicaCount \(replicaCount) < 1")
+        self.ring = ring
+        self.stores = stores
+        self.replicaCount = replicaCount
+    }
+
+    func place(_ chunkID: ChunkID) -> [UInt32] {
+        let nodes = ring.place(chunkID, replicas: replicaCount)
+        precondition(nodes.count == replicaCount, "ring placed \(nodes.count) of \(replicaCount) replicas")
+        return nodes
+    }
+
+    func store(for node: UInt32) -> (any ChunkStoring)? {
+        stores[node]
+    }
+
+    /// Every store, in node id order (for the garbage collector and the sweeper).
+    var allStores: [(node: UInt32, store: any ChunkStoring)] {
+        stores.keys.sorted().map { ($0, stores[$0]!) }
+    }
+}

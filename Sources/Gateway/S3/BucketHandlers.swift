@@ -1,0 +1,100 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+import MetaQuorum
+import NIOCore
+import S3Protocol
+
+/// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
+extension S3Gateway {
+    func listBuckets(_ call: S3Call) async throws -> Response {
+        let buckets = try await metadata.listBuckets(owner: call.user.name)
+        let result = ListAllMyBucketsResult(
+            owner: Self.owner(of: call.user.name),
+            buckets: buckets.map { .init(name: $0.name, creationDateMilliseconds: $0.createdTime) })
+        return Self.xmlResponse(result.xml())
+    }
+
+    func createBucket(_ call: S3Call) async throws -> Response {
+        do {
+            try BucketName.validate(call.bucket)
+        } catch {
+            throw S3Error(.invalidBucketName, details: [("BucketName", call.bucket)], cause: error)
+        }
+        let body = try await readSmallBody(call)
+        if body.readableBytes > 0 {
+            let configuration: CreateBucketConfiguration
+            do {
+                configuration = try CreateBucketConfiguration.parse(Array(buffer: body))
+            } catch {
+                throw S3Error(.malformedXML, cause: error)
+            }
+            if let location = configuration.locationConstraint, !location.isEmpty,
+               location != configuration_region
+            {
+                throw S3Error(.invalidArgument,
+                              "The specified location-constraint \(location) is not valid for this endpoint (region \(configuration_region)).",
+                              details: [("LocationConstraint", location)])
+            }
+        }
+        try await metadata.createBucket(name: call.bucket, owner: call.user.name, time: call.now,
+                                        requestID: call.requestID)
+        var headers = HTTPFields()
+        headers[.location] = "/" + call.bucket
+        return Self.emptyResponse(.ok, headers: headers)
+    }
+
+    private var configuration_region: String { configuration.region }
+
+    func deleteBucket(_ call: S3Call) async throws -> Response {
+        try await metadata.deleteBucket(name: call.bucket, requester: call.user.name, requestID: call.requestID)
+        return Self.emptyResponse(.noContent)
+    }
+
+    func headBucket(_ call: S3Call) async throws -> Response {
+        _ = try await ownedBucket(call)
+        var headers = HTTPFields()
+        headers[.init("x-amz-bucket-region")!] = configuration.region
+        return Self.emptyResponse(.ok, headers: headers)
+    }
+
+    func getBucketLocation(_ call: S3Call) async throws -> Response {
+        _ = try await ownedBucket(call)
+        return Self.xmlResponse(LocationConstraintResult(region: configuration.region).xml())
+    }
+
+    /// The bucket of `call`, if it exists and the caller owns it.
+    @discardableResult
+    func ownedBucket(_ call: S3Call) async throws -> BucketRecord {
+        guard let bucket = try await metadata.bucket(name: call.bucket) else {
+            throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
+        }
+        guard bucket.owner == call.user.name else { throw S3Error(.accessDenied) }
+        return bucket
+    }
+
+    /// S3 owners have a 64-hex canonical id; Silo derives it from the user name so it is stable.
+    static func owner(of userName: String) -> S3Owner {
+        let digest = SHA256.hash(data: Array(userName.utf8))
+        return S3Owner(id: digest.map { String(format: "%02x", $0) }.joined(), displayName: userName)
+    }
+
+    /// Reads a request body that must be small (XML documents), decoding aws-chunked framing if used.
+    func readSmallBody(_ call: S3Call) async throws -> ByteBuffer {
+        var digests = try BodyDigests(call: call)
+        let body = try PayloadStream(call: call)
+        var collected = ByteBuffer()
+        for try await var buffer in body {
+            if collected.readableBytes + buffer.readableBytes > configuration.xmlBodyBytesMax {
+                throw S3Error(.malformedXML, "The XML document exceeds \(configuration.xmlBodyBytesMax) bytes.")
+            }
+            digests.update(buffer)
+            collected.writeBuffer(&buffer)
+        }
+        if let declared = body.declaredLength, Int64(collected.readableBytes) < declared {
+            throw S3Error(.incompleteBody)
+        }
+        _ = try digests.verify(trailers: body.trailers)
+        return collected
+    }
+}

@@ -1,0 +1,270 @@
+import HTTPTypes
+import Hummingbird
+import MetaQuorum
+import NIOCore
+import S3Protocol
+
+/// PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
+extension S3Gateway {
+    func putObject(_ call: S3Call) async throws -> Response {
+        try validateKey(call.key)
+        let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
+        let headers = ObjectHeaders.stored(from: call.headers)
+        let userMetadata = try ObjectHeaders.userMetadata(from: call.headers)
+        try await ownedBucket(call)
+        let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax)
+        let object = ObjectRecord(
+            bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16),
+            sizeBytes: stored.sizeBytes, etag: stored.digests.md5Hex, lastModifiedTime: call.now,
+            headers: headers, userMetadata: userMetadata, checksum: stored.digests.checksum,
+            chunks: stored.chunks, partSizes: [])
+        do {
+            try await metadata.putObject(object, requester: call.user.name, precondition: precondition,
+                                         startedTime: call.now, requestID: call.requestID)
+        } catch {
+            await bodyWriter.deleteBestEffort(stored.chunks)
+            throw error
+        }
+        var responseHeaders = HTTPFields()
+        responseHeaders[.eTag] = ETag.quote(object.etag)
+        if let checksum = object.checksum { ObjectHeaders.describe(checksum, into: &responseHeaders) }
+        return Self.emptyResponse(.ok, headers: responseHeaders)
+    }
+
+    /// A body written as chunks and verified against every digest the client sent.
+    struct StoredBody {
+        var sizeBytes: Int64
+        var chunks: [ChunkRef]
+        var digests: BodyDigests.Result
+    }
+
+    /// Streams the request payload into chunks; verifies length and digests; on any failure the chunks
+    /// are deleted and the error thrown.
+    func writeBody(_ call: S3Call, sizeBytesMax: Int64, defaultChecksum: ChecksumAlgorithm? = nil) async throws
+        -> StoredBody
+    {
+        var digests = try BodyDigests(call: call, defaultAlgorithm: defaultChecksum)
+        let payload = try PayloadStream(call: call)
+        guard let declared = payload.declaredLength else {
+            throw S3Error(.missingContentLength)
+        }
+        if declared > sizeBytesMax {
+            throw S3Error(.entityTooLarge, details: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(sizeBytesMax))])
+        }
+        let chunks = try await bodyWriter.write(payload, expectedLength: declared, maximumLength: sizeBytesMax,
+                                                digests: &digests)
+        do {
+            let result = try digests.verify(trailers: payload.trailers)
+            return StoredBody(sizeBytes: declared, chunks: chunks, digests: result)
+        } catch {
+            await bodyWriter.deleteBestEffort(chunks)
+            throw error
+        }
+    }
+
+    func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
+        try validateKey(call.key)
+        guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.user.name)
+        else {
+            throw S3Error(.noSuchKey, details: [("Key", call.key)])
+        }
+        var headers = HTTPFields()
+        ObjectHeaders.describe(object, into: &headers)
+        let condition = ConditionalRequest(
+            ifMatch: call.headers[.ifMatch], ifNoneMatch: call.headers[.ifNoneMatch],
+            ifModifiedSince: call.headers[.ifModifiedSince], ifUnmodifiedSince: call.headers[.ifUnmodifiedSince])
+        switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime) {
+        case .proceed: break
+        case .notModified:
+            var error = S3Error(.notModified)
+            error.headers = [("ETag", ETag.quote(object.etag)),
+                             ("Last-Modified", HTTPDate.format(milliseconds: object.lastModifiedTime))]
+            throw error
+        case .preconditionFailed: throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
+        }
+
+        // Which bytes: a part (partNumber), a Range, or everything.
+        var range: Range<Int64> = 0..<object.sizeBytes
+        var status = HTTPResponse.Status.ok
+        if let partText = call.query["partNumber"] {
+            guard let part = Int(partText), part >= 1, part <= configuration.partNumberMax else {
+                throw S3Error(.invalidArgument, "Part number must be an integer between 1 and \(configuration.partNumberMax), inclusive")
+            }
+            let sizes = object.partSizes.isEmpty ? [object.sizeBytes] : object.partSizes
+            guard part <= sizes.count else { throw S3Error(.invalidPart, details: [("PartNumber", partText)]) }
+            let start = sizes[..<(part - 1)].reduce(0, +)
+            range = start..<(start + sizes[part - 1])
+            headers[HTTPField.Name("x-amz-mp-parts-count")!] = String(sizes.count)
+            if !object.partSizes.isEmpty { status = .partialContent }
+        } else if let rangeHeader = call.headers[.range] {
+            switch ByteRange.parse(rangeHeader)?.resolve(sizeBytes: object.sizeBytes) {
+            case nil: break  // an unparsable Range is ignored, as S3 does: the whole object
+            case .unsatisfiable?:
+                var error = S3Error(.invalidRange, details: [("RangeRequested", rangeHeader),
+                                                            ("ActualObjectSize", String(object.sizeBytes))])
+                error.headers = [("Content-Range", "bytes */\(object.sizeBytes)")]
+                throw error
+            case .satisfiable(let resolved)?:
+                range = resolved
+                status = .partialContent
+            }
+        }
+        if status == .partialContent, !range.isEmpty {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(object.sizeBytes)"
+        }
+        if let checksum = object.checksum, call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED",
+           range.count == object.sizeBytes
+        {
+            ObjectHeaders.describe(checksum, into: &headers)
+        }
+        applyResponseOverrides(call, to: &headers)
+        headers[.contentLength] = String(range.count)
+        if isHead {
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
+        let reader = ObjectBodyReader(cluster: cluster, chunks: object.chunks, range: range)
+        let body = ResponseBody(contentLength: Int(range.count)) { writer in
+            for try await buffer in reader {
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// `response-content-type` and friends override the stored headers on GET.
+    private func applyResponseOverrides(_ call: S3Call, to headers: inout HTTPFields) {
+        let overrides: [(String, HTTPField.Name)] = [
+            ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
+            ("response-expires", .expires), ("response-cache-control", .cacheControl),
+            ("response-content-disposition", .contentDisposition),
+            ("response-content-encoding", .contentEncoding),
+        ]
+        for (parameter, header) in overrides {
+            if let value = call.query[parameter] { headers[header] = value }
+        }
+    }
+
+    func deleteObject(_ call: S3Call) async throws -> Response {
+        try validateKey(call.key)
+        try await metadata.deleteObjects(bucket: call.bucket, keys: [call.key], requester: call.user.name,
+                                         time: call.now, requestID: call.requestID)
+        return Self.emptyResponse(.noContent)
+    }
+
+    func deleteObjects(_ call: S3Call) async throws -> Response {
+        let body = try await readSmallBody(call)
+        let request: DeleteObjectsRequest
+        do {
+            request = try DeleteObjectsRequest.parse(Array(buffer: body))
+        } catch {
+            throw S3Error(.malformedXML, cause: error)
+        }
+        try await ownedBucket(call)
+        var result = DeleteResult(quiet: request.quiet)
+        var valid: [String] = []
+        for object in request.objects {
+            if object.key.isEmpty || object.key.utf8.count > ObjectKey.lengthBytesMax {
+                result.errors.append(.init(key: object.key, code: S3Error.Code.keyTooLong.rawValue,
+                                           message: S3Error.Code.keyTooLong.defaultMessage))
+            } else {
+                valid.append(object.key)
+            }
+        }
+        if !valid.isEmpty {
+            try await metadata.deleteObjects(bucket: call.bucket, keys: valid, requester: call.user.name,
+                                             time: call.now, requestID: call.requestID)
+        }
+        result.deleted = valid
+        return Self.xmlResponse(result.xml())
+    }
+
+    func copyObject(_ call: S3Call) async throws -> Response {
+        try validateKey(call.key)
+        let source = try await copySource(call)
+        let directive = call.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
+        guard directive == "COPY" || directive == "REPLACE" else {
+            throw S3Error(.invalidArgument, "Unknown metadata directive.")
+        }
+        if source.bucket == call.bucket && source.key == call.key && directive == "COPY" {
+            throw S3Error(.invalidRequest,
+                          "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+        }
+        if source.sizeBytes > configuration.putSizeBytesMax {
+            throw S3Error(.invalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: \(configuration.putSizeBytesMax)")
+        }
+        let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
+        let headers = directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers
+        let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call.headers)
+            : source.userMetadata
+        try await ownedBucket(call)
+        let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
+                                         checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) })
+        let object = ObjectRecord(
+            bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16), sizeBytes: source.sizeBytes,
+            etag: copied.digests.md5Hex, lastModifiedTime: call.now, headers: headers, userMetadata: userMetadata,
+            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [])
+        do {
+            try await metadata.putObject(object, requester: call.user.name, precondition: precondition,
+                                         startedTime: call.now, requestID: call.requestID)
+        } catch {
+            await bodyWriter.deleteBestEffort(copied.chunks)
+            throw error
+        }
+        let result = CopyObjectResult(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime,
+                                      checksum: object.checksum.map { ($0.algorithm, $0.value) })
+        return Self.xmlResponse(result.xml())
+    }
+
+    /// The object named by `x-amz-copy-source`, after its `x-amz-copy-source-if-*` conditions.
+    func copySource(_ call: S3Call) async throws -> ObjectRecord {
+        guard let header = call.header("x-amz-copy-source") else {
+            throw S3Error(.invalidArgument, "x-amz-copy-source is missing.")
+        }
+        let source: CopySource
+        do {
+            source = try CopySource.parse(header)
+        } catch {
+            throw S3Error(.invalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+                          cause: error)
+        }
+        if source.versionID != nil {
+            throw S3Error(.notImplemented, "Copying a specific version is not supported: Silo keeps one version.")
+        }
+        guard let object = try await metadata.object(bucket: source.bucket, key: source.key,
+                                                     requester: call.user.name)
+        else {
+            throw S3Error(.noSuchKey, details: [("Key", source.key)])
+        }
+        let condition = ConditionalRequest(
+            ifMatch: call.header("x-amz-copy-source-if-match"),
+            ifNoneMatch: call.header("x-amz-copy-source-if-none-match"),
+            ifModifiedSince: call.header("x-amz-copy-source-if-modified-since"),
+            ifUnmodifiedSince: call.header("x-amz-copy-source-if-unmodified-since"))
+        if condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime) != .proceed {
+            throw S3Error(.preconditionFailed, details: [("Condition", "x-amz-copy-source-If-*")])
+        }
+        return object
+    }
+
+    /// Copies `range` of `source` into fresh chunks (chunks are never shared between objects, so each
+    /// has exactly one owner and garbage collection needs no reference counts).
+    func copyBytes(of source: ObjectRecord, range: Range<Int64>, checksumAlgorithm: ChecksumAlgorithm?) async throws
+        -> StoredBody
+    {
+        let reader = ObjectBodyReader(cluster: cluster, chunks: source.chunks, range: range)
+        var digests = BodyDigests.forCopy(algorithm: checksumAlgorithm)
+        let chunks = try await bodyWriter.write(reader, expectedLength: Int64(range.count),
+                                                maximumLength: Int64(range.count), digests: &digests)
+        let result = try digests.verify(trailers: [])
+        return StoredBody(sizeBytes: Int64(range.count), chunks: chunks, digests: result)
+    }
+
+    func validateKey(_ key: String) throws {
+        if key.isEmpty { throw S3Error(.invalidArgument, "An object key must not be empty.") }
+        if key.utf8.count > ObjectKey.lengthBytesMax {
+            throw S3Error(.keyTooLong, details: [("Size", String(key.utf8.count)),
+                                                ("MaxSizeAllowed", String(ObjectKey.lengthBytesMax))])
+        }
+    }
+}

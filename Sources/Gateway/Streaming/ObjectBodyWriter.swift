@@ -1,0 +1,126 @@
+import BlobNode
+import Logging
+import MetaQuorum
+import NIOCore
+
+/// Cuts a request body into chunks and writes each to the blob nodes the ring picks, with a bounded
+/// number of chunk writes in flight (back-pressure: the body is not read further while the window is
+/// full), feeding every byte to `digests` on the way.
+///
+/// Promises: when `write` returns, every chunk it lists is durable on all of its nodes. When it throws
+/// (client gone, short body, store fault), it deletes what it wrote on a best-effort basis; anything left
+/// behind is never referenced by metadata and the orphan sweeper removes it later.
+/// Memory: at most `(chunksInFlightMax + 1) × chunkSizeBytes` per request.
+struct ObjectBodyWriter: Sendable {
+    let cluster: BlobCluster
+    let chunkSizeBytes: Int
+    let chunksInFlightMax: Int
+    let logger: Logger
+
+    /// Writes `body` as chunks. Throws `S3Error(.incompleteBody)` if the body ends before
+    /// `expectedLength` bytes, and `.invalidRequest` if it runs past it (or past `maximumLength`).
+    func write<Body: AsyncSequence & Sendable>(
+        _ body: Body, expectedLength: Int64?, maximumLength: Int64, digests: inout BodyDigests
+    ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
+        var written: [Int: ChunkRef] = [:]
+        do {
+            let refs = try await writeChunks(body, expectedLength: expectedLength, maximumLength: maximumLength,
+                                             digests: &digests, written: &written)
+            return refs
+        } catch {
+            await deleteBestEffort(Array(written.values))
+            throw error
+        }
+    }
+
+    private func writeChunks<Body: AsyncSequence & Sendable>(
+        _ body: Body, expectedLength: Int64?, maximumLength: Int64, digests: inout BodyDigests,
+        written: inout [Int: ChunkRef]
+    ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
+        try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
+            var pending = ByteBuffer()
+            var total: Int64 = 0
+            var nextIndex = 0
+            var inFlight = 0
+
+            func launch(_ bytes: ByteBuffer) {
+                let index = nextIndex
+                nextIndex += 1
+                inFlight += 1
+                group.addTask { (index, try await self.writeChunk(bytes)) }
+            }
+
+            for try await var buffer in body {
+                total += Int64(buffer.readableBytes)
+                if total > maximumLength || (expectedLength.map { total > $0 } ?? false) {
+                    throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
+                }
+                digests.update(buffer)
+                while buffer.readableBytes > 0 {
+                    if pending.capacity == 0 { pending.reserveCapacity(chunkSizeBytes) }
+                    let take = min(buffer.readableBytes, chunkSizeBytes - pending.readableBytes)
+                    var slice = buffer.readSlice(length: take)!
+                    pending.writeBuffer(&slice)
+                    if pending.readableBytes == chunkSizeBytes {
+                        while inFlight >= chunksInFlightMax, let (index, ref) = try await group.next() {
+                            written[index] = ref
+                            inFlight -= 1
+                        }
+                        launch(pending)
+                        pending = ByteBuffer()
+                    }
+                }
+            }
+            if let expectedLength, total < expectedLength {
+                throw S3Error(.incompleteBody)
+            }
+            if pending.readableBytes > 0 || nextIndex == 0 && total > 0 {
+                launch(pending)
+            }
+            while let (index, ref) = try await group.next() {
+                written[index] = ref
+            }
+            precondition(written.count == nextIndex, "chunks written \(written.count) != launched \(nextIndex)")
+            let refs = (0..<nextIndex).map { written[$0]! }
+            precondition(refs.reduce(0) { $0 + $1.sizeBytes } == total, "chunk sizes do not add up to \(total)")
+            return refs
+        }
+    }
+
+    /// Writes one chunk to every node the ring picks, in parallel; durable when all acknowledged.
+    private func writeChunk(_ bytes: ByteBuffer) async throws -> ChunkRef {
+        let chunkID = ChunkID.random(in: ChunkID.min...ChunkID.max)
+        let nodes = cluster.place(chunkID)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in nodes {
+                guard let store = cluster.store(for: node) else {
+                    throw S3Error(.serviceUnavailable, "Blob node \(node) is not reachable.")
+                }
+                group.addTask {
+                    do {
+                        try await store.write(chunkID, bytes)
+                    } catch {
+                        throw S3Error(error)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return ChunkRef(id: chunkID, sizeBytes: Int64(bytes.readableBytes), nodes: nodes)
+    }
+
+    func deleteBestEffort(_ chunks: [ChunkRef]) async {
+        var byNode: [UInt32: [ChunkID]] = [:]
+        for chunk in chunks {
+            for node in chunk.nodes { byNode[node, default: []].append(chunk.id) }
+        }
+        for node in byNode.keys.sorted() {
+            guard let store = cluster.store(for: node) else { continue }
+            do {
+                try await store.delete(byNode[node]!)
+            } catch {
+                logger.warning("could not delete chunks of a failed write", metadata: ["node": "\(node)", "error": "\(error)"])
+            }
+        }
+    }
+}

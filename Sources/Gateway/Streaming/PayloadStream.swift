@@ -1,0 +1,76 @@
+import Hummingbird
+import NIOCore
+import S3Protocol
+import Synchronization
+
+/// A request's payload as the handlers want it: the object bytes, with aws-chunked framing removed and
+/// every chunk signature checked (in streaming modes), and the trailers once the body has ended.
+///
+/// Promises: yields exactly the decoded payload or throws (`SignatureDoesNotMatch`, `IncompleteBody`, a
+/// framing error); `trailers` is filled only after the sequence returned nil.
+struct PayloadStream: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    let raw: RequestBody
+    let decoder: AWSChunkedDecoder?
+    /// The payload length the client declared (`x-amz-decoded-content-length` in streaming modes,
+    /// `Content-Length` otherwise), if any.
+    let declaredLength: Int64?
+    private let trailerBox = TrailerBox()
+
+    var trailers: [(name: String, value: String)] { trailerBox.value.withLock { $0 } }
+
+    init(call: S3Call) throws {
+        self.raw = call.rawBody
+        if call.verified.isStreaming {
+            self.decoder = call.verified.makeChunkedDecoder()
+            guard let declared = call.header("x-amz-decoded-content-length").flatMap(Int64.init), declared >= 0 else {
+                throw S3Error(.missingContentLength, "aws-chunked uploads need x-amz-decoded-content-length.")
+            }
+            self.declaredLength = declared
+        } else {
+            self.decoder = nil
+            self.declaredLength = call.headers[.contentLength].flatMap(Int64.init)
+        }
+    }
+
+    final class TrailerBox: Sendable {
+        let value = Mutex<[(name: String, value: String)]>([])
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var raw: RequestBody.AsyncIterator
+        var decoder: AWSChunkedDecoder?
+        let trailerBox: TrailerBox
+        var ready: [ByteBuffer] = []
+        var finished = false
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard decoder != nil else { return try await raw.next() }
+            while ready.isEmpty {
+                if finished { return nil }
+                if let buffer = try await raw.next() {
+                    do {
+                        ready = try decoder!.feed(buffer)
+                    } catch {
+                        throw S3Error(error)
+                    }
+                    ready.removeAll { $0.readableBytes == 0 }
+                } else {
+                    finished = true
+                    do {
+                        let trailers = try decoder!.finish()
+                        trailerBox.value.withLock { $0 = trailers }
+                    } catch {
+                        throw S3Error(error)
+                    }
+                }
+            }
+            return ready.removeFirst()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(raw: raw.makeAsyncIterator(), decoder: decoder, trailerBox: trailerBox)
+    }
+}

@@ -1,0 +1,66 @@
+@testable import Gateway
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Testing
+
+/// Goal: `ExpectContinueHandler` sends `100 Continue` only when the client asked for it and the responder
+/// allowed it, and closes a connection whose response finished before its request body.
+/// Method: drive the handler on an `EmbeddedChannel` with HTTP parts and read what it writes.
+@Suite struct ExpectContinueHandlerTests {
+    func makeChannel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ExpectContinueHandler())
+        return channel
+    }
+
+    func head(expectContinue: Bool) -> HTTPRequestPart {
+        var request = HTTPRequest(method: .put, scheme: "http", authority: "localhost", path: "/b/k")
+        if expectContinue { request.headerFields[.expect] = "100-continue" }
+        return .head(request)
+    }
+
+    @Test func sendsContinueWhenAskedAndAllowed() throws {
+        let channel = try makeChannel()
+        try channel.writeInbound(head(expectContinue: true))
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)  // not before the responder allows
+        channel.pipeline.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
+        let part = try #require(try channel.readOutbound(as: HTTPResponsePart.self))
+        guard case .head(let response) = part else {
+            Issue.record("expected a head, got \(part)")
+            return
+        }
+        #expect(response.status == .continue)
+        // Only once.
+        channel.pipeline.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
+    }
+
+    @Test func noContinueWithoutExpect() throws {
+        let channel = try makeChannel()
+        try channel.writeInbound(head(expectContinue: false))
+        channel.pipeline.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
+    }
+
+    @Test func closesWhenResponseEndsBeforeRequestBody() throws {
+        let channel = try makeChannel()
+        try channel.writeInbound(head(expectContinue: true))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .forbidden)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test func keepsConnectionWhenRequestWasComplete() throws {
+        let channel = try makeChannel()
+        try channel.writeInbound(head(expectContinue: false))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        #expect(channel.isActive)
+        _ = try channel.finish()
+    }
+}
