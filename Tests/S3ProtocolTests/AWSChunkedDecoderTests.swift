@@ -172,3 +172,27 @@ private func signedDecoder(seed: String, trailer: Bool, length: Int64? = 66_560)
     #expect(throws: AWSChunkedError.self) { try poisoned.feed(ByteBuffer(bytes: Array("zz\r\n".utf8))) }
     #expect(throws: AWSChunkedError.malformedFraming(reason: "chunk 0 size is not hex")) { try poisoned.finish() }
 }
+
+@Test func documentedTrailerRequestVerifiesEndToEnd() throws {
+    // Goal: the S3 docs' signed-trailer PUT: its headers verify with the documented seed, and the decoder made
+    // from the VerifiedRequest accepts the documented body and yields the CRC32C trailer.
+    let request = SigV4Request(
+        method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "",
+        headers: [
+            ("Host", "s3.amazonaws.com"), ("x-amz-date", "20130524T000000Z"), ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+            ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"), ("Content-Encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", "66560"), ("x-amz-trailer", "x-amz-checksum-crc32c"),
+            ("Authorization",
+             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer,Signature=\(trailerSeed)"),
+        ])
+    let verified = try SigV4.verify(try SigV4.parse(request: request), request: request, secretAccessKey: secret, now: 1_369_353_600_000)
+    #expect(verified.payloadHash == .streamingSignedTrailer)
+    let checksums = try ChecksumHeaders.parse(headers: request.headers)
+    #expect(checksums.trailerAlgorithm == .crc32c)
+    let body = documentedBody(
+        signatures: trailerChunkSignatures,
+        tail: "x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:\(trailerSignature)\r\n\r\n")
+    let (output, trailers) = try decode(AWSChunkedDecoder(verified: verified, decodedContentLength: 66_560), body, cuts: [1000, 66_000])
+    let claimed = Checksum(algorithm: .crc32c, base64: trailers.first { $0.name == ChecksumAlgorithm.crc32c.headerName }!.value)
+    #expect(throws: Never.self) { try ChecksumHeaders.verify(claimed: claimed, computed: ChecksumHasher.checksum(.crc32c, of: output)) }
+}
