@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MetaQuorum
 
 @Suite("Command codec")
@@ -85,7 +86,8 @@ struct CommandCodecTests {
 
     // Goal: the version byte is checked.
     @Test func unknownVersionThrows() {
-        var bytes = MetaCommand.createBucket(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "b").encode()
+        var bytes = MetaCommand.createBucket(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "b")
+            .encode()
         bytes[0] = 99
         #expect(throws: CodecError.unsupportedVersion(99)) { try MetaCommand(decoding: bytes) }
     }

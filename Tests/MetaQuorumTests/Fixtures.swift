@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+
 @testable import MetaQuorum
 
 /// A fresh temporary directory, removed by `remove()`.
@@ -31,8 +32,9 @@ let testStartTime: Int64 = 1_700_000_000_000
 func makeService(_ directory: TemporaryDirectory, clock: TestClock) async throws -> EmbeddedMetadataService {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    return try await EmbeddedMetadataService(directory: directory.path, logger: logger,
-                                      clock: { clock.milliseconds })
+    return try await EmbeddedMetadataService(
+        directory: directory.path, logger: logger,
+        clock: { clock.milliseconds })
 }
 
 /// Fresh request ids.
@@ -58,24 +60,29 @@ func chunk(_ id: ChunkID, _ sizeBytes: Int64) -> ChunkRef {
     ChunkRef(id: id, sizeBytes: sizeBytes, nodes: [1])
 }
 
-func objectRecord(bucket: String, key: String, etag: String = "0123456789abcdef0123456789abcdef",
-                  chunks: [ChunkRef] = [], time: Int64 = testStartTime) -> ObjectRecord {
-    ObjectRecord(bucket: bucket, key: key, versionID: "v-\(key)-\(etag.prefix(4))",
-                 sizeBytes: chunks.reduce(0) { $0 + $1.sizeBytes }, etag: etag, lastModifiedTime: time,
-                 headers: [HeaderField(name: "content-type", value: "text/plain")],
-                 userMetadata: [HeaderField(name: "color", value: "blue")], checksum: nil, chunks: chunks,
-                 partSizes: [])
+func objectRecord(
+    bucket: String, key: String, etag: String = "0123456789abcdef0123456789abcdef",
+    chunks: [ChunkRef] = [], time: Int64 = testStartTime
+) -> ObjectRecord {
+    ObjectRecord(
+        bucket: bucket, key: key, versionID: "v-\(key)-\(etag.prefix(4))",
+        sizeBytes: chunks.reduce(0) { $0 + $1.sizeBytes }, etag: etag, lastModifiedTime: time,
+        headers: [HeaderField(name: "content-type", value: "text/plain")],
+        userMetadata: [HeaderField(name: "color", value: "blue")], checksum: nil, chunks: chunks,
+        partSizes: [])
 }
 
 func uploadRecord(bucket: String, key: String, uploadID: String, time: Int64 = testStartTime) -> UploadRecord {
-    UploadRecord(bucket: bucket, key: key, uploadID: uploadID, initiator: "alice", initiatedTime: time,
-                 headers: [HeaderField(name: "content-type", value: "application/zip")],
-                 userMetadata: [], checksumAlgorithm: nil)
+    UploadRecord(
+        bucket: bucket, key: key, uploadID: uploadID, initiator: "alice", initiatedTime: time,
+        headers: [HeaderField(name: "content-type", value: "application/zip")],
+        userMetadata: [], checksumAlgorithm: nil)
 }
 
 func partRecord(_ number: Int, sizeBytes: Int64, chunkID: ChunkID, etag: String? = nil) -> PartRecord {
-    PartRecord(partNumber: number, sizeBytes: sizeBytes, etag: etag ?? md5Hex(number), lastModifiedTime: testStartTime,
-               checksum: nil, chunks: [chunk(chunkID, sizeBytes)])
+    PartRecord(
+        partNumber: number, sizeBytes: sizeBytes, etag: etag ?? md5Hex(number), lastModifiedTime: testStartTime,
+        checksum: nil, chunks: [chunk(chunkID, sizeBytes)])
 }
 
 /// Drives a `MetaStateMachine` directly, one command per batch unless told otherwise.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MetaQuorum
 
 /// Goal: every `MetadataService` method and every error case it documents, through the real embedded
@@ -24,19 +25,27 @@ struct ServiceContractTests {
 
     @Test func users() async throws {
         try await withService { service, _ in
-            let alice = UserRecord(name: "alice", accessKeyID: "AKALICE", secretAccessKey: "s1", isRoot: true, createdTime: 1)
-            let bob = UserRecord(name: "bob", accessKeyID: "AKBOB", secretAccessKey: "s2", isRoot: false, createdTime: 2)
+            let alice = UserRecord(
+                name: "alice", accessKeyID: "AKALICE", secretAccessKey: "s1", isRoot: true, createdTime: 1)
+            let bob = UserRecord(
+                name: "bob", accessKeyID: "AKBOB", secretAccessKey: "s2", isRoot: false, createdTime: 2)
             try await service.createUser(bob, requestID: ids.make())
             try await service.createUser(alice, requestID: ids.make())
             #expect(try await service.listUsers() == [alice, bob])
             #expect(try await service.user(accessKeyID: "AKBOB") == bob)
             #expect(try await service.user(accessKeyID: "nope") == nil)
-            await #expect(throws: MetaError.userAlreadyExists) { try await service.createUser(alice, requestID: ids.make()) }
+            await #expect(throws: MetaError.userAlreadyExists) {
+                try await service.createUser(alice, requestID: ids.make())
+            }
             var sameKey = bob
             sameKey.name = "carol"
-            await #expect(throws: MetaError.userAlreadyExists) { try await service.createUser(sameKey, requestID: ids.make()) }
+            await #expect(throws: MetaError.userAlreadyExists) {
+                try await service.createUser(sameKey, requestID: ids.make())
+            }
             try await service.deleteUser(name: "bob", requestID: ids.make())
-            await #expect(throws: MetaError.noSuchUser) { try await service.deleteUser(name: "bob", requestID: ids.make()) }
+            await #expect(throws: MetaError.noSuchUser) {
+                try await service.deleteUser(name: "bob", requestID: ids.make())
+            }
             #expect(try await service.user(accessKeyID: "AKBOB") == nil)
             await #expect(throws: MetaError.invalidArgument("empty request id")) {
                 try await service.deleteUser(name: "alice", requestID: "")
@@ -49,10 +58,11 @@ struct ServiceContractTests {
             try await service.createBucket(name: "b2", owner: "alice", time: 20, requestID: ids.make())
             try await service.createBucket(name: "b1", owner: "alice", time: 10, requestID: ids.make())
             try await service.createBucket(name: "c", owner: "bob", time: 30, requestID: ids.make())
-            #expect(try await service.listBuckets(owner: "alice") == [
-                BucketRecord(name: "b1", owner: "alice", createdTime: 10),
-                BucketRecord(name: "b2", owner: "alice", createdTime: 20),
-            ])
+            #expect(
+                try await service.listBuckets(owner: "alice") == [
+                    BucketRecord(name: "b1", owner: "alice", createdTime: 10),
+                    BucketRecord(name: "b2", owner: "alice", createdTime: 20),
+                ])
             #expect(try await service.bucket(name: "c") == BucketRecord(name: "c", owner: "bob", createdTime: 30))
             #expect(try await service.bucket(name: "zz") == nil)
             await #expect(throws: MetaError.bucketAlreadyOwnedByYou) {
@@ -76,18 +86,22 @@ struct ServiceContractTests {
     @Test func bucketNotEmpty() async throws {
         try await withService { service, _ in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
-            try await service.putObject(objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 5)]), requester: "alice",
-                                        precondition: .none, startedTime: testStartTime, requestID: ids.make())
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 5)]), requester: "alice",
+                precondition: .none, startedTime: testStartTime, requestID: ids.make())
             await #expect(throws: MetaError.bucketNotEmpty) {
                 try await service.deleteBucket(name: "b", requester: "alice", requestID: ids.make())
             }
-            try await service.deleteObjects(bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: ids.make())
-            try await service.createMultipartUpload(uploadRecord(bucket: "b", key: "m", uploadID: "u1"), requester: "alice",
-                                                    requestID: ids.make())
+            try await service.deleteObjects(
+                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: ids.make())
+            try await service.createMultipartUpload(
+                uploadRecord(bucket: "b", key: "m", uploadID: "u1"), requester: "alice",
+                requestID: ids.make())
             await #expect(throws: MetaError.bucketNotEmpty) {
                 try await service.deleteBucket(name: "b", requester: "alice", requestID: ids.make())
             }
-            try await service.abortMultipartUpload(bucket: "b", key: "m", uploadID: "u1", requester: "alice", requestID: ids.make())
+            try await service.abortMultipartUpload(
+                bucket: "b", key: "m", uploadID: "u1", requester: "alice", requestID: ids.make())
             try await service.deleteBucket(name: "b", requester: "alice", requestID: ids.make())
         }
     }
@@ -96,35 +110,47 @@ struct ServiceContractTests {
         try await withService { service, _ in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
             let first = objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 3), chunk(2, 4)])
-            try await service.putObject(first, requester: "alice", precondition: .none, startedTime: testStartTime,
-                                        requestID: ids.make())
+            try await service.putObject(
+                first, requester: "alice", precondition: .none, startedTime: testStartTime,
+                requestID: ids.make())
             #expect(try await service.object(bucket: "b", key: "k", requester: "alice") == first)
             #expect(try await service.object(bucket: "b", key: "missing", requester: "alice") == nil)
-            await #expect(throws: MetaError.accessDenied) { try await service.object(bucket: "b", key: "k", requester: "bob") }
-            await #expect(throws: MetaError.noSuchBucket) { try await service.object(bucket: "x", key: "k", requester: "alice") }
             await #expect(throws: MetaError.accessDenied) {
-                try await service.putObject(objectRecord(bucket: "b", key: "k2"), requester: "bob", precondition: .none,
-                                            startedTime: testStartTime, requestID: ids.make())
+                try await service.object(bucket: "b", key: "k", requester: "bob")
             }
             await #expect(throws: MetaError.noSuchBucket) {
-                try await service.putObject(objectRecord(bucket: "x", key: "k2"), requester: "alice", precondition: .none,
-                                            startedTime: testStartTime, requestID: ids.make())
+                try await service.object(bucket: "x", key: "k", requester: "alice")
             }
             await #expect(throws: MetaError.accessDenied) {
-                try await service.deleteObjects(bucket: "b", keys: ["k"], requester: "bob", time: 1, requestID: ids.make())
+                try await service.putObject(
+                    objectRecord(bucket: "b", key: "k2"), requester: "bob", precondition: .none,
+                    startedTime: testStartTime, requestID: ids.make())
+            }
+            await #expect(throws: MetaError.noSuchBucket) {
+                try await service.putObject(
+                    objectRecord(bucket: "x", key: "k2"), requester: "alice", precondition: .none,
+                    startedTime: testStartTime, requestID: ids.make())
             }
             await #expect(throws: MetaError.accessDenied) {
-                try await service.listObjects(ListObjectsQuery(bucket: "b", prefix: "", delimiter: "", startAfter: "", maxKeys: 10),
-                                              requester: "bob")
+                try await service.deleteObjects(
+                    bucket: "b", keys: ["k"], requester: "bob", time: 1, requestID: ids.make())
+            }
+            await #expect(throws: MetaError.accessDenied) {
+                try await service.listObjects(
+                    ListObjectsQuery(bucket: "b", prefix: "", delimiter: "", startAfter: "", maxKeys: 10),
+                    requester: "bob")
             }
             // Replacing queues the old chunks as garbage; the new ones are referenced.
-            let second = objectRecord(bucket: "b", key: "k", etag: "fedcba9876543210fedcba9876543210", chunks: [chunk(3, 9)])
-            try await service.putObject(second, requester: "alice", precondition: .none, startedTime: testStartTime,
-                                        requestID: ids.make())
+            let second = objectRecord(
+                bucket: "b", key: "k", etag: "fedcba9876543210fedcba9876543210", chunks: [chunk(3, 9)])
+            try await service.putObject(
+                second, requester: "alice", precondition: .none, startedTime: testStartTime,
+                requestID: ids.make())
             #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [1, 2])
             #expect(try await service.referencedChunks([1, 2, 3, 4]) == [1, 2, 3])
-            let removed = try await service.deleteObjects(bucket: "b", keys: ["k", "nothing", "k"], requester: "alice",
-                                                          time: testStartTime + 5, requestID: ids.make())
+            let removed = try await service.deleteObjects(
+                bucket: "b", keys: ["k", "nothing", "k"], requester: "alice",
+                time: testStartTime + 5, requestID: ids.make())
             #expect(removed == [true, false, false])
             let garbage = try await service.garbageChunks(limit: 10)
             #expect(garbage.map(\.chunk) == [chunk(1, 3), chunk(2, 4), chunk(3, 9)])
@@ -143,21 +169,26 @@ struct ServiceContractTests {
             let etagA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             let etagB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
             await #expect(throws: MetaError.preconditionFailed) {
-                try await service.putObject(objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
-                                            precondition: .ifMatch(etagA), startedTime: testStartTime, requestID: ids.make())
+                try await service.putObject(
+                    objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
+                    precondition: .ifMatch(etagA), startedTime: testStartTime, requestID: ids.make())
             }
-            try await service.putObject(objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
-                                        precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
+                precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())
             await #expect(throws: MetaError.preconditionFailed) {
-                try await service.putObject(objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
-                                            precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())
+                try await service.putObject(
+                    objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
+                    precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())
             }
             await #expect(throws: MetaError.preconditionFailed) {
-                try await service.putObject(objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
-                                            precondition: .ifMatch(etagB), startedTime: testStartTime, requestID: ids.make())
+                try await service.putObject(
+                    objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
+                    precondition: .ifMatch(etagB), startedTime: testStartTime, requestID: ids.make())
             }
-            try await service.putObject(objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
-                                        precondition: .ifMatch(etagA), startedTime: testStartTime, requestID: ids.make())
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
+                precondition: .ifMatch(etagA), startedTime: testStartTime, requestID: ids.make())
             #expect(try await service.object(bucket: "b", key: "k", requester: "alice")?.etag == etagB)
         }
     }
@@ -170,9 +201,10 @@ struct ServiceContractTests {
                 for writer in 0..<20 {
                     group.addTask {
                         do {
-                            try await service.putObject(objectRecord(bucket: "b", key: "k", etag: md5Hex(writer)),
-                                                        requester: "alice", precondition: .ifNoneMatchAny,
-                                                        startedTime: testStartTime, requestID: "writer-\(writer)")
+                            try await service.putObject(
+                                objectRecord(bucket: "b", key: "k", etag: md5Hex(writer)),
+                                requester: "alice", precondition: .ifNoneMatchAny,
+                                startedTime: testStartTime, requestID: "writer-\(writer)")
                             return true
                         } catch {
                             return false
@@ -188,20 +220,24 @@ struct ServiceContractTests {
     @Test func requestTooOld() async throws {
         try await withService { service, clock in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
-            try await service.createMultipartUpload(uploadRecord(bucket: "b", key: "m", uploadID: "u"), requester: "alice",
-                                                    requestID: ids.make())
+            try await service.createMultipartUpload(
+                uploadRecord(bucket: "b", key: "m", uploadID: "u"), requester: "alice",
+                requestID: ids.make())
             clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds + 1
             await #expect(throws: MetaError.requestTooOld) {
-                try await service.putObject(objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                                            startedTime: testStartTime, requestID: ids.make())
+                try await service.putObject(
+                    objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
+                    startedTime: testStartTime, requestID: ids.make())
             }
             await #expect(throws: MetaError.requestTooOld) {
-                try await service.putPart(partRecord(1, sizeBytes: 5, chunkID: 9), bucket: "b", key: "m", uploadID: "u",
-                                          requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                try await service.putPart(
+                    partRecord(1, sizeBytes: 5, chunkID: 9), bucket: "b", key: "m", uploadID: "u",
+                    requester: "alice", startedTime: testStartTime, requestID: ids.make())
             }
             clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds
-            try await service.putObject(objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                                        startedTime: testStartTime, requestID: ids.make())
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
+                startedTime: testStartTime, requestID: ids.make())
         }
     }
 
@@ -212,14 +248,18 @@ struct ServiceContractTests {
             // (Command times matter: request ids are forgotten by command time.)
             try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "create-b")
             try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "create-b")
-            try await service.putObject(objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 1)]), requester: "alice",
-                                        precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: "put-1")
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 1)]), requester: "alice",
+                precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: "put-1")
             // The same request again: succeeds (first outcome) although If-None-Match would now fail.
-            try await service.putObject(objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 1)]), requester: "alice",
-                                        precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: "put-1")
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 1)]), requester: "alice",
+                precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: "put-1")
             #expect(try await service.garbageChunks(limit: 10).isEmpty)
-            let first = try await service.deleteObjects(bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: "del-1")
-            let again = try await service.deleteObjects(bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: "del-1")
+            let first = try await service.deleteObjects(
+                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: "del-1")
+            let again = try await service.deleteObjects(
+                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: "del-1")
             #expect(first == [true])
             #expect(again == [true])
             await #expect(throws: MetaError.accessDenied) {
@@ -244,17 +284,23 @@ struct ServiceContractTests {
             try await service.createMultipartUpload(upload, requester: "alice", requestID: ids.make())
             #expect(try await service.upload(bucket: "b", key: "big", uploadID: "u1", requester: "alice") == upload)
             #expect(try await service.upload(bucket: "b", key: "other", uploadID: "u1", requester: "alice") == nil)
-            try await service.putPart(partRecord(1, sizeBytes: 10, chunkID: 101), bucket: "b", key: "big", uploadID: "u1",
-                                      requester: "alice", startedTime: testStartTime, requestID: ids.make())
+            try await service.putPart(
+                partRecord(1, sizeBytes: 10, chunkID: 101), bucket: "b", key: "big", uploadID: "u1",
+                requester: "alice", startedTime: testStartTime, requestID: ids.make())
             // Replaced part: last upload wins, the old chunk goes to GC.
-            try await service.putPart(partRecord(1, sizeBytes: 10, chunkID: 102), bucket: "b", key: "big", uploadID: "u1",
-                                      requester: "alice", startedTime: testStartTime, requestID: ids.make())
-            try await service.putPart(partRecord(2, sizeBytes: 4, chunkID: 103), bucket: "b", key: "big", uploadID: "u1",
-                                      requester: "alice", startedTime: testStartTime, requestID: ids.make())
-            try await service.putPart(partRecord(3, sizeBytes: 7, chunkID: 104), bucket: "b", key: "big", uploadID: "u1",
-                                      requester: "alice", startedTime: testStartTime, requestID: ids.make())
+            try await service.putPart(
+                partRecord(1, sizeBytes: 10, chunkID: 102), bucket: "b", key: "big", uploadID: "u1",
+                requester: "alice", startedTime: testStartTime, requestID: ids.make())
+            try await service.putPart(
+                partRecord(2, sizeBytes: 4, chunkID: 103), bucket: "b", key: "big", uploadID: "u1",
+                requester: "alice", startedTime: testStartTime, requestID: ids.make())
+            try await service.putPart(
+                partRecord(3, sizeBytes: 7, chunkID: 104), bucket: "b", key: "big", uploadID: "u1",
+                requester: "alice", startedTime: testStartTime, requestID: ids.make())
             #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [101])
-            let parts = [CompletedPart(partNumber: 1, etag: md5Hex(1)), CompletedPart(partNumber: 3, etag: "\"\(md5Hex(3))\"")]
+            let parts = [
+                CompletedPart(partNumber: 1, etag: md5Hex(1)), CompletedPart(partNumber: 3, etag: "\"\(md5Hex(3))\""),
+            ]
             let object = try await service.completeMultipartUpload(
                 bucket: "b", key: "big", uploadID: "u1", parts: parts, requester: "alice", precondition: .none,
                 time: testStartTime + 9, minimumPartSizeBytes: 5, requestID: "complete-1")
@@ -270,7 +316,8 @@ struct ServiceContractTests {
             #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [101, 103])
             #expect(try await service.upload(bucket: "b", key: "big", uploadID: "u1", requester: "alice") == nil)
             let listed = try await service.listMultipartUploads(
-                ListUploadsQuery(bucket: "b", prefix: "", delimiter: "", keyMarker: "", uploadIDMarker: "", maxUploads: 10),
+                ListUploadsQuery(
+                    bucket: "b", prefix: "", delimiter: "", keyMarker: "", uploadIDMarker: "", maxUploads: 10),
                 requester: "alice")
             #expect(listed.uploads.isEmpty)
             // Retrying the completion returns the same object.
@@ -289,32 +336,38 @@ struct ServiceContractTests {
     @Test func multipartErrors() async throws {
         try await withService { service, _ in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
-            try await service.createMultipartUpload(uploadRecord(bucket: "b", key: "k", uploadID: "u"), requester: "alice",
-                                                    requestID: ids.make())
+            try await service.createMultipartUpload(
+                uploadRecord(bucket: "b", key: "k", uploadID: "u"), requester: "alice",
+                requestID: ids.make())
             await #expect(throws: MetaError.accessDenied) {
-                try await service.createMultipartUpload(uploadRecord(bucket: "b", key: "k", uploadID: "u2"), requester: "bob",
-                                                        requestID: ids.make())
+                try await service.createMultipartUpload(
+                    uploadRecord(bucket: "b", key: "k", uploadID: "u2"), requester: "bob",
+                    requestID: ids.make())
             }
             await #expect(throws: MetaError.noSuchBucket) {
-                try await service.createMultipartUpload(uploadRecord(bucket: "x", key: "k", uploadID: "u3"),
-                                                        requester: "alice", requestID: ids.make())
+                try await service.createMultipartUpload(
+                    uploadRecord(bucket: "x", key: "k", uploadID: "u3"),
+                    requester: "alice", requestID: ids.make())
             }
             await #expect(throws: MetaError.noSuchUpload) {
-                try await service.putPart(partRecord(1, sizeBytes: 5, chunkID: 1), bucket: "b", key: "k", uploadID: "nope",
-                                          requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                try await service.putPart(
+                    partRecord(1, sizeBytes: 5, chunkID: 1), bucket: "b", key: "k", uploadID: "nope",
+                    requester: "alice", startedTime: testStartTime, requestID: ids.make())
             }
             for (number, size) in [(1, 5), (2, 3), (3, 5)] {
-                try await service.putPart(partRecord(number, sizeBytes: Int64(size), chunkID: ChunkID(number)), bucket: "b",
-                                          key: "k", uploadID: "u", requester: "alice", startedTime: testStartTime,
-                                          requestID: ids.make())
+                try await service.putPart(
+                    partRecord(number, sizeBytes: Int64(size), chunkID: ChunkID(number)), bucket: "b",
+                    key: "k", uploadID: "u", requester: "alice", startedTime: testStartTime,
+                    requestID: ids.make())
             }
             func complete(_ parts: [CompletedPart], uploadID: String = "u", precondition: WritePrecondition = .none)
                 async throws -> ObjectRecord
             {
-                try await service.completeMultipartUpload(bucket: "b", key: "k", uploadID: uploadID, parts: parts,
-                                                          requester: "alice", precondition: precondition,
-                                                          time: testStartTime, minimumPartSizeBytes: 4,
-                                                          requestID: ids.make())
+                try await service.completeMultipartUpload(
+                    bucket: "b", key: "k", uploadID: uploadID, parts: parts,
+                    requester: "alice", precondition: precondition,
+                    time: testStartTime, minimumPartSizeBytes: 4,
+                    requestID: ids.make())
             }
             let p1 = CompletedPart(partNumber: 1, etag: md5Hex(1))
             let p2 = CompletedPart(partNumber: 2, etag: md5Hex(2))
@@ -330,22 +383,28 @@ struct ServiceContractTests {
             }
             await #expect(throws: MetaError.entityTooSmall(partNumber: 2)) { try await complete([p1, p2, p3]) }
             // The too-small part is fine as the last one.
-            try await service.putObject(objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                                        startedTime: testStartTime, requestID: ids.make())
-            await #expect(throws: MetaError.preconditionFailed) { try await complete([p1, p2], precondition: .ifNoneMatchAny) }
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
+                startedTime: testStartTime, requestID: ids.make())
+            await #expect(throws: MetaError.preconditionFailed) {
+                try await complete([p1, p2], precondition: .ifNoneMatchAny)
+            }
             // Failed completions changed nothing: the upload still lists its parts.
-            let page = try await service.listParts(bucket: "b", key: "k", uploadID: "u", requester: "alice",
-                                                   partNumberMarker: 0, maxParts: 10)
+            let page = try await service.listParts(
+                bucket: "b", key: "k", uploadID: "u", requester: "alice",
+                partNumberMarker: 0, maxParts: 10)
             #expect(page.parts.map(\.partNumber) == [1, 2, 3])
             let object = try await complete([p1, p2], precondition: .ifMatch("0123456789abcdef0123456789abcdef"))
             #expect(object.sizeBytes == 8)
             await #expect(throws: MetaError.noSuchUpload) {
-                try await service.abortMultipartUpload(bucket: "b", key: "k", uploadID: "u", requester: "alice",
-                                                       requestID: ids.make())
+                try await service.abortMultipartUpload(
+                    bucket: "b", key: "k", uploadID: "u", requester: "alice",
+                    requestID: ids.make())
             }
             await #expect(throws: MetaError.noSuchUpload) {
-                try await service.listParts(bucket: "b", key: "k", uploadID: "u", requester: "alice", partNumberMarker: 0,
-                                            maxParts: 10)
+                try await service.listParts(
+                    bucket: "b", key: "k", uploadID: "u", requester: "alice", partNumberMarker: 0,
+                    maxParts: 10)
             }
         }
     }
@@ -353,30 +412,37 @@ struct ServiceContractTests {
     @Test func abortAndListParts() async throws {
         try await withService { service, _ in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
-            try await service.createMultipartUpload(uploadRecord(bucket: "b", key: "k", uploadID: "u"), requester: "alice",
-                                                    requestID: ids.make())
+            try await service.createMultipartUpload(
+                uploadRecord(bucket: "b", key: "k", uploadID: "u"), requester: "alice",
+                requestID: ids.make())
             for number in 1...5 {
-                try await service.putPart(partRecord(number, sizeBytes: 1, chunkID: ChunkID(number)), bucket: "b", key: "k",
-                                          uploadID: "u", requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                try await service.putPart(
+                    partRecord(number, sizeBytes: 1, chunkID: ChunkID(number)), bucket: "b", key: "k",
+                    uploadID: "u", requester: "alice", startedTime: testStartTime, requestID: ids.make())
             }
-            let first = try await service.listParts(bucket: "b", key: "k", uploadID: "u", requester: "alice",
-                                                    partNumberMarker: 0, maxParts: 2)
+            let first = try await service.listParts(
+                bucket: "b", key: "k", uploadID: "u", requester: "alice",
+                partNumberMarker: 0, maxParts: 2)
             #expect(first.parts.map(\.partNumber) == [1, 2])
             #expect(first.isTruncated)
             #expect(first.nextPartNumberMarker == 2)
-            let rest = try await service.listParts(bucket: "b", key: "k", uploadID: "u", requester: "alice",
-                                                   partNumberMarker: 2, maxParts: 10)
+            let rest = try await service.listParts(
+                bucket: "b", key: "k", uploadID: "u", requester: "alice",
+                partNumberMarker: 2, maxParts: 10)
             #expect(rest.parts.map(\.partNumber) == [3, 4, 5])
             #expect(!rest.isTruncated)
             await #expect(throws: MetaError.accessDenied) {
-                try await service.listParts(bucket: "b", key: "k", uploadID: "u", requester: "bob", partNumberMarker: 0,
-                                            maxParts: 10)
+                try await service.listParts(
+                    bucket: "b", key: "k", uploadID: "u", requester: "bob", partNumberMarker: 0,
+                    maxParts: 10)
             }
             await #expect(throws: MetaError.accessDenied) {
-                try await service.abortMultipartUpload(bucket: "b", key: "k", uploadID: "u", requester: "bob",
-                                                       requestID: ids.make())
+                try await service.abortMultipartUpload(
+                    bucket: "b", key: "k", uploadID: "u", requester: "bob",
+                    requestID: ids.make())
             }
-            try await service.abortMultipartUpload(bucket: "b", key: "k", uploadID: "u", requester: "alice", requestID: ids.make())
+            try await service.abortMultipartUpload(
+                bucket: "b", key: "k", uploadID: "u", requester: "alice", requestID: ids.make())
             #expect(Set(try await service.garbageChunks(limit: 10).map(\.chunk.id)) == [1, 2, 3, 4, 5])
             #expect(try await service.upload(bucket: "b", key: "k", uploadID: "u", requester: "alice") == nil)
         }
@@ -389,14 +455,18 @@ struct ServiceContractTests {
                 ("a/1", "u5", 5), ("a/2", "u1", 1), ("b", "u3", 3), ("b", "u2", 4), ("b", "u4", 4), ("c", "u6", 0),
             ]
             for (key, id, time) in uploads {
-                try await service.createMultipartUpload(uploadRecord(bucket: "b", key: key, uploadID: id, time: time),
-                                                        requester: "alice", requestID: ids.make())
+                try await service.createMultipartUpload(
+                    uploadRecord(bucket: "b", key: key, uploadID: id, time: time),
+                    requester: "alice", requestID: ids.make())
             }
-            func list(prefix: String = "", delimiter: String = "", keyMarker: String = "", uploadIDMarker: String = "",
-                      max: Int) async throws -> ListUploadsPage {
+            func list(
+                prefix: String = "", delimiter: String = "", keyMarker: String = "", uploadIDMarker: String = "",
+                max: Int
+            ) async throws -> ListUploadsPage {
                 try await service.listMultipartUploads(
-                    ListUploadsQuery(bucket: "b", prefix: prefix, delimiter: delimiter, keyMarker: keyMarker,
-                                     uploadIDMarker: uploadIDMarker, maxUploads: max), requester: "alice")
+                    ListUploadsQuery(
+                        bucket: "b", prefix: prefix, delimiter: delimiter, keyMarker: keyMarker,
+                        uploadIDMarker: uploadIDMarker, maxUploads: max), requester: "alice")
             }
             let all = try await list(max: 100)
             #expect(all.uploads.map(\.uploadID) == ["u5", "u1", "u3", "u2", "u4", "u6"])
@@ -418,7 +488,8 @@ struct ServiceContractTests {
             #expect(prefixed.uploads.map(\.key) == ["a/1", "a/2"])
             await #expect(throws: MetaError.accessDenied) {
                 try await service.listMultipartUploads(
-                    ListUploadsQuery(bucket: "b", prefix: "", delimiter: "", keyMarker: "", uploadIDMarker: "", maxUploads: 1),
+                    ListUploadsQuery(
+                        bucket: "b", prefix: "", delimiter: "", keyMarker: "", uploadIDMarker: "", maxUploads: 1),
                     requester: "bob")
             }
         }
@@ -437,4 +508,3 @@ struct ServiceContractTests {
         await service.close()
     }
 }
-

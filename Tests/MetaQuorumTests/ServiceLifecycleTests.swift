@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MetaQuorum
 
 @Suite("EmbeddedMetadataService lifecycle")
@@ -19,13 +20,16 @@ struct ServiceLifecycleTests {
             let service = try await makeService(directory, clock: clock)
             try await service.createUser(user, requestID: "r1")
             try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r2")
-            try await service.putObject(objectRecord(bucket: "b", key: "dir/ünï\u{1}code", chunks: [chunk(4, 3)]),
-                                        requester: "alice", precondition: .none, startedTime: testStartTime, requestID: "r3")
-            try await service.putObject(object, requester: "alice", precondition: .none, startedTime: testStartTime,
-                                        requestID: "r4")
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "dir/ünï\u{1}code", chunks: [chunk(4, 3)]),
+                requester: "alice", precondition: .none, startedTime: testStartTime, requestID: "r3")
+            try await service.putObject(
+                object, requester: "alice", precondition: .none, startedTime: testStartTime,
+                requestID: "r4")
             try await service.createMultipartUpload(upload, requester: "alice", requestID: "r5")
-            try await service.putPart(partRecord(1, sizeBytes: 5, chunkID: 6), bucket: "b", key: "big", uploadID: "u",
-                                      requester: "alice", startedTime: testStartTime, requestID: "r6")
+            try await service.putPart(
+                partRecord(1, sizeBytes: 5, chunkID: 6), bucket: "b", key: "big", uploadID: "u",
+                requester: "alice", startedTime: testStartTime, requestID: "r6")
             index = try await service.appliedIndex()
             #expect(index == 6)
             await service.close()
@@ -36,8 +40,11 @@ struct ServiceLifecycleTests {
         #expect(try await service.listBuckets(owner: "alice").map(\.name) == ["b"])
         #expect(try await service.object(bucket: "b", key: object.key, requester: "alice") == object)
         #expect(try await service.upload(bucket: "b", key: "big", uploadID: "u", requester: "alice") == upload)
-        #expect(try await service.listParts(bucket: "b", key: "big", uploadID: "u", requester: "alice",
-                                            partNumberMarker: 0, maxParts: 10).parts.map(\.partNumber) == [1])
+        #expect(
+            try await service.listParts(
+                bucket: "b", key: "big", uploadID: "u", requester: "alice",
+                partNumberMarker: 0, maxParts: 10
+            ).parts.map(\.partNumber) == [1])
         #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [4])
         #expect(try await service.referencedChunks([4, 5, 6, 7]) == [4, 5, 6])
         // Request ids are remembered across the restart too.
@@ -58,9 +65,10 @@ struct ServiceLifecycleTests {
         let count = 400
         let sequentialStart = ContinuousClock.now
         for index in 0..<count {
-            try await service.putObject(objectRecord(bucket: "b", key: "seq-\(index)", chunks: [chunk(ChunkID(index + 1), 1)]),
-                                        requester: "alice", precondition: .none, startedTime: testStartTime,
-                                        requestID: "seq-\(index)")
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "seq-\(index)", chunks: [chunk(ChunkID(index + 1), 1)]),
+                requester: "alice", precondition: .none, startedTime: testStartTime,
+                requestID: "seq-\(index)")
         }
         let sequential = ContinuousClock.now - sequentialStart
         let concurrentCount = 4000
@@ -71,8 +79,10 @@ struct ServiceLifecycleTests {
                 group.addTask {
                     for index in stride(from: worker, to: concurrentCount, by: concurrency) {
                         try await service.putObject(
-                            objectRecord(bucket: "b", key: "par-\(index)", chunks: [chunk(ChunkID(100_000 + index), 1)]),
-                            requester: "alice", precondition: .none, startedTime: testStartTime, requestID: "par-\(index)")
+                            objectRecord(
+                                bucket: "b", key: "par-\(index)", chunks: [chunk(ChunkID(100_000 + index), 1)]),
+                            requester: "alice", precondition: .none, startedTime: testStartTime,
+                            requestID: "par-\(index)")
                     }
                 }
             }
@@ -83,10 +93,13 @@ struct ServiceLifecycleTests {
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
             return Int(Double(operations) / seconds)
         }
-        print("putObject: sequential \(rate(count, sequential))/s (\(count) commands), "
-              + "\(concurrency) concurrent callers \(rate(concurrentCount, concurrent))/s (\(concurrentCount) commands)")
+        print(
+            "putObject: sequential \(rate(count, sequential))/s (\(count) commands), "
+                + "\(concurrency) concurrent callers \(rate(concurrentCount, concurrent))/s (\(concurrentCount) commands)"
+        )
         let page = try await service.listObjects(
-            ListObjectsQuery(bucket: "b", prefix: "par-", delimiter: "", startAfter: "", maxKeys: 1000), requester: "alice")
+            ListObjectsQuery(bucket: "b", prefix: "par-", delimiter: "", startAfter: "", maxKeys: 1000),
+            requester: "alice")
         #expect(page.objects.count == 1000)
         #expect(page.isTruncated)
         #expect(try await service.appliedIndex() == UInt64(1 + count + concurrentCount))

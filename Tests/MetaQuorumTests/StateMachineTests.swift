@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MetaQuorum
 
 /// A random but plausible command log over a few users, buckets, keys and uploads, so that most commands
@@ -16,7 +17,8 @@ func plausibleCommandLog(seed: UInt64, count: Int) -> [MetaCommand] {
         time += Int64(random.int(0...3_000_000))
         // Some request ids repeat, to exercise deduplication.
         let requestID = random.int(0...9) == 0 ? "req-\(random.int(0...max(index, 1)))" : "req-\(index)"
-        let envelope = CommandEnvelope(requestID: requestID, requester: users[random.int(0...4) == 0 ? 1 : 0], time: time)
+        let envelope = CommandEnvelope(
+            requestID: requestID, requester: users[random.int(0...4) == 0 ? 1 : 0], time: time)
         // An upload id determines its bucket and key, so multipart commands often line up.
         let uploadNumber = random.int(0...5)
         let uploadID = "u\(uploadNumber)-\(random.int(0...1))"
@@ -34,29 +36,47 @@ func plausibleCommandLog(seed: UInt64, count: Int) -> [MetaCommand] {
         case 1: commands.append(.deleteBucket(envelope, name: bucket))
         case 2, 3:
             let chunks = freshChunks()
-            let precondition: WritePrecondition = [.none, .ifNoneMatchAny, .ifMatch(md5Hex(random.int(0...3)))][random.int(0...2)]
-            commands.append(.putObject(envelope, object: objectRecord(bucket: bucket, key: key, etag: md5Hex(random.int(0...3)),
-                                                                      chunks: chunks, time: time),
-                                       precondition: precondition, startedTime: time - Int64(random.int(0...1000))))
+            let precondition: WritePrecondition = [.none, .ifNoneMatchAny, .ifMatch(md5Hex(random.int(0...3)))][
+                random.int(0...2)]
+            commands.append(
+                .putObject(
+                    envelope,
+                    object: objectRecord(
+                        bucket: bucket, key: key, etag: md5Hex(random.int(0...3)),
+                        chunks: chunks, time: time),
+                    precondition: precondition, startedTime: time - Int64(random.int(0...1000))))
         case 4: commands.append(.deleteObjects(envelope, bucket: bucket, keys: [key, keys[random.int(0...4)]]))
-        case 5: commands.append(.createMultipartUpload(envelope, upload: uploadRecord(bucket: bucket, key: key, uploadID: uploadID, time: time)))
+        case 5:
+            commands.append(
+                .createMultipartUpload(
+                    envelope, upload: uploadRecord(bucket: bucket, key: key, uploadID: uploadID, time: time)))
         case 6, 7, 13, 14:
             let size = Int64(random.int(1...10))
             let number = random.int(1...3)
-            let part = PartRecord(partNumber: number, sizeBytes: size, etag: md5Hex(number + 10 * random.int(0...1)),
-                                  lastModifiedTime: time, checksum: nil, chunks: [chunk(nextChunk, size)])
+            let part = PartRecord(
+                partNumber: number, sizeBytes: size, etag: md5Hex(number + 10 * random.int(0...1)),
+                lastModifiedTime: time, checksum: nil, chunks: [chunk(nextChunk, size)])
             nextChunk += 1
-            commands.append(.putPart(envelope, bucket: bucket, key: key, uploadID: uploadID, part: part, startedTime: time))
+            commands.append(
+                .putPart(envelope, bucket: bucket, key: key, uploadID: uploadID, part: part, startedTime: time))
         case 8, 15:
-            let parts = (1...random.int(1...3)).map { CompletedPart(partNumber: $0, etag: md5Hex($0 + 10 * random.int(0...1))) }
-            commands.append(.completeMultipartUpload(envelope, bucket: bucket, key: key, uploadID: uploadID, parts: parts,
-                                                     precondition: .none, minimumPartSizeBytes: Int64(random.int(0...5)),
-                                                     versionID: "v\(index)"))
+            let parts = (1...random.int(1...3)).map {
+                CompletedPart(partNumber: $0, etag: md5Hex($0 + 10 * random.int(0...1)))
+            }
+            commands.append(
+                .completeMultipartUpload(
+                    envelope, bucket: bucket, key: key, uploadID: uploadID, parts: parts,
+                    precondition: .none, minimumPartSizeBytes: Int64(random.int(0...5)),
+                    versionID: "v\(index)"))
         case 9: commands.append(.abortMultipartUpload(envelope, bucket: bucket, key: key, uploadID: uploadID))
         case 10: commands.append(.forgetGarbage(envelope, chunkIDs: [ChunkID(random.int(1...Int(nextChunk)))]))
         default:
-            commands.append(.createUser(envelope, user: UserRecord(name: users[random.int(0...1)], accessKeyID: "AK\(random.int(0...3))",
-                                                                   secretAccessKey: "s", isRoot: false, createdTime: time)))
+            commands.append(
+                .createUser(
+                    envelope,
+                    user: UserRecord(
+                        name: users[random.int(0...1)], accessKeyID: "AK\(random.int(0...3))",
+                        secretAccessKey: "s", isRoot: false, createdTime: time)))
         }
     }
     return commands
@@ -124,7 +144,9 @@ struct StateMachineTests {
             let id = idBytes.reduce(ChunkID(0)) { $0 << 8 | ChunkID($1) }
             #expect(expected[id] == count, "chunk \(id)")
         }
-        let overlap = try database.firstRow("SELECT count(*) FROM garbage WHERE chunk_id IN (SELECT chunk_id FROM chunk_refs)") {
+        let overlap = try database.firstRow(
+            "SELECT count(*) FROM garbage WHERE chunk_id IN (SELECT chunk_id FROM chunk_refs)"
+        ) {
             $0.int64(0)
         }
         #expect(overlap == 0)
@@ -217,17 +239,25 @@ struct StateMachineTests {
         defer { driver.machine.close() }
         try driver.apply(.createBucket(envelope("b"), name: "b"))
         let shared = [chunk(77, 4)]
-        #expect(try driver.apply(.putObject(envelope("p1"), object: objectRecord(bucket: "b", key: "src", chunks: shared),
-                                            precondition: .none, startedTime: testStartTime)) == .done)
+        #expect(
+            try driver.apply(
+                .putObject(
+                    envelope("p1"), object: objectRecord(bucket: "b", key: "src", chunks: shared),
+                    precondition: .none, startedTime: testStartTime)) == .done)
         // A metadata-only copy shares the chunk; deleting the source keeps it alive.
-        #expect(try driver.apply(.putObject(envelope("p2"), object: objectRecord(bucket: "b", key: "copy", chunks: shared),
-                                            precondition: .none, startedTime: testStartTime)) == .done)
+        #expect(
+            try driver.apply(
+                .putObject(
+                    envelope("p2"), object: objectRecord(bucket: "b", key: "copy", chunks: shared),
+                    precondition: .none, startedTime: testStartTime)) == .done)
         #expect(try driver.apply(.deleteObjects(envelope("d1"), bucket: "b", keys: ["src"])) == .deleted([true]))
         #expect(try driver.machine.garbageChunks(limit: 10).isEmpty)
         #expect(try driver.apply(.deleteObjects(envelope("d2"), bucket: "b", keys: ["copy"])) == .deleted([true]))
         #expect(try driver.machine.garbageChunks(limit: 10).map(\.chunk) == shared)
-        let relink = try driver.apply(.putObject(envelope("p3"), object: objectRecord(bucket: "b", key: "again", chunks: shared),
-                                                 precondition: .none, startedTime: testStartTime))
+        let relink = try driver.apply(
+            .putObject(
+                envelope("p3"), object: objectRecord(bucket: "b", key: "again", chunks: shared),
+                precondition: .none, startedTime: testStartTime))
         if case .failed(.invalidArgument) = relink {} else { Issue.record("expected a refusal, got \(relink)") }
     }
 }

@@ -44,7 +44,9 @@ struct RandomValues {
 
     mutating func chunks() -> [ChunkRef] {
         (0..<int(0...3)).map { _ in
-            ChunkRef(id: chunkID(), sizeBytes: int64(), nodes: (0..<int(0...3)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })
+            ChunkRef(
+                id: chunkID(), sizeBytes: int64(),
+                nodes: (0..<int(0...3)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })
         }
     }
 
@@ -65,19 +67,22 @@ struct RandomValues {
     }
 
     mutating func object() -> ObjectRecord {
-        ObjectRecord(bucket: string(), key: string(), versionID: string(), sizeBytes: int64(), etag: string(),
-                     lastModifiedTime: int64(), headers: fields(), userMetadata: fields(), checksum: checksum(),
-                     chunks: chunks(), partSizes: (0..<int(0...3)).map { _ in int64() })
+        ObjectRecord(
+            bucket: string(), key: string(), versionID: string(), sizeBytes: int64(), etag: string(),
+            lastModifiedTime: int64(), headers: fields(), userMetadata: fields(), checksum: checksum(),
+            chunks: chunks(), partSizes: (0..<int(0...3)).map { _ in int64() })
     }
 
     mutating func upload() -> UploadRecord {
-        UploadRecord(bucket: string(), key: string(), uploadID: string(), initiator: string(), initiatedTime: int64(),
-                     headers: fields(), userMetadata: fields(), checksumAlgorithm: bool() ? string() : nil)
+        UploadRecord(
+            bucket: string(), key: string(), uploadID: string(), initiator: string(), initiatedTime: int64(),
+            headers: fields(), userMetadata: fields(), checksumAlgorithm: bool() ? string() : nil)
     }
 
     mutating func part() -> PartRecord {
-        PartRecord(partNumber: Int(int64()), sizeBytes: int64(), etag: string(), lastModifiedTime: int64(),
-                   checksum: checksum(), chunks: chunks())
+        PartRecord(
+            partNumber: Int(int64()), sizeBytes: int64(), etag: string(), lastModifiedTime: int64(),
+            checksum: checksum(), chunks: chunks())
     }
 
     mutating func error() -> MetaError {
@@ -94,8 +99,11 @@ struct RandomValues {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64())
         switch int(0...10) {
         case 0:
-            return .createUser(envelope, user: UserRecord(name: string(), accessKeyID: string(),
-                                                          secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
+            return .createUser(
+                envelope,
+                user: UserRecord(
+                    name: string(), accessKeyID: string(),
+                    secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
         case 1: return .deleteUser(envelope, name: string())
         case 2: return .createBucket(envelope, name: string())
         case 3: return .deleteBucket(envelope, name: string())
@@ -103,13 +111,15 @@ struct RandomValues {
         case 5: return .deleteObjects(envelope, bucket: string(), keys: (0..<int(0...4)).map { _ in string() })
         case 6: return .createMultipartUpload(envelope, upload: upload())
         case 7:
-            return .putPart(envelope, bucket: string(), key: string(), uploadID: string(), part: part(),
-                            startedTime: int64())
+            return .putPart(
+                envelope, bucket: string(), key: string(), uploadID: string(), part: part(),
+                startedTime: int64())
         case 8:
-            return .completeMultipartUpload(envelope, bucket: string(), key: string(), uploadID: string(),
-                                            parts: (0..<int(0...3)).map { _ in CompletedPart(partNumber: int(1...10_000), etag: string()) },
-                                            precondition: precondition(), minimumPartSizeBytes: int64(),
-                                            versionID: string())
+            return .completeMultipartUpload(
+                envelope, bucket: string(), key: string(), uploadID: string(),
+                parts: (0..<int(0...3)).map { _ in CompletedPart(partNumber: int(1...10_000), etag: string()) },
+                precondition: precondition(), minimumPartSizeBytes: int64(),
+                versionID: string())
         case 9: return .abortMultipartUpload(envelope, bucket: string(), key: string(), uploadID: string())
         default: return .forgetGarbage(envelope, chunkIDs: (0..<int(0...3)).map { _ in chunkID() })
         }

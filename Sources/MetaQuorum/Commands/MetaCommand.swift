@@ -23,12 +23,14 @@ enum MetaCommand: Sendable, Equatable {
     case putObject(CommandEnvelope, object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64)
     case deleteObjects(CommandEnvelope, bucket: String, keys: [String])
     case createMultipartUpload(CommandEnvelope, upload: UploadRecord)
-    case putPart(CommandEnvelope, bucket: String, key: String, uploadID: String, part: PartRecord,
-                 startedTime: Int64)
+    case putPart(
+        CommandEnvelope, bucket: String, key: String, uploadID: String, part: PartRecord,
+        startedTime: Int64)
     /// `versionID` is the new object's version, chosen by the proposer.
-    case completeMultipartUpload(CommandEnvelope, bucket: String, key: String, uploadID: String,
-                                 parts: [CompletedPart], precondition: WritePrecondition,
-                                 minimumPartSizeBytes: Int64, versionID: String)
+    case completeMultipartUpload(
+        CommandEnvelope, bucket: String, key: String, uploadID: String,
+        parts: [CompletedPart], precondition: WritePrecondition,
+        minimumPartSizeBytes: Int64, versionID: String)
     case abortMultipartUpload(CommandEnvelope, bucket: String, key: String, uploadID: String)
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
 
@@ -98,8 +100,9 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeString(uploadID)
             writer.write(part)
             writer.writeInt(startedTime)
-        case .completeMultipartUpload(_, let bucket, let key, let uploadID, let parts, let precondition,
-                                      let minimumPartSizeBytes, let versionID):
+        case .completeMultipartUpload(
+            _, let bucket, let key, let uploadID, let parts, let precondition,
+            let minimumPartSizeBytes, let versionID):
             writer.writeString(bucket)
             writer.writeString(key)
             writer.writeString(uploadID)
@@ -127,8 +130,9 @@ enum MetaCommand: Sendable, Equatable {
         let version = try reader.readByte()
         guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
         let kind = try reader.readByte()
-        let envelope = CommandEnvelope(requestID: try reader.readString(), requester: try reader.readString(),
-                                       time: try reader.readInt64())
+        let envelope = CommandEnvelope(
+            requestID: try reader.readString(), requester: try reader.readString(),
+            time: try reader.readInt64())
         self = try Self.decodeFields(kind: kind, envelope: envelope, reader: &reader)
         try reader.expectEnd()
     }
@@ -142,8 +146,9 @@ enum MetaCommand: Sendable, Equatable {
         case 3: return .createBucket(envelope, name: try reader.readString())
         case 4: return .deleteBucket(envelope, name: try reader.readString())
         case 5:
-            return .putObject(envelope, object: try reader.readObject(), precondition: try reader.readPrecondition(),
-                              startedTime: try reader.readInt64())
+            return .putObject(
+                envelope, object: try reader.readObject(), precondition: try reader.readPrecondition(),
+                startedTime: try reader.readInt64())
         case 6:
             let bucket = try reader.readString()
             let count = try reader.readCount(elementBytesMin: 1)
@@ -153,13 +158,15 @@ enum MetaCommand: Sendable, Equatable {
             return .deleteObjects(envelope, bucket: bucket, keys: keys)
         case 7: return .createMultipartUpload(envelope, upload: try reader.readUpload())
         case 8:
-            return .putPart(envelope, bucket: try reader.readString(), key: try reader.readString(),
-                            uploadID: try reader.readString(), part: try reader.readPart(),
-                            startedTime: try reader.readInt64())
+            return .putPart(
+                envelope, bucket: try reader.readString(), key: try reader.readString(),
+                uploadID: try reader.readString(), part: try reader.readPart(),
+                startedTime: try reader.readInt64())
         case 9: return try decodeComplete(envelope: envelope, reader: &reader)
         case 10:
-            return .abortMultipartUpload(envelope, bucket: try reader.readString(), key: try reader.readString(),
-                                         uploadID: try reader.readString())
+            return .abortMultipartUpload(
+                envelope, bucket: try reader.readString(), key: try reader.readString(),
+                uploadID: try reader.readString())
         case 11:
             let count = try reader.readCount(elementBytesMin: 16)
             var ids: [ChunkID] = []
@@ -183,10 +190,11 @@ enum MetaCommand: Sendable, Equatable {
         for _ in 0..<count {
             parts.append(CompletedPart(partNumber: try reader.readInt(), etag: try reader.readString()))
         }
-        return .completeMultipartUpload(envelope, bucket: bucket, key: key, uploadID: uploadID, parts: parts,
-                                        precondition: try reader.readPrecondition(),
-                                        minimumPartSizeBytes: try reader.readInt64(),
-                                        versionID: try reader.readString())
+        return .completeMultipartUpload(
+            envelope, bucket: bucket, key: key, uploadID: uploadID, parts: parts,
+            precondition: try reader.readPrecondition(),
+            minimumPartSizeBytes: try reader.readInt64(),
+            versionID: try reader.readString())
     }
 }
 

@@ -124,8 +124,9 @@ extension ByteWriter {
 
 extension ByteReader {
     mutating func readUser() throws(CodecError) -> UserRecord {
-        UserRecord(name: try readString(), accessKeyID: try readString(), secretAccessKey: try readString(),
-                   isRoot: try readBool(), createdTime: try readInt64())
+        UserRecord(
+            name: try readString(), accessKeyID: try readString(), secretAccessKey: try readString(),
+            isRoot: try readBool(), createdTime: try readInt64())
     }
 
     mutating func readChunk() throws(CodecError) -> ChunkRef {
@@ -183,20 +184,23 @@ extension ByteReader {
         var partSizes: [Int64] = []
         partSizes.reserveCapacity(count)
         for _ in 0..<count { partSizes.append(try readInt64()) }
-        return ObjectRecord(bucket: bucket, key: key, versionID: versionID, sizeBytes: sizeBytes, etag: etag,
-                            lastModifiedTime: lastModifiedTime, headers: headers, userMetadata: userMetadata,
-                            checksum: checksum, chunks: chunks, partSizes: partSizes)
+        return ObjectRecord(
+            bucket: bucket, key: key, versionID: versionID, sizeBytes: sizeBytes, etag: etag,
+            lastModifiedTime: lastModifiedTime, headers: headers, userMetadata: userMetadata,
+            checksum: checksum, chunks: chunks, partSizes: partSizes)
     }
 
     mutating func readUpload() throws(CodecError) -> UploadRecord {
-        UploadRecord(bucket: try readString(), key: try readString(), uploadID: try readString(),
-                     initiator: try readString(), initiatedTime: try readInt64(), headers: try readHeaderFields(),
-                     userMetadata: try readHeaderFields(), checksumAlgorithm: try readOptionalString())
+        UploadRecord(
+            bucket: try readString(), key: try readString(), uploadID: try readString(),
+            initiator: try readString(), initiatedTime: try readInt64(), headers: try readHeaderFields(),
+            userMetadata: try readHeaderFields(), checksumAlgorithm: try readOptionalString())
     }
 
     mutating func readPart() throws(CodecError) -> PartRecord {
-        PartRecord(partNumber: try readInt(), sizeBytes: try readInt64(), etag: try readString(),
-                   lastModifiedTime: try readInt64(), checksum: try readChecksum(), chunks: try readChunks())
+        PartRecord(
+            partNumber: try readInt(), sizeBytes: try readInt64(), etag: try readString(),
+            lastModifiedTime: try readInt64(), checksum: try readChecksum(), chunks: try readChunks())
     }
 
     mutating func readPrecondition() throws(CodecError) -> WritePrecondition {

@@ -37,9 +37,11 @@ extension MetaStateMachine {
                     lower = next
                     continue scan
                 }
-                page.objects.append(ObjectSummary(key: String(decoding: row.key, as: UTF8.self), sizeBytes: row.sizeBytes,
-                                                  etag: row.etag, lastModifiedTime: row.lastModifiedTime,
-                                                  owner: bucket.owner))
+                page.objects.append(
+                    ObjectSummary(
+                        key: String(decoding: row.key, as: UTF8.self), sizeBytes: row.sizeBytes,
+                        etag: row.etag, lastModifiedTime: row.lastModifiedTime,
+                        owner: bucket.owner))
                 entryCount += 1
                 lastEntry = row.key
                 lower = KeyRange.immediateSuccessor(of: row.key)

@@ -7,8 +7,9 @@ extension MetaStateMachine {
         guard (0...MetaLimits.listEntriesMax).contains(query.maxUploads) else {
             throw MetaError.invalidArgument("max-uploads \(query.maxUploads) outside 0...\(MetaLimits.listEntriesMax)")
         }
-        var page = ListUploadsPage(uploads: [], commonPrefixes: [], isTruncated: false, nextKeyMarker: nil,
-                                   nextUploadIDMarker: nil)
+        var page = ListUploadsPage(
+            uploads: [], commonPrefixes: [], isTruncated: false, nextKeyMarker: nil,
+            nextUploadIDMarker: nil)
         guard query.maxUploads > 0 else { return page }
         let prefix = Array(query.prefix.utf8)
         let delimiter = Array(query.delimiter.utf8)
@@ -18,8 +19,9 @@ extension MetaStateMachine {
         var entryCount = 0
         var last: (key: [UInt8], uploadID: String?) = ([], nil)
         scan: while true {
-            let rows = try uploadRows(bucket: query.bucket, prefix: prefix, after: cursor, upper: upper,
-                                      limit: query.maxUploads + 1)
+            let rows = try uploadRows(
+                bucket: query.bucket, prefix: prefix, after: cursor, upper: upper,
+                limit: query.maxUploads + 1)
             for row in rows {
                 if entryCount == query.maxUploads {
                     page.isTruncated = true
@@ -39,7 +41,8 @@ extension MetaStateMachine {
                 page.uploads.append(upload)
                 entryCount += 1
                 last = (row.key, upload.uploadID)
-                cursor = UploadCursor(key: row.key, initiatedTime: row.initiatedTime, uploadID: Array(upload.uploadID.utf8))
+                cursor = UploadCursor(
+                    key: row.key, initiatedTime: row.initiatedTime, uploadID: Array(upload.uploadID.utf8))
             }
             if rows.count < query.maxUploads + 1 { break }
         }
@@ -60,9 +63,9 @@ extension MetaStateMachine {
 
     private func startCursor(_ query: ListUploadsQuery, prefix: [UInt8], keyMarker: [UInt8]) throws -> UploadCursor {
         if !query.uploadIDMarker.isEmpty,
-           let time = try database.firstRow(
-               "SELECT initiated_time FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
-               [.string(query.uploadIDMarker), .string(query.bucket), .bytes(keyMarker)], { $0.int64(0) })
+            let time = try database.firstRow(
+                "SELECT initiated_time FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
+                [.string(query.uploadIDMarker), .string(query.bucket), .bytes(keyMarker)], { $0.int64(0) })
         {
             return UploadCursor(key: keyMarker, initiatedTime: time, uploadID: Array(query.uploadIDMarker.utf8))
         }
@@ -79,12 +82,16 @@ extension MetaStateMachine {
     private func uploadRows(bucket: String, prefix: [UInt8], after cursor: UploadCursor, upper: [UInt8]?, limit: Int)
         throws -> [UploadRow]
     {
-        let map = { (row: SQLiteRow) in UploadRow(key: row.bytes(0), initiatedTime: row.int64(1), record: row.bytes(2)) }
-        let head = "SELECT key, initiated_time, record FROM uploads INDEXED BY uploads_by_key "
+        let map = { (row: SQLiteRow) in UploadRow(key: row.bytes(0), initiatedTime: row.int64(1), record: row.bytes(2))
+        }
+        let head =
+            "SELECT key, initiated_time, record FROM uploads INDEXED BY uploads_by_key "
             + "WHERE bucket = ? AND key >= ? AND (key, initiated_time, upload_id) > (?, ?, ?) "
         let tail = "ORDER BY key, initiated_time, upload_id LIMIT ?"
-        var arguments: [SQLiteValue] = [.string(bucket), .bytes(prefix), .bytes(cursor.key), .int(cursor.initiatedTime),
-                                        .bytes(cursor.uploadID)]
+        var arguments: [SQLiteValue] = [
+            .string(bucket), .bytes(prefix), .bytes(cursor.key), .int(cursor.initiatedTime),
+            .bytes(cursor.uploadID),
+        ]
         if let upper {
             arguments += [.bytes(upper), .int(Int64(limit))]
             return try database.rows(head + "AND key < ? " + tail, arguments, map)
@@ -94,20 +101,26 @@ extension MetaStateMachine {
     }
 
     /// One page of an upload's parts after `partNumberMarker`. Throws `.noSuchUpload`.
-    func listParts(bucket: String, key: String, uploadID: String, requester: String, partNumberMarker: Int,
-                   maxParts: Int) throws -> ListPartsPage {
+    func listParts(
+        bucket: String, key: String, uploadID: String, requester: String, partNumberMarker: Int,
+        maxParts: Int
+    ) throws -> ListPartsPage {
         _ = try ownedBucket(bucket, requester: requester)
-        guard let upload = try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) else { throw MetaError.noSuchUpload }
+        guard let upload = try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) else {
+            throw MetaError.noSuchUpload
+        }
         guard (0...MetaLimits.listEntriesMax).contains(maxParts) else {
             throw MetaError.invalidArgument("max-parts \(maxParts) outside 0...\(MetaLimits.listEntriesMax)")
         }
         var parts = try database.rows(
             "SELECT record FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?",
-            [.string(uploadID), .int(Int64(partNumberMarker)), .int(Int64(maxParts + 1))]) { $0.bytes(0) }
-            .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readPart() } }
+            [.string(uploadID), .int(Int64(partNumberMarker)), .int(Int64(maxParts + 1))]
+        ) { $0.bytes(0) }
+        .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readPart() } }
         let isTruncated = parts.count > maxParts
         if isTruncated { parts.removeLast() }
-        return ListPartsPage(upload: upload, parts: parts, isTruncated: isTruncated,
-                             nextPartNumberMarker: parts.last?.partNumber ?? partNumberMarker)
+        return ListPartsPage(
+            upload: upload, parts: parts, isTruncated: isTruncated,
+            nextPartNumberMarker: parts.last?.partNumber ?? partNumberMarker)
     }
 }

@@ -15,16 +15,20 @@ extension MetaStateMachine {
     }
 
     func objectRecord(bucket: String, key: String) throws -> ObjectRecord? {
-        guard let blob = try database.firstRow("SELECT record FROM objects WHERE bucket = ? AND key = ?",
-                                               [.string(bucket), .string(key)], { $0.bytes(0) })
+        guard
+            let blob = try database.firstRow(
+                "SELECT record FROM objects WHERE bucket = ? AND key = ?",
+                [.string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
         return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject() }
     }
 
     /// The upload with this id, if it exists and belongs to (bucket, key).
     func uploadRecord(bucket: String, key: String, uploadID: String) throws -> UploadRecord? {
-        guard let blob = try database.firstRow("SELECT record FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
-                                               [.string(uploadID), .string(bucket), .string(key)], { $0.bytes(0) })
+        guard
+            let blob = try database.firstRow(
+                "SELECT record FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
+                [.string(uploadID), .string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
         return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUpload() }
     }

@@ -6,14 +6,17 @@ extension MetaStateMachine {
     }
 
     func user(accessKeyID: String) throws -> UserRecord? {
-        guard let blob = try database.firstRow("SELECT record FROM users WHERE access_key_id = ?",
-                                               [.string(accessKeyID)], { $0.bytes(0) })
+        guard
+            let blob = try database.firstRow(
+                "SELECT record FROM users WHERE access_key_id = ?",
+                [.string(accessKeyID)], { $0.bytes(0) })
         else { return nil }
         return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser() }
     }
 
     func listBuckets(owner: String) throws -> [BucketRecord] {
-        try database.rows("SELECT name, created_time FROM buckets WHERE owner = ? ORDER BY name", [.string(owner)]) { row in
+        try database.rows("SELECT name, created_time FROM buckets WHERE owner = ? ORDER BY name", [.string(owner)]) {
+            row in
             BucketRecord(name: row.string(0), owner: owner, createdTime: row.int64(1))
         }
     }
@@ -34,8 +37,9 @@ extension MetaStateMachine {
         return try database.rows("SELECT chunk, queued_time FROM garbage ORDER BY seq LIMIT ?", [.int(Int64(count))]) {
             ($0.bytes(0), $0.int64(1))
         }.map { row in
-            GarbageChunk(chunk: try RecordBlob.decode(row.0) { reader throws(CodecError) in try reader.readChunk() },
-                         queuedTime: row.1)
+            GarbageChunk(
+                chunk: try RecordBlob.decode(row.0) { reader throws(CodecError) in try reader.readChunk() },
+                queuedTime: row.1)
         }
     }
 
@@ -44,8 +48,10 @@ extension MetaStateMachine {
         var referenced = Set<ChunkID>()
         for id in chunkIDs {
             let bytes = id.storageBytes
-            let live = try database.firstRow("SELECT 1 FROM chunk_refs WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true }
-            let queued = try database.firstRow("SELECT 1 FROM garbage WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true }
+            let live = try database.firstRow("SELECT 1 FROM chunk_refs WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true
+            }
+            let queued = try database.firstRow("SELECT 1 FROM garbage WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true
+            }
             if live == true || queued == true { referenced.insert(id) }
         }
         return referenced

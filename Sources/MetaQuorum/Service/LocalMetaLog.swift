@@ -113,9 +113,11 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
             opened(.failure(.internalFault("opening metadata in \(directory): \(error)")))
             return
         }
-        logger.info("metadata state machine open", metadata: [
-            "directory": "\(directory)", "appliedIndex": "\(machine.appliedIndex())",
-        ])
+        logger.info(
+            "metadata state machine open",
+            metadata: [
+                "directory": "\(directory)", "appliedIndex": "\(machine.appliedIndex())",
+            ])
         opened(.success(()))
         while let taken = nextJobs() {
             perform(taken, on: machine)

@@ -17,30 +17,42 @@ extension MetaStateMachine {
         guard !upload.uploadID.isEmpty, !upload.key.isEmpty else {
             throw MetaError.invalidArgument("empty upload id or key")
         }
-        let taken = try database.firstRow("SELECT 1 FROM uploads WHERE upload_id = ?", [.string(upload.uploadID)]) { _ in true }
+        let taken = try database.firstRow("SELECT 1 FROM uploads WHERE upload_id = ?", [.string(upload.uploadID)]) {
+            _ in true
+        }
         if taken == true { throw MetaError.invalidArgument("upload id \(upload.uploadID) is in use") }
         try database.run(
             "INSERT INTO uploads(upload_id, bucket, key, initiated_time, record) VALUES (?, ?, ?, ?, ?)",
-            [.string(upload.uploadID), .string(upload.bucket), .string(upload.key), .int(upload.initiatedTime),
-             .bytes(RecordBlob.encode { $0.write(upload) })])
+            [
+                .string(upload.uploadID), .string(upload.bucket), .string(upload.key), .int(upload.initiatedTime),
+                .bytes(RecordBlob.encode { $0.write(upload) }),
+            ])
     }
 
-    func applyPutPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, startedTime: Int64,
-                      envelope: CommandEnvelope) throws {
+    func applyPutPart(
+        _ part: PartRecord, bucket: String, key: String, uploadID: String, startedTime: Int64,
+        envelope: CommandEnvelope
+    ) throws {
         _ = try ownedBucket(bucket, requester: envelope.requester)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
-        guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else { throw MetaError.noSuchUpload }
+        guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
+            throw MetaError.noSuchUpload
+        }
         guard MetaLimits.partNumberRange.contains(part.partNumber) else {
             throw MetaError.invalidArgument("part number \(part.partNumber) outside \(MetaLimits.partNumberRange)")
         }
         try checkChunkSizes(part.chunks, total: part.sizeBytes)
-        let replaced = try database.firstRow("SELECT record FROM parts WHERE upload_id = ? AND part_number = ?",
-                                             [.string(uploadID), .int(Int64(part.partNumber))]) { $0.bytes(0) }
+        let replaced = try database.firstRow(
+            "SELECT record FROM parts WHERE upload_id = ? AND part_number = ?",
+            [.string(uploadID), .int(Int64(part.partNumber))]
+        ) { $0.bytes(0) }
         try reference(part.chunks)
         try database.run(
             "INSERT OR REPLACE INTO parts(upload_id, part_number, size_bytes, etag, record) VALUES (?, ?, ?, ?, ?)",
-            [.string(uploadID), .int(Int64(part.partNumber)), .int(part.sizeBytes), .string(part.etag),
-             .bytes(RecordBlob.encode { $0.write(part) })])
+            [
+                .string(uploadID), .int(Int64(part.partNumber)), .int(part.sizeBytes), .string(part.etag),
+                .bytes(RecordBlob.encode { $0.write(part) }),
+            ])
         if let replaced {
             let old = try RecordBlob.decode(replaced) { reader throws(CodecError) in try reader.readPart() }
             try release(old.chunks, time: envelope.time)
@@ -53,7 +65,8 @@ extension MetaStateMachine {
             throw MetaError.noSuchUpload
         }
         guard !request.parts.isEmpty else { throw MetaError.invalidArgument("no parts named") }
-        for (earlier, later) in zip(request.parts, request.parts.dropFirst()) where later.partNumber <= earlier.partNumber {
+        for (earlier, later) in zip(request.parts, request.parts.dropFirst())
+        where later.partNumber <= earlier.partNumber {
             throw MetaError.invalidPartOrder
         }
         let stored = try partRecords(uploadID: request.uploadID)
@@ -73,7 +86,9 @@ extension MetaStateMachine {
 
     func applyAbortUpload(bucket: String, key: String, uploadID: String, envelope: CommandEnvelope) throws {
         _ = try ownedBucket(bucket, requester: envelope.requester)
-        guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else { throw MetaError.noSuchUpload }
+        guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
+            throw MetaError.noSuchUpload
+        }
         try removeUpload(uploadID, parts: try partRecords(uploadID: uploadID), time: envelope.time)
     }
 
@@ -92,7 +107,8 @@ extension MetaStateMachine {
         var chosen: [PartRecord] = []
         chosen.reserveCapacity(requested.count)
         for (position, wanted) in requested.enumerated() {
-            guard let part = byNumber[wanted.partNumber], Self.normalizedETag(wanted.etag) == Self.normalizedETag(part.etag)
+            guard let part = byNumber[wanted.partNumber],
+                Self.normalizedETag(wanted.etag) == Self.normalizedETag(part.etag)
             else { throw MetaError.invalidPart(partNumber: wanted.partNumber) }
             if position < requested.count - 1 && part.sizeBytes < minimumPartSizeBytes {
                 throw MetaError.entityTooSmall(partNumber: wanted.partNumber)

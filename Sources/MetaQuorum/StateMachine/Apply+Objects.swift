@@ -1,6 +1,8 @@
 extension MetaStateMachine {
-    func applyPutObject(_ object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
-                        envelope: CommandEnvelope) throws {
+    func applyPutObject(
+        _ object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
+        envelope: CommandEnvelope
+    ) throws {
         _ = try ownedBucket(object.bucket, requester: envelope.requester)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
         try checkChunkSizes(object.chunks, total: object.sizeBytes)
@@ -33,8 +35,10 @@ extension MetaStateMachine {
         try reference(object.chunks)
         try database.run(
             "INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record) VALUES (?, ?, ?, ?, ?, ?)",
-            [.string(object.bucket), .string(object.key), .int(object.sizeBytes), .string(object.etag),
-             .int(object.lastModifiedTime), .bytes(RecordBlob.encode { $0.write(object) })])
+            [
+                .string(object.bucket), .string(object.key), .int(object.sizeBytes), .string(object.etag),
+                .int(object.lastModifiedTime), .bytes(RecordBlob.encode { $0.write(object) }),
+            ])
         if let current { try release(current.chunks, time: time) }
     }
 
@@ -45,7 +49,9 @@ extension MetaStateMachine {
         case .ifNoneMatchAny:
             if current != nil { throw MetaError.preconditionFailed }
         case .ifMatch(let etag):
-            guard let current, current.etag.lowercased() == etag.lowercased() else { throw MetaError.preconditionFailed }
+            guard let current, current.etag.lowercased() == etag.lowercased() else {
+                throw MetaError.preconditionFailed
+            }
         }
     }
 

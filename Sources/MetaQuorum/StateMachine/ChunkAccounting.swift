@@ -22,7 +22,8 @@ extension MetaStateMachine {
             let id = chunk.id.storageBytes
             let remaining = try database.firstRow(
                 "UPDATE chunk_refs SET ref_count = ref_count - 1 WHERE chunk_id = ? AND ref_count > 1 RETURNING ref_count",
-                [.bytes(id)]) { $0.int64(0) }
+                [.bytes(id)]
+            ) { $0.int64(0) }
             if remaining != nil { continue }
             let deleted = try database.run("DELETE FROM chunk_refs WHERE chunk_id = ?", [.bytes(id)])
             precondition(deleted == 1, "released chunk \(String(chunk.id, radix: 16)) had no reference")

@@ -46,8 +46,10 @@ final class MetaStateMachine {
     }
 
     private func createSchemaIfNeeded() throws {
-        let exists = try database.firstRow(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'") { $0.int64(0) } ?? 0
+        let exists =
+            try database.firstRow(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'"
+            ) { $0.int64(0) } ?? 0
         if exists == 0 {
             try database.execute("BEGIN IMMEDIATE")
             for statement in MetaSchema.statements { try database.execute(statement) }
@@ -55,8 +57,9 @@ final class MetaStateMachine {
         }
         let version = try metaValue("schema_version")
         guard version == MetaSchema.version else {
-            throw SQLiteError(code: SQLITE_MISMATCH,
-                              message: "schema version \(version) in \(path), this build uses \(MetaSchema.version)")
+            throw SQLiteError(
+                code: SQLITE_MISMATCH,
+                message: "schema version \(version) in \(path), this build uses \(MetaSchema.version)")
         }
     }
 
@@ -162,15 +165,18 @@ final class MetaStateMachine {
         case .createMultipartUpload(let envelope, let upload):
             try applyCreateUpload(upload, envelope: envelope)
         case .putPart(let envelope, let bucket, let key, let uploadID, let part, let startedTime):
-            try applyPutPart(part, bucket: bucket, key: key, uploadID: uploadID, startedTime: startedTime,
-                             envelope: envelope)
-        case .completeMultipartUpload(let envelope, let bucket, let key, let uploadID, let parts, let precondition,
-                                      let minimumPartSizeBytes, let versionID):
+            try applyPutPart(
+                part, bucket: bucket, key: key, uploadID: uploadID, startedTime: startedTime,
+                envelope: envelope)
+        case .completeMultipartUpload(
+            let envelope, let bucket, let key, let uploadID, let parts, let precondition,
+            let minimumPartSizeBytes, let versionID):
             return .object(
                 try applyCompleteUpload(
-                    CompleteRequest(bucket: bucket, key: key, uploadID: uploadID, parts: parts,
-                                    precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
-                                    versionID: versionID),
+                    CompleteRequest(
+                        bucket: bucket, key: key, uploadID: uploadID, parts: parts,
+                        precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
+                        versionID: versionID),
                     envelope: envelope))
         case .abortMultipartUpload(let envelope, let bucket, let key, let uploadID):
             try applyAbortUpload(bucket: bucket, key: key, uploadID: uploadID, envelope: envelope)
@@ -183,8 +189,10 @@ final class MetaStateMachine {
     // MARK: Request ids
 
     private func rememberedResult(_ requestID: RequestID, kind: UInt8) throws -> MetaCommandResult? {
-        guard let row = try database.firstRow(
-            "SELECT kind, result FROM requests WHERE request_id = ?", [.string(requestID)], { ($0.int64(0), $0.bytes(1)) })
+        guard
+            let row = try database.firstRow(
+                "SELECT kind, result FROM requests WHERE request_id = ?", [.string(requestID)],
+                { ($0.int64(0), $0.bytes(1)) })
         else { return nil }
         guard row.0 == Int64(kind) else {
             return .failed(.invalidArgument("request id \(requestID) was already used for another operation"))
@@ -197,8 +205,9 @@ final class MetaStateMachine {
     }
 
     private func remember(_ requestID: RequestID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
-        try database.run("INSERT INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)",
-                         [.string(requestID), .int(time), .int(Int64(kind)), .bytes(result.encode())])
+        try database.run(
+            "INSERT INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)",
+            [.string(requestID), .int(time), .int(Int64(kind)), .bytes(result.encode())])
         requestCount += 1
     }
 
@@ -237,7 +246,8 @@ final class MetaStateMachine {
         defer { source.close() }
         let version = try source.firstRow("SELECT value FROM meta WHERE name = 'schema_version'") { $0.int64(0) }
         guard version == MetaSchema.version else {
-            throw SQLiteError(code: SQLITE_MISMATCH, message: "snapshot \(sourcePath) has schema \(String(describing: version))")
+            throw SQLiteError(
+                code: SQLITE_MISMATCH, message: "snapshot \(sourcePath) has schema \(String(describing: version))")
         }
         try sqliteBackup(from: source, to: database)
         try loadCounters()
@@ -249,9 +259,10 @@ final class MetaStateMachine {
     func dump() throws -> [String] {
         var lines: [String] = []
         for table in MetaSchema.tablesInOrder {
-            let columnCount = try database.firstRow("SELECT count(*) FROM pragma_table_info('\(table.name)')") {
-                $0.int64(0)
-            } ?? 0
+            let columnCount =
+                try database.firstRow("SELECT count(*) FROM pragma_table_info('\(table.name)')") {
+                    $0.int64(0)
+                } ?? 0
             let rows = try database.rows("SELECT * FROM \(table.name) ORDER BY \(table.orderBy)") { row in
                 (0..<Int32(columnCount)).map { column -> String in
                     let bytes = row.bytes(column)

@@ -144,8 +144,9 @@ final class SQLiteConnection {
             statement = fresh
         }
         sqlite3_clear_bindings(statement)
-        precondition(Int(sqlite3_bind_parameter_count(statement)) == arguments.count,
-                     "\(arguments.count) arguments for \(sqlite3_bind_parameter_count(statement)) parameters: \(sql)")
+        precondition(
+            Int(sqlite3_bind_parameter_count(statement)) == arguments.count,
+            "\(arguments.count) arguments for \(sqlite3_bind_parameter_count(statement)) parameters: \(sql)")
         for (offset, argument) in arguments.enumerated() {
             try bind(argument, at: Int32(offset + 1), to: statement)
         }
@@ -184,8 +185,9 @@ private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self
 /// Copies the whole `main` database of `source` into `destination` with the online backup API.
 func sqliteBackup(from source: SQLiteConnection, to destination: SQLiteConnection) throws(SQLiteError) {
     guard let backup = sqlite3_backup_init(destination.rawHandle, "main", source.rawHandle, "main") else {
-        throw SQLiteError(code: sqlite3_errcode(destination.rawHandle),
-                          message: "backup init: \(String(cString: sqlite3_errmsg(destination.rawHandle)))")
+        throw SQLiteError(
+            code: sqlite3_errcode(destination.rawHandle),
+            message: "backup init: \(String(cString: sqlite3_errmsg(destination.rawHandle)))")
     }
     let stepCode = sqlite3_backup_step(backup, -1)
     let finishCode = sqlite3_backup_finish(backup)
