@@ -77,6 +77,8 @@ let package = Package(
             dependencies: [
                 "RaftKit", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

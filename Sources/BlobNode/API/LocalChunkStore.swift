@@ -1,0 +1,234 @@
+public import Logging
+public import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The chunk store on local disk: chunks packed as checksummed records into append-only volume files in one
+/// directory, with group-committed fsync on a dedicated writer thread, an in-memory index rebuilt on open,
+/// tombstones for deletes and compaction of sealed volumes.
+///
+/// Lifecycle: `open(directory:options:)`, then any number of concurrent calls, then `close()` exactly once
+/// (a store that is dropped without `close()` keeps its writer thread). Blocking disk work runs on the
+/// writer thread or the store's own read pool, never on the caller's executor.
+///
+/// The durability contract is `ChunkStoring`'s: `write` and `delete` return after an fsync that covers
+/// their records; `read` checks the record CRC every time.
+public final class LocalChunkStore: ChunkStoring {
+    /// Tuning of a store. Checked by `open` (`validate()`).
+    public struct Options: Sendable {
+        /// The writer seals the active volume once the next record would take it past this size.
+        public var volumeSizeBytesMax: UInt64 = Limits.volumeSizeBytesDefault
+        /// Records per group commit. 1 means one fsync per record (for measurements); the default lets
+        /// many concurrent writes share one fsync.
+        public var writeBatchRecordsMax: Int = Limits.writeBatchRecordsMax
+        /// `compact()` rewrites sealed volumes whose dead bytes exceed this fraction of their size.
+        public var compactionDeadFractionMin: Double = 0.5
+        /// Optional throttle of compaction's copying, in bytes per second.
+        public var compactionBytesPerSecondMax: Int?
+        /// Threads for blocking reads.
+        public var readThreadCount: Int = Limits.readThreadCountDefault
+        /// The write time stamped into records, in ms since the Unix epoch (injectable for tests).
+        public var currentTimeMs: @Sendable () -> Int64 = LocalChunkStore.systemTimeMs
+        public var logger = Logger(label: "silo.blob")
+
+        public init() {}
+
+        /// Rejects options outside the module's limits.
+        public func validate() throws(BlobError) {
+            guard self.volumeSizeBytesMax >= Limits.volumeSizeBytesMin, self.volumeSizeBytesMax <= Limits.volumeSizeBytesMax
+            else {
+                throw .io("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(Limits.volumeSizeBytesMin)...\(Limits.volumeSizeBytesMax)")
+            }
+            guard self.writeBatchRecordsMax >= 1, self.writeBatchRecordsMax <= Limits.writeBatchRecordsMax else {
+                throw .io("writeBatchRecordsMax \(self.writeBatchRecordsMax) outside 1...\(Limits.writeBatchRecordsMax)")
+            }
+            guard self.compactionDeadFractionMin >= 0, self.compactionDeadFractionMin < 1 else {
+                throw .io("compactionDeadFractionMin \(self.compactionDeadFractionMin) outside 0..<1")
+            }
+            guard self.readThreadCount >= 1, self.readThreadCount <= Limits.readThreadCountMax else {
+                throw .io("readThreadCount \(self.readThreadCount) outside 1...\(Limits.readThreadCountMax)")
+            }
+            if let rate = self.compactionBytesPerSecondMax, rate <= 0 {
+                throw .io("compactionBytesPerSecondMax \(rate) must be positive")
+            }
+        }
+    }
+
+    let core: StoreCore
+
+    private init(core: StoreCore) {
+        self.core = core
+    }
+
+    /// The wall clock in ms since the Unix epoch.
+    public static func systemTimeMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// Opens (creating if needed) the store in `directory`: locks the directory, scans every volume to
+    /// rebuild the index (checking every record CRC), truncates a torn tail of the newest volume, counts
+    /// corrupt records elsewhere, and starts the writer thread.
+    public static func open(directory: String, options: Options = Options()) async throws(BlobError) -> LocalChunkStore {
+        try options.validate()
+        let readPool = NIOThreadPool(numberOfThreads: options.readThreadCount)
+        readPool.start()
+        let loaded: LoadedStore
+        do {
+            loaded = try await readPool.runIfActive { try StoreLoader.load(directory: directory, logger: options.logger) }
+        } catch {
+            try? await readPool.shutdownGracefully()
+            throw BlobError(error)
+        }
+        let core = StoreCore(directory: directory, options: options, state: loaded.state, readPool: readPool, lockDescriptor: loaded.lockDescriptor)
+        core.writerPool.start()
+        let active = loaded.active
+        let activeSize = loaded.activeSize
+        core.writerPool.submit { threadState in
+            guard case .active = threadState else { return }
+            var writer = VolumeWriter(core: core, active: active, activeSize: activeSize)
+            writer.run()
+        }
+        return LocalChunkStore(core: core)
+    }
+
+    /// Stops taking requests, lets the writer finish every queued request, and releases the directory.
+    /// Later calls throw `.unavailable`. Idempotent.
+    public func close() async {
+        let first = self.core.state.withLock { state in
+            defer { state.stopRequested = true }
+            return !state.stopRequested
+        }
+        guard first else { return }
+        self.core.writerWakeup.signal()
+        try? await self.core.writerPool.shutdownGracefully()
+        self.core.state.withLock { $0.volumes = [:] }
+        try? await self.core.readPool.shutdownGracefully()
+        Glibc.close(self.core.lockDescriptor)
+    }
+
+    public func write(_ chunkID: UInt128, _ bytes: ByteBuffer) async throws(BlobError) {
+        guard bytes.readableBytes <= Limits.chunkSizeBytesMax else {
+            throw .io("chunk of \(bytes.readableBytes) bytes exceeds the maximum \(Limits.chunkSizeBytesMax)")
+        }
+        let existing = try self.core.state.withLock { state throws(BlobError) -> IndexEntry? in
+            try Self.checkOpen(state)
+            return state.index.entries[chunkID].flatMap { $0.kind == .put ? $0 : nil }
+        }
+        if let existing {
+            // A retry: succeed only if the stored bytes are the same (ids are never reused for other bytes).
+            if Int(existing.payloadLength) == bytes.readableBytes,
+                try await self.read(chunkID, offset: 0, length: bytes.readableBytes) == bytes
+            {
+                return
+            }
+            throw .io("chunk \(String(chunkID, radix: 16)) already exists with different bytes")
+        }
+        let now = self.core.options.currentTimeMs()
+        let header = bytes.withUnsafeReadableBytes { payload in
+            RecordHeader(kind: .put, chunkID: chunkID, writeTimeMs: now, payload: payload)
+        }
+        try await self.core.submit([PendingRecord(header: header, payload: bytes, expectedLocation: nil)])
+    }
+
+    public func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer {
+        let (file, entry) = try self.core.state.withLock { state throws(BlobError) -> (VolumeFile, IndexEntry) in
+            try Self.checkOpen(state)
+            guard let entry = state.index.entries[chunkID], entry.kind == .put else { throw .chunkNotFound(chunkID) }
+            guard let file = state.volumes[entry.location.volumeID] else {
+                preconditionFailure("index points at missing volume \(entry.location.volumeID) for \(chunkID)")
+            }
+            return (file, entry)
+        }
+        guard offset >= 0, length >= 0, offset <= Int(entry.payloadLength) - length else {
+            throw .rangeOutOfBounds(chunkID)
+        }
+        let record = try await self.core.blocking { try StoreReads.readRecord(file: file, entry: entry, chunkID: chunkID) }
+        guard let record else {
+            self.core.state.withLock { $0.counters.checksumFailuresOnRead += 1 }
+            self.core.options.logger.error("checksum mismatch", metadata: ["chunk": "\(String(chunkID, radix: 16))", "volume": "\(file.path)"])
+            throw .checksumMismatch(chunkID)
+        }
+        return record.getSlice(at: record.readerIndex + RecordHeader.size + offset, length: length)!
+    }
+
+    public func delete(_ chunkIDs: [UInt128]) async throws(BlobError) {
+        let now = self.core.options.currentTimeMs()
+        let live = try self.core.state.withLock { state throws(BlobError) -> [UInt128] in
+            try Self.checkOpen(state)
+            var seen = Set<UInt128>()
+            return chunkIDs.filter { state.index.entries[$0]?.kind == .put && seen.insert($0).inserted }
+        }
+        var start = 0
+        while start < live.count {
+            let end = min(live.count, start + Limits.writeBatchRecordsMax)
+            let records = live[start..<end].map { chunkID in
+                PendingRecord(
+                    header: RecordHeader(kind: .tombstone, chunkID: chunkID, writeTimeMs: now, payload: UnsafeRawBufferPointer(start: nil, count: 0)),
+                    payload: nil, expectedLocation: nil)
+            }
+            try await self.core.submit(records)
+            start = end
+        }
+    }
+
+    public func chunks(writtenBeforeTime: Int64, limit: Int) async throws(BlobError) -> [UInt128] {
+        let limit = min(max(limit, 0), Limits.sweepListLimitMax)
+        var found = try self.core.state.withLock { state throws(BlobError) -> [(Int64, UInt128)] in
+            try Self.checkOpen(state)
+            var found: [(Int64, UInt128)] = []
+            for (chunkID, entry) in state.index.entries where entry.kind == .put && entry.writeTimeMs < writtenBeforeTime {
+                found.append((entry.writeTimeMs, chunkID))
+            }
+            return found
+        }
+        // Oldest first, ties by id: the answer does not depend on dictionary order.
+        found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        return found.prefix(limit).map(\.1)
+    }
+
+    /// Counters and space accounting for the admin CLI and for tests.
+    public func stats() -> ChunkStoreStats {
+        self.core.state.withLock { state in
+            ChunkStoreStats(
+                liveChunkCount: state.index.liveChunkCount,
+                livePayloadBytes: state.index.livePayloadBytes,
+                deadBytes: state.index.deadBytes,
+                tombstoneCount: state.index.tombstoneCount,
+                volumeCount: state.index.usage.count,
+                corruptRecordCount: state.counters.corruptRecordsAtOpen + state.counters.checksumFailuresOnRead,
+                fsyncCount: state.counters.fsyncCount,
+                groupCommitCount: state.counters.groupCommitCount,
+                recordsAppended: state.counters.recordsAppended,
+                compactedVolumeCount: state.counters.compactedVolumeCount)
+        }
+    }
+
+    static func checkOpen(_ state: StoreState) throws(BlobError) {
+        if state.stopRequested { throw .unavailable("the chunk store is closed") }
+    }
+}
+
+/// A snapshot of a store's counters (`LocalChunkStore.stats()`).
+public struct ChunkStoreStats: Sendable, Equatable {
+    /// Chunks that can be read.
+    public var liveChunkCount: Int
+    /// Sum of the live chunks' lengths.
+    public var livePayloadBytes: UInt64
+    /// Bytes in volume files that compaction could reclaim (superseded records, unneeded tombstones, corrupt bytes).
+    public var deadBytes: UInt64
+    /// Tombstones still needed because an older put of their chunk survives in some volume.
+    public var tombstoneCount: Int
+    public var volumeCount: Int
+    /// Corrupt records skipped by the start-up scan plus checksum mismatches seen by reads.
+    public var corruptRecordCount: Int
+    /// `fdatasync` calls on volume files since open (group commit shares one among many writes).
+    public var fsyncCount: Int
+    public var groupCommitCount: Int
+    public var recordsAppended: Int
+    public var compactedVolumeCount: Int
+}

@@ -1,1 +1,0 @@
-// BlobNode: see ARCHITECTURE.md.

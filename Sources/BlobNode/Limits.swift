@@ -1,0 +1,32 @@
+/// The limits of the chunk store, in one place. Each is a named constant; `LocalChunkStore.Options.validate()`
+/// checks the configurable ones against these at start-up, and a unit test checks the relations between them.
+enum Limits {
+    /// The largest chunk payload one record may carry. The Gateway cuts objects into chunks well below this.
+    static let chunkSizeBytesMax = 64 * 1024 * 1024
+    /// The default size at which the writer seals the active volume and starts a new one.
+    static let volumeSizeBytesDefault: UInt64 = 1 << 30
+    /// The smallest volume size accepted (small volumes are for tests). The limit is soft: the writer starts
+    /// a new volume only when the active one is not empty, so a record larger than the limit gets a volume
+    /// of its own rather than failing.
+    static let volumeSizeBytesMin: UInt64 = 4096
+    /// Volume files are addressed by a 32-bit id; offsets within them must fit record locations.
+    static let volumeSizeBytesMax: UInt64 = 1 << 40
+    /// Requests waiting for the writer thread; beyond this `write`/`delete` throw `.unavailable` (back-pressure
+    /// the Gateway turns into 503 SlowDown) instead of queueing without bound.
+    static let writeQueueDepthMax = 4096
+    /// One group commit takes at most this many records ...
+    static let writeBatchRecordsMax = 1024
+    /// ... and at most this many payload bytes (a batch always takes at least one request).
+    static let writeBatchBytesMax = 64 * 1024 * 1024
+    /// The read-ahead window of the start-up scan and of compaction's header scan.
+    static let scanBufferBytes = 1 << 20
+    /// Compaction copies live records in groups of at most this many bytes per group commit.
+    static let compactionBatchBytesMax = 8 * 1024 * 1024
+    /// ... and at most this many records per group commit.
+    static let compactionBatchRecordsMax = 256
+    /// Threads of the store's read pool (blocking `pread`, open-time scans, unlink).
+    static let readThreadCountDefault = 2
+    static let readThreadCountMax = 64
+    /// `chunks(writtenBeforeTime:limit:)` answers at most this many ids per call.
+    static let sweepListLimitMax = 100_000
+}

@@ -1,0 +1,93 @@
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
+/// What `StoreLoader.load` hands to the new store.
+struct LoadedStore: Sendable {
+    var state: StoreState
+    var active: VolumeFile
+    var activeSize: UInt64
+    var lockDescriptor: CInt
+}
+
+/// Opening a store directory: lock it, scan every volume in id order into a fresh index, and cut a torn
+/// tail off the newest volume. Blocking; runs on the read pool.
+enum StoreLoader {
+    static func load(directory: String, logger: Logger) throws -> LoadedStore {
+        try VolumeDirectory.create(directory)
+        let lockDescriptor = try VolumeDirectory.lock(directory)
+        do {
+            return try self.scanAll(directory: directory, lockDescriptor: lockDescriptor, logger: logger)
+        } catch {
+            close(lockDescriptor)
+            throw error
+        }
+    }
+
+    private static func scanAll(directory: String, lockDescriptor: CInt, logger: Logger) throws -> LoadedStore {
+        var state = StoreState()
+        var ids = try VolumeDirectory.volumeIDs(directory)
+        if ids.isEmpty {
+            _ = try VolumeFile.open(directory: directory, volumeID: 1, create: true)
+            try VolumeDirectory.sync(directory)
+            ids = [1]
+        }
+        var activeSize: UInt64 = 0
+        for volumeID in ids {
+            let file = try VolumeFile.open(directory: directory, volumeID: volumeID, create: false)
+            let isActive = volumeID == ids.last
+            let size = try file.size()
+            state.index.addVolume(volumeID, totalBytes: size, isSealed: !isActive)
+            var scanner = VolumeScanner(file: file, fileSize: size)
+            let outcome = try scanner.scan(verifyPayloads: true) { header, offset in
+                state.index.apply(header, at: RecordLocation(volumeID: volumeID, offset: offset))
+            }
+            state.counters.corruptRecordsAtOpen += outcome.corruptRecordCount
+            if outcome.corruptRecordCount > 0 {
+                logger.error("corrupt records skipped", metadata: ["volume": "\(file.path)", "count": "\(outcome.corruptRecordCount)"])
+            }
+            if let torn = outcome.tornTail {
+                if isActive {
+                    logger.warning(
+                        "truncating torn tail", metadata: ["volume": "\(file.path)", "kind": "\(torn)", "from": "\(size)", "to": "\(outcome.validEndOffset)"])
+                    try file.truncate(to: outcome.validEndOffset)
+                    try file.sync()
+                    state.index.truncateVolume(volumeID, to: outcome.validEndOffset)
+                } else {
+                    // A sealed volume was fsync'd before the next one was created: a bad tail there is damage,
+                    // not an interrupted write. Keep the bytes for inspection and count them.
+                    state.counters.corruptRecordsAtOpen += 1
+                    logger.error("damaged tail in sealed volume", metadata: ["volume": "\(file.path)", "kind": "\(torn)"])
+                }
+            }
+            if isActive { activeSize = outcome.validEndOffset }
+            state.volumes[volumeID] = file
+        }
+        let active = state.volumes[ids.last!]!
+        return LoadedStore(state: state, active: active, activeSize: activeSize, lockDescriptor: lockDescriptor)
+    }
+}
+
+/// Blocking reads of whole records (run on the read pool).
+enum StoreReads {
+    /// The record at `entry`, header included, or nil if its checksum (or header) does not match.
+    static func readRecord(file: VolumeFile, entry: IndexEntry, chunkID: UInt128) throws -> ByteBuffer? {
+        let count = Int(entry.recordBytes)
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), at: entry.location.offset)
+        }
+        guard got == count else {
+            throw SystemCallError(operation: "pread (short read of a record)", path: file.path, errorNumber: 0)
+        }
+        let valid = buffer.withUnsafeReadableBytes { raw in
+            guard case .success(let header) = RecordHeader.decode(raw), header.chunkID == chunkID,
+                header.kind == entry.kind, header.payloadLength == entry.payloadLength
+            else { return false }
+            return header.matches(payload: UnsafeRawBufferPointer(rebasing: raw[RecordHeader.size...]))
+        }
+        return valid ? buffer : nil
+    }
+}

@@ -1,0 +1,258 @@
+/// What every command carries besides its inputs.
+struct CommandEnvelope: Sendable, Equatable {
+    /// Makes the command idempotent: the state machine answers a repeated id with the first outcome.
+    /// Empty: not deduplicated.
+    var requestID: RequestID
+    /// The user on whose behalf the command runs (bucket ownership and access checks use it).
+    var requester: String
+    /// Milliseconds since the Unix epoch, stamped by the proposer. The only wall time the state machine sees.
+    var time: Int64
+}
+
+/// One mutation of the metadata, as proposed to the log and applied by `MetaStateMachine`.
+///
+/// Every input the apply needs is in the command (ids such as versionID and uploadID are chosen by the
+/// proposer), so applying the same commands in the same order gives the same state on every replica.
+/// Wire format: `encode()` / `init(decoding:)`, a version byte then a kind tag then the fields.
+enum MetaCommand: Sendable, Equatable {
+    case createUser(CommandEnvelope, user: UserRecord)
+    case deleteUser(CommandEnvelope, name: String)
+    /// The owner is `envelope.requester`; the creation time is `envelope.time`.
+    case createBucket(CommandEnvelope, name: String)
+    case deleteBucket(CommandEnvelope, name: String)
+    case putObject(CommandEnvelope, object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64)
+    case deleteObjects(CommandEnvelope, bucket: String, keys: [String])
+    case createMultipartUpload(CommandEnvelope, upload: UploadRecord)
+    case putPart(
+        CommandEnvelope, bucket: String, key: String, uploadID: String, part: PartRecord,
+        startedTime: Int64)
+    /// `versionID` is the new object's version, chosen by the proposer.
+    case completeMultipartUpload(
+        CommandEnvelope, bucket: String, key: String, uploadID: String,
+        parts: [CompletedPart], precondition: WritePrecondition,
+        minimumPartSizeBytes: Int64, versionID: String)
+    case abortMultipartUpload(CommandEnvelope, bucket: String, key: String, uploadID: String)
+    case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
+
+    /// The current command format. Bump it (and keep decoding the old one) when a field is added.
+    static let formatVersion: UInt8 = 1
+
+    var envelope: CommandEnvelope {
+        switch self {
+        case .createUser(let envelope, _), .deleteUser(let envelope, _), .createBucket(let envelope, _),
+            .deleteBucket(let envelope, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
+            .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
+            .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
+            .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _):
+            return envelope
+        }
+    }
+
+    /// The kind tag on the wire; also stored with a remembered request id, so that a request id reused for
+    /// a different kind of command is refused instead of answered with an unrelated result.
+    var kind: UInt8 {
+        switch self {
+        case .createUser: return 1
+        case .deleteUser: return 2
+        case .createBucket: return 3
+        case .deleteBucket: return 4
+        case .putObject: return 5
+        case .deleteObjects: return 6
+        case .createMultipartUpload: return 7
+        case .putPart: return 8
+        case .completeMultipartUpload: return 9
+        case .abortMultipartUpload: return 10
+        case .forgetGarbage: return 11
+        }
+    }
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 256)
+        writer.writeByte(Self.formatVersion)
+        writer.writeByte(kind)
+        let envelope = self.envelope
+        writer.writeString(envelope.requestID)
+        writer.writeString(envelope.requester)
+        writer.writeInt(envelope.time)
+        encodeFields(into: &writer)
+        return writer.bytes
+    }
+
+    private func encodeFields(into writer: inout ByteWriter) {
+        switch self {
+        case .createUser(_, let user):
+            writer.write(user)
+        case .deleteUser(_, let name), .createBucket(_, let name), .deleteBucket(_, let name):
+            writer.writeString(name)
+        case .putObject(_, let object, let precondition, let startedTime):
+            writer.write(object)
+            writer.write(precondition)
+            writer.writeInt(startedTime)
+        case .deleteObjects(_, let bucket, let keys):
+            writer.writeString(bucket)
+            writer.writeCount(keys.count)
+            for key in keys { writer.writeString(key) }
+        case .createMultipartUpload(_, let upload):
+            writer.write(upload)
+        case .putPart(_, let bucket, let key, let uploadID, let part, let startedTime):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.writeString(uploadID)
+            writer.write(part)
+            writer.writeInt(startedTime)
+        case .completeMultipartUpload(
+            _, let bucket, let key, let uploadID, let parts, let precondition,
+            let minimumPartSizeBytes, let versionID):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.writeString(uploadID)
+            writer.writeCount(parts.count)
+            for part in parts {
+                writer.writeInt(part.partNumber)
+                writer.writeString(part.etag)
+            }
+            writer.write(precondition)
+            writer.writeInt(minimumPartSizeBytes)
+            writer.writeString(versionID)
+        case .abortMultipartUpload(_, let bucket, let key, let uploadID):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.writeString(uploadID)
+        case .forgetGarbage(_, let chunkIDs):
+            writer.writeCount(chunkIDs.count)
+            for id in chunkIDs { writer.writeChunkID(id) }
+        }
+    }
+
+    /// Decodes what `encode()` produced. Throws on any malformed, truncated or over-long input.
+    init(decoding bytes: [UInt8]) throws(CodecError) {
+        var reader = ByteReader(bytes)
+        let version = try reader.readByte()
+        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        let kind = try reader.readByte()
+        let envelope = CommandEnvelope(
+            requestID: try reader.readString(), requester: try reader.readString(),
+            time: try reader.readInt64())
+        self = try Self.decodeFields(kind: kind, envelope: envelope, reader: &reader)
+        try reader.expectEnd()
+    }
+
+    private static func decodeFields(kind: UInt8, envelope: CommandEnvelope, reader: inout ByteReader)
+        throws(CodecError) -> MetaCommand
+    {
+        switch kind {
+        case 1: return .createUser(envelope, user: try reader.readUser())
+        case 2: return .deleteUser(envelope, name: try reader.readString())
+        case 3: return .createBucket(envelope, name: try reader.readString())
+        case 4: return .deleteBucket(envelope, name: try reader.readString())
+        case 5:
+            return .putObject(
+                envelope, object: try reader.readObject(), precondition: try reader.readPrecondition(),
+                startedTime: try reader.readInt64())
+        case 6:
+            let bucket = try reader.readString()
+            let count = try reader.readCount(elementBytesMin: 1)
+            var keys: [String] = []
+            keys.reserveCapacity(count)
+            for _ in 0..<count { keys.append(try reader.readString()) }
+            return .deleteObjects(envelope, bucket: bucket, keys: keys)
+        case 7: return .createMultipartUpload(envelope, upload: try reader.readUpload())
+        case 8:
+            return .putPart(
+                envelope, bucket: try reader.readString(), key: try reader.readString(),
+                uploadID: try reader.readString(), part: try reader.readPart(),
+                startedTime: try reader.readInt64())
+        case 9: return try decodeComplete(envelope: envelope, reader: &reader)
+        case 10:
+            return .abortMultipartUpload(
+                envelope, bucket: try reader.readString(), key: try reader.readString(),
+                uploadID: try reader.readString())
+        case 11:
+            let count = try reader.readCount(elementBytesMin: 16)
+            var ids: [ChunkID] = []
+            ids.reserveCapacity(count)
+            for _ in 0..<count { ids.append(try reader.readChunkID()) }
+            return .forgetGarbage(envelope, chunkIDs: ids)
+        default:
+            throw .invalidTag(kind)
+        }
+    }
+
+    private static func decodeComplete(envelope: CommandEnvelope, reader: inout ByteReader)
+        throws(CodecError) -> MetaCommand
+    {
+        let bucket = try reader.readString()
+        let key = try reader.readString()
+        let uploadID = try reader.readString()
+        let count = try reader.readCount(elementBytesMin: 2)
+        var parts: [CompletedPart] = []
+        parts.reserveCapacity(count)
+        for _ in 0..<count {
+            parts.append(CompletedPart(partNumber: try reader.readInt(), etag: try reader.readString()))
+        }
+        return .completeMultipartUpload(
+            envelope, bucket: bucket, key: key, uploadID: uploadID, parts: parts,
+            precondition: try reader.readPrecondition(),
+            minimumPartSizeBytes: try reader.readInt64(),
+            versionID: try reader.readString())
+    }
+}
+
+/// The outcome of applying one `MetaCommand`. Encodable, because with Raft the replica that applies a
+/// command is not always the one that proposed it, and because a remembered request id answers a retry
+/// with the stored outcome.
+enum MetaCommandResult: Sendable, Equatable {
+    /// The command took effect (user, bucket, put, upload, part, abort, forget).
+    case done
+    /// `deleteObjects`: for each key, whether a current version was removed.
+    case deleted([Bool])
+    /// `completeMultipartUpload`: the new current version.
+    case object(ObjectRecord)
+    /// The command was refused (a precondition, ownership or existence check failed) and changed nothing.
+    case failed(MetaError)
+
+    static let formatVersion: UInt8 = 1
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 16)
+        writer.writeByte(Self.formatVersion)
+        switch self {
+        case .done:
+            writer.writeByte(1)
+        case .deleted(let flags):
+            writer.writeByte(2)
+            writer.writeCount(flags.count)
+            for flag in flags { writer.writeBool(flag) }
+        case .object(let object):
+            writer.writeByte(3)
+            writer.write(object)
+        case .failed(let error):
+            writer.writeByte(4)
+            writer.write(error)
+        }
+        return writer.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(CodecError) {
+        var reader = ByteReader(bytes)
+        let version = try reader.readByte()
+        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        switch try reader.readByte() {
+        case 1:
+            self = .done
+        case 2:
+            let count = try reader.readCount(elementBytesMin: 1)
+            var flags: [Bool] = []
+            flags.reserveCapacity(count)
+            for _ in 0..<count { flags.append(try reader.readBool()) }
+            self = .deleted(flags)
+        case 3:
+            self = .object(try reader.readObject())
+        case 4:
+            self = .failed(try reader.readError())
+        case let tag:
+            throw .invalidTag(tag)
+        }
+        try reader.expectEnd()
+    }
+}

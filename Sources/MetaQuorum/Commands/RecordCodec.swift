@@ -1,0 +1,255 @@
+/// Binary encodings of the contract's records, shared by commands, results and the SQLite blobs.
+/// Field order is the format: append new fields only behind a new command format version.
+
+extension ByteWriter {
+    mutating func write(_ user: UserRecord) {
+        writeString(user.name)
+        writeString(user.accessKeyID)
+        writeString(user.secretAccessKey)
+        writeBool(user.isRoot)
+        writeInt(user.createdTime)
+    }
+
+    mutating func write(_ chunk: ChunkRef) {
+        writeChunkID(chunk.id)
+        writeInt(chunk.sizeBytes)
+        writeCount(chunk.nodes.count)
+        for node in chunk.nodes { writeVarint(UInt64(node)) }
+    }
+
+    mutating func write(_ chunks: [ChunkRef]) {
+        writeCount(chunks.count)
+        for chunk in chunks { write(chunk) }
+    }
+
+    mutating func write(_ fields: [HeaderField]) {
+        writeCount(fields.count)
+        for field in fields {
+            writeString(field.name)
+            writeString(field.value)
+        }
+    }
+
+    mutating func write(_ checksum: StoredChecksum?) {
+        guard let checksum else { return writeBool(false) }
+        writeBool(true)
+        writeString(checksum.algorithm)
+        writeString(checksum.value)
+        writeString(checksum.type)
+    }
+
+    mutating func write(_ text: String?) {
+        guard let text else { return writeBool(false) }
+        writeBool(true)
+        writeString(text)
+    }
+
+    mutating func write(_ object: ObjectRecord) {
+        writeString(object.bucket)
+        writeString(object.key)
+        writeString(object.versionID)
+        writeInt(object.sizeBytes)
+        writeString(object.etag)
+        writeInt(object.lastModifiedTime)
+        write(object.headers)
+        write(object.userMetadata)
+        write(object.checksum)
+        write(object.chunks)
+        writeCount(object.partSizes.count)
+        for size in object.partSizes { writeInt(size) }
+    }
+
+    mutating func write(_ upload: UploadRecord) {
+        writeString(upload.bucket)
+        writeString(upload.key)
+        writeString(upload.uploadID)
+        writeString(upload.initiator)
+        writeInt(upload.initiatedTime)
+        write(upload.headers)
+        write(upload.userMetadata)
+        write(upload.checksumAlgorithm)
+    }
+
+    mutating func write(_ part: PartRecord) {
+        writeInt(part.partNumber)
+        writeInt(part.sizeBytes)
+        writeString(part.etag)
+        writeInt(part.lastModifiedTime)
+        write(part.checksum)
+        write(part.chunks)
+    }
+
+    mutating func write(_ precondition: WritePrecondition) {
+        switch precondition {
+        case .none: writeByte(0)
+        case .ifNoneMatchAny: writeByte(1)
+        case .ifMatch(let etag):
+            writeByte(2)
+            writeString(etag)
+        }
+    }
+
+    mutating func write(_ error: MetaError) {
+        switch error {
+        case .noSuchBucket: writeByte(1)
+        case .bucketAlreadyExists: writeByte(2)
+        case .bucketAlreadyOwnedByYou: writeByte(3)
+        case .bucketNotEmpty: writeByte(4)
+        case .accessDenied: writeByte(5)
+        case .noSuchKey: writeByte(6)
+        case .noSuchUpload: writeByte(7)
+        case .invalidPart(let partNumber):
+            writeByte(8)
+            writeInt(partNumber)
+        case .invalidPartOrder: writeByte(9)
+        case .entityTooSmall(let partNumber):
+            writeByte(10)
+            writeInt(partNumber)
+        case .preconditionFailed: writeByte(11)
+        case .requestTooOld: writeByte(12)
+        case .userAlreadyExists: writeByte(13)
+        case .noSuchUser: writeByte(14)
+        case .invalidArgument(let message):
+            writeByte(15)
+            writeString(message)
+        case .unavailable(let message):
+            writeByte(16)
+            writeString(message)
+        case .internalFault(let message):
+            writeByte(17)
+            writeString(message)
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func readUser() throws(CodecError) -> UserRecord {
+        UserRecord(
+            name: try readString(), accessKeyID: try readString(), secretAccessKey: try readString(),
+            isRoot: try readBool(), createdTime: try readInt64())
+    }
+
+    mutating func readChunk() throws(CodecError) -> ChunkRef {
+        let id = try readChunkID()
+        let sizeBytes = try readInt64()
+        let count = try readCount(elementBytesMin: 1)
+        var nodes: [UInt32] = []
+        nodes.reserveCapacity(count)
+        for _ in 0..<count {
+            let raw = try readVarint()
+            guard let node = UInt32(exactly: raw) else { throw .invalidValue("node id \(raw)") }
+            nodes.append(node)
+        }
+        return ChunkRef(id: id, sizeBytes: sizeBytes, nodes: nodes)
+    }
+
+    mutating func readChunks() throws(CodecError) -> [ChunkRef] {
+        let count = try readCount(elementBytesMin: 18)
+        var chunks: [ChunkRef] = []
+        chunks.reserveCapacity(count)
+        for _ in 0..<count { chunks.append(try readChunk()) }
+        return chunks
+    }
+
+    mutating func readHeaderFields() throws(CodecError) -> [HeaderField] {
+        let count = try readCount(elementBytesMin: 2)
+        var fields: [HeaderField] = []
+        fields.reserveCapacity(count)
+        for _ in 0..<count { fields.append(HeaderField(name: try readString(), value: try readString())) }
+        return fields
+    }
+
+    mutating func readChecksum() throws(CodecError) -> StoredChecksum? {
+        guard try readBool() else { return nil }
+        return StoredChecksum(algorithm: try readString(), value: try readString(), type: try readString())
+    }
+
+    mutating func readOptionalString() throws(CodecError) -> String? {
+        guard try readBool() else { return nil }
+        return try readString()
+    }
+
+    mutating func readObject() throws(CodecError) -> ObjectRecord {
+        let bucket = try readString()
+        let key = try readString()
+        let versionID = try readString()
+        let sizeBytes = try readInt64()
+        let etag = try readString()
+        let lastModifiedTime = try readInt64()
+        let headers = try readHeaderFields()
+        let userMetadata = try readHeaderFields()
+        let checksum = try readChecksum()
+        let chunks = try readChunks()
+        let count = try readCount(elementBytesMin: 1)
+        var partSizes: [Int64] = []
+        partSizes.reserveCapacity(count)
+        for _ in 0..<count { partSizes.append(try readInt64()) }
+        return ObjectRecord(
+            bucket: bucket, key: key, versionID: versionID, sizeBytes: sizeBytes, etag: etag,
+            lastModifiedTime: lastModifiedTime, headers: headers, userMetadata: userMetadata,
+            checksum: checksum, chunks: chunks, partSizes: partSizes)
+    }
+
+    mutating func readUpload() throws(CodecError) -> UploadRecord {
+        UploadRecord(
+            bucket: try readString(), key: try readString(), uploadID: try readString(),
+            initiator: try readString(), initiatedTime: try readInt64(), headers: try readHeaderFields(),
+            userMetadata: try readHeaderFields(), checksumAlgorithm: try readOptionalString())
+    }
+
+    mutating func readPart() throws(CodecError) -> PartRecord {
+        PartRecord(
+            partNumber: try readInt(), sizeBytes: try readInt64(), etag: try readString(),
+            lastModifiedTime: try readInt64(), checksum: try readChecksum(), chunks: try readChunks())
+    }
+
+    mutating func readPrecondition() throws(CodecError) -> WritePrecondition {
+        switch try readByte() {
+        case 0: return .none
+        case 1: return .ifNoneMatchAny
+        case 2: return .ifMatch(try readString())
+        case let tag: throw .invalidTag(tag)
+        }
+    }
+
+    mutating func readError() throws(CodecError) -> MetaError {
+        switch try readByte() {
+        case 1: return .noSuchBucket
+        case 2: return .bucketAlreadyExists
+        case 3: return .bucketAlreadyOwnedByYou
+        case 4: return .bucketNotEmpty
+        case 5: return .accessDenied
+        case 6: return .noSuchKey
+        case 7: return .noSuchUpload
+        case 8: return .invalidPart(partNumber: try readInt())
+        case 9: return .invalidPartOrder
+        case 10: return .entityTooSmall(partNumber: try readInt())
+        case 11: return .preconditionFailed
+        case 12: return .requestTooOld
+        case 13: return .userAlreadyExists
+        case 14: return .noSuchUser
+        case 15: return .invalidArgument(try readString())
+        case 16: return .unavailable(try readString())
+        case 17: return .internalFault(try readString())
+        case let tag: throw .invalidTag(tag)
+        }
+    }
+}
+
+/// Stored-record helpers: one record per SQLite blob.
+enum RecordBlob {
+    static func encode(_ body: (inout ByteWriter) -> Void) -> [UInt8] {
+        var writer = ByteWriter(capacity: 128)
+        body(&writer)
+        return writer.bytes
+    }
+
+    static func decode<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(CodecError) -> T)
+        throws(CodecError) -> T
+    {
+        var reader = ByteReader(bytes)
+        let value = try body(&reader)
+        try reader.expectEnd()
+        return value
+    }
+}

@@ -1,0 +1,34 @@
+/// MetaQuorum's named limits. `MetaLimitsTests` checks the relations between them.
+public enum MetaLimits {
+    /// A putObject or putPart whose bytes started arriving longer ago than this is refused with
+    /// `.requestTooOld` (its chunks may already have been swept as orphans).
+    public static let writeAgeMaxMilliseconds: Int64 = 6 * 60 * 60 * 1000
+
+    /// The orphan-chunk sweeper may delete a chunk that no metadata references only once it is at least
+    /// this old. Twice `writeAgeMaxMilliseconds`, so a write that can still commit never loses its chunks.
+    public static let orphanChunkAgeMinMilliseconds: Int64 = 2 * writeAgeMaxMilliseconds
+
+    /// A remembered request id is forgotten once the newest command time is this much later than its own.
+    static let requestIDRetentionMilliseconds: Int64 = 60 * 60 * 1000
+
+    /// At most this many request ids are remembered; beyond it the oldest are forgotten first.
+    static let requestIDCountMax = 200_000
+
+    /// Commands per apply transaction (one group commit).
+    static let batchCommandsMax = 512
+
+    /// Proposals waiting for the apply thread; beyond it a proposal fails with `.unavailable`.
+    static let pendingProposalsMax = 8_192
+
+    /// Largest encoded command accepted for proposal.
+    static let commandBytesMax = 32 * 1024 * 1024
+
+    /// Largest page any listing returns (S3's max-keys, max-uploads and max-parts ceiling).
+    static let listEntriesMax = 1000
+
+    /// Most garbage entries returned by one `garbageChunks` call.
+    static let garbageChunksPerCallMax = 10_000
+
+    /// Part numbers allowed by S3.
+    static let partNumberRange: ClosedRange<Int> = 1...10_000
+}

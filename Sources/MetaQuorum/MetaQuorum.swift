@@ -1,1 +1,0 @@
-// MetaQuorum: see ARCHITECTURE.md.

@@ -1,0 +1,59 @@
+/// Reads of single records and small lists.
+extension MetaStateMachine {
+    func listUsers() throws -> [UserRecord] {
+        try database.rows("SELECT record FROM users ORDER BY name") { $0.bytes(0) }
+            .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser() } }
+    }
+
+    func user(accessKeyID: String) throws -> UserRecord? {
+        guard
+            let blob = try database.firstRow(
+                "SELECT record FROM users WHERE access_key_id = ?",
+                [.string(accessKeyID)], { $0.bytes(0) })
+        else { return nil }
+        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser() }
+    }
+
+    func listBuckets(owner: String) throws -> [BucketRecord] {
+        try database.rows("SELECT name, created_time FROM buckets WHERE owner = ? ORDER BY name", [.string(owner)]) {
+            row in
+            BucketRecord(name: row.string(0), owner: owner, createdTime: row.int64(1))
+        }
+    }
+
+    func object(bucket: String, key: String, requester: String) throws -> ObjectRecord? {
+        _ = try ownedBucket(bucket, requester: requester)
+        return try objectRecord(bucket: bucket, key: key)
+    }
+
+    func upload(bucket: String, key: String, uploadID: String, requester: String) throws -> UploadRecord? {
+        _ = try ownedBucket(bucket, requester: requester)
+        return try uploadRecord(bucket: bucket, key: key, uploadID: uploadID)
+    }
+
+    /// The oldest garbage entries first (in the order their chunks were unlinked).
+    func garbageChunks(limit: Int) throws -> [GarbageChunk] {
+        let count = min(max(limit, 0), MetaLimits.garbageChunksPerCallMax)
+        return try database.rows("SELECT chunk, queued_time FROM garbage ORDER BY seq LIMIT ?", [.int(Int64(count))]) {
+            ($0.bytes(0), $0.int64(1))
+        }.map { row in
+            GarbageChunk(
+                chunk: try RecordBlob.decode(row.0) { reader throws(CodecError) in try reader.readChunk() },
+                queuedTime: row.1)
+        }
+    }
+
+    /// Of `chunkIDs`, those an object, a part or a garbage entry names: primary-key lookups only.
+    func referencedChunks(_ chunkIDs: [ChunkID]) throws -> Set<ChunkID> {
+        var referenced = Set<ChunkID>()
+        for id in chunkIDs {
+            let bytes = id.storageBytes
+            let live = try database.firstRow("SELECT 1 FROM chunk_refs WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true
+            }
+            let queued = try database.firstRow("SELECT 1 FROM garbage WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true
+            }
+            if live == true || queued == true { referenced.insert(id) }
+        }
+        return referenced
+    }
+}

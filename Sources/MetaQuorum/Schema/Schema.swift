@@ -1,0 +1,66 @@
+/// The SQLite schema of the metadata state machine.
+///
+/// All text columns hold BLOBs of UTF-8 bytes (see `SQLiteValue`), so every ordering is byte order.
+/// Chunk ids are 16-byte big-endian BLOBs. `*_time` columns are milliseconds since the Unix epoch taken
+/// from commands. Every table is changed only inside `MetaStateMachine.apply(batch:)`.
+enum MetaSchema {
+    /// Bump when a table changes; `MetaStateMachine` refuses a database with another version.
+    static let version: Int64 = 1
+
+    static let statements: [String] = [
+        // Named integers: schema_version, applied_index, time_high_water, request_count.
+        "CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE users(name BLOB PRIMARY KEY, access_key_id BLOB NOT NULL UNIQUE, record BLOB NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE buckets(name BLOB PRIMARY KEY, owner BLOB NOT NULL, created_time INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX buckets_by_owner ON buckets(owner, name)",
+        // The current version of each key. Listing reads the key, size, etag and time columns only; `record`
+        // is the whole encoded `ObjectRecord`.
+        """
+        CREATE TABLE objects(bucket BLOB NOT NULL, key BLOB NOT NULL, size_bytes INTEGER NOT NULL,
+            etag BLOB NOT NULL, last_modified_time INTEGER NOT NULL, record BLOB NOT NULL,
+            PRIMARY KEY(bucket, key)) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE uploads(upload_id BLOB PRIMARY KEY, bucket BLOB NOT NULL, key BLOB NOT NULL,
+            initiated_time INTEGER NOT NULL, record BLOB NOT NULL) WITHOUT ROWID
+        """,
+        "CREATE INDEX uploads_by_key ON uploads(bucket, key, initiated_time, upload_id)",
+        """
+        CREATE TABLE parts(upload_id BLOB NOT NULL, part_number INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+            etag BLOB NOT NULL, record BLOB NOT NULL, PRIMARY KEY(upload_id, part_number)) WITHOUT ROWID
+        """,
+        // How many objects and parts name each live chunk. A count rather than one owner: a metadata-only
+        // copy may share chunks between objects, and a chunk becomes garbage only when the last one goes.
+        """
+        CREATE TABLE chunk_refs(chunk_id BLOB PRIMARY KEY, ref_count INTEGER NOT NULL CHECK (ref_count > 0))
+            WITHOUT ROWID
+        """,
+        // Chunks nothing references any more, in the order they were unlinked (`seq`).
+        """
+        CREATE TABLE garbage(seq INTEGER PRIMARY KEY, chunk_id BLOB NOT NULL UNIQUE,
+            queued_time INTEGER NOT NULL, chunk BLOB NOT NULL)
+        """,
+        // Recent request ids and the encoded outcome of their command.
+        """
+        CREATE TABLE requests(request_id BLOB PRIMARY KEY, time INTEGER NOT NULL, kind INTEGER NOT NULL,
+            result BLOB NOT NULL) WITHOUT ROWID
+        """,
+        "CREATE INDEX requests_by_time ON requests(time, request_id)",
+        "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
+            + "('time_high_water', \(Int64.min)), ('request_count', 0)",
+    ]
+
+    /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.
+    static let tablesInOrder: [(name: String, orderBy: String)] = [
+        ("meta", "name"), ("users", "name"), ("buckets", "name"), ("objects", "bucket, key"),
+        ("uploads", "upload_id"), ("parts", "upload_id, part_number"), ("chunk_refs", "chunk_id"),
+        ("garbage", "seq"), ("requests", "request_id"),
+    ]
+}
+
+extension ChunkID {
+    /// 16 bytes, big-endian, so BLOB order is numeric order.
+    var storageBytes: [UInt8] {
+        (0..<16).map { UInt8(truncatingIfNeeded: self >> (8 * (15 - $0))) }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+public import Logging
+
+/// The metadata service of the all-in-one server: one in-process voter whose state machine is a SQLite
+/// database in a directory of its own.
+///
+/// Lifecycle: `try await EmbeddedMetadataService(directory:logger:)` once at start-up, share the instance
+/// (it is `Sendable`) with every request handler, `await close()` once at shutdown. A call after `close()`
+/// fails with `.unavailable`.
+///
+/// Every mutation becomes a `MetaCommand` stamped with this process's wall-clock time where the contract
+/// carries none, proposed to a `MetaLog` (today the local one-voter log; RaftKit's replicated log later,
+/// with no change to any caller) and applied by `MetaStateMachine`. Concurrent calls are applied together
+/// in one SQLite transaction with one fsync.
+public final class EmbeddedMetadataService: MetadataService {
+    private let log: any MetaLog
+    private let clock: @Sendable () -> Int64
+    private let logger: Logger
+
+    /// Opens (creating if needed) the metadata in `directory` (file `meta.sqlite` there), with the system
+    /// wall clock for command times.
+    public convenience init(directory: String, logger: Logger) async throws(MetaError) {
+        try await self.init(directory: directory, logger: logger, clock: {
+            Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        })
+    }
+
+    /// As `init(directory:logger:)`, with `clock` (milliseconds since the Unix epoch) stamping the commands
+    /// whose contract call carries no time. Tests use it to move time.
+    public init(directory: String, logger: Logger, clock: @escaping @Sendable () -> Int64) async throws(MetaError) {
+        self.log = try await LocalMetaLog.open(directory: directory, logger: logger)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Applies everything already queued, closes the database and stops the service's thread.
+    public func close() async {
+        await log.close()
+    }
+
+    // MARK: Users
+
+    public func createUser(_ user: UserRecord, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.createUser(try envelope(requestID, requester: "", time: clock()), user: user))
+    }
+
+    public func deleteUser(name: String, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.deleteUser(try envelope(requestID, requester: "", time: clock()), name: name))
+    }
+
+    public func listUsers() async throws(MetaError) -> [UserRecord] {
+        try await log.read { try $0.listUsers() }
+    }
+
+    public func user(accessKeyID: String) async throws(MetaError) -> UserRecord? {
+        try await log.read { try $0.user(accessKeyID: accessKeyID) }
+    }
+
+    // MARK: Buckets
+
+    public func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name))
+    }
+
+    public func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.deleteBucket(try envelope(requestID, requester: requester, time: clock()), name: name))
+    }
+
+    public func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord] {
+        try await log.read { try $0.listBuckets(owner: owner) }
+    }
+
+    public func bucket(name: String) async throws(MetaError) -> BucketRecord? {
+        try await log.read { try $0.bucketRecord(name) }
+    }
+
+    // MARK: Objects
+
+    public func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
+                          startedTime: Int64, requestID: RequestID) async throws(MetaError) {
+        let envelope = try envelope(requestID, requester: requester, time: clock())
+        try await expectDone(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime))
+    }
+
+    public func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord? {
+        try await log.read { try $0.object(bucket: bucket, key: key, requester: requester) }
+    }
+
+    @discardableResult
+    public func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
+                              requestID: RequestID) async throws(MetaError) -> [Bool] {
+        let command = MetaCommand.deleteObjects(try envelope(requestID, requester: requester, time: time),
+                                                bucket: bucket, keys: keys)
+        guard case .deleted(let flags) = try await submit(command), flags.count == keys.count else {
+            throw .internalFault("deleteObjects returned an unexpected result")
+        }
+        return flags
+    }
+
+    public func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage {
+        try await log.read { try $0.listObjects(query, requester: requester) }
+    }
+
+    // MARK: Multipart uploads
+
+    public func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(.createMultipartUpload(try envelope(requestID, requester: requester, time: clock()),
+                                                    upload: upload))
+    }
+
+    public func upload(bucket: String, key: String, uploadID: String, requester: String) async throws(MetaError)
+        -> UploadRecord?
+    {
+        try await log.read { try $0.upload(bucket: bucket, key: key, uploadID: uploadID, requester: requester) }
+    }
+
+    public func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
+                        startedTime: Int64, requestID: RequestID) async throws(MetaError) {
+        let envelope = try envelope(requestID, requester: requester, time: clock())
+        try await expectDone(.putPart(envelope, bucket: bucket, key: key, uploadID: uploadID, part: part,
+                                      startedTime: startedTime))
+    }
+
+    public func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
+                                        requester: String, precondition: WritePrecondition, time: Int64,
+                                        minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
+        -> ObjectRecord
+    {
+        // The proposer chooses the version id, so that every replica applies the same one.
+        let command = MetaCommand.completeMultipartUpload(
+            try envelope(requestID, requester: requester, time: time), bucket: bucket, key: key, uploadID: uploadID,
+            parts: parts, precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
+            versionID: Self.randomVersionID())
+        guard case .object(let object) = try await submit(command) else {
+            throw .internalFault("completeMultipartUpload returned an unexpected result")
+        }
+        return object
+    }
+
+    public func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
+                                     requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.abortMultipartUpload(try envelope(requestID, requester: requester, time: clock()),
+                                                   bucket: bucket, key: key, uploadID: uploadID))
+    }
+
+    public func listParts(bucket: String, key: String, uploadID: String, requester: String,
+                          partNumberMarker: Int, maxParts: Int) async throws(MetaError) -> ListPartsPage {
+        try await log.read {
+            try $0.listParts(bucket: bucket, key: key, uploadID: uploadID, requester: requester,
+                             partNumberMarker: partNumberMarker, maxParts: maxParts)
+        }
+    }
+
+    public func listMultipartUploads(_ query: ListUploadsQuery, requester: String) async throws(MetaError)
+        -> ListUploadsPage
+    {
+        try await log.read { try $0.listUploads(query, requester: requester) }
+    }
+
+    // MARK: Chunk garbage
+
+    public func garbageChunks(limit: Int) async throws(MetaError) -> [GarbageChunk] {
+        try await log.read { try $0.garbageChunks(limit: limit) }
+    }
+
+    public func forgetGarbage(_ chunkIDs: [ChunkID], requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.forgetGarbage(try envelope(requestID, requester: "", time: clock()), chunkIDs: chunkIDs))
+    }
+
+    public func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID> {
+        try await log.read { try $0.referencedChunks(chunkIDs) }
+    }
+
+    // MARK: Beyond the contract
+
+    /// The log index of the last applied command (for status pages and tests).
+    public func appliedIndex() async throws(MetaError) -> UInt64 {
+        try await log.read { $0.appliedIndex() }
+    }
+
+    // MARK: Proposing
+
+    private func envelope(_ requestID: RequestID, requester: String, time: Int64) throws(MetaError) -> CommandEnvelope {
+        guard !requestID.isEmpty else { throw .invalidArgument("empty request id") }
+        return CommandEnvelope(requestID: requestID, requester: requester, time: time)
+    }
+
+    private func submit(_ command: MetaCommand) async throws(MetaError) -> MetaCommandResult {
+        let bytes = command.encode()
+        guard bytes.count <= MetaLimits.commandBytesMax else {
+            throw .invalidArgument("metadata command of \(bytes.count) bytes exceeds \(MetaLimits.commandBytesMax)")
+        }
+        let result = try await log.propose(bytes)
+        if case .failed(let error) = result { throw error }
+        return result
+    }
+
+    private func expectDone(_ command: MetaCommand) async throws(MetaError) {
+        guard case .done = try await submit(command) else {
+            throw .internalFault("metadata command \(command.kind) returned an unexpected result")
+        }
+    }
+
+    private static func randomVersionID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let text = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }.joined()
+    }
+}

@@ -1,0 +1,75 @@
+extension MetaStateMachine {
+    func applyPutObject(
+        _ object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
+        envelope: CommandEnvelope
+    ) throws {
+        _ = try ownedBucket(object.bucket, requester: envelope.requester)
+        try checkWriteAge(startedTime: startedTime, time: envelope.time)
+        try checkChunkSizes(object.chunks, total: object.sizeBytes)
+        guard !object.key.isEmpty else { throw MetaError.invalidArgument("empty key") }
+        let current = try objectRecord(bucket: object.bucket, key: object.key)
+        try check(precondition, current: current)
+        try storeCurrentVersion(object, replacing: current, time: envelope.time)
+    }
+
+    func applyDeleteObjects(bucket: String, keys: [String], envelope: CommandEnvelope) throws -> [Bool] {
+        _ = try ownedBucket(bucket, requester: envelope.requester)
+        var removed: [Bool] = []
+        removed.reserveCapacity(keys.count)
+        for key in keys {
+            guard let current = try objectRecord(bucket: bucket, key: key) else {
+                removed.append(false)
+                continue
+            }
+            try database.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.string(bucket), .string(key)])
+            try release(current.chunks, time: envelope.time)
+            removed.append(true)
+        }
+        return removed
+    }
+
+    /// Makes `object` the current version; the replaced version's chunks lose a reference. New references
+    /// are counted before old ones are dropped, so a version sharing chunks with its predecessor (a copy
+    /// onto itself) keeps them.
+    func storeCurrentVersion(_ object: ObjectRecord, replacing current: ObjectRecord?, time: Int64) throws {
+        try reference(object.chunks)
+        try database.run(
+            "INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                .string(object.bucket), .string(object.key), .int(object.sizeBytes), .string(object.etag),
+                .int(object.lastModifiedTime), .bytes(RecordBlob.encode { $0.write(object) }),
+            ])
+        if let current { try release(current.chunks, time: time) }
+    }
+
+    func check(_ precondition: WritePrecondition, current: ObjectRecord?) throws {
+        switch precondition {
+        case .none:
+            return
+        case .ifNoneMatchAny:
+            if current != nil { throw MetaError.preconditionFailed }
+        case .ifMatch(let etag):
+            guard let current, current.etag.lowercased() == etag.lowercased() else {
+                throw MetaError.preconditionFailed
+            }
+        }
+    }
+
+    /// Refuses a write whose bytes started arriving more than `writeAgeMaxMilliseconds` before the command.
+    func checkWriteAge(startedTime: Int64, time: Int64) throws {
+        let (age, overflow) = time.subtractingReportingOverflow(startedTime)
+        if overflow || age > MetaLimits.writeAgeMaxMilliseconds { throw MetaError.requestTooOld }
+    }
+
+    func checkChunkSizes(_ chunks: [ChunkRef], total: Int64) throws {
+        var sum: Int64 = 0
+        for chunk in chunks {
+            let (next, overflow) = sum.addingReportingOverflow(chunk.sizeBytes)
+            guard !overflow, chunk.sizeBytes >= 0 else { throw MetaError.invalidArgument("bad chunk size") }
+            sum = next
+        }
+        guard sum == total else {
+            throw MetaError.invalidArgument("chunk sizes add up to \(sum), not \(total)")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+extension MetaStateMachine {
+    func applyCreateUser(_ user: UserRecord, envelope: CommandEnvelope) throws {
+        guard !user.name.isEmpty, !user.accessKeyID.isEmpty else {
+            throw MetaError.invalidArgument("a user needs a name and an access key id")
+        }
+        let taken = try database.firstRow(
+            "SELECT 1 FROM users WHERE name = ? OR access_key_id = ?",
+            [.string(user.name), .string(user.accessKeyID)]
+        ) { _ in true }
+        if taken == true { throw MetaError.userAlreadyExists }
+        try database.run(
+            "INSERT INTO users(name, access_key_id, record) VALUES (?, ?, ?)",
+            [.string(user.name), .string(user.accessKeyID), .bytes(RecordBlob.encode { $0.write(user) })])
+    }
+
+    func applyDeleteUser(name: String) throws {
+        let deleted = try database.run("DELETE FROM users WHERE name = ?", [.string(name)])
+        if deleted == 0 { throw MetaError.noSuchUser }
+    }
+
+    func applyCreateBucket(name: String, envelope: CommandEnvelope) throws {
+        guard !name.isEmpty else { throw MetaError.invalidArgument("empty bucket name") }
+        if let existing = try bucketRecord(name) {
+            throw existing.owner == envelope.requester
+                ? MetaError.bucketAlreadyOwnedByYou : MetaError.bucketAlreadyExists
+        }
+        try database.run(
+            "INSERT INTO buckets(name, owner, created_time) VALUES (?, ?, ?)",
+            [.string(name), .string(envelope.requester), .int(envelope.time)])
+    }
+
+    func applyDeleteBucket(name: String, envelope: CommandEnvelope) throws {
+        _ = try ownedBucket(name, requester: envelope.requester)
+        let hasObject = try database.firstRow("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.string(name)]) { _ in
+            true
+        }
+        let hasUpload = try database.firstRow(
+            "SELECT 1 FROM uploads INDEXED BY uploads_by_key WHERE bucket = ? LIMIT 1",
+            [.string(name)]
+        ) { _ in true }
+        if hasObject == true || hasUpload == true { throw MetaError.bucketNotEmpty }
+        try database.run("DELETE FROM buckets WHERE name = ?", [.string(name)])
+    }
+}

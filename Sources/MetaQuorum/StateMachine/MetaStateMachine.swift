@@ -1,0 +1,276 @@
+import CSQLite
+
+/// The deterministic metadata state machine: applies committed `MetaCommand`s to a SQLite database.
+///
+/// Ownership: one instance per database file, used from exactly one thread for its whole life (the
+/// `StateMachineThread`); it is deliberately not `Sendable`.
+///
+/// Promises:
+/// - `apply(batch:)` applies a batch in one SQLite transaction that also stores the last applied log index,
+///   so after a crash the database holds exactly the batches that returned (WAL, `synchronous=FULL`: the
+///   commit's WAL frames are fsynced before `apply` returns).
+/// - Applying the same commands in the same order to the same state gives the same state and results on
+///   every replica: no clock, no randomness, no Dictionary iteration; every id and time is in the command.
+/// - Preconditions, ownership and existence are decided here, at apply time.
+/// - A command whose request id was seen recently gets the first outcome again and changes nothing.
+final class MetaStateMachine {
+    let database: SQLiteConnection
+    let path: String
+    /// The log index of the last applied command. Invariant: equals `meta.applied_index` outside `apply`.
+    private(set) var appliedIndexValue: UInt64 = 0
+    /// The largest command time seen: the clock of request-id expiry.
+    var timeHighWater: Int64 = .min
+    /// Rows in `requests`. Invariant: equals `SELECT count(*) FROM requests` outside `apply`.
+    var requestCount: Int = 0
+
+    /// Opens (creating if needed) the database at `path`.
+    init(path: String) throws {
+        self.path = path
+        database = try SQLiteConnection(path: path)
+        // WAL with synchronous=FULL: each transaction commit fsyncs the WAL, so a batch that `apply`
+        // returned survives power loss (NORMAL would only survive a process crash).
+        try database.execute("PRAGMA journal_mode=WAL")
+        try database.execute("PRAGMA synchronous=FULL")
+        try database.execute("PRAGMA foreign_keys=OFF")
+        try createSchemaIfNeeded()
+        try loadCounters()
+    }
+
+    func close() {
+        database.close()
+    }
+
+    /// The log index of the last command whose effects are in the database (0: none).
+    func appliedIndex() -> UInt64 {
+        appliedIndexValue
+    }
+
+    private func createSchemaIfNeeded() throws {
+        let exists =
+            try database.firstRow(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'"
+            ) { $0.int64(0) } ?? 0
+        if exists == 0 {
+            try database.execute("BEGIN IMMEDIATE")
+            for statement in MetaSchema.statements { try database.execute(statement) }
+            try database.execute("COMMIT")
+        }
+        let version = try metaValue("schema_version")
+        guard version == MetaSchema.version else {
+            throw SQLiteError(
+                code: SQLITE_MISMATCH,
+                message: "schema version \(version) in \(path), this build uses \(MetaSchema.version)")
+        }
+    }
+
+    func metaValue(_ name: String) throws -> Int64 {
+        guard let value = try database.firstRow("SELECT value FROM meta WHERE name = '\(name)'", [], { $0.int64(0) })
+        else { throw SQLiteError(code: SQLITE_CORRUPT, message: "meta row \(name) missing in \(path)") }
+        return value
+    }
+
+    private func setMetaValue(_ name: String, _ value: Int64) throws {
+        // `name` is one of four constants, spelled into the SQL: `meta.name` holds TEXT, not BLOB.
+        try database.run("UPDATE meta SET value = ? WHERE name = '\(name)'", [.int(value)])
+    }
+
+    /// Reloads the cached counters from the database (after open, restore or a rolled-back batch).
+    func loadCounters() throws {
+        appliedIndexValue = UInt64(bitPattern: try metaValue("applied_index"))
+        timeHighWater = try metaValue("time_high_water")
+        requestCount = Int(try metaValue("request_count"))
+    }
+
+    // MARK: Apply
+
+    /// Applies committed entries in one transaction. `index` values strictly increase and the first exceeds
+    /// `appliedIndex()` (gaps are allowed: the log may hold entries that are not commands). An empty
+    /// `command` is a no-op entry (Raft's empty entry at the start of a term) and yields `.done`.
+    ///
+    /// Returns one result per entry. Throws only for a storage fault; then nothing of the batch is applied
+    /// and the caller must not advance (with Raft: stop the replica rather than skip the entries).
+    func apply(batch: [(index: UInt64, command: [UInt8])]) throws -> [MetaCommandResult] {
+        guard let last = batch.last else { return [] }
+        var previous = appliedIndexValue
+        for entry in batch {
+            precondition(entry.index > previous, "apply out of order: index \(entry.index) after \(previous)")
+            previous = entry.index
+        }
+        try database.run("BEGIN IMMEDIATE")
+        do {
+            var results: [MetaCommandResult] = []
+            results.reserveCapacity(batch.count)
+            for entry in batch { results.append(try applyOne(entry.command)) }
+            try setMetaValue("applied_index", Int64(bitPattern: last.index))
+            try setMetaValue("time_high_water", timeHighWater)
+            try setMetaValue("request_count", Int64(requestCount))
+            try database.run("COMMIT")
+            appliedIndexValue = last.index
+            return results
+        } catch {
+            _ = try? database.run("ROLLBACK")
+            try? loadCounters()
+            throw error
+        }
+    }
+
+    private func applyOne(_ bytes: [UInt8]) throws -> MetaCommandResult {
+        guard !bytes.isEmpty else { return .done }
+        let command: MetaCommand
+        do {
+            command = try MetaCommand(decoding: bytes)
+        } catch {
+            // Deterministic on every replica, so answering beats stopping the group.
+            return .failed(.internalFault("undecodable command: \(error)"))
+        }
+        let envelope = command.envelope
+        timeHighWater = max(timeHighWater, envelope.time)
+        // Per command, not per batch: replicas may group the same entries into different batches, and what
+        // a retry finds must not depend on that.
+        try pruneRequests()
+        if !envelope.requestID.isEmpty, let remembered = try rememberedResult(envelope.requestID, kind: command.kind) {
+            return remembered
+        }
+        try database.run("SAVEPOINT command")
+        let result: MetaCommandResult
+        do {
+            result = try execute(command)
+        } catch let refusal as MetaError {
+            try database.run("ROLLBACK TO command")
+            result = .failed(refusal)
+        }
+        try database.run("RELEASE command")
+        if !envelope.requestID.isEmpty {
+            try remember(envelope.requestID, kind: command.kind, time: envelope.time, result: result)
+        }
+        return result
+    }
+
+    /// Runs one command. Throws `MetaError` to refuse it (the savepoint undoes any partial change) and
+    /// anything else for a storage fault.
+    private func execute(_ command: MetaCommand) throws -> MetaCommandResult {
+        switch command {
+        case .createUser(let envelope, let user):
+            try applyCreateUser(user, envelope: envelope)
+        case .deleteUser(_, let name):
+            try applyDeleteUser(name: name)
+        case .createBucket(let envelope, let name):
+            try applyCreateBucket(name: name, envelope: envelope)
+        case .deleteBucket(let envelope, let name):
+            try applyDeleteBucket(name: name, envelope: envelope)
+        case .putObject(let envelope, let object, let precondition, let startedTime):
+            try applyPutObject(object, precondition: precondition, startedTime: startedTime, envelope: envelope)
+        case .deleteObjects(let envelope, let bucket, let keys):
+            return .deleted(try applyDeleteObjects(bucket: bucket, keys: keys, envelope: envelope))
+        case .createMultipartUpload(let envelope, let upload):
+            try applyCreateUpload(upload, envelope: envelope)
+        case .putPart(let envelope, let bucket, let key, let uploadID, let part, let startedTime):
+            try applyPutPart(
+                part, bucket: bucket, key: key, uploadID: uploadID, startedTime: startedTime,
+                envelope: envelope)
+        case .completeMultipartUpload(
+            let envelope, let bucket, let key, let uploadID, let parts, let precondition,
+            let minimumPartSizeBytes, let versionID):
+            return .object(
+                try applyCompleteUpload(
+                    CompleteRequest(
+                        bucket: bucket, key: key, uploadID: uploadID, parts: parts,
+                        precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
+                        versionID: versionID),
+                    envelope: envelope))
+        case .abortMultipartUpload(let envelope, let bucket, let key, let uploadID):
+            try applyAbortUpload(bucket: bucket, key: key, uploadID: uploadID, envelope: envelope)
+        case .forgetGarbage(_, let chunkIDs):
+            try applyForgetGarbage(chunkIDs)
+        }
+        return .done
+    }
+
+    // MARK: Request ids
+
+    private func rememberedResult(_ requestID: RequestID, kind: UInt8) throws -> MetaCommandResult? {
+        guard
+            let row = try database.firstRow(
+                "SELECT kind, result FROM requests WHERE request_id = ?", [.string(requestID)],
+                { ($0.int64(0), $0.bytes(1)) })
+        else { return nil }
+        guard row.0 == Int64(kind) else {
+            return .failed(.invalidArgument("request id \(requestID) was already used for another operation"))
+        }
+        do {
+            return try MetaCommandResult(decoding: row.1)
+        } catch {
+            throw SQLiteError(code: SQLITE_CORRUPT, message: "stored result of request \(requestID): \(error)")
+        }
+    }
+
+    private func remember(_ requestID: RequestID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
+        try database.run(
+            "INSERT INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)",
+            [.string(requestID), .int(time), .int(Int64(kind)), .bytes(result.encode())])
+        requestCount += 1
+    }
+
+    /// Forgets request ids older than the retention window (in command time), then the oldest beyond the
+    /// count limit. Both use the `requests_by_time` index.
+    private func pruneRequests() throws {
+        let (cutoff, overflow) = timeHighWater.subtractingReportingOverflow(MetaLimits.requestIDRetentionMilliseconds)
+        if !overflow {
+            requestCount -= try database.run("DELETE FROM requests WHERE time < ?", [.int(cutoff)])
+        }
+        let excess = requestCount - MetaLimits.requestIDCountMax
+        if excess > 0 {
+            requestCount -= try database.run(
+                "DELETE FROM requests WHERE request_id IN (SELECT request_id FROM requests ORDER BY time, request_id LIMIT ?)",
+                [.int(Int64(excess))])
+        }
+        precondition(requestCount >= 0, "request count \(requestCount) below zero")
+    }
+
+    // MARK: Snapshots
+
+    /// Copies the whole database to a new file at `destinationPath` (SQLite backup API) and returns the
+    /// applied index it holds. Call between batches only (the state machine's thread guarantees it).
+    func snapshot(to destinationPath: String) throws -> UInt64 {
+        let destination = try SQLiteConnection(path: destinationPath)
+        defer { destination.close() }
+        try sqliteBackup(from: database, to: destination)
+        // The copy is in rollback-journal mode with synchronous=FULL (the defaults), so its pages are
+        // fsynced when the backup's transaction ends.
+        return appliedIndexValue
+    }
+
+    /// Replaces the whole state with the snapshot file at `sourcePath` and returns its applied index.
+    func restore(from sourcePath: String) throws -> UInt64 {
+        let source = try SQLiteConnection(path: sourcePath)
+        defer { source.close() }
+        let version = try source.firstRow("SELECT value FROM meta WHERE name = 'schema_version'") { $0.int64(0) }
+        guard version == MetaSchema.version else {
+            throw SQLiteError(
+                code: SQLITE_MISMATCH, message: "snapshot \(sourcePath) has schema \(String(describing: version))")
+        }
+        try sqliteBackup(from: source, to: database)
+        try loadCounters()
+        return appliedIndexValue
+    }
+
+    /// Every row of every table in a fixed order, blobs in hex: two replicas at the same applied index
+    /// must produce equal dumps.
+    func dump() throws -> [String] {
+        var lines: [String] = []
+        for table in MetaSchema.tablesInOrder {
+            let columnCount =
+                try database.firstRow("SELECT count(*) FROM pragma_table_info('\(table.name)')") {
+                    $0.int64(0)
+                } ?? 0
+            let rows = try database.rows("SELECT * FROM \(table.name) ORDER BY \(table.orderBy)") { row in
+                (0..<Int32(columnCount)).map { column -> String in
+                    let bytes = row.bytes(column)
+                    return bytes.map { String($0, radix: 16) }.joined(separator: ".")
+                }.joined(separator: "|")
+            }
+            lines.append(contentsOf: rows.map { "\(table.name): \($0)" })
+        }
+        return lines
+    }
+}

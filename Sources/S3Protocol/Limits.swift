@@ -1,0 +1,66 @@
+// Every bound the S3 protocol layer enforces, in one place. Values follow AWS where AWS documents one.
+
+/// Bounds of the S3 protocol layer. The Gateway reads them to size its own buffers (for example the
+/// header bytes it accepts before it hands headers to `SigV4.parse`).
+public enum S3Limits {
+    // MARK: Authentication (SigV4)
+
+    /// The largest clock difference allowed between a header-signed request and the server (AWS: 15 minutes).
+    public static let requestTimeSkewMillisecondsMax: Int64 = 15 * 60 * 1000
+    /// The longest validity of a presigned URL, `X-Amz-Expires` (AWS: 7 days).
+    public static let presignedExpirySecondsMax: Int64 = 604_800
+    /// The longest `Authorization` header value `SigV4.parse` accepts.
+    public static let authorizationHeaderBytesMax = 8 * 1024
+    /// The most headers a request may sign.
+    public static let signedHeaderCountMax = 64
+    /// The most bytes of request headers (names and values) the Gateway should accept (AWS: 8 KiB of headers
+    /// for PUT, much more in practice; we take 64 KiB to leave room for metadata and long tokens).
+    public static let requestHeaderBytesMax = 64 * 1024
+
+    // MARK: aws-chunked bodies
+
+    /// The longest chunk header line (`<hex-size>;chunk-signature=<64 hex>` plus extensions), CRLF excluded.
+    public static let chunkHeaderLineBytesMax = 4 * 1024
+    /// The largest single aws-chunked chunk. SDKs send 64 KiB (boto3, AWS CLI: 64 KiB; Java: 128 KiB;
+    /// the AWS docs: at least 8 KiB); 16 MiB leaves room while bounding what one chunk costs to verify.
+    public static let chunkSizeBytesMax = 16 * 1024 * 1024
+    /// The most bytes of trailer section (all trailer lines and their terminators).
+    public static let trailerBytesMax = 16 * 1024
+    /// The most trailer lines.
+    public static let trailerCountMax = 16
+
+    // MARK: Names and metadata
+
+    /// Bucket names: 3 to 63 characters.
+    public static let bucketNameLengthMin = 3
+    public static let bucketNameLengthMax = 63
+    /// Object keys: 1 to 1024 bytes of UTF-8.
+    public static let objectKeyBytesMax = 1024
+    /// User metadata (`x-amz-meta-*`): names (without the prefix) plus values, in UTF-8 bytes (AWS: 2 KB).
+    public static let userMetadataBytesMax = 2 * 1024
+
+    // MARK: Listing and batch requests
+
+    /// The most keys a list request returns (`max-keys` is clamped to this).
+    public static let listKeysMax = 1000
+    /// The most parts `ListParts` returns per page.
+    public static let listPartsMax = 1000
+    /// The most uploads `ListMultipartUploads` returns per page.
+    public static let listUploadsMax = 1000
+    /// The most objects one `DeleteObjects` request names.
+    public static let deleteObjectsCountMax = 1000
+    /// The most parts of a multipart upload, and the highest part number.
+    public static let partNumberMax = 10_000
+    /// The largest XML request body we parse (CompleteMultipartUpload with 10 000 parts and full checksums
+    /// is about 2 MiB).
+    public static let xmlRequestBodyBytesMax = 4 * 1024 * 1024
+    /// The deepest element nesting a request body may have.
+    public static let xmlDepthMax = 16
+
+    // MARK: HTTP
+
+    /// The most ETags in one `If-Match` / `If-None-Match` list.
+    public static let etagListCountMax = 64
+    /// The longest `Range` header value we parse.
+    public static let rangeHeaderBytesMax = 1024
+}

@@ -1,1 +1,0 @@
-// S3Protocol: see ARCHITECTURE.md.

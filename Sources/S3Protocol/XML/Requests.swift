@@ -1,0 +1,208 @@
+import Foundation
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Why an XML request body was refused. The Gateway maps `.malformedXML` and `.tooManyObjects` to
+/// `MalformedXML`, `.tooLarge` to `MaxMessageLengthExceeded` (or `MalformedXML`), `.invalidPartNumber` to
+/// `InvalidArgument`/`InvalidPart`, and `.invalidLocationConstraint` to `InvalidLocationConstraint`.
+public enum XMLRequestError: Error, Sendable, Hashable {
+    /// Not well-formed, the wrong root element, or a required element missing.
+    case malformedXML(reason: String)
+    /// The body is larger than `S3Limits.xmlRequestBodyBytesMax`.
+    case tooLarge(byteCount: Int)
+    /// A Delete request names more than 1000 objects (or none).
+    case tooManyObjects(count: Int)
+    /// A part number that is not an integer in 1...10000.
+    case invalidPartNumber(String)
+    /// A LocationConstraint that is empty or not a region name.
+    case invalidLocationConstraint(String)
+}
+
+/// A parsed element: its local name, its text, its children in order.
+struct XMLElementNode {
+    var name: String
+    var text: String = ""
+    var children: [XMLElementNode] = []
+
+    func child(_ name: String) -> XMLElementNode? { children.first { $0.name == name } }
+    func children(_ name: String) -> [XMLElementNode] { children.filter { $0.name == name } }
+}
+
+/// Builds an element tree with FoundationXML's event parser, bounded in size and depth. External entities
+/// are not resolved (no XXE).
+private final class TreeBuilder: NSObject, XMLParserDelegate {
+    var stack: [XMLElementNode] = []
+    var root: XMLElementNode?
+    var failure: String?
+
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        guard stack.count < S3Limits.xmlDepthMax else {
+            failure = "elements nested deeper than \(S3Limits.xmlDepthMax)"
+            parser.abortParsing()
+            return
+        }
+        stack.append(XMLElementNode(name: elementName))
+    }
+
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        guard let node = stack.popLast() else { return }
+        if stack.isEmpty {
+            root = node
+        } else {
+            stack[stack.count - 1].children.append(node)
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        guard !stack.isEmpty else { return }
+        stack[stack.count - 1].text += string
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA block: Data) {
+        guard !stack.isEmpty else { return }
+        stack[stack.count - 1].text += String(decoding: block, as: UTF8.self)
+    }
+}
+
+enum XMLTree {
+    /// Parses `bytes` into a tree whose root must be `rootName`.
+    static func parse(_ bytes: [UInt8], rootName: String) throws(XMLRequestError) -> XMLElementNode {
+        guard bytes.count <= S3Limits.xmlRequestBodyBytesMax else { throw .tooLarge(byteCount: bytes.count) }
+        let parser = XMLParser(data: Data(bytes))
+        parser.shouldProcessNamespaces = true
+        parser.shouldResolveExternalEntities = false
+        let builder = TreeBuilder()
+        parser.delegate = builder
+        let succeeded = parser.parse()
+        if let failure = builder.failure { throw .malformedXML(reason: failure) }
+        guard succeeded, let root = builder.root else {
+            throw .malformedXML(reason: parser.parserError.map { "not well-formed XML (\($0.localizedDescription))" } ?? "not well-formed XML")
+        }
+        guard root.name == rootName else { throw .malformedXML(reason: "root element is \(root.name), expected \(rootName)") }
+        return root
+    }
+}
+
+/// The body of `CompleteMultipartUpload`.
+public struct CompleteMultipartUploadRequest: Sendable, Hashable {
+    /// One listed part.
+    public struct Part: Sendable, Hashable {
+        /// 1...10000.
+        public var partNumber: Int
+        /// The ETag as sent (usually quoted; compare with `EntityTag.unquote`).
+        public var etag: String
+        /// `ChecksumCRC32` ... `ChecksumSHA256` elements, in document order.
+        public var checksums: [ChecksumField]
+
+        /// Creates a part entry.
+        public init(partNumber: Int, etag: String, checksums: [ChecksumField] = []) {
+            self.partNumber = partNumber
+            self.etag = etag
+            self.checksums = checksums
+        }
+    }
+
+    /// The parts in document order (the Gateway checks ascending order: `InvalidPartOrder`).
+    public var parts: [Part]
+
+    /// Creates a request.
+    public init(parts: [Part]) { self.parts = parts }
+
+    /// Parses the body. Throws `.malformedXML` for a body without parts, a part without PartNumber or ETag.
+    public static func parse(_ body: [UInt8]) throws(XMLRequestError) -> CompleteMultipartUploadRequest {
+        let root = try XMLTree.parse(body, rootName: "CompleteMultipartUpload")
+        var parts: [Part] = []
+        for node in root.children("Part") {
+            guard let numberText = node.child("PartNumber")?.text.trimmingSpaces() else {
+                throw .malformedXML(reason: "Part without PartNumber")
+            }
+            guard numberText.utf8.count <= 5, numberText.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                let number = Int(numberText), (1...S3Limits.partNumberMax).contains(number)
+            else { throw .invalidPartNumber(String(numberText.prefix(16))) }
+            guard let etag = node.child("ETag")?.text.trimmingSpaces(), !etag.isEmpty else {
+                throw .malformedXML(reason: "Part without ETag")
+            }
+            var checksums: [ChecksumField] = []
+            for child in node.children where child.name.hasPrefix("Checksum") {
+                guard let algorithm = ChecksumAlgorithm(name: child.name.dropFirst("Checksum".count)) else { continue }
+                checksums.append(ChecksumField(algorithm: algorithm, value: String(child.text.trimmingSpaces())))
+            }
+            parts.append(Part(partNumber: number, etag: String(etag), checksums: checksums))
+            guard parts.count <= S3Limits.partNumberMax else { throw .malformedXML(reason: "more than \(S3Limits.partNumberMax) parts") }
+        }
+        guard !parts.isEmpty else { throw .malformedXML(reason: "no Part elements") }
+        return CompleteMultipartUploadRequest(parts: parts)
+    }
+}
+
+/// The body of `DeleteObjects`.
+public struct DeleteObjectsRequest: Sendable, Hashable {
+    /// One object to delete.
+    public struct Object: Sendable, Hashable {
+        public var key: String
+        public var versionID: String?
+
+        /// Creates an entry.
+        public init(key: String, versionID: String? = nil) {
+            self.key = key
+            self.versionID = versionID
+        }
+    }
+
+    /// The objects in document order (1 to 1000).
+    public var objects: [Object]
+    /// `<Quiet>true</Quiet>`: report only errors.
+    public var quiet: Bool
+
+    /// Creates a request.
+    public init(objects: [Object], quiet: Bool) {
+        self.objects = objects
+        self.quiet = quiet
+    }
+
+    /// Parses the body. Keys are kept exactly (no trimming); an Object without Key is malformed.
+    public static func parse(_ body: [UInt8]) throws(XMLRequestError) -> DeleteObjectsRequest {
+        let root = try XMLTree.parse(body, rootName: "Delete")
+        var objects: [Object] = []
+        for node in root.children("Object") {
+            guard let key = node.child("Key")?.text else { throw .malformedXML(reason: "Object without Key") }
+            objects.append(Object(key: key, versionID: node.child("VersionId")?.text))
+            guard objects.count <= S3Limits.deleteObjectsCountMax else { throw .tooManyObjects(count: objects.count) }
+        }
+        guard !objects.isEmpty else { throw .tooManyObjects(count: 0) }
+        var quiet = false
+        if let quietText = root.child("Quiet")?.text.trimmingSpaces().lowercased() {
+            guard quietText == "true" || quietText == "false" else { throw .malformedXML(reason: "Quiet must be true or false") }
+            quiet = quietText == "true"
+        }
+        return DeleteObjectsRequest(objects: objects, quiet: quiet)
+    }
+}
+
+/// The optional body of `CreateBucket`.
+public struct CreateBucketConfiguration: Sendable, Hashable {
+    /// The requested region, if any.
+    public var locationConstraint: String?
+
+    /// Creates a configuration.
+    public init(locationConstraint: String?) { self.locationConstraint = locationConstraint }
+
+    /// Parses the body; an empty (or whitespace-only) body means no configuration.
+    public static func parse(_ body: [UInt8]) throws(XMLRequestError) -> CreateBucketConfiguration {
+        guard body.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
+            return CreateBucketConfiguration(locationConstraint: nil)
+        }
+        let root = try XMLTree.parse(body, rootName: "CreateBucketConfiguration")
+        guard let node = root.child("LocationConstraint") else { return CreateBucketConfiguration(locationConstraint: nil) }
+        let region = String(node.text.trimmingSpaces())
+        guard !region.isEmpty, region.count <= 64,
+            region.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+        else { throw .invalidLocationConstraint(String(region.prefix(64))) }
+        return CreateBucketConfiguration(locationConstraint: region)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+
+@testable import MetaQuorum
+
+/// A fresh temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.path + "/silo-meta-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A settable clock for the service (milliseconds).
+final class TestClock: @unchecked Sendable {
+    // @unchecked Sendable: `now` is guarded by `lock`.
+    private let lock = NSLock()
+    private var now: Int64
+    init(_ start: Int64) { now = start }
+    var milliseconds: Int64 {
+        get { lock.withLock { now } }
+        set { lock.withLock { now = newValue } }
+    }
+}
+
+let testStartTime: Int64 = 1_700_000_000_000
+
+func makeService(_ directory: TemporaryDirectory, clock: TestClock) async throws -> EmbeddedMetadataService {
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    return try await EmbeddedMetadataService(
+        directory: directory.path, logger: logger,
+        clock: { clock.milliseconds })
+}
+
+/// Fresh request ids.
+final class RequestIDs: @unchecked Sendable {
+    // @unchecked Sendable: `next` is guarded by `lock`.
+    private let lock = NSLock()
+    private var next = 0
+    func make() -> RequestID {
+        lock.withLock {
+            next += 1
+            return "req-\(next)"
+        }
+    }
+}
+
+func md5Hex(_ seed: Int) -> String {
+    // Any 32 hex digits will do for a part ETag; derive distinct ones from the seed.
+    let text = String(UInt64(seed) &* 0x9E37_79B9_7F4A_7C15, radix: 16)
+    return String(repeating: "0", count: 32 - text.count) + text
+}
+
+func chunk(_ id: ChunkID, _ sizeBytes: Int64) -> ChunkRef {
+    ChunkRef(id: id, sizeBytes: sizeBytes, nodes: [1])
+}
+
+func objectRecord(
+    bucket: String, key: String, etag: String = "0123456789abcdef0123456789abcdef",
+    chunks: [ChunkRef] = [], time: Int64 = testStartTime
+) -> ObjectRecord {
+    ObjectRecord(
+        bucket: bucket, key: key, versionID: "v-\(key)-\(etag.prefix(4))",
+        sizeBytes: chunks.reduce(0) { $0 + $1.sizeBytes }, etag: etag, lastModifiedTime: time,
+        headers: [HeaderField(name: "content-type", value: "text/plain")],
+        userMetadata: [HeaderField(name: "color", value: "blue")], checksum: nil, chunks: chunks,
+        partSizes: [])
+}
+
+func uploadRecord(bucket: String, key: String, uploadID: String, time: Int64 = testStartTime) -> UploadRecord {
+    UploadRecord(
+        bucket: bucket, key: key, uploadID: uploadID, initiator: "alice", initiatedTime: time,
+        headers: [HeaderField(name: "content-type", value: "application/zip")],
+        userMetadata: [], checksumAlgorithm: nil)
+}
+
+func partRecord(_ number: Int, sizeBytes: Int64, chunkID: ChunkID, etag: String? = nil) -> PartRecord {
+    PartRecord(
+        partNumber: number, sizeBytes: sizeBytes, etag: etag ?? md5Hex(number), lastModifiedTime: testStartTime,
+        checksum: nil, chunks: [chunk(chunkID, sizeBytes)])
+}
+
+/// Drives a `MetaStateMachine` directly, one command per batch unless told otherwise.
+final class MachineDriver {
+    let machine: MetaStateMachine
+    var nextIndex: UInt64
+
+    init(path: String) throws {
+        machine = try MetaStateMachine(path: path)
+        nextIndex = machine.appliedIndex() + 1
+    }
+
+    @discardableResult
+    func apply(_ command: MetaCommand) throws -> MetaCommandResult {
+        try applyBatch([command])[0]
+    }
+
+    func applyBatch(_ commands: [MetaCommand]) throws -> [MetaCommandResult] {
+        let batch = commands.enumerated().map { (index: nextIndex + UInt64($0.offset), command: $0.element.encode()) }
+        nextIndex += UInt64(commands.count)
+        return try machine.apply(batch: batch)
+    }
+}
+
+func envelope(_ requestID: String, _ requester: String = "alice", time: Int64 = testStartTime) -> CommandEnvelope {
+    CommandEnvelope(requestID: requestID, requester: requester, time: time)
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import MetaQuorum
+
+@Suite("EmbeddedMetadataService lifecycle")
+struct ServiceLifecycleTests {
+    // Goal: everything acknowledged survives close and reopen, and the applied index is preserved.
+    // Method: write users, buckets, objects, an upload with parts and garbage; close; reopen the same
+    // directory and read it all back.
+    @Test func restartKeepsEverything() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = TestClock(testStartTime)
+        let user = UserRecord(name: "alice", accessKeyID: "AK", secretAccessKey: "SK", isRoot: true, createdTime: 1)
+        let object = objectRecord(bucket: "b", key: "dir/ünï\u{1}code", chunks: [chunk(5, 3)])
+        let upload = uploadRecord(bucket: "b", key: "big", uploadID: "u")
+        let index: UInt64
+        do {
+            let service = try await makeService(directory, clock: clock)
+            try await service.createUser(user, requestID: "r1")
+            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r2")
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "dir/ünï\u{1}code", chunks: [chunk(4, 3)]),
+                requester: "alice", precondition: .none, startedTime: testStartTime, requestID: "r3")
+            try await service.putObject(
+                object, requester: "alice", precondition: .none, startedTime: testStartTime,
+                requestID: "r4")
+            try await service.createMultipartUpload(upload, requester: "alice", requestID: "r5")
+            try await service.putPart(
+                partRecord(1, sizeBytes: 5, chunkID: 6), bucket: "b", key: "big", uploadID: "u",
+                requester: "alice", startedTime: testStartTime, requestID: "r6")
+            index = try await service.appliedIndex()
+            #expect(index == 6)
+            await service.close()
+        }
+        let service = try await makeService(directory, clock: clock)
+        #expect(try await service.appliedIndex() == index)
+        #expect(try await service.listUsers() == [user])
+        #expect(try await service.listBuckets(owner: "alice").map(\.name) == ["b"])
+        #expect(try await service.object(bucket: "b", key: object.key, requester: "alice") == object)
+        #expect(try await service.upload(bucket: "b", key: "big", uploadID: "u", requester: "alice") == upload)
+        #expect(
+            try await service.listParts(
+                bucket: "b", key: "big", uploadID: "u", requester: "alice",
+                partNumberMarker: 0, maxParts: 10
+            ).parts.map(\.partNumber) == [1])
+        #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [4])
+        #expect(try await service.referencedChunks([4, 5, 6, 7]) == [4, 5, 6])
+        // Request ids are remembered across the restart too.
+        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r2")
+        try await service.createBucket(name: "c", owner: "alice", time: testStartTime, requestID: "r7")
+        #expect(try await service.appliedIndex() == index + 2)
+        await service.close()
+    }
+
+    // Goal: measure group commit. Method: the same number of putObject calls, first one at a time (one
+    // transaction and fsync each), then from many concurrent tasks (batched); print both rates. No timing
+    // assertion: only correctness (every object present) is checked.
+    @Test func putObjectThroughput() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let service = try await makeService(directory, clock: TestClock(testStartTime))
+        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "create")
+        let count = 400
+        let sequentialStart = ContinuousClock.now
+        for index in 0..<count {
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "seq-\(index)", chunks: [chunk(ChunkID(index + 1), 1)]),
+                requester: "alice", precondition: .none, startedTime: testStartTime,
+                requestID: "seq-\(index)")
+        }
+        let sequential = ContinuousClock.now - sequentialStart
+        let concurrentCount = 4000
+        let concurrency = 64
+        let concurrentStart = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    for index in stride(from: worker, to: concurrentCount, by: concurrency) {
+                        try await service.putObject(
+                            objectRecord(
+                                bucket: "b", key: "par-\(index)", chunks: [chunk(ChunkID(100_000 + index), 1)]),
+                            requester: "alice", precondition: .none, startedTime: testStartTime,
+                            requestID: "par-\(index)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let concurrent = ContinuousClock.now - concurrentStart
+        func rate(_ operations: Int, _ duration: Duration) -> Int {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return Int(Double(operations) / seconds)
+        }
+        print(
+            "putObject: sequential \(rate(count, sequential))/s (\(count) commands), "
+                + "\(concurrency) concurrent callers \(rate(concurrentCount, concurrent))/s (\(concurrentCount) commands)"
+        )
+        let page = try await service.listObjects(
+            ListObjectsQuery(bucket: "b", prefix: "par-", delimiter: "", startAfter: "", maxKeys: 1000),
+            requester: "alice")
+        #expect(page.objects.count == 1000)
+        #expect(page.isTruncated)
+        #expect(try await service.appliedIndex() == UInt64(1 + count + concurrentCount))
+        await service.close()
+    }
+}
+
+@Suite("MetaLimits")
+struct MetaLimitsTests {
+    // Goal: the relations between limits that correctness depends on.
+    @Test func relations() {
+        // The orphan sweeper must never delete the chunks of a write that can still commit.
+        #expect(MetaLimits.orphanChunkAgeMinMilliseconds > MetaLimits.writeAgeMaxMilliseconds)
+        // A retried request must still be remembered for at least a client's retry horizon (minutes).
+        #expect(MetaLimits.requestIDRetentionMilliseconds >= 15 * 60 * 1000)
+        #expect(MetaLimits.batchCommandsMax <= MetaLimits.pendingProposalsMax)
+        // A DeleteObjects of 1000 keys of 1024 bytes fits in one command.
+        #expect(MetaLimits.commandBytesMax > 1000 * 1030)
+        #expect(MetaLimits.listEntriesMax == 1000)
+    }
+}

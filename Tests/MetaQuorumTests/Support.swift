@@ -1,0 +1,136 @@
+@testable import MetaQuorum
+
+/// A small seeded PRNG so every random test replays exactly (SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Random values for codec and state machine tests, including awkward text (control characters,
+/// non-ASCII, empty strings).
+struct RandomValues {
+    var rng: SplitMix64
+
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
+    mutating func int64() -> Int64 {
+        switch int(0...3) {
+        case 0: return Int64.random(in: -5...5, using: &rng)
+        case 1: return Int64.max - Int64.random(in: 0...3, using: &rng)
+        case 2: return Int64.min + Int64.random(in: 0...3, using: &rng)
+        default: return Int64.random(in: Int64.min...Int64.max, using: &rng)
+        }
+    }
+    mutating func bool() -> Bool { Bool.random(using: &rng) }
+
+    mutating func string(maxLength: Int = 12) -> String {
+        let alphabet: [String] = ["a", "b", "z", "/", "0", "\u{0}", "\u{1}", "\n", "é", "日", "🦊", "%", " ", "\u{7F}"]
+        var text = ""
+        for _ in 0..<int(0...maxLength) { text += alphabet[int(0...(alphabet.count - 1))] }
+        return text
+    }
+
+    mutating func chunkID() -> ChunkID {
+        ChunkID(rng.next()) << 64 | ChunkID(rng.next())
+    }
+
+    mutating func chunks() -> [ChunkRef] {
+        (0..<int(0...3)).map { _ in
+            ChunkRef(
+                id: chunkID(), sizeBytes: int64(),
+                nodes: (0..<int(0...3)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })
+        }
+    }
+
+    mutating func fields() -> [HeaderField] {
+        (0..<int(0...2)).map { _ in HeaderField(name: string(), value: string()) }
+    }
+
+    mutating func checksum() -> StoredChecksum? {
+        bool() ? StoredChecksum(algorithm: string(), value: string(), type: string()) : nil
+    }
+
+    mutating func precondition() -> WritePrecondition {
+        switch int(0...2) {
+        case 0: return .none
+        case 1: return .ifNoneMatchAny
+        default: return .ifMatch(string())
+        }
+    }
+
+    mutating func object() -> ObjectRecord {
+        ObjectRecord(
+            bucket: string(), key: string(), versionID: string(), sizeBytes: int64(), etag: string(),
+            lastModifiedTime: int64(), headers: fields(), userMetadata: fields(), checksum: checksum(),
+            chunks: chunks(), partSizes: (0..<int(0...3)).map { _ in int64() })
+    }
+
+    mutating func upload() -> UploadRecord {
+        UploadRecord(
+            bucket: string(), key: string(), uploadID: string(), initiator: string(), initiatedTime: int64(),
+            headers: fields(), userMetadata: fields(), checksumAlgorithm: bool() ? string() : nil)
+    }
+
+    mutating func part() -> PartRecord {
+        PartRecord(
+            partNumber: Int(int64()), sizeBytes: int64(), etag: string(), lastModifiedTime: int64(),
+            checksum: checksum(), chunks: chunks())
+    }
+
+    mutating func error() -> MetaError {
+        let all: [MetaError] = [
+            .noSuchBucket, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .accessDenied,
+            .noSuchKey, .noSuchUpload, .invalidPart(partNumber: int(0...10_000)), .invalidPartOrder,
+            .entityTooSmall(partNumber: int(0...10_000)), .preconditionFailed, .requestTooOld, .userAlreadyExists,
+            .noSuchUser, .invalidArgument(string()), .unavailable(string()), .internalFault(string()),
+        ]
+        return all[int(0...(all.count - 1))]
+    }
+
+    mutating func command() -> MetaCommand {
+        let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64())
+        switch int(0...10) {
+        case 0:
+            return .createUser(
+                envelope,
+                user: UserRecord(
+                    name: string(), accessKeyID: string(),
+                    secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
+        case 1: return .deleteUser(envelope, name: string())
+        case 2: return .createBucket(envelope, name: string())
+        case 3: return .deleteBucket(envelope, name: string())
+        case 4: return .putObject(envelope, object: object(), precondition: precondition(), startedTime: int64())
+        case 5: return .deleteObjects(envelope, bucket: string(), keys: (0..<int(0...4)).map { _ in string() })
+        case 6: return .createMultipartUpload(envelope, upload: upload())
+        case 7:
+            return .putPart(
+                envelope, bucket: string(), key: string(), uploadID: string(), part: part(),
+                startedTime: int64())
+        case 8:
+            return .completeMultipartUpload(
+                envelope, bucket: string(), key: string(), uploadID: string(),
+                parts: (0..<int(0...3)).map { _ in CompletedPart(partNumber: int(1...10_000), etag: string()) },
+                precondition: precondition(), minimumPartSizeBytes: int64(),
+                versionID: string())
+        case 9: return .abortMultipartUpload(envelope, bucket: string(), key: string(), uploadID: string())
+        default: return .forgetGarbage(envelope, chunkIDs: (0..<int(0...3)).map { _ in chunkID() })
+        }
+    }
+
+    mutating func result() -> MetaCommandResult {
+        switch int(0...3) {
+        case 0: return .done
+        case 1: return .deleted((0..<int(0...5)).map { _ in bool() })
+        case 2: return .object(object())
+        default: return .failed(error())
+        }
+    }
+}

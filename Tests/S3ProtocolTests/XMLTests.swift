@@ -1,0 +1,164 @@
+import Testing
+
+@testable import S3Protocol
+
+private let declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a", displayName: "webfile")
+
+@Test func escaping() {
+    // Goal: markup characters and control characters are escaped; other text passes unchanged.
+    #expect(XMLWriter.escape("plain €") == "plain €")
+    #expect(XMLWriter.escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&apos;")
+    #expect(XMLWriter.escape("x\ry\tz\u{1}") == "x&#xD;y&#x9;z&#x1;")
+}
+
+@Test func errorBody() {
+    // Goal: the S3 error document shape, with extra fields before Resource and RequestId.
+    let body = S3ErrorBody(
+        code: "NoSuchKey", message: "The resource you requested does not exist", resource: "/mybucket/myfoto.jpg",
+        requestID: "4442587FB7D0A2F9", extraFields: [.init(name: "Key", value: "myfoto.jpg")])
+    #expect(body.xml() == declaration + "<Error><Code>NoSuchKey</Code><Message>The resource you requested does not exist</Message>"
+        + "<Key>myfoto.jpg</Key><Resource>/mybucket/myfoto.jpg</Resource><RequestId>4442587FB7D0A2F9</RequestId></Error>")
+}
+
+@Test func listBucketsAndLocation() {
+    // Goal: ListAllMyBucketsResult with Owner, and LocationConstraint's empty us-east-1 form.
+    let result = ListAllMyBucketsResult(
+        owner: owner, buckets: [.init(name: "examplebucket", creationDateMilliseconds: 1_255_369_830_000)])
+    #expect(result.xml() == declaration + "<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Owner><ID>\(owner.id)</ID><DisplayName>webfile</DisplayName></Owner>"
+        + "<Buckets><Bucket><Name>examplebucket</Name><CreationDate>2009-10-12T17:50:30.000Z</CreationDate></Bucket></Buckets>"
+        + "</ListAllMyBucketsResult>")
+    #expect(LocationConstraintResult(region: "us-east-1").xml() == declaration
+        + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>")
+    #expect(LocationConstraintResult(region: "eu-west-1").xml().contains(">eu-west-1</LocationConstraint>"))
+}
+
+@Test func listObjectsV2WithEncoding() {
+    // Goal: ListObjectsV2 fields in AWS order; encoding-type=url encodes Key, Prefix, Delimiter, StartAfter and
+    // CommonPrefixes but not the continuation tokens; Owner only when set (fetch-owner).
+    let object = ListedObject(
+        key: "photos/a b\u{1}.jpg", lastModifiedMilliseconds: 1_255_369_830_000, etag: "\"599bab3ed2c697f1d26842727561fd94\"",
+        size: 857, owner: owner, checksumAlgorithms: [.crc32c], checksumType: .fullObject)
+    let result = ListBucketV2Result(
+        name: "bucket", prefix: "photos/", startAfter: "photos/a", continuationToken: "t+1", nextContinuationToken: "t/2",
+        maxKeys: 1, delimiter: "/", isTruncated: true, contents: [object], commonPrefixes: ["photos/2006 x/"], encoding: .url)
+    let xml = result.xml()
+    #expect(xml.contains("<Name>bucket</Name><Prefix>photos/</Prefix><StartAfter>photos/a</StartAfter>"
+        + "<ContinuationToken>t+1</ContinuationToken><NextContinuationToken>t/2</NextContinuationToken>"
+        + "<KeyCount>2</KeyCount><MaxKeys>1</MaxKeys><Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>"
+        + "<EncodingType>url</EncodingType>"))
+    #expect(xml.contains("<Contents><Key>photos/a%20b%01.jpg</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>"
+        + "<ETag>&quot;599bab3ed2c697f1d26842727561fd94&quot;</ETag><ChecksumAlgorithm>CRC32C</ChecksumAlgorithm>"
+        + "<ChecksumType>FULL_OBJECT</ChecksumType><Size>857</Size><Owner><ID>\(owner.id)</ID><DisplayName>webfile</DisplayName></Owner>"
+        + "<StorageClass>STANDARD</StorageClass></Contents>"))
+    #expect(xml.contains("<CommonPrefixes><Prefix>photos/2006%20x/</Prefix></CommonPrefixes></ListBucketResult>"))
+    var plain = result
+    plain.encoding = nil
+    #expect(plain.xml().contains("<Key>photos/a b&#x1;.jpg</Key>"))
+}
+
+@Test func listObjectsV1() {
+    // Goal: v1 has Marker and NextMarker and no KeyCount.
+    let result = ListBucketResult(
+        name: "quotes", prefix: "N", marker: "Ned", nextMarker: "Nelson", maxKeys: 40, delimiter: nil, isTruncated: false,
+        contents: [], commonPrefixes: [], encoding: nil)
+    #expect(result.xml() == declaration + "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>quotes</Name>"
+        + "<Prefix>N</Prefix><Marker>Ned</Marker><NextMarker>Nelson</NextMarker><MaxKeys>40</MaxKeys>"
+        + "<IsTruncated>false</IsTruncated></ListBucketResult>")
+}
+
+@Test func multipartAndCopyResponses() {
+    // Goal: the multipart and copy documents carry their fields and checksums.
+    #expect(InitiateMultipartUploadResult(bucket: "b", key: "k&", uploadID: "u").xml().contains(
+        "<Bucket>b</Bucket><Key>k&amp;</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>"))
+    let complete = CompleteMultipartUploadResult(
+        location: "http://localhost/b/k", bucket: "b", key: "k", etag: "\"3858f62230ac3c915f300c664312c11f-9\"",
+        checksums: [ChecksumField(algorithm: .crc32c, value: "abc=-9")], checksumType: .composite)
+    #expect(complete.xml().contains("<ETag>&quot;3858f62230ac3c915f300c664312c11f-9&quot;</ETag>"
+        + "<ChecksumCRC32C>abc=-9</ChecksumCRC32C><ChecksumType>COMPOSITE</ChecksumType>"))
+    #expect(CopyResult(kind: .copyPart, lastModifiedMilliseconds: 0, etag: "\"e\"").xml().contains(
+        "<CopyPartResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LastModified>1970-01-01T00:00:00.000Z</LastModified>"))
+    let parts = ListPartsResult(
+        bucket: "b", key: "k", uploadID: "u", partNumberMarker: 1, nextPartNumberMarker: 3, maxParts: 2, isTruncated: true,
+        parts: [.init(partNumber: 2, lastModifiedMilliseconds: 0, etag: "\"e2\"", size: 5_242_880)], initiator: owner, owner: owner)
+    #expect(parts.xml().contains("<Part><PartNumber>2</PartNumber><LastModified>1970-01-01T00:00:00.000Z</LastModified>"
+        + "<ETag>&quot;e2&quot;</ETag><Size>5242880</Size></Part><Initiator>"))
+    let uploads = ListMultipartUploadsResult(
+        bucket: "b", keyMarker: "", uploadIDMarker: "", nextKeyMarker: "my movie", nextUploadIDMarker: "u2", prefix: "", delimiter: nil,
+        maxUploads: 1, isTruncated: true,
+        uploads: [.init(key: "my movie", uploadID: "u2", initiator: owner, owner: owner, initiatedMilliseconds: 0)],
+        commonPrefixes: [], encoding: .url)
+    #expect(uploads.xml().contains("<NextKeyMarker>my%20movie</NextKeyMarker>"))
+    #expect(uploads.xml().contains("<Upload><Key>my%20movie</Key><UploadId>u2</UploadId>"))
+}
+
+@Test func deleteResultQuietMode() {
+    // Goal: quiet mode lists only errors.
+    let result = DeleteResult(
+        deleted: [.init(key: "sample1.txt")], failures: [.init(key: "sample2.txt", code: "AccessDenied", message: "Access Denied")],
+        quiet: false)
+    #expect(result.xml().contains("<Deleted><Key>sample1.txt</Key></Deleted><Error><Key>sample2.txt</Key><Code>AccessDenied</Code>"))
+    var quiet = result
+    quiet.quiet = true
+    #expect(!quiet.xml().contains("<Deleted>"))
+    #expect(quiet.xml().contains("<Error>"))
+}
+
+@Test func completeMultipartUploadParsing() throws {
+    // Goal: the AWS example body parses with PartNumber, ETag and checksums; malformed bodies are refused.
+    let body = """
+        <CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <Part><PartNumber>1</PartNumber><ETag>"a54357aff0632cce46d942af68356b38"</ETag>
+            <ChecksumCRC32C>sOO8/Q==</ChecksumCRC32C></Part>
+          <Part><PartNumber>2</PartNumber><ETag>&quot;0c78aef83f66abc1fa1e8477f296d394&quot;</ETag></Part>
+        </CompleteMultipartUpload>
+        """
+    let request = try CompleteMultipartUploadRequest.parse(Array(body.utf8))
+    #expect(request.parts.map(\.partNumber) == [1, 2])
+    #expect(request.parts.map(\.etag) == ["\"a54357aff0632cce46d942af68356b38\"", "\"0c78aef83f66abc1fa1e8477f296d394\""])
+    #expect(request.parts[0].checksums == [ChecksumField(algorithm: .crc32c, value: "sOO8/Q==")])
+    #expect(throws: XMLRequestError.malformedXML(reason: "no Part elements")) {
+        try CompleteMultipartUploadRequest.parse(Array("<CompleteMultipartUpload/>".utf8))
+    }
+    #expect(throws: XMLRequestError.invalidPartNumber("0")) {
+        try CompleteMultipartUploadRequest.parse(Array("<CompleteMultipartUpload><Part><PartNumber>0</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>".utf8))
+    }
+    #expect(throws: XMLRequestError.self) { try CompleteMultipartUploadRequest.parse(Array("<CompleteMultipartUpload><Part>".utf8)) }
+    #expect(throws: XMLRequestError.self) { try CompleteMultipartUploadRequest.parse(Array("<Delete></Delete>".utf8)) }
+    #expect(throws: XMLRequestError.self) { try CompleteMultipartUploadRequest.parse(Array("garbage".utf8)) }
+}
+
+@Test func deleteObjectsParsing() throws {
+    // Goal: keys kept exactly (spaces, entities), version ids, Quiet; at most 1000 objects.
+    let body = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>
+          <Object><Key> sample 1.txt </Key></Object>
+          <Object><Key>a&amp;b&#xD;</Key><VersionId>OYcLXagmS.WaD..oyH4KRguB95_YhLs7</VersionId></Object>
+        </Delete>
+        """
+    let request = try DeleteObjectsRequest.parse(Array(body.utf8))
+    #expect(request.quiet)
+    #expect(request.objects == [.init(key: " sample 1.txt "), .init(key: "a&b\r", versionID: "OYcLXagmS.WaD..oyH4KRguB95_YhLs7")])
+    let many = "<Delete>" + String(repeating: "<Object><Key>k</Key></Object>", count: 1001) + "</Delete>"
+    #expect(throws: XMLRequestError.tooManyObjects(count: 1001)) { try DeleteObjectsRequest.parse(Array(many.utf8)) }
+    #expect(throws: XMLRequestError.tooManyObjects(count: 0)) { try DeleteObjectsRequest.parse(Array("<Delete></Delete>".utf8)) }
+    #expect(throws: XMLRequestError.malformedXML(reason: "Object without Key")) {
+        try DeleteObjectsRequest.parse(Array("<Delete><Object></Object></Delete>".utf8))
+    }
+}
+
+@Test func createBucketConfigurationParsing() throws {
+    // Goal: empty body → no constraint; the AWS example → its region; junk → typed errors.
+    #expect(try CreateBucketConfiguration.parse([]).locationConstraint == nil)
+    let body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>"
+    #expect(try CreateBucketConfiguration.parse(Array(body.utf8)).locationConstraint == "eu-west-1")
+    #expect(throws: XMLRequestError.invalidLocationConstraint("EU WEST")) {
+        try CreateBucketConfiguration.parse(Array("<CreateBucketConfiguration><LocationConstraint>EU WEST</LocationConstraint></CreateBucketConfiguration>".utf8))
+    }
+    let deep = "<CreateBucketConfiguration>" + String(repeating: "<a>", count: 20) + String(repeating: "</a>", count: 20) + "</CreateBucketConfiguration>"
+    #expect(throws: XMLRequestError.malformedXML(reason: "elements nested deeper than 16")) {
+        try CreateBucketConfiguration.parse(Array(deep.utf8))
+    }
+}
