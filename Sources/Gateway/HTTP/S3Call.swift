@@ -11,9 +11,9 @@ struct S3Call: Sendable {
     let requestID: String
     let method: HTTPRequest.Method
     let headers: HTTPFields
+    /// Every header as (lower-case name, value), in arrival order (for the S3Protocol parsers).
+    let headerList: [(name: String, value: String)]
     let target: S3RequestTarget
-    /// Query parameters, percent-decoded; a name given twice keeps the first value.
-    let query: [String: String]
     let user: UserRecord
     /// The request body as sent on the wire (still aws-chunked framed in streaming modes).
     let rawBody: RequestBody
@@ -26,6 +26,11 @@ struct S3Call: Sendable {
 
     func header(_ name: String) -> String? {
         HTTPField.Name(name).flatMap { headers[$0] }
+    }
+
+    /// A query parameter, percent-decoded (the first, if repeated).
+    func query(_ name: String) -> String? {
+        target.queryValue(name)
     }
 
     /// The resource named in error bodies: `/bucket/key`.

@@ -63,54 +63,37 @@ public struct S3Gateway: HTTPResponder {
 
     private func handle(_ request: Request, context: S3RequestContext, requestID: String, now: Int64,
                         resource: inout String) async throws -> Response {
-        let rawPath = request.head.path ?? "/"
-        let (path, rawQuery) = Self.splitPathAndQuery(rawPath)
-        let signed = SignedRequest(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery,
-                                   headers: request.headers.map { ($0.name.canonicalName, $0.value) })
-        let user = try await authenticate(signed, now: now)
+        let (path, rawQuery) = Self.splitPathAndQuery(request.head.path ?? "/")
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        // HTTPTypes moves `Host` into the authority; SigV4 signs it as the `host` header.
+        let host = request.head.authority
+        if let host { headers.append((name: "host", value: host)) }
+        let signed = SigV4Request(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, headers: headers)
+        let (user, verified) = try await authenticate(signed, now: now)
         context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
-            return try await AdminAPI(gateway: self).respond(to: request, path: path, user: user.record, now: now)
+            return try await AdminAPI(gateway: self).respond(to: request, path: path, user: user, now: now)
         }
-        let target: S3RequestTarget
-        do {
-            target = try S3RequestTarget.parse(
-                method: request.method.rawValue, rawPath: path, rawQuery: rawQuery,
-                host: request.head.authority ?? request.headers[.host] ?? "",
-                virtualHostDomains: configuration.virtualHostDomains,
-                header: { name in request.headers[HTTPField.Name(name)!] })
-        } catch {
-            throw S3Error(error)
-        }
-        let call = S3Call(requestID: requestID, method: request.method, headers: request.headers, target: target,
-                          query: Self.decodeQuery(rawQuery), user: user.record, rawBody: request.body,
-                          verified: user.verified, now: now)
+        let target = try S3RequestTarget.parse(
+            method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, host: host,
+            virtualHostDomains: configuration.virtualHostDomains,
+            copySource: request.headers[HTTPField.Name("x-amz-copy-source")!])
+        let call = S3Call(requestID: requestID, method: request.method, headers: request.headers,
+                          headerList: headers, target: target, user: user, rawBody: request.body,
+                          verified: verified, now: now)
         resource = call.resource
         return try await dispatch(call)
     }
 
     /// Checks the signature; returns the signing user. Anonymous requests are refused.
-    private func authenticate(_ signed: SignedRequest, now: Int64) async throws
-        -> (record: UserRecord, verified: VerifiedRequest)
-    {
-        let authorization: SigV4Authorization
-        do {
-            authorization = try SigV4.parse(request: signed)
-        } catch {
-            throw S3Error(error)
-        }
+    private func authenticate(_ signed: SigV4Request, now: Int64) async throws -> (UserRecord, VerifiedRequest) {
+        let authorization = try SigV4.parse(request: signed)
         guard let user = try await credentials.user(accessKeyID: authorization.accessKeyID, now: now) else {
             throw S3Error(.invalidAccessKeyID)
         }
-        do {
-            let verified = try SigV4.verify(authorization, request: signed, secretAccessKey: user.secretAccessKey,
-                                            nowMilliseconds: now,
-                                            clockSkewMillisecondsMax: configuration.clockSkewMillisecondsMax)
-            return (user, verified)
-        } catch {
-            throw S3Error(error)
-        }
+        let verified = try SigV4.verify(authorization, request: signed, secretAccessKey: user.secretAccessKey, now: now)
+        return (user, verified)
     }
 
     /// One switch from operation to handler.
@@ -126,16 +109,18 @@ public struct S3Gateway: HTTPResponder {
         case .listMultipartUploads: return try await listMultipartUploads(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
-        case .copyObject: return try await copyObject(call)
+        case .copyObject(let source): return try await copyObject(call, source: source)
         case .getObject: return try await getObject(call, isHead: false)
         case .headObject: return try await getObject(call, isHead: true)
         case .deleteObject: return try await deleteObject(call)
         case .createMultipartUpload: return try await createMultipartUpload(call)
-        case .uploadPart: return try await uploadPart(call)
-        case .uploadPartCopy: return try await uploadPartCopy(call)
-        case .completeMultipartUpload: return try await completeMultipartUpload(call)
-        case .abortMultipartUpload: return try await abortMultipartUpload(call)
-        case .listParts: return try await listParts(call)
+        case .uploadPart(let partNumber, let uploadID):
+            return try await uploadPart(call, partNumber: partNumber, uploadID: uploadID)
+        case .uploadPartCopy(let partNumber, let uploadID, let source):
+            return try await uploadPartCopy(call, partNumber: partNumber, uploadID: uploadID, source: source)
+        case .completeMultipartUpload(let uploadID): return try await completeMultipartUpload(call, uploadID: uploadID)
+        case .abortMultipartUpload(let uploadID): return try await abortMultipartUpload(call, uploadID: uploadID)
+        case .listParts(let uploadID): return try await listParts(call, uploadID: uploadID)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by Silo.")
         }
@@ -150,7 +135,8 @@ public struct S3Gateway: HTTPResponder {
             return Response(status: error.status, headers: headers, body: ResponseBody())
         }
         let xml = S3ErrorBody(code: error.code.rawValue, message: error.message, resource: resource,
-                              requestID: requestID, details: error.details).xml()
+                              requestID: requestID,
+                              extraFields: error.details.map { .init(name: $0.name, value: $0.value) }).xml()
         return xmlResponse(xml, status: error.status, headers: headers)
     }
 
@@ -193,22 +179,5 @@ public struct S3Gateway: HTTPResponder {
     static func splitPathAndQuery(_ rawPath: String) -> (path: String, query: String) {
         guard let mark = rawPath.firstIndex(of: "?") else { return (rawPath, "") }
         return (String(rawPath[..<mark]), String(rawPath[rawPath.index(after: mark)...]))
-    }
-
-    /// `a=1&b=%2F&c` → ["a": "1", "b": "/", "c": ""]; `+` is a space as in form encoding.
-    static func decodeQuery(_ rawQuery: String) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = percentDecode(parts[0])
-            let value = parts.count > 1 ? percentDecode(parts[1]) : ""
-            if result[name] == nil { result[name] = value }
-        }
-        return result
-    }
-
-    static func percentDecode(_ text: Substring) -> String {
-        let plusDecoded = text.replacingOccurrences(of: "+", with: " ")
-        return plusDecoded.removingPercentEncoding ?? plusDecoded
     }
 }

@@ -16,24 +16,13 @@ extension S3Gateway {
     }
 
     func createBucket(_ call: S3Call) async throws -> Response {
-        do {
-            try BucketName.validate(call.bucket)
-        } catch {
-            throw S3Error(.invalidBucketName, details: [("BucketName", call.bucket)], cause: error)
-        }
+        try BucketName.validate(call.bucket)
         let body = try await readSmallBody(call)
         if body.readableBytes > 0 {
-            let configuration: CreateBucketConfiguration
-            do {
-                configuration = try CreateBucketConfiguration.parse(Array(buffer: body))
-            } catch {
-                throw S3Error(.malformedXML, cause: error)
-            }
-            if let location = configuration.locationConstraint, !location.isEmpty,
-               location != configuration_region
-            {
-                throw S3Error(.invalidArgument,
-                              "The specified location-constraint \(location) is not valid for this endpoint (region \(configuration_region)).",
+            let request = try CreateBucketConfiguration.parse(Array(buffer: body))
+            if let location = request.locationConstraint, !location.isEmpty, location != configuration.region {
+                throw S3Error(.invalidLocationConstraint,
+                              "The specified location-constraint \(location) is not valid for this endpoint (region \(configuration.region)).",
                               details: [("LocationConstraint", location)])
             }
         }
@@ -43,8 +32,6 @@ extension S3Gateway {
         headers[.location] = "/" + call.bucket
         return Self.emptyResponse(.ok, headers: headers)
     }
-
-    private var configuration_region: String { configuration.region }
 
     func deleteBucket(_ call: S3Call) async throws -> Response {
         try await metadata.deleteBucket(name: call.bucket, requester: call.user.name, requestID: call.requestID)
@@ -60,7 +47,9 @@ extension S3Gateway {
 
     func getBucketLocation(_ call: S3Call) async throws -> Response {
         _ = try await ownedBucket(call)
-        return Self.xmlResponse(LocationConstraintResult(region: configuration.region).xml())
+        // us-east-1 is the empty constraint, as S3 answers it.
+        let region: String? = configuration.region == "us-east-1" ? nil : configuration.region
+        return Self.xmlResponse(LocationConstraintResult(region: region).xml())
     }
 
     /// The bucket of `call`, if it exists and the caller owns it.

@@ -7,11 +7,11 @@ import S3Protocol
 /// ListObjects (v1), ListObjectsV2, ListMultipartUploads.
 extension S3Gateway {
     func listObjects(_ call: S3Call, version: Int) async throws -> Response {
-        let prefix = call.query["prefix"] ?? ""
-        let delimiter = call.query["delimiter"] ?? ""
+        let prefix = call.query("prefix") ?? ""
+        let delimiter = call.query("delimiter") ?? ""
         let maxKeys = try integerParameter(call, "max-keys", default: 1000, range: 0...Int.max)
         let encodeURL: Bool
-        switch call.query["encoding-type"] {
+        switch call.query("encoding-type") {
         case nil: encodeURL = false
         case "url"?: encodeURL = true
         case let other?:
@@ -21,8 +21,8 @@ extension S3Gateway {
         var startAfter = ""
         var continuationToken: String?
         if version == 2 {
-            startAfter = call.query["start-after"] ?? ""
-            if let token = call.query["continuation-token"] {
+            startAfter = call.query("start-after") ?? ""
+            if let token = call.query("continuation-token") {
                 guard let decoded = Self.decodeContinuationToken(token) else {
                     throw S3Error(.invalidArgument, "The continuation token provided is incorrect",
                                   details: [("ArgumentName", "continuation-token")])
@@ -31,33 +31,33 @@ extension S3Gateway {
                 startAfter = max(startAfter, decoded)
             }
         } else {
-            startAfter = call.query["marker"] ?? ""
+            startAfter = call.query("marker") ?? ""
         }
         let page = try await metadata.listObjects(
             ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: startAfter,
                              maxKeys: min(maxKeys, 1000)),
             requester: call.user.name)
-        let fetchOwner = version == 1 || call.query["fetch-owner"] == "true"
+        let fetchOwner = version == 1 || call.query("fetch-owner") == "true"
         let contents = page.objects.map { object in
-            ListBucketResult.Entry(key: object.key, lastModifiedMilliseconds: object.lastModifiedTime,
-                                   etag: object.etag, sizeBytes: object.sizeBytes,
-                                   owner: fetchOwner ? Self.owner(of: object.owner) : nil)
+            ListedObject(key: object.key, lastModifiedMilliseconds: object.lastModifiedTime,
+                         etag: EntityTag.quote(object.etag), size: object.sizeBytes,
+                         owner: fetchOwner ? Self.owner(of: object.owner) : nil)
         }
-        var result = ListBucketResult(
-            version: version == 2 ? .v2 : .v1, name: call.bucket, prefix: prefix,
-            delimiter: delimiter.isEmpty ? nil : delimiter, maxKeys: maxKeys, isTruncated: page.isTruncated,
-            encodeURL: encodeURL, contents: contents, commonPrefixes: page.commonPrefixes)
+        let encoding: ListEncoding? = encodeURL ? .url : nil
         if version == 2 {
-            result.keyCount = contents.count + page.commonPrefixes.count
-            result.startAfter = call.query["start-after"]
-            result.continuationToken = continuationToken
-            if page.isTruncated, let next = page.nextMarker {
-                result.nextContinuationToken = Self.encodeContinuationToken(next)
-            }
-        } else {
-            result.marker = call.query["marker"] ?? ""
-            if page.isTruncated, !delimiter.isEmpty { result.nextMarker = page.nextMarker }
+            let next = page.isTruncated ? page.nextMarker.map(Self.encodeContinuationToken) : nil
+            let result = ListBucketV2Result(
+                name: call.bucket, prefix: prefix, startAfter: call.query("start-after"),
+                continuationToken: continuationToken, nextContinuationToken: next, maxKeys: maxKeys,
+                delimiter: delimiter.isEmpty ? nil : delimiter, isTruncated: page.isTruncated, contents: contents,
+                commonPrefixes: page.commonPrefixes, encoding: encoding)
+            return Self.xmlResponse(result.xml())
         }
+        let result = ListBucketResult(
+            name: call.bucket, prefix: prefix, marker: call.query("marker") ?? "",
+            nextMarker: page.isTruncated && !delimiter.isEmpty ? page.nextMarker : nil, maxKeys: maxKeys,
+            delimiter: delimiter.isEmpty ? nil : delimiter, isTruncated: page.isTruncated, contents: contents,
+            commonPrefixes: page.commonPrefixes, encoding: encoding)
         return Self.xmlResponse(result.xml())
     }
 
@@ -72,23 +72,23 @@ extension S3Gateway {
 
     func listMultipartUploads(_ call: S3Call) async throws -> Response {
         let maxUploads = try integerParameter(call, "max-uploads", default: 1000, range: 0...Int.max)
-        let encodeURL = call.query["encoding-type"] == "url"
+        let encoding: ListEncoding? = call.query("encoding-type") == "url" ? .url : nil
         let query = ListUploadsQuery(
-            bucket: call.bucket, prefix: call.query["prefix"] ?? "", delimiter: call.query["delimiter"] ?? "",
-            keyMarker: call.query["key-marker"] ?? "", uploadIDMarker: call.query["upload-id-marker"] ?? "",
+            bucket: call.bucket, prefix: call.query("prefix") ?? "", delimiter: call.query("delimiter") ?? "",
+            keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",
             maxUploads: min(maxUploads, 1000))
         let page = try await metadata.listMultipartUploads(query, requester: call.user.name)
         let result = ListMultipartUploadsResult(
             bucket: call.bucket, keyMarker: query.keyMarker, uploadIDMarker: query.uploadIDMarker,
             nextKeyMarker: page.nextKeyMarker, nextUploadIDMarker: page.nextUploadIDMarker,
             prefix: query.prefix, delimiter: query.delimiter.isEmpty ? nil : query.delimiter,
-            maxUploads: maxUploads, isTruncated: page.isTruncated, encodeURL: encodeURL,
+            maxUploads: maxUploads, isTruncated: page.isTruncated,
             uploads: page.uploads.map {
                 .init(key: $0.key, uploadID: $0.uploadID, initiator: Self.owner(of: $0.initiator),
                       owner: Self.owner(of: $0.initiator), initiatedMilliseconds: $0.initiatedTime,
-                      checksumAlgorithm: $0.checksumAlgorithm)
+                      checksumAlgorithm: $0.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
             },
-            commonPrefixes: page.commonPrefixes)
+            commonPrefixes: page.commonPrefixes, encoding: encoding)
         return Self.xmlResponse(result.xml())
     }
 }

@@ -14,12 +14,12 @@ extension S3Gateway {
             guard let parsed = ChecksumAlgorithm(name: named) else {
                 throw S3Error(.invalidRequest, "Checksum algorithm \(named) is not supported.")
             }
-            algorithm = parsed.name
+            algorithm = parsed.rawValue
         }
         let upload = UploadRecord(
             bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.user.name,
             initiatedTime: call.now, headers: ObjectHeaders.stored(from: call.headers),
-            userMetadata: try ObjectHeaders.userMetadata(from: call.headers), checksumAlgorithm: algorithm)
+            userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm)
         try await metadata.createMultipartUpload(upload, requester: call.user.name, requestID: call.requestID)
         var headers = HTTPFields()
         if let algorithm { headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm }
@@ -27,51 +27,44 @@ extension S3Gateway {
         return Self.xmlResponse(result.xml(), headers: headers)
     }
 
-    /// The part number and the open upload a part request names.
-    private func partTarget(_ call: S3Call) async throws -> (partNumber: Int, upload: UploadRecord) {
-        guard let uploadID = call.query["uploadId"] else { throw S3Error(.invalidArgument, "uploadId is missing.") }
-        guard let partNumber = call.query["partNumber"].flatMap({ Int($0) }), partNumber >= 1,
-              partNumber <= configuration.partNumberMax
-        else {
-            throw S3Error(.invalidArgument,
-                          "Part number must be an integer between 1 and \(configuration.partNumberMax), inclusive",
-                          details: [("ArgumentName", "partNumber")])
-        }
+    /// The open upload a part request names.
+    private func openUpload(_ call: S3Call, uploadID: String) async throws -> UploadRecord {
         guard let upload = try await metadata.upload(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                      requester: call.user.name)
         else {
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
         }
-        return (partNumber, upload)
+        return upload
     }
 
-    func uploadPart(_ call: S3Call) async throws -> Response {
-        let (partNumber, upload) = try await partTarget(call)
+    func uploadPart(_ call: S3Call, partNumber: Int, uploadID: String) async throws -> Response {
+        let upload = try await openUpload(call, uploadID: uploadID)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax,
                                          defaultChecksum: upload.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
         let part = PartRecord(partNumber: partNumber, sizeBytes: stored.sizeBytes, etag: stored.digests.md5Hex,
                               lastModifiedTime: call.now, checksum: stored.digests.checksum, chunks: stored.chunks)
         try await storePart(part, call: call, upload: upload)
         var headers = HTTPFields()
-        headers[.eTag] = ETag.quote(part.etag)
+        headers[.eTag] = EntityTag.quote(part.etag)
         if let checksum = part.checksum { ObjectHeaders.describe(checksum, into: &headers) }
         return Self.emptyResponse(.ok, headers: headers)
     }
 
-    func uploadPartCopy(_ call: S3Call) async throws -> Response {
-        let (partNumber, upload) = try await partTarget(call)
-        let source = try await copySource(call)
+    func uploadPartCopy(_ call: S3Call, partNumber: Int, uploadID: String, source copySource: CopySource) async throws
+        -> Response
+    {
+        let upload = try await openUpload(call, uploadID: uploadID)
+        let source = try await self.copySource(call, copySource)
         var range: Range<Int64> = 0..<source.sizeBytes
         if let rangeHeader = call.header("x-amz-copy-source-range") {
-            guard let parsed = ByteRange.parse(rangeHeader), case .fromTo = parsed.kind,
-                  case .satisfiable(let resolved) = parsed.resolve(sizeBytes: source.sizeBytes),
-                  Int64(resolved.count) == parsed.requestedLength
+            guard let parsed = ByteRange.parseCopySourceRange(rangeHeader),
+                  case .closed(let first, let last) = parsed, last < source.sizeBytes
             else {
                 throw S3Error(.invalidArgument,
                               "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
-                              details: [("ArgumentName", "x-amz-copy-source-range")])
+                              details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", rangeHeader)])
             }
-            range = resolved
+            range = first..<(last + 1)
         }
         if Int64(range.count) > configuration.putSizeBytesMax {
             throw S3Error(.invalidRequest, "The specified copy source range is larger than the maximum part size.")
@@ -81,8 +74,8 @@ extension S3Gateway {
         let part = PartRecord(partNumber: partNumber, sizeBytes: copied.sizeBytes, etag: copied.digests.md5Hex,
                               lastModifiedTime: call.now, checksum: copied.digests.checksum, chunks: copied.chunks)
         try await storePart(part, call: call, upload: upload)
-        let result = CopyPartResult(etag: part.etag, lastModifiedMilliseconds: part.lastModifiedTime,
-                                    checksum: part.checksum.map { ($0.algorithm, $0.value) })
+        let result = CopyResult(kind: .copyPart, lastModifiedMilliseconds: part.lastModifiedTime,
+                                etag: EntityTag.quote(part.etag), checksums: Self.checksumFields(part.checksum))
         return Self.xmlResponse(result.xml())
     }
 
@@ -96,39 +89,32 @@ extension S3Gateway {
         }
     }
 
-    func completeMultipartUpload(_ call: S3Call) async throws -> Response {
-        guard let uploadID = call.query["uploadId"] else { throw S3Error(.invalidArgument, "uploadId is missing.") }
+    func completeMultipartUpload(_ call: S3Call, uploadID: String) async throws -> Response {
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let body = try await readSmallBody(call)
-        let request: CompleteMultipartUploadRequest
-        do {
-            request = try CompleteMultipartUploadRequest.parse(Array(buffer: body))
-        } catch {
-            throw S3Error(.malformedXML, cause: error)
-        }
+        let request = try CompleteMultipartUploadRequest.parse(Array(buffer: body))
         if request.parts.isEmpty {
             throw S3Error(.malformedXML, "You must specify at least one part.")
         }
-        let parts = request.parts.map { CompletedPart(partNumber: $0.partNumber, etag: ETag.unquote($0.etag)) }
+        let parts = request.parts.map { CompletedPart(partNumber: $0.partNumber, etag: EntityTag.unquote($0.etag)) }
         let object = try await metadata.completeMultipartUpload(
             bucket: call.bucket, key: call.key, uploadID: uploadID, parts: parts, requester: call.user.name,
             precondition: precondition, time: call.now, minimumPartSizeBytes: configuration.partSizeBytesMin,
             requestID: call.requestID)
         let result = CompleteMultipartUploadResult(
-            location: "/\(call.bucket)/\(call.key)", bucket: call.bucket, key: call.key, etag: object.etag,
-            checksum: object.checksum.map { ($0.algorithm, $0.value) })
+            location: "/\(call.bucket)/\(call.key)", bucket: call.bucket, key: call.key,
+            etag: EntityTag.quote(object.etag), checksums: Self.checksumFields(object.checksum),
+            checksumType: object.checksum.flatMap { ChecksumType(headerValue: $0.type) })
         return Self.xmlResponse(result.xml())
     }
 
-    func abortMultipartUpload(_ call: S3Call) async throws -> Response {
-        guard let uploadID = call.query["uploadId"] else { throw S3Error(.invalidArgument, "uploadId is missing.") }
+    func abortMultipartUpload(_ call: S3Call, uploadID: String) async throws -> Response {
         try await metadata.abortMultipartUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                 requester: call.user.name, requestID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
 
-    func listParts(_ call: S3Call) async throws -> Response {
-        guard let uploadID = call.query["uploadId"] else { throw S3Error(.invalidArgument, "uploadId is missing.") }
+    func listParts(_ call: S3Call, uploadID: String) async throws -> Response {
         let marker = try integerParameter(call, "part-number-marker", default: 0, range: 0...configuration.partNumberMax)
         let maxParts = try integerParameter(call, "max-parts", default: 1000, range: 0...Int.max)
         let page = try await metadata.listParts(bucket: call.bucket, key: call.key, uploadID: uploadID,
@@ -136,19 +122,20 @@ extension S3Gateway {
                                                 maxParts: min(maxParts, 1000))
         let owner = Self.owner(of: page.upload.initiator)
         let result = ListPartsResult(
-            bucket: call.bucket, key: call.key, uploadID: uploadID, initiator: owner, owner: owner,
-            partNumberMarker: marker, nextPartNumberMarker: page.nextPartNumberMarker, maxParts: maxParts,
-            isTruncated: page.isTruncated, checksumAlgorithm: page.upload.checksumAlgorithm,
+            bucket: call.bucket, key: call.key, uploadID: uploadID, partNumberMarker: marker,
+            nextPartNumberMarker: page.nextPartNumberMarker, maxParts: maxParts, isTruncated: page.isTruncated,
             parts: page.parts.map {
-                .init(partNumber: $0.partNumber, lastModifiedMilliseconds: $0.lastModifiedTime, etag: $0.etag,
-                      sizeBytes: $0.sizeBytes, checksum: $0.checksum.map { ($0.algorithm, $0.value) })
-            })
+                .init(partNumber: $0.partNumber, lastModifiedMilliseconds: $0.lastModifiedTime,
+                      etag: EntityTag.quote($0.etag), size: $0.sizeBytes, checksums: Self.checksumFields($0.checksum))
+            },
+            initiator: owner, owner: owner,
+            checksumAlgorithm: page.upload.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
         return Self.xmlResponse(result.xml())
     }
 
     /// An integer query parameter within `range`, or InvalidArgument.
     func integerParameter(_ call: S3Call, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = call.query[name] else { return value }
+        guard let text = call.query(name) else { return value }
         guard let parsed = Int(text), range.contains(parsed) else {
             throw S3Error(.invalidArgument, "Provided \(name) not an integer or within integer range",
                           details: [("ArgumentName", name), ("ArgumentValue", text)])

@@ -10,7 +10,7 @@ extension S3Gateway {
         try validateKey(call.key)
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = ObjectHeaders.stored(from: call.headers)
-        let userMetadata = try ObjectHeaders.userMetadata(from: call.headers)
+        let userMetadata = try ObjectHeaders.userMetadata(from: call)
         try await ownedBucket(call)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax)
         let object = ObjectRecord(
@@ -26,7 +26,7 @@ extension S3Gateway {
             throw error
         }
         var responseHeaders = HTTPFields()
-        responseHeaders[.eTag] = ETag.quote(object.etag)
+        responseHeaders[.eTag] = EntityTag.quote(object.etag)
         if let checksum = object.checksum { ObjectHeaders.describe(checksum, into: &responseHeaders) }
         return Self.emptyResponse(.ok, headers: responseHeaders)
     }
@@ -70,15 +70,13 @@ extension S3Gateway {
         }
         var headers = HTTPFields()
         ObjectHeaders.describe(object, into: &headers)
-        let condition = ConditionalRequest(
-            ifMatch: call.headers[.ifMatch], ifNoneMatch: call.headers[.ifNoneMatch],
-            ifModifiedSince: call.headers[.ifModifiedSince], ifUnmodifiedSince: call.headers[.ifUnmodifiedSince])
-        switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime) {
+        let condition = ConditionalHeaders.parse(headers: call.headerList, family: .read)
+        switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime, family: .read) {
         case .proceed: break
         case .notModified:
             var error = S3Error(.notModified)
-            error.headers = [("ETag", ETag.quote(object.etag)),
-                             ("Last-Modified", HTTPDate.format(milliseconds: object.lastModifiedTime))]
+            error.headers = [("ETag", EntityTag.quote(object.etag)),
+                             ("Last-Modified", S3Time.httpDate(milliseconds: object.lastModifiedTime))]
             throw error
         case .preconditionFailed: throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
         }
@@ -86,7 +84,7 @@ extension S3Gateway {
         // Which bytes: a part (partNumber), a Range, or everything.
         var range: Range<Int64> = 0..<object.sizeBytes
         var status = HTTPResponse.Status.ok
-        if let partText = call.query["partNumber"] {
+        if let partText = call.query("partNumber") {
             guard let part = Int(partText), part >= 1, part <= configuration.partNumberMax else {
                 throw S3Error(.invalidArgument, "Part number must be an integer between 1 and \(configuration.partNumberMax), inclusive")
             }
@@ -97,15 +95,15 @@ extension S3Gateway {
             headers[HTTPField.Name("x-amz-mp-parts-count")!] = String(sizes.count)
             if !object.partSizes.isEmpty { status = .partialContent }
         } else if let rangeHeader = call.headers[.range] {
-            switch ByteRange.parse(rangeHeader)?.resolve(sizeBytes: object.sizeBytes) {
-            case nil: break  // an unparsable Range is ignored, as S3 does: the whole object
+            switch ByteRange.parse(rangeHeader)?.resolve(size: object.sizeBytes) {
+            case nil: break  // not a single valid range: S3 ignores it and serves the whole object
             case .unsatisfiable?:
                 var error = S3Error(.invalidRange, details: [("RangeRequested", rangeHeader),
                                                             ("ActualObjectSize", String(object.sizeBytes))])
                 error.headers = [("Content-Range", "bytes */\(object.sizeBytes)")]
                 throw error
-            case .satisfiable(let resolved)?:
-                range = resolved
+            case .satisfiable(let first, let last)?:
+                range = first..<(last + 1)
                 status = .partialContent
             }
         }
@@ -141,7 +139,7 @@ extension S3Gateway {
             ("response-content-encoding", .contentEncoding),
         ]
         for (parameter, header) in overrides {
-            if let value = call.query[parameter] { headers[header] = value }
+            if let value = call.query(parameter) { headers[header] = value }
         }
     }
 
@@ -154,34 +152,36 @@ extension S3Gateway {
 
     func deleteObjects(_ call: S3Call) async throws -> Response {
         let body = try await readSmallBody(call)
-        let request: DeleteObjectsRequest
-        do {
-            request = try DeleteObjectsRequest.parse(Array(buffer: body))
-        } catch {
-            throw S3Error(.malformedXML, cause: error)
-        }
+        let request = try DeleteObjectsRequest.parse(Array(buffer: body))
         try await ownedBucket(call)
-        var result = DeleteResult(quiet: request.quiet)
+        var failures: [DeleteResult.Failure] = []
         var valid: [String] = []
         for object in request.objects {
-            if object.key.isEmpty || object.key.utf8.count > ObjectKey.lengthBytesMax {
-                result.errors.append(.init(key: object.key, code: S3Error.Code.keyTooLong.rawValue,
-                                           message: S3Error.Code.keyTooLong.defaultMessage))
-            } else {
-                valid.append(object.key)
+            do {
+                try ObjectKey.validate(object.key)
+                if object.versionID != nil {
+                    failures.append(.init(key: object.key, versionID: object.versionID,
+                                          code: S3Error.Code.notImplemented.rawValue,
+                                          message: "Deleting a specific version is not supported: Silo keeps one version."))
+                } else {
+                    valid.append(object.key)
+                }
+            } catch {
+                let mapped = S3Error(error)
+                failures.append(.init(key: object.key, code: mapped.code.rawValue, message: mapped.message))
             }
         }
         if !valid.isEmpty {
             try await metadata.deleteObjects(bucket: call.bucket, keys: valid, requester: call.user.name,
                                              time: call.now, requestID: call.requestID)
         }
-        result.deleted = valid
+        let result = DeleteResult(deleted: valid.map { .init(key: $0) }, failures: failures, quiet: request.quiet)
         return Self.xmlResponse(result.xml())
     }
 
-    func copyObject(_ call: S3Call) async throws -> Response {
+    func copyObject(_ call: S3Call, source copySource: CopySource) async throws -> Response {
         try validateKey(call.key)
-        let source = try await copySource(call)
+        let source = try await self.copySource(call, copySource)
         let directive = call.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.invalidArgument, "Unknown metadata directive.")
@@ -195,7 +195,7 @@ extension S3Gateway {
         }
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers
-        let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call.headers)
+        let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
         try await ownedBucket(call)
         let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
@@ -211,23 +211,13 @@ extension S3Gateway {
             await bodyWriter.deleteBestEffort(copied.chunks)
             throw error
         }
-        let result = CopyObjectResult(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime,
-                                      checksum: object.checksum.map { ($0.algorithm, $0.value) })
+        let result = CopyResult(kind: .copyObject, lastModifiedMilliseconds: object.lastModifiedTime,
+                                etag: EntityTag.quote(object.etag), checksums: Self.checksumFields(object.checksum))
         return Self.xmlResponse(result.xml())
     }
 
     /// The object named by `x-amz-copy-source`, after its `x-amz-copy-source-if-*` conditions.
-    func copySource(_ call: S3Call) async throws -> ObjectRecord {
-        guard let header = call.header("x-amz-copy-source") else {
-            throw S3Error(.invalidArgument, "x-amz-copy-source is missing.")
-        }
-        let source: CopySource
-        do {
-            source = try CopySource.parse(header)
-        } catch {
-            throw S3Error(.invalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-                          cause: error)
-        }
+    func copySource(_ call: S3Call, _ source: CopySource) async throws -> ObjectRecord {
         if source.versionID != nil {
             throw S3Error(.notImplemented, "Copying a specific version is not supported: Silo keeps one version.")
         }
@@ -236,15 +226,18 @@ extension S3Gateway {
         else {
             throw S3Error(.noSuchKey, details: [("Key", source.key)])
         }
-        let condition = ConditionalRequest(
-            ifMatch: call.header("x-amz-copy-source-if-match"),
-            ifNoneMatch: call.header("x-amz-copy-source-if-none-match"),
-            ifModifiedSince: call.header("x-amz-copy-source-if-modified-since"),
-            ifUnmodifiedSince: call.header("x-amz-copy-source-if-unmodified-since"))
-        if condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime) != .proceed {
+        let condition = ConditionalHeaders.parse(headers: call.headerList, family: .copySource)
+        let outcome = condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime,
+                                         family: .copySource)
+        if outcome != .proceed {
             throw S3Error(.preconditionFailed, details: [("Condition", "x-amz-copy-source-If-*")])
         }
         return object
+    }
+
+    static func checksumFields(_ checksum: StoredChecksum?) -> [ChecksumField] {
+        guard let checksum, let algorithm = ChecksumAlgorithm(name: checksum.algorithm) else { return [] }
+        return [ChecksumField(algorithm: algorithm, value: checksum.value)]
     }
 
     /// Copies `range` of `source` into fresh chunks (chunks are never shared between objects, so each
@@ -261,10 +254,6 @@ extension S3Gateway {
     }
 
     func validateKey(_ key: String) throws {
-        if key.isEmpty { throw S3Error(.invalidArgument, "An object key must not be empty.") }
-        if key.utf8.count > ObjectKey.lengthBytesMax {
-            throw S3Error(.keyTooLong, details: [("Size", String(key.utf8.count)),
-                                                ("MaxSizeAllowed", String(ObjectKey.lengthBytesMax))])
-        }
+        try ObjectKey.validate(key)
     }
 }

@@ -24,21 +24,10 @@ enum ObjectHeaders {
     }
 
     /// `x-amz-meta-*` headers, names lower-cased without the prefix, sorted by name. Throws
-    /// MetadataTooLarge past 2 KiB (names and values in UTF-8, as S3 counts).
-    static func userMetadata(from headers: HTTPFields) throws -> [HeaderField] {
-        var fields: [String: String] = [:]
-        for field in headers {
-            let name = field.name.canonicalName
-            guard name.hasPrefix("x-amz-meta-") else { continue }
-            let short = String(name.dropFirst("x-amz-meta-".count))
-            if let existing = fields[short] { fields[short] = existing + "," + field.value } else { fields[short] = field.value }
-        }
-        let result = fields.keys.sorted().map { HeaderField(name: $0, value: fields[$0]!) }
-        let size = result.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
-        if size > UserMetadata.sizeBytesMax {
-            throw S3Error(.metadataTooLarge, details: [("Size", String(size)), ("MaxSizeAllowed", String(UserMetadata.sizeBytesMax))])
-        }
-        return result
+    /// `UserMetadataError` (MetadataTooLarge past 2 KiB).
+    static func userMetadata(from call: S3Call) throws -> [HeaderField] {
+        try UserMetadata.parse(headers: call.headerList).map { HeaderField(name: $0.name, value: $0.value) }
+            .sorted { $0.name < $1.name }
     }
 
     /// `If-None-Match: *` or `If-Match: "etag"` on a write, decided by the state machine at apply time.
@@ -53,7 +42,7 @@ enum ObjectHeaders {
             }
             return .ifNoneMatchAny
         case (nil, let value?):
-            return .ifMatch(ETag.unquote(value.trimmingCharacters(in: .whitespaces)))
+            return .ifMatch(EntityTag.unquote(value.trimmingCharacters(in: .whitespaces)))
         case (.some, .some):
             throw S3Error(.notImplemented, "If-Match together with If-None-Match on a write is not supported.")
         }
@@ -61,8 +50,8 @@ enum ObjectHeaders {
 
     /// Response headers describing `object`: ETag, Last-Modified, stored headers, user metadata.
     static func describe(_ object: ObjectRecord, into headers: inout HTTPFields) {
-        headers[.eTag] = ETag.quote(object.etag)
-        headers[.lastModified] = HTTPDate.format(milliseconds: object.lastModifiedTime)
+        headers[.eTag] = EntityTag.quote(object.etag)
+        headers[.lastModified] = S3Time.httpDate(milliseconds: object.lastModifiedTime)
         headers[.acceptRanges] = "bytes"
         for field in object.headers { headers[HTTPField.Name(field.name)!] = field.value }
         if headers[.contentType] == nil { headers[.contentType] = "binary/octet-stream" }

@@ -2,6 +2,7 @@ import BlobNode
 public import HTTPTypes
 import MetaQuorum
 import NIOCore
+import S3Protocol
 
 /// An S3 error as a client sees it: a code, an HTTP status and an XML body.
 ///
@@ -72,6 +73,7 @@ public struct S3Error: Error, Sendable {
         case contentSHA256Mismatch = "XAmzContentSHA256Mismatch"
         case contentChecksumMismatch = "XAmzContentChecksumMismatch"
         case invalidEncryptionAlgorithm = "InvalidEncryptionAlgorithmError"
+        case invalidLocationConstraint = "InvalidLocationConstraint"
         case userAlreadyExists = "UserAlreadyExists"
         case noSuchUser = "NoSuchUser"
 
@@ -96,7 +98,8 @@ public struct S3Error: Error, Sendable {
                  .entityTooLarge, .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName,
                  .invalidDigest, .invalidPart, .invalidPartOrder, .invalidRequest, .invalidURI, .keyTooLong,
                  .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
-                 .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm:
+                 .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm,
+                 .invalidLocationConstraint:
                 return .badRequest
             }
         }
@@ -151,6 +154,7 @@ public struct S3Error: Error, Sendable {
             case .contentSHA256Mismatch: return "The provided 'x-amz-content-sha256' header does not match what was computed."
             case .contentChecksumMismatch: return "The provided checksum does not match the computed checksum."
             case .invalidEncryptionAlgorithm: return "The encryption request you specified is not valid."
+            case .invalidLocationConstraint: return "The specified location constraint is not valid."
             case .userAlreadyExists: return "A user with this name or access key already exists."
             case .noSuchUser: return "The specified user does not exist."
             }
@@ -195,12 +199,168 @@ extension S3Error {
         }
     }
 
+    /// Signature errors.
+    init(_ error: SigV4Error) {
+        switch error {
+        case .missingAuthentication:
+            self.init(.accessDenied, "Anonymous access is not allowed: sign the request (AWS Signature Version 4).",
+                      cause: error)
+        case .multipleAuthenticationMechanisms:
+            self.init(.invalidArgument, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+                      cause: error)
+        case .unsupportedAlgorithm(let algorithm):
+            self.init(.invalidRequest, "The authorization mechanism you have provided (\(algorithm)) is not supported. Please use AWS4-HMAC-SHA256.",
+                      cause: error)
+        case .malformedAuthorization(let reason):
+            self.init(.authorizationHeaderMalformed, "The authorization header is malformed; \(reason)", cause: error)
+        case .wrongService(let service):
+            self.init(.authorizationHeaderMalformed, "The authorization header is malformed; incorrect service \"\(service)\". This endpoint belongs to \"s3\".",
+                      cause: error)
+        case .credentialDateMismatch(let credentialDate, let requestDate):
+            self.init(.authorizationHeaderMalformed, "The authorization header is malformed; Invalid credential date \"\(credentialDate)\". This date is not the same as X-Amz-Date: \"\(requestDate)\".",
+                      cause: error)
+        case .malformedPresignedQuery(let reason):
+            self.init(.authorizationQueryParametersError, reason, cause: error)
+        case .presignedExpiresTooLarge:
+            self.init(.authorizationQueryParametersError,
+                      "X-Amz-Expires must be less than a week (in seconds) that is 604800", cause: error)
+        case .invalidDate(let text):
+            self.init(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header (got \(text)).",
+                      cause: error)
+        case .missingSecurityHeader(let name):
+            self.init(.invalidRequest, "Missing required header for this request: \(name)", cause: error)
+        case .invalidContentSHA256(let value):
+            self.init(.invalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER), STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.",
+                      details: [("ArgumentName", "x-amz-content-sha256"), ("ArgumentValue", value)], cause: error)
+        case .hostNotSigned:
+            self.init(.accessDenied, "The host header must be signed.", cause: error)
+        case .signedHeaderMissing(let name):
+            self.init(.signatureDoesNotMatch, details: [("MissingSignedHeader", name)], cause: error)
+        case .requestTimeTooSkewed(let requestTime, let serverTime):
+            self.init(.requestTimeTooSkewed, details: [
+                ("RequestTime", S3Time.httpDate(milliseconds: requestTime)),
+                ("ServerTime", S3Time.iso8601(milliseconds: serverTime)),
+                ("MaxAllowedSkewMilliseconds", String(S3Limits.requestTimeSkewMillisecondsMax)),
+            ], cause: error)
+        case .presignedExpired(let expiryTime, let serverTime):
+            self.init(.accessDenied, "Request has expired", details: [
+                ("Expires", S3Time.iso8601(milliseconds: expiryTime)),
+                ("ServerTime", S3Time.iso8601(milliseconds: serverTime)),
+            ], cause: error)
+        case .presignedNotYetValid:
+            self.init(.accessDenied, "Request is not valid yet", cause: error)
+        case .signatureDoesNotMatch(let canonicalRequest, let stringToSign):
+            self.init(.signatureDoesNotMatch, details: [
+                ("StringToSign", stringToSign), ("CanonicalRequest", canonicalRequest),
+            ], cause: error)
+        case .payloadHashMismatch(let claimed, let computed):
+            self.init(.contentSHA256Mismatch, details: [
+                ("ClientComputedContentSHA256", claimed), ("S3ComputedContentSHA256", computed),
+            ], cause: error)
+        }
+    }
+
+    /// aws-chunked framing and chunk signature errors.
+    init(_ error: AWSChunkedError) {
+        switch error {
+        case .missingChunkSignature, .chunkSignatureMismatch, .missingTrailerSignature, .trailerSignatureMismatch:
+            self.init(.signatureDoesNotMatch, "The chunk signature does not match the signature we calculated.",
+                      cause: error)
+        case .incompleteBody:
+            self.init(.incompleteBody, cause: error)
+        case .decodedLengthMismatch(let declared, let decoded):
+            if decoded < declared {
+                self.init(.incompleteBody, cause: error)
+            } else {
+                self.init(.invalidRequest, "The decoded body is longer than x-amz-decoded-content-length.", cause: error)
+            }
+        case .malformedFraming(let reason):
+            self.init(.invalidRequest, "The aws-chunked body is malformed: \(reason).", cause: error)
+        case .chunkHeaderTooLong, .chunkTooLarge, .trailerTooLarge, .dataAfterEnd:
+            self.init(.invalidRequest, "The aws-chunked body is malformed.", cause: error)
+        }
+    }
+
+    /// Flexible checksum errors.
+    init(_ error: ChecksumError) {
+        switch error {
+        case .mismatch(let algorithm, _, _):
+            self.init(.badDigest, "The \(algorithm.rawValue) you specified did not match the calculated checksum.",
+                      cause: error)
+        case .unknownAlgorithm(let name):
+            self.init(.invalidRequest, "Checksum algorithm \(name) is not supported.", cause: error)
+        case .multipleChecksumHeaders:
+            self.init(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                      cause: error)
+        case .invalidChecksumValue(let headerName):
+            self.init(.invalidRequest, "Value for \(headerName) header is invalid.", cause: error)
+        case .algorithmMismatch:
+            self.init(.invalidRequest, "The checksum algorithm header does not match the checksum sent.", cause: error)
+        case .invalidChecksumType(let value):
+            self.init(.invalidRequest, "Checksum type \(value) is not valid for this algorithm.", cause: error)
+        case .invalidTrailer(let value):
+            self.init(.invalidRequest, "The value specified in the x-amz-trailer header is not supported: \(value)",
+                      cause: error)
+        }
+    }
+
+    /// Request-line and routing errors.
+    init(_ error: S3RequestError) {
+        switch error {
+        case .invalidURI: self.init(.invalidURI, cause: error)
+        case .methodNotAllowed: self.init(.methodNotAllowed, cause: error)
+        case .invalidCopySource(let reason):
+            self.init(.invalidArgument, "Invalid copy source: \(reason)", details: [("ArgumentName", "x-amz-copy-source")],
+                      cause: error)
+        case .invalidArgument(let name, let reason):
+            self.init(.invalidArgument, reason, details: [("ArgumentName", name)], cause: error)
+        }
+    }
+
+    /// Request XML errors.
+    init(_ error: XMLRequestError) {
+        switch error {
+        case .malformedXML, .tooLarge, .tooManyObjects, .invalidPartNumber:
+            self.init(.malformedXML, cause: error)
+        case .invalidLocationConstraint(let value):
+            self.init(.invalidLocationConstraint, details: [("LocationConstraint", value)], cause: error)
+        }
+    }
+
+    init(_ error: BucketNameError) {
+        self.init(.invalidBucketName, error.description, cause: error)
+    }
+
+    init(_ error: ObjectKeyError) {
+        switch error {
+        case .empty: self.init(.invalidArgument, "An object key must not be empty.", cause: error)
+        case .tooLong(let byteCount):
+            self.init(.keyTooLong, details: [("Size", String(byteCount)), ("MaxSizeAllowed", "1024")], cause: error)
+        }
+    }
+
+    init(_ error: UserMetadataError) {
+        switch error {
+        case .tooLarge(let byteCount):
+            self.init(.metadataTooLarge, details: [("Size", String(byteCount)), ("MaxSizeAllowed", "2048")], cause: error)
+        case .emptyName: self.init(.invalidArgument, "A user metadata header needs a name after x-amz-meta-.", cause: error)
+        }
+    }
+
     /// Any error: S3 errors pass through, known lower-layer types are mapped, the rest is internal.
     static func from(_ error: any Error) -> S3Error {
         switch error {
         case let error as S3Error: return error
         case let error as MetaError: return S3Error(error)
         case let error as BlobError: return S3Error(error)
+        case let error as SigV4Error: return S3Error(error)
+        case let error as AWSChunkedError: return S3Error(error)
+        case let error as ChecksumError: return S3Error(error)
+        case let error as S3RequestError: return S3Error(error)
+        case let error as XMLRequestError: return S3Error(error)
+        case let error as BucketNameError: return S3Error(error)
+        case let error as ObjectKeyError: return S3Error(error)
+        case let error as UserMetadataError: return S3Error(error)
         default: return S3Error(.internalError, cause: error)
         }
     }

@@ -40,11 +40,14 @@ public struct EmbeddedServer {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (root, generated) = try rootCredentials(options, directory: directory)
 
+        var blobOptions = LocalChunkStore.Options()
+        blobOptions.logger = logger
         let blobs = try await LocalChunkStore.open(directory: directory.appendingPathComponent("blobs").path,
-                                                   options: .init())
+                                                   options: blobOptions)
         let metadata: EmbeddedMetadataService
         do {
-            metadata = try await EmbeddedMetadataService(directory: directory.appendingPathComponent("meta").path)
+            metadata = try await EmbeddedMetadataService(directory: directory.appendingPathComponent("meta").path,
+                                                         logger: logger)
         } catch {
             await blobs.close()
             throw error
@@ -52,7 +55,7 @@ public struct EmbeddedServer {
         do {
             try await ensureRootUser(root, metadata: metadata)
             let nodeID: UInt32 = 1
-            let ring = Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)])
+            let ring = try Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)], vnodesPerWeightUnit: 64)
             let cluster = BlobCluster(ring: ring, stores: [nodeID: blobs], replicaCount: 1)
             let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: options.gateway, logger: logger)
             let background = BackgroundRunner(workers: [

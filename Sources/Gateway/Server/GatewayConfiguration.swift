@@ -16,8 +16,6 @@ public struct GatewayConfiguration: Sendable {
     public var partNumberMax: Int = 10_000
     /// Largest accepted request XML body (CompleteMultipartUpload with 10,000 parts fits).
     public var xmlBodyBytesMax: Int = 2 << 20
-    /// How far a request's signing time may be from ours (S3: 15 minutes).
-    public var clockSkewMillisecondsMax: Int64 = 15 * 60 * 1000
     /// How long a cached credential may be used before it is read again.
     public var credentialCacheMilliseconds: Int64 = 5_000
     /// How long deleted chunks wait before their bytes are deleted, so that in-flight GETs finish.
@@ -37,7 +35,6 @@ public struct GatewayConfiguration: Sendable {
         try require(chunksInFlightMax >= 1 && chunksInFlightMax <= 64, "chunks in flight must be 1...64")
         try require(partSizeBytesMin <= putSizeBytesMax, "minimum part size above maximum PUT size")
         try require(partNumberMax >= 1 && partNumberMax <= 10_000, "part numbers must be 1...10000")
-        try require(clockSkewMillisecondsMax > 0, "clock skew must be positive")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
     }
 }

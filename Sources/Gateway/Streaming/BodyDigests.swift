@@ -9,17 +9,14 @@ import S3Protocol
 /// - MD5 always (the ETag), checked against `Content-MD5` when sent (BadDigest).
 /// - SHA-256 when the signature covers the payload hash (`x-amz-content-sha256: <hex>`):
 ///   XAmzContentSHA256Mismatch.
-/// - The flexible checksum named by `x-amz-checksum-<algorithm>` (value in the header) or by
-///   `x-amz-trailer` (value in the trailer), or just requested by `x-amz-sdk-checksum-algorithm` /
-///   `x-amz-checksum-algorithm`: BadDigest on mismatch; stored and returned on GET.
+/// - The flexible checksum of `ChecksumHeaders` (a value header, a trailer, or just an algorithm):
+///   BadDigest on mismatch; stored and returned on GET.
 struct BodyDigests {
     private var md5 = Insecure.MD5()
-    private var sha256: SHA256?
-    private let expectedSHA256Hex: String?
+    private var sha256: PayloadSHA256Verifier?
     private let expectedMD5: [UInt8]?
     private var checksum: ChecksumHasher?
-    private let expectedChecksum: String?
-    private let checksumTrailerName: String?
+    private let checksumHeaders: ChecksumHeaders
 
     /// The outcome of a verified body.
     struct Result {
@@ -28,8 +25,10 @@ struct BodyDigests {
         var checksum: StoredChecksum?
     }
 
+    /// - Parameter defaultAlgorithm: the algorithm to compute when the request names none (a part of an
+    ///   upload created with `x-amz-checksum-algorithm`).
     init(call: S3Call, defaultAlgorithm: ChecksumAlgorithm? = nil) throws {
-        if let contentMD5 = call.headers[.contentMD5] {
+        if let contentMD5 = call.header("content-md5") {
             guard let decoded = Data(base64Encoded: contentMD5), decoded.count == 16 else {
                 throw S3Error(.invalidDigest)
             }
@@ -37,98 +36,63 @@ struct BodyDigests {
         } else {
             expectedMD5 = nil
         }
-        if let hex = call.verified.payloadSHA256Hex {
-            sha256 = SHA256()
-            expectedSHA256Hex = hex.lowercased()
-        } else {
-            sha256 = nil
-            expectedSHA256Hex = nil
+        if case .sha256(let hex) = call.verified.payloadHash {
+            sha256 = PayloadSHA256Verifier(claimedHex: hex)
         }
-        // The algorithm: a value header, a trailer, or an algorithm header (in this order of authority).
-        var algorithm: ChecksumAlgorithm?
-        var expected: String?
-        var trailerName: String?
-        for candidate in ChecksumAlgorithm.allCases {
-            if let value = call.header(candidate.headerName) {
-                if algorithm != nil {
-                    throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header.")
-                }
-                algorithm = candidate
-                expected = value
-            }
+        checksumHeaders = try ChecksumHeaders.parse(headers: call.headerList)
+        if let trailer = checksumHeaders.trailerAlgorithm, !call.verified.payloadHash.hasTrailer {
+            throw S3Error(.invalidRequest, "x-amz-trailer \(trailer.headerName) needs an aws-chunked trailer payload mode.")
         }
-        if algorithm == nil, let trailer = call.header("x-amz-trailer")?.lowercased() {
-            guard let named = ChecksumAlgorithm.allCases.first(where: { $0.headerName == trailer }) else {
-                throw S3Error(.invalidRequest, "The value specified in the x-amz-trailer header is not supported.")
-            }
-            algorithm = named
-            trailerName = trailer
-        }
-        if algorithm == nil {
-            let named = call.header("x-amz-sdk-checksum-algorithm") ?? call.header("x-amz-checksum-algorithm")
-            if let named {
-                guard let parsed = ChecksumAlgorithm(name: named) else {
-                    throw S3Error(.invalidRequest, "Checksum algorithm \(named) is not supported.")
-                }
-                algorithm = parsed
-            } else {
-                algorithm = defaultAlgorithm
-            }
-        }
-        checksum = algorithm.map { ChecksumHasher(algorithm: $0) }
-        expectedChecksum = expected
-        checksumTrailerName = trailerName
+        let algorithm = checksumHeaders.algorithm ?? checksumHeaders.trailerAlgorithm ?? defaultAlgorithm
+        checksum = algorithm.map { ChecksumHasher($0) }
     }
 
     /// Digests of bytes Silo copies itself (CopyObject, UploadPartCopy): nothing to compare against.
     static func forCopy(algorithm: ChecksumAlgorithm?) -> BodyDigests {
-        BodyDigests(checksum: algorithm.map { ChecksumHasher(algorithm: $0) })
+        BodyDigests(checksum: algorithm.map { ChecksumHasher($0) })
     }
 
     private init(checksum: ChecksumHasher?) {
         self.sha256 = nil
-        self.expectedSHA256Hex = nil
         self.expectedMD5 = nil
         self.checksum = checksum
-        self.expectedChecksum = nil
-        self.checksumTrailerName = nil
+        self.checksumHeaders = ChecksumHeaders(claimed: nil, algorithm: nil, trailerAlgorithm: nil, type: nil)
     }
 
     mutating func update(_ buffer: ByteBuffer) {
         buffer.withUnsafeReadableBytes { bytes in
             md5.update(bufferPointer: bytes)
-            sha256?.update(bufferPointer: bytes)
             checksum?.update(bytes)
         }
+        sha256?.update(buffer)
     }
 
-    /// Finishes every digest and compares it with what the client claimed.
+    /// Finishes every digest and compares it with what the client claimed, in headers or trailers.
     mutating func verify(trailers: [(name: String, value: String)]) throws -> Result {
         let md5Digest = Array(md5.finalize())
         if let expectedMD5, expectedMD5 != md5Digest {
             throw S3Error(.badDigest)
         }
-        if let sha256, let expectedSHA256Hex {
-            let actual = sha256.finalize().map { String(format: "%02x", $0) }.joined()
-            if actual != expectedSHA256Hex { throw S3Error(.contentSHA256Mismatch) }
-        }
+        try sha256?.finish()
         var stored: StoredChecksum?
         if let checksum {
-            let actual = checksum.finalizeBase64()
-            var claimed = expectedChecksum
-            if let checksumTrailerName {
-                claimed = trailers.first { $0.name.lowercased() == checksumTrailerName }?.value
-                if claimed == nil {
-                    throw S3Error(.invalidRequest, "The trailer \(checksumTrailerName) was announced but not sent.")
+            let computed = checksum.finalize()
+            try checksumHeaders.verify(computed)
+            if let trailerAlgorithm = checksumHeaders.trailerAlgorithm {
+                guard let value = trailers.first(where: { $0.name.lowercased() == trailerAlgorithm.headerName })?.value
+                else {
+                    throw S3Error(.invalidRequest, "The trailer \(trailerAlgorithm.headerName) was announced but not sent.")
+                }
+                guard let claimed = Checksum(algorithm: trailerAlgorithm, base64: value) else {
+                    throw ChecksumError.invalidChecksumValue(headerName: trailerAlgorithm.headerName)
+                }
+                if claimed != computed {
+                    throw ChecksumError.mismatch(algorithm: trailerAlgorithm, claimedBase64: value,
+                                                 computedBase64: computed.base64)
                 }
             }
-            if let claimed, claimed != actual {
-                throw S3Error(.badDigest,
-                              "The \(checksum.algorithm.name) you specified did not match the calculated checksum.")
-            }
-            stored = StoredChecksum(algorithm: checksum.algorithm.name, value: actual, type: "FULL_OBJECT")
+            stored = StoredChecksum(algorithm: computed.algorithm.rawValue, value: computed.base64, type: "FULL_OBJECT")
         }
-        return Result(md5Hex: md5Digest.map { String(format: "%02x", $0) }.joined(), md5: md5Digest,
-                      checksum: stored)
+        return Result(md5Hex: md5Digest.map { String(format: "%02x", $0) }.joined(), md5: md5Digest, checksum: stored)
     }
 }

@@ -28,8 +28,8 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
         var chunkStart: Int64 = 0
         for chunk in chunks {
             let chunkEnd = chunkStart + chunk.sizeBytes
-            let lower = max(range.lowerBound, chunkStart)
-            let upper = min(range.upperBound, chunkEnd)
+            let lower = Swift.max(range.lowerBound, chunkStart)
+            let upper = Swift.min(range.upperBound, chunkEnd)
             if lower < upper {
                 slices.append(Slice(chunk: chunk, offset: Int(lower - chunkStart), length: Int(upper - lower)))
             }

@@ -100,7 +100,7 @@ struct ObjectBodyWriter: Sendable {
                     do {
                         try await store.write(chunkID, bytes)
                     } catch {
-                        throw S3Error(error)
+                        throw S3Error.from(error)
                     }
                 }
             }

@@ -6,8 +6,8 @@ import Synchronization
 /// A request's payload as the handlers want it: the object bytes, with aws-chunked framing removed and
 /// every chunk signature checked (in streaming modes), and the trailers once the body has ended.
 ///
-/// Promises: yields exactly the decoded payload or throws (`SignatureDoesNotMatch`, `IncompleteBody`, a
-/// framing error); `trailers` is filled only after the sequence returned nil.
+/// Promises: yields exactly the decoded payload or throws (`AWSChunkedError`: bad signature, short body,
+/// framing); `trailers` is filled only after the sequence returned nil.
 struct PayloadStream: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -22,11 +22,11 @@ struct PayloadStream: AsyncSequence, Sendable {
 
     init(call: S3Call) throws {
         self.raw = call.rawBody
-        if call.verified.isStreaming {
-            self.decoder = call.verified.makeChunkedDecoder()
+        if call.verified.payloadHash.isStreaming {
             guard let declared = call.header("x-amz-decoded-content-length").flatMap(Int64.init), declared >= 0 else {
                 throw S3Error(.missingContentLength, "aws-chunked uploads need x-amz-decoded-content-length.")
             }
+            self.decoder = AWSChunkedDecoder(verified: call.verified, decodedContentLength: declared)
             self.declaredLength = declared
         } else {
             self.decoder = nil
@@ -43,30 +43,25 @@ struct PayloadStream: AsyncSequence, Sendable {
         var decoder: AWSChunkedDecoder?
         let trailerBox: TrailerBox
         var ready: [ByteBuffer] = []
+        var readyIndex = 0
         var finished = false
 
         mutating func next() async throws -> ByteBuffer? {
             guard decoder != nil else { return try await raw.next() }
-            while ready.isEmpty {
+            while readyIndex == ready.count {
                 if finished { return nil }
+                ready.removeAll(keepingCapacity: true)
+                readyIndex = 0
                 if let buffer = try await raw.next() {
-                    do {
-                        ready = try decoder!.feed(buffer)
-                    } catch {
-                        throw S3Error(error)
-                    }
-                    ready.removeAll { $0.readableBytes == 0 }
+                    ready = try decoder!.feed(buffer).filter { $0.readableBytes > 0 }
                 } else {
                     finished = true
-                    do {
-                        let trailers = try decoder!.finish()
-                        trailerBox.value.withLock { $0 = trailers }
-                    } catch {
-                        throw S3Error(error)
-                    }
+                    let trailers = try decoder!.finish()
+                    trailerBox.value.withLock { $0 = trailers }
                 }
             }
-            return ready.removeFirst()
+            defer { readyIndex += 1 }
+            return ready[readyIndex]
         }
     }
 
