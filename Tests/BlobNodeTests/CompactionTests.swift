@@ -221,3 +221,29 @@ import Testing
         await store.close()
     }
 }
+
+@Suite struct CompactionWorkerTests {
+    // Goal: the background loop compacts and reports its status. Method: run it in a task over a store with
+    // mostly-deleted volumes, wait for a pass, cancel, check the status and that volumes went away.
+    @Test func workerCompactsAndReportsStatus() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        for id in 1...40 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
+        try await store.delete((1...35).map { UInt128($0) })
+        let volumesBefore = store.stats().volumeCount
+        let worker = CompactionWorker(store: store, interval: .milliseconds(10))
+        #expect(worker.status().activity == .idle)
+        let task = Task { await worker.run() }
+        while worker.status().passCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        await task.value
+        let status = worker.status()
+        #expect(status.activity == .stopped)
+        #expect(status.lastError == nil)
+        #expect(status.lastPassSummary?.hasPrefix("compacted") == true)
+        #expect(store.stats().volumeCount < volumesBefore)
+        for id in 36...40 { #expect(try await store.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000)) }
+        await store.close()
+    }
+}

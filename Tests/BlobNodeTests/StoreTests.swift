@@ -66,7 +66,7 @@ import Testing
     @Test func sweeperListsOldChunksByIdWithACursor() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let clock = Clock()
+        let clock = ManualClock()
         var options = testOptions()
         options.currentTimeMs = { clock.now() }
         let store = try await LocalChunkStore.open(directory: directory.path, options: options)
@@ -111,7 +111,7 @@ import Testing
 }
 
 /// A manual clock: each reading advances by one second.
-final class Clock: Sendable {
+final class ManualClock: Sendable {
     let value = Mutex<Int64>(0)
     func now() -> Int64 { self.value.withLock { $0 += 1000; return $0 } }
 }
@@ -161,6 +161,14 @@ final class Clock: Sendable {
             let stats = store.stats()
             print("blob-bench 4KiB writes, batch max \(batch): \(Int(Double(count) / seconds)) writes/s, \(stats.fsyncCount) fsyncs for \(count) writes")
             await store.close()
+            if batch == 1 { continue }
+            // The start-up scan: reopen and read every record (CRC-checked) back into the index.
+            let scanStart = ContinuousClock.now
+            let reopened = try await LocalChunkStore.open(directory: directory.path, options: options)
+            let scanSeconds = (ContinuousClock.now - scanStart) / .seconds(1)
+            let megabytes = Double(reopened.stats().livePayloadBytes) / 1_048_576
+            print("blob-bench open: \(count) records (\(Int(megabytes)) MiB) indexed in \(Int(scanSeconds * 1000)) ms")
+            await reopened.close()
         }
     }
 }

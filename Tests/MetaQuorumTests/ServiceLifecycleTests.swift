@@ -121,3 +121,31 @@ struct MetaLimitsTests {
         #expect(MetaLimits.listEntriesMax == 1000)
     }
 }
+
+@Suite("EmbeddedMetadataService durability")
+struct ServiceDurabilityTests {
+    // Goal: a mutation that returned is committed (not just cached): a second, independent SQLite
+    // connection sees it and the applied index while the service is still running (no clean close).
+    // Then a service snapshot is a complete database at that index.
+    @Test func acknowledgedWritesAreCommittedBeforeReturn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let service = try await makeService(directory, clock: TestClock(testStartTime))
+        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r1")
+        let object = objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 2)])
+        try await service.putObject(
+            object, requester: "alice", precondition: .none, startedTime: testStartTime,
+            requestID: "r2")
+        let observer = try MetaStateMachine(path: directory.path + "/meta.sqlite")
+        #expect(observer.appliedIndex() == 2)
+        #expect(try observer.object(bucket: "b", key: "k", requester: "alice") == object)
+        observer.close()
+        let snapshotPath = directory.path + "/backup.sqlite"
+        #expect(try await service.snapshot(to: snapshotPath) == 2)
+        await service.close()
+        let restored = try MetaStateMachine(path: snapshotPath)
+        defer { restored.close() }
+        #expect(restored.appliedIndex() == 2)
+        #expect(try restored.object(bucket: "b", key: "k", requester: "alice") == object)
+    }
+}

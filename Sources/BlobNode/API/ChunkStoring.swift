@@ -4,7 +4,9 @@ public import NIOCore
 ///
 /// Promises:
 /// - `write` returns only after the chunk's bytes and its index record are durable (fsync'd; many
-///   concurrent writes share one fsync: group commit). A write that throws left nothing readable.
+///   concurrent writes share one fsync: group commit). A write that throws left nothing readable in the
+///   running store (after a failed fsync its record may still reappear on a later open, as an unreferenced
+///   chunk that the orphan sweeper removes by age).
 /// - Writing an id that already exists with the same bytes is a no-op success (retries are safe);
 ///   chunk ids are never reused for different bytes.
 /// - `read` returns exactly the bytes written, checked against the record checksum on every read; a
@@ -12,10 +14,17 @@ public import NIOCore
 /// - `delete` is durable when it returns (a tombstone), idempotent, and the space is reclaimed later by
 ///   compaction.
 /// Callers: the Gateway's PUT path writes, GET reads, the garbage collector and the orphan sweeper delete.
+/// All methods may be called concurrently. `BlobError.unavailable` means "try later or elsewhere" (store
+/// closed, write queue full, store stopped after a failed fsync).
 public protocol ChunkStoring: Sendable {
+    /// Stores `bytes` (the readable bytes of the buffer, not copied by the local store) as `chunkID` and
+    /// returns once durable. Rewriting the same bytes is a no-op; other bytes for an existing id are refused.
     func write(_ chunkID: UInt128, _ bytes: ByteBuffer) async throws(BlobError)
-    /// `length` bytes from `offset` within the chunk; the range must lie inside it.
+    /// `length` bytes from `offset` within the chunk; the range must lie inside it (`rangeOutOfBounds`).
+    /// The whole record is checksummed on every read, also for a short range.
     func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer
+    /// Deletes the chunks whose writes have returned; unknown or already deleted ids are ignored. Durable
+    /// on return; reads of the ids throw `chunkNotFound` from then on, also after a restart.
     func delete(_ chunkIDs: [UInt128]) async throws(BlobError)
     /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch) with ids greater than
     /// `after` (nil: from the lowest), in ascending id order, at most `limit`: a cursor the sweeper of

@@ -20,9 +20,11 @@ public final class EmbeddedMetadataService: MetadataService {
     /// Opens (creating if needed) the metadata in `directory` (file `meta.sqlite` there), with the system
     /// wall clock for command times.
     public convenience init(directory: String, logger: Logger) async throws(MetaError) {
-        try await self.init(directory: directory, logger: logger, clock: {
-            Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        })
+        try await self.init(
+            directory: directory, logger: logger,
+            clock: {
+                Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            })
     }
 
     /// As `init(directory:logger:)`, with `clock` (milliseconds since the Unix epoch) stamping the commands
@@ -76,8 +78,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Objects
 
-    public func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
-                          startedTime: Int64, requestID: RequestID) async throws(MetaError) {
+    public func putObject(
+        _ object: ObjectRecord, requester: String, precondition: WritePrecondition,
+        startedTime: Int64, requestID: RequestID
+    ) async throws(MetaError) {
         let envelope = try envelope(requestID, requester: requester, time: clock())
         try await expectDone(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime))
     }
@@ -87,10 +91,13 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     @discardableResult
-    public func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
-                              requestID: RequestID) async throws(MetaError) -> [Bool] {
-        let command = MetaCommand.deleteObjects(try envelope(requestID, requester: requester, time: time),
-                                                bucket: bucket, keys: keys)
+    public func deleteObjects(
+        bucket: String, keys: [String], requester: String, time: Int64,
+        requestID: RequestID
+    ) async throws(MetaError) -> [Bool] {
+        let command = MetaCommand.deleteObjects(
+            try envelope(requestID, requester: requester, time: time),
+            bucket: bucket, keys: keys)
         guard case .deleted(let flags) = try await submit(command), flags.count == keys.count else {
             throw .internalFault("deleteObjects returned an unexpected result")
         }
@@ -106,8 +113,10 @@ public final class EmbeddedMetadataService: MetadataService {
     public func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
         async throws(MetaError)
     {
-        try await expectDone(.createMultipartUpload(try envelope(requestID, requester: requester, time: clock()),
-                                                    upload: upload))
+        try await expectDone(
+            .createMultipartUpload(
+                try envelope(requestID, requester: requester, time: clock()),
+                upload: upload))
     }
 
     public func upload(bucket: String, key: String, uploadID: String, requester: String) async throws(MetaError)
@@ -116,16 +125,22 @@ public final class EmbeddedMetadataService: MetadataService {
         try await log.read { try $0.upload(bucket: bucket, key: key, uploadID: uploadID, requester: requester) }
     }
 
-    public func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-                        startedTime: Int64, requestID: RequestID) async throws(MetaError) {
+    public func putPart(
+        _ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
+        startedTime: Int64, requestID: RequestID
+    ) async throws(MetaError) {
         let envelope = try envelope(requestID, requester: requester, time: clock())
-        try await expectDone(.putPart(envelope, bucket: bucket, key: key, uploadID: uploadID, part: part,
-                                      startedTime: startedTime))
+        try await expectDone(
+            .putPart(
+                envelope, bucket: bucket, key: key, uploadID: uploadID, part: part,
+                startedTime: startedTime))
     }
 
-    public func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
-                                        requester: String, precondition: WritePrecondition, time: Int64,
-                                        minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
+    public func completeMultipartUpload(
+        bucket: String, key: String, uploadID: String, parts: [CompletedPart],
+        requester: String, precondition: WritePrecondition, time: Int64,
+        minimumPartSizeBytes: Int64, requestID: RequestID
+    ) async throws(MetaError)
         -> ObjectRecord
     {
         // The proposer chooses the version id, so that every replica applies the same one.
@@ -139,17 +154,24 @@ public final class EmbeddedMetadataService: MetadataService {
         return object
     }
 
-    public func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
-                                     requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.abortMultipartUpload(try envelope(requestID, requester: requester, time: clock()),
-                                                   bucket: bucket, key: key, uploadID: uploadID))
+    public func abortMultipartUpload(
+        bucket: String, key: String, uploadID: String, requester: String,
+        requestID: RequestID
+    ) async throws(MetaError) {
+        try await expectDone(
+            .abortMultipartUpload(
+                try envelope(requestID, requester: requester, time: clock()),
+                bucket: bucket, key: key, uploadID: uploadID))
     }
 
-    public func listParts(bucket: String, key: String, uploadID: String, requester: String,
-                          partNumberMarker: Int, maxParts: Int) async throws(MetaError) -> ListPartsPage {
+    public func listParts(
+        bucket: String, key: String, uploadID: String, requester: String,
+        partNumberMarker: Int, maxParts: Int
+    ) async throws(MetaError) -> ListPartsPage {
         try await log.read {
-            try $0.listParts(bucket: bucket, key: key, uploadID: uploadID, requester: requester,
-                             partNumberMarker: partNumberMarker, maxParts: maxParts)
+            try $0.listParts(
+                bucket: bucket, key: key, uploadID: uploadID, requester: requester,
+                partNumberMarker: partNumberMarker, maxParts: maxParts)
         }
     }
 
@@ -178,6 +200,13 @@ public final class EmbeddedMetadataService: MetadataService {
     /// The log index of the last applied command (for status pages and tests).
     public func appliedIndex() async throws(MetaError) -> UInt64 {
         try await log.read { $0.appliedIndex() }
+    }
+
+    /// Writes a consistent copy of the whole metadata database to a new file at `path` (SQLite backup
+    /// API, taken between two applied batches) and returns the log index it reflects. For backups; with
+    /// RaftKit the same copy becomes the Raft snapshot.
+    public func snapshot(to path: String) async throws(MetaError) -> UInt64 {
+        try await log.read { try $0.snapshot(to: path) }
     }
 
     // MARK: Proposing

@@ -14,7 +14,8 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
 
     private enum Job {
         case proposal([UInt8], @Sendable (Result<MetaCommandResult, MetaError>) -> Void)
-        case read(@Sendable (MetaStateMachine) -> Void)
+        /// Called with the state machine, or with nil if the log closed before the read could run.
+        case read(@Sendable (MetaStateMachine?) -> Void)
     }
 
     private enum State {
@@ -60,6 +61,9 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (MetaStateMachine) throws -> T) async throws(MetaError) -> T {
         let outcome: Result<T, MetaError> = await withCheckedContinuation { continuation in
             let job = Job.read { machine in
+                guard let machine else {
+                    return continuation.resume(returning: .failure(.unavailable("metadata service is closed")))
+                }
                 do {
                     continuation.resume(returning: .success(try body(machine)))
                 } catch let error as MetaError {
@@ -178,7 +182,10 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
         jobs = []
         condition.unlock()
         for job in abandoned {
-            if case .proposal(_, let reply) = job { reply(.failure(.unavailable("metadata service is closed"))) }
+            switch job {
+            case .proposal(_, let reply): reply(.failure(.unavailable("metadata service is closed")))
+            case .read(let body): body(nil)
+            }
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -1,1 +1,0 @@
-// Placement: see ARCHITECTURE.md.
