@@ -60,7 +60,7 @@ struct Server: AsyncParsableCommand {
             lines.append("  AWS_ACCESS_KEY_ID=\(root.accessKeyID)")
             lines.append("  AWS_SECRET_ACCESS_KEY=\(root.secretAccessKey)")
             print(lines.joined(separator: "\n"))
-            fflush(stdout)
+            fflush(nil)
         }
     }
 }

@@ -1,6 +1,6 @@
-import BlobNode
+public import BlobNode
 import MetaQuorum
-import Placement
+public import Placement
 
 /// The blob nodes a gateway writes to and reads from, and the ring that places chunks on them.
 ///
