@@ -378,7 +378,7 @@ def admin(target: Target, *args: str, check: bool = True) -> subprocess.Complete
 
 
 KEY_PATTERNS = {
-    "access": re.compile(r"(?i)access[ _-]?key(?:[ _-]?id)?\W{0,3}\s*[:=]?\s*([A-Za-z0-9+/=_-]{8,})"),
+    "access": re.compile(r"(?i)(?<!secret_)(?<!secret )(?<!secret-)access[ _-]?key(?:[ _-]?id)?\W{0,3}\s*[:=]?\s*([A-Za-z0-9+/=_-]{8,})"),
     "secret": re.compile(r"(?i)secret(?:[ _-]?(?:access)?[ _-]?key)?\W{0,3}\s*[:=]?\s*([A-Za-z0-9+/=_-]{8,})"),
 }
 
