@@ -3,6 +3,7 @@ headers, limits (key length, metadata size), Content-MD5, ranges, conditional re
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -265,3 +266,22 @@ def test_large_object_with_expect_continue(s3, bucket):
     assert sent["expect"] in (b"100-continue", "100-continue")
     got = s3.get_object(Bucket=bucket, Key="big")["Body"].read()
     assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+
+
+def test_keys_never_become_paths(target, s3, bucket):
+    # Goal: object keys never touch the filesystem as paths. Method: put keys that would escape or name
+    # files ("../", absolute-looking, a unique marker) and check that no file or directory name under
+    # the server's data dir contains the marker, and nothing appeared outside it.
+    if target.server is None:
+        pytest.skip("needs the server's data dir (own server)")
+    marker = "compatmarker" + bucket[-12:]
+    keys = [f"../../{marker}", f"/tmp/{marker}", f"{marker}/../../x", f"..\\..\\{marker}"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"not a path")
+    data_dir = target.server.data_dir
+    names = [p.name for p in data_dir.rglob("*")]
+    assert not [n for n in names if marker in n]
+    assert not [p for p in data_dir.parent.parent.rglob(f"*{marker}*")]
+    assert not list(Path("/tmp").glob(f"*{marker}*"))
+    for k in keys:
+        assert s3.get_object(Bucket=bucket, Key=k)["Body"].read() == b"not a path"
