@@ -116,7 +116,7 @@ def test_list_v1_marker_and_next_marker(s3, tree):
 
 
 def test_list_max_keys_zero_and_large(s3, tree):
-    # Goal: MaxKeys=0 returns nothing (IsTruncated true since keys exist); MaxKeys above 1000 is capped.
+    # Goal: MaxKeys=0 returns no entries; MaxKeys above 1000 is capped at 1000 entries per page.
     r = s3.list_objects_v2(Bucket=tree, MaxKeys=0)
     assert r["KeyCount"] == 0 and "Contents" not in r
     r = s3.list_objects_v2(Bucket=tree, MaxKeys=5000)
