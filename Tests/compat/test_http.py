@@ -198,6 +198,8 @@ def test_virtual_host_style_boto3(s3, s3_vhost, bucket_factory):
     s3_vhost.delete_object(Bucket=name, Key="copy")
     assert s3.list_objects_v2(Bucket=name)["KeyCount"] == 1
     assert s3_vhost.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    # Service-level calls on the bare domain still work.
+    assert name in [b["Name"] for b in s3_vhost.list_buckets()["Buckets"]]
 
 
 def test_virtual_host_raw_host_header(raw, target, s3, bucket):

@@ -285,3 +285,28 @@ def test_keys_never_become_paths(target, s3, bucket):
     assert not list(Path("/tmp").glob(f"*{marker}*"))
     for k in keys:
         assert s3.get_object(Bucket=bucket, Key=k)["Body"].read() == b"not a path"
+
+
+def test_read_after_write_under_concurrency(s3, bucket):
+    # Goal: strong consistency seen by clients: 8 writers in parallel, each reading its own write back
+    # immediately (GET, HEAD and LIST), and last-writer-wins on one shared key (the final value is one
+    # of the values written, with the matching ETag).
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writer(w):
+        for i in range(15):
+            key = f"w{w}/k{i}"
+            data = payload(500 + i, seed=w * 1000 + i)
+            etag = s3.put_object(Bucket=bucket, Key=key, Body=data)["ETag"]
+            assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data
+            assert s3.head_object(Bucket=bucket, Key=key)["ETag"] == etag
+            listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"w{w}/")
+            assert listed["KeyCount"] == i + 1
+            s3.put_object(Bucket=bucket, Key="shared", Body=f"writer {w} round {i}".encode())
+        return w
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(writer, range(8))) == list(range(8))
+    final = s3.get_object(Bucket=bucket, Key="shared")
+    body = final["Body"].read()
+    assert body.startswith(b"writer ") and final["ETag"] == f'"{md5_hex(body)}"'
