@@ -80,6 +80,7 @@ def test_when_required_sends_no_checksum(s3_factory, bucket):
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "SHA256", "CRC64NVME"])
 def test_wrong_checksum_header_rejected(s3_factory, bucket, expect_error, algorithm):
+    # Real S3 behaviour asserted; moto deviates: moto accepts wrong checksums.
     # Goal: a wrong x-amz-checksum-* header answers 400 BadDigest (or XAmzContentChecksumMismatch) and
     # stores nothing.
     c = s3_factory(request_checksum_calculation="when_required")
@@ -103,6 +104,7 @@ def test_unsigned_payload(raw, s3, bucket):
 
 
 def test_signed_payload_hash_mismatch(raw, s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto does not check x-amz-content-sha256.
     # Goal: a body whose SHA-256 differs from the signed x-amz-content-sha256 answers 400
     # XAmzContentSHA256Mismatch and stores nothing.
     r = raw.request("PUT", encode_key_path(bucket, "mismatch"), body=b"actual body",
@@ -151,6 +153,7 @@ def test_streaming_signed_chunks(raw, s3, bucket):
 
 
 def test_streaming_signed_chunks_tampered(raw, s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto does not check chunk signatures.
     # Goal: one wrong chunk signature answers 403 SignatureDoesNotMatch and no object appears.
     r = streaming_put(raw, bucket, "tampered", payload(200 * 1024, seed=76), tamper=True)
     assert r.status == 403 and r.error_code() == "SignatureDoesNotMatch", (r.status, r.body)
@@ -158,6 +161,7 @@ def test_streaming_signed_chunks_tampered(raw, s3, bucket, expect_error):
 
 
 def test_streaming_signed_chunks_with_trailer(raw, s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto drops the trailer's checksum.
     # Goal: STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: signed chunks plus a signed CRC32C trailer; the
     # trailer's checksum is stored and returned.
     data = payload(150 * 1024 + 3, seed=77)
@@ -169,6 +173,7 @@ def test_streaming_signed_chunks_with_trailer(raw, s3, bucket):
 
 
 def test_streaming_short_decoded_length(raw, s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto accepts the short body.
     # Goal: x-amz-decoded-content-length larger than the chunks carry answers 400 (IncompleteBody) and
     # stores nothing.
     data = payload(70_000, seed=78)
@@ -187,6 +192,7 @@ def unsigned_trailer_put(raw, bucket, key, data, algorithm, value):
 
 
 def test_unsigned_trailer_raw_and_wrong_trailer(raw, s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto accepts a wrong trailer checksum.
     # Goal: a hand-made STREAMING-UNSIGNED-PAYLOAD-TRAILER upload works with a right SHA1 trailer, and a
     # wrong trailer checksum answers 400 (BadDigest / XAmzContentChecksumMismatch) with no object.
     data = payload(60_000, seed=79)
@@ -203,6 +209,7 @@ def test_unsigned_trailer_raw_and_wrong_trailer(raw, s3, bucket, expect_error):
 
 
 def test_anonymous_requests_denied(target, bucket, s3):
+    # Real S3 behaviour asserted; moto deviates: moto does not authenticate.
     # Goal: requests without any signature answer 403 AccessDenied (list, get, put), and the put stores
     # nothing.
     s3.put_object(Bucket=bucket, Key="private", Body=b"secret")
@@ -218,6 +225,7 @@ def test_anonymous_requests_denied(target, bucket, s3):
 
 
 def test_wrong_secret_and_unknown_key(s3_factory, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto does not authenticate.
     # Goal: a wrong secret answers SignatureDoesNotMatch (403), an unknown access key InvalidAccessKeyId
     # (403); neither writes.
     expect_error("SignatureDoesNotMatch", 403, s3_factory(secret_key="wrong-secret-0000000000").put_object,
@@ -228,6 +236,7 @@ def test_wrong_secret_and_unknown_key(s3_factory, bucket, expect_error):
 
 
 def test_clock_skew(raw, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto does not authenticate.
     # Goal: a request signed 20 minutes in the past or future answers 403 RequestTimeTooSkewed; 5
     # minutes is fine.
     for minutes, ok in ((-20, False), (20, False), (-5, True)):
@@ -240,6 +249,7 @@ def test_clock_skew(raw, bucket):
 
 
 def test_presigned_get_put_and_overrides(s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto does not check presigned signatures (overrides work).
     # Goal: presigned PUT and GET work with plain HTTP clients, and response-* parameters override the
     # returned headers on a presigned GET.
     put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "p r\u00e9"}, ExpiresIn=300)
@@ -269,6 +279,7 @@ def test_presigned_get_put_and_overrides(s3, bucket):
 
 
 def test_presigned_expired(s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto does not enforce expiry.
     # Goal: an expired presigned URL answers 403 AccessDenied.
     s3.put_object(Bucket=bucket, Key="e", Body=b"x")
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "e"}, ExpiresIn=1)
@@ -278,6 +289,7 @@ def test_presigned_expired(s3, bucket):
 
 
 def test_presigned_expiry_over_seven_days(target, bucket, s3):
+    # Real S3 behaviour asserted; moto deviates: moto does not enforce expiry.
     # Goal: X-Amz-Expires above 604800 s (7 days) is refused (400 AuthorizationQueryParametersError);
     # exactly 7 days works.
     s3.put_object(Bucket=bucket, Key="w", Body=b"week")

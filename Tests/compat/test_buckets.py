@@ -28,6 +28,7 @@ def test_create_list_head_delete(s3):
 
 
 def test_list_buckets_sorted(s3, bucket_factory):
+    # Real S3 behaviour asserted; moto deviates: moto lists in creation order; S3 sorts by name.
     # Goal: ListBuckets lists names in ascending order (S3 does). Method: create three, compare order.
     names = [bucket_factory(prefix=p) for p in ("zz", "aa", "mm")]
     listed = [b["Name"] for b in s3.list_buckets()["Buckets"]]
@@ -54,12 +55,14 @@ def test_get_bucket_location(s3, bucket):
     "dot-.dash",
 ])
 def test_invalid_bucket_names(s3, expect_error, name):
+    # Real S3 behaviour asserted; moto deviates: moto only checks the length.
     # Goal: S3 naming rules. Method: each name breaks one rule; CreateBucket answers 400 InvalidBucketName.
     # (boto3's client-side check only rejects characters outside [A-Za-z0-9.\-_], so these reach the server.)
     expect_error("InvalidBucketName", 400, s3.create_bucket, Bucket=name)
 
 
 def test_bucket_already_owned_by_you(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto answers 200 here, as real S3 does in us-east-1 only.
     # Goal: re-creating one's own bucket answers 409 BucketAlreadyOwnedByYou.
     # Real S3 deviation note: in us-east-1 only, AWS answers 200 for this (legacy behaviour); issue 3
     # asks for BucketAlreadyOwnedByYou as every other region answers.
@@ -104,6 +107,7 @@ def test_recreate_after_delete(s3):
     ("put_object_tagging", dict(Key="obj", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})),
 ])
 def test_unsupported_operations_answer_501(s3, bucket, expect_error, call):
+    # Real S3 behaviour asserted; moto deviates: moto (like S3) implements these; Silo-only test.
     # Goal: anything Silo does not implement answers 501 NotImplemented, never a wrong success.
     # (Real S3 implements these; this asserts Silo's documented behaviour, issue 3 item 5.)
     s3.put_object(Bucket=bucket, Key="obj", Body=b"x")

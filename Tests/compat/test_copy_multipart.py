@@ -53,6 +53,7 @@ def test_copy_to_itself(s3, bucket, expect_error):
 
 
 def test_copy_source_conditions(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto ignores x-amz-copy-source-if-match.
     # Goal: x-amz-copy-source-if-* conditions: failing ones answer 412 PreconditionFailed and copy
     # nothing; passing ones copy.
     s3.put_object(Bucket=bucket, Key="s", Body=b"cond")
@@ -129,6 +130,7 @@ def test_multipart_part_overwrite_and_subset(s3, bucket):
 
 
 def test_multipart_errors(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto answers 500 for UploadPart with an unknown upload id.
     # Goal: EntityTooSmall (a non-last part under 5 MiB), InvalidPart (wrong ETag, part never uploaded),
     # InvalidPartOrder (descending), NoSuchUpload (unknown id on part, list, complete, abort), and
     # MalformedXML (empty part list); none of them creates the object.
@@ -155,6 +157,7 @@ def test_multipart_errors(s3, bucket, expect_error):
 
 @pytest.mark.slow
 def test_multipart_invalid_part_order(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto completes parts listed out of order.
     # Goal: parts listed out of ascending order answer InvalidPartOrder (parts big enough that size is
     # not the reason).
     parts = [payload(5 * MiB, seed=61), payload(5 * MiB, seed=62)]
@@ -196,6 +199,7 @@ def test_list_parts_paging(s3, bucket):
 
 
 def test_list_multipart_uploads(s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto returns no CommonPrefixes for uploads.
     # Goal: ListMultipartUploads with Prefix, Delimiter (CommonPrefixes), MaxUploads paging with
     # KeyMarker/UploadIdMarker, and two uploads of one key both listed.
     keys = ["a/1", "a/2", "a/2", "b/x/1", "c"]
@@ -251,6 +255,7 @@ def test_upload_part_copy_with_ranges(s3, bucket):
 
 
 def test_upload_part_copy_bad_range(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto accepts a range past the source's end.
     # Goal: a copy-source range past the source's end is refused (InvalidRange 416, or InvalidArgument
     # 400 as some S3 front ends answer).
     s3.put_object(Bucket=bucket, Key="src", Body=b"0123456789")
@@ -303,6 +308,7 @@ def test_put_if_match(s3, bucket, expect_error):
 
 
 def test_complete_multipart_conditional(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto ignores a stale If-Match on Complete.
     # Goal: If-None-Match: * and If-Match on CompleteMultipartUpload, decided at completion: an upload
     # created before the key existed fails with 412 once another writer created the key.
     up1, d1 = upload_parts(s3, bucket, "mpc", [b"from upload 1"])

@@ -31,6 +31,7 @@ def status_of(response: bytes) -> int | None:
     bytes(range(256)) * 4,
 ])
 def test_garbage_gets_400_or_close(target, s3, bucket, garbage):
+    # Real S3 behaviour asserted; moto deviates: moto/werkzeug answers 200 to Content-Length: -5 and to a header line without a colon.
     # Goal: garbage instead of HTTP gets a 4xx answer or a closed connection, never a hang or a crash,
     # and the server still serves the next request.
     with socket.create_connection(("127.0.0.1", target.port), timeout=10) as sock:
@@ -89,6 +90,7 @@ def test_short_body_then_close_leaves_no_object(raw, target, s3, bucket, expect_
 
 
 def test_short_body_half_close_incomplete_body(raw, target, s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto answers a non-S3 HTML 400.
     # Goal: a short body followed by a half-close (EOF while the client still listens) answers 400
     # IncompleteBody, or closes the connection; no object either way.
     with socket.create_connection(("127.0.0.1", target.port), timeout=10) as sock:
@@ -116,6 +118,7 @@ def test_keep_alive_reuses_connection(raw, bucket):
 
 
 def test_request_id_and_error_xml(raw, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto sends no x-amz-request-id.
     # Goal: x-amz-request-id on success and error responses; S3 XML error bodies with Code, Message,
     # Resource and RequestId (equal to the header); HEAD errors carry no body.
     ok = raw.request("GET", f"/{bucket}", query=[("list-type", "2")])
@@ -165,6 +168,7 @@ def test_expect_100_continue_raw(raw, target, s3, bucket):
 
 
 def test_malformed_xml_bodies(raw, s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto answers 500 for a non-XML CompleteMultipartUpload body.
     # Goal: garbage XML in DeleteObjects and CompleteMultipartUpload answers 400 MalformedXML.
     s3.put_object(Bucket=bucket, Key="keep", Body=b"1")
     garbage = b"<Delete><Object><Key>keep</Key></Object"  # truncated

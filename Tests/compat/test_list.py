@@ -83,6 +83,7 @@ def test_list_v2_paging(s3, tree):
 
 
 def test_list_v2_start_after_and_fetch_owner(s3, tree):
+    # Real S3 behaviour asserted; moto deviates: moto's object Owner ID differs from ListBuckets' Owner ID.
     # Goal: StartAfter skips keys up to and including it; FetchOwner adds Owner ID/DisplayName.
     r = s3.list_objects_v2(Bucket=tree, StartAfter="c/x")
     assert [o["Key"] for o in r["Contents"]] == [k for k in sorted_keys(TREE) if k.encode() > b"c/x"]
@@ -127,6 +128,7 @@ ENCODED_KEYS = ["plain", "sp ace", "ctrl\x01x", "nl\nx", "\u00e9t\u00e9", "amp&l
 
 
 def test_encoding_type_url_raw(s3, raw, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto answers 404 on PUT for the key with \n.
     # Goal: with encoding-type=url, Key/Prefix/Delimiter/StartAfter in the XML are URL-encoded and the
     # response says <EncodingType>url</EncodingType>; decoding gives the exact keys. Method: a raw
     # signed GET (boto3 would decode for us), v2 and v1.
@@ -164,6 +166,7 @@ def put_many(s3, bucket, keys):
 
 @pytest.mark.slow
 def test_delete_objects_1000_quiet_and_verbose(s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto ignores Quiet.
     # Goal: DeleteObjects with 1000 keys, quiet (no <Deleted> entries) and non-quiet (one per key,
     # also for keys that never existed); the bucket is empty after.
     keys = [f"k/{i:04d}" for i in range(1000)]
@@ -179,6 +182,7 @@ def test_delete_objects_1000_quiet_and_verbose(s3, bucket):
 
 
 def test_delete_objects_over_1000_is_malformed(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto accepts more than 1000 keys.
     # Goal: more than 1000 keys in one DeleteObjects answers MalformedXML (400) and deletes nothing.
     s3.put_object(Bucket=bucket, Key="keep", Body=b"1")
     expect_error("MalformedXML", 400, s3.delete_objects, Bucket=bucket,

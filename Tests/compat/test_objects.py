@@ -12,6 +12,7 @@ from s3util import md5_b64, md5_hex, payload
 
 
 def test_put_get_head_delete_roundtrip(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto sends no x-amz-request-id.
     # Goal: bytes and ETag round trip. Method: put 300 KiB, GET returns identical bytes, ETag is the
     # quoted MD5, HEAD agrees; delete makes GET NoSuchKey and HEAD 404; deleting again is still 204.
     data = payload(300 * 1024, seed=1)
@@ -75,6 +76,7 @@ def test_default_content_type(s3, bucket):
 
 
 def test_key_length_limit(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto counts characters, not UTF-8 bytes.
     # Goal: keys up to 1024 UTF-8 bytes work, 1025 answer KeyTooLongError (400).
     ok = "k/" + "\u00e9" * 511  # 2 + 1022 bytes
     assert len(ok.encode()) == 1024
@@ -84,6 +86,7 @@ def test_key_length_limit(s3, bucket, expect_error):
 
 
 def test_metadata_too_large(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto has no metadata size limit.
     # Goal: user metadata over 2 KiB answers MetadataTooLarge (400); just under the limit works.
     # S3 counts the UTF-8 bytes of each name (without x-amz-meta-) plus value.
     s3.put_object(Bucket=bucket, Key="fits", Body=b"", Metadata={"a": "v" * 1900})
@@ -93,6 +96,7 @@ def test_metadata_too_large(s3, bucket, expect_error):
 
 
 def test_content_md5(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto ignores wrong and malformed Content-MD5.
     # Goal: a right Content-MD5 is accepted; a wrong one answers BadDigest (400) and stores nothing;
     # a malformed one answers InvalidDigest (400).
     data = b"checked bytes"
@@ -156,6 +160,7 @@ def test_head_with_range(s3, bucket):
 
 
 def test_conditional_get_and_head(s3, bucket, expect_error):
+    # Real S3 behaviour asserted; moto deviates: moto answers 412 for If-Match true + If-Unmodified-Since false.
     # Goal: If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since with S3's precedence.
     # Method: each header alone, then the two combinations S3 documents (If-Match true wins over
     # If-Unmodified-Since false; If-None-Match false wins over If-Modified-Since true -> 304).
@@ -226,6 +231,7 @@ WEIRD_KEYS = [
 
 
 def test_weird_keys_roundtrip(s3, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto (werkzeug) answers 404 for keys with \n or \r.
     # Goal: keys with .., //, control characters and non-ASCII are stored and returned exactly, and never
     # touch the filesystem as paths. Method: put each with distinct bytes, GET each back, and compare
     # the set of listed keys (boto3 asks for encoding-type=url and decodes) with what was put.
@@ -243,6 +249,7 @@ def test_weird_keys_roundtrip(s3, bucket):
 
 
 def test_weird_keys_virtual_host(s3, s3_vhost, bucket):
+    # Real S3 behaviour asserted; moto deviates: moto (werkzeug) answers 404 for keys with \n or \r.
     # Goal: the same keys through virtual-host addressing reach the same objects.
     for i, key in enumerate(WEIRD_KEYS):
         s3_vhost.put_object(Bucket=bucket, Key=key, Body=f"v{i}".encode())
