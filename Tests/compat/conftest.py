@@ -228,6 +228,21 @@ class Target:
         return self.server is None
 
 
+_SESSION_SERVER: list[SiloServer] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, attach the session server's log tail (and say so if the server died)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed and _SESSION_SERVER:
+        server = _SESSION_SERVER[0]
+        died = server.proc is not None and server.proc.poll() is not None
+        title = f"silo server EXITED with {server.proc.returncode}" if died else "silo server log (tail)"
+        rep.sections.append((title, server.log_tail(40 if died else 15)))
+
+
 @pytest.fixture(scope="session")
 def target(request, tmp_path_factory) -> Target:
     endpoint = request.config.getoption("--endpoint")
@@ -241,9 +256,11 @@ def target(request, tmp_path_factory) -> Target:
     base = tmp_path_factory.mktemp("silo-session")
     server = SiloServer(base / "data", base / "server.log")
     server.start()
+    _SESSION_SERVER.append(server)
     try:
         yield Target(server.endpoint, server.access_key, server.secret_key, server, server.pid)
     finally:
+        _SESSION_SERVER.clear()
         code = server.stop()
         # A clean SIGTERM shutdown exits 0 (or by the signal itself).
         if code not in (0, -signal.SIGTERM, 128 + signal.SIGTERM):
