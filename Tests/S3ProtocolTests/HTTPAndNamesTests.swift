@@ -115,7 +115,7 @@ import Testing
     let cases: [(String, BucketNameError)] = [
         ("ab", .tooShort(length: 2)), (String(repeating: "a", count: 64), .tooLong(length: 64)),
         ("My-Bucket", .invalidCharacter("M")), ("my_bucket", .invalidCharacter("_")), ("-abc", .mustStartWithLetterOrDigit),
-        ("abc-", .mustEndWithLetterOrDigit), ("a..b", .adjacentPeriods), ("192.168.5.4", .ipAddressFormat),
+        ("abc-", .mustEndWithLetterOrDigit), ("a..b", .adjacentPeriods), ("a-.b", .periodNextToHyphen), ("a.-b", .periodNextToHyphen), ("192.168.5.4", .ipAddressFormat),
         ("xn--abc", .reservedPrefix("xn--")), ("sthree-abc", .reservedPrefix("sthree-")),
         ("abc-s3alias", .reservedSuffix("-s3alias")), ("abc--ol-s3", .reservedSuffix("--ol-s3")), ("bücket", .invalidCharacter("ü")),
     ]

@@ -29,11 +29,13 @@ public struct BackgroundRunner: Service {
     }
 
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            for worker in workers {
-                group.addTask { await runLoop(worker) }
+        // Graceful shutdown cancels the loops, which wakes them from their sleeps.
+        try await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for worker in workers {
+                    group.addTask { await runLoop(worker) }
+                }
             }
-            // Cancelled by graceful shutdown: every loop then ends at its next sleep.
         }
     }
 

@@ -69,7 +69,7 @@ public struct S3Gateway: HTTPResponder {
         let host = request.head.authority
         if let host { headers.append((name: "host", value: host)) }
         let signed = SigV4Request(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, headers: headers)
-        let (user, verified) = try await authenticate(signed, now: now)
+        let (user, verified) = try await authenticate(signed, host: host, now: now)
         context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
@@ -87,7 +87,20 @@ public struct S3Gateway: HTTPResponder {
     }
 
     /// Checks the signature; returns the signing user. Anonymous requests are refused.
-    private func authenticate(_ signed: SigV4Request, now: Int64) async throws -> (UserRecord, VerifiedRequest) {
+    private func authenticate(_ signed: SigV4Request, host: String?, now: Int64) async throws
+        -> (UserRecord, VerifiedRequest)
+    {
+        if let legacy = try SigV2.parse(request: signed) {
+            guard let user = try await credentials.user(accessKeyID: legacy.accessKeyID, now: now) else {
+                throw S3Error(.invalidAccessKeyID)
+            }
+            let bucket = host.flatMap {
+                S3RequestTarget.virtualHostBucket(host: $0, domains: configuration.virtualHostDomains)
+            }
+            let verified = try SigV2.verify(legacy, request: signed, secretAccessKey: user.secretAccessKey,
+                                            virtualHostBucket: bucket, region: configuration.region, now: now)
+            return (user, verified)
+        }
         let authorization = try SigV4.parse(request: signed)
         guard let user = try await credentials.user(accessKeyID: authorization.accessKeyID, now: now) else {
             throw S3Error(.invalidAccessKeyID)

@@ -2,6 +2,7 @@ import BlobNode
 import Logging
 import MetaQuorum
 import NIOCore
+import S3Protocol
 
 /// Cuts a request body into chunks and writes each to the blob nodes the ring picks, with a bounded
 /// number of chunk writes in flight (back-pressure: the body is not read further while the window is
@@ -50,7 +51,8 @@ struct ObjectBodyWriter: Sendable {
                 group.addTask { (index, try await self.writeChunk(bytes)) }
             }
 
-            for try await var buffer in body {
+            var iterator = body.makeAsyncIterator()
+            while var buffer = try await Self.next(&iterator) {
                 total += Int64(buffer.readableBytes)
                 if total > maximumLength || (expectedLength.map { total > $0 } ?? false) {
                     throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
@@ -84,6 +86,22 @@ struct ObjectBodyWriter: Sendable {
             let refs = (0..<nextIndex).map { written[$0]! }
             precondition(refs.reduce(0) { $0 + $1.sizeBytes } == total, "chunk sizes do not add up to \(total)")
             return refs
+        }
+    }
+
+    /// The next body buffer. A transport failure (the client closed or reset the connection mid-body)
+    /// becomes IncompleteBody; errors that already mean something (signatures, framing) pass through.
+    private static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> ByteBuffer?
+        where Iterator.Element == ByteBuffer
+    {
+        do {
+            return try await iterator.next()
+        } catch let error as S3Error {
+            throw error
+        } catch let error as AWSChunkedError {
+            throw error
+        } catch {
+            throw S3Error(.incompleteBody, "The connection closed before the whole body arrived.", cause: error)
         }
     }
 

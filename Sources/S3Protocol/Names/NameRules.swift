@@ -9,6 +9,9 @@ public enum BucketNameError: Error, Sendable, Hashable, CustomStringConvertible 
     case mustStartWithLetterOrDigit
     case mustEndWithLetterOrDigit
     case adjacentPeriods
+    /// A period next to a hyphen (`a-.b`, `a.-b`): each dot-separated label must start and end with a
+    /// letter or digit, as in DNS.
+    case periodNextToHyphen
     /// Looks like an IPv4 address (`192.168.5.4`).
     case ipAddressFormat
     /// Starts with a reserved prefix (`xn--`, `sthree-`, `amzn-s3-demo-`).
@@ -26,6 +29,7 @@ public enum BucketNameError: Error, Sendable, Hashable, CustomStringConvertible 
         case .mustStartWithLetterOrDigit: return "Bucket name must begin with a letter or a digit."
         case .mustEndWithLetterOrDigit: return "Bucket name must end with a letter or a digit."
         case .adjacentPeriods: return "Bucket name must not contain two adjacent periods."
+        case .periodNextToHyphen: return "Bucket name must not contain a period next to a hyphen."
         case .ipAddressFormat: return "Bucket name must not be formatted as an IP address."
         case .reservedPrefix(let prefix): return "Bucket name must not start with the reserved prefix '\(prefix)'."
         case .reservedSuffix(let suffix): return "Bucket name must not end with the reserved suffix '\(suffix)'."
@@ -55,6 +59,7 @@ public enum BucketName {
         guard isLetterOrDigit(bytes.first!) else { throw .mustStartWithLetterOrDigit }
         guard isLetterOrDigit(bytes.last!) else { throw .mustEndWithLetterOrDigit }
         guard !name.contains("..") else { throw .adjacentPeriods }
+        guard !name.contains(".-") && !name.contains("-.") else { throw .periodNextToHyphen }
         guard !isIPv4Address(name) else { throw .ipAddressFormat }
         for prefix in reservedPrefixes where name.hasPrefix(prefix) { throw .reservedPrefix(prefix) }
         for suffix in reservedSuffixes where name.hasSuffix(suffix) { throw .reservedSuffix(suffix) }
