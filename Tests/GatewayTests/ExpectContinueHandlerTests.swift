@@ -12,6 +12,9 @@ import Testing
     func makeChannel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ExpectContinueHandler())
+        // An embedded channel is inactive until connected; the close test must start from an open one.
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
+        #expect(channel.isActive)
         return channel
     }
 

@@ -67,7 +67,11 @@ public enum SigV2 {
         } else {
             let amzDate = request.header("x-amz-date")
             guard let text = amzDate ?? request.header("date") else { throw .missingSecurityHeader("date") }
-            guard let time = S3Time.parseHTTPDate(text) ?? S3Time.parseAmzDate(text) else { throw .invalidDate(text) }
+            // RFC 1123 dates, also with a numeric "+0000" zone as older V2 clients write them.
+            let normalized = text.hasSuffix(" +0000") ? String(text.dropLast(5)) + "GMT" : text
+            guard let time = S3Time.parseHTTPDate(normalized) ?? S3Time.parseAmzDate(text) else {
+                throw .invalidDate(text)
+            }
             if abs(time - now) > S3Limits.requestTimeSkewMillisecondsMax {
                 throw .requestTimeTooSkewed(requestTimeMilliseconds: time, serverTimeMilliseconds: now)
             }
