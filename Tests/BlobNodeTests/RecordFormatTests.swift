@@ -174,6 +174,12 @@ import Testing
         #expect(await throwsBlobError(.checksumMismatch(2)) { try await store.readAll(2, length: 22) })
         #expect(store.stats().corruptRecordCount == 1)
         try await self.expectChunks(store, present: 3...3, absent: [])
+        // Rewriting the chunk (a retry, or a repair from another replica) replaces the corrupt copy.
+        try await store.write(2, chunkBytes(2, count: 22))
+        try await self.expectChunks(store, present: 1...3, absent: [])
         await store.close()
+        let reopened = try await LocalChunkStore.open(directory: directory.path, options: testOptions())
+        try await self.expectChunks(reopened, present: 1...3, absent: [])
+        await reopened.close()
     }
 }

@@ -160,6 +160,20 @@ final class ManualClock: Sendable {
             print("blob-bench 4KiB writes, batch max \(batch): \(Int(Double(count) / seconds)) writes/s, \(stats.fsyncCount) fsyncs for \(count) writes")
             await store.close()
             if batch == 1 { continue }
+            // 1 MiB chunks, 16 writers in flight.
+            let large = try await LocalChunkStore.open(directory: directory.path + "-large", options: options)
+            defer { try? FileManager.default.removeItem(atPath: directory.path + "-large") }
+            let megabyte = chunkBytes(2, count: 1 << 20)
+            let largeStart = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<16 {
+                    group.addTask { for id in stride(from: writer, to: 128, by: 16) { try await large.write(UInt128(id + 1), megabyte) } }
+                }
+                try await group.waitForAll()
+            }
+            let largeSeconds = (ContinuousClock.now - largeStart) / .seconds(1)
+            print("blob-bench 1MiB writes: \(Int(128 / largeSeconds)) MiB/s, \(large.stats().fsyncCount) fsyncs for 128 writes")
+            await large.close()
             // The start-up scan: reopen and read every record (CRC-checked) back into the index.
             let scanStart = ContinuousClock.now
             let reopened = try await LocalChunkStore.open(directory: directory.path, options: options)

@@ -121,12 +121,19 @@ public final class LocalChunkStore: ChunkStoring {
         }
         if let existing {
             // A retry: succeed only if the stored bytes are the same (ids are never reused for other bytes).
-            if Int(existing.payloadLength) == bytes.readableBytes,
-                try await self.read(chunkID, offset: 0, length: bytes.readableBytes) == bytes
-            {
+            // If the stored copy is corrupt, the new record replaces it (a repair by rewrite).
+            var stored: ByteBuffer?
+            do {
+                stored = try await self.read(chunkID, offset: 0, length: Int(existing.payloadLength))
+            } catch .checksumMismatch {
+                stored = nil
+            }
+            if let stored {
+                guard stored == bytes else {
+                    throw .io("chunk \(String(chunkID, radix: 16)) already exists with different bytes")
+                }
                 return
             }
-            throw .io("chunk \(String(chunkID, radix: 16)) already exists with different bytes")
         }
         let now = self.core.options.currentTimeMs()
         let header = bytes.withUnsafeReadableBytes { payload in
