@@ -222,28 +222,48 @@ import Testing
     }
 }
 
-@Suite struct CompactionWorkerTests {
-    // Goal: the background loop compacts and reports its status. Method: run it in a task over a store with
-    // mostly-deleted volumes, wait for a pass, cancel, check the status and that volumes went away.
-    @Test func workerCompactsAndReportsStatus() async throws {
+@Suite struct CompactionStepTests {
+    // Goal: a bounded step compacts at most `volumesMax` volumes and reports what remains, so a background
+    // loop can pace itself. Method: many mostly-deleted volumes, step one at a time until nothing remains.
+    @Test func boundedStepsReportWhatRemains() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
         for id in 1...40 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
         try await store.delete((1...35).map { UInt128($0) })
-        let volumesBefore = store.stats().volumeCount
-        let worker = CompactionWorker(store: store, interval: .milliseconds(10))
-        #expect(worker.status().activity == .idle)
-        let task = Task { await worker.run() }
-        while worker.status().passCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
-        task.cancel()
-        await task.value
-        let status = worker.status()
-        #expect(status.activity == .stopped)
-        #expect(status.lastError == nil)
-        #expect(status.lastPassSummary?.hasPrefix("compacted") == true)
-        #expect(store.stats().volumeCount < volumesBefore)
+        var steps = 0
+        var report = try await store.compact(volumesMax: 1)
+        #expect(report.volumesCompacted.count == 1)
+        #expect(report.candidatesRemaining > 0)
+        while report.candidatesRemaining > 0 {
+            steps += 1
+            #expect(steps < 20, "compaction steps do not converge")
+            report = try await store.compact(volumesMax: 1)
+            #expect(report.volumesCompacted.count <= 1)
+        }
+        #expect(try await store.compact().volumesCompacted.isEmpty)
         for id in 36...40 { #expect(try await store.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000)) }
+        await store.close()
+    }
+}
+
+extension CompactionStepTests {
+    // Goal: a volume with a corrupt live record is never compacted (the chunk is not silently dropped) and
+    // does not keep a background loop busy. Method: corrupt a live record of a mostly-dead sealed volume.
+    @Test func corruptLiveRecordBlocksOnlyItsVolume() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        for id in 1...20 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
+        try await store.delete((2...20).filter { $0 != 10 }.map { UInt128($0) })
+        let first = try #require(directory.volumePaths().first)
+        flipByte(first, at: UInt64(RecordHeader.size) + 5)  // chunk 1's payload, in volume 1
+        let report = try await store.compact()
+        #expect(!report.volumesCompacted.contains(1))
+        #expect(report.candidatesRemaining == 0)
+        #expect(FileManager.default.fileExists(atPath: first))
+        #expect(await throwsBlobError(.checksumMismatch(1)) { try await store.readAll(1, length: 1000) })
+        #expect(try await store.readAll(10, length: 1000) == chunkBytes(10, count: 1000))
         await store.close()
     }
 }

@@ -9,6 +9,9 @@ public struct CompactionReport: Sendable, Equatable {
     public var bytesCopied: UInt64 = 0
     /// Size of the deleted volume files.
     public var bytesReclaimed: UInt64 = 0
+    /// Volumes still over the dead-fraction threshold after this call (left for the next call when
+    /// `volumesMax` stopped it): a background loop steps again at once while this is not zero.
+    public var candidatesRemaining = 0
 
     public init() {}
 }
@@ -23,17 +26,24 @@ extension LocalChunkStore {
     /// append order), and a crash at any point (until the unlink is durable both copies exist and the newer
     /// wins; a tombstone is copied while any older put of its chunk survives elsewhere). One compaction runs
     /// at a time: a concurrent call throws `.unavailable`.
-    public func compact() async throws(BlobError) -> CompactionReport {
+    ///
+    /// `volumesMax` bounds the work of one call (a background loop's step passes 1); the report says how
+    /// many candidates remain. Throttled by `Options.compactionBytesPerSecondMax` if set.
+    public func compact(volumesMax: Int = .max) async throws(BlobError) -> CompactionReport {
+        precondition(volumesMax >= 1, "volumesMax \(volumesMax) < 1")
         let candidates = try self.core.state.withLock { state throws(BlobError) -> [UInt32] in
             try Self.checkOpen(state)
             guard !state.isCompacting else { throw .unavailable("a compaction is already running") }
             state.isCompacting = true
-            return state.index.compactionCandidates(deadFractionMin: self.core.options.compactionDeadFractionMin)
+            return state.compactionCandidates(deadFractionMin: self.core.options.compactionDeadFractionMin)
         }
         defer { self.core.state.withLock { $0.isCompacting = false } }
         var report = CompactionReport()
-        for volumeID in candidates {
+        for volumeID in candidates.prefix(volumesMax) {
             try await self.compactVolume(volumeID, report: &report)
+        }
+        report.candidatesRemaining = self.core.state.withLock { state in
+            state.compactionCandidates(deadFractionMin: self.core.options.compactionDeadFractionMin).count
         }
         return report
     }
@@ -79,7 +89,10 @@ extension LocalChunkStore {
             }
             guard let records else {
                 // A live record is corrupt: keep the volume (scrub and repair will deal with it).
-                self.core.state.withLock { $0.counters.checksumFailuresOnRead += 1 }
+                self.core.state.withLock { state in
+                    state.counters.checksumFailuresOnRead += 1
+                    state.compactionBlockedVolumes.insert(volumeID)
+                }
                 self.core.options.logger.error("compaction skipped a volume with a corrupt live record", metadata: ["volume": "\(file.path)"])
                 return
             }

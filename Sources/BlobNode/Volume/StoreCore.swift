@@ -45,6 +45,15 @@ struct StoreState: Sendable {
     /// store takes no more writes (reads of durable data still work). Reopen to recover.
     var failure: String?
     var isCompacting = false
+    /// Volumes compaction found a corrupt live record in: left alone until a reopen (or repair) so that a
+    /// background loop does not retry them forever.
+    var compactionBlockedVolumes = Set<UInt32>()
+
+    func compactionCandidates(deadFractionMin: Double) -> [UInt32] {
+        self.index.compactionCandidates(deadFractionMin: deadFractionMin).filter {
+            !self.compactionBlockedVolumes.contains($0)
+        }
+    }
 
     var pendingCount: Int { self.queue.count - self.queueHead }
 
