@@ -10,13 +10,19 @@ import Testing
     func bytes(_ id: Int) -> ByteBuffer { chunkBytes(UInt64(id), count: Self.chunkLength) }
 
     func expectState(_ store: LocalChunkStore, live: [Int], deleted: [Int]) async throws {
-        for id in live { #expect(try await store.readAll(UInt128(id), length: Self.chunkLength) == self.bytes(id), "chunk \(id)") }
+        for id in live {
+            #expect(try await store.readAll(UInt128(id), length: Self.chunkLength) == self.bytes(id), "chunk \(id)")
+        }
         for id in deleted {
-            #expect(await throwsBlobError(.chunkNotFound(UInt128(id))) { try await store.readAll(UInt128(id), length: 1) }, "chunk \(id)")
+            #expect(
+                await throwsBlobError(.chunkNotFound(UInt128(id))) { try await store.readAll(UInt128(id), length: 1) },
+                "chunk \(id)")
         }
     }
 
-    func diskBytes(_ directory: TemporaryDirectory) -> UInt64 { directory.volumePaths().reduce(0) { $0 + fileSize($1) } }
+    func diskBytes(_ directory: TemporaryDirectory) -> UInt64 {
+        directory.volumePaths().reduce(0) { $0 + fileSize($1) }
+    }
 
     // Goal: compaction reclaims the space of deleted chunks, keeps the live ones, and deleted chunks stay
     // deleted across restarts and later compactions. Method: 70 chunks over ~10 small volumes, delete 3/4.
@@ -78,7 +84,8 @@ import Testing
         #expect(reopened.core.state.withLock { $0.index.entries[1] } == nil, "the tombstone of 1 protects nothing now")
         await reopened.close()
         let last = try await LocalChunkStore.open(directory: directory.path, options: options)
-        try await self.expectState(last, live: Array(200...207) + Array(300...310), deleted: Array(1...7) + Array(100...130))
+        try await self.expectState(
+            last, live: Array(200...207) + Array(300...310), deleted: Array(1...7) + Array(100...130))
         await last.close()
     }
 
@@ -110,7 +117,8 @@ import Testing
 
         // Cut points in the bytes compaction appended (in the old active volume and any newer ones).
         let appendedEnd = fileSize(activeBefore)
-        let cuts = stride(from: activeSizeBefore, through: appendedEnd, by: max(1, Int((appendedEnd - activeSizeBefore) / 7)))
+        let cuts = stride(
+            from: activeSizeBefore, through: appendedEnd, by: max(1, Int((appendedEnd - activeSizeBefore) / 7)))
         for cut in cuts {
             let directory = TemporaryDirectory()
             defer { directory.remove() }
@@ -197,9 +205,13 @@ import Testing
                 if let bytes = model[id] {
                     let offset = Int(random.next() % UInt64(bytes.readableBytes + 1))
                     let length = Int(random.next() % UInt64(bytes.readableBytes - offset + 1))
-                    #expect(try await store.read(id, offset: offset, length: length) == bytes.getSlice(at: offset, length: length), "step \(step)")
+                    #expect(
+                        try await store.read(id, offset: offset, length: length)
+                            == bytes.getSlice(at: offset, length: length), "step \(step)")
                 } else {
-                    #expect(await throwsBlobError(.chunkNotFound(id)) { try await store.read(id, offset: 0, length: 0) }, "step \(step)")
+                    #expect(
+                        await throwsBlobError(.chunkNotFound(id)) { try await store.read(id, offset: 0, length: 0) },
+                        "step \(step)")
                 }
             case 90..<96:
                 _ = try await store.compact()
@@ -242,7 +254,9 @@ import Testing
             #expect(report.volumesCompacted.count <= 1)
         }
         #expect(try await store.compact().volumesCompacted.isEmpty)
-        for id in 36...40 { #expect(try await store.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000)) }
+        for id in 36...40 {
+            #expect(try await store.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000))
+        }
         await store.close()
     }
 }

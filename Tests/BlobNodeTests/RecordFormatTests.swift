@@ -8,7 +8,9 @@ import Testing
     @Test func headerRoundTrip() {
         let payload = chunkBytes(7, count: 1000)
         let header = payload.withUnsafeReadableBytes {
-            RecordHeader(kind: .put, chunkID: 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210, writeTimeMs: 1_700_000_000_123, payload: $0)
+            RecordHeader(
+                kind: .put, chunkID: 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210, writeTimeMs: 1_700_000_000_123,
+                payload: $0)
         }
         let bytes = header.encoded()
         #expect(bytes.count == RecordHeader.size)
@@ -20,7 +22,9 @@ import Testing
     // Goal: every single-bit corruption of a header or a payload is caught. Method: flip each byte in turn.
     @Test func everyCorruptByteIsDetected() {
         let payload = chunkBytes(8, count: 64)
-        let header = payload.withUnsafeReadableBytes { RecordHeader(kind: .put, chunkID: 42, writeTimeMs: 5, payload: $0) }
+        let header = payload.withUnsafeReadableBytes {
+            RecordHeader(kind: .put, chunkID: 42, writeTimeMs: 5, payload: $0)
+        }
         let encoded = header.encoded()
         for index in 0..<encoded.count {
             var bad = encoded
@@ -37,7 +41,8 @@ import Testing
     }
 
     @Test func tombstoneAndShortHeader() {
-        let tombstone = RecordHeader(kind: .tombstone, chunkID: 9, writeTimeMs: 1, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        let tombstone = RecordHeader(
+            kind: .tombstone, chunkID: 9, writeTimeMs: 1, payload: UnsafeRawBufferPointer(start: nil, count: 0))
         let encoded = tombstone.encoded()
         #expect(encoded.withUnsafeBytes { RecordHeader.decode($0) } == .success(tombstone))
         #expect(encoded.dropLast().withUnsafeBytes { RecordHeader.decode($0) } == .failure(.tooShort(43)))
@@ -78,7 +83,10 @@ import Testing
             #expect(bytes == chunkBytes(UInt64(index), count: 20 + index))
         }
         for index in absent {
-            #expect(await throwsBlobError(.chunkNotFound(UInt128(index))) { try await store.readAll(UInt128(index), length: 1) })
+            #expect(
+                await throwsBlobError(.chunkNotFound(UInt128(index))) {
+                    try await store.readAll(UInt128(index), length: 1)
+                })
         }
     }
 

@@ -3,7 +3,7 @@ public import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The chunk store on local disk: chunks packed as checksummed records into append-only volume files in one
@@ -38,12 +38,15 @@ public final class LocalChunkStore: ChunkStoring {
 
         /// Rejects options outside the module's limits.
         public func validate() throws(BlobError) {
-            guard self.volumeSizeBytesMax >= Limits.volumeSizeBytesMin, self.volumeSizeBytesMax <= Limits.volumeSizeBytesMax
+            guard self.volumeSizeBytesMax >= Limits.volumeSizeBytesMin,
+                self.volumeSizeBytesMax <= Limits.volumeSizeBytesMax
             else {
-                throw .io("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(Limits.volumeSizeBytesMin)...\(Limits.volumeSizeBytesMax)")
+                let range = "\(Limits.volumeSizeBytesMin)...\(Limits.volumeSizeBytesMax)"
+                throw .io("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(range)")
             }
             guard self.writeBatchRecordsMax >= 1, self.writeBatchRecordsMax <= Limits.writeBatchRecordsMax else {
-                throw .io("writeBatchRecordsMax \(self.writeBatchRecordsMax) outside 1...\(Limits.writeBatchRecordsMax)")
+                throw .io(
+                    "writeBatchRecordsMax \(self.writeBatchRecordsMax) outside 1...\(Limits.writeBatchRecordsMax)")
             }
             guard self.compactionDeadFractionMin >= 0, self.compactionDeadFractionMin < 1 else {
                 throw .io("compactionDeadFractionMin \(self.compactionDeadFractionMin) outside 0..<1")
@@ -73,18 +76,23 @@ public final class LocalChunkStore: ChunkStoring {
     /// Opens (creating if needed) the store in `directory`: locks the directory, scans every volume to
     /// rebuild the index (checking every record CRC), truncates a torn tail of the newest volume, counts
     /// corrupt records elsewhere, and starts the writer thread.
-    public static func open(directory: String, options: Options = Options()) async throws(BlobError) -> LocalChunkStore {
+    public static func open(directory: String, options: Options = Options()) async throws(BlobError) -> LocalChunkStore
+    {
         try options.validate()
         let readPool = NIOThreadPool(numberOfThreads: options.readThreadCount)
         readPool.start()
         let loaded: LoadedStore
         do {
-            loaded = try await readPool.runIfActive { try StoreLoader.load(directory: directory, logger: options.logger) }
+            loaded = try await readPool.runIfActive {
+                try StoreLoader.load(directory: directory, logger: options.logger)
+            }
         } catch {
             try? await readPool.shutdownGracefully()
             throw BlobError(error)
         }
-        let core = StoreCore(directory: directory, options: options, state: loaded.state, readPool: readPool, lockDescriptor: loaded.lockDescriptor)
+        let core = StoreCore(
+            directory: directory, options: options, state: loaded.state, readPool: readPool,
+            lockDescriptor: loaded.lockDescriptor)
         core.writerPool.start()
         let active = loaded.active
         let activeSize = loaded.activeSize
@@ -154,10 +162,13 @@ public final class LocalChunkStore: ChunkStoring {
         guard offset >= 0, length >= 0, offset <= Int(entry.payloadLength) - length else {
             throw .rangeOutOfBounds(chunkID)
         }
-        let record = try await self.core.blocking { try StoreReads.readRecord(file: file, entry: entry, chunkID: chunkID) }
+        let record = try await self.core.blocking {
+            try StoreReads.readRecord(file: file, entry: entry, chunkID: chunkID)
+        }
         guard let record else {
             self.core.state.withLock { $0.counters.checksumFailuresOnRead += 1 }
-            self.core.options.logger.error("checksum mismatch", metadata: ["chunk": "\(String(chunkID, radix: 16))", "volume": "\(file.path)"])
+            self.core.options.logger.error(
+                "checksum mismatch", metadata: ["chunk": "\(String(chunkID, radix: 16))", "volume": "\(file.path)"])
             throw .checksumMismatch(chunkID)
         }
         return record.getSlice(at: record.readerIndex + RecordHeader.size + offset, length: length)!
@@ -175,7 +186,9 @@ public final class LocalChunkStore: ChunkStoring {
             let end = min(live.count, start + Limits.writeBatchRecordsMax)
             let records = live[start..<end].map { chunkID in
                 PendingRecord(
-                    header: RecordHeader(kind: .tombstone, chunkID: chunkID, writeTimeMs: now, payload: UnsafeRawBufferPointer(start: nil, count: 0)),
+                    header: RecordHeader(
+                        kind: .tombstone, chunkID: chunkID, writeTimeMs: now,
+                        payload: UnsafeRawBufferPointer(start: nil, count: 0)),
                     payload: nil, expectedLocation: nil)
             }
             try await self.core.submit(records)
@@ -188,7 +201,8 @@ public final class LocalChunkStore: ChunkStoring {
         var found = try self.core.state.withLock { state throws(BlobError) -> [(Int64, UInt128)] in
             try Self.checkOpen(state)
             var found: [(Int64, UInt128)] = []
-            for (chunkID, entry) in state.index.entries where entry.kind == .put && entry.writeTimeMs < writtenBeforeTime {
+            for (chunkID, entry) in state.index.entries
+            where entry.kind == .put && entry.writeTimeMs < writtenBeforeTime {
                 found.append((entry.writeTimeMs, chunkID))
             }
             return found

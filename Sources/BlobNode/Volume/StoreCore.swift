@@ -94,7 +94,10 @@ final class StoreCore: Sendable {
     let writerPool: NIOThreadPool
     let lockDescriptor: CInt
 
-    init(directory: String, options: LocalChunkStore.Options, state: StoreState, readPool: NIOThreadPool, lockDescriptor: CInt) {
+    init(
+        directory: String, options: LocalChunkStore.Options, state: StoreState, readPool: NIOThreadPool,
+        lockDescriptor: CInt
+    ) {
         self.directory = directory
         self.options = options
         self.state = Mutex(state)
@@ -107,14 +110,16 @@ final class StoreCore: Sendable {
     func submit(_ records: [PendingRecord]) async throws(BlobError) {
         precondition(!records.isEmpty, "empty write request")
         let payloadBytes = records.reduce(0) { $0 + ($1.payload?.readableBytes ?? 0) }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, BlobError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, BlobError>, Never>) in
             let rejection: BlobError? = self.state.withLock { state in
                 if state.stopRequested { return .unavailable("the chunk store is closed") }
                 if let failure = state.failure { return .unavailable("the chunk store failed: \(failure)") }
                 if state.pendingCount >= Limits.writeQueueDepthMax {
                     return .unavailable("write queue full (\(state.pendingCount) requests pending)")
                 }
-                state.queue.append(WriteRequest(records: records, payloadBytes: payloadBytes, continuation: continuation))
+                state.queue.append(
+                    WriteRequest(records: records, payloadBytes: payloadBytes, continuation: continuation))
                 return nil
             }
             if let rejection {

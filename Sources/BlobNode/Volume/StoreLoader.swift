@@ -1,8 +1,9 @@
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What `StoreLoader.load` hands to the new store.
 struct LoadedStore: Sendable {
@@ -46,12 +47,18 @@ enum StoreLoader {
             }
             state.counters.corruptRecordsAtOpen += outcome.corruptRecordCount
             if outcome.corruptRecordCount > 0 {
-                logger.error("corrupt records skipped", metadata: ["volume": "\(file.path)", "count": "\(outcome.corruptRecordCount)"])
+                logger.error(
+                    "corrupt records skipped",
+                    metadata: ["volume": "\(file.path)", "count": "\(outcome.corruptRecordCount)"])
             }
             if let torn = outcome.tornTail {
                 if isActive {
                     logger.warning(
-                        "truncating torn tail", metadata: ["volume": "\(file.path)", "kind": "\(torn)", "from": "\(size)", "to": "\(outcome.validEndOffset)"])
+                        "truncating torn tail",
+                        metadata: [
+                            "volume": "\(file.path)", "kind": "\(torn)", "from": "\(size)",
+                            "to": "\(outcome.validEndOffset)",
+                        ])
                     try file.truncate(to: outcome.validEndOffset)
                     try file.sync()
                     state.index.truncateVolume(volumeID, to: outcome.validEndOffset)
@@ -59,7 +66,8 @@ enum StoreLoader {
                     // A sealed volume was fsync'd before the next one was created: a bad tail there is damage,
                     // not an interrupted write. Keep the bytes for inspection and count them.
                     state.counters.corruptRecordsAtOpen += 1
-                    logger.error("damaged tail in sealed volume", metadata: ["volume": "\(file.path)", "kind": "\(torn)"])
+                    logger.error(
+                        "damaged tail in sealed volume", metadata: ["volume": "\(file.path)", "kind": "\(torn)"])
                 }
             }
             if isActive { activeSize = outcome.validEndOffset }

@@ -46,11 +46,16 @@ struct VolumeScanner: ~Copyable {
         var corrupt = 0
         while offset < self.fileSize {
             if self.fileSize - offset < UInt64(RecordHeader.size) {
-                return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .partialHeader)
+                return ScanOutcome(
+                    validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt,
+                    tornTail: .partialHeader)
             }
-            guard case .success(let header) = RecordHeader.decode(try self.bytes(at: offset, count: RecordHeader.size)) else {
+            guard case .success(let header) = RecordHeader.decode(try self.bytes(at: offset, count: RecordHeader.size))
+            else {
                 guard let next = try self.nextHeaderOffset(after: offset) else {
-                    return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .garbage)
+                    return ScanOutcome(
+                        validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .garbage
+                    )
                 }
                 corrupt += 1
                 offset = next
@@ -58,11 +63,15 @@ struct VolumeScanner: ~Copyable {
             }
             let end = offset + header.recordBytes
             if end > self.fileSize {
-                return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .partialPayload)
+                return ScanOutcome(
+                    validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt,
+                    tornTail: .partialPayload)
             }
             if verifyPayloads, try !self.payloadMatches(header, at: offset) {
                 if end == self.fileSize {
-                    return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .badChecksum)
+                    return ScanOutcome(
+                        validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt,
+                        tornTail: .badChecksum)
                 }
                 corrupt += 1
                 offset = end
@@ -111,9 +120,11 @@ struct VolumeScanner: ~Copyable {
         let windowEnd = self.windowOffset + UInt64(self.windowCount)
         if offset < self.windowOffset || offset + UInt64(count) > windowEnd {
             let wanted = Int(min(UInt64(self.window.count), self.fileSize - offset))
-            let got = try self.file.read(into: UnsafeMutableRawBufferPointer(rebasing: self.window[0..<wanted]), at: offset)
+            let got = try self.file.read(
+                into: UnsafeMutableRawBufferPointer(rebasing: self.window[0..<wanted]), at: offset)
             guard got >= count else {
-                throw SystemCallError(operation: "pread (file shrank during scan)", path: self.file.path, errorNumber: 0)
+                throw SystemCallError(
+                    operation: "pread (file shrank during scan)", path: self.file.path, errorNumber: 0)
             }
             self.windowOffset = offset
             self.windowCount = got

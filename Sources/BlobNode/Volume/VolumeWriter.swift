@@ -36,7 +36,9 @@ struct VolumeWriter: ~Copyable {
 
     private mutating func commit(_ batch: [WriteRequest]) {
         if let failure = self.core.state.withLock({ $0.failure }) {
-            for request in batch { request.continuation.resume(returning: .failure(.unavailable("the chunk store failed: \(failure)"))) }
+            for request in batch {
+                request.continuation.resume(returning: .failure(.unavailable("the chunk store failed: \(failure)")))
+            }
             return
         }
         var results = [Result<Void, BlobError>](repeating: .success(()), count: batch.count)
@@ -52,7 +54,9 @@ struct VolumeWriter: ~Copyable {
                     if touched.contains(record.header.chunkID) || current != expected { continue }
                 }
                 do {
-                    if self.activeSize > 0 && self.activeSize + record.header.recordBytes > self.core.options.volumeSizeBytesMax {
+                    if self.activeSize > 0
+                        && self.activeSize + record.header.recordBytes > self.core.options.volumeSizeBytesMax
+                    {
                         let previous = self.active.volumeID
                         try self.rotate()
                         sealed.append(previous)
@@ -69,7 +73,8 @@ struct VolumeWriter: ~Copyable {
                 } catch {
                     preconditionFailure("unexpected error \(error)")
                 }
-                appended.append((record.header, RecordLocation(volumeID: self.active.volumeID, offset: self.activeSize)))
+                appended.append(
+                    (record.header, RecordLocation(volumeID: self.active.volumeID, offset: self.activeSize)))
                 self.activeSize += record.header.recordBytes
                 touched.insert(record.header.chunkID)
             }
