@@ -27,6 +27,6 @@ enum Limits {
     /// Threads of the store's read pool (blocking `pread`, open-time scans, unlink).
     static let readThreadCountDefault = 2
     static let readThreadCountMax = 64
-    /// `chunks(writtenBeforeTime:limit:)` answers at most this many ids per call.
+    /// `chunks(writtenBeforeTime:after:limit:)` answers at most this many ids per call.
     static let sweepListLimitMax = 100_000
 }

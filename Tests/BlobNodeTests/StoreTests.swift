@@ -68,7 +68,8 @@ import Testing
         await reopened.close()
     }
 
-    @Test func sweeperListsOldChunksInTimeOrder() async throws {
+    /// Goal: the sweeper's listing pages through old chunks by ascending id, skipping young and deleted ones.
+    @Test func sweeperListsOldChunksByIdWithACursor() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualClock()
@@ -77,10 +78,11 @@ import Testing
         let store = try await LocalChunkStore.open(directory: directory.path, options: options)
         for id in [5, 3, 9, 1] { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 10)) }
         // Times: 5→1000, 3→2000, 9→3000, 1→4000.
-        #expect(try await store.chunks(writtenBeforeTime: 3001, limit: 10) == [5, 3, 9])
-        #expect(try await store.chunks(writtenBeforeTime: 3001, limit: 2) == [5, 3])
+        #expect(try await store.chunks(writtenBeforeTime: 3001, after: nil, limit: 10) == [3, 5, 9])
+        #expect(try await store.chunks(writtenBeforeTime: 3001, after: nil, limit: 2) == [3, 5])
+        #expect(try await store.chunks(writtenBeforeTime: 3001, after: 5, limit: 2) == [9])
         try await store.delete([3])
-        #expect(try await store.chunks(writtenBeforeTime: 10_000, limit: 10) == [5, 9, 1])
+        #expect(try await store.chunks(writtenBeforeTime: 10_000, after: nil, limit: 10) == [1, 5, 9])
         await store.close()
     }
 

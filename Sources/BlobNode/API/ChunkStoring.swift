@@ -26,9 +26,10 @@ public protocol ChunkStoring: Sendable {
     /// Deletes the chunks whose writes have returned; unknown or already deleted ids are ignored. Durable
     /// on return; reads of the ids throw `chunkNotFound` from then on, also after a restart.
     func delete(_ chunkIDs: [UInt128]) async throws(BlobError)
-    /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch), at most `limit`, for the
-    /// sweeper of chunks that no metadata ever referenced (a PUT whose client disconnected).
-    func chunks(writtenBeforeTime: Int64, limit: Int) async throws(BlobError) -> [UInt128]
+    /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch) with ids greater than
+    /// `after` (nil: from the lowest), in ascending id order, at most `limit`: a cursor the sweeper of
+    /// chunks that no metadata ever referenced (a PUT whose client disconnected) pages through.
+    func chunks(writtenBeforeTime: Int64, after: UInt128?, limit: Int) async throws(BlobError) -> [UInt128]
 }
 
 /// Errors of the chunk store. `Gateway/S3/S3Error.swift` maps them (all become InternalError or

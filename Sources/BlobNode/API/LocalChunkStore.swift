@@ -196,20 +196,20 @@ public final class LocalChunkStore: ChunkStoring {
         }
     }
 
-    public func chunks(writtenBeforeTime: Int64, limit: Int) async throws(BlobError) -> [UInt128] {
+    public func chunks(writtenBeforeTime: Int64, after: UInt128?, limit: Int) async throws(BlobError) -> [UInt128] {
         let limit = min(max(limit, 0), Limits.sweepListLimitMax)
-        var found = try self.core.state.withLock { state throws(BlobError) -> [(Int64, UInt128)] in
+        var found = try self.core.state.withLock { state throws(BlobError) -> [UInt128] in
             try Self.checkOpen(state)
-            var found: [(Int64, UInt128)] = []
+            var found: [UInt128] = []
             for (chunkID, entry) in state.index.entries
-            where entry.kind == .put && entry.writeTimeMs < writtenBeforeTime {
-                found.append((entry.writeTimeMs, chunkID))
+            where entry.kind == .put && entry.writeTimeMs < writtenBeforeTime && after.map({ chunkID > $0 }) ?? true {
+                found.append(chunkID)
             }
             return found
         }
-        // Oldest first, ties by id: the answer does not depend on dictionary order.
-        found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        return found.prefix(limit).map(\.1)
+        // Ascending ids: a cursor that does not depend on dictionary order.
+        found.sort()
+        return Array(found.prefix(limit))
     }
 
     /// Counters and space accounting for the admin CLI and for tests.
