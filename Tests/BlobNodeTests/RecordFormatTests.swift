@@ -191,3 +191,36 @@ import Testing
         await reopened.close()
     }
 }
+
+extension RecoveryTests {
+    // Goal: a corrupt payload in a sealed volume is caught: by the first read with the default (header-only)
+    // open, or by the open itself with verifySealedVolumesOnOpen. Method: 1000-byte chunks in 8 KiB volumes,
+    // flip a payload byte of a record in volume 1, reopen both ways.
+    @Test func corruptPayloadInASealedVolume() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        for id in 1...20 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
+        await store.close()
+        let first = try #require(directory.volumePaths().first)
+        flipByte(first, at: UInt64(RecordHeader.size + 1000 + RecordHeader.size + 10))  // chunk 2's payload
+
+        let quick = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        #expect(quick.stats().corruptRecordCount == 0)
+        #expect(await throwsBlobError(.checksumMismatch(2)) { try await quick.readAll(2, length: 1000) })
+        #expect(quick.stats().corruptRecordCount == 1)
+        #expect(try await quick.readAll(3, length: 1000) == chunkBytes(3, count: 1000))
+        await quick.close()
+
+        var options = testOptions(volumeSize: 8192)
+        options.verifySealedVolumesOnOpen = true
+        let thorough = try await LocalChunkStore.open(directory: directory.path, options: options)
+        #expect(thorough.stats().corruptRecordCount == 1)
+        #expect(await throwsBlobError(.chunkNotFound(2)) { try await thorough.readAll(2, length: 1000) })
+        for id in [1] + Array(3...20) {
+            #expect(try await thorough.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000))
+        }
+        #expect(fileSize(first) > 0)
+        await thorough.close()
+    }
+}

@@ -183,7 +183,9 @@ final class ManualClock: Sendable {
             await store.close()
             if batch == 1 { continue }
             // 1 MiB chunks, 16 writers in flight.
-            let large = try await LocalChunkStore.open(directory: directory.path + "-large", options: options)
+            var largeOptions = options
+            largeOptions.volumeSizeBytesMax = 8 << 20
+            let large = try await LocalChunkStore.open(directory: directory.path + "-large", options: largeOptions)
             defer { try? FileManager.default.removeItem(atPath: directory.path + "-large") }
             let megabyte = chunkBytes(2, count: 1 << 20)
             let largeStart = ContinuousClock.now
@@ -202,6 +204,17 @@ final class ManualClock: Sendable {
                 "blob-bench 1MiB writes: \(Int(128 / largeSeconds)) MiB/s, \(large.stats().fsyncCount) fsyncs for 128 writes"
             )
             await large.close()
+            // Reopening 128 MiB in 8 MiB volumes: header-only scan of sealed volumes versus a full check.
+            for verify in [false, true] {
+                var reopenOptions = largeOptions
+                reopenOptions.verifySealedVolumesOnOpen = verify
+                let openStart = ContinuousClock.now
+                let reopened = try await LocalChunkStore.open(
+                    directory: directory.path + "-large", options: reopenOptions)
+                let openSeconds = (ContinuousClock.now - openStart) / .seconds(1)
+                print("blob-bench open 128 MiB, verify sealed \(verify): \(Int(openSeconds * 1000)) ms")
+                await reopened.close()
+            }
             // The start-up scan: reopen and read every record (CRC-checked) back into the index.
             let scanStart = ContinuousClock.now
             let reopened = try await LocalChunkStore.open(directory: directory.path, options: options)

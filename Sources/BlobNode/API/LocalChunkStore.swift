@@ -28,6 +28,10 @@ public final class LocalChunkStore: ChunkStoring {
         public var compactionDeadFractionMin: Double = 0.5
         /// Optional throttle of compaction's copying, in bytes per second.
         public var compactionBytesPerSecondMax: Int?
+        /// Whether `open` also checks every payload CRC of sealed volumes (a full read of the data). Off by
+        /// default: sealed volumes were fsync'd before they were sealed, their headers (with their own CRC)
+        /// are still checked, and every read checks the payload; the active volume is always fully checked.
+        public var verifySealedVolumesOnOpen = false
         /// Threads for blocking reads.
         public var readThreadCount: Int = Limits.readThreadCountDefault
         /// The write time stamped into records, in ms since the Unix epoch (injectable for tests).
@@ -74,8 +78,9 @@ public final class LocalChunkStore: ChunkStoring {
     }
 
     /// Opens (creating if needed) the store in `directory`: locks the directory, scans every volume to
-    /// rebuild the index (checking every record CRC), truncates a torn tail of the newest volume, counts
-    /// corrupt records elsewhere, and starts the writer thread.
+    /// rebuild the index (every record CRC of the active volume, the header CRCs of sealed ones unless
+    /// `verifySealedVolumesOnOpen`), truncates a torn tail of the active volume, counts corrupt records, and
+    /// starts the writer thread.
     public static func open(directory: String, options: Options = Options()) async throws(BlobError) -> LocalChunkStore
     {
         try options.validate()
@@ -84,7 +89,9 @@ public final class LocalChunkStore: ChunkStoring {
         let loaded: LoadedStore
         do {
             loaded = try await readPool.runIfActive {
-                try StoreLoader.load(directory: directory, logger: options.logger)
+                try StoreLoader.load(
+                    directory: directory, verifySealedVolumes: options.verifySealedVolumesOnOpen, logger: options.logger
+                )
             }
         } catch {
             try? await readPool.shutdownGracefully()

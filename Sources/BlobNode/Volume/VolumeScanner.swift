@@ -28,6 +28,9 @@ struct VolumeScanner: ~Copyable {
     private let window: UnsafeMutableRawBufferPointer
     private var windowOffset: UInt64 = 0
     private var windowCount = 0
+    /// Bytes read per window refill: the whole window when payloads are checked (sequential reading of
+    /// everything), a small read when only headers are wanted (so large payloads are skipped, not read).
+    private var readAheadBytes = Limits.scanBufferBytes
 
     init(file: VolumeFile, fileSize: UInt64) {
         self.file = file
@@ -42,6 +45,7 @@ struct VolumeScanner: ~Copyable {
     mutating func scan(
         verifyPayloads: Bool, visit: (RecordHeader, UInt64) throws -> Void
     ) throws -> ScanOutcome {
+        self.readAheadBytes = verifyPayloads ? Limits.scanBufferBytes : Limits.headerScanReadAheadBytes
         var offset: UInt64 = 0
         var corrupt = 0
         while offset < self.fileSize {
@@ -119,7 +123,7 @@ struct VolumeScanner: ~Copyable {
         precondition(offset + UInt64(count) <= self.fileSize, "scan read \(offset)+\(count) past \(self.fileSize)")
         let windowEnd = self.windowOffset + UInt64(self.windowCount)
         if offset < self.windowOffset || offset + UInt64(count) > windowEnd {
-            let wanted = Int(min(UInt64(self.window.count), self.fileSize - offset))
+            let wanted = Int(min(UInt64(max(count, self.readAheadBytes)), self.fileSize - offset))
             let got = try self.file.read(
                 into: UnsafeMutableRawBufferPointer(rebasing: self.window[0..<wanted]), at: offset)
             guard got >= count else {
