@@ -37,6 +37,8 @@ public final class LocalChunkStore: ChunkStoring {
         /// The write time stamped into records, in ms since the Unix epoch (injectable for tests).
         public var currentTimeMs: @Sendable () -> Int64 = LocalChunkStore.systemTimeMs
         public var logger = Logger(label: "silo.blob")
+        /// Test-only fault injection on the writer thread (nil in production; internal, set by tests).
+        var faults: FaultInjection?
 
         public init() {}
 
@@ -259,4 +261,13 @@ public struct ChunkStoreStats: Sendable, Equatable {
     public var groupCommitCount: Int
     public var recordsAppended: Int
     public var compactedVolumeCount: Int
+}
+
+/// Faults the writer thread injects, for tests of the error paths (a full disk, a failing fsync). Each
+/// closure returns an errno to fail with, or nil to proceed.
+struct FaultInjection: Sendable {
+    /// Called before appending each record: fail it after writing part of it.
+    var writeError: (@Sendable (RecordHeader) -> CInt?)?
+    /// Called before each group commit's fsync.
+    var syncError: (@Sendable () -> CInt?)?
 }

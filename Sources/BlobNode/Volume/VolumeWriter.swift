@@ -81,6 +81,10 @@ struct VolumeWriter: ~Copyable {
         }
         if fatal == nil && !appended.isEmpty {
             do {
+                if let errorNumber = self.core.options.faults?.syncError?() {
+                    throw SystemCallError(
+                        operation: "fdatasync (injected)", path: self.active.path, errorNumber: errorNumber)
+                }
                 try self.active.sync()
                 fsyncs += 1
             } catch {
@@ -120,6 +124,13 @@ struct VolumeWriter: ~Copyable {
                 precondition(
                     header.matches(payload: payloadRaw),
                     "record CRC mismatch before write: chunk \(header.chunkID) length \(payloadRaw.count)")
+                if let errorNumber = self.core.options.faults?.writeError?(header) {
+                    // A short write, as a full disk leaves one: part of the header, then the error.
+                    let part = UnsafeRawBufferPointer(rebasing: headerRaw[0..<(RecordHeader.size / 2)])
+                    try self.active.write(part, UnsafeRawBufferPointer(start: nil, count: 0), at: self.activeSize)
+                    throw SystemCallError(
+                        operation: "pwritev (injected)", path: self.active.path, errorNumber: errorNumber)
+                }
                 try self.active.write(UnsafeRawBufferPointer(headerRaw), payloadRaw, at: self.activeSize)
             }
         }
