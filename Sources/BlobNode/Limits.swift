@@ -20,6 +20,9 @@ enum Limits {
     static let writeBatchBytesMax = 64 * 1024 * 1024
     /// The read-ahead window of the start-up scan and of compaction's header scan.
     static let scanBufferBytes = 1 << 20
+    /// The read size of a header-only scan (sealed volumes at open, compaction): covers many small records
+    /// per read, and only a small part of a large one.
+    static let headerScanReadAheadBytes = 64 * 1024
     /// Compaction copies live records in groups of at most this many bytes per group commit.
     static let compactionBatchBytesMax = 8 * 1024 * 1024
     /// ... and at most this many records per group commit.

@@ -10,13 +10,19 @@ import Testing
     func bytes(_ id: Int) -> ByteBuffer { chunkBytes(UInt64(id), count: Self.chunkLength) }
 
     func expectState(_ store: LocalChunkStore, live: [Int], deleted: [Int]) async throws {
-        for id in live { #expect(try await store.readAll(UInt128(id), length: Self.chunkLength) == self.bytes(id), "chunk \(id)") }
+        for id in live {
+            #expect(try await store.readAll(UInt128(id), length: Self.chunkLength) == self.bytes(id), "chunk \(id)")
+        }
         for id in deleted {
-            #expect(await throwsBlobError(.chunkNotFound(UInt128(id))) { try await store.readAll(UInt128(id), length: 1) }, "chunk \(id)")
+            #expect(
+                await throwsBlobError(.chunkNotFound(UInt128(id))) { try await store.readAll(UInt128(id), length: 1) },
+                "chunk \(id)")
         }
     }
 
-    func diskBytes(_ directory: TemporaryDirectory) -> UInt64 { directory.volumePaths().reduce(0) { $0 + fileSize($1) } }
+    func diskBytes(_ directory: TemporaryDirectory) -> UInt64 {
+        directory.volumePaths().reduce(0) { $0 + fileSize($1) }
+    }
 
     // Goal: compaction reclaims the space of deleted chunks, keeps the live ones, and deleted chunks stay
     // deleted across restarts and later compactions. Method: 70 chunks over ~10 small volumes, delete 3/4.
@@ -78,7 +84,8 @@ import Testing
         #expect(reopened.core.state.withLock { $0.index.entries[1] } == nil, "the tombstone of 1 protects nothing now")
         await reopened.close()
         let last = try await LocalChunkStore.open(directory: directory.path, options: options)
-        try await self.expectState(last, live: Array(200...207) + Array(300...310), deleted: Array(1...7) + Array(100...130))
+        try await self.expectState(
+            last, live: Array(200...207) + Array(300...310), deleted: Array(1...7) + Array(100...130))
         await last.close()
     }
 
@@ -110,7 +117,8 @@ import Testing
 
         // Cut points in the bytes compaction appended (in the old active volume and any newer ones).
         let appendedEnd = fileSize(activeBefore)
-        let cuts = stride(from: activeSizeBefore, through: appendedEnd, by: max(1, Int((appendedEnd - activeSizeBefore) / 7)))
+        let cuts = stride(
+            from: activeSizeBefore, through: appendedEnd, by: max(1, Int((appendedEnd - activeSizeBefore) / 7)))
         for cut in cuts {
             let directory = TemporaryDirectory()
             defer { directory.remove() }
@@ -197,9 +205,13 @@ import Testing
                 if let bytes = model[id] {
                     let offset = Int(random.next() % UInt64(bytes.readableBytes + 1))
                     let length = Int(random.next() % UInt64(bytes.readableBytes - offset + 1))
-                    #expect(try await store.read(id, offset: offset, length: length) == bytes.getSlice(at: offset, length: length), "step \(step)")
+                    #expect(
+                        try await store.read(id, offset: offset, length: length)
+                            == bytes.getSlice(at: offset, length: length), "step \(step)")
                 } else {
-                    #expect(await throwsBlobError(.chunkNotFound(id)) { try await store.read(id, offset: 0, length: 0) }, "step \(step)")
+                    #expect(
+                        await throwsBlobError(.chunkNotFound(id)) { try await store.read(id, offset: 0, length: 0) },
+                        "step \(step)")
                 }
             case 90..<96:
                 _ = try await store.compact()
@@ -222,28 +234,50 @@ import Testing
     }
 }
 
-@Suite struct CompactionWorkerTests {
-    // Goal: the background loop compacts and reports its status. Method: run it in a task over a store with
-    // mostly-deleted volumes, wait for a pass, cancel, check the status and that volumes went away.
-    @Test func workerCompactsAndReportsStatus() async throws {
+@Suite struct CompactionStepTests {
+    // Goal: a bounded step compacts at most `volumesMax` volumes and reports what remains, so a background
+    // loop can pace itself. Method: many mostly-deleted volumes, step one at a time until nothing remains.
+    @Test func boundedStepsReportWhatRemains() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
         for id in 1...40 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
         try await store.delete((1...35).map { UInt128($0) })
-        let volumesBefore = store.stats().volumeCount
-        let worker = CompactionWorker(store: store, interval: .milliseconds(10))
-        #expect(worker.status().activity == .idle)
-        let task = Task { await worker.run() }
-        while worker.status().passCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
-        task.cancel()
-        await task.value
-        let status = worker.status()
-        #expect(status.activity == .stopped)
-        #expect(status.lastError == nil)
-        #expect(status.lastPassSummary?.hasPrefix("compacted") == true)
-        #expect(store.stats().volumeCount < volumesBefore)
-        for id in 36...40 { #expect(try await store.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000)) }
+        var steps = 0
+        var report = try await store.compact(volumesMax: 1)
+        #expect(report.volumesCompacted.count == 1)
+        #expect(report.candidatesRemaining > 0)
+        while report.candidatesRemaining > 0 {
+            steps += 1
+            #expect(steps < 20, "compaction steps do not converge")
+            report = try await store.compact(volumesMax: 1)
+            #expect(report.volumesCompacted.count <= 1)
+        }
+        #expect(try await store.compact().volumesCompacted.isEmpty)
+        for id in 36...40 {
+            #expect(try await store.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000))
+        }
+        await store.close()
+    }
+}
+
+extension CompactionStepTests {
+    // Goal: a volume with a corrupt live record is never compacted (the chunk is not silently dropped) and
+    // does not keep a background loop busy. Method: corrupt a live record of a mostly-dead sealed volume.
+    @Test func corruptLiveRecordBlocksOnlyItsVolume() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        for id in 1...20 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
+        try await store.delete((2...20).filter { $0 != 10 }.map { UInt128($0) })
+        let first = try #require(directory.volumePaths().first)
+        flipByte(first, at: UInt64(RecordHeader.size) + 5)  // chunk 1's payload, in volume 1
+        let report = try await store.compact()
+        #expect(!report.volumesCompacted.contains(1))
+        #expect(report.candidatesRemaining == 0)
+        #expect(FileManager.default.fileExists(atPath: first))
+        #expect(await throwsBlobError(.checksumMismatch(1)) { try await store.readAll(1, length: 1000) })
+        #expect(try await store.readAll(10, length: 1000) == chunkBytes(10, count: 1000))
         await store.close()
     }
 }

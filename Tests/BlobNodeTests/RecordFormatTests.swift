@@ -8,7 +8,9 @@ import Testing
     @Test func headerRoundTrip() {
         let payload = chunkBytes(7, count: 1000)
         let header = payload.withUnsafeReadableBytes {
-            RecordHeader(kind: .put, chunkID: 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210, writeTimeMs: 1_700_000_000_123, payload: $0)
+            RecordHeader(
+                kind: .put, chunkID: 0x0123_4567_89AB_CDEF_FEDC_BA98_7654_3210, writeTimeMs: 1_700_000_000_123,
+                payload: $0)
         }
         let bytes = header.encoded()
         #expect(bytes.count == RecordHeader.size)
@@ -20,7 +22,9 @@ import Testing
     // Goal: every single-bit corruption of a header or a payload is caught. Method: flip each byte in turn.
     @Test func everyCorruptByteIsDetected() {
         let payload = chunkBytes(8, count: 64)
-        let header = payload.withUnsafeReadableBytes { RecordHeader(kind: .put, chunkID: 42, writeTimeMs: 5, payload: $0) }
+        let header = payload.withUnsafeReadableBytes {
+            RecordHeader(kind: .put, chunkID: 42, writeTimeMs: 5, payload: $0)
+        }
         let encoded = header.encoded()
         for index in 0..<encoded.count {
             var bad = encoded
@@ -37,7 +41,8 @@ import Testing
     }
 
     @Test func tombstoneAndShortHeader() {
-        let tombstone = RecordHeader(kind: .tombstone, chunkID: 9, writeTimeMs: 1, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        let tombstone = RecordHeader(
+            kind: .tombstone, chunkID: 9, writeTimeMs: 1, payload: UnsafeRawBufferPointer(start: nil, count: 0))
         let encoded = tombstone.encoded()
         #expect(encoded.withUnsafeBytes { RecordHeader.decode($0) } == .success(tombstone))
         #expect(encoded.dropLast().withUnsafeBytes { RecordHeader.decode($0) } == .failure(.tooShort(43)))
@@ -78,7 +83,10 @@ import Testing
             #expect(bytes == chunkBytes(UInt64(index), count: 20 + index))
         }
         for index in absent {
-            #expect(await throwsBlobError(.chunkNotFound(UInt128(index))) { try await store.readAll(UInt128(index), length: 1) })
+            #expect(
+                await throwsBlobError(.chunkNotFound(UInt128(index))) {
+                    try await store.readAll(UInt128(index), length: 1)
+                })
         }
     }
 
@@ -174,6 +182,45 @@ import Testing
         #expect(await throwsBlobError(.checksumMismatch(2)) { try await store.readAll(2, length: 22) })
         #expect(store.stats().corruptRecordCount == 1)
         try await self.expectChunks(store, present: 3...3, absent: [])
+        // Rewriting the chunk (a retry, or a repair from another replica) replaces the corrupt copy.
+        try await store.write(2, chunkBytes(2, count: 22))
+        try await self.expectChunks(store, present: 1...3, absent: [])
         await store.close()
+        let reopened = try await LocalChunkStore.open(directory: directory.path, options: testOptions())
+        try await self.expectChunks(reopened, present: 1...3, absent: [])
+        await reopened.close()
+    }
+}
+
+extension RecoveryTests {
+    // Goal: a corrupt payload in a sealed volume is caught: by the first read with the default (header-only)
+    // open, or by the open itself with verifySealedVolumesOnOpen. Method: 1000-byte chunks in 8 KiB volumes,
+    // flip a payload byte of a record in volume 1, reopen both ways.
+    @Test func corruptPayloadInASealedVolume() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        for id in 1...20 { try await store.write(UInt128(id), chunkBytes(UInt64(id), count: 1000)) }
+        await store.close()
+        let first = try #require(directory.volumePaths().first)
+        flipByte(first, at: UInt64(RecordHeader.size + 1000 + RecordHeader.size + 10))  // chunk 2's payload
+
+        let quick = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
+        #expect(quick.stats().corruptRecordCount == 0)
+        #expect(await throwsBlobError(.checksumMismatch(2)) { try await quick.readAll(2, length: 1000) })
+        #expect(quick.stats().corruptRecordCount == 1)
+        #expect(try await quick.readAll(3, length: 1000) == chunkBytes(3, count: 1000))
+        await quick.close()
+
+        var options = testOptions(volumeSize: 8192)
+        options.verifySealedVolumesOnOpen = true
+        let thorough = try await LocalChunkStore.open(directory: directory.path, options: options)
+        #expect(thorough.stats().corruptRecordCount == 1)
+        #expect(await throwsBlobError(.chunkNotFound(2)) { try await thorough.readAll(2, length: 1000) })
+        for id in [1] + Array(3...20) {
+            #expect(try await thorough.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000))
+        }
+        #expect(fileSize(first) > 0)
+        await thorough.close()
     }
 }

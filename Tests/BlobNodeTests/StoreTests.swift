@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import BlobNode
@@ -22,7 +22,10 @@ import Testing
         try await store.write(3, ByteBuffer())
         #expect(try await store.read(3, offset: 0, length: 0).readableBytes == 0)
         await store.close()
-        #expect(await throwsBlobError(.unavailable("the chunk store is closed")) { try await store.read(1, offset: 0, length: 1) })
+        #expect(
+            await throwsBlobError(.unavailable("the chunk store is closed")) {
+                try await store.read(1, offset: 0, length: 1)
+            })
         #expect(await throwsBlobError(.unavailable("the chunk store is closed")) { try await store.write(9, bytes) })
     }
 
@@ -52,7 +55,10 @@ import Testing
         await store.close()
         let reopened = try await LocalChunkStore.open(directory: directory.path, options: testOptions())
         for id in [2, 4, 6] {
-            #expect(await throwsBlobError(.chunkNotFound(UInt128(id))) { try await reopened.readAll(UInt128(id), length: 500) })
+            #expect(
+                await throwsBlobError(.chunkNotFound(UInt128(id))) {
+                    try await reopened.readAll(UInt128(id), length: 500)
+                })
         }
         for id in [1, 3, 5, 7, 8, 9, 10] {
             #expect(try await reopened.readAll(UInt128(id), length: 500) == chunkBytes(UInt64(id), count: 500))
@@ -93,7 +99,9 @@ import Testing
         for path in volumes.dropLast(2) { #expect(fileSize(path) <= 8192) }
         await store.close()
         let reopened = try await LocalChunkStore.open(directory: directory.path, options: testOptions(volumeSize: 8192))
-        for id in 1...40 { #expect(try await reopened.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000)) }
+        for id in 1...40 {
+            #expect(try await reopened.readAll(UInt128(id), length: 1000) == chunkBytes(UInt64(id), count: 1000))
+        }
         #expect(try await reopened.readAll(100, length: 20_000) == chunkBytes(100, count: 20_000))
         #expect(reopened.stats().volumeCount == volumes.count)
         await reopened.close()
@@ -103,7 +111,9 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try await LocalChunkStore.open(directory: directory.path, options: testOptions())
-        await #expect(throws: BlobError.self) { _ = try await LocalChunkStore.open(directory: directory.path, options: testOptions()) }
+        await #expect(throws: BlobError.self) {
+            _ = try await LocalChunkStore.open(directory: directory.path, options: testOptions())
+        }
         await store.close()
         let again = try await LocalChunkStore.open(directory: directory.path, options: testOptions())
         await again.close()
@@ -113,7 +123,11 @@ import Testing
 /// A manual clock: each reading advances by one second.
 final class ManualClock: Sendable {
     let value = Mutex<Int64>(0)
-    func now() -> Int64 { self.value.withLock { $0 += 1000; return $0 } }
+    func now() -> Int64 {
+        self.value.withLock {
+            $0 += 1000; return $0
+        }
+    }
 }
 
 @Suite struct GroupCommitTests {
@@ -133,7 +147,9 @@ final class ManualClock: Sendable {
         #expect(stats.recordsAppended == 200)
         #expect(stats.fsyncCount < 200)
         #expect(stats.fsyncCount == stats.groupCommitCount)
-        for id in 1...200 { #expect(try await store.readAll(UInt128(id), length: 4096) == chunkBytes(UInt64(id), count: 4096)) }
+        for id in 1...200 {
+            #expect(try await store.readAll(UInt128(id), length: 4096) == chunkBytes(UInt64(id), count: 4096))
+        }
         await store.close()
     }
 
@@ -152,16 +168,53 @@ final class ManualClock: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<64 {
                     group.addTask {
-                        for id in stride(from: writer, to: count, by: 64) { try await store.write(UInt128(id + 1), payload) }
+                        for id in stride(from: writer, to: count, by: 64) {
+                            try await store.write(UInt128(id + 1), payload)
+                        }
                     }
                 }
                 try await group.waitForAll()
             }
             let seconds = (ContinuousClock.now - start) / .seconds(1)
             let stats = store.stats()
-            print("blob-bench 4KiB writes, batch max \(batch): \(Int(Double(count) / seconds)) writes/s, \(stats.fsyncCount) fsyncs for \(count) writes")
+            print(
+                "blob-bench 4KiB writes, batch max \(batch): \(Int(Double(count) / seconds)) writes/s, \(stats.fsyncCount) fsyncs for \(count) writes"
+            )
             await store.close()
             if batch == 1 { continue }
+            // 1 MiB chunks, 16 writers in flight.
+            var largeOptions = options
+            largeOptions.volumeSizeBytesMax = 8 << 20
+            let large = try await LocalChunkStore.open(directory: directory.path + "-large", options: largeOptions)
+            defer { try? FileManager.default.removeItem(atPath: directory.path + "-large") }
+            let megabyte = chunkBytes(2, count: 1 << 20)
+            let largeStart = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<16 {
+                    group.addTask {
+                        for id in stride(from: writer, to: 128, by: 16) {
+                            try await large.write(UInt128(id + 1), megabyte)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let largeSeconds = (ContinuousClock.now - largeStart) / .seconds(1)
+            print(
+                "blob-bench 1MiB writes: \(Int(128 / largeSeconds)) MiB/s, \(large.stats().fsyncCount) fsyncs for 128 writes"
+            )
+            await large.close()
+            // Reopening 128 MiB in 8 MiB volumes: header-only scan of sealed volumes versus a full check.
+            for verify in [false, true] {
+                var reopenOptions = largeOptions
+                reopenOptions.verifySealedVolumesOnOpen = verify
+                let openStart = ContinuousClock.now
+                let reopened = try await LocalChunkStore.open(
+                    directory: directory.path + "-large", options: reopenOptions)
+                let openSeconds = (ContinuousClock.now - openStart) / .seconds(1)
+                print("blob-bench open 128 MiB, verify sealed \(verify): \(Int(openSeconds * 1000)) ms")
+                await reopened.close()
+            }
             // The start-up scan: reopen and read every record (CRC-checked) back into the index.
             let scanStart = ContinuousClock.now
             let reopened = try await LocalChunkStore.open(directory: directory.path, options: options)

@@ -13,7 +13,7 @@ struct TemporaryDirectory {
         var template = Array((NSTemporaryDirectory() + "/silo-blob-XXXXXX").utf8CString)
         let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(result != nil, "mkdtemp failed")
-        self.path = String(cString: template)
+        self.path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func remove() {

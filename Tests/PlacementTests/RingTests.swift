@@ -72,10 +72,16 @@ func naivePlace(nodes: [RingNode], vnodesPerWeightUnit: Int, chunkID: UInt128, r
 
     @Test func rejectsBadMemberships() {
         #expect(throws: RingError.duplicateNodeID(2)) {
-            try Ring(epoch: 1, nodes: [RingNode(id: 2, zone: nil, weight: 1), RingNode(id: 2, zone: nil, weight: 1)], vnodesPerWeightUnit: 8)
+            try Ring(
+                epoch: 1, nodes: [RingNode(id: 2, zone: nil, weight: 1), RingNode(id: 2, zone: nil, weight: 1)],
+                vnodesPerWeightUnit: 8)
         }
-        #expect(throws: RingError.negativeWeight(1, -1)) { try Ring(epoch: 1, nodes: [RingNode(id: 1, zone: nil, weight: -1)], vnodesPerWeightUnit: 8) }
-        #expect(throws: RingError.vnodesPerWeightUnitOutOfRange(0)) { try Ring(epoch: 1, nodes: [], vnodesPerWeightUnit: 0) }
+        #expect(throws: RingError.negativeWeight(1, -1)) {
+            try Ring(epoch: 1, nodes: [RingNode(id: 1, zone: nil, weight: -1)], vnodesPerWeightUnit: 8)
+        }
+        #expect(throws: RingError.vnodesPerWeightUnitOutOfRange(0)) {
+            try Ring(epoch: 1, nodes: [], vnodesPerWeightUnit: 0)
+        }
         #expect(throws: RingError.tooManyVnodes(Limits.vnodesTotalMax + 1)) {
             try Ring(epoch: 1, nodes: [RingNode(id: 1, zone: nil, weight: Int.max)], vnodesPerWeightUnit: 2)
         }
@@ -129,11 +135,15 @@ func naivePlace(nodes: [RingNode], vnodesPerWeightUnit: Int, chunkID: UInt128, r
     // replica; every node's share is within 15% of weight/total.
     @Test func balanceFollowsWeight() {
         let weights = [1, 1, 2, 2, 4]
-        let ring = self.ring(weights.enumerated().map { RingNode(id: UInt32($0.offset + 1), zone: nil, weight: $0.element) }, vnodes: 200)
+        let ring = self.ring(
+            weights.enumerated().map { RingNode(id: UInt32($0.offset + 1), zone: nil, weight: $0.element) }, vnodes: 200
+        )
         var counts = [UInt32: Int]()
         var random = SplitMix64(seed: 11)
         let total = 100_000
-        for _ in 0..<total { counts[ring.place(UInt128(random.next()) << 64 | UInt128(random.next()), replicas: 1)[0], default: 0] += 1 }
+        for _ in 0..<total {
+            counts[ring.place(UInt128(random.next()) << 64 | UInt128(random.next()), replicas: 1)[0], default: 0] += 1
+        }
         for (index, weight) in weights.enumerated() {
             let expected = Double(total) * Double(weight) / Double(weights.reduce(0, +))
             let actual = Double(counts[UInt32(index + 1)] ?? 0)
@@ -186,7 +196,8 @@ func naivePlace(nodes: [RingNode], vnodesPerWeightUnit: Int, chunkID: UInt128, r
                 let id = UInt128(random.next()) << 64 | UInt128(random.next())
                 let replicas = Int(random.next() % 5)
                 #expect(
-                    ring.place(id, replicas: replicas) == naivePlace(nodes: nodes, vnodesPerWeightUnit: vnodes, chunkID: id, replicas: replicas),
+                    ring.place(id, replicas: replicas)
+                        == naivePlace(nodes: nodes, vnodesPerWeightUnit: vnodes, chunkID: id, replicas: replicas),
                     "round \(round)")
             }
         }

@@ -3,7 +3,7 @@ public import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The chunk store on local disk: chunks packed as checksummed records into append-only volume files in one
@@ -28,22 +28,31 @@ public final class LocalChunkStore: ChunkStoring {
         public var compactionDeadFractionMin: Double = 0.5
         /// Optional throttle of compaction's copying, in bytes per second.
         public var compactionBytesPerSecondMax: Int?
+        /// Whether `open` also checks every payload CRC of sealed volumes (a full read of the data). Off by
+        /// default: sealed volumes were fsync'd before they were sealed, their headers (with their own CRC)
+        /// are still checked, and every read checks the payload; the active volume is always fully checked.
+        public var verifySealedVolumesOnOpen = false
         /// Threads for blocking reads.
         public var readThreadCount: Int = Limits.readThreadCountDefault
         /// The write time stamped into records, in ms since the Unix epoch (injectable for tests).
         public var currentTimeMs: @Sendable () -> Int64 = LocalChunkStore.systemTimeMs
         public var logger = Logger(label: "silo.blob")
+        /// Test-only fault injection on the writer thread (nil in production; internal, set by tests).
+        var faults: FaultInjection?
 
         public init() {}
 
         /// Rejects options outside the module's limits.
         public func validate() throws(BlobError) {
-            guard self.volumeSizeBytesMax >= Limits.volumeSizeBytesMin, self.volumeSizeBytesMax <= Limits.volumeSizeBytesMax
+            guard self.volumeSizeBytesMax >= Limits.volumeSizeBytesMin,
+                self.volumeSizeBytesMax <= Limits.volumeSizeBytesMax
             else {
-                throw .io("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(Limits.volumeSizeBytesMin)...\(Limits.volumeSizeBytesMax)")
+                let range = "\(Limits.volumeSizeBytesMin)...\(Limits.volumeSizeBytesMax)"
+                throw .io("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(range)")
             }
             guard self.writeBatchRecordsMax >= 1, self.writeBatchRecordsMax <= Limits.writeBatchRecordsMax else {
-                throw .io("writeBatchRecordsMax \(self.writeBatchRecordsMax) outside 1...\(Limits.writeBatchRecordsMax)")
+                throw .io(
+                    "writeBatchRecordsMax \(self.writeBatchRecordsMax) outside 1...\(Limits.writeBatchRecordsMax)")
             }
             guard self.compactionDeadFractionMin >= 0, self.compactionDeadFractionMin < 1 else {
                 throw .io("compactionDeadFractionMin \(self.compactionDeadFractionMin) outside 0..<1")
@@ -71,20 +80,28 @@ public final class LocalChunkStore: ChunkStoring {
     }
 
     /// Opens (creating if needed) the store in `directory`: locks the directory, scans every volume to
-    /// rebuild the index (checking every record CRC), truncates a torn tail of the newest volume, counts
-    /// corrupt records elsewhere, and starts the writer thread.
-    public static func open(directory: String, options: Options = Options()) async throws(BlobError) -> LocalChunkStore {
+    /// rebuild the index (every record CRC of the active volume, the header CRCs of sealed ones unless
+    /// `verifySealedVolumesOnOpen`), truncates a torn tail of the active volume, counts corrupt records, and
+    /// starts the writer thread.
+    public static func open(directory: String, options: Options = Options()) async throws(BlobError) -> LocalChunkStore
+    {
         try options.validate()
         let readPool = NIOThreadPool(numberOfThreads: options.readThreadCount)
         readPool.start()
         let loaded: LoadedStore
         do {
-            loaded = try await readPool.runIfActive { try StoreLoader.load(directory: directory, logger: options.logger) }
+            loaded = try await readPool.runIfActive {
+                try StoreLoader.load(
+                    directory: directory, verifySealedVolumes: options.verifySealedVolumesOnOpen, logger: options.logger
+                )
+            }
         } catch {
             try? await readPool.shutdownGracefully()
             throw BlobError(error)
         }
-        let core = StoreCore(directory: directory, options: options, state: loaded.state, readPool: readPool, lockDescriptor: loaded.lockDescriptor)
+        let core = StoreCore(
+            directory: directory, options: options, state: loaded.state, readPool: readPool,
+            lockDescriptor: loaded.lockDescriptor)
         core.writerPool.start()
         let active = loaded.active
         let activeSize = loaded.activeSize
@@ -121,12 +138,19 @@ public final class LocalChunkStore: ChunkStoring {
         }
         if let existing {
             // A retry: succeed only if the stored bytes are the same (ids are never reused for other bytes).
-            if Int(existing.payloadLength) == bytes.readableBytes,
-                try await self.read(chunkID, offset: 0, length: bytes.readableBytes) == bytes
-            {
+            // If the stored copy is corrupt, the new record replaces it (a repair by rewrite).
+            var stored: ByteBuffer?
+            do {
+                stored = try await self.read(chunkID, offset: 0, length: Int(existing.payloadLength))
+            } catch .checksumMismatch {
+                stored = nil
+            }
+            if let stored {
+                guard stored == bytes else {
+                    throw .io("chunk \(String(chunkID, radix: 16)) already exists with different bytes")
+                }
                 return
             }
-            throw .io("chunk \(String(chunkID, radix: 16)) already exists with different bytes")
         }
         let now = self.core.options.currentTimeMs()
         let header = bytes.withUnsafeReadableBytes { payload in
@@ -147,10 +171,13 @@ public final class LocalChunkStore: ChunkStoring {
         guard offset >= 0, length >= 0, offset <= Int(entry.payloadLength) - length else {
             throw .rangeOutOfBounds(chunkID)
         }
-        let record = try await self.core.blocking { try StoreReads.readRecord(file: file, entry: entry, chunkID: chunkID) }
+        let record = try await self.core.blocking {
+            try StoreReads.readRecord(file: file, entry: entry, chunkID: chunkID)
+        }
         guard let record else {
             self.core.state.withLock { $0.counters.checksumFailuresOnRead += 1 }
-            self.core.options.logger.error("checksum mismatch", metadata: ["chunk": "\(String(chunkID, radix: 16))", "volume": "\(file.path)"])
+            self.core.options.logger.error(
+                "checksum mismatch", metadata: ["chunk": "\(String(chunkID, radix: 16))", "volume": "\(file.path)"])
             throw .checksumMismatch(chunkID)
         }
         return record.getSlice(at: record.readerIndex + RecordHeader.size + offset, length: length)!
@@ -168,7 +195,9 @@ public final class LocalChunkStore: ChunkStoring {
             let end = min(live.count, start + Limits.writeBatchRecordsMax)
             let records = live[start..<end].map { chunkID in
                 PendingRecord(
-                    header: RecordHeader(kind: .tombstone, chunkID: chunkID, writeTimeMs: now, payload: UnsafeRawBufferPointer(start: nil, count: 0)),
+                    header: RecordHeader(
+                        kind: .tombstone, chunkID: chunkID, writeTimeMs: now,
+                        payload: UnsafeRawBufferPointer(start: nil, count: 0)),
                     payload: nil, expectedLocation: nil)
             }
             try await self.core.submit(records)
@@ -232,4 +261,13 @@ public struct ChunkStoreStats: Sendable, Equatable {
     public var groupCommitCount: Int
     public var recordsAppended: Int
     public var compactedVolumeCount: Int
+}
+
+/// Faults the writer thread injects, for tests of the error paths (a full disk, a failing fsync). Each
+/// closure returns an errno to fail with, or nil to proceed.
+struct FaultInjection: Sendable {
+    /// Called before appending each record: fail it after writing part of it.
+    var writeError: (@Sendable (RecordHeader) -> CInt?)?
+    /// Called before each group commit's fsync.
+    var syncError: (@Sendable () -> CInt?)?
 }

@@ -85,7 +85,8 @@ struct RecordHeader: Equatable, Sendable {
         raw[6] = 0
         raw[7] = 0
         raw.storeBytes(of: UInt64(truncatingIfNeeded: self.chunkID).littleEndian, toByteOffset: 8, as: UInt64.self)
-        raw.storeBytes(of: UInt64(truncatingIfNeeded: self.chunkID >> 64).littleEndian, toByteOffset: 16, as: UInt64.self)
+        raw.storeBytes(
+            of: UInt64(truncatingIfNeeded: self.chunkID >> 64).littleEndian, toByteOffset: 16, as: UInt64.self)
         raw.storeBytes(of: self.payloadLength.littleEndian, toByteOffset: 24, as: UInt32.self)
         raw.storeBytes(of: self.writeTimeMs.littleEndian, toByteOffset: 28, as: Int64.self)
         raw.storeBytes(of: self.recordCRC.littleEndian, toByteOffset: 36, as: UInt32.self)

@@ -45,6 +45,15 @@ struct StoreState: Sendable {
     /// store takes no more writes (reads of durable data still work). Reopen to recover.
     var failure: String?
     var isCompacting = false
+    /// Volumes compaction found a corrupt live record in: left alone until a reopen (or repair) so that a
+    /// background loop does not retry them forever.
+    var compactionBlockedVolumes = Set<UInt32>()
+
+    func compactionCandidates(deadFractionMin: Double) -> [UInt32] {
+        self.index.compactionCandidates(deadFractionMin: deadFractionMin).filter {
+            !self.compactionBlockedVolumes.contains($0)
+        }
+    }
 
     var pendingCount: Int { self.queue.count - self.queueHead }
 
@@ -85,7 +94,10 @@ final class StoreCore: Sendable {
     let writerPool: NIOThreadPool
     let lockDescriptor: CInt
 
-    init(directory: String, options: LocalChunkStore.Options, state: StoreState, readPool: NIOThreadPool, lockDescriptor: CInt) {
+    init(
+        directory: String, options: LocalChunkStore.Options, state: StoreState, readPool: NIOThreadPool,
+        lockDescriptor: CInt
+    ) {
         self.directory = directory
         self.options = options
         self.state = Mutex(state)
@@ -98,14 +110,16 @@ final class StoreCore: Sendable {
     func submit(_ records: [PendingRecord]) async throws(BlobError) {
         precondition(!records.isEmpty, "empty write request")
         let payloadBytes = records.reduce(0) { $0 + ($1.payload?.readableBytes ?? 0) }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, BlobError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, BlobError>, Never>) in
             let rejection: BlobError? = self.state.withLock { state in
                 if state.stopRequested { return .unavailable("the chunk store is closed") }
                 if let failure = state.failure { return .unavailable("the chunk store failed: \(failure)") }
                 if state.pendingCount >= Limits.writeQueueDepthMax {
                     return .unavailable("write queue full (\(state.pendingCount) requests pending)")
                 }
-                state.queue.append(WriteRequest(records: records, payloadBytes: payloadBytes, continuation: continuation))
+                state.queue.append(
+                    WriteRequest(records: records, payloadBytes: payloadBytes, continuation: continuation))
                 return nil
             }
             if let rejection {

@@ -1,8 +1,9 @@
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What `StoreLoader.load` hands to the new store.
 struct LoadedStore: Sendable {
@@ -15,18 +16,22 @@ struct LoadedStore: Sendable {
 /// Opening a store directory: lock it, scan every volume in id order into a fresh index, and cut a torn
 /// tail off the newest volume. Blocking; runs on the read pool.
 enum StoreLoader {
-    static func load(directory: String, logger: Logger) throws -> LoadedStore {
+    static func load(directory: String, verifySealedVolumes: Bool, logger: Logger) throws -> LoadedStore {
         try VolumeDirectory.create(directory)
         let lockDescriptor = try VolumeDirectory.lock(directory)
         do {
-            return try self.scanAll(directory: directory, lockDescriptor: lockDescriptor, logger: logger)
+            return try self.scanAll(
+                directory: directory, lockDescriptor: lockDescriptor, verifySealedVolumes: verifySealedVolumes,
+                logger: logger)
         } catch {
             close(lockDescriptor)
             throw error
         }
     }
 
-    private static func scanAll(directory: String, lockDescriptor: CInt, logger: Logger) throws -> LoadedStore {
+    private static func scanAll(
+        directory: String, lockDescriptor: CInt, verifySealedVolumes: Bool, logger: Logger
+    ) throws -> LoadedStore {
         var state = StoreState()
         var ids = try VolumeDirectory.volumeIDs(directory)
         if ids.isEmpty {
@@ -41,17 +46,24 @@ enum StoreLoader {
             let size = try file.size()
             state.index.addVolume(volumeID, totalBytes: size, isSealed: !isActive)
             var scanner = VolumeScanner(file: file, fileSize: size)
-            let outcome = try scanner.scan(verifyPayloads: true) { header, offset in
+            // The active volume is always checked record by record: that is where a torn write can be.
+            let outcome = try scanner.scan(verifyPayloads: isActive || verifySealedVolumes) { header, offset in
                 state.index.apply(header, at: RecordLocation(volumeID: volumeID, offset: offset))
             }
             state.counters.corruptRecordsAtOpen += outcome.corruptRecordCount
             if outcome.corruptRecordCount > 0 {
-                logger.error("corrupt records skipped", metadata: ["volume": "\(file.path)", "count": "\(outcome.corruptRecordCount)"])
+                logger.error(
+                    "corrupt records skipped",
+                    metadata: ["volume": "\(file.path)", "count": "\(outcome.corruptRecordCount)"])
             }
             if let torn = outcome.tornTail {
                 if isActive {
                     logger.warning(
-                        "truncating torn tail", metadata: ["volume": "\(file.path)", "kind": "\(torn)", "from": "\(size)", "to": "\(outcome.validEndOffset)"])
+                        "truncating torn tail",
+                        metadata: [
+                            "volume": "\(file.path)", "kind": "\(torn)", "from": "\(size)",
+                            "to": "\(outcome.validEndOffset)",
+                        ])
                     try file.truncate(to: outcome.validEndOffset)
                     try file.sync()
                     state.index.truncateVolume(volumeID, to: outcome.validEndOffset)
@@ -59,7 +71,8 @@ enum StoreLoader {
                     // A sealed volume was fsync'd before the next one was created: a bad tail there is damage,
                     // not an interrupted write. Keep the bytes for inspection and count them.
                     state.counters.corruptRecordsAtOpen += 1
-                    logger.error("damaged tail in sealed volume", metadata: ["volume": "\(file.path)", "kind": "\(torn)"])
+                    logger.error(
+                        "damaged tail in sealed volume", metadata: ["volume": "\(file.path)", "kind": "\(torn)"])
                 }
             }
             if isActive { activeSize = outcome.validEndOffset }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed system call: what, on which path, and errno. Converted to `BlobError` at the API boundary.
@@ -81,7 +81,8 @@ final class VolumeFile: Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(SystemCallError) -> Int {
         var done = 0
         while done < buffer.count {
-            let count = pread(self.descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            let count = pread(
+                self.descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if count < 0 {
                 if errno == EINTR { continue }
                 throw SystemCallError(operation: "pread", path: self.path, errorNumber: errno)
@@ -99,7 +100,9 @@ final class VolumeFile: Sendable {
         var parts = [first, second].filter { !$0.isEmpty }
         var position = offset
         while !parts.isEmpty {
-            var vectors = parts.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            var vectors = parts.map {
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+            }
             let count = pwritev(self.descriptor, &vectors, CInt(vectors.count), off_t(position))
             if count < 0 {
                 if errno == EINTR { continue }

@@ -28,6 +28,9 @@ struct VolumeScanner: ~Copyable {
     private let window: UnsafeMutableRawBufferPointer
     private var windowOffset: UInt64 = 0
     private var windowCount = 0
+    /// Bytes read per window refill: the whole window when payloads are checked (sequential reading of
+    /// everything), a small read when only headers are wanted (so large payloads are skipped, not read).
+    private var readAheadBytes = Limits.scanBufferBytes
 
     init(file: VolumeFile, fileSize: UInt64) {
         self.file = file
@@ -42,15 +45,21 @@ struct VolumeScanner: ~Copyable {
     mutating func scan(
         verifyPayloads: Bool, visit: (RecordHeader, UInt64) throws -> Void
     ) throws -> ScanOutcome {
+        self.readAheadBytes = verifyPayloads ? Limits.scanBufferBytes : Limits.headerScanReadAheadBytes
         var offset: UInt64 = 0
         var corrupt = 0
         while offset < self.fileSize {
             if self.fileSize - offset < UInt64(RecordHeader.size) {
-                return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .partialHeader)
+                return ScanOutcome(
+                    validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt,
+                    tornTail: .partialHeader)
             }
-            guard case .success(let header) = RecordHeader.decode(try self.bytes(at: offset, count: RecordHeader.size)) else {
+            guard case .success(let header) = RecordHeader.decode(try self.bytes(at: offset, count: RecordHeader.size))
+            else {
                 guard let next = try self.nextHeaderOffset(after: offset) else {
-                    return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .garbage)
+                    return ScanOutcome(
+                        validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .garbage
+                    )
                 }
                 corrupt += 1
                 offset = next
@@ -58,11 +67,15 @@ struct VolumeScanner: ~Copyable {
             }
             let end = offset + header.recordBytes
             if end > self.fileSize {
-                return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .partialPayload)
+                return ScanOutcome(
+                    validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt,
+                    tornTail: .partialPayload)
             }
             if verifyPayloads, try !self.payloadMatches(header, at: offset) {
                 if end == self.fileSize {
-                    return ScanOutcome(validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt, tornTail: .badChecksum)
+                    return ScanOutcome(
+                        validEndOffset: offset, fileSize: self.fileSize, corruptRecordCount: corrupt,
+                        tornTail: .badChecksum)
                 }
                 corrupt += 1
                 offset = end
@@ -110,10 +123,12 @@ struct VolumeScanner: ~Copyable {
         precondition(offset + UInt64(count) <= self.fileSize, "scan read \(offset)+\(count) past \(self.fileSize)")
         let windowEnd = self.windowOffset + UInt64(self.windowCount)
         if offset < self.windowOffset || offset + UInt64(count) > windowEnd {
-            let wanted = Int(min(UInt64(self.window.count), self.fileSize - offset))
-            let got = try self.file.read(into: UnsafeMutableRawBufferPointer(rebasing: self.window[0..<wanted]), at: offset)
+            let wanted = Int(min(UInt64(max(count, self.readAheadBytes)), self.fileSize - offset))
+            let got = try self.file.read(
+                into: UnsafeMutableRawBufferPointer(rebasing: self.window[0..<wanted]), at: offset)
             guard got >= count else {
-                throw SystemCallError(operation: "pread (file shrank during scan)", path: self.file.path, errorNumber: 0)
+                throw SystemCallError(
+                    operation: "pread (file shrank during scan)", path: self.file.path, errorNumber: 0)
             }
             self.windowOffset = offset
             self.windowCount = got

@@ -36,7 +36,9 @@ struct VolumeWriter: ~Copyable {
 
     private mutating func commit(_ batch: [WriteRequest]) {
         if let failure = self.core.state.withLock({ $0.failure }) {
-            for request in batch { request.continuation.resume(returning: .failure(.unavailable("the chunk store failed: \(failure)"))) }
+            for request in batch {
+                request.continuation.resume(returning: .failure(.unavailable("the chunk store failed: \(failure)")))
+            }
             return
         }
         var results = [Result<Void, BlobError>](repeating: .success(()), count: batch.count)
@@ -52,7 +54,9 @@ struct VolumeWriter: ~Copyable {
                     if touched.contains(record.header.chunkID) || current != expected { continue }
                 }
                 do {
-                    if self.activeSize > 0 && self.activeSize + record.header.recordBytes > self.core.options.volumeSizeBytesMax {
+                    if self.activeSize > 0
+                        && self.activeSize + record.header.recordBytes > self.core.options.volumeSizeBytesMax
+                    {
                         let previous = self.active.volumeID
                         try self.rotate()
                         sealed.append(previous)
@@ -69,13 +73,18 @@ struct VolumeWriter: ~Copyable {
                 } catch {
                     preconditionFailure("unexpected error \(error)")
                 }
-                appended.append((record.header, RecordLocation(volumeID: self.active.volumeID, offset: self.activeSize)))
+                appended.append(
+                    (record.header, RecordLocation(volumeID: self.active.volumeID, offset: self.activeSize)))
                 self.activeSize += record.header.recordBytes
                 touched.insert(record.header.chunkID)
             }
         }
         if fatal == nil && !appended.isEmpty {
             do {
+                if let errorNumber = self.core.options.faults?.syncError?() {
+                    throw SystemCallError(
+                        operation: "fdatasync (injected)", path: self.active.path, errorNumber: errorNumber)
+                }
                 try self.active.sync()
                 fsyncs += 1
             } catch {
@@ -115,6 +124,13 @@ struct VolumeWriter: ~Copyable {
                 precondition(
                     header.matches(payload: payloadRaw),
                     "record CRC mismatch before write: chunk \(header.chunkID) length \(payloadRaw.count)")
+                if let errorNumber = self.core.options.faults?.writeError?(header) {
+                    // A short write, as a full disk leaves one: part of the header, then the error.
+                    let part = UnsafeRawBufferPointer(rebasing: headerRaw[0..<(RecordHeader.size / 2)])
+                    try self.active.write(part, UnsafeRawBufferPointer(start: nil, count: 0), at: self.activeSize)
+                    throw SystemCallError(
+                        operation: "pwritev (injected)", path: self.active.path, errorNumber: errorNumber)
+                }
                 try self.active.write(UnsafeRawBufferPointer(headerRaw), payloadRaw, at: self.activeSize)
             }
         }
