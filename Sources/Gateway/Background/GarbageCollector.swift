@@ -1,3 +1,4 @@
+import BlobNode
 import Foundation
 import MetaQuorum
 
@@ -89,5 +90,18 @@ actor OrphanSweeper: BackgroundWorker {
             cursor.after = page.last
         }
         return .busy
+    }
+}
+
+/// Reclaims the space of deleted chunks in a local blob store: one sealed volume per step while any
+/// volume's dead fraction is past the store's threshold.
+struct VolumeCompactor: BackgroundWorker {
+    let store: LocalChunkStore
+    var name: String { "volume-compactor" }
+    var idleInterval: Duration { .seconds(60) }
+
+    func step() async throws -> BackgroundStepResult {
+        let report = try await store.compact(volumesMax: 1)
+        return report.candidatesRemaining > 0 ? .busy : .idle
     }
 }

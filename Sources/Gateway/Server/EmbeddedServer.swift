@@ -63,6 +63,7 @@ public struct EmbeddedServer {
                                  graceMilliseconds: options.gateway.garbageGraceMilliseconds),
                 OrphanSweeper(metadata: metadata, cluster: cluster,
                               ageMilliseconds: options.gateway.orphanChunkAgeMilliseconds),
+                VolumeCompactor(store: blobs),
             ], logger: logger)
             let app = makeApplication(gateway: gateway, host: options.host, port: options.port, logger: logger,
                                       onReady: { onReady(root, generated) })

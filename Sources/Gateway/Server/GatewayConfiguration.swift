@@ -1,3 +1,5 @@
+import MetaQuorum
+
 /// Settings of one gateway. Every limit is named here and checked once by `validate()`.
 public struct GatewayConfiguration: Sendable {
     /// The region clients sign for and `GetBucketLocation` reports.
@@ -21,8 +23,9 @@ public struct GatewayConfiguration: Sendable {
     /// How long deleted chunks wait before their bytes are deleted, so that in-flight GETs finish.
     public var garbageGraceMilliseconds: Int64 = 60_000
     /// Chunks no metadata references are swept once older than this (a PUT whose client vanished).
-    /// Invariant: well above MetaQuorum's longest accepted upload duration.
-    public var orphanChunkAgeMilliseconds: Int64 = 13 * 3600 * 1000
+    /// Invariant: at least `MetaLimits.orphanChunkAgeMinMilliseconds` (twice the longest write MetaQuorum
+    /// still commits), so no chunk a write can still commit is ever swept.
+    public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 3600 * 1000
 
     public init() {}
 
@@ -36,5 +39,7 @@ public struct GatewayConfiguration: Sendable {
         try require(partSizeBytesMin <= putSizeBytesMax, "minimum part size above maximum PUT size")
         try require(partNumberMax >= 1 && partNumberMax <= 10_000, "part numbers must be 1...10000")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
+        try require(orphanChunkAgeMilliseconds >= MetaLimits.orphanChunkAgeMinMilliseconds,
+                    "orphan chunk age below MetaLimits.orphanChunkAgeMinMilliseconds would sweep committable chunks")
     }
 }
