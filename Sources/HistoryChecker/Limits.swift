@@ -12,6 +12,8 @@ public enum HistoryCheckerLimits {
     public static let cacheWordsMax = 64 * 1024 * 1024
     /// Search iterations between two looks at the clock and at the cancellation flag.
     static let iterationsPerDeadlineCheck = 4096
+    /// Search iterations a partition runs before it lets the next waiting partition have a turn.
+    static let iterationsPerSlice = 1 << 17
     /// Worker threads the parallel checker uses at most (the CI machine has 2 cores).
     public static let workersMax = 8
     /// Operations kept on each side of the failing point when a report prints an anomaly window.

@@ -41,6 +41,9 @@ struct Check: ParsableCommand {
     @Option(help: "Partitions checked in parallel.")
     var workers: Int?
 
+    @Flag(help: "Print each partition's verdict, size, search configurations and time.")
+    var verbose = false
+
     @Argument(help: "The history file.")
     var file: String
 
@@ -121,6 +124,13 @@ struct Check: ParsableCommand {
         print(
             "K-lin \(name): \(verdict)  \(report.operationCount) ops  \(report.partitionSizes.count) partitions  "
                 + seconds(report.elapsed))
+        if verbose {
+            for i in report.partitionSizes.indices {
+                print(
+                    "  partition \(i): \(report.partitionVerdicts[i].rawValue)  \(report.partitionSizes[i]) ops  "
+                        + "\(report.partitionConfigurations[i]) configurations  " + seconds(report.partitionElapsed[i]))
+            }
+        }
         switch report.result {
         case .ok: break
         case .illegal(let counterexample):

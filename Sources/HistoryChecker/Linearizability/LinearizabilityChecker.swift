@@ -53,6 +53,10 @@ public struct LinearizabilityReport<Input: Sendable, Output: Sendable>: Sendable
     public var partitionVerdicts: [PartitionVerdict]
     /// The number of operations of each partition, in partition order.
     public var partitionSizes: [Int]
+    /// Distinct (linearized set, state) configurations each partition's search visited (0 if skipped).
+    public var partitionConfigurations: [Int]
+    /// Search time of each partition (zero if skipped).
+    public var partitionElapsed: [Duration]
     /// Wall time of the search.
     public var elapsed: Duration
 }
@@ -87,28 +91,32 @@ public struct LinearizabilityChecker<M: Model>: Sendable {
         let deadline = timeout.map { start + $0 }
         let partitions = model.partition(operations).filter { !$0.isEmpty }
         let cancellation = CancellationFlag()
-        let results = ResultSlots(count: partitions.count)
+        let queue = SearchQueue<M>(count: partitions.count)
         let model = self.model
         let stopAtFirstIllegal = self.stopAtFirstIllegal
-        // Largest partitions first, so one big key does not start last and hold up the end.
-        let order = partitions.indices.sorted { (partitions[$0].count, $1) > (partitions[$1].count, $0) }
         let workerCount = max(1, min(workers, partitions.count))
+        // Partitions take turns in slices of iterations, so one hard partition cannot hold up the verdict
+        // of an easy illegal one (Porcupine runs every partition at once for the same reason).
         DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
-            while let position = results.claimNext(limit: order.count) {
-                let index = order[position]
-                var search = WGLSearch(
-                    model: model, operations: partitions[index], deadline: deadline, cancellation: cancellation)
-                let outcome = search.run()
+            while let (index, suspended) = queue.take() {
+                var search =
+                    suspended
+                    ?? WGLSearch(
+                        model: model, operations: partitions[index], deadline: deadline, cancellation: cancellation)
+                guard let outcome = search.run(iterations: HistoryCheckerLimits.iterationsPerSlice) else {
+                    queue.putBack(index, search)
+                    continue
+                }
                 if outcome.kind == .illegal && stopAtFirstIllegal {
                     cancellation.cancel(reason: "partition \(index) is not linearizable")
                 }
                 if case .exhausted(let reason) = outcome.kind {
                     cancellation.cancel(reason: reason)
                 }
-                results.store(outcome, at: index)
+                queue.finish(index, outcome)
             }
         }
-        let outcomes = results.outcomes()
+        let outcomes = queue.outcomes()
         return summarize(partitions: partitions, outcomes: outcomes, elapsed: ContinuousClock.now - start)
     }
 
@@ -145,7 +153,9 @@ public struct LinearizabilityChecker<M: Model>: Sendable {
         }
         return LinearizabilityReport(
             result: result, operationCount: partitions.reduce(0) { $0 + $1.count }, partitionVerdicts: verdicts,
-            partitionSizes: partitions.map(\.count), elapsed: elapsed)
+            partitionSizes: partitions.map(\.count),
+            partitionConfigurations: outcomes.map { $0?.configurations ?? 0 },
+            partitionElapsed: outcomes.map { $0?.elapsed ?? .zero }, elapsed: elapsed)
     }
 }
 
@@ -186,24 +196,47 @@ final class CancellationFlag: @unchecked Sendable {
     }
 }
 
-/// The work queue and result slots the worker threads share. `@unchecked Sendable` is safe: `nextPosition`
-/// and `slots` are read and written only while holding `lock`.
-final class ResultSlots: @unchecked Sendable {
+/// The partitions waiting for a turn, the suspended searches, and the outcomes, shared by the worker
+/// threads. `@unchecked Sendable` is safe: every stored property is read and written only while holding
+/// `lock`, and a suspended search is owned by exactly one thread between `take` and `putBack`/`finish`.
+final class SearchQueue<M: Model>: @unchecked Sendable {
     private let lock = NSLock()
-    private var nextPosition = 0
+    private var waiting: [Int]
+    private var head = 0
+    private var suspended: [WGLSearch<M>?]
     private var slots: [SearchOutcome?]
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func claimNext(limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextPosition < limit else { return nil }
-        nextPosition += 1
-        return nextPosition - 1
+    init(count: Int) {
+        waiting = Array(0..<count)
+        suspended = Array(repeating: nil, count: count)
+        slots = Array(repeating: nil, count: count)
     }
 
-    func store(_ outcome: SearchOutcome, at index: Int) {
+    /// The next partition to work on and its suspended search (nil: not started yet); nil when none waits.
+    func take() -> (Int, WGLSearch<M>?)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard head < waiting.count else { return nil }
+        let index = waiting[head]
+        head += 1
+        if head > 1024 && head * 2 > waiting.count {
+            waiting.removeFirst(head)
+            head = 0
+        }
+        let search = suspended[index]
+        suspended[index] = nil
+        return (index, search)
+    }
+
+    /// Puts an unfinished search at the back of the line.
+    func putBack(_ index: Int, _ search: WGLSearch<M>) {
+        lock.lock()
+        defer { lock.unlock() }
+        suspended[index] = search
+        waiting.append(index)
+    }
+
+    func finish(_ index: Int, _ outcome: SearchOutcome) {
         lock.lock()
         defer { lock.unlock() }
         slots[index] = outcome

@@ -55,9 +55,17 @@ public protocol Model: Sendable {
 
     /// A short text for one state.
     func describe(state: State) -> String
+
+    /// True if `step` accepts every operation whose return time is `Operation.returnTimeInfinity` in every
+    /// state (as it must for an `info` write whose output is "unknown"). The search then succeeds as soon as
+    /// only such operations are left, since they can all be linearized last. The checker traps if the
+    /// promise is broken. Default: false.
+    var infiniteOperationsAlwaysLegal: Bool { get }
 }
 
 extension Model {
+    public var infiniteOperationsAlwaysLegal: Bool { false }
+
     public func partition(_ operations: [Operation<Input, Output>]) -> [[Operation<Input, Output>]] {
         [operations]
     }
@@ -81,9 +89,14 @@ public protocol NondeterministicModel: Sendable {
     func step(_ state: State, _ input: Input, _ output: Output) -> [State]
     func describe(_ input: Input, _ output: Output) -> String
     func describe(state: State) -> String
+    /// As `Model.infiniteOperationsAlwaysLegal`: true if every +∞ operation has a next state from every
+    /// state. Default: false.
+    var infiniteOperationsAlwaysLegal: Bool { get }
 }
 
 extension NondeterministicModel {
+    public var infiniteOperationsAlwaysLegal: Bool { false }
+
     public func partition(_ operations: [Operation<Input, Output>]) -> [[Operation<Input, Output>]] {
         [operations]
     }
@@ -108,6 +121,8 @@ public struct PowersetModel<Base: NondeterministicModel>: Model {
     }
 
     public func initialState() -> State { Set(base.initialStates()) }
+
+    public var infiniteOperationsAlwaysLegal: Bool { base.infiniteOperationsAlwaysLegal }
 
     public func step(_ state: State, _ input: Input, _ output: Output) -> State? {
         var next: State = []

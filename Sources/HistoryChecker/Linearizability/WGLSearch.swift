@@ -16,6 +16,9 @@ struct SearchOutcome: Sendable {
     var unplaceable: Int?
     /// The model state after `longest`, described.
     var stateAfterLongest: String
+    /// Distinct configurations cached (a measure of the search's work).
+    var configurations = 0
+    var elapsed: Duration = .zero
 }
 
 /// Wing & Gong's search as improved by Lowe, with the (linearized set, state) cache: JEPSEN-SPEC §2.2,
@@ -26,7 +29,7 @@ struct SearchOutcome: Sendable {
 /// is kept up to date in O(1) per change (an XOR of one random 64-bit word per operation, so equal sets
 /// always hash equal); the cache is an open-addressing table keyed by `setHash ^ stateHash` whose buckets
 /// chain entries that are compared word by word and with `==` on the state.
-struct WGLSearch<M: Model> {
+struct WGLSearch<M: Model>: Sendable {
     let model: M
     let inputs: [M.Input]
     let outputs: [M.Output]
@@ -43,6 +46,11 @@ struct WGLSearch<M: Model> {
     private var words: [UInt64]
     private var setHash: UInt64 = 0
     private let operationHash: [UInt64]
+    /// Per word, the bits of operations whose return time is +∞, when the model promises they are always
+    /// legal (`Model.infiniteOperationsAlwaysLegal`); all zero otherwise. Once only such operations are
+    /// left, the search stops with success instead of linearizing them one by one.
+    private let infiniteMask: [UInt64]
+    private let infiniteAlwaysLegal: Bool
 
     // The cache: entries in flat arrays, found through `table`.
     private var cacheWords: [UInt64] = []
@@ -95,44 +103,89 @@ struct WGLSearch<M: Model> {
         }
         words = Array(repeating: 0, count: (n + 63) / 64)
         var seed: UInt64 = 0x5110_C4EC_0000_0001
-        operationHash = (0..<n).map { _ in splitMix64(&seed) }
+        infiniteAlwaysLegal = model.infiniteOperationsAlwaysLegal
+        var mask = Array(repeating: UInt64(0), count: (n + 63) / 64)
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(n)
+        for (i, op) in operations.enumerated() {
+            let h = splitMix64(&seed)
+            if infiniteAlwaysLegal && op.returnTime == Operation<M.Input, M.Output>.returnTimeInfinity {
+                mask[i >> 6] |= 1 << UInt64(i & 63)
+            }
+            hashes.append(h)
+        }
+        infiniteMask = mask
+        operationHash = hashes
         table = OpenAddressingIndex()
     }
 
     private var wordCount: Int { words.count }
 
+    // The search's position, kept between slices so a partition can yield to the others.
+    private var state: M.State?
+    private var stack: [(node: Int32, state: M.State)] = []
+    private var node: Int32 = 0
+    private var longest: [Int] = []
+    private var unplaceable: Int? = nil
+    private var stateAfterLongest = ""
+    private var started = false
+    private var searchTime: Duration = .zero
+
+    /// Searches for at most `iterations` steps. Returns nil if the search is not finished (call again to
+    /// continue), or the outcome.
+    mutating func run(iterations: Int) -> SearchOutcome? {
+        let start = ContinuousClock.now
+        let kind = search(iterations: iterations)
+        searchTime += ContinuousClock.now - start
+        guard let kind else { return nil }
+        var outcome = SearchOutcome(
+            kind: kind, longest: longest, unplaceable: unplaceable, stateAfterLongest: stateAfterLongest)
+        outcome.configurations = cacheStates.count
+        outcome.elapsed = searchTime
+        return outcome
+    }
+
     /// Runs the search to the end, the deadline, or cancellation.
     mutating func run() -> SearchOutcome {
-        var state = model.initialState()
-        var stack: [(node: Int32, state: M.State)] = []
-        var longest: [Int] = []
-        var unplaceable: Int? = nil
-        var stateAfterLongest = model.describe(state: state)
+        while true {
+            if let outcome = run(iterations: Int.max) { return outcome }
+        }
+    }
+
+    private mutating func search(iterations budget: Int) -> SearchOutcome.Kind? {
+        if !started {
+            started = true
+            state = model.initialState()
+            stateAfterLongest = model.describe(state: state!)
+            node = next[0]
+        }
+        var state = self.state!
+        defer { self.state = state }
         var iterations = 0
-        var node = next[0]
         let cacheEntriesMax = max(1, HistoryCheckerLimits.cacheWordsMax / max(1, wordCount))
 
         while next[0] != -1 {
             iterations += 1
             if iterations % HistoryCheckerLimits.iterationsPerDeadlineCheck == 0 {
-                var stop: SearchOutcome.Kind? = nil
-                if let cancellation, cancellation.isCancelled {
-                    stop = .cancelled
-                } else if let deadline, ContinuousClock.now >= deadline {
-                    stop = .exhausted(reason: "the time budget ran out")
-                } else if cacheStates.count > cacheEntriesMax {
-                    stop = .exhausted(reason: "the search cache reached \(cacheStates.count) configurations")
+                if let cancellation, cancellation.isCancelled { return .cancelled }
+                if let deadline, ContinuousClock.now >= deadline { return .exhausted(reason: "the time budget ran out") }
+                if cacheStates.count > cacheEntriesMax {
+                    return .exhausted(reason: "the search cache reached \(cacheStates.count) configurations")
                 }
-                if let stop {
-                    return SearchOutcome(
-                        kind: stop, longest: longest, unplaceable: unplaceable, stateAfterLongest: stateAfterLongest)
-                }
+                if iterations >= budget { return nil }
             }
-            let returnNode = match[Int(node)]
-            if returnNode >= 0 {
+            if match[Int(node)] >= 0 {
                 // A call: try to linearize it next.
                 let operation = Int(operationOfNode[Int(node)])
-                if let nextState = model.step(state, inputs[operation], outputs[operation]) {
+                let nextState = model.step(state, inputs[operation], outputs[operation])
+                if nextState == nil && infiniteAlwaysLegal {
+                    precondition(
+                        !isInfinite(operation),
+                        "the model promised infinite operations are always legal, but refused "
+                            + model.describe(inputs[operation], outputs[operation]) + " in state "
+                            + model.describe(state: state))
+                }
+                if let nextState {
                     setBit(operation)
                     if cacheInsertIfAbsent(nextState) {
                         stack.append((node, state))
@@ -146,6 +199,17 @@ struct WGLSearch<M: Model> {
                 } else {
                     node = next[Int(node)]
                 }
+            } else if infiniteAlwaysLegal && isInfinite(Int(operationOfNode[Int(node)])) {
+                // The first remaining return is at +∞, so every finite operation is linearized and what is
+                // left are always-legal operations: linearize them last, in list order.
+                longest = stack.map { Int(operationOfNode[Int($0.node)]) }
+                var rest = next[0]
+                while rest != -1 {
+                    if match[Int(rest)] >= 0 { longest.append(Int(operationOfNode[Int(rest)])) }
+                    rest = next[Int(rest)]
+                }
+                unplaceable = nil
+                return .ok
             } else {
                 // A return: every call before it has been tried. Record the longest prefix, then backtrack.
                 if stack.count > longest.count || unplaceable == nil {
@@ -153,20 +217,17 @@ struct WGLSearch<M: Model> {
                     unplaceable = Int(operationOfNode[Int(node)])
                     stateAfterLongest = model.describe(state: state)
                 }
-                guard let top = stack.popLast() else {
-                    return SearchOutcome(
-                        kind: .illegal, longest: longest, unplaceable: unplaceable,
-                        stateAfterLongest: stateAfterLongest)
-                }
+                guard let top = stack.popLast() else { return .illegal }
                 clearBit(Int(operationOfNode[Int(top.node)]))
                 state = top.state
                 unlift(top.node)
                 node = next[Int(top.node)]
             }
         }
-        return SearchOutcome(
-            kind: .ok, longest: stack.map { Int(operationOfNode[Int($0.node)]) }, unplaceable: nil,
-            stateAfterLongest: model.describe(state: state))
+        longest = stack.map { Int(operationOfNode[Int($0.node)]) }
+        unplaceable = nil
+        stateAfterLongest = model.describe(state: state)
+        return .ok
     }
 
     // MARK: The entry list
@@ -192,6 +253,10 @@ struct WGLSearch<M: Model> {
     }
 
     // MARK: The linearized set
+
+    private func isInfinite(_ operation: Int) -> Bool {
+        infiniteMask[operation >> 6] & (1 << UInt64(operation & 63)) != 0
+    }
 
     private mutating func setBit(_ operation: Int) {
         words[operation >> 6] |= 1 << UInt64(operation & 63)

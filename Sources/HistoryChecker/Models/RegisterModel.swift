@@ -53,6 +53,9 @@ public struct RegisterModel: Model {
 
     public func initialState() -> State { initialValue }
 
+    /// Operations with return time +∞ are the `.unknown` writes, which every state accepts.
+    public var infiniteOperationsAlwaysLegal: Bool { true }
+
     public func step(_ state: State, _ input: Input, _ output: Output) -> State? {
         switch (input.command, output) {
         case (.read, .read(let value)): return value == state ? .some(state) : nil

@@ -54,6 +54,9 @@ public struct S3RegisterModel: Model {
 
     public func initialState() -> State { nil }
 
+    /// Operations with return time +∞ are the `.unknown` writes, which every state accepts.
+    public var infiniteOperationsAlwaysLegal: Bool { true }
+
     public func step(_ state: State, _ input: Input, _ output: Output) -> State? {
         switch input.command {
         case .get:
