@@ -78,8 +78,7 @@ enum HistoryLineCodec {
     // MARK: Decoding
 
     static func decodeHeader(_ bytes: [UInt8]) throws(HistoryError) -> HistoryHeader {
-        var parser = JSONParser(bytes: bytes)
-        guard case .object(let o) = try parser.parseDocument(), o["kind"] == .string("header") else {
+        guard case .object(let o) = try JSONParser.parse(bytes), o["kind"] == .string("header") else {
             throw .missingHeader
         }
         guard let format = o["format"]?.stringValue else { throw .missingHeader }
@@ -109,9 +108,8 @@ enum HistoryLineCodec {
     }
 
     static func decodeEvent(_ bytes: [UInt8], line: Int) throws(HistoryError) -> HistoryEvent {
-        var parser = JSONParser(bytes: bytes)
         let parsed: JSONValue
-        do { parsed = try parser.parseDocument() } catch {
+        do { parsed = try JSONParser.parse(bytes) } catch {
             if case .malformedJSON(let m) = error { throw .malformedLine(line: line, reason: m) }
             throw error
         }

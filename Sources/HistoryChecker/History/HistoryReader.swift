@@ -71,6 +71,7 @@ struct LineSource: ~Copyable {
     private var descriptor: Int32 = -1
     private let path: String
     private var buffer: [UInt8] = []
+    private var scratch: [UInt8] = []
     private var start = 0
     private var atEnd = false
     /// 1-based number of the line last returned.
@@ -97,7 +98,7 @@ struct LineSource: ~Copyable {
     mutating func nextLine() throws(HistoryError) -> [UInt8]? {
         var scanned = 0  // bytes after `start` already searched for a newline
         while true {
-            if let newline = buffer[(start + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = findNewline(from: start + scanned) {
                 let line = takeLine(upTo: newline)
                 start = newline + 1
                 scanned = 0
@@ -118,11 +119,22 @@ struct LineSource: ~Copyable {
         }
     }
 
+    /// The index of the next newline at or after `from`, found with `memchr` (fast in debug builds too).
+    private func findNewline(from: Int) -> Int? {
+        guard from < buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { raw -> Int? in
+            let base = raw.baseAddress!
+            guard let hit = memchr(base + from, Int32(UInt8(ascii: "\n")), raw.count - from) else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
     private mutating func takeLine(upTo end: Int) -> [UInt8] {
         lineNumber += 1
-        var line = Array(buffer[start..<end])
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        return line
+        var length = end - start
+        if length > 0 && buffer[end - 1] == UInt8(ascii: "\r") { length -= 1 }
+        let from = start
+        return buffer.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: $0.baseAddress! + from, count: length)) }
     }
 
     private mutating func fill() throws(HistoryError) {
@@ -131,13 +143,13 @@ struct LineSource: ~Copyable {
             start = 0
         }
         let chunk = HistoryCheckerLimits.readChunkBytes
-        let oldCount = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunk))
-        let n = buffer.withUnsafeMutableBytes { raw in
-            read(descriptor, raw.baseAddress! + oldCount, chunk)
-        }
+        if scratch.count != chunk { scratch = Array(repeating: 0, count: chunk) }
+        let fd = descriptor
+        let n = scratch.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress!, chunk) }
         guard n >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        buffer.removeLast(chunk - n)
+        scratch.withUnsafeBufferPointer { raw in
+            buffer.append(contentsOf: UnsafeBufferPointer(start: raw.baseAddress!, count: n))
+        }
         if n == 0 { atEnd = true }
     }
 }

@@ -44,8 +44,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses one JSON text (surrounding whitespace allowed).
     public init(parsing text: String) throws(HistoryError) {
-        var parser = JSONParser(bytes: Array(text.utf8))
-        self = try parser.parseDocument()
+        self = try JSONParser.parse(Array(text.utf8))
     }
 
     static func write(_ value: JSONValue, into out: inout String) {
@@ -98,18 +97,35 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// A small strict JSON parser over UTF-8 bytes (RFC 8259), fast enough for 100,000-line histories.
+/// A small strict JSON parser over UTF-8 bytes (RFC 8259), fast enough for 100,000-line histories. It reads
+/// through a raw pointer with index loops (no ranges or slices), which keeps debug builds fast too.
 struct JSONParser {
-    let bytes: [UInt8]
+    let bytes: UnsafePointer<UInt8>
+    let count: Int
     var position = 0
     var depth = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    /// Parses one JSON document held in `bytes`.
+    static func parse(_ bytes: [UInt8]) throws(HistoryError) -> JSONValue {
+        let result: Result<JSONValue, HistoryError> = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else {
+                return .failure(.malformedJSON("empty input"))
+            }
+            var parser = JSONParser(bytes: base, count: buffer.count)
+            do throws(HistoryError) { return .success(try parser.parseDocument()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
 
-    mutating func parseDocument() throws(HistoryError) -> JSONValue {
+    private init(bytes: UnsafePointer<UInt8>, count: Int) {
+        self.bytes = bytes
+        self.count = count
+    }
+
+    private mutating func parseDocument() throws(HistoryError) -> JSONValue {
         let value = try parseValue()
         skipWhitespace()
-        guard position == bytes.count else { throw error("trailing characters after the JSON value") }
+        guard position == count else { throw error("trailing characters after the JSON value") }
         return value
     }
 
@@ -118,7 +134,7 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while position < bytes.count {
+        while position < count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
             default: return
@@ -128,7 +144,7 @@ struct JSONParser {
 
     private mutating func parseValue() throws(HistoryError) -> JSONValue {
         skipWhitespace()
-        guard position < bytes.count else { throw error("unexpected end of input") }
+        guard position < count else { throw error("unexpected end of input") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -141,11 +157,15 @@ struct JSONParser {
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(HistoryError) {
-        let count = literal.utf8CodeUnitCount
-        guard position + count <= bytes.count else { throw error("bad literal") }
+        let length = literal.utf8CodeUnitCount
+        guard position + length <= count else { throw error("bad literal") }
         let start = literal.utf8Start
-        for i in 0..<count where bytes[position + i] != start[i] { throw error("bad literal") }
-        position += count
+        var i = 0
+        while i < length {
+            if bytes[position + i] != start[i] { throw error("bad literal") }
+            i += 1
+        }
+        position += length
     }
 
     private mutating func enter() throws(HistoryError) {
@@ -159,20 +179,20 @@ struct JSONParser {
         position += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+        if position < count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             return .object(members)
         }
         while true {
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a key") }
+            guard position < count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a key") }
             let key = try parseString()
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            guard position < count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             members[key] = try parseValue()
             skipWhitespace()
-            guard position < bytes.count else { throw error("unterminated object") }
+            guard position < count else { throw error("unterminated object") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
             if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
             throw error("expected ',' or '}'")
@@ -185,14 +205,14 @@ struct JSONParser {
         position += 1
         var elements: [JSONValue] = []
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+        if position < count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             return .array(elements)
         }
         while true {
             elements.append(try parseValue())
             skipWhitespace()
-            guard position < bytes.count else { throw error("unterminated array") }
+            guard position < count else { throw error("unterminated array") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
             if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(elements) }
             throw error("expected ',' or ']'")
@@ -203,10 +223,10 @@ struct JSONParser {
         position += 1  // opening quote
         let start = position
         // Fast path: no escapes.
-        while position < bytes.count {
+        while position < count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<position], as: UTF8.self)
+                let s = String(decoding: UnsafeBufferPointer(start: bytes + start, count: position - start), as: UTF8.self)
                 position += 1
                 return s
             }
@@ -214,8 +234,8 @@ struct JSONParser {
             if b < 0x20 { throw error("control character in string") }
             position += 1
         }
-        var scalars = Array(bytes[start..<position])
-        while position < bytes.count {
+        var scalars = Array(UnsafeBufferPointer(start: bytes + start, count: position - start))
+        while position < count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
                 position += 1
@@ -228,7 +248,7 @@ struct JSONParser {
                 continue
             }
             position += 1
-            guard position < bytes.count else { break }
+            guard position < count else { break }
             let escaped = bytes[position]
             position += 1
             switch escaped {
@@ -243,7 +263,7 @@ struct JSONParser {
             case UInt8(ascii: "u"):
                 var code = try parseHex4()
                 if (0xD800..<0xDC00).contains(code) {
-                    guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                    guard position + 1 < count, bytes[position] == UInt8(ascii: "\\"),
                         bytes[position + 1] == UInt8(ascii: "u")
                     else { throw error("lone high surrogate") }
                     position += 2
@@ -260,9 +280,11 @@ struct JSONParser {
     }
 
     private mutating func parseHex4() throws(HistoryError) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw error("short unicode escape") }
+        guard position + 4 <= count else { throw error("short unicode escape") }
         var value: UInt32 = 0
-        for _ in 0..<4 {
+        var remaining = 4
+        while remaining > 0 {
+            remaining -= 1
             let b = bytes[position]
             let digit: UInt32
             switch b {
@@ -280,9 +302,9 @@ struct JSONParser {
     private mutating func parseNumber() throws(HistoryError) -> JSONValue {
         let start = position
         var isInteger = true
-        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        if position < count, bytes[position] == UInt8(ascii: "-") { position += 1 }
         var digits = 0
-        while position < bytes.count {
+        while position < count {
             let b = bytes[position]
             if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
                 digits += 1
@@ -296,7 +318,7 @@ struct JSONParser {
             position += 1
         }
         guard digits > 0 else { throw error("unexpected character") }
-        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(start: bytes + start, count: position - start), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text), d.isFinite else { throw error("bad number '\(text)'") }
         return .double(d)
