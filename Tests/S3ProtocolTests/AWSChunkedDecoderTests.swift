@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import S3Protocol
+import S3Protocol
 
 private let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 private let scope = SigV4Scope(date: "20130524", region: "us-east-1", service: "s3")

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import S3Protocol
+import S3Protocol
 
 private let check = Array("123456789".utf8)
 

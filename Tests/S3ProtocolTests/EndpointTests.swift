@@ -1,6 +1,6 @@
 import Testing
 
-@testable import S3Protocol
+import S3Protocol
 
 private func route(
     _ method: String, _ target: String, host: String = "localhost:9000", copySource: String? = nil

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import S3Protocol
+import S3Protocol
 
 @Test func rangeParsingAndResolution() {
     // Goal: the three single-range forms resolve as S3 answers them; multiple or invalid ranges mean "whole

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Testing
 
-@testable import S3Protocol
+import S3Protocol
 
 /// The AWS SigV4 test suite's credentials and time (service "service").
 private let suiteSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

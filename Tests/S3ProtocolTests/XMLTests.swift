@@ -1,6 +1,6 @@
 import Testing
 
-@testable import S3Protocol
+import S3Protocol
 
 private let declaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a", displayName: "webfile")

@@ -35,7 +35,7 @@ public struct SigV4Request: Sendable {
 /// What the client says the payload is, from `x-amz-content-sha256` (or, for presigned URLs, the
 /// `UNSIGNED-PAYLOAD` default). Decides how the Gateway reads the body.
 public enum PayloadHash: Sendable, Hashable {
-    /// The hex SHA-256 of the whole body: the Gateway must check the body against it
+    /// The hex SHA-256 of the whole body, as sent (it is signed as sent): the Gateway must check the body against it
     /// (`PayloadSHA256Verifier`) before it commits anything.
     case sha256(hex: String)
     /// `UNSIGNED-PAYLOAD`: the body is not covered by the signature.
@@ -56,7 +56,7 @@ public enum PayloadHash: Sendable, Hashable {
         case "STREAMING-UNSIGNED-PAYLOAD-TRAILER": self = .streamingUnsignedTrailer
         default:
             guard headerValue.utf8.count == 64, let bytes = Hex.decode(headerValue), bytes.count == 32 else { return nil }
-            self = .sha256(hex: headerValue.lowercased())
+            self = .sha256(hex: headerValue)
         }
     }
 

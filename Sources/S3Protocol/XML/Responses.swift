@@ -270,8 +270,6 @@ public struct ListBucketV2Result: Sendable, Hashable {
     public var startAfter: String?
     public var continuationToken: String?
     public var nextContinuationToken: String?
-    /// Objects plus common prefixes returned.
-    public var keyCount: Int
     public var maxKeys: Int
     public var delimiter: String?
     public var isTruncated: Bool
@@ -280,7 +278,7 @@ public struct ListBucketV2Result: Sendable, Hashable {
     public var commonPrefixes: [String]
     public var encoding: ListEncoding?
 
-    /// Creates the response; `keyCount` is `contents.count + commonPrefixes.count`.
+    /// Creates the response.
     public init(
         name: String, prefix: String, startAfter: String?, continuationToken: String?, nextContinuationToken: String?,
         maxKeys: Int, delimiter: String?, isTruncated: Bool, contents: [ListedObject], commonPrefixes: [String],
@@ -291,7 +289,6 @@ public struct ListBucketV2Result: Sendable, Hashable {
         self.startAfter = startAfter
         self.continuationToken = continuationToken
         self.nextContinuationToken = nextContinuationToken
-        self.keyCount = contents.count + commonPrefixes.count
         self.maxKeys = maxKeys
         self.delimiter = delimiter
         self.isTruncated = isTruncated
@@ -299,6 +296,9 @@ public struct ListBucketV2Result: Sendable, Hashable {
         self.commonPrefixes = commonPrefixes
         self.encoding = encoding
     }
+
+    /// Objects plus common prefixes returned (`KeyCount`).
+    public var keyCount: Int { contents.count + commonPrefixes.count }
 
     /// The XML document.
     public func xml() -> String {

@@ -1,1 +1,0 @@
-// HistoryChecker: see ARCHITECTURE.md.

@@ -1,0 +1,134 @@
+public import NIOCore
+import NIOPosix
+
+/// What one `RaftServer` process needs to start.
+public struct RaftServerConfiguration: Sendable {
+    /// This node's ID (nonzero) and the core's settings; `raft.id` must equal the key of this node in `members`.
+    public var raft: Config
+    /// Every member of the bootstrap cluster with its Raft listening address (this node included).
+    public var members: [UInt64: PeerAddress]
+    /// Where the WAL (`wal/`) and snapshots (`snap/`) live.
+    public var dataDirectory: String
+    /// WAL segment rotation size.
+    public var segmentSizeBytes: Int = StorageLimits.segmentSizeBytesDefault
+    /// Tick length and compaction threshold.
+    public var driver = DriverOptions()
+
+    public init(raft: Config, members: [UInt64: PeerAddress], dataDirectory: String) {
+        self.raft = raft
+        self.members = members
+        self.dataDirectory = dataDirectory
+    }
+}
+
+/// Errors of starting a server.
+public enum RaftServerError: Error, Sendable {
+    /// The WAL or the snapshot store failed.
+    case storage(StorageError)
+    /// Durable bytes did not decode (the WAL's checksums held, so this is a version or logic problem).
+    case decoding(String)
+    /// The recovered log and snapshot do not fit together.
+    case inconsistent(String)
+    /// The core refused the configuration or the recovered state.
+    case core(String)
+}
+
+/// One Raft process: core + WAL + snapshot files + TCP transport + driver.
+///
+/// Start-up: load the newest intact snapshot and restore the machine from it; open the WAL (recovering torn
+/// tails, refusing corruption); rebuild the in-memory log; build the `RaftNode`; bind the transport; run the driver.
+public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
+    /// The running driver: call `propose`, `read` and `status` on it.
+    public let driver: RaftDriver<Machine>
+    private let wal: SegmentedWAL
+    private let tcp: TCPTransport?
+    private let runTask: Task<Void, Never>
+
+    private init(driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?) {
+        self.driver = driver
+        self.wal = wal
+        self.tcp = tcp
+        self.runTask = Task { await driver.run() }
+    }
+
+    /// Starts a server whose Raft traffic goes over TCP on `group`.
+    public static func start(
+        configuration: RaftServerConfiguration, machine: Machine, group: any EventLoopGroup
+    ) async throws -> RaftServer {
+        let id = configuration.raft.id
+        guard let listen = configuration.members[id] else {
+            throw RaftServerError.core("node \(id) is not among the members \(configuration.members.keys.sorted())")
+        }
+        let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
+        _ = try await tcp.start()
+        let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: tcp)
+        return RaftServer(driver: driver, wal: wal, tcp: tcp)
+    }
+
+    /// Starts a server over any transport (tests use `InMemoryTransport`).
+    public static func start(
+        configuration: RaftServerConfiguration, machine: Machine, transport: any RaftTransport
+    ) async throws -> RaftServer {
+        let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
+        return RaftServer(driver: driver, wal: wal, tcp: nil)
+    }
+
+    /// Stops the driver, closes the transport and the WAL.
+    public func shutdown() async {
+        await driver.stop()
+        await runTask.value
+        await tcp?.shutdown()
+        await wal.close()
+    }
+
+    static func makeDriver(
+        configuration: RaftServerConfiguration, machine: Machine, transport: any RaftTransport
+    ) async throws -> (RaftDriver<Machine>, SegmentedWAL) {
+        StorageLimits.validate()
+        var machine = machine
+        let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
+        try? POSIXFile.makeDirectory(configuration.dataDirectory)
+        let storage = MemoryLogStorage(confState: ConfState(voters: configuration.members.keys.sorted()))
+        var applied: UInt64 = 0
+        if let stored = try await snapshots.loadNewest() {
+            let metadata = try decode { () throws(CodecError) in try SnapshotMetadata(decoding: stored.metadata) }
+            storage.applySnapshot(Snapshot(metadata: metadata, data: stored.data))
+            machine.restore(stored.data)
+            applied = metadata.index
+        }
+        let (wal, recovery) = try await SegmentedWAL.open(
+            directory: configuration.dataDirectory + "/wal", segmentSizeBytes: configuration.segmentSizeBytes)
+        let entries = try recovery.entries.map { record in
+            try decode { () throws(CodecError) in try Entry(decoding: record.payload) }
+        }
+        if let first = entries.first {
+            guard first.index <= storage.lastIndex() + 1 else {
+                throw RaftServerError.inconsistent("WAL starts at \(first.index), snapshot ends at \(storage.lastIndex())")
+            }
+            storage.append(entries)
+        }
+        if let bytes = recovery.hardState {
+            storage.setHardState(try decode { () throws(CodecError) in try HardState(decoding: bytes) })
+        }
+        var config = configuration.raft
+        config.applied = applied
+        let node: RaftNode
+        do {
+            node = try RaftNode(config: config, storage: storage)
+        } catch {
+            throw RaftServerError.core("\(error)")
+        }
+        let driver = RaftDriver(
+            node: node, storage: storage, wal: wal, snapshots: snapshots, transport: transport, machine: machine,
+            appliedIndex: applied, options: configuration.driver)
+        return (driver, wal)
+    }
+
+    private static func decode<T>(_ body: () throws(CodecError) -> T) throws(RaftServerError) -> T {
+        do throws(CodecError) {
+            return try body()
+        } catch {
+            throw .decoding("\(error)")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// The driver's handling of one `Ready`, as synchronous functions over protocols, so that a simulator can run the
+/// same steps on fake disks and networks. The shell calls, in order:
+/// 1. `stage` — updates the in-memory log and returns the WAL records to make durable;
+/// 2. (the shell makes the records durable: `SegmentedWAL.append`);
+/// 3. `deliver` — sends the messages and applies committed entries;
+/// 4. `RaftNode.advance(ready)`.
+public enum ReadyHandler {
+    /// Step 1: applies `ready`'s snapshot, entries and hard state to `storage` and returns the WAL records that
+    /// make the same changes durable (in one append, so one fsync covers them all).
+    public static func stage(_ ready: Ready, into storage: MemoryLogStorage) -> [WALRecord] {
+        var records: [WALRecord] = []
+        if let snapshot = ready.snapshot {
+            storage.applySnapshot(snapshot)
+            var metadata: [UInt8] = []
+            snapshot.metadata.encode(into: &metadata)
+            records.append(.compact(throughIndex: snapshot.metadata.index, payload: metadata))
+            if storage.lastIndex() == snapshot.metadata.index {
+                // The store dropped entries after the snapshot that did not match it; so must recovery.
+                records.append(.truncateSuffix(fromIndex: snapshot.metadata.index + 1))
+            }
+        }
+        if !ready.entries.isEmpty {
+            storage.append(ready.entries)
+            for entry in ready.entries {
+                var payload: [UInt8] = []
+                entry.encode(into: &payload)
+                records.append(.entry(index: entry.index, payload: payload))
+            }
+        }
+        if let hardState = ready.hardState {
+            storage.setHardState(hardState)
+            var payload: [UInt8] = []
+            hardState.encode(into: &payload)
+            records.append(.hardState(payload))
+        }
+        return records
+    }
+
+    /// What `deliver` applied: the result of each applied `.normal` entry, and the reads now answerable.
+    public struct Delivery: Sendable {
+        /// (index, term, result) for each entry the state machine applied, in index order.
+        public var results: [(index: UInt64, term: UInt64, result: [UInt8])] = []
+        /// Every committed entry handed to `deliver`, as (index, term), to settle proposals.
+        public var committed: [(index: UInt64, term: UInt64)] = []
+        /// The applied index after this delivery.
+        public var appliedIndex: UInt64 = 0
+    }
+
+    /// Step 3: sends `ready.messages` through `send` (only call this once step 1 is durable), restores a snapshot,
+    /// and applies committed entries to `machine`. `appliedIndex` is the machine's applied index before the call.
+    public static func deliver<Machine: ReplicatedStateMachine>(
+        _ ready: Ready, appliedIndex: UInt64, machine: inout Machine, send: (Message) -> Void
+    ) -> Delivery {
+        for message in ready.messages { send(message) }
+        var delivery = Delivery()
+        var applied = appliedIndex
+        if let snapshot = ready.snapshot, snapshot.metadata.index > applied {
+            machine.restore(snapshot.data)
+            applied = snapshot.metadata.index
+        }
+        var batch: [Entry] = []
+        for entry in ready.committedEntries where entry.index > applied {
+            precondition(entry.index == applied + 1, "apply gap: entry \(entry.index) after \(applied)")
+            applied = entry.index
+            delivery.committed.append((entry.index, entry.term))
+            if entry.kind == .normal && !entry.data.isEmpty { batch.append(entry) }
+        }
+        if !batch.isEmpty {
+            let results = machine.apply(batch)
+            precondition(results.count == batch.count, "apply returned \(results.count) results for \(batch.count)")
+            for (entry, result) in zip(batch, results) { delivery.results.append((entry.index, entry.term, result)) }
+        }
+        delivery.appliedIndex = applied
+        return delivery
+    }
+}

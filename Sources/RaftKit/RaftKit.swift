@@ -1,1 +1,0 @@
-// RaftKit: see ARCHITECTURE.md.

@@ -1,1 +1,0 @@
-// SiloSim: see ARCHITECTURE.md.

@@ -1,0 +1,46 @@
+import RaftKit
+
+/// One simulated server: a disk, a `RaftNode` while it runs, and the KV state machine it applies to.
+final class SimNode {
+    enum Status: Equatable {
+        /// An id not yet used (a future member).
+        case spare
+        case up
+        case down(restartAt: Int)
+        /// Removed from the membership and stopped for good.
+        case retired
+    }
+
+    let id: NodeID
+    var status: Status = .spare
+    var disk: SimDisk
+    var raft: RaftNode?
+    var kv: KVStore
+    var applied: UInt64 = 0
+    var appliedConf: ConfState
+    var lives = 0
+
+    // Per-life observations for the checkers.
+    var lastCommit: UInt64 = 0
+    var leaderTerm: UInt64 = 0
+    var leaderLastIndex: UInt64 = 0
+    var leaderLastTerm: UInt64 = 0
+    // Across lives: what the node promised to others.
+    var ackedIndex: UInt64 = 0
+    var ackedTerm: UInt64 = 0
+    var maxTermSent: UInt64 = 0
+
+    /// Writes proposed here by clients: op id → client number.
+    var proposals: [UInt64: Int] = [:]
+    /// ReadIndex requests made here: context → client number.
+    var reads: [UInt64: Int] = [:]
+
+    init(id: NodeID, confState: ConfState, keys: Int) {
+        self.id = id
+        self.disk = SimDisk(confState: confState)
+        self.kv = KVStore(keys: keys)
+        self.appliedConf = confState
+    }
+
+    var isUp: Bool { status == .up }
+}

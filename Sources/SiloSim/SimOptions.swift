@@ -1,0 +1,102 @@
+public import RaftKit
+
+/// What the command line may force; everything else is drawn from the seed.
+public struct SimOverrides: Sendable {
+    /// 3 or 5 voters at the start (nil: drawn from the seed).
+    public var nodes: Int?
+    /// Ticks in the safety phase (nil: the default).
+    public var safetyTicks: Int?
+    /// Deliberate core bugs to switch on (debug builds only).
+    public var faults: FaultSwitches = []
+    /// Print a trace of events.
+    public var verbose = false
+
+    public init(nodes: Int? = nil, safetyTicks: Int? = nil, faults: FaultSwitches = [], verbose: Bool = false) {
+        self.nodes = nodes
+        self.safetyTicks = safetyTicks
+        self.faults = faults
+        self.verbose = verbose
+    }
+}
+
+/// One run's configuration, drawn from its seed (swarm testing: every seed gets its own fault mix).
+struct SimOptions: CustomStringConvertible {
+    var voters: Int
+    var spareNodes: Int
+    var keys: Int
+    var clients: Int
+    var safetyTicks: Int
+    var livenessTicksMax: Int
+    var electionTimeoutTicks: Int
+    var heartbeatIntervalTicks: Int
+    var preVote: Bool
+    var checkQuorum: Bool
+    var appendEntriesMax: Int
+    var inflightAppendsMax: Int
+    var snapshotChunkBytes: Int
+    var compactEveryEntries: Int
+    // Network.
+    var dropProbability: Double
+    var duplicateProbability: Double
+    var delayTicksMax: Int
+    // Nemesis, per tick.
+    var partitionProbability: Double
+    var clogProbability: Double
+    var crashProbability: Double
+    var crashDuringReadyProbability: Double
+    /// Figure 8 churn: crash the leader and restart it at once.
+    var leaderChurnProbability: Double
+    var tearProbability: Double
+    var restartDelayTicksMax: Int
+    var membershipProbability: Double
+    var transferProbability: Double
+    var clientOpProbability: Double
+    var readFraction: Double
+    var opTimeoutTicks: Int
+    var faults: FaultSwitches
+
+    init(seed: UInt64, overrides: SimOverrides) {
+        var r = SimRandom(seed: seed ^ 0x5157_A0C0_FFEE_0001)
+        voters = overrides.nodes ?? (r.chance(0.5) ? 3 : 5)
+        spareNodes = 2
+        keys = r.int(2...4)
+        clients = r.int(2...5)
+        safetyTicks = overrides.safetyTicks ?? 600
+        electionTimeoutTicks = r.int(8...16)
+        heartbeatIntervalTicks = r.int(1...3)
+        livenessTicksMax = 60 * electionTimeoutTicks
+        preVote = r.chance(0.8)
+        checkQuorum = r.chance(0.8)
+        appendEntriesMax = r.pick([1, 4, 64])
+        inflightAppendsMax = r.pick([1, 4, 32])
+        snapshotChunkBytes = r.pick([8, 24, 4096])
+        compactEveryEntries = r.pick([8, 32, 100_000])
+        dropProbability = r.pick([0, 0.01, 0.05, 0.2])
+        duplicateProbability = r.pick([0, 0.01, 0.05])
+        delayTicksMax = r.pick([1, 2, 4, 8])
+        partitionProbability = r.pick([0, 0.005, 0.02])
+        clogProbability = r.pick([0, 0.003, 0.01])
+        crashProbability = r.pick([0, 0.002, 0.01])
+        crashDuringReadyProbability = r.pick([0, 0.002, 0.01])
+        leaderChurnProbability = r.pick([0, 0, 0.01, 0.05])
+        tearProbability = r.pick([0, 0.5])
+        restartDelayTicksMax = r.pick([0, 20, 100])
+        membershipProbability = r.pick([0, 0.005, 0.02])
+        transferProbability = r.pick([0, 0.002, 0.01])
+        clientOpProbability = r.pick([0.05, 0.2, 0.5])
+        readFraction = r.pick([0.2, 0.5])
+        opTimeoutTicks = 8 * electionTimeoutTicks
+        faults = overrides.faults
+    }
+
+    var description: String {
+        var s = "voters=\(voters) keys=\(keys) clients=\(clients) election=\(electionTimeoutTicks)"
+        s += " heartbeat=\(heartbeatIntervalTicks) prevote=\(preVote) checkquorum=\(checkQuorum)"
+        s += " batch=\(appendEntriesMax) inflight=\(inflightAppendsMax) chunk=\(snapshotChunkBytes)"
+        s += " compact=\(compactEveryEntries) drop=\(dropProbability) dup=\(duplicateProbability)"
+        s += " delay=\(delayTicksMax) partition=\(partitionProbability) clog=\(clogProbability)"
+        s += " crash=\(crashProbability)/\(crashDuringReadyProbability)/\(leaderChurnProbability) tear=\(tearProbability)"
+        s += " membership=\(membershipProbability) transfer=\(transferProbability) ops=\(clientOpProbability)"
+        return s
+    }
+}
