@@ -215,6 +215,7 @@ def test_virtual_host_raw_host_header(raw, target, s3, bucket):
 
 @pytest.mark.parametrize("case", ["key-too-long", "no-such-bucket", "bad-signature"])
 def test_early_error_then_next_request_on_same_connection(raw, bucket, case):
+    # Real S3 behaviour asserted; moto deviates: moto accepts the long key and the bad signature.
     # Goal: when the server answers an upload with an error before reading its body (100 KB unread),
     # the connection is either announced closed (`Connection: close`) or still usable for the next
     # request. SDKs reuse keep-alive connections; a silent close makes the *next* request fail with
