@@ -53,12 +53,13 @@ struct Server: AsyncParsableCommand {
         try await EmbeddedServer.run(options, logger: logger) { root, generated in
             var lines = ["Silo is serving S3 on http://\(host):\(port) (data: \(dataPath))"]
             if generated {
+                // The only time the secret is printed: it was just made, and the operator needs it once.
                 lines.append("Generated root credentials (stored in \(dataPath)/root-credentials, mode 0600):")
+                lines.append("  AWS_ACCESS_KEY_ID=\(root.accessKeyID)")
+                lines.append("  AWS_SECRET_ACCESS_KEY=\(root.secretAccessKey)")
             } else {
-                lines.append("Root credentials:")
+                lines.append("Root access key: \(root.accessKeyID) (secret from SILO_ROOT_SECRET_KEY or \(dataPath)/root-credentials)")
             }
-            lines.append("  AWS_ACCESS_KEY_ID=\(root.accessKeyID)")
-            lines.append("  AWS_SECRET_ACCESS_KEY=\(root.secretAccessKey)")
             print(lines.joined(separator: "\n"))
             fflush(nil)
         }

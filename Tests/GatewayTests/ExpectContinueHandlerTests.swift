@@ -47,11 +47,36 @@ import Testing
         #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
     }
 
-    @Test func closesWhenResponseEndsBeforeRequestBody() throws {
+    func responseHead(_ channel: EmbeddedChannel) throws -> HTTPResponse? {
+        guard case .head(let response)? = try channel.readOutbound(as: HTTPResponsePart.self) else { return nil }
+        return response
+    }
+
+    /// An error answered while the client still waits for 100 Continue: `Connection: close`, closed at once.
+    @Test func closesAtOnceWhenTheClientNeverSentTheBody() throws {
         let channel = try makeChannel()
         try channel.writeInbound(head(expectContinue: true))
         try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .forbidden)))
+        #expect(try responseHead(channel)?.headerFields[.connection] == "close")
         try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    /// An error answered while the body is still arriving: `Connection: close`, but the connection stays
+    /// open until the whole body has been read (closing under unread data would reset it).
+    @Test func closesAfterTheBodyWhenTheBodyWasStillComing() throws {
+        let channel = try makeChannel()
+        try channel.writeInbound(head(expectContinue: false))
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "first bytes")))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .badRequest)))
+        #expect(try responseHead(channel)?.headerFields[.connection] == "close")
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.run()
+        #expect(channel.isActive)
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "the rest")))
+        #expect(channel.isActive)
+        try channel.writeInbound(HTTPRequestPart.end(nil))
         channel.embeddedEventLoop.run()
         #expect(!channel.isActive)
     }
@@ -61,6 +86,7 @@ import Testing
         try channel.writeInbound(head(expectContinue: false))
         try channel.writeInbound(HTTPRequestPart.end(nil))
         try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        #expect(try responseHead(channel)?.headerFields[.connection] == nil)
         try channel.writeOutbound(HTTPResponsePart.end(nil))
         channel.embeddedEventLoop.run()
         #expect(channel.isActive)
