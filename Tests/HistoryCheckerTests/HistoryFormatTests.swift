@@ -106,6 +106,10 @@ struct HistoryFormatTests {
         twice.add(1, .invoke, "get", at: 1)
         twice.add(1, .invoke, "get", at: 2)
         #expect(throws: HistoryError.self) { try HistoryPairing.pairs(twice.events) }
+        var backwards = EventLog()
+        backwards.add(1, .invoke, "get", at: 5)
+        backwards.add(1, .ok, "get", .null, at: 4)
+        #expect(throws: HistoryError.self) { try HistoryPairing.pairs(backwards.events) }
     }
 
     /// Goal: JSON values survive parse and print. Method: a table of texts, including escapes and surrogate

@@ -31,8 +31,9 @@ public struct NemesisWindow: Sendable, Hashable {
 /// Turns `silo-history/1` events into operation pairs and fault windows.
 public enum HistoryPairing {
     /// Pairs each op invoke with its process's next completion, in invoke order. Nemesis and raft lines are
-    /// skipped. A completion with no outstanding invoke, or a second invoke while one is outstanding, or a
-    /// completion whose `f` differs from its invoke's, is an error in the history.
+    /// skipped. A completion with no outstanding invoke, a second invoke while one is outstanding, a
+    /// completion whose `f` differs from its invoke's, or one timed before its invoke, is an error in the
+    /// history.
     public static func pairs(_ events: [HistoryEvent]) throws(HistoryError) -> [OperationPair] {
         var pairs: [OperationPair] = []
         var outstanding: [Int: Int] = [:]  // process -> index into pairs
@@ -56,6 +57,11 @@ public enum HistoryPairing {
                     throw .unmatchedEvent(
                         index: event.index,
                         reason: "completion f '\(event.f)' does not match invoke f '\(pairs[open].invoke.f)'")
+                }
+                guard event.time >= pairs[open].invoke.time else {
+                    throw .unmatchedEvent(
+                        index: event.index,
+                        reason: "completes at \(event.time), before its invoke at \(pairs[open].invoke.time)")
                 }
                 pairs[open].completion = event
             }

@@ -279,9 +279,13 @@ struct WGLSearch<M: Model>: Sendable {
         while entry >= 0 {
             let base = Int(entry) * count
             var same = true
-            for i in 0..<count where cacheWords[base + i] != words[i] {
-                same = false
-                break
+            var i = 0
+            while i < count {  // an index loop, not a range: no generic iteration in debug builds
+                if cacheWords[base + i] != words[i] {
+                    same = false
+                    break
+                }
+                i += 1
             }
             if same && cacheStates[Int(entry)] == state { return false }
             entry = cacheChain[Int(entry)]
