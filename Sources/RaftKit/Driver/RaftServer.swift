@@ -73,6 +73,9 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         return RaftServer(driver: driver, wal: wal, tcp: nil)
     }
 
+    /// The WAL's group-commit counters since start (appends, records, fsyncs).
+    public var walStatistics: WALStatistics { wal.statistics }
+
     /// Stops the driver, closes the transport and the WAL.
     public func shutdown() async {
         await driver.stop()

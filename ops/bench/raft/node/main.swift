@@ -122,8 +122,11 @@ _ = try await ServerBootstrap(group: group)
 print("raft-bench-node \(id) ready")
 fflush(nil)  // nil: all streams, without touching the global `stdout`
 while true {
-    try await Task.sleep(for: .seconds(5))
+    try await Task.sleep(for: .seconds(2))
     let status = await driver.status
-    print("node \(id) term=\(status.term) role=\(status.role) commit=\(status.commitIndex) applied=\(status.appliedIndex)")
+    let wal = server.walStatistics
+    print(
+        "node \(id) term=\(status.term) role=\(status.role) commit=\(status.commitIndex) applied=\(status.appliedIndex)"
+            + " wal_appends=\(wal.appendCount) wal_records=\(wal.recordCount) wal_fsyncs=\(wal.syncCount)")
     fflush(nil)  // nil: all streams, without touching the global `stdout`
 }
