@@ -1,6 +1,6 @@
 /// One event of the client history, in the shape of `silo-history/1` (JEPSEN-SPEC §6.5) with `time` in
 /// simulated ticks and values as unique integers.
-public struct HistoryEvent: Sendable, Hashable {
+public struct SimHistoryEvent: Sendable, Hashable {
     public enum EventType: String, Sendable { case invoke, ok, fail, info }
 
     public var index: Int
@@ -28,12 +28,12 @@ public struct HistoryEvent: Sendable, Hashable {
 
 /// The history of a run, in observation order.
 public struct SimHistory: Sendable {
-    public private(set) var events: [HistoryEvent] = []
+    public private(set) var events: [SimHistoryEvent] = []
 
     mutating func record(
-        _ type: HistoryEvent.EventType, process: Int, function: String, key: Int, values: [UInt64], time: Int
+        _ type: SimHistoryEvent.EventType, process: Int, function: String, key: Int, values: [UInt64], time: Int
     ) {
-        events.append(HistoryEvent(index: events.count, type: type, process: process, function: function, key: key,
+        events.append(SimHistoryEvent(index: events.count, type: type, process: process, function: function, key: key,
             values: values, time: time))
     }
 

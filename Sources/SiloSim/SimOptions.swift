@@ -44,6 +44,8 @@ struct SimOptions: CustomStringConvertible {
     var clogProbability: Double
     var crashProbability: Double
     var crashDuringReadyProbability: Double
+    /// Figure 8 churn: crash the leader and restart it at once.
+    var leaderChurnProbability: Double
     var tearProbability: Double
     var restartDelayTicksMax: Int
     var membershipProbability: Double
@@ -76,6 +78,7 @@ struct SimOptions: CustomStringConvertible {
         clogProbability = r.pick([0, 0.003, 0.01])
         crashProbability = r.pick([0, 0.002, 0.01])
         crashDuringReadyProbability = r.pick([0, 0.002, 0.01])
+        leaderChurnProbability = r.pick([0, 0, 0.01, 0.05])
         tearProbability = r.pick([0, 0.5])
         restartDelayTicksMax = r.pick([0, 20, 100])
         membershipProbability = r.pick([0, 0.005, 0.02])
@@ -92,7 +95,7 @@ struct SimOptions: CustomStringConvertible {
         s += " batch=\(appendEntriesMax) inflight=\(inflightAppendsMax) chunk=\(snapshotChunkBytes)"
         s += " compact=\(compactEveryEntries) drop=\(dropProbability) dup=\(duplicateProbability)"
         s += " delay=\(delayTicksMax) partition=\(partitionProbability) clog=\(clogProbability)"
-        s += " crash=\(crashProbability)/\(crashDuringReadyProbability) tear=\(tearProbability)"
+        s += " crash=\(crashProbability)/\(crashDuringReadyProbability)/\(leaderChurnProbability) tear=\(tearProbability)"
         s += " membership=\(membershipProbability) transfer=\(transferProbability) ops=\(clientOpProbability)"
         return s
     }

@@ -32,6 +32,10 @@ extension Simulation {
                 try crash(victim, duringReady: false)
             }
         }
+        if random.chance(options.leaderChurnProbability), let leader = currentLeader() {
+            try crash(leader, duringReady: false)
+            leader.status = .down(restartAt: now + random.int(0...options.electionTimeoutTicks))
+        }
         if random.chance(options.membershipProbability) { changeMembership() }
         if random.chance(options.transferProbability), let leader = currentLeader() {
             let others = leader.raft!.confState.voters.filter { $0 != leader.id }

@@ -134,6 +134,7 @@ public final class Simulation {
                 try step()
             }
             try liveness()
+            try checkLinearizability()
         } catch let error as SimFailure {
             failure = error.message
         } catch {
@@ -214,6 +215,9 @@ public final class Simulation {
         let raft = node.raft!
         if raft.term < node.maxTermSent {
             throw SimFailure(message: "durability: node \(node.id) restarted at term \(raft.term) after sending term \(node.maxTermSent)")
+        }
+        if let granted = votesGranted[VoteKey(voter: node.id, term: raft.term)], raft.vote != granted {
+            throw SimFailure(message: "durability: node \(node.id) voted for \(granted) in term \(raft.term) but restarted with vote \(raft.vote)")
         }
         log("start node \(node.id) life \(node.lives) term=\(raft.term) vote=\(raft.vote) commit=\(raft.commitIndex) last=\(raft.lastIndex)")
     }
@@ -403,6 +407,9 @@ public final class Simulation {
     // MARK: Clients
 
     func issueClientOps() {
+        // In the liveness phase the load stops after the first acknowledged write, so the group can drain
+        // (a saturated group with tiny flow-control windows would otherwise never be quiet).
+        if inLiveness && okWritesInLiveness > 0 { return }
         for index in clients.indices where clients[index].pending == nil {
             guard random.chance(options.clientOpProbability) else { continue }
             let candidates = nodes.filter { $0.isUp }
@@ -466,7 +473,7 @@ public final class Simulation {
         }
     }
 
-    func finishClientOp(_ client: Int, _ op: SimClient.PendingOp, outcome: HistoryEvent.EventType, values: [UInt64]) {
+    func finishClientOp(_ client: Int, _ op: SimClient.PendingOp, outcome: SimHistoryEvent.EventType, values: [UInt64]) {
         var recorded = values
         if recorded.isEmpty {
             switch op.operation {

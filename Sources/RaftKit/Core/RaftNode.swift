@@ -7,7 +7,7 @@
 /// truncated. Only one change may be uncommitted at a time, and a new leader accepts none until it has
 /// committed an entry of its own term.
 public struct RaftNode: Sendable {
-    let config: Config
+    var config: Config
     /// This node's id.
     public var id: NodeID { config.id }
     /// The current term. Invariant: never decreases.
@@ -94,6 +94,11 @@ public struct RaftNode: Sendable {
         }
         confState = confHistory.last?.confState ?? baseConfState
     }
+
+    #if DEBUG
+    /// Debug builds only: switches deliberate bugs on for an existing node (tests that prove checks can fail).
+    public mutating func setFaultsForTesting(_ faults: FaultSwitches) { config.faults = faults }
+    #endif
 
     // MARK: Queries
 
@@ -224,8 +229,8 @@ public struct RaftNode: Sendable {
             voteChanged = hard.term == previousHardState.term && hard.vote != previousHardState.vote
             var reported = hard
             #if DEBUG
-            if config.faults.contains(.skipVotePersistence), hard.vote != 0 {
-                reported.vote = hard.term == previousHardState.term ? previousHardState.vote : 0
+            if config.faults.contains(.skipVotePersistence), hard.vote != 0, hard.vote != id {
+                reported.vote = 0  // a vote for another node is never written
                 if voteChanged { termOrVoteChanged = false }
             }
             #endif
