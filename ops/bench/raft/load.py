@@ -158,7 +158,8 @@ def main():
         return 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
     print(json.dumps({"ops": len(latencies), "seconds": round(seconds, 3),
                       "ops_per_s": round(len(latencies) / seconds, 1) if seconds else 0,
-                      "p50_ms": round(percentile(0.50), 3), "p99_ms": round(percentile(0.99), 3), "errors": errors}))
+                      "p50_ms": round(percentile(0.50), 3), "p90_ms": round(percentile(0.90), 3),
+                      "p99_ms": round(percentile(0.99), 3), "p999_ms": round(percentile(0.999), 3), "errors": errors}))
 
 
 if __name__ == "__main__":
