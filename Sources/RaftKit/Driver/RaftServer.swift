@@ -90,7 +90,9 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         StorageLimits.validate()
         var machine = machine
         let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
-        try? POSIXFile.makeDirectory(configuration.dataDirectory)
+        let dataDirectory = configuration.dataDirectory
+        // mkdir blocks: run it on the thread pool, not the cooperative pool. Failure surfaces in the WAL's open.
+        try await NIOThreadPool.singleton.runIfActive { try? POSIXFile.makeDirectory(dataDirectory) }
         let storage = MemoryLogStorage(confState: ConfState(voters: configuration.members.keys.sorted()))
         var applied: UInt64 = 0
         if let stored = try await snapshots.loadNewest() {
