@@ -135,6 +135,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        /// One RaftKit node for the `ops/bench/raft` benchmark (not shipped).
+        .executableTarget(
+            name: "raft-bench-node",
+            dependencies: ["RaftKit"] + nio,
+            path: "ops/bench/raft/node",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
         .testTarget(name: "S3ProtocolTests", dependencies: ["S3Protocol"], swiftSettings: strictSettings),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"], swiftSettings: strictSettings),

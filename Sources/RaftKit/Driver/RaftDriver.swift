@@ -180,7 +180,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             try await snapshots.save(StoredSnapshot(index: snapshot.metadata.index, metadata: metadata, data: snapshot.data))
         }
         let records = ReadyHandler.stage(ready, into: storage)
-        if !records.isEmpty { try await wal.append(records) }
+        if !records.isEmpty { try await wal.append(records, sync: ready.mustSync) }
         // Re-check after the await: `stop()` may have run.
         guard case .running = state else { return }
         let transport = self.transport

@@ -73,6 +73,9 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         return RaftServer(driver: driver, wal: wal, tcp: nil)
     }
 
+    /// The WAL's group-commit counters since start (appends, records, fsyncs).
+    public var walStatistics: WALStatistics { wal.statistics }
+
     /// Stops the driver, closes the transport and the WAL.
     public func shutdown() async {
         await driver.stop()
@@ -87,7 +90,9 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         StorageLimits.validate()
         var machine = machine
         let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
-        try? POSIXFile.makeDirectory(configuration.dataDirectory)
+        let dataDirectory = configuration.dataDirectory
+        // mkdir blocks: run it on the thread pool, not the cooperative pool. Failure surfaces in the WAL's open.
+        try await NIOThreadPool.singleton.runIfActive { try? POSIXFile.makeDirectory(dataDirectory) }
         let storage = MemoryLogStorage(confState: ConfState(voters: configuration.members.keys.sorted()))
         var applied: UInt64 = 0
         if let stored = try await snapshots.loadNewest() {

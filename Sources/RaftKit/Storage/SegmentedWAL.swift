@@ -60,8 +60,17 @@ public final class SegmentedWAL: Sendable {
     /// after an earlier I/O failure (the WAL then refuses all work: a failed fsync leaves the file in an unknown
     /// state, so the process should restart and recover).
     public func append(_ records: [WALRecord]) async throws(StorageError) {
+        try await append(records, sync: true)
+    }
+
+    /// Appends `records` in order. With `sync: true` this is `append(_:)`. With `sync: false` it returns once the
+    /// records are written (in the page cache), not durable: for changes Raft does not need durable before acting
+    /// (`Ready.mustSync == false`, a commit index alone). They become durable with the next synced append, and are
+    /// never reordered after it.
+    public func append(_ records: [WALRecord], sync: Bool) async throws(StorageError) {
         var bytes: [UInt8] = []
         var meta = AppendMeta()
+        meta.sync = sync
         for record in records {
             if case .entry(_, let payload) = record, payload.count > StorageLimits.recordPayloadBytesMax {
                 throw .recordTooLarge(bytes: payload.count)
@@ -90,6 +99,7 @@ public final class SegmentedWAL: Sendable {
 /// segments compaction may delete.
 struct AppendMeta {
     var recordCount = 0
+    var sync = true
     var hardState: [UInt8]?
     var compact: (index: UInt64, payload: [UInt8])?
     var maxEntryIndex: UInt64 = 0

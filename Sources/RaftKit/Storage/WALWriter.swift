@@ -31,6 +31,8 @@ final class WALWriter: @unchecked Sendable {
     private var segments: [Segment] = []
     private var fd: Int32 = -1
     private var segmentBytes = 0
+    /// The current segment has bytes written by a `sync: false` append and not yet fsynced.
+    private var isDirty = false
     private var hardState: [UInt8]?
     private var compact: (index: UInt64, payload: [UInt8])?
 
@@ -113,6 +115,7 @@ final class WALWriter: @unchecked Sendable {
 
             if !batch.isEmpty { commit(batch) }
             if !closers.isEmpty {
+                if fd >= 0 && isDirty { try? POSIXFile.syncData(fd, path: segmentPath(segments[segments.count - 1].sequence)) }
                 if fd >= 0 { POSIXFile.close(fd) }
                 fd = -1
                 for closer in closers { closer() }
@@ -141,7 +144,7 @@ final class WALWriter: @unchecked Sendable {
         for pending in batch { bytes.append(contentsOf: pending.bytes) }
         let result: Result<Void, StorageError>
         do throws(StorageError) {
-            try write(bytes)
+            try write(bytes, sync: batch.contains { $0.meta.sync })
             for pending in batch { absorb(pending.meta) }
             if batch.contains(where: { $0.meta.compact != nil }) { try deleteCompactedSegments() }
             if segmentBytes >= segmentSizeBytes { try rotate() }
@@ -163,7 +166,7 @@ final class WALWriter: @unchecked Sendable {
         }
         counters.appendCount += batch.count
         counters.recordCount += batch.reduce(0) { $0 + $1.meta.recordCount }
-        counters.syncCount += 1
+        if batch.contains(where: { $0.meta.sync }) { counters.syncCount += 1 }
         counters.bytesWritten += bytes.count
         condition.unlock()
         for pending in batch { pending.done(.success(())) }
@@ -177,10 +180,15 @@ final class WALWriter: @unchecked Sendable {
         for closer in closers { closer() }
     }
 
-    private func write(_ bytes: [UInt8]) throws(StorageError) {
+    private func write(_ bytes: [UInt8], sync: Bool) throws(StorageError) {
         let path = segmentPath(segments[segments.count - 1].sequence)
         try POSIXFile.writeAll(fd, bytes, path: path)
-        try POSIXFile.syncData(fd, path: path)
+        if sync {
+            try POSIXFile.syncData(fd, path: path)
+            isDirty = false
+        } else {
+            isDirty = true
+        }
         segmentBytes += bytes.count
     }
 
@@ -208,6 +216,9 @@ final class WALWriter: @unchecked Sendable {
 
     /// Starts a new segment that begins with the current hard state and compaction point.
     private func rotate() throws(StorageError) {
+        // A segment is never left behind with unsynced bytes: recovery treats damage in older segments as corruption.
+        if isDirty { try POSIXFile.syncData(fd, path: segmentPath(segments[segments.count - 1].sequence)) }
+        isDirty = false
         let sequence = (segments.last?.sequence ?? 0) + 1
         try openSegment(sequence: sequence)
         var header: [UInt8] = []
@@ -215,7 +226,7 @@ final class WALWriter: @unchecked Sendable {
         if let marker = compact {
             WALRecordCodec.encode(.compact(throughIndex: marker.index, payload: marker.payload), into: &header)
         }
-        if !header.isEmpty { try write(header) }
+        if !header.isEmpty { try write(header, sync: true) }
     }
 
     private func openSegment(sequence: UInt64) throws(StorageError) {
