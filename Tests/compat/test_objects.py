@@ -317,3 +317,26 @@ def test_read_after_write_under_concurrency(s3, bucket):
     final = s3.get_object(Bucket=bucket, Key="shared")
     body = final["Body"].read()
     assert body.startswith(b"writer ") and final["ETag"] == f'"{md5_hex(body)}"'
+
+
+# Headers that ask for a feature Silo does not have must not be silently ignored (a wrong success): S3
+# semantics for an unimplemented header is 501 NotImplemented, and nothing is stored.
+@pytest.mark.silo_only
+@pytest.mark.parametrize("extra", [
+    {"ServerSideEncryption": "AES256"},
+    {"StorageClass": "GLACIER"},
+    {"Tagging": "team=storage"},
+    {"ACL": "public-read"},
+    {"WebsiteRedirectLocation": "/elsewhere"},
+])
+def test_unsupported_feature_headers_answer_not_implemented(s3, bucket, extra):
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="refused", Body=b"x", **extra)
+    assert caught.value.response["Error"]["Code"] == "NotImplemented"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    with pytest.raises(ClientError) as missing:
+        s3.head_object(Bucket=bucket, Key="refused")
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # The plain defaults clients send are accepted.
+    s3.put_object(Bucket=bucket, Key="accepted", Body=b"x", StorageClass="STANDARD", ACL="private")
+    assert s3.get_object(Bucket=bucket, Key="accepted")["Body"].read() == b"x"

@@ -17,6 +17,7 @@ extension S3Gateway {
 
     func createBucket(_ call: S3Call) async throws -> Response {
         try BucketName.validate(call.bucket)
+        try ObjectHeaders.refuseUnsupported(call.headers, bucketCreation: true)
         let body = try await readSmallBody(call)
         if body.readableBytes > 0 {
             let request = try CreateBucketConfiguration.parse(Array(buffer: body))

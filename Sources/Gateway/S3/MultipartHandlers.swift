@@ -9,6 +9,7 @@ import S3Protocol
 extension S3Gateway {
     func createMultipartUpload(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
+        try ObjectHeaders.refuseUnsupported(call.headers)
         var algorithm: String?
         if let named = call.header("x-amz-checksum-algorithm") {
             guard let parsed = ChecksumAlgorithm(name: named) else {

@@ -8,6 +8,7 @@ import S3Protocol
 extension S3Gateway {
     func putObject(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
+        try ObjectHeaders.refuseUnsupported(call.headers)
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = ObjectHeaders.stored(from: call.headers)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
@@ -181,6 +182,7 @@ extension S3Gateway {
 
     func copyObject(_ call: S3Call, source copySource: CopySource) async throws -> Response {
         try validateKey(call.key)
+        try ObjectHeaders.refuseUnsupported(call.headers)
         let source = try await self.copySource(call, copySource)
         let directive = call.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
         guard directive == "COPY" || directive == "REPLACE" else {

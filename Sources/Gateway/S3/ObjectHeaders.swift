@@ -48,6 +48,33 @@ enum ObjectHeaders {
         }
     }
 
+    /// Refuses headers that ask for something Silo does not do, rather than storing the object without it:
+    /// server-side encryption, storage classes other than STANDARD, tagging, object lock, ACLs other than
+    /// `private` (every object is private to its bucket owner), grants, website redirects. A silent success
+    /// would be a wrong success.
+    static func refuseUnsupported(_ headers: HTTPFields, bucketCreation: Bool = false) throws {
+        for field in headers {
+            let name = field.name.canonicalName
+            let value = field.value.trimmingCharacters(in: .whitespaces)
+            let unsupported: Bool
+            switch name {
+            case "x-amz-storage-class": unsupported = value.uppercased() != "STANDARD"
+            case "x-amz-acl": unsupported = value.lowercased() != "private"
+            case "x-amz-bucket-object-lock-enabled": unsupported = value.lowercased() == "true"
+            case "x-amz-object-ownership": unsupported = value != "BucketOwnerEnforced"
+            case "x-amz-tagging", "x-amz-website-redirect-location", "x-amz-object-lock-mode",
+                 "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold":
+                unsupported = !bucketCreation
+            default:
+                unsupported = name.hasPrefix("x-amz-server-side-encryption") || name.hasPrefix("x-amz-grant-")
+            }
+            if unsupported {
+                throw S3Error(.notImplemented, "\(name): \(value) is not implemented by Silo.",
+                              details: [("Header", name)])
+            }
+        }
+    }
+
     /// Response headers describing `object`: ETag, Last-Modified, stored headers, user metadata.
     static func describe(_ object: ObjectRecord, into headers: inout HTTPFields) {
         headers[.eTag] = EntityTag.quote(object.etag)
