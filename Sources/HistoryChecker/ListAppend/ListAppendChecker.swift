@@ -11,34 +11,13 @@ public enum ListAppendChecker {
     /// Checks every key of the history.
     public static func check(_ events: [HistoryEvent]) throws(HistoryError) -> AnomalyReport {
         let start = ContinuousClock.now
-        let pairs = try HistoryPairing.pairs(events)
-        var keys: [String: KeyHistory] = [:]
-        var operationCount = 0
-        for pair in pairs {
-            let key = pair.invoke.key ?? ""
-            switch pair.invoke.f {
-            case "append":
-                guard let element = HistoryPairing.valueID(pair.invoke.value) else {
-                    throw .unsupportedOperation(index: pair.invoke.index, reason: "append needs a value")
-                }
-                keys[key, default: KeyHistory()].appends.append(AppendOp(element: element, pair: pair))
-                operationCount += 1
-            case "read":
-                guard pair.isOK, let completion = pair.completion else { continue }
-                guard let list = completion.value?.arrayValue else {
-                    throw .unsupportedOperation(index: completion.index, reason: "a read's value must be a JSON array")
-                }
-                keys[key, default: KeyHistory()].reads.append(
-                    ReadOp(
-                        elements: list.map { HistoryPairing.valueID($0) ?? "null" }, invokeTime: pair.invoke.time,
-                        completeTime: completion.time, index: pair.invoke.index))
-                operationCount += 1
-            default:
-                continue
-            }
-        }
+        let operations = try KeyedOperations.collect(events, writeFunction: "append")
         var collector = AnomalyCollector()
-        for key in keys.keys.sorted() { keys[key]!.check(key: key, into: &collector) }
+        for key in operations.keys {
+            let history = KeyHistory(appends: operations.writes[key] ?? [], reads: operations.reads[key] ?? [])
+            history.check(key: key, into: &collector)
+        }
+        let operationCount = operations.operationCount
         return AnomalyReport(
             anomalies: collector.anomalies, counts: collector.counts, operationCount: operationCount,
             elapsed: ContinuousClock.now - start)

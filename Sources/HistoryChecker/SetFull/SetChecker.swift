@@ -12,33 +12,13 @@ public enum SetChecker {
     /// Checks every set of the history.
     public static func check(_ events: [HistoryEvent]) throws(HistoryError) -> AnomalyReport {
         let start = ContinuousClock.now
-        var sets: [String: SetHistory] = [:]
-        var operationCount = 0
-        for pair in try HistoryPairing.pairs(events) {
-            let key = pair.invoke.key ?? ""
-            switch pair.invoke.f {
-            case "add":
-                guard let element = HistoryPairing.valueID(pair.invoke.value) else {
-                    throw .unsupportedOperation(index: pair.invoke.index, reason: "add needs a value")
-                }
-                sets[key, default: SetHistory()].adds.append(AppendOp(element: element, pair: pair))
-                operationCount += 1
-            case "read":
-                guard pair.isOK, let completion = pair.completion else { continue }
-                guard let list = completion.value?.arrayValue else {
-                    throw .unsupportedOperation(index: completion.index, reason: "a read's value must be a JSON array")
-                }
-                sets[key, default: SetHistory()].reads.append(
-                    ReadOp(
-                        elements: list.map { HistoryPairing.valueID($0) ?? "null" }, invokeTime: pair.invoke.time,
-                        completeTime: completion.time, index: pair.invoke.index))
-                operationCount += 1
-            default:
-                continue
-            }
-        }
+        let operations = try KeyedOperations.collect(events, writeFunction: "add")
         var collector = AnomalyCollector()
-        for key in sets.keys.sorted() { sets[key]!.check(key: key, into: &collector) }
+        for key in operations.keys {
+            let history = SetHistory(adds: operations.writes[key] ?? [], reads: operations.reads[key] ?? [])
+            history.check(key: key, into: &collector)
+        }
+        let operationCount = operations.operationCount
         return AnomalyReport(
             anomalies: collector.anomalies, counts: collector.counts, operationCount: operationCount,
             elapsed: ContinuousClock.now - start)
