@@ -17,6 +17,14 @@ extension Simulation {
         for node in nodes {
             if case .down(let restartAt) = node.status, restartAt <= now { try start(node) }
         }
+        let due = scheduledCrashes.filter { $0.at <= now }
+        scheduledCrashes.removeAll { $0.at <= now }
+        for planned in due {
+            let victim = node(planned.node)
+            guard victim.isUp, victim.raft!.role == .leader, victim.raft!.term == planned.term else { continue }
+            try crash(victim, duringReady: false)
+            victim.status = .down(restartAt: now + random.int(0...2 * options.electionTimeoutTicks))
+        }
         if let end = partitionEndsAt, end <= now { healPartition() }
         while let first = clogSchedule.first, first.at <= now {
             clogSchedule.removeFirst()
@@ -165,6 +173,7 @@ extension Simulation {
         inLiveness = true
         partitionEndsAt = nil
         clogSchedule = []
+        scheduledCrashes = []
         for i in partitionCut.indices {
             for j in partitionCut[i].indices {
                 partitionCut[i][j] = false

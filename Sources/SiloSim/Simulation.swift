@@ -60,6 +60,8 @@ public final class Simulation {
     var clogCut: [[Bool]]
     var partitionEndsAt: Int?
     var clogSchedule: [(at: Int, from: Int, to: Int, clog: Bool)] = []
+    /// Leaders to crash at a tick if they still lead that term.
+    var scheduledCrashes: [(at: Int, node: NodeID, term: UInt64)] = []
 
     // Checker state.
     var leaderOfTerm: [UInt64: NodeID] = [:]
@@ -226,6 +228,7 @@ public final class Simulation {
         lostWrites += node.disk.crash(random: &random, tearProbability: options.tearProbability)
         node.raft = nil
         crashes += 1
+        if random.chance(0.5) { network.purge(from: node.id) }
         let restartAt = now + random.int(0...options.restartDelayTicksMax)
         node.status = .down(restartAt: inLiveness ? now : restartAt)
         log("crash node \(node.id)\(duringReady ? " during ready" : "") restart at \(restartAt)")
@@ -262,6 +265,9 @@ public final class Simulation {
                 if soft.role == .leader {
                     elections += 1
                     knownLeader = node.id
+                    if !inLiveness && random.chance(options.newLeaderCrashProbability) {
+                        scheduledCrashes.append((now + random.int(0...3), node.id, node.raft!.term))
+                    }
                 }
             }
         }

@@ -40,10 +40,11 @@ struct SimulatorTests {
         ("ack-before-persist", UInt64(1), "durability"),
         ("skip-vote-persistence", UInt64(1), "durability"),
         ("read-without-heartbeat", UInt64(1), "linearizable read"),
+        ("commit-previous-term", UInt64(1), "leader completeness"),
     ])
     func faultSwitchIsCaught(name: String, firstSeed: UInt64, property: String) {
         let fault = FaultSwitches.named.first { $0.name == name }!.fault
-        let budget: UInt64 = 40
+        let budget: UInt64 = 100
         var caught: SimReport?
         for seed in firstSeed..<firstSeed + budget {
             let report = Simulation.run(seed: seed, overrides: SimOverrides(faults: fault))
