@@ -4,8 +4,11 @@ import HistoryChecker
 extension Simulation {
     typealias RegisterOperation = HistoryOperation<RegisterModel.Input, RegisterModel.Output>
 
-    /// The history as checker operations: `info` writes (and writes still open at the end) may or may not
-    /// have happened; failed and unfinished reads carry no information and are left out.
+    /// The history as checker operations. Unknown writes (`info`, or still open at the end) are settled from
+    /// the committed log, as etcd's robustness tests do: a write that was applied took effect by the tick of
+    /// its first apply, with the outcome the state machine gave it; a write never applied by the end of the run
+    /// took no effect in the observed history (no read can have seen it) and is left out. Failed and
+    /// unfinished reads carry no information and are left out too.
     func registerOperations() -> [RegisterOperation] {
         var operations: [RegisterOperation] = []
         var open: [Int: SimHistoryEvent] = [:]
@@ -25,8 +28,11 @@ extension Simulation {
             case (.fail?, "cas"): output = .cas(succeeded: false)
             case (_, "get"): return
             default:
-                output = .unknown
-                returnTime = RegisterOperation.returnTimeInfinity
+                guard let settled = appliedOps[invoke.values.count == 2 ? invoke.values[1] : invoke.values[0]] else {
+                    return
+                }
+                output = invoke.function == "put" ? .written : .cas(succeeded: settled.ok)
+                returnTime = Int64(max(settled.tick, invoke.time))
             }
             operations.append(RegisterOperation(clientID: invoke.process,
                 input: RegisterModel.Input(key: "k\(invoke.key)", command: command), output: output,

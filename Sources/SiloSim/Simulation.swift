@@ -72,6 +72,8 @@ public final class Simulation {
     var entryRegistry: [EntryKey: (fingerprint: UInt64, previousTerm: UInt64)] = [:]
     var votesGranted: [VoteKey: NodeID] = [:]
     var maxCommitSeen: UInt64 = 0
+    /// Every write that took effect: op id → (tick of its first apply anywhere, whether it succeeded).
+    var appliedOps: [UInt64: (tick: Int, ok: Bool)] = [:]
 
     // Counters for the summary.
     var crashes = 0
@@ -343,13 +345,14 @@ public final class Simulation {
             let print = fingerprint(entry.data, kind: entry.kind.rawValue) ^ entry.term
             let slot = Int(entry.index)
             while appliedFingerprints.count <= slot { appliedFingerprints.append(0) }
-            if appliedFingerprints[slot] == 0 {
+            let firstApply = appliedFingerprints[slot] == 0
+            if firstApply {
                 appliedFingerprints[slot] = print
             } else if appliedFingerprints[slot] != print {
                 throw SimFailure(message: "state machine safety: node \(node.id) applied a different entry at \(entry.index) (term \(entry.term))")
             }
             node.applied = entry.index
-            try applyEntry(entry, at: node)
+            try applyEntry(entry, at: node, firstApply: firstApply)
         }
         for readState in ready.readStates {
             guard let client = node.reads[readState.context], var op = clients[client].pending,
@@ -360,7 +363,7 @@ public final class Simulation {
         }
     }
 
-    func applyEntry(_ entry: Entry, at node: SimNode) throws {
+    func applyEntry(_ entry: Entry, at node: SimNode, firstApply: Bool) throws {
         switch entry.kind {
         case .confChange:
             guard let record = try? ConfChangeRecord(decoding: entry.data) else {
@@ -376,6 +379,7 @@ public final class Simulation {
                 throw SimFailure(message: "undecodable command at \(entry.index)")
             }
             let result = node.kv.apply(command.operation)
+            if firstApply { appliedOps[command.opID] = (now, result.ok) }
             if let client = node.proposals.removeValue(forKey: command.opID), let op = clients[client].pending,
                 op.opID == command.opID
             {

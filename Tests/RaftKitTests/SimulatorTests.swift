@@ -8,7 +8,9 @@ import Testing
 /// sweep runs through the release `silo-sim` binary in CI.
 struct SimulatorTests {
     /// Seeds that once failed, with the bug they found (see the commit log); they must pass forever.
-    static let pinnedSeeds: [UInt64] = []
+    /// 9894: the liveness phase never converged because the workload kept a batch=1/inflight=1 group saturated
+    /// (a simulator bug, fixed by stopping the load after the first liveness write).
+    static let pinnedSeeds: [UInt64] = [9894]
 
     /// Goal: a short sweep passes. Method: seeds 1...12 with default swarm options.
     @Test func smokeSeeds() {
