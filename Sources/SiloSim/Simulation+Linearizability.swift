@@ -22,7 +22,9 @@ extension Simulation {
             let output: RegisterModel.Output
             var returnTime = Int64(completion?.time ?? 0)
             switch (completion?.type, invoke.function) {
-            case (.ok?, "get"): output = .read(String(completion!.values.first ?? 0))
+            case (.ok?, "get"):
+                let value = completion!.values.first ?? 0
+                output = .read(value == 0 ? nil : String(value))
             case (.ok?, "put"): output = .written
             case (.ok?, "cas"): output = .cas(succeeded: true)
             case (.fail?, "cas"): output = .cas(succeeded: false)
@@ -52,7 +54,7 @@ extension Simulation {
     /// Throws unless the history is linearizable (an inconclusive search fails too).
     func checkLinearizability() throws {
         let operations = registerOperations()
-        let checker = LinearizabilityChecker(model: RegisterModel(initialValue: "0"), timeout: .seconds(30), workers: 1)
+        let checker = LinearizabilityChecker(model: RegisterModel(), timeout: .seconds(30), workers: 1)
         let report = checker.check(operations)
         switch report.result {
         case .ok:

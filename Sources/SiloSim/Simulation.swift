@@ -448,7 +448,9 @@ public final class Simulation {
                     time: now)
             } else {
                 let operation: KVOperation =
-                    random.chance(0.5) ? .put(key: key, value: opID) : .cas(key: key, from: lastValue[key], to: opID)
+                    // A cas needs a value to compare with (the register model has no "absent" for `from`).
+                    random.chance(0.5) || lastValue[key] == 0
+                    ? .put(key: key, value: opID) : .cas(key: key, from: lastValue[key], to: opID)
                 do {
                     try target.raft!.propose(KVCommand(opID: opID, operation: operation).encode())
                 } catch {

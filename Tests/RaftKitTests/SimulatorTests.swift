@@ -37,6 +37,24 @@ struct SimulatorTests {
         #expect(first.history.events.count > 10)
     }
 
+    /// Goal: the simulator's linearizability check can fail. Method: a read that misses a completed write.
+    @Test func staleReadInHistoryFails() {
+        let simulation = Simulation(seed: 1, overrides: SimOverrides())
+        simulation.history.record(.invoke, process: 0, function: "put", key: 0, values: [5], time: 1)
+        simulation.history.record(.ok, process: 0, function: "put", key: 0, values: [5], time: 2)
+        simulation.appliedOps[5] = (2, true)
+        simulation.history.record(.invoke, process: 1, function: "get", key: 0, values: [], time: 3)
+        simulation.history.record(.ok, process: 1, function: "get", key: 0, values: [0], time: 4)
+        #expect(throws: SimFailure.self) { try simulation.checkLinearizability() }
+        // The same history with the read concurrent to the write is fine.
+        let concurrent = Simulation(seed: 1, overrides: SimOverrides())
+        concurrent.history.record(.invoke, process: 0, function: "put", key: 0, values: [5], time: 1)
+        concurrent.history.record(.invoke, process: 1, function: "get", key: 0, values: [], time: 1)
+        concurrent.history.record(.ok, process: 1, function: "get", key: 0, values: [0], time: 2)
+        concurrent.history.record(.ok, process: 0, function: "put", key: 0, values: [5], time: 2)
+        #expect(throws: Never.self) { try concurrent.checkLinearizability() }
+    }
+
     #if DEBUG
     /// Goal: the simulator can fail: each deliberate core bug is caught within a small seed budget, by the
     /// property it breaks. Method: run seeds from the given start until the first failure.
