@@ -55,6 +55,13 @@ struct SimNetwork {
         return nil
     }
 
+    /// Drops every message `from` still has in flight (its connections reset when it crashed).
+    mutating func purge(from sender: NodeID) {
+        let kept = heap.filter { $0.message.from != sender }
+        heap = []
+        for item in kept { push(item) }
+    }
+
     private mutating func nextSequence() -> UInt64 {
         sequence += 1
         return sequence

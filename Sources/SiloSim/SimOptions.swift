@@ -46,6 +46,8 @@ struct SimOptions: CustomStringConvertible {
     var crashDuringReadyProbability: Double
     /// Figure 8 churn: crash the leader and restart it at once.
     var leaderChurnProbability: Double
+    /// Figure 8 churn: crash a new leader within a few ticks of its election (its no-op stays on a minority).
+    var newLeaderCrashProbability: Double
     var tearProbability: Double
     var restartDelayTicksMax: Int
     var membershipProbability: Double
@@ -79,6 +81,7 @@ struct SimOptions: CustomStringConvertible {
         crashProbability = r.pick([0, 0.002, 0.01])
         crashDuringReadyProbability = r.pick([0, 0.002, 0.01])
         leaderChurnProbability = r.pick([0, 0, 0.01, 0.05])
+        newLeaderCrashProbability = r.pick([0, 0, 0.2, 0.5])
         tearProbability = r.pick([0, 0.5])
         restartDelayTicksMax = r.pick([0, 20, 100])
         membershipProbability = r.pick([0, 0.005, 0.02])
@@ -95,7 +98,7 @@ struct SimOptions: CustomStringConvertible {
         s += " batch=\(appendEntriesMax) inflight=\(inflightAppendsMax) chunk=\(snapshotChunkBytes)"
         s += " compact=\(compactEveryEntries) drop=\(dropProbability) dup=\(duplicateProbability)"
         s += " delay=\(delayTicksMax) partition=\(partitionProbability) clog=\(clogProbability)"
-        s += " crash=\(crashProbability)/\(crashDuringReadyProbability)/\(leaderChurnProbability) tear=\(tearProbability)"
+        s += " crash=\(crashProbability)/\(crashDuringReadyProbability)/\(leaderChurnProbability)/\(newLeaderCrashProbability) tear=\(tearProbability)"
         s += " membership=\(membershipProbability) transfer=\(transferProbability) ops=\(clientOpProbability)"
         return s
     }

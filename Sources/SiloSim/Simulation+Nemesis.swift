@@ -17,6 +17,14 @@ extension Simulation {
         for node in nodes {
             if case .down(let restartAt) = node.status, restartAt <= now { try start(node) }
         }
+        let due = scheduledCrashes.filter { $0.at <= now }
+        scheduledCrashes.removeAll { $0.at <= now }
+        for planned in due {
+            let victim = node(planned.node)
+            guard victim.isUp, victim.raft!.role == .leader, victim.raft!.term == planned.term else { continue }
+            try crash(victim, duringReady: false)
+            victim.status = .down(restartAt: now + random.int(0...2 * options.electionTimeoutTicks))
+        }
         if let end = partitionEndsAt, end <= now { healPartition() }
         while let first = clogSchedule.first, first.at <= now {
             clogSchedule.removeFirst()
@@ -165,6 +173,7 @@ extension Simulation {
         inLiveness = true
         partitionEndsAt = nil
         clogSchedule = []
+        scheduledCrashes = []
         for i in partitionCut.indices {
             for j in partitionCut[i].indices {
                 partitionCut[i][j] = false
@@ -179,13 +188,22 @@ extension Simulation {
             if case .down = node.status { try start(node) }
         }
         log("liveness phase: network healed, every node up")
-        let deadline = now + options.livenessTicksMax
-        while now < deadline {
+        // Bounded: converge within `livenessTicksMax` ticks without progress; a follower still catching up
+        // (its applied index rising) extends the window, up to ten times over.
+        let start = now
+        var deadline = now + options.livenessTicksMax
+        var appliedSum = nodes.reduce(UInt64(0)) { $0 + $1.applied }
+        while now < deadline && now < start + 10 * options.livenessTicksMax {
             now += 1
             try step()
             if converged() {
                 log("converged")
                 return
+            }
+            let sum = nodes.reduce(UInt64(0)) { $0 + $1.applied }
+            if sum > appliedSum && okWritesInLiveness > 0 {
+                appliedSum = sum
+                deadline = max(deadline, now + 4 * options.electionTimeoutTicks)
             }
         }
         let leader = currentLeader().map { "leader \($0.id) term \($0.raft!.term) commit \($0.raft!.commitIndex)" } ?? "no leader"
@@ -194,7 +212,7 @@ extension Simulation {
             let raft = node.raft!
             states.append("\(node.id):\(raft.role)/t\(raft.term)/c\(raft.commitIndex)/a\(node.applied)/l\(raft.lastIndex)")
         }
-        throw SimFailure(message: "liveness: no convergence within \(options.livenessTicksMax) ticks of healing (\(leader); \(states.joined(separator: " ")))")
+        throw SimFailure(message: "liveness: no convergence within \(now - start) ticks of healing (\(leader); \(states.joined(separator: " ")))")
     }
 
     func converged() -> Bool {

@@ -60,6 +60,8 @@ public final class Simulation {
     var clogCut: [[Bool]]
     var partitionEndsAt: Int?
     var clogSchedule: [(at: Int, from: Int, to: Int, clog: Bool)] = []
+    /// Leaders to crash at a tick if they still lead that term.
+    var scheduledCrashes: [(at: Int, node: NodeID, term: UInt64)] = []
 
     // Checker state.
     var leaderOfTerm: [UInt64: NodeID] = [:]
@@ -70,6 +72,8 @@ public final class Simulation {
     var entryRegistry: [EntryKey: (fingerprint: UInt64, previousTerm: UInt64)] = [:]
     var votesGranted: [VoteKey: NodeID] = [:]
     var maxCommitSeen: UInt64 = 0
+    /// Every write that took effect: op id → (tick of its first apply anywhere, whether it succeeded).
+    var appliedOps: [UInt64: (tick: Int, ok: Bool)] = [:]
 
     // Counters for the summary.
     var crashes = 0
@@ -226,6 +230,7 @@ public final class Simulation {
         lostWrites += node.disk.crash(random: &random, tearProbability: options.tearProbability)
         node.raft = nil
         crashes += 1
+        if random.chance(0.5) { network.purge(from: node.id) }
         let restartAt = now + random.int(0...options.restartDelayTicksMax)
         node.status = .down(restartAt: inLiveness ? now : restartAt)
         log("crash node \(node.id)\(duringReady ? " during ready" : "") restart at \(restartAt)")
@@ -262,6 +267,9 @@ public final class Simulation {
                 if soft.role == .leader {
                     elections += 1
                     knownLeader = node.id
+                    if !inLiveness && random.chance(options.newLeaderCrashProbability) {
+                        scheduledCrashes.append((now + random.int(0...3), node.id, node.raft!.term))
+                    }
                 }
             }
         }
@@ -337,13 +345,14 @@ public final class Simulation {
             let print = fingerprint(entry.data, kind: entry.kind.rawValue) ^ entry.term
             let slot = Int(entry.index)
             while appliedFingerprints.count <= slot { appliedFingerprints.append(0) }
-            if appliedFingerprints[slot] == 0 {
+            let firstApply = appliedFingerprints[slot] == 0
+            if firstApply {
                 appliedFingerprints[slot] = print
             } else if appliedFingerprints[slot] != print {
                 throw SimFailure(message: "state machine safety: node \(node.id) applied a different entry at \(entry.index) (term \(entry.term))")
             }
             node.applied = entry.index
-            try applyEntry(entry, at: node)
+            try applyEntry(entry, at: node, firstApply: firstApply)
         }
         for readState in ready.readStates {
             guard let client = node.reads[readState.context], var op = clients[client].pending,
@@ -354,7 +363,7 @@ public final class Simulation {
         }
     }
 
-    func applyEntry(_ entry: Entry, at node: SimNode) throws {
+    func applyEntry(_ entry: Entry, at node: SimNode, firstApply: Bool) throws {
         switch entry.kind {
         case .confChange:
             guard let record = try? ConfChangeRecord(decoding: entry.data) else {
@@ -370,6 +379,7 @@ public final class Simulation {
                 throw SimFailure(message: "undecodable command at \(entry.index)")
             }
             let result = node.kv.apply(command.operation)
+            if firstApply { appliedOps[command.opID] = (now, result.ok) }
             if let client = node.proposals.removeValue(forKey: command.opID), let op = clients[client].pending,
                 op.opID == command.opID
             {
@@ -438,7 +448,9 @@ public final class Simulation {
                     time: now)
             } else {
                 let operation: KVOperation =
-                    random.chance(0.5) ? .put(key: key, value: opID) : .cas(key: key, from: lastValue[key], to: opID)
+                    // A cas needs a value to compare with (the register model has no "absent" for `from`).
+                    random.chance(0.5) || lastValue[key] == 0
+                    ? .put(key: key, value: opID) : .cas(key: key, from: lastValue[key], to: opID)
                 do {
                     try target.raft!.propose(KVCommand(opID: opID, operation: operation).encode())
                 } catch {

@@ -201,7 +201,9 @@ extension RaftNode {
                 electionElapsed = 0
                 vote = m.from
             }
-        } else {
+        } else if term > 0 {
+            // A node that never saw a term cannot say which term it rejects in; messages never carry term 0
+            // (`step` refuses them), and the candidate learns nothing from the refusal anyway.
             send(to: m.from, .voteResponse(preVote: preVote, granted: false))
         }
     }
@@ -234,6 +236,7 @@ extension RaftNode {
     }
 
     mutating func send(to: NodeID, _ kind: Message.Kind) {
+        precondition(term > 0, "node \(id) would send \(kind.name) to \(to) with term 0")
         outbox.append(Message(from: id, to: to, term: term, kind: kind))
     }
 }

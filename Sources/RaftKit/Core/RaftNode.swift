@@ -57,7 +57,9 @@ public struct RaftNode: Sendable {
     /// A `Ready` was handed out and not yet advanced.
     var readyOutstanding = false
 
-    /// Builds a node over `storage`, restoring term, vote, commit and membership from it.
+    /// Builds a node over `storage`, restoring term, vote, commit and membership from it. Reads every stored
+    /// entry once (to find the membership changes after the snapshot), so compact the log to keep restarts
+    /// short. Throws `ConfigError`, `LogStorageError`, or `CodecError` for an undecodable membership entry.
     public init(config: Config, storage: any LogStorage) throws {
         try config.validate()
         self.config = config
