@@ -124,8 +124,8 @@ def _answers_http(port: int) -> bool:
 class SiloServer:
     """One `silo server` process on a free port over `data_dir`; start/stop/kill by PID."""
 
-    def __init__(self, data_dir: Path, log_path: Path, access_key: str = ROOT_ACCESS_KEY,
-                 secret_key: str = ROOT_SECRET_KEY):
+    def __init__(self, data_dir: Path, log_path: Path, access_key: str | None = ROOT_ACCESS_KEY,
+                 secret_key: str | None = ROOT_SECRET_KEY):
         self.data_dir = data_dir
         self.log_path = log_path
         self.access_key = access_key
@@ -146,8 +146,13 @@ class SiloServer:
         if not binary.exists():
             pytest.fail(f"silo binary not found at {binary} (build it, set SILO_BIN, or use --endpoint)")
         env = dict(os.environ)
-        env["SILO_ROOT_ACCESS_KEY"] = self.access_key
-        env["SILO_ROOT_SECRET_KEY"] = self.secret_key
+        if self.access_key is None:
+            # First-start mode: the server generates (or reads back) its own root key.
+            env.pop("SILO_ROOT_ACCESS_KEY", None)
+            env.pop("SILO_ROOT_SECRET_KEY", None)
+        else:
+            env["SILO_ROOT_ACCESS_KEY"] = self.access_key
+            env["SILO_ROOT_SECRET_KEY"] = self.secret_key
         for attempt in range(3):
             self.port = port or free_port()
             log = open(self.log_path, "ab")
@@ -274,8 +279,9 @@ def server_factory(tmp_path):
         pytest.skip(f"needs the silo binary (SILO_BIN={silo_bin()})")
     made: list[SiloServer] = []
 
-    def make(data_dir: Path | None = None) -> SiloServer:
-        s = SiloServer(data_dir or (tmp_path / f"data{len(made)}"), tmp_path / f"server{len(made)}.log")
+    def make(data_dir: Path | None = None, generated_keys: bool = False) -> SiloServer:
+        keys = (None, None) if generated_keys else (ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
+        s = SiloServer(data_dir or (tmp_path / f"data{len(made)}"), tmp_path / f"server{len(made)}.log", *keys)
         made.append(s)
         return s
 

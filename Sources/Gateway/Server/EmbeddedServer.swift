@@ -1,5 +1,8 @@
 import BlobNode
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Hummingbird
 import HummingbirdCore
 public import Logging
@@ -119,14 +122,28 @@ public struct EmbeddedServer {
                                           secretAccessKey: Credentials.makeSecretAccessKey())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let temporary = directory.appendingPathComponent("root-credentials.tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: try encoder.encode(credentials),
-                                             attributes: [.posixPermissions: 0o600])
-        else {
-            throw S3Error(.internalError, "cannot write \(temporary.path)")
-        }
-        _ = try FileManager.default.replaceItemAt(file, withItemAt: temporary)
+        try writeDurably(Array(try encoder.encode(credentials)), to: file.path, mode: 0o600)
         return (credentials, true)
+    }
+
+    /// Writes `bytes` to `path` atomically and durably: a temporary file with `mode`, fsync, rename over
+    /// `path`, fsync of the directory.
+    static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+        let temporary = path + ".tmp"
+        func fail(_ what: String) -> S3Error {
+            S3Error(.internalError, "\(what) \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw fail("cannot create") }
+        defer { close(descriptor) }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw fail("cannot write") }
+        guard fsync(descriptor) == 0 else { throw fail("cannot fsync") }
+        guard rename(temporary, path) == 0 else { throw fail("cannot rename") }
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw fail("cannot open the directory of") }
+        defer { close(directory) }
+        guard fsync(directory) == 0 else { throw fail("cannot fsync the directory of") }
     }
 
     /// Makes the metadata's root user match `root` (created on first start, replaced if the keys changed).
