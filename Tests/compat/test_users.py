@@ -84,3 +84,22 @@ def test_admin_user_lifecycle(target, s3, expect_error):
     assert admin(target, "user", "create", "compat-dup-" + name[-6:], check=False).returncode != 0
     parse_created_keys(dup.stdout + dup.stderr)
     admin(target, "user", "delete", "compat-dup-" + name[-6:])
+
+
+def test_admin_endpoint_refuses_bad_input(raw, second_user):
+    # Goal: the admin endpoint (not S3) answers hostile or malformed input with a clear error, never a 500:
+    # non-root callers, malformed JSON, bad names, an oversized body, an unknown route, anonymous calls.
+    users = "/_silo/admin/users"
+    as_bob = raw.request("GET", users, access_key=second_user.access_key, secret_key=second_user.secret_key)
+    assert as_bob.status == 403 and as_bob.error_code() == "AccessDenied"
+    malformed = raw.request("POST", users, body=b"{not json", headers={"Content-Type": "application/json"})
+    assert malformed.status == 400 and malformed.error_code() == "InvalidArgument"
+    bad_name = raw.request("POST", users, body=b'{"name": "../etc"}', headers={"Content-Type": "application/json"})
+    assert bad_name.status == 400 and bad_name.error_code() == "InvalidArgument"
+    huge = raw.request("POST", users, body=b'{"name": "' + b"a" * (70 << 10) + b'"}',
+                       headers={"Content-Type": "application/json"})
+    assert huge.status == 400 and huge.error_code() == "EntityTooLarge"
+    unknown = raw.request("GET", "/_silo/admin/nothing-here")
+    assert unknown.status == 405 and unknown.error_code() == "MethodNotAllowed"
+    anonymous = raw.request("GET", users, sign=False)
+    assert anonymous.status == 403 and anonymous.error_code() == "AccessDenied"

@@ -14,6 +14,8 @@ import NIOCore
 /// S3 bucket names cannot start with `_`, so these paths never shadow a bucket.
 struct AdminAPI {
     static let pathPrefix = "/_silo/admin/"
+    /// Largest admin request body (a user is a few hundred bytes of JSON).
+    static let bodyBytesMax = 64 << 10
     let gateway: S3Gateway
 
     struct UserView: Codable {
@@ -42,7 +44,12 @@ struct AdminAPI {
                          createdTime: $0.createdTime)
             })
         case (.post, "users", 1):
-            var body = try await request.body.collect(upTo: 64 << 10)
+            var body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Self.bodyBytesMax)
+            } catch {
+                throw S3Error(.entityTooLarge, "Admin requests are at most \(Self.bodyBytesMax) bytes.", cause: error)
+            }
             guard let data = body.readData(length: body.readableBytes),
                   let create = try? JSONDecoder().decode(CreateUserRequest.self, from: data)
             else {
