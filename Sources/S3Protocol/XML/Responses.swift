@@ -254,10 +254,7 @@ public struct ListBucketResult: Sendable, Hashable {
             writer.element("Delimiter", ifPresent: delimiter.map(encode))
             writer.element("IsTruncated", isTruncated)
             writer.element("EncodingType", ifPresent: encoding?.rawValue)
-            for object in contents { object.write(to: &writer, encode: encode) }
-            for prefix in commonPrefixes {
-                writer.element("CommonPrefixes") { writer in writer.element("Prefix", encode(prefix)) }
-            }
+            writer.listing(contents: contents, commonPrefixes: commonPrefixes, encode: encode)
         }
         return writer.finish()
     }
@@ -315,10 +312,7 @@ public struct ListBucketV2Result: Sendable, Hashable {
             writer.element("Delimiter", ifPresent: delimiter.map(encode))
             writer.element("IsTruncated", isTruncated)
             writer.element("EncodingType", ifPresent: encoding?.rawValue)
-            for object in contents { object.write(to: &writer, encode: encode) }
-            for prefix in commonPrefixes {
-                writer.element("CommonPrefixes") { writer in writer.element("Prefix", encode(prefix)) }
-            }
+            writer.listing(contents: contents, commonPrefixes: commonPrefixes, encode: encode)
         }
         return writer.finish()
     }
@@ -614,9 +608,7 @@ public struct ListMultipartUploadsResult: Sendable, Hashable {
                     writer.element("ChecksumType", ifPresent: upload.checksumType?.rawValue)
                 }
             }
-            for prefix in commonPrefixes {
-                writer.element("CommonPrefixes") { writer in writer.element("Prefix", encode(prefix)) }
-            }
+            writer.commonPrefixes(commonPrefixes, encode: encode)
         }
         return writer.finish()
     }
@@ -691,5 +683,20 @@ public struct DeleteResult: Sendable, Hashable {
             }
         }
         return writer.finish()
+    }
+}
+
+extension XMLWriter {
+    /// The entries every listing ends with: the objects, then one `CommonPrefixes` per rolled-up prefix.
+    mutating func listing(contents: [ListedObject], commonPrefixes: [String], encode: (String) -> String) {
+        for object in contents { object.write(to: &self, encode: encode) }
+        self.commonPrefixes(commonPrefixes, encode: encode)
+    }
+
+    /// One `<CommonPrefixes><Prefix>…</Prefix></CommonPrefixes>` per prefix, encoded as the request asked.
+    mutating func commonPrefixes(_ prefixes: [String], encode: (String) -> String) {
+        for prefix in prefixes {
+            element("CommonPrefixes") { writer in writer.element("Prefix", encode(prefix)) }
+        }
     }
 }
