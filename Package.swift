@@ -135,6 +135,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        /// Fuzz targets for every parser of outside bytes (`ops/fuzz`): a libFuzzer binary when built with
+        /// `-sanitize=fuzzer -DSILO_LIBFUZZER`, otherwise a replayer of the saved corpus (debug builds only:
+        /// it reaches internal decoders with `@testable import`).
+        .executableTarget(
+            name: "silo-fuzz",
+            dependencies: ["S3Protocol", "RaftKit", "MetaQuorum", "BlobNode"] + nio,
+            swiftSettings: strictSettings
+        ),
+
         /// One RaftKit node for the `ops/bench/raft` benchmark (not shipped).
         .executableTarget(
             name: "raft-bench-node",

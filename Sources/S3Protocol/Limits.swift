@@ -9,6 +9,9 @@ public enum S3Limits {
     public static let requestTimeSkewMillisecondsMax: Int64 = 15 * 60 * 1000
     /// The longest validity of a presigned URL, `X-Amz-Expires` (AWS: 7 days).
     public static let presignedExpirySecondsMax: Int64 = 604_800
+    /// The most digits a SigV2 presigned `Expires` (epoch seconds) may have: 12 reach the year 33658, and
+    /// keep `Expires * 1000` far inside Int64. Longer values are `AuthorizationQueryParametersError`.
+    public static let presignedExpiresDigitsMax = 12
     /// The longest `Authorization` header value `SigV4.parse` accepts.
     public static let authorizationHeaderBytesMax = 8 * 1024
     /// The most headers a request may sign.
@@ -47,6 +50,9 @@ public enum S3Limits {
     public static let listPartsMax = 1000
     /// The most uploads `ListMultipartUploads` returns per page.
     public static let listUploadsMax = 1000
+    /// The largest value of a numeric query parameter (`max-keys`, `max-uploads`, `max-parts`): AWS reads
+    /// them as 32-bit integers and answers `InvalidArgument` beyond.
+    public static let queryIntegerMax = Int(Int32.max)
     /// The most objects one `DeleteObjects` request names.
     public static let deleteObjectsCountMax = 1000
     /// The most parts of a multipart upload, and the highest part number.

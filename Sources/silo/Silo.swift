@@ -33,7 +33,12 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env SILO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
 
+    @OptionGroup var connections: ConnectionOptions
+
     func run() async throws {
+        // Everything Silo writes (the metadata database with every secret, volumes, credentials) is for
+        // its own user only: directories 0700, files 0600.
+        umask(0o077)
         let (host, port) = try parseAddress(address)
         var options = EmbeddedServer.Options()
         options.host = host
@@ -44,6 +49,7 @@ struct Server: AsyncParsableCommand {
         options.rootSecretAccessKey = environment["SILO_ROOT_SECRET_KEY"]
         options.gateway.region = region
         options.gateway.virtualHostDomains = domain
+        options.gateway.connections = connections.limits
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level \(logLevel)")
         }
@@ -75,4 +81,41 @@ func parseAddress(_ address: String) throws -> (String, Int) {
     var host = String(address[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     return (host.isEmpty ? "127.0.0.1" : host, port)
+}
+
+/// The HTTP connection limits of `ConnectionLimits`, as flags (and environment variables for scripts).
+struct ConnectionOptions: ParsableArguments {
+    private static let defaults = ConnectionLimits()
+    private static func env(_ name: String) -> Int? { ProcessInfo.processInfo.environment[name].flatMap { Int($0) } }
+
+    @Option(help: "Open client connections at most (env SILO_CONNECTIONS_MAX).")
+    var connectionsMax: Int = env("SILO_CONNECTIONS_MAX") ?? defaults.connectionsMax
+
+    @Option(help: "Open connections per source address at most (env SILO_CONNECTIONS_PER_ADDRESS_MAX).")
+    var connectionsPerAddressMax: Int = env("SILO_CONNECTIONS_PER_ADDRESS_MAX") ?? defaults.connectionsPerAddressMax
+
+    @Option(help: "Seconds before an idle or header-dripping connection is closed (env SILO_IDLE_TIMEOUT_SECONDS).")
+    var idleTimeoutSeconds: Int = env("SILO_IDLE_TIMEOUT_SECONDS") ?? Int(defaults.idleTimeout.nanoseconds / 1_000_000_000)
+
+    @Option(help: "Seconds of waiting for body bytes per rate window (env SILO_BODY_RATE_WINDOW_SECONDS).")
+    var bodyRateWindowSeconds: Int = env("SILO_BODY_RATE_WINDOW_SECONDS")
+        ?? Int(defaults.bodyRateWindow.nanoseconds / 1_000_000_000)
+
+    @Option(help: "Body bytes each rate window must bring at least (env SILO_BODY_BYTES_PER_WINDOW_MIN).")
+    var bodyBytesPerWindowMin: Int = env("SILO_BODY_BYTES_PER_WINDOW_MIN") ?? defaults.bodyBytesPerWindowMin
+
+    @Option(help: "Seconds a response may stay unread before the connection is closed (env SILO_STALLED_WRITE_TIMEOUT_SECONDS).")
+    var stalledWriteTimeoutSeconds: Int = env("SILO_STALLED_WRITE_TIMEOUT_SECONDS")
+        ?? Int(defaults.stalledWriteTimeout.nanoseconds / 1_000_000_000)
+
+    var limits: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.connectionsMax = connectionsMax
+        limits.connectionsPerAddressMax = connectionsPerAddressMax
+        limits.idleTimeout = .seconds(Int64(idleTimeoutSeconds))
+        limits.bodyRateWindow = .seconds(Int64(bodyRateWindowSeconds))
+        limits.bodyBytesPerWindowMin = bodyBytesPerWindowMin
+        limits.stalledWriteTimeout = .seconds(Int64(stalledWriteTimeoutSeconds))
+        return limits
+    }
 }

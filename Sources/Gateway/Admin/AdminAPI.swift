@@ -32,8 +32,14 @@ struct AdminAPI {
         var secretAccessKey: String?
     }
 
-    func respond(to request: Request, path: String, user: UserRecord, now: Int64) async throws -> Response {
+    /// Serves one admin call. `body` is the request body with its signature claims: a POST's JSON is read
+    /// through the same verification path as S3 bodies, and every other call must be signed for the empty
+    /// body, so a replayed signature cannot carry another payload.
+    func respond(to request: Request, body: SignedBody, path: String, user: UserRecord, now: Int64) async throws
+        -> Response
+    {
         guard user.isRoot else { throw S3Error(.accessDenied, "Only the root user may call the admin API.") }
+        if request.method != .post { try body.requireEmpty() }
         let route = path.dropFirst(Self.pathPrefix.count).split(separator: "/", omittingEmptySubsequences: true)
         let requestID = S3Gateway.makeRequestID()
         switch (request.method, route.first, route.count) {
@@ -44,13 +50,10 @@ struct AdminAPI {
                          createdTime: $0.createdTime)
             })
         case (.post, "users", 1):
-            var body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: Self.bodyBytesMax)
-            } catch {
-                throw S3Error(.entityTooLarge, "Admin requests are at most \(Self.bodyBytesMax) bytes.", cause: error)
-            }
-            guard let data = body.readData(length: body.readableBytes),
+            var payload = try await body.collectSmall(
+                limitBytes: Self.bodyBytesMax,
+                tooLarge: S3Error(.entityTooLarge, "Admin requests are at most \(Self.bodyBytesMax) bytes."))
+            guard let data = payload.readData(length: payload.readableBytes),
                   let create = try? JSONDecoder().decode(CreateUserRequest.self, from: data)
             else {
                 throw S3Error(.invalidArgument, "Expected JSON {\"name\": ..., \"accessKeyID\"?: ..., \"secretAccessKey\"?: ...}.")

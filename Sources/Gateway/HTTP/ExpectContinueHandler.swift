@@ -15,7 +15,10 @@ struct SendContinueEvent: Sendable {}
 ///    `Connection: close`, and the connection is closed: at once if the client is still waiting for
 ///    `100 Continue` (no body will come), else once the rest of the body has arrived (Hummingbird drains
 ///    it), so the client never has its connection reset under an unread body and never reuses a
-///    connection whose request stream is out of step.
+///    connection whose request stream is out of step. Draining is bounded: when more than
+///    `drainBytesMax` body bytes are still to come (or arrive), or `lingerTimeout` passes, the response
+///    is followed by a half-close (FIN) and the connection is closed, so neither a slow nor a fast
+///    client keeps it.
 ///
 /// It sits after the HTTP codec and sees every request and response part of one connection in order.
 final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -37,8 +40,20 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var requestBodyEnded = true
     private var responseEnded = false
     private var closing = Closing.no
+    /// `Content-Length` of the current request, if it has one, and the body bytes seen so far.
+    private var declaredBodyBytes: Int64?
+    private var receivedBodyBytes: Int64 = 0
+    /// Body bytes that arrived after an early response ended (they are drained, up to the limit).
+    private var drainedBodyBytes: Int64 = 0
+    private var lingerDeadline: Scheduled<Void>?
+    private let drainBytesMax: Int64
+    private let lingerTimeout: TimeAmount
 
-    init() {}
+    init(drainBytesMax: Int64 = ConnectionLimits().drainBytesMax,
+         lingerTimeout: TimeAmount = ConnectionLimits().lingerTimeout) {
+        self.drainBytesMax = drainBytesMax
+        self.lingerTimeout = lingerTimeout
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -46,16 +61,43 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
             requestBodyEnded = false
             responseEnded = false
             awaitingContinue = head.headerFields[.expect]?.lowercased() == "100-continue"
-        case .body:
+            declaredBodyBytes = head.headerFields[.contentLength].flatMap { Int64($0) }
+            receivedBodyBytes = 0
+        case .body(let buffer):
             awaitingContinue = false
+            receivedBodyBytes += Int64(buffer.readableBytes)
+            if responseEnded && closing == .afterRequestBody {
+                drainedBodyBytes += Int64(buffer.readableBytes)
+                if drainedBodyBytes > drainBytesMax {
+                    giveUpDraining(context: context)
+                    return
+                }
+            }
         case .end:
             requestBodyEnded = true
             awaitingContinue = false
         }
         context.fireChannelRead(data)
         if requestBodyEnded && responseEnded && closing == .afterRequestBody {
+            lingerDeadline?.cancel()
             context.close(promise: nil)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        lingerDeadline?.cancel()
+        lingerDeadline = nil
+        context.fireChannelInactive()
+    }
+
+    /// The client will not get to the end of its body soon enough: tell it we are done (FIN after the
+    /// response it already has) and close.
+    private func giveUpDraining(context: ChannelHandlerContext) {
+        lingerDeadline?.cancel()
+        lingerDeadline = nil
+        closing = .afterResponse
+        context.close(mode: .output, promise: nil)
+        context.close(promise: nil)
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
@@ -82,7 +124,18 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
             responseEnded = true
             let closeNow = closing == .afterResponse || requestBodyEnded
             context.writeAndFlush(data, promise: promise)
-            if closeNow { context.close(promise: nil) }
+            if closeNow {
+                context.close(promise: nil)
+            } else if let declared = declaredBodyBytes, declared - receivedBodyBytes > drainBytesMax {
+                giveUpDraining(context: context)
+            } else {
+                drainedBodyBytes = 0
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                lingerDeadline = context.eventLoop.scheduleTask(in: lingerTimeout) {
+                    let (handler, context) = bound.value
+                    handler.giveUpDraining(context: context)
+                }
+            }
         default:
             context.write(data, promise: promise)
         }

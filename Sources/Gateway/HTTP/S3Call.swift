@@ -21,6 +21,11 @@ struct S3Call: Sendable {
     /// Wall time at the start of the request, in milliseconds since the Unix epoch.
     let now: Int64
 
+    /// The body and what the signature says about it, for the one body-verification path.
+    var signedBody: SignedBody {
+        SignedBody(raw: rawBody, verified: verified, headers: headers, headerList: headerList)
+    }
+
     var bucket: String { target.bucket ?? "" }
     var key: String { target.key ?? "" }
 

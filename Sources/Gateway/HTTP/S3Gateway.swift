@@ -73,7 +73,8 @@ public struct S3Gateway: HTTPResponder {
         context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
-            return try await AdminAPI(gateway: self).respond(to: request, path: path, user: user, now: now)
+            let body = SignedBody(raw: request.body, verified: verified, headers: request.headers, headerList: headers)
+            return try await AdminAPI(gateway: self).respond(to: request, body: body, path: path, user: user, now: now)
         }
         let target = try S3RequestTarget.parse(
             method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, host: host,
@@ -83,7 +84,23 @@ public struct S3Gateway: HTTPResponder {
                           headerList: headers, target: target, user: user, rawBody: request.body,
                           verified: verified, now: now)
         resource = call.resource
+        if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
         return try await dispatch(call)
+    }
+
+    /// The operations whose handler reads the request body (through `SignedBody`), and those answered
+    /// `NotImplemented` whatever their body; every other operation must be signed for the empty body or an
+    /// unsigned payload.
+    static func readsBody(_ endpoint: S3Endpoint) -> Bool {
+        // Exhaustive on purpose: a new operation must say whether it reads a body.
+        switch endpoint {
+        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .notImplemented:
+            return true
+        case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
+             .listMultipartUploads, .copyObject, .getObject, .headObject, .deleteObject, .createMultipartUpload,
+             .uploadPartCopy, .abortMultipartUpload, .listParts:
+            return false
+        }
     }
 
     /// Checks the signature; returns the signing user. Anonymous requests are refused.
@@ -102,6 +119,7 @@ public struct S3Gateway: HTTPResponder {
             return (user, verified)
         }
         let authorization = try SigV4.parse(request: signed)
+        try SigV4.checkScope(authorization, region: configuration.region)
         guard let user = try await credentials.user(accessKeyID: authorization.accessKeyID, now: now) else {
             throw S3Error(.invalidAccessKeyID)
         }

@@ -71,20 +71,8 @@ extension S3Gateway {
 
     /// Reads a request body that must be small (XML documents), decoding aws-chunked framing if used.
     func readSmallBody(_ call: S3Call) async throws -> ByteBuffer {
-        var digests = try BodyDigests(call: call)
-        let body = try PayloadStream(call: call)
-        var collected = ByteBuffer()
-        for try await var buffer in body {
-            if collected.readableBytes + buffer.readableBytes > configuration.xmlBodyBytesMax {
-                throw S3Error(.malformedXML, "The XML document exceeds \(configuration.xmlBodyBytesMax) bytes.")
-            }
-            digests.update(buffer)
-            collected.writeBuffer(&buffer)
-        }
-        if let declared = body.declaredLength, Int64(collected.readableBytes) < declared {
-            throw S3Error(.incompleteBody)
-        }
-        _ = try digests.verify(trailers: body.trailers)
-        return collected
+        try await call.signedBody.collectSmall(
+            limitBytes: configuration.xmlBodyBytesMax,
+            tooLarge: S3Error(.malformedXML, "The XML document exceeds \(configuration.xmlBodyBytesMax) bytes."))
     }
 }

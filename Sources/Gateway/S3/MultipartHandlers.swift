@@ -117,10 +117,10 @@ extension S3Gateway {
 
     func listParts(_ call: S3Call, uploadID: String) async throws -> Response {
         let marker = try integerParameter(call, "part-number-marker", default: 0, range: 0...configuration.partNumberMax)
-        let maxParts = try integerParameter(call, "max-parts", default: 1000, range: 0...Int.max)
+        let maxParts = try integerParameter(call, "max-parts", default: S3Limits.listPartsMax, range: 0...S3Limits.queryIntegerMax)
         let page = try await metadata.listParts(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                 requester: call.user.name, partNumberMarker: marker,
-                                                maxParts: min(maxParts, 1000))
+                                                maxParts: min(maxParts, S3Limits.listPartsMax))
         let owner = Self.owner(of: page.upload.initiator)
         let result = ListPartsResult(
             bucket: call.bucket, key: call.key, uploadID: uploadID, partNumberMarker: marker,

@@ -86,7 +86,10 @@ extension S3Gateway {
         var range: Range<Int64> = 0..<object.sizeBytes
         var status = HTTPResponse.Status.ok
         if let partText = call.query("partNumber") {
-            guard let part = Int(partText), part >= 1, part <= configuration.partNumberMax else {
+            guard call.headers[.range] == nil else {
+                throw S3Error(.invalidRequest, "Cannot specify both Range header and partNumber query parameter")
+            }
+            guard partText.utf8.count <= 5, let part = Int(partText), part >= 1, part <= configuration.partNumberMax else {
                 throw S3Error(.invalidArgument, "Part number must be an integer between 1 and \(configuration.partNumberMax), inclusive")
             }
             let sizes = object.partSizes.isEmpty ? [object.sizeBytes] : object.partSizes

@@ -51,6 +51,7 @@ public struct S3Error: Error, Sendable {
         case invalidPart = "InvalidPart"
         case invalidPartOrder = "InvalidPartOrder"
         case invalidRange = "InvalidRange"
+        case invalidToken = "InvalidToken"
         case invalidRequest = "InvalidRequest"
         case invalidURI = "InvalidURI"
         case keyTooLong = "KeyTooLongError"
@@ -96,7 +97,7 @@ public struct S3Error: Error, Sendable {
             case .serviceUnavailable, .slowDown: return .serviceUnavailable
             case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest,
                  .entityTooLarge, .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName,
-                 .invalidDigest, .invalidPart, .invalidPartOrder, .invalidRequest, .invalidURI, .keyTooLong,
+                 .invalidDigest, .invalidPart, .invalidPartOrder, .invalidRequest, .invalidToken, .invalidURI, .keyTooLong,
                  .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
                  .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm,
                  .invalidLocationConstraint:
@@ -128,6 +129,7 @@ public struct S3Error: Error, Sendable {
                 return "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
             case .invalidPartOrder: return "The list of parts was not in ascending order. Parts must be ordered by part number."
             case .invalidRange: return "The requested range is not satisfiable"
+            case .invalidToken: return "The provided token is malformed or otherwise invalid."
             case .invalidRequest: return "Invalid Request"
             case .invalidURI: return "Couldn't parse the specified URI."
             case .keyTooLong: return "Your key is too long"
@@ -257,6 +259,17 @@ extension S3Error {
             self.init(.contentSHA256Mismatch, details: [
                 ("ClientComputedContentSHA256", claimed), ("S3ComputedContentSHA256", computed),
             ], cause: error)
+        case .wrongRegion(let signed, let expected, let isPresigned):
+            let message = "the region '\(signed)' is wrong; expecting '\(expected)'"
+            if isPresigned {
+                self.init(.authorizationQueryParametersError, "Error parsing the X-Amz-Credential parameter; \(message)",
+                          details: [("Region", expected)], cause: error)
+            } else {
+                self.init(.authorizationHeaderMalformed, "The authorization header is malformed; \(message)",
+                          details: [("Region", expected)], cause: error)
+            }
+        case .securityTokenNotAccepted:
+            self.init(.invalidToken, cause: error)
         }
     }
 

@@ -40,7 +40,9 @@ public struct EmbeddedServer {
                            onReady: @escaping @Sendable (RootCredentials, _ generated: Bool) -> Void) async throws {
         try options.gateway.validate()
         let directory = URL(fileURLWithPath: options.dataDirectory, isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try restrictPermissions(of: directory.path)
         let (root, generated) = try rootCredentials(options, directory: directory)
 
         var blobOptions = LocalChunkStore.Options()
@@ -92,8 +94,14 @@ public struct EmbeddedServer {
         decoder.maxHeaderListSize = 64 << 10
         decoder.maxHeaderFieldSize = 16 << 10
         decoder.maxHeaderFieldCount = 300
+        let limits = gateway.configuration.connections
+        let counter = ConnectionCounter(limits: limits)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(300),
+            additionalChannelHandlers: [
+                ConnectionGuard(counter: counter),
+                ExpectContinueHandler(drainBytesMax: limits.drainBytesMax, lingerTimeout: limits.lingerTimeout),
+            ],
+            idleTimeout: limits.idleTimeout,
             httpDecoderConfiguration: decoder)
         return Application(
             responder: gateway,
@@ -124,6 +132,32 @@ public struct EmbeddedServer {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeDurably(Array(try encoder.encode(credentials)), to: file.path, mode: 0o600)
         return (credentials, true)
+    }
+
+    /// Makes the data directory readable by its owner only: the directory tree 0700 and every file in it
+    /// without group or other bits (the metadata database holds every user's secret). New files are
+    /// created that way because `silo` runs with umask 077; this repairs a tree made before, or copied in
+    /// loosely. Symbolic links are not followed.
+    static func restrictPermissions(of root: String) throws {
+        func tighten(_ path: String, isDirectory: Bool) throws {
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                throw S3Error(.internalError, "cannot stat \(path): \(String(cString: strerror(errno)))")
+            }
+            guard (info.st_mode & S_IFMT) != S_IFLNK else { return }
+            let wanted: mode_t = isDirectory ? 0o700 : (info.st_mode & 0o700)
+            if info.st_mode & 0o777 != wanted, chmod(path, wanted) != 0 {
+                throw S3Error(.internalError, "cannot chmod \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        try tighten(root, isDirectory: true)
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return }
+        while let relative = walker.nextObject() as? String {
+            let path = root + "/" + relative
+            let type = walker.fileAttributes?[.type] as? FileAttributeType
+            if type == .typeSymbolicLink { continue }
+            try tighten(path, isDirectory: type == .typeDirectory)
+        }
     }
 
     /// Writes `bytes` to `path` atomically and durably: a temporary file with `mode`, fsync, rename over

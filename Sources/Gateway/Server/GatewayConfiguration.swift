@@ -27,6 +27,9 @@ public struct GatewayConfiguration: Sendable {
     /// still commits), so no chunk a write can still commit is ever swept.
     public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 3600 * 1000
 
+    /// Connections, deadlines and drain limits of the HTTP server.
+    public var connections = ConnectionLimits()
+
     public init() {}
 
     /// Checks the relations between limits; called once at start-up.
@@ -39,6 +42,7 @@ public struct GatewayConfiguration: Sendable {
         try require(partSizeBytesMin <= putSizeBytesMax, "minimum part size above maximum PUT size")
         try require(partNumberMax >= 1 && partNumberMax <= 10_000, "part numbers must be 1...10000")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
+        do { try connections.validate() } catch { try require(false, error.description) }
         try require(orphanChunkAgeMilliseconds >= MetaLimits.orphanChunkAgeMinMilliseconds,
                     "orphan chunk age below MetaLimits.orphanChunkAgeMinMilliseconds would sweep committable chunks")
     }

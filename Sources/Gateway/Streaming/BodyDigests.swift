@@ -28,6 +28,10 @@ struct BodyDigests {
     /// - Parameter defaultAlgorithm: the algorithm to compute when the request names none (a part of an
     ///   upload created with `x-amz-checksum-algorithm`).
     init(call: S3Call, defaultAlgorithm: ChecksumAlgorithm? = nil) throws {
+        try self.init(body: call.signedBody, defaultAlgorithm: defaultAlgorithm)
+    }
+
+    init(body call: SignedBody, defaultAlgorithm: ChecksumAlgorithm? = nil) throws {
         if let contentMD5 = call.header("content-md5") {
             guard let decoded = Data(base64Encoded: contentMD5), decoded.count == 16 else {
                 throw S3Error(.invalidDigest)

@@ -21,17 +21,28 @@ struct PayloadStream: AsyncSequence, Sendable {
     var trailers: [(name: String, value: String)] { trailerBox.value.withLock { $0 } }
 
     init(call: S3Call) throws {
-        self.raw = call.rawBody
-        if call.verified.payloadHash.isStreaming {
-            guard let declared = call.header("x-amz-decoded-content-length").flatMap(Int64.init), declared >= 0 else {
+        try self.init(body: call.signedBody)
+    }
+
+    init(body: SignedBody) throws {
+        self.raw = body.raw
+        if body.verified.payloadHash.isStreaming {
+            guard let declared = body.header("x-amz-decoded-content-length").flatMap(Self.length) else {
                 throw S3Error(.missingContentLength, "aws-chunked uploads need x-amz-decoded-content-length.")
             }
-            self.decoder = AWSChunkedDecoder(verified: call.verified, decodedContentLength: declared)
+            self.decoder = AWSChunkedDecoder(verified: body.verified, decodedContentLength: declared)
             self.declaredLength = declared
         } else {
             self.decoder = nil
-            self.declaredLength = call.headers[.contentLength].flatMap(Int64.init)
+            self.declaredLength = body.headers[.contentLength].flatMap(Self.length)
         }
+    }
+
+    /// A declared length: decimal digits only (no sign, no spaces), at most 18 of them, so it is never
+    /// negative and any sum with a real body size stays inside Int64.
+    static func length(_ text: String) -> Int64? {
+        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int64(text)
     }
 
     final class TrailerBox: Sendable {

@@ -41,8 +41,11 @@ public enum SigV2 {
         }
         let query = QueryParameters(raw: request.rawQuery)
         guard let key = query.first("AWSAccessKeyId") else { return nil }
+        // Expires is client input: digits only and short enough that every later sum and product in
+        // `verify` stays far from Int64's range (a 12-digit epoch second is the year 33658).
         guard let signature = query.first("Signature"), let expiresText = query.first("Expires"),
-              let expires = Int64(expiresText)
+              (1...S3Limits.presignedExpiresDigitsMax).contains(expiresText.utf8.count),
+              expiresText.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let expires = Int64(expiresText)
         else {
             throw .malformedPresignedQuery(reason: "AWSAccessKeyId needs Signature and a numeric Expires")
         }
@@ -57,10 +60,13 @@ public enum SigV2 {
     ) throws(SigV4Error) -> VerifiedRequest {
         var dateLine = ""
         if let expires = auth.expiresSeconds {
-            guard expires * 1000 >= now else {
-                throw .presignedExpired(expiryTimeMilliseconds: expires * 1000, serverTimeMilliseconds: now)
+            // `expires` has at most `presignedExpiresDigitsMax` digits (parse), so `* 1000` cannot overflow.
+            precondition(expires >= 0 && expires < 1_000_000_000_000, "unchecked Expires \(expires)")
+            let expiresMilliseconds = expires * 1000
+            guard expiresMilliseconds >= now else {
+                throw .presignedExpired(expiryTimeMilliseconds: expiresMilliseconds, serverTimeMilliseconds: now)
             }
-            guard expires * 1000 - now <= S3Limits.presignedExpirySecondsMax * 1000 else {
+            guard expiresMilliseconds - now <= S3Limits.presignedExpirySecondsMax * 1000 else {
                 throw .presignedExpiresTooLarge(expires - now / 1000)
             }
             dateLine = String(expires)

@@ -172,6 +172,20 @@ public enum SigV4 {
         return text.lowercased()
     }
 
+    // MARK: Step 1b: the scope the server accepts
+
+    /// Checks what the claims promise about this server before any secret is looked up: the credential
+    /// scope's region is `region`, and no session token is presented (Silo issues none, so any token is
+    /// invalid rather than ignored).
+    public static func checkScope(_ auth: SigV4Authorization, region: String) throws(SigV4Error) {
+        var isPresigned = false
+        if case .presigned = auth.kind { isPresigned = true }
+        guard auth.scope.region == region else {
+            throw .wrongRegion(signed: String(auth.scope.region.prefix(64)), expected: region, isPresigned: isPresigned)
+        }
+        if auth.securityToken != nil { throw .securityTokenNotAccepted }
+    }
+
     // MARK: Step 2: verify
 
     /// Checks the request time and the signature with the secret of `auth.accessKeyID`. `now` is the server

@@ -226,4 +226,10 @@ public enum SigV4Error: Error, Sendable, Hashable {
     case signatureDoesNotMatch(canonicalRequest: String, stringToSign: String)
     /// The body's SHA-256 differs from `x-amz-content-sha256`.
     case payloadHashMismatch(claimed: String, computed: String)
+    /// The credential scope names another region than the server's (`AuthorizationHeaderMalformed`, or
+    /// `AuthorizationQueryParametersError` for a presigned URL, as AWS answers).
+    case wrongRegion(signed: String, expected: String, isPresigned: Bool)
+    /// The request carries `x-amz-security-token` (temporary credentials), which Silo never issues:
+    /// `InvalidToken`.
+    case securityTokenNotAccepted
 }

@@ -1,0 +1,168 @@
+@testable import BlobNode
+import Foundation
+@testable import MetaQuorum
+@testable import RaftKit
+import S3Protocol
+
+/// Valid inputs for every target, made with the real encoders and signer (`silo-fuzz seeds DIR`), so the
+/// fuzzer starts deep inside each parser instead of at its first check. `ops/fuzz/corpus` holds the output.
+enum FuzzSeeds {
+    static func all() -> [String: [[UInt8]]] {
+        var seeds: [String: [[UInt8]]] = [:]
+        seeds["sigv4"] = sigV4Requests()
+        seeds["sigv2"] = [
+            text("GET /bucket/key?AWSAccessKeyId=\(FuzzIdentity.accessKeyID)&Expires=1796083500&Signature=abc%3D",
+                 ["host: 127.0.0.1:9000"]),
+            text("GET /bucket/key", ["host: 127.0.0.1:9000", "date: Tue, 01 Dec 2026 00:00:00 GMT",
+                                     "authorization: AWS \(FuzzIdentity.accessKeyID):c2lnbmF0dXJl"]),
+        ]
+        seeds["aws-chunked"] = [
+            [0x00] + Array("5;chunk-signature=\(String(repeating: "a", count: 64))\r\nhello\r\n0;chunk-signature=\(String(repeating: "b", count: 64))\r\n\r\n".utf8),
+            [0x82] + Array("5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n".utf8),
+        ]
+        seeds["xml-complete-multipart"] = [Array("""
+            <CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"a"</ETag>\
+            <ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><PartNumber>2</PartNumber><ETag>b</ETag></Part>\
+            </CompleteMultipartUpload>
+            """.utf8)]
+        seeds["xml-delete-objects"] = [Array("""
+            <Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>\
+            <Object><Key>a</Key></Object><Object><Key>b/c</Key><VersionId>null</VersionId></Object></Delete>
+            """.utf8)]
+        seeds["xml-create-bucket"] = [Array("""
+            <CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>
+            """.utf8)]
+        seeds["http-headers"] = [text("GET /", [
+            "range: bytes=0-99", "range: bytes=-5", "range: bytes=7-", "x-amz-copy-source-range: bytes=0-1",
+            "if-match: \"abc\", W/\"def\"", "if-none-match: *", "if-modified-since: Tue, 01 Dec 2026 00:00:00 GMT",
+            "if-unmodified-since: 20261201T000000Z", "x-amz-copy-source-if-match: \"abc\"",
+            "x-amz-copy-source: /bucket/key%20a?versionId=null", "x-amz-checksum-crc32c: AAAAAA==",
+            "x-amz-sdk-checksum-algorithm: CRC64NVME", "x-amz-meta-colour: blue",
+        ])]
+        seeds["endpoint"] = [
+            text("PUT /bucket/key%2Fa?partNumber=3&uploadId=abc", ["host: 127.0.0.1"]),
+            text("GET /?list-type=2&prefix=a&delimiter=/", ["host: bucket.localhost:9000"]),
+            text("PUT /bucket/dst", ["host: 127.0.0.1", "x-amz-copy-source: bucket/src"]),
+            text("POST /bucket?delete", ["host: 127.0.0.1"]),
+        ]
+        seeds["raft-frame"] = raftFrames()
+        seeds["raft-message"] = raftMessages().map { encodeMessage($0) }
+        seeds["raft-wal-record"] = [walRecords()]
+        seeds["meta-command"] = metaCommands()
+        seeds["blob-record-header"] = [blobHeader()]
+        return seeds
+    }
+
+    static func text(_ first: String, _ headers: [String], body: String = "") -> [UInt8] {
+        Array(([first] + headers).joined(separator: "\r\n").utf8) + Array("\r\n\r\n\(body)".utf8)
+    }
+
+    static func sigV4Requests() -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for (method, path, query, body) in [("GET", "/bucket", "list-type=2&prefix=a", ""),
+                                            ("PUT", "/bucket/key", "", "hello")] {
+            let headers = [(name: "host", value: "127.0.0.1:9000")]
+            let signed = SigV4Signer.sign(
+                method: method, rawPath: path, rawQuery: query, headers: headers, body: Array(body.utf8),
+                accessKeyID: FuzzIdentity.accessKeyID, secretAccessKey: FuzzIdentity.secretAccessKey,
+                region: FuzzIdentity.region, service: "s3", nowMilliseconds: FuzzIdentity.nowMilliseconds)
+            let lines = (headers + signed).map { "\($0.name): \($0.value)" }
+            out.append(text("\(method) \(path)\(query.isEmpty ? "" : "?" + query)", lines, body: body))
+        }
+        out.append(text("GET /bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=\(FuzzIdentity.accessKeyID)%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261201T000000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=\(String(repeating: "0", count: 64))",
+                        ["host: 127.0.0.1:9000"]))
+        return out
+    }
+
+    static func raftMessages() -> [Message] {
+        let entries = [Entry(term: 2, index: 5, data: Array("put".utf8)), Entry(term: 2, index: 6)]
+        let metadata = SnapshotMetadata(index: 4, term: 1, confState: ConfState(voters: [1, 2, 3], learners: [4]))
+        return [
+            Message(from: 1, to: 2, term: 2, kind: .append(prevIndex: 4, prevTerm: 1, entries: entries, commit: 4)),
+            Message(from: 2, to: 1, term: 2, kind: .appendAccepted(matchIndex: 6)),
+            Message(from: 2, to: 1, term: 2, kind: .appendRejected(rejectedIndex: 4, hintIndex: 3, hintTerm: 1)),
+            Message(from: 3, to: 1, term: 3, kind: .voteRequest(preVote: true, lastIndex: 6, lastTerm: 2, leadershipTransfer: false)),
+            Message(from: 1, to: 3, term: 3, kind: .voteResponse(preVote: true, granted: true)),
+            Message(from: 1, to: 2, term: 2, kind: .heartbeat(commit: 6, readRound: 9)),
+            Message(from: 1, to: 2, term: 2, kind: .snapshotChunk(metadata: metadata, offset: 0, totalBytes: 3, data: [1, 2, 3])),
+        ]
+    }
+
+    static func encodeMessage(_ message: Message) -> [UInt8] {
+        var bytes: [UInt8] = []
+        message.encode(into: &bytes)
+        return bytes
+    }
+
+    static func raftFrames() -> [[UInt8]] {
+        var buffer = ByteBufferAllocatorBox.make()
+        for message in raftMessages() {
+            FrameCodec.encode(TransportFrame(from: message.from, payload: encodeMessage(message)), into: &buffer)
+        }
+        return [buffer.readBytes(length: buffer.readableBytes) ?? []]
+    }
+
+    static func walRecords() -> [UInt8] {
+        var bytes: [UInt8] = []
+        WALRecordCodec.encode(.entry(index: 1, payload: Array("entry".utf8)), into: &bytes)
+        WALRecordCodec.encode(.hardState(HardStateBytes.sample), into: &bytes)
+        WALRecordCodec.encode(.truncateSuffix(fromIndex: 1), into: &bytes)
+        WALRecordCodec.encode(.compact(throughIndex: 1, payload: [7]), into: &bytes)
+        return bytes
+    }
+
+    static func metaCommands() -> [[UInt8]] {
+        let envelope = CommandEnvelope(requestID: "0123456789abcdef", requester: "alice", time: 1_796_083_200_000)
+        let chunk = ChunkRef(id: ChunkID(1), sizeBytes: 5, nodes: [1])
+        let object = ObjectRecord(bucket: "bucket", key: "key", versionID: "v1", sizeBytes: 5, etag: "abc",
+                                  lastModifiedTime: 1, headers: [HeaderField(name: "content-type", value: "text/plain")],
+                                  userMetadata: [HeaderField(name: "colour", value: "blue")],
+                                  checksum: StoredChecksum(algorithm: "CRC32", value: "AAAAAA==", type: "FULL_OBJECT"),
+                                  chunks: [chunk], partSizes: [])
+        let commands: [MetaCommand] = [
+            .createUser(envelope, user: UserRecord(name: "bob", accessKeyID: "AK", secretAccessKey: "secret",
+                                                   isRoot: false, createdTime: 1)),
+            .createBucket(envelope, name: "bucket"),
+            .putObject(envelope, object: object, precondition: .ifMatch("abc"), startedTime: 1),
+            .deleteObjects(envelope, bucket: "bucket", keys: ["a", "b"]),
+            .completeMultipartUpload(envelope, bucket: "bucket", key: "key", uploadID: "u",
+                                     parts: [CompletedPart(partNumber: 1, etag: "e")], precondition: .ifNoneMatchAny,
+                                     minimumPartSizeBytes: 5, versionID: "v2"),
+            .forgetGarbage(envelope, chunkIDs: [ChunkID(2)]),
+        ]
+        return commands.map { $0.encode() } + [MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode()]
+    }
+
+    static func blobHeader() -> [UInt8] {
+        let payload: [UInt8] = Array("chunk bytes".utf8)
+        let header = payload.withUnsafeBytes {
+            RecordHeader(kind: .put, chunkID: 42, writeTimeMs: 1_796_083_200_000, payload: $0)
+        }
+        return header.encoded() + payload
+    }
+
+    /// Writes every seed as `DIR/<target>/seed-<n>`.
+    static func write(to directory: String) throws {
+        for (name, inputs) in all().sorted(by: { $0.key < $1.key }) {
+            let folder = URL(fileURLWithPath: directory).appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (index, input) in inputs.enumerated() {
+                try Data(input).write(to: folder.appendingPathComponent("seed-\(index)"))
+            }
+        }
+    }
+}
+
+/// A 3-field hard state, as the WAL stores it.
+enum HardStateBytes {
+    static var sample: [UInt8] {
+        var bytes: [UInt8] = []
+        HardState(term: 2, vote: 1, commit: 5).encode(into: &bytes)
+        return bytes
+    }
+}
+
+import NIOCore
+enum ByteBufferAllocatorBox {
+    static func make() -> ByteBuffer { ByteBufferAllocator().buffer(capacity: 1024) }
+}

@@ -1,0 +1,49 @@
+import Testing
+
+import S3Protocol
+
+/// Goal: numbers a client controls never trap and are refused with the error AWS gives; the scope
+/// check refuses another region and any session token.
+/// Method: the extreme values found by the hostile-client review (the SigV2 `Expires` that stopped the
+/// server), and the boundaries next to them.
+@Suite struct HostileInputTests {
+    private func presignedV2(expires: String) -> SigV4Request {
+        SigV4Request(method: "GET", rawPath: "/", rawQuery: "AWSAccessKeyId=AK&Expires=\(expires)&Signature=x",
+                     headers: [("host", "127.0.0.1")])
+    }
+
+    @Test(arguments: ["9223372036854775807", "-9223372036854775808", "-1", "+5", " 5", "1e3", "",
+                      "1234567890123"])
+    func sigV2ExpiresOutOfRangeIsMalformed(expires: String) {
+        #expect(throws: SigV4Error.self) { try SigV2.parse(request: presignedV2(expires: expires)) }
+    }
+
+    @Test func sigV2ExpiresAtTheDigitLimitVerifiesWithoutTrapping() throws {
+        let auth = try #require(try SigV2.parse(request: presignedV2(expires: "999999999999")))
+        // Far in the future: refused as too long a validity, not by a trap.
+        #expect(throws: SigV4Error.presignedExpiresTooLarge(999_999_999_999 - 1)) {
+            try SigV2.verify(auth, request: presignedV2(expires: "999999999999"), secretAccessKey: "secret",
+                             virtualHostBucket: nil, region: "us-east-1", now: 1000)
+        }
+    }
+
+    private func auth(region: String, token: String?) -> SigV4Authorization {
+        SigV4Authorization(
+            kind: .header, accessKeyID: "AK", scope: SigV4Scope(date: "20261201", region: region, service: "s3"),
+            amzDate: "20261201T000000Z", requestTimeMilliseconds: 0, signedHeaders: ["host"],
+            signature: String(repeating: "0", count: 64), payloadHash: .unsigned, securityToken: token)
+    }
+
+    @Test func scopeMustNameTheServersRegion() throws {
+        try SigV4.checkScope(auth(region: "us-east-1", token: nil), region: "us-east-1")
+        #expect(throws: SigV4Error.wrongRegion(signed: "eu-west-1", expected: "us-east-1", isPresigned: false)) {
+            try SigV4.checkScope(auth(region: "eu-west-1", token: nil), region: "us-east-1")
+        }
+    }
+
+    @Test func anySecurityTokenIsRefused() {
+        #expect(throws: SigV4Error.securityTokenNotAccepted) {
+            try SigV4.checkScope(auth(region: "us-east-1", token: "token"), region: "us-east-1")
+        }
+    }
+}
