@@ -3,8 +3,10 @@
 enum Limits {
     /// The largest chunk payload one record may carry. The Gateway cuts objects into chunks well below this.
     static let chunkSizeBytesMax = 64 * 1024 * 1024
-    /// The default size at which the writer seals the active volume and starts a new one.
-    static let volumeSizeBytesDefault: UInt64 = 1 << 30
+    /// The default size at which the writer seals the active volume and starts a new one. Compaction
+    /// copies a volume's live records before it frees the file, so a volume should not exceed the free
+    /// space kept in reserve (`freeSpaceFloorBytesDefault`): then a full disk can always be compacted.
+    static let volumeSizeBytesDefault: UInt64 = 256 << 20
     /// The smallest volume size accepted (small volumes are for tests). The limit is soft: the writer starts
     /// a new volume only when the active one is not empty, so a record larger than the limit gets a volume
     /// of its own rather than failing.
@@ -27,6 +29,17 @@ enum Limits {
     static let compactionBatchBytesMax = 8 * 1024 * 1024
     /// ... and at most this many records per group commit.
     static let compactionBatchRecordsMax = 256
+    /// Below twice the free-space floor, compaction takes volumes with at least this dead fraction.
+    static let compactionDeadFractionUnderPressure = 0.1
+    /// Compaction starts on a volume only if its live bytes plus this fit in the free space.
+    static let compactionSpaceMarginBytes: UInt64 = 1 << 20
+    /// Compaction seals the active volume early (so it can be compacted) once at least this many of its
+    /// bytes are dead and they pass the compaction fraction; smaller volumes are not worth a rotation.
+    static let activeVolumeDeadBytesMin: UInt64 = 4 * 1024 * 1024
+    /// Writes are refused (`.diskFull`) when they would leave less free space than this on the store's
+    /// filesystem, so deletes, tombstones, compaction and the metadata always have room (default of
+    /// `Options.freeSpaceFloorBytes`).
+    static let freeSpaceFloorBytesDefault: UInt64 = 256 * 1024 * 1024
     /// Threads of the store's read pool (blocking `pread`, open-time scans, unlink).
     static let readThreadCountDefault = 2
     static let readThreadCountMax = 64

@@ -1,8 +1,10 @@
 /// MetaQuorum's named limits. `MetaLimitsTests` checks the relations between them.
 public enum MetaLimits {
     /// A putObject or putPart whose bytes started arriving longer ago than this is refused with
-    /// `.requestTooOld` (its chunks may already have been swept as orphans).
-    public static let writeAgeMaxMilliseconds: Int64 = 6 * 60 * 60 * 1000
+    /// `.requestTooOld` (its chunks may already have been swept as orphans). One hour: a 5 GiB part needs
+    /// about 1.5 MB/s; shorter would refuse slow clients, longer keeps a crashed PUT's bytes on disk longer
+    /// (they are swept after `orphanChunkAgeMinMilliseconds`).
+    public static let writeAgeMaxMilliseconds: Int64 = 60 * 60 * 1000
 
     /// The orphan-chunk sweeper may delete a chunk that no metadata references only once it is at least
     /// this old. Twice `writeAgeMaxMilliseconds`, so a write that can still commit never loses its chunks.
@@ -19,6 +21,10 @@ public enum MetaLimits {
 
     /// Proposals waiting for the apply thread; beyond it a proposal fails with `.unavailable`.
     static let pendingProposalsMax = 8_192
+
+    /// Commands that grow the metadata are refused while the free space of its filesystem is below this
+    /// (`MetaError.insufficientStorage`), so deletes and garbage collection can always be recorded.
+    public static let freeSpaceFloorBytesDefault: UInt64 = 128 * 1024 * 1024
 
     /// Largest encoded command accepted for proposal.
     static let commandBytesMax = 32 * 1024 * 1024

@@ -33,6 +33,15 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env SILO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
 
+    @Option(help: "MiB of free disk kept for deletes and compaction: object writes stop below it (env SILO_RESERVED_SPACE_MB).")
+    var reservedSpaceMb: UInt64 = ProcessInfo.processInfo.environment["SILO_RESERVED_SPACE_MB"].flatMap { UInt64($0) } ?? 256
+
+    @Option(help: "Seconds deleted bytes wait before they are reclaimed, so in-flight GETs finish (env SILO_GARBAGE_GRACE_SECONDS).")
+    var garbageGraceSeconds: Int64 = ProcessInfo.processInfo.environment["SILO_GARBAGE_GRACE_SECONDS"].flatMap { Int64($0) } ?? 60
+
+    @Option(help: "MiB at which a volume file is sealed; at most the reserved space (env SILO_VOLUME_SIZE_MB).")
+    var volumeSizeMb: UInt64? = ProcessInfo.processInfo.environment["SILO_VOLUME_SIZE_MB"].flatMap { UInt64($0) }
+
     @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
@@ -50,6 +59,9 @@ struct Server: AsyncParsableCommand {
         options.gateway.region = region
         options.gateway.virtualHostDomains = domain
         options.gateway.connections = connections.limits
+        options.reservedSpaceBytes = reservedSpaceMb << 20
+        options.volumeSizeBytes = volumeSizeMb.map { $0 << 20 }
+        options.gateway.garbageGraceMilliseconds = garbageGraceSeconds * 1000
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level \(logLevel)")
         }

@@ -336,3 +336,69 @@ def test_data_directory_is_private_and_repaired(server_factory, tmp_path):
     assert loose() == []
     raw = RawClient(server.endpoint, ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
     assert raw.request("GET", "/perm/k").body == b"secret bytes"
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. A full disk is recoverable through the API
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    import subprocess
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(mount)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {r.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_full_disk_delete_half_and_write_again(server_factory, small_disk, monkeypatch):
+    monkeypatch.setenv("SILO_RESERVED_SPACE_MB", "16")
+    monkeypatch.setenv("SILO_VOLUME_SIZE_MB", "8")
+    monkeypatch.setenv("SILO_GARBAGE_GRACE_SECONDS", "1")
+    server = server_factory(small_disk / "data")
+    server.start()
+    raw = RawClient(server.endpoint, ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
+    assert raw.request("PUT", "/full").status == 200
+    acknowledged: dict[str, bytes] = {}
+    refusal = None
+    for i in range(200):
+        body = os.urandom(1 << 20)
+        r = raw.request("PUT", f"/full/o{i:03d}", body=body)
+        if r.status != 200:
+            refusal = r
+            break
+        acknowledged[f"o{i:03d}"] = body
+    assert refusal is not None, "the 96 MiB disk never filled"
+    assert refusal.status == 503 and refusal.error_code() == "ServiceUnavailable", (refusal.status, refusal.body[:300])
+    assert len(acknowledged) >= 40
+
+    # Delete every other object: the deletes themselves must work on the full disk.
+    names = sorted(acknowledged)
+    for name in names[::2]:
+        r = raw.request("DELETE", f"/full/{name}")
+        assert r.status == 204, (name, r.status, r.body[:300])
+        del acknowledged[name]
+
+    # Garbage collection and compaction give the space back: a PUT succeeds again within a bound.
+    deadline = time.monotonic() + 90
+    while True:
+        r = raw.request("PUT", "/full/after", body=os.urandom(1 << 20))
+        if r.status == 200:
+            break
+        assert time.monotonic() < deadline, f"no PUT succeeded 90 s after deleting half: {r.status} {r.body[:200]}"
+        time.sleep(1)
+
+    # Nothing acknowledged was lost, through the deletes, the compaction and a restart.
+    for name, body in acknowledged.items():
+        assert raw.request("GET", f"/full/{name}").body == body, name
+    server.stop()
+    server.start()
+    raw = RawClient(server.endpoint, ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
+    for name, body in acknowledged.items():
+        assert raw.request("GET", f"/full/{name}").body == body, name

@@ -32,6 +32,9 @@ public final class LocalChunkStore: ChunkStoring {
         /// default: sealed volumes were fsync'd before they were sealed, their headers (with their own CRC)
         /// are still checked, and every read checks the payload; the active volume is always fully checked.
         public var verifySealedVolumesOnOpen = false
+        /// A put that would leave less free space than this on the filesystem is refused with `.diskFull`;
+        /// deletes never are. Keeps room for tombstones, compaction and the metadata next to the volumes.
+        public var freeSpaceFloorBytes: UInt64 = Limits.freeSpaceFloorBytesDefault
         /// Threads for blocking reads.
         public var readThreadCount: Int = Limits.readThreadCountDefault
         /// The write time stamped into records, in ms since the Unix epoch (injectable for tests).
@@ -152,6 +155,7 @@ public final class LocalChunkStore: ChunkStoring {
                 return
             }
         }
+        try self.checkFreeSpace(for: UInt64(bytes.readableBytes) + UInt64(RecordHeader.size))
         let now = self.core.options.currentTimeMs()
         let header = bytes.withUnsafeReadableBytes { payload in
             RecordHeader(kind: .put, chunkID: chunkID, writeTimeMs: now, payload: payload)
@@ -235,6 +239,24 @@ public final class LocalChunkStore: ChunkStoring {
                 groupCommitCount: state.counters.groupCommitCount,
                 recordsAppended: state.counters.recordsAppended,
                 compactedVolumeCount: state.counters.compactedVolumeCount)
+        }
+    }
+
+    /// Free bytes on the filesystem of the store's directory, for unprivileged writers.
+    public func freeSpaceBytes() throws(BlobError) -> UInt64 {
+        var info = statvfs()
+        guard statvfs(self.core.directory, &info) == 0 else {
+            throw .io("statvfs \(self.core.directory): \(String(cString: strerror(errno)))")
+        }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+    }
+
+    /// Refuses a put of `bytes` that would take the free space below `Options.freeSpaceFloorBytes`.
+    private func checkFreeSpace(for bytes: UInt64) throws(BlobError) {
+        let free = try self.freeSpaceBytes()
+        let floor = self.core.options.freeSpaceFloorBytes
+        if free < floor || free - floor < bytes {
+            throw .diskFull("\(free) bytes free, \(floor) reserved for deletes and compaction")
         }
     }
 

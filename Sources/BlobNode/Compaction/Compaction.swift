@@ -12,6 +12,8 @@ public struct CompactionReport: Sendable, Equatable {
     /// Volumes still over the dead-fraction threshold after this call (left for the next call when
     /// `volumesMax` stopped it): a background loop steps again at once while this is not zero.
     public var candidatesRemaining = 0
+    /// Candidates left alone because copying their live records would not fit in the free space.
+    public var volumesSkippedForSpace = 0
 
     public init() {}
 }
@@ -31,21 +33,53 @@ extension LocalChunkStore {
     /// many candidates remain. Throttled by `Options.compactionBytesPerSecondMax` if set.
     public func compact(volumesMax: Int = .max) async throws(BlobError) -> CompactionReport {
         precondition(volumesMax >= 1, "volumesMax \(volumesMax) < 1")
-        let candidates = try self.core.state.withLock { state throws(BlobError) -> [UInt32] in
+        // Under space pressure (free space below twice the floor) any volume with a tenth of garbage is
+        // worth rewriting: that is how deleting objects on a full disk gives the space back.
+        let free = try self.freeSpaceBytes()
+        let underPressure = free < 2 * self.core.options.freeSpaceFloorBytes
+        let deadFractionMin = underPressure
+            ? min(self.core.options.compactionDeadFractionMin, Limits.compactionDeadFractionUnderPressure)
+            : self.core.options.compactionDeadFractionMin
+        try await self.sealActiveVolumeIfMostlyGarbage(deadFractionMin: deadFractionMin)
+        let candidates = try self.core.state.withLock { state throws(BlobError) -> [(UInt32, UInt64)] in
             try Self.checkOpen(state)
             guard !state.isCompacting else { throw .unavailable("a compaction is already running") }
             state.isCompacting = true
-            return state.compactionCandidates(deadFractionMin: self.core.options.compactionDeadFractionMin)
+            return state.compactionCandidates(deadFractionMin: deadFractionMin).map { volumeID in
+                (volumeID, state.index.usage[volumeID]?.liveBytes ?? 0)
+            }
         }
         defer { self.core.state.withLock { $0.isCompacting = false } }
         var report = CompactionReport()
-        for volumeID in candidates.prefix(volumesMax) {
+        var available = free
+        for (volumeID, liveBytes) in candidates {
+            guard report.volumesCompacted.count < volumesMax else { break }
+            // Copies go to the active volume before the old file is unlinked: they must fit, with a margin.
+            guard liveBytes + Limits.compactionSpaceMarginBytes <= available else {
+                report.volumesSkippedForSpace += 1
+                continue
+            }
+            let reclaimedBefore = report.bytesReclaimed
             try await self.compactVolume(volumeID, report: &report)
+            available = available - min(available, liveBytes) + (report.bytesReclaimed - reclaimedBefore)
         }
         report.candidatesRemaining = self.core.state.withLock { state in
-            state.compactionCandidates(deadFractionMin: self.core.options.compactionDeadFractionMin).count
-        }
+            state.compactionCandidates(deadFractionMin: deadFractionMin).count
+        } - report.volumesSkippedForSpace
         return report
+    }
+
+    /// The active volume is compacted only once sealed, and it seals only when full: under a delete-heavy
+    /// load (or a disk that filled before the volume did) its garbage would never be reclaimed. Seal it
+    /// early once its dead bytes pass both the compaction fraction and `Limits.activeVolumeDeadBytesMin`.
+    private func sealActiveVolumeIfMostlyGarbage(deadFractionMin fraction: Double) async throws(BlobError) {
+        let shouldSeal = self.core.state.withLock { state in
+            state.index.usage.values.contains { usage in
+                !usage.isSealed && usage.deadBytes >= Limits.activeVolumeDeadBytesMin
+                    && Double(usage.deadBytes) > fraction * Double(usage.totalBytes)
+            }
+        }
+        if shouldSeal { try await self.core.sealActiveVolume() }
     }
 
     private func compactVolume(_ volumeID: UInt32, report: inout CompactionReport) async throws(BlobError) {

@@ -116,11 +116,17 @@ struct ChunkIndex: Sendable {
     }
 
     /// Sealed volumes whose dead fraction exceeds `deadFractionMin`, ascending by id.
+    /// Sealed volumes past the dead fraction, the most garbage first (ties by id, so the order is
+    /// deterministic): the first ones reclaim the most space per byte copied.
     func compactionCandidates(deadFractionMin: Double) -> [UInt32] {
         self.usage.filter { _, usage in
             usage.isSealed && usage.totalBytes > 0
                 && Double(usage.deadBytes) > deadFractionMin * Double(usage.totalBytes)
-        }.keys.sorted()
+        }.sorted { left, right in
+            let leftFraction = Double(left.value.deadBytes) / Double(left.value.totalBytes)
+            let rightFraction = Double(right.value.deadBytes) / Double(right.value.totalBytes)
+            return leftFraction != rightFraction ? leftFraction > rightFraction : left.key < right.key
+        }.map(\.key)
     }
 
     var deadBytes: UInt64 { self.usage.values.reduce(0) { $0 + $1.deadBytes } }

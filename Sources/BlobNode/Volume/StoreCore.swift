@@ -18,6 +18,9 @@ struct WriteRequest: Sendable {
     var records: [PendingRecord]
     var payloadBytes: Int
     var continuation: CheckedContinuation<Result<Void, BlobError>, Never>
+    /// Seal the active volume (if it holds anything) before this request's records, so compaction can
+    /// reclaim its garbage: a volume that never fills would otherwise never be compacted.
+    var sealsActiveVolume = false
 }
 
 /// Counters for `stats()`.
@@ -109,6 +112,15 @@ final class StoreCore: Sendable {
     /// Queues `records` for the writer thread and waits until they are durable and indexed.
     func submit(_ records: [PendingRecord]) async throws(BlobError) {
         precondition(!records.isEmpty, "empty write request")
+        try await self.enqueue(records, sealsActiveVolume: false)
+    }
+
+    /// Asks the writer thread to seal the active volume now (durably) and waits until it did.
+    func sealActiveVolume() async throws(BlobError) {
+        try await self.enqueue([], sealsActiveVolume: true)
+    }
+
+    private func enqueue(_ records: [PendingRecord], sealsActiveVolume: Bool) async throws(BlobError) {
         let payloadBytes = records.reduce(0) { $0 + ($1.payload?.readableBytes ?? 0) }
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<Void, BlobError>, Never>) in
@@ -119,7 +131,8 @@ final class StoreCore: Sendable {
                     return .unavailable("write queue full (\(state.pendingCount) requests pending)")
                 }
                 state.queue.append(
-                    WriteRequest(records: records, payloadBytes: payloadBytes, continuation: continuation))
+                    WriteRequest(records: records, payloadBytes: payloadBytes, continuation: continuation,
+                                 sealsActiveVolume: sealsActiveVolume))
                 return nil
             }
             if let rejection {

@@ -48,6 +48,17 @@ struct VolumeWriter: ~Copyable {
         var fsyncs = 0
         var fatal: String?
         requests: for (requestIndex, request) in batch.enumerated() {
+            if request.sealsActiveVolume && self.activeSize > 0 {
+                do {
+                    let previous = self.active.volumeID
+                    try self.rotate()
+                    sealed.append(previous)
+                    fsyncs += 1
+                } catch {
+                    results[requestIndex] = .failure(error.blobError)
+                    continue requests
+                }
+            }
             for record in request.records {
                 if let expected = record.expectedLocation {
                     let current = self.core.state.withLock { $0.index.entries[record.header.chunkID]?.location }

@@ -98,10 +98,12 @@ actor OrphanSweeper: BackgroundWorker {
 struct VolumeCompactor: BackgroundWorker {
     let store: LocalChunkStore
     var name: String { "volume-compactor" }
-    var idleInterval: Duration { .seconds(60) }
+    /// A step with nothing to do only looks at the index (no I/O): cheap enough to check often, so space
+    /// comes back soon after deletes on a nearly full disk.
+    var idleInterval: Duration { .seconds(10) }
 
     func step() async throws -> BackgroundStepResult {
         let report = try await store.compact(volumesMax: 1)
-        return report.candidatesRemaining > 0 ? .busy : .idle
+        return !report.volumesCompacted.isEmpty && report.candidatesRemaining > 0 ? .busy : .idle
     }
 }

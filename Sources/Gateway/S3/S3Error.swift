@@ -189,6 +189,9 @@ extension S3Error {
         case .noSuchUser: self.init(.noSuchUser, cause: error)
         case .invalidArgument(let message): self.init(.invalidArgument, message, cause: error)
         case .unavailable: self.init(.serviceUnavailable, cause: error)
+        case .insufficientStorage:
+            self.init(.serviceUnavailable, "The server is low on storage: delete objects to make room, or retry later.",
+                      cause: error)
         case .internalFault: self.init(.internalError, cause: error)
         }
     }
@@ -196,7 +199,10 @@ extension S3Error {
     /// Chunk store errors: none of them is the client's fault.
     init(_ error: BlobError) {
         switch error {
-        case .unavailable, .diskFull: self.init(.serviceUnavailable, cause: error)
+        case .unavailable: self.init(.serviceUnavailable, cause: error)
+        case .diskFull:
+            self.init(.serviceUnavailable, "The server is low on storage: delete objects to make room, or retry later.",
+                      cause: error)
         case .chunkNotFound, .checksumMismatch, .rangeOutOfBounds, .io: self.init(.internalError, cause: error)
         }
     }

@@ -25,6 +25,12 @@ public struct EmbeddedServer {
         public var dataDirectory: String = "./silo-data"
         public var rootAccessKeyID: String?
         public var rootSecretAccessKey: String?
+        /// Free space kept on the data directory's filesystem: object writes stop when less would remain,
+        /// metadata-only writes at half of it, and deletes never, so a full disk can be emptied through S3.
+        public var reservedSpaceBytes: UInt64 = 256 << 20
+        /// Volume files are sealed at this size; keep it at most `reservedSpaceBytes` so that compaction of
+        /// a full disk always fits (nil: the blob store's default).
+        public var volumeSizeBytes: UInt64?
         public var gateway = GatewayConfiguration()
         public init() {}
     }
@@ -47,12 +53,20 @@ public struct EmbeddedServer {
 
         var blobOptions = LocalChunkStore.Options()
         blobOptions.logger = logger
+        blobOptions.freeSpaceFloorBytes = options.reservedSpaceBytes
+        if let volumeSize = options.volumeSizeBytes { blobOptions.volumeSizeBytesMax = volumeSize }
+        if blobOptions.volumeSizeBytesMax > options.reservedSpaceBytes {
+            logger.warning("volumes are larger than the reserved free space: a full disk may not compact",
+                           metadata: ["volumeBytes": "\(blobOptions.volumeSizeBytesMax)",
+                                      "reservedBytes": "\(options.reservedSpaceBytes)"])
+        }
         let blobs = try await LocalChunkStore.open(directory: directory.appendingPathComponent("blobs").path,
                                                    options: blobOptions)
         let metadata: EmbeddedMetadataService
         do {
             metadata = try await EmbeddedMetadataService(directory: directory.appendingPathComponent("meta").path,
-                                                         logger: logger)
+                                                         logger: logger,
+                                                         freeSpaceFloorBytes: options.reservedSpaceBytes / 2)
         } catch {
             await blobs.close()
             throw error

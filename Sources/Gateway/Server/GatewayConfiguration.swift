@@ -25,7 +25,7 @@ public struct GatewayConfiguration: Sendable {
     /// Chunks no metadata references are swept once older than this (a PUT whose client vanished).
     /// Invariant: at least `MetaLimits.orphanChunkAgeMinMilliseconds` (twice the longest write MetaQuorum
     /// still commits), so no chunk a write can still commit is ever swept.
-    public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 3600 * 1000
+    public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 10 * 60 * 1000
 
     /// Connections, deadlines and drain limits of the HTTP server.
     public var connections = ConnectionLimits()

@@ -39,54 +39,74 @@ struct ObjectBodyWriter: Sendable {
         written: inout [Int: ChunkRef]
     ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
         try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
-            var pending = ByteBuffer()
-            var total: Int64 = 0
-            var nextIndex = 0
-            var inFlight = 0
-
-            func launch(_ bytes: ByteBuffer) {
-                let index = nextIndex
-                nextIndex += 1
-                inFlight += 1
-                group.addTask { (index, try await self.writeChunk(bytes)) }
-            }
-
-            var iterator = body.makeAsyncIterator()
-            while var buffer = try await Self.next(&iterator) {
-                total += Int64(buffer.readableBytes)
-                if total > maximumLength || (expectedLength.map { total > $0 } ?? false) {
-                    throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
+            do {
+                return try await fillChunks(body, expectedLength: expectedLength, maximumLength: maximumLength,
+                                            digests: &digests, written: &written, group: &group)
+            } catch {
+                // Chunk writes still in flight may complete before they see the cancellation: collect
+                // every one that did, so the caller deletes it instead of leaving it to the sweeper.
+                group.cancelAll()
+                while let result = await group.nextResult() {
+                    if case .success((let index, let ref)) = result { written[index] = ref }
                 }
-                digests.update(buffer)
-                while buffer.readableBytes > 0 {
-                    if pending.capacity == 0 { pending.reserveCapacity(chunkSizeBytes) }
-                    let take = min(buffer.readableBytes, chunkSizeBytes - pending.readableBytes)
-                    var slice = buffer.readSlice(length: take)!
-                    pending.writeBuffer(&slice)
-                    if pending.readableBytes == chunkSizeBytes {
-                        while inFlight >= chunksInFlightMax, let (index, ref) = try await group.next() {
-                            written[index] = ref
-                            inFlight -= 1
-                        }
-                        launch(pending)
-                        pending = ByteBuffer()
-                    }
-                }
+                throw error
             }
-            if let expectedLength, total < expectedLength {
-                throw S3Error(.incompleteBody)
-            }
-            if pending.readableBytes > 0 || nextIndex == 0 && total > 0 {
-                launch(pending)
-            }
-            while let (index, ref) = try await group.next() {
-                written[index] = ref
-            }
-            precondition(written.count == nextIndex, "chunks written \(written.count) != launched \(nextIndex)")
-            let refs = (0..<nextIndex).map { written[$0]! }
-            precondition(refs.reduce(0) { $0 + $1.sizeBytes } == total, "chunk sizes do not add up to \(total)")
-            return refs
         }
+    }
+
+    /// Reads the body into chunks and launches their writes in `group`, at most `chunksInFlightMax` at a
+    /// time; every finished write is recorded in `written` as soon as it is collected.
+    private func fillChunks<Body: AsyncSequence & Sendable>(
+        _ body: Body, expectedLength: Int64?, maximumLength: Int64, digests: inout BodyDigests,
+        written: inout [Int: ChunkRef], group: inout ThrowingTaskGroup<(Int, ChunkRef), any Error>
+    ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
+        var pending = ByteBuffer()
+        var total: Int64 = 0
+        var nextIndex = 0
+        var inFlight = 0
+
+        func launch(_ bytes: ByteBuffer) {
+            let index = nextIndex
+            nextIndex += 1
+            inFlight += 1
+            group.addTask { (index, try await self.writeChunk(bytes)) }
+        }
+
+        var iterator = body.makeAsyncIterator()
+        while var buffer = try await Self.next(&iterator) {
+            total += Int64(buffer.readableBytes)
+            if total > maximumLength || (expectedLength.map { total > $0 } ?? false) {
+                throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
+            }
+            digests.update(buffer)
+            while buffer.readableBytes > 0 {
+                if pending.capacity == 0 { pending.reserveCapacity(chunkSizeBytes) }
+                let take = min(buffer.readableBytes, chunkSizeBytes - pending.readableBytes)
+                var slice = buffer.readSlice(length: take)!
+                pending.writeBuffer(&slice)
+                if pending.readableBytes == chunkSizeBytes {
+                    while inFlight >= chunksInFlightMax, let (index, ref) = try await group.next() {
+                        written[index] = ref
+                        inFlight -= 1
+                    }
+                    launch(pending)
+                    pending = ByteBuffer()
+                }
+            }
+        }
+        if let expectedLength, total < expectedLength {
+            throw S3Error(.incompleteBody)
+        }
+        if pending.readableBytes > 0 || nextIndex == 0 && total > 0 {
+            launch(pending)
+        }
+        while let (index, ref) = try await group.next() {
+            written[index] = ref
+        }
+        precondition(written.count == nextIndex, "chunks written \(written.count) != launched \(nextIndex)")
+        let refs = (0..<nextIndex).map { written[$0]! }
+        precondition(refs.reduce(0) { $0 + $1.sizeBytes } == total, "chunk sizes do not add up to \(total)")
+        return refs
     }
 
     /// The next body buffer. A transport failure (the client closed or reset the connection mid-body)

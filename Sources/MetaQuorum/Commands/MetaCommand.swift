@@ -66,6 +66,18 @@ enum MetaCommand: Sendable, Equatable {
         }
     }
 
+    /// Whether applying the command can make the database larger. When free space runs low these are
+    /// refused before they are proposed, and everything that frees space (deletes, aborts, garbage
+    /// collection) still goes through.
+    var growsMetadata: Bool {
+        switch self {
+        case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload:
+            return true
+        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage:
+            return false
+        }
+    }
+
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
         writer.writeByte(Self.formatVersion)

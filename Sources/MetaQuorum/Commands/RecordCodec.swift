@@ -118,6 +118,9 @@ extension ByteWriter {
         case .internalFault(let message):
             writeByte(17)
             writeString(message)
+        case .insufficientStorage(let message):
+            writeByte(40)
+            writeString(message)
         }
     }
 }
@@ -231,6 +234,7 @@ extension ByteReader {
         case 15: return .invalidArgument(try readString())
         case 16: return .unavailable(try readString())
         case 17: return .internalFault(try readString())
+        case 40: return .insufficientStorage(try readString())
         case let tag: throw .invalidTag(tag)
         }
     }

@@ -16,12 +16,16 @@ public final class EmbeddedMetadataService: MetadataService {
     private let log: any MetaLog
     private let clock: @Sendable () -> Int64
     private let logger: Logger
+    private let directory: String
+    /// Commands that grow the metadata are refused while less than this is free on its filesystem.
+    private let freeSpaceFloorBytes: UInt64
 
     /// Opens (creating if needed) the metadata in `directory` (file `meta.sqlite` there), with the system
     /// wall clock for command times.
-    public convenience init(directory: String, logger: Logger) async throws(MetaError) {
+    public convenience init(directory: String, logger: Logger,
+                            freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault) async throws(MetaError) {
         try await self.init(
-            directory: directory, logger: logger,
+            directory: directory, logger: logger, freeSpaceFloorBytes: freeSpaceFloorBytes,
             clock: {
                 Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
             })
@@ -29,10 +33,14 @@ public final class EmbeddedMetadataService: MetadataService {
 
     /// As `init(directory:logger:)`, with `clock` (milliseconds since the Unix epoch) stamping the commands
     /// whose contract call carries no time. Tests use it to move time.
-    public init(directory: String, logger: Logger, clock: @escaping @Sendable () -> Int64) async throws(MetaError) {
+    public init(directory: String, logger: Logger,
+                freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault,
+                clock: @escaping @Sendable () -> Int64) async throws(MetaError) {
         self.log = try await LocalMetaLog.open(directory: directory, logger: logger)
         self.clock = clock
         self.logger = logger
+        self.directory = directory
+        self.freeSpaceFloorBytes = freeSpaceFloorBytes
     }
 
     /// Applies everything already queued, closes the database and stops the service's thread.
@@ -217,6 +225,15 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     private func submit(_ command: MetaCommand) async throws(MetaError) -> MetaCommandResult {
+        if command.growsMetadata && freeSpaceFloorBytes > 0 {
+            var info = statvfs()
+            if statvfs(directory, &info) == 0 {
+                let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
+                if free < freeSpaceFloorBytes {
+                    throw .insufficientStorage("\(free) bytes free on the metadata disk, \(freeSpaceFloorBytes) reserved")
+                }
+            }
+        }
         let bytes = command.encode()
         guard bytes.count <= MetaLimits.commandBytesMax else {
             throw .invalidArgument("metadata command of \(bytes.count) bytes exceeds \(MetaLimits.commandBytesMax)")

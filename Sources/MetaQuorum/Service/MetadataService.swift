@@ -110,6 +110,9 @@ public enum MetaError: Error, Sendable, Equatable {
     case invalidArgument(String)
     /// No quorum or no leader reachable: the client may retry (S3 answers 503).
     case unavailable(String)
+    /// Free space on the metadata's disk is below the reserved floor: writes that grow the metadata are
+    /// refused (S3 answers 503) while deletes still work.
+    case insufficientStorage(String)
     /// A storage or decoding fault inside the service; the message is for logs, not for clients.
     case internalFault(String)
 }
