@@ -39,7 +39,8 @@ struct AdminConnection: ParsableArguments {
     }
 
     /// Sends one signed admin request; returns the body, or throws with the server's error message.
-    func send(method: String, path: String, body: Data = Data()) async throws -> Data {
+    /// `query` is sent as given (already encoded, `name=value&...`) and signed.
+    func send(method: String, path: String, query: String = "", body: Data = Data()) async throws -> Data {
         guard let base = URL(string: endpoint), let host = base.host else {
             throw ValidationError("--endpoint must be a URL like http://127.0.0.1:9000")
         }
@@ -47,10 +48,12 @@ struct AdminConnection: ParsableArguments {
         let hostHeader = base.port.map { "\(host):\($0)" } ?? host
         let encodedPath = S3URIEncoding.encode(path, keepSlash: true)
         let signed = SigV4Signer.sign(
-            method: method, rawPath: encodedPath, rawQuery: "", headers: [("host", hostHeader)],
+            method: method, rawPath: encodedPath, rawQuery: query, headers: [("host", hostHeader)],
             body: Array(body), accessKeyID: accessKey, secretAccessKey: secret, region: region, service: "s3",
             nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        var request = URLRequest(url: URL(string: endpoint.trimmingCharacters(in: ["/"]) + encodedPath)!)
+        guard let url = URL(string: endpoint.trimmingCharacters(in: ["/"]) + encodedPath + (query.isEmpty ? "" : "?" + query))
+        else { throw ValidationError("--endpoint must be a URL like http://127.0.0.1:9000") }
+        var request = URLRequest(url: url)
         request.httpMethod = method
         for (name, value) in signed where name != "host" { request.setValue(value, forHTTPHeaderField: name) }
         if !body.isEmpty {
@@ -104,9 +107,9 @@ struct User: AsyncParsableCommand {
         func run() async throws {
             let data = try await connection.send(method: "GET", path: "/_silo/admin/users")
             let users = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
-            print("NAME\tACCESS KEY\tROOT")
+            print("NAME\tACCESS KEY\tROOT\tID")
             for user in users {
-                print("\(user["name"] ?? "")\t\(user["accessKeyID"] ?? "")\t\((user["isRoot"] as? Bool) == true ? "yes" : "no")")
+                print("\(user["name"] ?? "")\t\(user["accessKeyID"] ?? "")\t\((user["isRoot"] as? Bool) == true ? "yes" : "no")\t\(user["id"] ?? "")")
             }
         }
     }
@@ -115,9 +118,11 @@ struct User: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a user.")
         @OptionGroup var connection: AdminConnection
         @Argument(help: "User name.") var name: String
+        @Flag(help: "Delete the user even if it owns buckets; they pass to the root user.") var force = false
 
         func run() async throws {
-            _ = try await connection.send(method: "DELETE", path: "/_silo/admin/users/\(name)")
+            _ = try await connection.send(method: "DELETE", path: "/_silo/admin/users/\(name)",
+                                          query: force ? "force=true" : "")
             print("deleted \(name)")
         }
     }

@@ -45,7 +45,7 @@ struct CommandCodecTests {
 
     // Goal: trailing garbage after a complete value is refused.
     @Test func trailingBytesThrow() {
-        let bytes = MetaCommand.deleteUser(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "x").encode()
+        let bytes = MetaCommand.deleteUser(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "x", heir: nil).encode()
         #expect(throws: CodecError.trailingBytes(1)) { try MetaCommand(decoding: bytes + [0]) }
     }
 

@@ -42,13 +42,13 @@ struct ServiceContractTests {
             await #expect(throws: MetaError.userAlreadyExists) {
                 try await service.createUser(sameKey, requestID: ids.make())
             }
-            try await service.deleteUser(name: "bob", requestID: ids.make())
+            try await service.deleteUser(name: "bob", heir: nil, requestID: ids.make())
             await #expect(throws: MetaError.noSuchUser) {
-                try await service.deleteUser(name: "bob", requestID: ids.make())
+                try await service.deleteUser(name: "bob", heir: nil, requestID: ids.make())
             }
             #expect(try await service.user(accessKeyID: "AKBOB") == nil)
             await #expect(throws: MetaError.invalidArgument("empty request id")) {
-                try await service.deleteUser(name: "alice", requestID: "")
+                try await service.deleteUser(name: "alice", heir: nil, requestID: "")
             }
         }
     }

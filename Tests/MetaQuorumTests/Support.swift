@@ -102,9 +102,9 @@ struct RandomValues {
             return .createUser(
                 envelope,
                 user: UserRecord(
-                    name: string(), accessKeyID: string(),
+                    id: bool() ? nil : string(), name: string(), accessKeyID: string(),
                     secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
-        case 1: return .deleteUser(envelope, name: string())
+        case 1: return .deleteUser(envelope, name: string(), heir: bool() ? nil : string())
         case 2: return .createBucket(envelope, name: string())
         case 3: return .deleteBucket(envelope, name: string())
         case 4: return .putObject(envelope, object: object(), precondition: precondition(), startedTime: int64())

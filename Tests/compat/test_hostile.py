@@ -402,3 +402,36 @@ def test_full_disk_delete_half_and_write_again(server_factory, small_disk, monke
     raw = RawClient(server.endpoint, ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
     for name, body in acknowledged.items():
         assert raw.request("GET", f"/full/{name}").body == body, name
+
+
+# ---------------------------------------------------------------------------------------------------
+# 7. Ownership by a stable id
+
+
+def test_new_user_with_old_name_owns_nothing(target, s3):
+    from conftest import make_s3, parse_created_keys, unique_bucket
+    name = f"heir-{unique_bucket('u')[-8:]}"
+    first = make_s3(target.endpoint, *parse_created_keys(admin(target, "user", "create", name).stdout))
+    bucket = unique_bucket("owned")
+    first.create_bucket(Bucket=bucket)
+    first.put_object(Bucket=bucket, Key="secret", Body=b"first user's data")
+
+    # A user who owns buckets is not deleted without --force ...
+    refused = admin(target, "user", "delete", name, check=False)
+    assert refused.returncode != 0 and "DeleteConflict" in refused.stdout + refused.stderr
+    # ... and with it the buckets pass to root.
+    admin(target, "user", "delete", name, "--force")
+    second = make_s3(target.endpoint, *parse_created_keys(admin(target, "user", "create", name).stdout))
+    try:
+        assert bucket not in [b["Name"] for b in second.list_buckets()["Buckets"]]
+        for call in (lambda: second.get_object(Bucket=bucket, Key="secret"),
+                     lambda: second.list_objects_v2(Bucket=bucket)):
+            with pytest.raises(Exception) as error:
+                call()
+            assert "AccessDenied" in str(error.value)
+        assert s3.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"first user's data"
+        assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    finally:
+        s3.delete_object(Bucket=bucket, Key="secret")
+        s3.delete_bucket(Bucket=bucket)
+        admin(target, "user", "delete", name)

@@ -19,6 +19,7 @@ struct AdminAPI {
     let gateway: S3Gateway
 
     struct UserView: Codable {
+        var id: String
         var name: String
         var accessKeyID: String
         var secretAccessKey: String?
@@ -46,8 +47,8 @@ struct AdminAPI {
         case (.get, "users", 1):
             let users = try await gateway.metadata.listUsers()
             return try json(users.map {
-                UserView(name: $0.name, accessKeyID: $0.accessKeyID, secretAccessKey: nil, isRoot: $0.isRoot,
-                         createdTime: $0.createdTime)
+                UserView(id: $0.id, name: $0.name, accessKeyID: $0.accessKeyID, secretAccessKey: nil,
+                         isRoot: $0.isRoot, createdTime: $0.createdTime)
             })
         case (.post, "users", 1):
             var payload = try await body.collectSmall(
@@ -60,13 +61,13 @@ struct AdminAPI {
             }
             try Self.validate(name: create.name)
             let record = UserRecord(
-                name: create.name,
+                id: Credentials.makeUserID(), name: create.name,
                 accessKeyID: create.accessKeyID ?? Credentials.makeAccessKeyID(),
                 secretAccessKey: create.secretAccessKey ?? Credentials.makeSecretAccessKey(),
                 isRoot: false, createdTime: now)
             try Credentials.validate(accessKeyID: record.accessKeyID, secretAccessKey: record.secretAccessKey)
             try await gateway.metadata.createUser(record, requestID: requestID)
-            return try json(UserView(name: record.name, accessKeyID: record.accessKeyID,
+            return try json(UserView(id: record.id, name: record.name, accessKeyID: record.accessKeyID,
                                      secretAccessKey: record.secretAccessKey, isRoot: false,
                                      createdTime: record.createdTime), status: .created)
         case (.delete, "users", 2):
@@ -76,7 +77,9 @@ struct AdminAPI {
                 if target.isRoot { throw S3Error(.invalidArgument, "The root user cannot be deleted.") }
                 gateway.credentials.forget(accessKeyID: target.accessKeyID)
             }
-            try await gateway.metadata.deleteUser(name: name, requestID: requestID)
+            // `?force=true`: the user's buckets pass to the root user who asks, instead of a refusal.
+            let force = request.uri.queryParameters.get("force") == "true"
+            try await gateway.metadata.deleteUser(name: name, heir: force ? user.id : nil, requestID: requestID)
             return S3Gateway.emptyResponse(.noContent)
         default:
             throw S3Error(.methodNotAllowed, "Unknown admin call \(request.method) \(path).")
@@ -106,6 +109,18 @@ struct AdminAPI {
 public enum Credentials {
     static let accessKeyAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     static let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+    /// A new user id: `u:` and 32 random hex digits. `:` is not allowed in user names, so no id is ever
+    /// the name (the id of a user from before ids existed) of another user.
+    public static func makeUserID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64, low = generator.next() as UInt64
+        func hex(_ value: UInt64) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return "u:" + hex(high) + hex(low)
+    }
 
     /// 20 characters, as AWS access key ids: `SK` and 18 random upper-case letters or digits.
     public static func makeAccessKeyID() -> String {

@@ -26,6 +26,10 @@ struct S3Call: Sendable {
         SignedBody(raw: rawBody, verified: verified, headers: headers, headerList: headerList)
     }
 
+    /// Who asks, as the metadata knows them: the user's immutable id (bucket ownership is by id, never by
+    /// name, so a user re-created with a deleted user's name owns nothing of theirs).
+    var requester: String { user.id }
+
     var bucket: String { target.bucket ?? "" }
     var key: String { target.key ?? "" }
 

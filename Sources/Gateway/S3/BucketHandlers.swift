@@ -8,9 +8,9 @@ import S3Protocol
 /// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
 extension S3Gateway {
     func listBuckets(_ call: S3Call) async throws -> Response {
-        let buckets = try await metadata.listBuckets(owner: call.user.name)
+        let buckets = try await metadata.listBuckets(owner: call.requester)
         let result = ListAllMyBucketsResult(
-            owner: Self.owner(of: call.user.name),
+            owner: Self.owner(ofID: call.requester, call: call),
             buckets: buckets.map { .init(name: $0.name, creationDateMilliseconds: $0.createdTime) })
         return Self.xmlResponse(result.xml())
     }
@@ -27,7 +27,7 @@ extension S3Gateway {
                               details: [("LocationConstraint", location)])
             }
         }
-        try await metadata.createBucket(name: call.bucket, owner: call.user.name, time: call.now,
+        try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now,
                                         requestID: call.requestID)
         var headers = HTTPFields()
         headers[.location] = "/" + call.bucket
@@ -35,7 +35,7 @@ extension S3Gateway {
     }
 
     func deleteBucket(_ call: S3Call) async throws -> Response {
-        try await metadata.deleteBucket(name: call.bucket, requester: call.user.name, requestID: call.requestID)
+        try await metadata.deleteBucket(name: call.bucket, requester: call.requester, requestID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
 
@@ -59,14 +59,17 @@ extension S3Gateway {
         guard let bucket = try await metadata.bucket(name: call.bucket) else {
             throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
         }
-        guard bucket.owner == call.user.name else { throw S3Error(.accessDenied) }
+        guard bucket.owner == call.requester else { throw S3Error(.accessDenied) }
         return bucket
     }
 
-    /// S3 owners have a 64-hex canonical id; Silo derives it from the user name so it is stable.
-    static func owner(of userName: String) -> S3Owner {
-        let digest = SHA256.hash(data: Array(userName.utf8))
-        return S3Owner(id: digest.map { String(format: "%02x", $0) }.joined(), displayName: userName)
+    /// S3 owners have a 64-hex canonical id: the SHA-256 of the user's immutable id (for users from
+    /// before ids, their name, so canonical ids did not change). The display name is the caller's name
+    /// when the owner is the caller (only owners reach a bucket today), else the id itself.
+    static func owner(ofID userID: String, call: S3Call) -> S3Owner {
+        let digest = SHA256.hash(data: Array(userID.utf8))
+        return S3Owner(id: digest.map { String(format: "%02x", $0) }.joined(),
+                       displayName: userID == call.requester ? call.user.name : userID)
     }
 
     /// Reads a request body that must be small (XML documents), decoding aws-chunked framing if used.

@@ -36,12 +36,12 @@ extension S3Gateway {
         let page = try await metadata.listObjects(
             ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: startAfter,
                              maxKeys: min(maxKeys, S3Limits.listKeysMax)),
-            requester: call.user.name)
+            requester: call.requester)
         let fetchOwner = version == 1 || call.query("fetch-owner") == "true"
         let contents = page.objects.map { object in
             ListedObject(key: object.key, lastModifiedMilliseconds: object.lastModifiedTime,
                          etag: EntityTag.quote(object.etag), size: object.sizeBytes,
-                         owner: fetchOwner ? Self.owner(of: object.owner) : nil)
+                         owner: fetchOwner ? Self.owner(ofID: object.owner, call: call) : nil)
         }
         let encoding: ListEncoding? = encodeURL ? .url : nil
         if version == 2 {
@@ -77,15 +77,15 @@ extension S3Gateway {
             bucket: call.bucket, prefix: call.query("prefix") ?? "", delimiter: call.query("delimiter") ?? "",
             keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",
             maxUploads: min(maxUploads, S3Limits.listUploadsMax))
-        let page = try await metadata.listMultipartUploads(query, requester: call.user.name)
+        let page = try await metadata.listMultipartUploads(query, requester: call.requester)
         let result = ListMultipartUploadsResult(
             bucket: call.bucket, keyMarker: query.keyMarker, uploadIDMarker: query.uploadIDMarker,
             nextKeyMarker: page.nextKeyMarker, nextUploadIDMarker: page.nextUploadIDMarker,
             prefix: query.prefix, delimiter: query.delimiter.isEmpty ? nil : query.delimiter,
             maxUploads: maxUploads, isTruncated: page.isTruncated,
             uploads: page.uploads.map {
-                .init(key: $0.key, uploadID: $0.uploadID, initiator: Self.owner(of: $0.initiator),
-                      owner: Self.owner(of: $0.initiator), initiatedMilliseconds: $0.initiatedTime,
+                .init(key: $0.key, uploadID: $0.uploadID, initiator: Self.owner(ofID: $0.initiator, call: call),
+                      owner: Self.owner(ofID: $0.initiator, call: call), initiatedMilliseconds: $0.initiatedTime,
                       checksumAlgorithm: $0.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
             },
             commonPrefixes: page.commonPrefixes, encoding: encoding)

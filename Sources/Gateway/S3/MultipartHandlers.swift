@@ -18,10 +18,10 @@ extension S3Gateway {
             algorithm = parsed.rawValue
         }
         let upload = UploadRecord(
-            bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.user.name,
+            bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.requester,
             initiatedTime: call.now, headers: ObjectHeaders.stored(from: call.headers),
             userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm)
-        try await metadata.createMultipartUpload(upload, requester: call.user.name, requestID: call.requestID)
+        try await metadata.createMultipartUpload(upload, requester: call.requester, requestID: call.requestID)
         var headers = HTTPFields()
         if let algorithm { headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm }
         let result = InitiateMultipartUploadResult(bucket: call.bucket, key: call.key, uploadID: upload.uploadID)
@@ -31,7 +31,7 @@ extension S3Gateway {
     /// The open upload a part request names.
     private func openUpload(_ call: S3Call, uploadID: String) async throws -> UploadRecord {
         guard let upload = try await metadata.upload(bucket: call.bucket, key: call.key, uploadID: uploadID,
-                                                     requester: call.user.name)
+                                                     requester: call.requester)
         else {
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
         }
@@ -83,7 +83,7 @@ extension S3Gateway {
     private func storePart(_ part: PartRecord, call: S3Call, upload: UploadRecord) async throws {
         do {
             try await metadata.putPart(part, bucket: call.bucket, key: call.key, uploadID: upload.uploadID,
-                                       requester: call.user.name, startedTime: call.now, requestID: call.requestID)
+                                       requester: call.requester, startedTime: call.now, requestID: call.requestID)
         } catch {
             await bodyWriter.deleteBestEffort(part.chunks)
             throw error
@@ -99,7 +99,7 @@ extension S3Gateway {
         }
         let parts = request.parts.map { CompletedPart(partNumber: $0.partNumber, etag: EntityTag.unquote($0.etag)) }
         let object = try await metadata.completeMultipartUpload(
-            bucket: call.bucket, key: call.key, uploadID: uploadID, parts: parts, requester: call.user.name,
+            bucket: call.bucket, key: call.key, uploadID: uploadID, parts: parts, requester: call.requester,
             precondition: precondition, time: call.now, minimumPartSizeBytes: configuration.partSizeBytesMin,
             requestID: call.requestID)
         let result = CompleteMultipartUploadResult(
@@ -111,7 +111,7 @@ extension S3Gateway {
 
     func abortMultipartUpload(_ call: S3Call, uploadID: String) async throws -> Response {
         try await metadata.abortMultipartUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
-                                                requester: call.user.name, requestID: call.requestID)
+                                                requester: call.requester, requestID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
 
@@ -119,9 +119,9 @@ extension S3Gateway {
         let marker = try integerParameter(call, "part-number-marker", default: 0, range: 0...configuration.partNumberMax)
         let maxParts = try integerParameter(call, "max-parts", default: S3Limits.listPartsMax, range: 0...S3Limits.queryIntegerMax)
         let page = try await metadata.listParts(bucket: call.bucket, key: call.key, uploadID: uploadID,
-                                                requester: call.user.name, partNumberMarker: marker,
+                                                requester: call.requester, partNumberMarker: marker,
                                                 maxParts: min(maxParts, S3Limits.listPartsMax))
-        let owner = Self.owner(of: page.upload.initiator)
+        let owner = Self.owner(ofID: page.upload.initiator, call: call)
         let result = ListPartsResult(
             bucket: call.bucket, key: call.key, uploadID: uploadID, partNumberMarker: marker,
             nextPartNumberMarker: page.nextPartNumberMarker, maxParts: maxParts, isTruncated: page.isTruncated,

@@ -20,7 +20,7 @@ extension S3Gateway {
             headers: headers, userMetadata: userMetadata, checksum: stored.digests.checksum,
             chunks: stored.chunks, partSizes: [])
         do {
-            try await metadata.putObject(object, requester: call.user.name, precondition: precondition,
+            try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
         } catch {
             await bodyWriter.deleteBestEffort(stored.chunks)
@@ -65,7 +65,7 @@ extension S3Gateway {
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         try validateKey(call.key)
-        guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.user.name)
+        guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.requester)
         else {
             throw S3Error(.noSuchKey, details: [("Key", call.key)])
         }
@@ -149,7 +149,7 @@ extension S3Gateway {
 
     func deleteObject(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
-        try await metadata.deleteObjects(bucket: call.bucket, keys: [call.key], requester: call.user.name,
+        try await metadata.deleteObjects(bucket: call.bucket, keys: [call.key], requester: call.requester,
                                          time: call.now, requestID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
@@ -176,7 +176,7 @@ extension S3Gateway {
             }
         }
         if !valid.isEmpty {
-            try await metadata.deleteObjects(bucket: call.bucket, keys: valid, requester: call.user.name,
+            try await metadata.deleteObjects(bucket: call.bucket, keys: valid, requester: call.requester,
                                              time: call.now, requestID: call.requestID)
         }
         let result = DeleteResult(deleted: valid.map { .init(key: $0) }, failures: failures, quiet: request.quiet)
@@ -210,7 +210,7 @@ extension S3Gateway {
             etag: copied.digests.md5Hex, lastModifiedTime: call.now, headers: headers, userMetadata: userMetadata,
             checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [])
         do {
-            try await metadata.putObject(object, requester: call.user.name, precondition: precondition,
+            try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
         } catch {
             await bodyWriter.deleteBestEffort(copied.chunks)
@@ -227,7 +227,7 @@ extension S3Gateway {
             throw S3Error(.notImplemented, "Copying a specific version is not supported: Silo keeps one version.")
         }
         guard let object = try await metadata.object(bucket: source.bucket, key: source.key,
-                                                     requester: call.user.name)
+                                                     requester: call.requester)
         else {
             throw S3Error(.noSuchKey, details: [("Key", source.key)])
         }

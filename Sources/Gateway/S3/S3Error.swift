@@ -77,6 +77,7 @@ public struct S3Error: Error, Sendable {
         case invalidLocationConstraint = "InvalidLocationConstraint"
         case userAlreadyExists = "UserAlreadyExists"
         case noSuchUser = "NoSuchUser"
+        case deleteConflict = "DeleteConflict"
 
         /// The HTTP status of each code, as S3 answers it.
         public var status: HTTPResponse.Status {
@@ -86,7 +87,7 @@ public struct S3Error: Error, Sendable {
                  .expiredToken:
                 return .forbidden
             case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser: return .notFound
-            case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists:
+            case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
                 return .conflict
             case .methodNotAllowed: return .methodNotAllowed
             case .missingContentLength: return .lengthRequired
@@ -159,6 +160,8 @@ public struct S3Error: Error, Sendable {
             case .invalidLocationConstraint: return "The specified location constraint is not valid."
             case .userAlreadyExists: return "A user with this name or access key already exists."
             case .noSuchUser: return "The specified user does not exist."
+            case .deleteConflict:
+                return "The user still owns buckets: delete them first, or force the deletion to give them to root."
             }
         }
     }
@@ -187,6 +190,7 @@ extension S3Error {
             self.init(.requestTimeout, "The upload took too long; please retry it.", cause: error)
         case .userAlreadyExists: self.init(.userAlreadyExists, cause: error)
         case .noSuchUser: self.init(.noSuchUser, cause: error)
+        case .userOwnsBuckets: self.init(.deleteConflict, cause: error)
         case .invalidArgument(let message): self.init(.invalidArgument, message, cause: error)
         case .unavailable: self.init(.serviceUnavailable, cause: error)
         case .insufficientStorage:

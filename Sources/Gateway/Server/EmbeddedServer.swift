@@ -198,12 +198,16 @@ public struct EmbeddedServer {
     static func ensureRootUser(_ root: RootCredentials, metadata: any MetadataService) async throws {
         let users = try await metadata.listUsers()
         let now = S3Gateway.wallClockMilliseconds()
+        var id = Credentials.makeUserID()
         if let existing = users.first(where: { $0.isRoot }) {
             if existing.accessKeyID == root.accessKeyID && existing.secretAccessKey == root.secretAccessKey { return }
-            try await metadata.deleteUser(name: existing.name, requestID: S3Gateway.randomHex(bytes: 16))
+            // New keys for the same root: the same id, so root keeps its buckets.
+            id = existing.id
+            try await metadata.deleteUser(name: existing.name, heir: existing.id,
+                                          requestID: S3Gateway.randomHex(bytes: 16))
         }
         try await metadata.createUser(
-            UserRecord(name: "root", accessKeyID: root.accessKeyID, secretAccessKey: root.secretAccessKey,
+            UserRecord(id: id, name: "root", accessKeyID: root.accessKeyID, secretAccessKey: root.secretAccessKey,
                        isRoot: true, createdTime: now),
             requestID: S3Gateway.randomHex(bytes: 16))
     }

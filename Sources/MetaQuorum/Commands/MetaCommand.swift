@@ -16,7 +16,8 @@ struct CommandEnvelope: Sendable, Equatable {
 /// Wire format: `encode()` / `init(decoding:)`, a version byte then a kind tag then the fields.
 enum MetaCommand: Sendable, Equatable {
     case createUser(CommandEnvelope, user: UserRecord)
-    case deleteUser(CommandEnvelope, name: String)
+    /// `heir`: the user id that takes over the user's buckets (nil: refused while the user owns any).
+    case deleteUser(CommandEnvelope, name: String, heir: String?)
     /// The owner is `envelope.requester`; the creation time is `envelope.time`.
     case createBucket(CommandEnvelope, name: String)
     case deleteBucket(CommandEnvelope, name: String)
@@ -35,11 +36,14 @@ enum MetaCommand: Sendable, Equatable {
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
 
     /// The current command format. Bump it (and keep decoding the old one) when a field is added.
-    static let formatVersion: UInt8 = 1
+    /// 2: user records carry their id; deleteUser carries its heir.
+    static let formatVersion: UInt8 = 2
+    /// Every format `init(decoding:)` reads.
+    static let decodableFormats: ClosedRange<UInt8> = 1...2
 
     var envelope: CommandEnvelope {
         switch self {
-        case .createUser(let envelope, _), .deleteUser(let envelope, _), .createBucket(let envelope, _),
+        case .createUser(let envelope, _), .deleteUser(let envelope, _, _), .createBucket(let envelope, _),
             .deleteBucket(let envelope, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
@@ -94,7 +98,11 @@ enum MetaCommand: Sendable, Equatable {
         switch self {
         case .createUser(_, let user):
             writer.write(user)
-        case .deleteUser(_, let name), .createBucket(_, let name), .deleteBucket(_, let name):
+        case .deleteUser(_, let name, let heir):
+            writer.writeString(name)
+            writer.writeBool(heir != nil)
+            if let heir { writer.writeString(heir) }
+        case .createBucket(_, let name), .deleteBucket(_, let name):
             writer.writeString(name)
         case .putObject(_, let object, let precondition, let startedTime):
             writer.write(object)
@@ -140,21 +148,25 @@ enum MetaCommand: Sendable, Equatable {
     init(decoding bytes: [UInt8]) throws(CodecError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
-        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        guard Self.decodableFormats.contains(version) else { throw .unsupportedVersion(version) }
         let kind = try reader.readByte()
         let envelope = CommandEnvelope(
             requestID: try reader.readString(), requester: try reader.readString(),
             time: try reader.readInt64())
-        self = try Self.decodeFields(kind: kind, envelope: envelope, reader: &reader)
+        self = try Self.decodeFields(kind: kind, format: version, envelope: envelope, reader: &reader)
         try reader.expectEnd()
     }
 
-    private static func decodeFields(kind: UInt8, envelope: CommandEnvelope, reader: inout ByteReader)
-        throws(CodecError) -> MetaCommand
+    private static func decodeFields(kind: UInt8, format: UInt8, envelope: CommandEnvelope,
+                                     reader: inout ByteReader) throws(CodecError) -> MetaCommand
     {
         switch kind {
-        case 1: return .createUser(envelope, user: try reader.readUser())
-        case 2: return .deleteUser(envelope, name: try reader.readString())
+        case 1: return .createUser(envelope, user: try reader.readUser(format: format))
+        case 2:
+            let name = try reader.readString()
+            var heir: String?
+            if format >= 2, try reader.readBool() { heir = try reader.readString() }
+            return .deleteUser(envelope, name: name, heir: heir)
         case 3: return .createBucket(envelope, name: try reader.readString())
         case 4: return .deleteBucket(envelope, name: try reader.readString())
         case 5:

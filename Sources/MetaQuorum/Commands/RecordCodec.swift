@@ -2,12 +2,14 @@
 /// Field order is the format: append new fields only behind a new command format version.
 
 extension ByteWriter {
+    /// Format 2 (commands of format 2, `users.record` from schema 2): format 1 plus the id.
     mutating func write(_ user: UserRecord) {
         writeString(user.name)
         writeString(user.accessKeyID)
         writeString(user.secretAccessKey)
         writeBool(user.isRoot)
         writeInt(user.createdTime)
+        writeString(user.id)
     }
 
     mutating func write(_ chunk: ChunkRef) {
@@ -109,6 +111,7 @@ extension ByteWriter {
         case .requestTooOld: writeByte(12)
         case .userAlreadyExists: writeByte(13)
         case .noSuchUser: writeByte(14)
+        case .userOwnsBuckets: writeByte(41)
         case .invalidArgument(let message):
             writeByte(15)
             writeString(message)
@@ -126,10 +129,16 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    mutating func readUser() throws(CodecError) -> UserRecord {
-        UserRecord(
-            name: try readString(), accessKeyID: try readString(), secretAccessKey: try readString(),
-            isRoot: try readBool(), createdTime: try readInt64())
+    /// `format` 1 has no id (the user's id is its name), 2 ends with it.
+    mutating func readUser(format: UInt8) throws(CodecError) -> UserRecord {
+        let name = try readString()
+        let accessKeyID = try readString()
+        let secret = try readString()
+        let isRoot = try readBool()
+        let createdTime = try readInt64()
+        let id = format >= 2 ? try readString() : name
+        return UserRecord(id: id, name: name, accessKeyID: accessKeyID, secretAccessKey: secret, isRoot: isRoot,
+                          createdTime: createdTime)
     }
 
     mutating func readChunk() throws(CodecError) -> ChunkRef {
@@ -231,6 +240,7 @@ extension ByteReader {
         case 12: return .requestTooOld
         case 13: return .userAlreadyExists
         case 14: return .noSuchUser
+        case 41: return .userOwnsBuckets
         case 15: return .invalidArgument(try readString())
         case 16: return .unavailable(try readString())
         case 17: return .internalFault(try readString())

@@ -2,7 +2,7 @@
 extension MetaStateMachine {
     func listUsers() throws -> [UserRecord] {
         try database.rows("SELECT record FROM users ORDER BY name") { $0.bytes(0) }
-            .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser() } }
+            .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser(format: MetaSchema.userRecordFormat) } }
     }
 
     func user(accessKeyID: String) throws -> UserRecord? {
@@ -11,7 +11,7 @@ extension MetaStateMachine {
                 "SELECT record FROM users WHERE access_key_id = ?",
                 [.string(accessKeyID)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser() }
+        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser(format: MetaSchema.userRecordFormat) }
     }
 
     func listBuckets(owner: String) throws -> [BucketRecord] {

@@ -4,8 +4,13 @@
 /// Chunk ids are 16-byte big-endian BLOBs. `*_time` columns are milliseconds since the Unix epoch taken
 /// from commands. Every table is changed only inside `MetaStateMachine.apply(batch:)`.
 enum MetaSchema {
-    /// Bump when a table changes; `MetaStateMachine` refuses a database with another version.
-    static let version: Int64 = 1
+    /// Bump when a table changes; `MetaStateMachine` migrates older databases step by step
+    /// (`migrations`) and refuses newer ones.
+    /// 2: `users.record` carries the user's id (format 2 of the user record).
+    static let version: Int64 = 2
+
+    /// The user record format stored in `users.record` at this schema version.
+    static let userRecordFormat: UInt8 = 2
 
     static let statements: [String] = [
         // Named integers: schema_version, applied_index, time_high_water, request_count.

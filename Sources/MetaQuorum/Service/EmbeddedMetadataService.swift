@@ -54,8 +54,8 @@ public final class EmbeddedMetadataService: MetadataService {
         try await expectDone(.createUser(try envelope(requestID, requester: "", time: clock()), user: user))
     }
 
-    public func deleteUser(name: String, requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.deleteUser(try envelope(requestID, requester: "", time: clock()), name: name))
+    public func deleteUser(name: String, heir: String?, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.deleteUser(try envelope(requestID, requester: "", time: clock()), name: name, heir: heir))
     }
 
     public func listUsers() async throws(MetaError) -> [UserRecord] {

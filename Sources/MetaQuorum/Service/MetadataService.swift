@@ -14,7 +14,10 @@
 public protocol MetadataService: Sendable {
     // MARK: Users
     func createUser(_ user: UserRecord, requestID: RequestID) async throws(MetaError)
-    func deleteUser(name: String, requestID: RequestID) async throws(MetaError)
+    /// Deletes the user `name`. A user who still owns buckets is refused (`.userOwnsBuckets`) unless
+    /// `heir` names the user id their buckets pass to (the user's own id keeps them for a user re-created
+    /// with that id, as a root key rotation does).
+    func deleteUser(name: String, heir: String?, requestID: RequestID) async throws(MetaError)
     func listUsers() async throws(MetaError) -> [UserRecord]
     /// The user owning `accessKeyID`, or nil. Gateways cache this.
     func user(accessKeyID: String) async throws(MetaError) -> UserRecord?
@@ -107,6 +110,8 @@ public enum MetaError: Error, Sendable, Equatable {
     case requestTooOld
     case userAlreadyExists
     case noSuchUser
+    /// The user still owns buckets and no heir was named.
+    case userOwnsBuckets
     case invalidArgument(String)
     /// No quorum or no leader reachable: the client may retry (S3 answers 503).
     case unavailable(String)
@@ -119,12 +124,19 @@ public enum MetaError: Error, Sendable, Equatable {
 
 /// A user (an S3 account): one access key pair.
 public struct UserRecord: Sendable, Equatable, Codable {
+    /// The immutable identity that owns buckets and signs commands (`requester`). Chosen once, when the
+    /// user is created (`u:` and 32 random hex digits); a later user with the same name gets another id
+    /// and so owns nothing of the first. Users created before ids existed have their name as id.
+    public var id: String
     public var name: String
     public var accessKeyID: String
     public var secretAccessKey: String
     public var isRoot: Bool
     public var createdTime: Int64
-    public init(name: String, accessKeyID: String, secretAccessKey: String, isRoot: Bool, createdTime: Int64) {
+    /// - Parameter id: nil for the legacy identity, the name.
+    public init(id: String? = nil, name: String, accessKeyID: String, secretAccessKey: String, isRoot: Bool,
+                createdTime: Int64) {
+        self.id = id ?? name
         self.name = name
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey

@@ -13,9 +13,23 @@ extension MetaStateMachine {
             [.string(user.name), .string(user.accessKeyID), .bytes(RecordBlob.encode { $0.write(user) })])
     }
 
-    func applyDeleteUser(name: String) throws {
-        let deleted = try database.run("DELETE FROM users WHERE name = ?", [.string(name)])
-        if deleted == 0 { throw MetaError.noSuchUser }
+    /// Deletes the user; its buckets go to `heir`, and without an heir a user who owns buckets stays.
+    func applyDeleteUser(name: String, heir: String?) throws {
+        let blob = try database.firstRow("SELECT record FROM users WHERE name = ?", [.string(name)]) { $0.bytes(0) }
+        guard let blob else { throw MetaError.noSuchUser }
+        let user = try RecordBlob.decode(blob) { reader throws(CodecError) in
+            try reader.readUser(format: MetaSchema.userRecordFormat)
+        }
+        let ownsBuckets = try database.firstRow(
+            "SELECT 1 FROM buckets INDEXED BY buckets_by_owner WHERE owner = ? LIMIT 1", [.string(user.id)]
+        ) { _ in true } ?? false
+        if ownsBuckets {
+            guard let heir, !heir.isEmpty else { throw MetaError.userOwnsBuckets }
+            if heir != user.id {
+                try database.run("UPDATE buckets SET owner = ? WHERE owner = ?", [.string(heir), .string(user.id)])
+            }
+        }
+        try database.run("DELETE FROM users WHERE name = ?", [.string(name)])
     }
 
     func applyCreateBucket(name: String, envelope: CommandEnvelope) throws {

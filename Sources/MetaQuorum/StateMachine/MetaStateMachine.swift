@@ -55,11 +55,41 @@ final class MetaStateMachine {
             for statement in MetaSchema.statements { try database.execute(statement) }
             try database.execute("COMMIT")
         }
-        let version = try metaValue("schema_version")
+        var version = try metaValue("schema_version")
+        while version < MetaSchema.version {
+            try database.execute("BEGIN IMMEDIATE")
+            do {
+                try migrate(from: version)
+                version += 1
+                try setMetaValue("schema_version", version)
+                try database.execute("COMMIT")
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
+        }
         guard version == MetaSchema.version else {
             throw SQLiteError(
                 code: SQLITE_MISMATCH,
                 message: "schema version \(version) in \(path), this build uses \(MetaSchema.version)")
+        }
+    }
+
+    /// One migration step, from schema `version` to the next, inside the caller's transaction. Every
+    /// replica runs the same steps on the same data, so migrated replicas stay equal.
+    private func migrate(from version: Int64) throws {
+        switch version {
+        case 1:
+            // Users get an id; a user from before ids has its name as id, which is what its buckets'
+            // `owner` column already holds.
+            let rows = try database.rows("SELECT name, record FROM users") { ($0.bytes(0), $0.bytes(1)) }
+            for (name, blob) in rows {
+                let user = try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser(format: 1) }
+                try database.run("UPDATE users SET record = ? WHERE name = ?",
+                                 [.bytes(RecordBlob.encode { $0.write(user) }), .bytes(name)])
+            }
+        default:
+            throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
     }
 
@@ -152,8 +182,8 @@ final class MetaStateMachine {
         switch command {
         case .createUser(let envelope, let user):
             try applyCreateUser(user, envelope: envelope)
-        case .deleteUser(_, let name):
-            try applyDeleteUser(name: name)
+        case .deleteUser(_, let name, let heir):
+            try applyDeleteUser(name: name, heir: heir)
         case .createBucket(let envelope, let name):
             try applyCreateBucket(name: name, envelope: envelope)
         case .deleteBucket(let envelope, let name):

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@testable import MetaQuorum
+
+/// Goal: buckets belong to a user's immutable id: a user who owns buckets is deleted only with an heir,
+/// a new user with an old name owns nothing, and a database from before ids (schema 1) is migrated so
+/// that every old user keeps its buckets.
+@Suite struct OwnershipTests {
+    func user(_ name: String, id: String?) -> UserRecord {
+        UserRecord(id: id, name: name, accessKeyID: "AK" + name.uppercased(), secretAccessKey: "secret-" + name,
+                   isRoot: false, createdTime: testStartTime)
+    }
+
+    @Test func deletingAnOwnerNeedsAnHeirAndTheNameCarriesNothing() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        try driver.apply(.createUser(envelope("1", ""), user: user("bob", id: "u:1")))
+        try driver.apply(.createBucket(envelope("2", "u:1"), name: "photos"))
+        #expect(try driver.apply(.deleteUser(envelope("3", ""), name: "bob", heir: nil)) == .failed(.userOwnsBuckets))
+        try driver.apply(.deleteUser(envelope("4", ""), name: "bob", heir: "u:root"))
+        #expect(try driver.machine.bucketRecord("photos")?.owner == "u:root")
+        try driver.apply(.createUser(envelope("5", ""), user: user("bob", id: "u:2")))
+        #expect(throws: MetaError.accessDenied) { try driver.machine.ownedBucket("photos", requester: "u:2") }
+        #expect(try driver.machine.user(accessKeyID: "AKBOB")?.id == "u:2")
+    }
+
+    @Test func schemaOneDatabaseIsMigrated() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/meta.sqlite"
+        do {
+            let driver = try MachineDriver(path: path)
+            try driver.apply(.createUser(envelope("1", ""), user: user("alice", id: nil)))
+            try driver.apply(.createBucket(envelope("2", "alice"), name: "b1"))
+            // Turn it back into a schema-1 database: user records without their id.
+            var writer = ByteWriter(capacity: 64)
+            let alice = user("alice", id: nil)
+            writer.writeString(alice.name)
+            writer.writeString(alice.accessKeyID)
+            writer.writeString(alice.secretAccessKey)
+            writer.writeBool(alice.isRoot)
+            writer.writeInt(alice.createdTime)
+            _ = try driver.machine.database.run("UPDATE users SET record = ?", [.bytes(writer.bytes)])
+            _ = try driver.machine.database.run("UPDATE meta SET value = 1 WHERE name = 'schema_version'")
+            driver.machine.close()
+        }
+        let reopened = try MetaStateMachine(path: path)
+        defer { reopened.close() }
+        #expect(try reopened.metaValue("schema_version") == MetaSchema.version)
+        let alice = try #require(try reopened.user(accessKeyID: "AKALICE"))
+        #expect(alice.id == "alice")
+        #expect(try reopened.ownedBucket("b1", requester: alice.id).name == "b1")
+    }
+
+    @Test func formatOneCommandsStillDecode() throws {
+        var writer = ByteWriter(capacity: 64)
+        writer.writeByte(1)  // format 1
+        writer.writeByte(2)  // deleteUser
+        writer.writeString("r")
+        writer.writeString("")
+        writer.writeInt(Int64(5))
+        writer.writeString("bob")
+        #expect(try MetaCommand(decoding: writer.bytes) == .deleteUser(envelope("r", "", time: 5), name: "bob", heir: nil))
+    }
+}
