@@ -8,8 +8,8 @@ import S3Protocol
 /// `silo admin`: operator commands against a running server, signed with the root key.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Administer a running Silo (users). Authenticates with the root key.",
-        subcommands: [User.self])
+        abstract: "Administer a running Silo (users, buckets, quotas). Authenticates with the root key.",
+        subcommands: [User.self, Bucket.self])
 }
 
 /// Where the server is and which root key signs: shared by every admin subcommand.
@@ -78,7 +78,8 @@ struct AdminConnection: ParsableArguments {
 
 struct User: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list and delete users (S3 accounts).", subcommands: [Create.self, List.self, Delete.self])
+        abstract: "Create, list and delete users (S3 accounts); their usage and quotas.",
+        subcommands: [Create.self, List.self, Delete.self, Info.self, Quota.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints its access key and secret.")
@@ -124,6 +125,103 @@ struct User: AsyncParsableCommand {
             _ = try await connection.send(method: "DELETE", path: "/_silo/admin/users/\(name)",
                                           query: force ? "force=true" : "")
             print("deleted \(name)")
+        }
+    }
+}
+
+/// The quota flags shared by `user quota` and `bucket quota`: no flag at all removes the quota.
+struct QuotaOptions: ParsableArguments {
+    @Option(help: "Most bytes stored (objects plus open uploads' parts); suffixes K, M, G, T (powers of 1024).")
+    var maxBytes: String?
+    @Option(help: "Most objects.")
+    var maxObjects: Int64?
+
+    func body() throws -> Data {
+        var object: [String: Int64] = [:]
+        if let maxBytes { object["bytesMax"] = try Self.bytes(maxBytes) }
+        if let maxObjects {
+            guard maxObjects >= 0 else { throw ValidationError("--max-objects must not be negative") }
+            object["objectsMax"] = maxObjects
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    }
+
+    static func bytes(_ text: String) throws -> Int64 {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(text.uppercased())
+        var unit: Int64 = 1
+        if let last = digits.last, let value = units[last] {
+            unit = value
+            digits = digits.dropLast()
+        }
+        guard let number = Int64(digits), number >= 0 else {
+            throw ValidationError("--max-bytes must be a number of bytes, like 500G")
+        }
+        let (product, overflow) = number.multipliedReportingOverflow(by: unit)
+        guard !overflow else { throw ValidationError("--max-bytes \(text) is too large") }
+        return product
+    }
+}
+
+/// Prints a usage report (`{"bytes", "objects", "quota": {...}}`) as `silo admin ... info` shows it.
+func printUsage(_ data: Data, name: String) throws {
+    let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    let quota = object["quota"] as? [String: Any] ?? [:]
+    func limit(_ key: String) -> String { quota[key].map { "\($0)" } ?? "unlimited" }
+    print("\(name)\tbytes \(object["bytes"] ?? 0) (quota \(limit("bytesMax")))\tobjects \(object["objects"] ?? 0) (quota \(limit("objectsMax")))")
+}
+
+extension User {
+    struct Quota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's quota over all its buckets (no limit flag: remove it).")
+        @OptionGroup var connection: AdminConnection
+        @Argument(help: "User name.") var name: String
+        @OptionGroup var limits: QuotaOptions
+
+        func run() async throws {
+            let data = try await connection.send(method: "PUT", path: "/_silo/admin/users/\(name)/quota",
+                                                 body: try limits.body())
+            try printUsage(data, name: name)
+        }
+    }
+
+    struct Info: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what a user stores and its quota.")
+        @OptionGroup var connection: AdminConnection
+        @Argument(help: "User name.") var name: String
+
+        func run() async throws {
+            try printUsage(try await connection.send(method: "GET", path: "/_silo/admin/users/\(name)"), name: name)
+        }
+    }
+}
+
+/// `silo admin bucket ...`.
+struct Bucket: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bucket usage and quotas.", subcommands: [Info.self, Quota.self])
+
+    struct Info: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what a bucket stores and its quota.")
+        @OptionGroup var connection: AdminConnection
+        @Argument(help: "Bucket name.") var name: String
+
+        func run() async throws {
+            try printUsage(try await connection.send(method: "GET", path: "/_silo/admin/buckets/\(name)"), name: name)
+        }
+    }
+
+    struct Quota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a bucket's quota (no limit flag: remove it).")
+        @OptionGroup var connection: AdminConnection
+        @Argument(help: "Bucket name.") var name: String
+        @OptionGroup var limits: QuotaOptions
+
+        func run() async throws {
+            let data = try await connection.send(method: "PUT", path: "/_silo/admin/buckets/\(name)/quota",
+                                                 body: try limits.body())
+            try printUsage(data, name: name)
         }
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// Goal: buckets belong to a user's immutable id: a user who owns buckets is deleted only with an heir,
 /// a new user with an old name owns nothing, and a database from before ids (schema 1) is migrated so
-/// that every old user keeps its buckets.
+/// that every old user keeps its buckets and usage is counted from the rows.
 @Suite struct OwnershipTests {
     func user(_ name: String, id: String?) -> UserRecord {
         UserRecord(id: id, name: name, accessKeyID: "AK" + name.uppercased(), secretAccessKey: "secret-" + name,
@@ -34,6 +34,8 @@ import Testing
             let driver = try MachineDriver(path: path)
             try driver.apply(.createUser(envelope("1", ""), user: user("alice", id: nil)))
             try driver.apply(.createBucket(envelope("2", "alice"), name: "b1"))
+            try driver.apply(.putObject(envelope("3", "alice"), object: objectRecord(bucket: "b1", key: "k", chunks: [chunk(1, 7)]),
+                                        precondition: .none, startedTime: testStartTime))
             // Turn it back into a schema-1 database: user records without their id.
             var writer = ByteWriter(capacity: 64)
             let alice = user("alice", id: nil)
@@ -44,6 +46,8 @@ import Testing
             writer.writeInt(alice.createdTime)
             _ = try driver.machine.database.run("UPDATE users SET record = ?", [.bytes(writer.bytes)])
             _ = try driver.machine.database.run("UPDATE meta SET value = 1 WHERE name = 'schema_version'")
+            try driver.machine.database.execute("DROP TABLE bucket_usage")
+            try driver.machine.database.execute("DROP TABLE quotas")
             driver.machine.close()
         }
         let reopened = try MetaStateMachine(path: path)
@@ -52,6 +56,8 @@ import Testing
         let alice = try #require(try reopened.user(accessKeyID: "AKALICE"))
         #expect(alice.id == "alice")
         #expect(try reopened.ownedBucket("b1", requester: alice.id).name == "b1")
+        // Schema 3's usage is recounted from the rows.
+        #expect(try reopened.bucketUsage("b1") == (7, 1))
     }
 
     @Test func formatOneCommandsStillDecode() throws {

@@ -435,3 +435,43 @@ def test_new_user_with_old_name_owns_nothing(target, s3):
         s3.delete_object(Bucket=bucket, Key="secret")
         s3.delete_bucket(Bucket=bucket)
         admin(target, "user", "delete", name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3b. Quotas: one user cannot fill the disk for everyone
+
+
+def test_bucket_and_user_quotas(target, s3):
+    from conftest import make_s3, parse_created_keys, unique_bucket
+    name = f"quota-{unique_bucket('u')[-8:]}"
+    user = make_s3(target.endpoint, *parse_created_keys(admin(target, "user", "create", name).stdout))
+    first, second = unique_bucket("qa"), unique_bucket("qb")
+    user.create_bucket(Bucket=first)
+    user.create_bucket(Bucket=second)
+    try:
+        admin(target, "bucket", "quota", first, "--max-bytes", "1K", "--max-objects", "3")
+        user.put_object(Bucket=first, Key="a", Body=b"x" * 600)
+        with pytest.raises(Exception) as error:
+            user.put_object(Bucket=first, Key="b", Body=b"x" * 600)
+        assert "QuotaExceeded" in str(error.value)
+        info = admin(target, "bucket", "info", first).stdout
+        assert "bytes 600 (quota 1024)" in info and "objects 1 (quota 3)" in info, info
+
+        admin(target, "user", "quota", name, "--max-bytes", "1000")
+        user.put_object(Bucket=second, Key="c", Body=b"y" * 300)
+        with pytest.raises(Exception) as error:
+            user.put_object(Bucket=second, Key="d", Body=b"y" * 200)
+        assert "QuotaExceeded" in str(error.value)
+        assert "bytes 900 (quota 1000)" in admin(target, "user", "info", name).stdout
+
+        # Deletes always work, and give the room back.
+        user.delete_object(Bucket=first, Key="a")
+        user.put_object(Bucket=second, Key="d", Body=b"y" * 200)
+        admin(target, "user", "quota", name)  # no limit flag: removed
+        user.put_object(Bucket=second, Key="e", Body=b"z" * 2000)
+    finally:
+        for bucket in (first, second):
+            for obj in user.list_objects_v2(Bucket=bucket).get("Contents", []):
+                user.delete_object(Bucket=bucket, Key=obj["Key"])
+            user.delete_bucket(Bucket=bucket)
+        admin(target, "user", "delete", name)

@@ -10,7 +10,10 @@ import NIOCore
 /// - `GET /_silo/admin/users` → `[{"name", "accessKeyID", "isRoot", "createdTime"}]`
 /// - `POST /_silo/admin/users` with `{"name", "accessKeyID"?, "secretAccessKey"?}` → the new user,
 ///   including its secret (generated when not given)
-/// - `DELETE /_silo/admin/users/NAME`
+/// - `DELETE /_silo/admin/users/NAME[?force=true]` (force: the user's buckets pass to root)
+/// - `GET /_silo/admin/users/NAME`, `GET /_silo/admin/buckets/NAME` → `{"bytes", "objects", "quota"}`
+/// - `PUT /_silo/admin/users/NAME/quota`, `PUT /_silo/admin/buckets/NAME/quota` with
+///   `{"bytesMax"?, "objectsMax"?}` (neither: no quota)
 /// S3 bucket names cannot start with `_`, so these paths never shadow a bucket.
 struct AdminAPI {
     static let pathPrefix = "/_silo/admin/"
@@ -40,7 +43,7 @@ struct AdminAPI {
         -> Response
     {
         guard user.isRoot else { throw S3Error(.accessDenied, "Only the root user may call the admin API.") }
-        if request.method != .post { try body.requireEmpty() }
+        if request.method != .post && request.method != .put { try body.requireEmpty() }
         let route = path.dropFirst(Self.pathPrefix.count).split(separator: "/", omittingEmptySubsequences: true)
         let requestID = S3Gateway.makeRequestID()
         switch (request.method, route.first, route.count) {
@@ -81,9 +84,26 @@ struct AdminAPI {
             let force = request.uri.queryParameters.get("force") == "true"
             try await gateway.metadata.deleteUser(name: name, heir: force ? user.id : nil, requestID: requestID)
             return S3Gateway.emptyResponse(.noContent)
+        case (.get, "users", 2), (.get, "buckets", 2):
+            return try json(try await gateway.metadata.usage(of: Self.target(route)))
+        case (.put, "users", 3) where route[2] == "quota", (.put, "buckets", 3) where route[2] == "quota":
+            var payload = try await body.collectSmall(
+                limitBytes: Self.bodyBytesMax,
+                tooLarge: S3Error(.entityTooLarge, "Admin requests are at most \(Self.bodyBytesMax) bytes."))
+            guard let data = payload.readData(length: payload.readableBytes),
+                  let quota = try? JSONDecoder().decode(Quota.self, from: data)
+            else { throw S3Error(.invalidArgument, "Expected JSON {\"bytesMax\"?: N, \"objectsMax\"?: N}.") }
+            try await gateway.metadata.setQuota(quota, for: Self.target(route), requestID: requestID)
+            return try json(try await gateway.metadata.usage(of: Self.target(route)))
         default:
             throw S3Error(.methodNotAllowed, "Unknown admin call \(request.method) \(path).")
         }
+    }
+
+    /// The quota target a `users/NAME/...` or `buckets/NAME/...` route names.
+    static func target(_ route: [Substring]) -> QuotaTarget {
+        let name = String(route[1]).removingPercentEncoding ?? String(route[1])
+        return route[0] == "users" ? .user(name) : .bucket(name)
     }
 
     static func validate(name: String) throws {

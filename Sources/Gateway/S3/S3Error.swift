@@ -78,13 +78,14 @@ public struct S3Error: Error, Sendable {
         case userAlreadyExists = "UserAlreadyExists"
         case noSuchUser = "NoSuchUser"
         case deleteConflict = "DeleteConflict"
+        case quotaExceeded = "QuotaExceeded"
 
         /// The HTTP status of each code, as S3 answers it.
         public var status: HTTPResponse.Status {
             switch self {
             case .notModified: return .notModified
             case .accessDenied, .invalidAccessKeyID, .requestTimeTooSkewed, .signatureDoesNotMatch,
-                 .expiredToken:
+                 .expiredToken, .quotaExceeded:
                 return .forbidden
             case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser: return .notFound
             case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
@@ -160,6 +161,7 @@ public struct S3Error: Error, Sendable {
             case .invalidLocationConstraint: return "The specified location constraint is not valid."
             case .userAlreadyExists: return "A user with this name or access key already exists."
             case .noSuchUser: return "The specified user does not exist."
+            case .quotaExceeded: return "The bucket or its owner has reached its storage quota."
             case .deleteConflict:
                 return "The user still owns buckets: delete them first, or force the deletion to give them to root."
             }
@@ -191,6 +193,7 @@ extension S3Error {
         case .userAlreadyExists: self.init(.userAlreadyExists, cause: error)
         case .noSuchUser: self.init(.noSuchUser, cause: error)
         case .userOwnsBuckets: self.init(.deleteConflict, cause: error)
+        case .quotaExceeded(let which): self.init(.quotaExceeded, "Quota exceeded: \(which).", cause: error)
         case .invalidArgument(let message): self.init(.invalidArgument, message, cause: error)
         case .unavailable: self.init(.serviceUnavailable, cause: error)
         case .insufficientStorage:

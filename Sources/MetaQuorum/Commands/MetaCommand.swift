@@ -34,9 +34,11 @@ enum MetaCommand: Sendable, Equatable {
         minimumPartSizeBytes: Int64, versionID: String)
     case abortMultipartUpload(CommandEnvelope, bucket: String, key: String, uploadID: String)
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
+    /// Both limits nil: remove the quota.
+    case setQuota(CommandEnvelope, target: QuotaTarget, quota: Quota)
 
     /// The current command format. Bump it (and keep decoding the old one) when a field is added.
-    /// 2: user records carry their id; deleteUser carries its heir.
+    /// 2: user records carry their id; deleteUser carries its heir; setQuota.
     static let formatVersion: UInt8 = 2
     /// Every format `init(decoding:)` reads.
     static let decodableFormats: ClosedRange<UInt8> = 1...2
@@ -47,7 +49,8 @@ enum MetaCommand: Sendable, Equatable {
             .deleteBucket(let envelope, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
-            .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _):
+            .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
+            .setQuota(let envelope, _, _):
             return envelope
         }
     }
@@ -67,6 +70,7 @@ enum MetaCommand: Sendable, Equatable {
         case .completeMultipartUpload: return 9
         case .abortMultipartUpload: return 10
         case .forgetGarbage: return 11
+        case .setQuota: return 20
         }
     }
 
@@ -77,7 +81,7 @@ enum MetaCommand: Sendable, Equatable {
         switch self {
         case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload:
             return true
-        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage:
+        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota:
             return false
         }
     }
@@ -141,6 +145,19 @@ enum MetaCommand: Sendable, Equatable {
         case .forgetGarbage(_, let chunkIDs):
             writer.writeCount(chunkIDs.count)
             for id in chunkIDs { writer.writeChunkID(id) }
+        case .setQuota(_, let target, let quota):
+            switch target {
+            case .bucket(let name):
+                writer.writeByte(1)
+                writer.writeString(name)
+            case .user(let name):
+                writer.writeByte(2)
+                writer.writeString(name)
+            }
+            for limit in [quota.bytesMax, quota.objectsMax] {
+                writer.writeBool(limit != nil)
+                if let limit { writer.writeInt(limit) }
+            }
         }
     }
 
@@ -197,6 +214,16 @@ enum MetaCommand: Sendable, Equatable {
             ids.reserveCapacity(count)
             for _ in 0..<count { ids.append(try reader.readChunkID()) }
             return .forgetGarbage(envelope, chunkIDs: ids)
+        case 20 where format >= 2:
+            let target: QuotaTarget
+            switch try reader.readByte() {
+            case 1: target = .bucket(try reader.readString())
+            case 2: target = .user(try reader.readString())
+            case let tag: throw .invalidTag(tag)
+            }
+            let bytesMax = try reader.readBool() ? try reader.readInt64() : nil
+            let objectsMax = try reader.readBool() ? try reader.readInt64() : nil
+            return .setQuota(envelope, target: target, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax))
         default:
             throw .invalidTag(kind)
         }

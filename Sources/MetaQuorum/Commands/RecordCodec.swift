@@ -112,6 +112,9 @@ extension ByteWriter {
         case .userAlreadyExists: writeByte(13)
         case .noSuchUser: writeByte(14)
         case .userOwnsBuckets: writeByte(41)
+        case .quotaExceeded(let message):
+            writeByte(42)
+            writeString(message)
         case .invalidArgument(let message):
             writeByte(15)
             writeString(message)
@@ -241,6 +244,7 @@ extension ByteReader {
         case 13: return .userAlreadyExists
         case 14: return .noSuchUser
         case 41: return .userOwnsBuckets
+        case 42: return .quotaExceeded(try readString())
         case 15: return .invalidArgument(try readString())
         case 16: return .unavailable(try readString())
         case 17: return .internalFault(try readString())

@@ -7,7 +7,8 @@ enum MetaSchema {
     /// Bump when a table changes; `MetaStateMachine` migrates older databases step by step
     /// (`migrations`) and refuses newer ones.
     /// 2: `users.record` carries the user's id (format 2 of the user record).
-    static let version: Int64 = 2
+    /// 3: `bucket_usage` and `quotas`.
+    static let version: Int64 = 3
 
     /// The user record format stored in `users.record` at this schema version.
     static let userRecordFormat: UInt8 = 2
@@ -51,15 +52,28 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
+    ] + usageStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0)",
+    ]
+
+    /// The usage and quota tables (schema 3), also created by the migration from 2.
+    static let usageStatements: [String] = [
+        // Bytes and objects stored per bucket: current objects plus the parts of open uploads. A user's
+        // usage is the sum over its buckets (`buckets_by_owner`).
+        """
+        CREATE TABLE bucket_usage(bucket BLOB PRIMARY KEY, bytes INTEGER NOT NULL CHECK (bytes >= 0),
+            objects INTEGER NOT NULL CHECK (objects >= 0)) WITHOUT ROWID
+        """,
+        // Quotas: `scope` is `bucket:NAME` or `user:ID`; a NULL limit is unlimited.
+        "CREATE TABLE quotas(scope BLOB PRIMARY KEY, bytes_max INTEGER, objects_max INTEGER) WITHOUT ROWID",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.
     static let tablesInOrder: [(name: String, orderBy: String)] = [
         ("meta", "name"), ("users", "name"), ("buckets", "name"), ("objects", "bucket, key"),
         ("uploads", "upload_id"), ("parts", "upload_id, part_number"), ("chunk_refs", "chunk_id"),
-        ("garbage", "seq"), ("requests", "request_id"),
+        ("garbage", "seq"), ("requests", "request_id"), ("bucket_usage", "bucket"), ("quotas", "scope"),
     ]
 }
 

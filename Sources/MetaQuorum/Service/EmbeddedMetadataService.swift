@@ -210,6 +210,16 @@ public final class EmbeddedMetadataService: MetadataService {
         try await log.read { $0.appliedIndex() }
     }
 
+    // MARK: Quotas
+
+    public func setQuota(_ quota: Quota, for target: QuotaTarget, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.setQuota(try envelope(requestID, requester: "", time: clock()), target: target, quota: quota))
+    }
+
+    public func usage(of target: QuotaTarget) async throws(MetaError) -> UsageReport {
+        try await log.read { try $0.usageReport(target) }
+    }
+
     /// Writes a consistent copy of the whole metadata database to a new file at `path` (SQLite backup
     /// API, taken between two applied batches) and returns the log index it reflects. For backups; with
     /// RaftKit the same copy becomes the Raft snapshot.

@@ -22,6 +22,14 @@ public protocol MetadataService: Sendable {
     /// The user owning `accessKeyID`, or nil. Gateways cache this.
     func user(accessKeyID: String) async throws(MetaError) -> UserRecord?
 
+    // MARK: Quotas and usage
+    /// Sets (or, with both limits nil, removes) the quota of a bucket or of a user (all its buckets).
+    /// Throws `.noSuchBucket` or `.noSuchUser`. Writes past a quota fail with `.quotaExceeded`, decided
+    /// at apply time; usage already past a lowered quota stays, and only growth is refused.
+    func setQuota(_ quota: Quota, for target: QuotaTarget, requestID: RequestID) async throws(MetaError)
+    /// What a bucket or a user stores now (objects and the parts of open uploads) and its quota.
+    func usage(of target: QuotaTarget) async throws(MetaError) -> UsageReport
+
     // MARK: Buckets
     /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`.
     func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError)
@@ -112,6 +120,8 @@ public enum MetaError: Error, Sendable, Equatable {
     case noSuchUser
     /// The user still owns buckets and no heir was named.
     case userOwnsBuckets
+    /// The write would take a bucket or its owner past a quota; the message names which.
+    case quotaExceeded(String)
     case invalidArgument(String)
     /// No quorum or no leader reachable: the client may retry (S3 answers 503).
     case unavailable(String)
@@ -397,5 +407,34 @@ public struct GarbageChunk: Sendable, Equatable {
     public init(chunk: ChunkRef, queuedTime: Int64) {
         self.chunk = chunk
         self.queuedTime = queuedTime
+    }
+}
+
+/// Whose usage a quota limits.
+public enum QuotaTarget: Sendable, Equatable {
+    case bucket(String)
+    /// A user by name (resolved to its id when the command applies).
+    case user(String)
+}
+
+/// Limits on stored bytes and object count; nil means unlimited.
+public struct Quota: Sendable, Equatable, Codable {
+    public var bytesMax: Int64?
+    public var objectsMax: Int64?
+    public init(bytesMax: Int64? = nil, objectsMax: Int64? = nil) {
+        self.bytesMax = bytesMax
+        self.objectsMax = objectsMax
+    }
+}
+
+/// Stored bytes (objects plus the parts of open uploads) and objects of a bucket or a user, with its quota.
+public struct UsageReport: Sendable, Equatable, Codable {
+    public var bytes: Int64
+    public var objects: Int64
+    public var quota: Quota
+    public init(bytes: Int64, objects: Int64, quota: Quota) {
+        self.bytes = bytes
+        self.objects = objects
+        self.quota = quota
     }
 }

@@ -46,6 +46,10 @@ extension MetaStateMachine {
             "SELECT record FROM parts WHERE upload_id = ? AND part_number = ?",
             [.string(uploadID), .int(Int64(part.partNumber))]
         ) { $0.bytes(0) }
+        let old = try replaced.map { blob in
+            try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readPart() }
+        }
+        try adjustUsage(bucket: bucket, bytes: part.sizeBytes - (old?.sizeBytes ?? 0), objects: 0, check: true)
         try reference(part.chunks)
         try database.run(
             "INSERT OR REPLACE INTO parts(upload_id, part_number, size_bytes, etag, record) VALUES (?, ?, ?, ?, ?)",
@@ -53,10 +57,7 @@ extension MetaStateMachine {
                 .string(uploadID), .int(Int64(part.partNumber)), .int(part.sizeBytes), .string(part.etag),
                 .bytes(RecordBlob.encode { $0.write(part) }),
             ])
-        if let replaced {
-            let old = try RecordBlob.decode(replaced) { reader throws(CodecError) in try reader.readPart() }
-            try release(old.chunks, time: envelope.time)
-        }
+        if let old { try release(old.chunks, time: envelope.time) }
     }
 
     func applyCompleteUpload(_ request: CompleteRequest, envelope: CommandEnvelope) throws -> ObjectRecord {
@@ -78,9 +79,14 @@ extension MetaStateMachine {
             sizeBytes: try Self.totalSize(chosen), etag: try multipartETag(chosen),
             lastModifiedTime: envelope.time, headers: upload.headers, userMetadata: upload.userMetadata,
             checksum: nil, chunks: chosen.flatMap(\.chunks), partSizes: chosen.map(\.sizeBytes))
-        try storeCurrentVersion(object, replacing: current, time: envelope.time)
+        // The parts are already counted: the net growth is the object minus every part (and the version it
+        // replaces), and one object more if the key was free.
+        let partBytes = stored.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        try checkQuota(bucket: request.bucket, bytes: object.sizeBytes - partBytes - (current?.sizeBytes ?? 0),
+                       objects: current == nil ? 1 : 0)
+        try storeCurrentVersion(object, replacing: current, time: envelope.time, checkQuota: false)
         // The object now holds its own references; dropping every part's releases exactly the unused ones.
-        try removeUpload(request.uploadID, parts: stored, time: envelope.time)
+        try removeUpload(request.uploadID, bucket: request.bucket, parts: stored, time: envelope.time)
         return object
     }
 
@@ -89,10 +95,12 @@ extension MetaStateMachine {
         guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
             throw MetaError.noSuchUpload
         }
-        try removeUpload(uploadID, parts: try partRecords(uploadID: uploadID), time: envelope.time)
+        try removeUpload(uploadID, bucket: bucket, parts: try partRecords(uploadID: uploadID), time: envelope.time)
     }
 
-    private func removeUpload(_ uploadID: String, parts: [PartRecord], time: Int64) throws {
+    /// Drops an upload and its parts: their chunks lose a reference and the bucket's usage shrinks.
+    func removeUpload(_ uploadID: String, bucket: String, parts: [PartRecord], time: Int64) throws {
+        try adjustUsage(bucket: bucket, bytes: -parts.reduce(Int64(0)) { $0 + $1.sizeBytes }, objects: 0, check: false)
         for part in parts { try release(part.chunks, time: time) }
         try database.run("DELETE FROM parts WHERE upload_id = ?", [.string(uploadID)])
         try database.run("DELETE FROM uploads WHERE upload_id = ?", [.string(uploadID)])

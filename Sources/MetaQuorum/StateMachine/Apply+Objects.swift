@@ -22,6 +22,7 @@ extension MetaStateMachine {
                 continue
             }
             try database.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.string(bucket), .string(key)])
+            try adjustUsage(bucket: bucket, bytes: -current.sizeBytes, objects: -1, check: false)
             try release(current.chunks, time: envelope.time)
             removed.append(true)
         }
@@ -30,8 +31,12 @@ extension MetaStateMachine {
 
     /// Makes `object` the current version; the replaced version's chunks lose a reference. New references
     /// are counted before old ones are dropped, so a version sharing chunks with its predecessor (a copy
-    /// onto itself) keeps them.
-    func storeCurrentVersion(_ object: ObjectRecord, replacing current: ObjectRecord?, time: Int64) throws {
+    /// onto itself) keeps them. The bucket's usage follows; with `checkQuota`, growth past a quota is
+    /// refused before anything changes.
+    func storeCurrentVersion(_ object: ObjectRecord, replacing current: ObjectRecord?, time: Int64,
+                             checkQuota: Bool = true) throws {
+        try adjustUsage(bucket: object.bucket, bytes: object.sizeBytes - (current?.sizeBytes ?? 0),
+                        objects: current == nil ? 1 : 0, check: checkQuota)
         try reference(object.chunks)
         try database.run(
             "INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record) VALUES (?, ?, ?, ?, ?, ?)",

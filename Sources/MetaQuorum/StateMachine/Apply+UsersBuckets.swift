@@ -30,6 +30,9 @@ extension MetaStateMachine {
             }
         }
         try database.run("DELETE FROM users WHERE name = ?", [.string(name)])
+        if heir != user.id {
+            try database.run("DELETE FROM quotas WHERE scope = ?", [.string(Self.quotaScope(userID: user.id))])
+        }
     }
 
     func applyCreateBucket(name: String, envelope: CommandEnvelope) throws {
@@ -54,5 +57,9 @@ extension MetaStateMachine {
         ) { _ in true }
         if hasObject == true || hasUpload == true { throw MetaError.bucketNotEmpty }
         try database.run("DELETE FROM buckets WHERE name = ?", [.string(name)])
+        let usage = try bucketUsage(name)
+        precondition(usage == (0, 0), "an empty bucket \(name) still counts \(usage)")
+        try database.run("DELETE FROM bucket_usage WHERE bucket = ?", [.string(name)])
+        try database.run("DELETE FROM quotas WHERE scope = ?", [.string(Self.quotaScope(bucket: name))])
     }
 }

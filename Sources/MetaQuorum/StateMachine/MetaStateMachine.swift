@@ -88,6 +88,18 @@ final class MetaStateMachine {
                 try database.run("UPDATE users SET record = ? WHERE name = ?",
                                  [.bytes(RecordBlob.encode { $0.write(user) }), .bytes(name)])
             }
+        case 2:
+            for statement in MetaSchema.usageStatements { try database.execute(statement) }
+            try database.execute("""
+                INSERT INTO bucket_usage(bucket, bytes, objects)
+                SELECT bucket, SUM(size_bytes), COUNT(*) FROM objects WHERE true GROUP BY bucket
+                """)
+            try database.execute("""
+                INSERT INTO bucket_usage(bucket, bytes, objects)
+                SELECT uploads.bucket, SUM(parts.size_bytes), 0 FROM parts JOIN uploads USING (upload_id) WHERE true
+                GROUP BY uploads.bucket
+                ON CONFLICT(bucket) DO UPDATE SET bytes = bytes + excluded.bytes
+                """)
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -212,6 +224,8 @@ final class MetaStateMachine {
             try applyAbortUpload(bucket: bucket, key: key, uploadID: uploadID, envelope: envelope)
         case .forgetGarbage(_, let chunkIDs):
             try applyForgetGarbage(chunkIDs)
+        case .setQuota(_, let target, let quota):
+            try applySetQuota(quota, for: target)
         }
         return .done
     }
