@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Gateway
 import Logging
 
@@ -42,12 +45,19 @@ struct Server: AsyncParsableCommand {
     @Option(help: "MiB at which a volume file is sealed; at most the reserved space (env SILO_VOLUME_SIZE_MB).")
     var volumeSizeMb: UInt64? = ProcessInfo.processInfo.environment["SILO_VOLUME_SIZE_MB"].flatMap { UInt64($0) }
 
+    @Option(help: "MiB of read-ahead all GETs may hold at once; beyond it they read without (env SILO_READ_AHEAD_MB).")
+    var readAheadMb: Int = ProcessInfo.processInfo.environment["SILO_READ_AHEAD_MB"].flatMap { Int($0) } ?? 256
+
     @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
         // Everything Silo writes (the metadata database with every secret, volumes, credentials) is for
         // its own user only: directories 0700, files 0600.
         umask(0o077)
+        // Chunk buffers (1 MiB) come from mmap and go back to the system when freed, so the resident size
+        // follows the bytes in flight. glibc's default threshold adapts upwards after the first free and
+        // then keeps every freed chunk buffer in the heap: RSS stays at the peak of all connections.
+        _ = glibcMallopt(glibcMmapThreshold, 128 << 10)
         let (host, port) = try parseAddress(address)
         var options = EmbeddedServer.Options()
         options.host = host
@@ -60,6 +70,7 @@ struct Server: AsyncParsableCommand {
         options.gateway.virtualHostDomains = domain
         options.gateway.connections = connections.limits
         options.reservedSpaceBytes = reservedSpaceMb << 20
+        options.gateway.readAheadBytesMax = readAheadMb << 20
         options.volumeSizeBytes = volumeSizeMb.map { $0 << 20 }
         options.gateway.garbageGraceMilliseconds = garbageGraceSeconds * 1000
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -131,3 +142,8 @@ struct ConnectionOptions: ParsableArguments {
         return limits
     }
 }
+
+/// glibc's `mallopt` and `M_MMAP_THRESHOLD` (from malloc.h, which the Glibc module does not export).
+@_silgen_name("mallopt")
+func glibcMallopt(_ parameter: CInt, _ value: CInt) -> CInt
+let glibcMmapThreshold: CInt = -3

@@ -475,3 +475,57 @@ def test_bucket_and_user_quotas(target, s3):
                 user.delete_object(Bucket=bucket, Key=obj["Key"])
             user.delete_bucket(Bucket=bucket)
         admin(target, "user", "delete", name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 6. Memory per stalled download is bounded
+
+
+def _rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+STALLED_READERS = 300
+# Documented bound (ops/README.md): at most three chunks (1 MiB each) per stalled download (the one
+# NIO is writing, the one the response writer waits to hand over, part of the next), plus the shared
+# read-ahead budget (16 MiB here), plus 64 MiB of allocator slack. Before the bound: about 5.9 MiB each.
+STALLED_RSS_GROWTH_MAX = STALLED_READERS * (3 << 20) + (16 << 20) + (64 << 20)
+
+
+@pytest.mark.slow
+def test_stalled_downloads_cost_bounded_memory(server_factory, monkeypatch):
+    monkeypatch.setenv("SILO_READ_AHEAD_MB", "16")
+    monkeypatch.setenv("SILO_STALLED_WRITE_TIMEOUT_SECONDS", "30")
+    server = server_factory()
+    server.start()
+    raw = RawClient(server.endpoint, ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
+    assert raw.request("PUT", "/stalled").status == 200
+    assert raw.request("PUT", "/stalled/big", body=os.urandom(8 << 20)).status == 200
+    alive(raw)
+    before = _rss_bytes(server.pid)
+    sockets = []
+    try:
+        for i in range(STALLED_READERS):
+            headers = sign_headers("GET", "/stalled/big", [], {"Host": raw.netloc}, EMPTY_SHA256,
+                                   ROOT_ACCESS_KEY, ROOT_SECRET_KEY).headers
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.bind((f"127.0.0.{2 + i % 4}", 0))
+            s.connect(("127.0.0.1", server.port))
+            s.sendall(("GET /stalled/big HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                       + "\r\n").encode())
+            sockets.append(s)
+        time.sleep(6)
+        peak = _rss_bytes(server.pid)
+        growth = peak - before
+        print(f"stalled readers: {STALLED_READERS}, RSS before {before >> 20} MiB, with them {peak >> 20} MiB, "
+              f"growth {growth >> 20} MiB (bound {STALLED_RSS_GROWTH_MAX >> 20} MiB)")
+        assert growth < STALLED_RSS_GROWTH_MAX
+        alive(raw)  # and the server still serves others
+    finally:
+        for s in sockets:
+            s.close()

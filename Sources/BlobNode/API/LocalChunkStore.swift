@@ -184,7 +184,7 @@ public final class LocalChunkStore: ChunkStoring {
                 "checksum mismatch", metadata: ["chunk": "\(String(chunkID, radix: 16))", "volume": "\(file.path)"])
             throw .checksumMismatch(chunkID)
         }
-        return record.getSlice(at: record.readerIndex + RecordHeader.size + offset, length: length)!
+        return record.getSlice(at: record.readerIndex + offset, length: length)!
     }
 
     public func delete(_ chunkIDs: [UInt128]) async throws(BlobError) {

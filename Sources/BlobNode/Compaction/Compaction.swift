@@ -162,11 +162,10 @@ extension LocalChunkStore {
                 let entry = IndexEntry(
                     kind: .put, location: location, payloadLength: header.payloadLength, writeTimeMs: header.writeTimeMs
                 )
-                guard var record = try StoreReads.readRecord(file: file, entry: entry, chunkID: header.chunkID) else {
+                guard let payload = try StoreReads.readRecord(file: file, entry: entry, chunkID: header.chunkID) else {
                     return nil
                 }
-                record.moveReaderIndex(forwardBy: RecordHeader.size)
-                copies.append(PendingRecord(header: header, payload: record, expectedLocation: location))
+                copies.append(PendingRecord(header: header, payload: payload, expectedLocation: location))
             }
             return copies
         }

@@ -86,21 +86,30 @@ enum StoreLoader {
 /// Blocking reads of whole records (run on the read pool).
 enum StoreReads {
     /// The record at `entry`, header included, or nil if its checksum (or header) does not match.
+    /// Reads the record `entry` points at and checks it (header, chunk id, length, record CRC); returns
+    /// its payload alone, or nil when the record is corrupt. The header and the payload are read into
+    /// buffers of their own, so a 1 MiB payload occupies 1 MiB (one buffer of header plus payload would
+    /// be rounded up to the next power of two: 2 MiB held by every GET in flight).
     static func readRecord(file: VolumeFile, entry: IndexEntry, chunkID: UInt128) throws -> ByteBuffer? {
-        let count = Int(entry.recordBytes)
-        var buffer = ByteBufferAllocator().buffer(capacity: count)
-        let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]), at: entry.location.offset)
+        var headerBytes = [UInt8](repeating: 0, count: RecordHeader.size)
+        let gotHeader = try headerBytes.withUnsafeMutableBytes { raw in
+            try file.read(into: raw, at: entry.location.offset)
         }
-        guard got == count else {
+        let count = Int(entry.payloadLength)
+        var payload = ByteBufferAllocator().buffer(capacity: count)
+        let got = count == 0 ? 0 : try payload.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]),
+                          at: entry.location.offset + UInt64(RecordHeader.size))
+        }
+        guard gotHeader == RecordHeader.size, got == count else {
             throw SystemCallError(operation: "pread (short read of a record)", path: file.path, errorNumber: 0)
         }
-        let valid = buffer.withUnsafeReadableBytes { raw in
+        let valid = headerBytes.withUnsafeBytes { raw in
             guard case .success(let header) = RecordHeader.decode(raw), header.chunkID == chunkID,
                 header.kind == entry.kind, header.payloadLength == entry.payloadLength
             else { return false }
-            return header.matches(payload: UnsafeRawBufferPointer(rebasing: raw[RecordHeader.size...]))
+            return payload.withUnsafeReadableBytes { header.matches(payload: $0) }
         }
-        return valid ? buffer : nil
+        return valid ? payload : nil
     }
 }

@@ -21,6 +21,8 @@ public struct S3Gateway: HTTPResponder {
     let configuration: GatewayConfiguration
     let credentials: CredentialCache
     let bodyWriter: ObjectBodyWriter
+    /// Read-ahead shared by every GET and copy of this gateway.
+    let readAhead: ReadAheadBudget
     let logger: Logger
 
     /// - Precondition: `configuration.validate()` passed.
@@ -33,6 +35,7 @@ public struct S3Gateway: HTTPResponder {
                                            ttlMilliseconds: configuration.credentialCacheMilliseconds)
         self.bodyWriter = ObjectBodyWriter(cluster: cluster, chunkSizeBytes: configuration.chunkSizeBytes,
                                            chunksInFlightMax: configuration.chunksInFlightMax, logger: logger)
+        self.readAhead = ReadAheadBudget(bytesMax: configuration.readAheadBytesMax)
         self.logger = logger
     }
 

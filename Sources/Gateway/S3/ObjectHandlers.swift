@@ -124,7 +124,7 @@ extension S3Gateway {
         if isHead {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let reader = ObjectBodyReader(cluster: cluster, chunks: object.chunks, range: range)
+        let reader = ObjectBodyReader(cluster: cluster, chunks: object.chunks, range: range, budget: readAhead)
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
             for try await buffer in reader {
                 try await writer.write(buffer)
@@ -250,7 +250,7 @@ extension S3Gateway {
     func copyBytes(of source: ObjectRecord, range: Range<Int64>, checksumAlgorithm: ChecksumAlgorithm?) async throws
         -> StoredBody
     {
-        let reader = ObjectBodyReader(cluster: cluster, chunks: source.chunks, range: range)
+        let reader = ObjectBodyReader(cluster: cluster, chunks: source.chunks, range: range, budget: readAhead)
         var digests = BodyDigests.forCopy(algorithm: checksumAlgorithm)
         let chunks = try await bodyWriter.write(reader, expectedLength: Int64(range.count),
                                                 maximumLength: Int64(range.count), digests: &digests)

@@ -27,6 +27,8 @@ public struct GatewayConfiguration: Sendable {
     /// still commits), so no chunk a write can still commit is ever swept.
     public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 10 * 60 * 1000
 
+    /// Read-ahead bytes all GETs may hold at once (`ReadAheadBudget`); beyond it GETs read without it.
+    public var readAheadBytesMax: Int = 256 << 20
     /// Connections, deadlines and drain limits of the HTTP server.
     public var connections = ConnectionLimits()
 
@@ -42,6 +44,7 @@ public struct GatewayConfiguration: Sendable {
         try require(partSizeBytesMin <= putSizeBytesMax, "minimum part size above maximum PUT size")
         try require(partNumberMax >= 1 && partNumberMax <= 10_000, "part numbers must be 1...10000")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
+        try require(readAheadBytesMax >= 0, "read-ahead budget must not be negative")
         do { try connections.validate() } catch { try require(false, error.description) }
         try require(orphanChunkAgeMilliseconds >= MetaLimits.orphanChunkAgeMinMilliseconds,
                     "orphan chunk age below MetaLimits.orphanChunkAgeMinMilliseconds would sweep committable chunks")

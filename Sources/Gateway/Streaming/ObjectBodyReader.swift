@@ -1,13 +1,15 @@
 import BlobNode
 import MetaQuorum
 import NIOCore
+import Synchronization
 
 /// Streams a byte range of an object from its chunks, one chunk read ahead of the consumer.
 ///
 /// Promises: yields exactly the bytes `range` of the object, in order, or throws; never wrong bytes
 /// (the blob store checks every record's checksum). Each chunk is read from the first of its recorded
 /// nodes that answers, failing over to the next on any error. Only chunks overlapping `range` are read.
-/// Memory: two chunk slices at most.
+/// Memory: the slice being consumed, plus one read ahead only while the server-wide `ReadAheadBudget`
+/// has room for it, so stalled clients cannot pile up read-ahead buffers.
 struct ObjectBodyReader: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -20,10 +22,12 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
 
     let cluster: BlobCluster
     let slices: [Slice]
+    let budget: ReadAheadBudget
 
     /// - Precondition: `range` lies within the object.
-    init(cluster: BlobCluster, chunks: [ChunkRef], range: Range<Int64>) {
+    init(cluster: BlobCluster, chunks: [ChunkRef], range: Range<Int64>, budget: ReadAheadBudget) {
         self.cluster = cluster
+        self.budget = budget
         var slices: [Slice] = []
         var chunkStart: Int64 = 0
         for chunk in chunks {
@@ -58,19 +62,31 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
     struct AsyncIterator: AsyncIteratorProtocol {
         let cluster: BlobCluster
         let slices: [Slice]
+        let budget: ReadAheadBudget
         var nextIndex = 0
         var prefetch: Task<ByteBuffer, any Error>?
+        /// The budget `prefetch` holds: given back once its buffer is handed on, or when the iterator is
+        /// dropped (a client that went away).
+        var prefetchReservation: ReadAheadBudget.Reservation?
 
         mutating func next() async throws -> ByteBuffer? {
             guard nextIndex < slices.count else { return nil }
             let current = prefetch ?? Self.start(slices[nextIndex], cluster)
+            let currentReservation = prefetchReservation
             nextIndex += 1
-            prefetch = nextIndex < slices.count ? Self.start(slices[nextIndex], cluster) : nil
+            prefetch = nil
+            prefetchReservation = nil
+            if nextIndex < slices.count, let reservation = budget.reserve(slices[nextIndex].length) {
+                prefetchReservation = reservation
+                prefetch = Self.start(slices[nextIndex], cluster)
+            }
+            defer { currentReservation?.release() }
             do {
                 return try await current.value
             } catch {
                 prefetch?.cancel()
                 prefetch = nil
+                prefetchReservation = nil
                 nextIndex = slices.count
                 throw error
             }
@@ -82,6 +98,61 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(cluster: cluster, slices: slices)
+        AsyncIterator(cluster: cluster, slices: slices, budget: budget)
     }
+}
+
+/// The bytes of read-ahead all GETs of one server may hold at once. A reader takes from it before it
+/// reads a chunk ahead and gives it back when the chunk is handed to the connection; when it is spent,
+/// readers simply stop reading ahead (slower, never blocked), so memory stays bounded however many
+/// clients stop reading.
+final class ReadAheadBudget: Sendable {
+    let bytesMax: Int
+    private let used = Mutex(0)
+
+    init(bytesMax: Int) {
+        precondition(bytesMax >= 0, "read-ahead budget \(bytesMax)")
+        self.bytesMax = bytesMax
+    }
+
+    /// Bytes taken from the budget; given back by `release()` or, at the latest, when dropped.
+    final class Reservation: Sendable {
+        let budget: ReadAheadBudget
+        let bytes: Int
+        private let released = Mutex(false)
+
+        init(budget: ReadAheadBudget, bytes: Int) {
+            self.budget = budget
+            self.bytes = bytes
+        }
+
+        func release() {
+            let first = released.withLock { released in
+                defer { released = true }
+                return !released
+            }
+            if first { budget.giveBack(bytes) }
+        }
+
+        deinit { release() }
+    }
+
+    /// Takes `bytes` if they fit; nil (taking nothing) otherwise.
+    func reserve(_ bytes: Int) -> Reservation? {
+        let taken = used.withLock { used in
+            guard used + bytes <= bytesMax else { return false }
+            used += bytes
+            return true
+        }
+        return taken ? Reservation(budget: self, bytes: bytes) : nil
+    }
+
+    private func giveBack(_ bytes: Int) {
+        used.withLock { used in
+            precondition(used >= bytes, "read-ahead budget released more than reserved")
+            used -= bytes
+        }
+    }
+
+    var bytesInUse: Int { used.withLock { $0 } }
 }
