@@ -26,6 +26,10 @@ public enum MetaLimits {
     /// (`MetaError.insufficientStorage`), so deletes and garbage collection can always be recorded.
     public static let freeSpaceFloorBytesDefault: UInt64 = 128 * 1024 * 1024
 
+    /// The largest object body a command may carry inline (`ObjectRecord.inlineBody`); gateways choose
+    /// their threshold at or below it.
+    public static let inlineBodyBytesMax = 256 * 1024
+
     /// Largest encoded command accepted for proposal.
     static let commandBytesMax = 32 * 1024 * 1024
 

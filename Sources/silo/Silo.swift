@@ -48,6 +48,9 @@ struct Server: AsyncParsableCommand {
     @Option(help: "MiB of read-ahead all GETs may hold at once; beyond it they read without (env SILO_READ_AHEAD_MB).")
     var readAheadMb: Int = ProcessInfo.processInfo.environment["SILO_READ_AHEAD_MB"].flatMap { Int($0) } ?? 256
 
+    @Option(help: "KiB up to which an object's bytes travel inside its metadata (one fsync per small PUT); 0: off (env SILO_INLINE_BODY_KB).")
+    var inlineBodyKb: Int = ProcessInfo.processInfo.environment["SILO_INLINE_BODY_KB"].flatMap { Int($0) } ?? 32
+
     @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
@@ -71,6 +74,7 @@ struct Server: AsyncParsableCommand {
         options.gateway.connections = connections.limits
         options.reservedSpaceBytes = reservedSpaceMb << 20
         options.gateway.readAheadBytesMax = readAheadMb << 20
+        options.gateway.inlineBodyBytesMax = inlineBodyKb << 10
         options.volumeSizeBytes = volumeSizeMb.map { $0 << 20 }
         options.gateway.garbageGraceMilliseconds = garbageGraceSeconds * 1000
         guard let level = Logger.Level(rawValue: logLevel) else {

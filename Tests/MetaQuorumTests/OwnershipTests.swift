@@ -45,6 +45,9 @@ import Testing
             writer.writeBool(alice.isRoot)
             writer.writeInt(alice.createdTime)
             _ = try driver.machine.database.run("UPDATE users SET record = ?", [.bytes(writer.bytes)])
+            // Object records of format 1: format 2 of an object without an inline body is format 1 plus
+            // one byte (the absent inline body).
+            _ = try driver.machine.database.run("UPDATE objects SET record = substr(record, 1, length(record) - 1)")
             _ = try driver.machine.database.run("UPDATE meta SET value = 1 WHERE name = 'schema_version'")
             try driver.machine.database.execute("DROP TABLE bucket_usage")
             try driver.machine.database.execute("DROP TABLE quotas")

@@ -130,7 +130,7 @@ struct StateMachineTests {
         var expected: [ChunkID: Int64] = [:]
         let objectBlobs = try database.rows("SELECT record FROM objects") { $0.bytes(0) }
         for blob in objectBlobs {
-            let object = try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject() }
+            let object = try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
             for chunk in object.chunks { expected[chunk.id, default: 0] += 1 }
         }
         let partBlobs = try database.rows("SELECT record FROM parts") { $0.bytes(0) }

@@ -70,7 +70,8 @@ struct RandomValues {
         ObjectRecord(
             bucket: string(), key: string(), versionID: string(), sizeBytes: int64(), etag: string(),
             lastModifiedTime: int64(), headers: fields(), userMetadata: fields(), checksum: checksum(),
-            chunks: chunks(), partSizes: (0..<int(0...3)).map { _ in int64() })
+            chunks: chunks(), partSizes: (0..<int(0...3)).map { _ in int64() },
+            inlineBody: bool() ? Array(string().utf8) : nil)
     }
 
     mutating func upload() -> UploadRecord {

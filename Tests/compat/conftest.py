@@ -400,9 +400,11 @@ def admin(target: Target, *args: str, check: bool = True) -> subprocess.Complete
     return proc
 
 
+# The separator is spaces, ':' and '=' only: a secret may begin with '+' or '/', which a looser
+# separator (\W) would swallow (a flaky SignatureDoesNotMatch for about one user in 32).
 KEY_PATTERNS = {
-    "access": re.compile(r"(?i)(?<!secret_)(?<!secret )(?<!secret-)access[ _-]?key(?:[ _-]?id)?\W{0,3}\s*[:=]?\s*([A-Za-z0-9+/=_-]{8,})"),
-    "secret": re.compile(r"(?i)secret(?:[ _-]?(?:access)?[ _-]?key)?\W{0,3}\s*[:=]?\s*([A-Za-z0-9+/=_-]{8,})"),
+    "access": re.compile(r"(?i)(?<!secret_)(?<!secret )(?<!secret-)access[ _-]?key(?:[ _-]?id)?[ \t]*[:=][ \t]*([A-Za-z0-9+/=_-]{8,})"),
+    "secret": re.compile(r"(?i)secret(?:[ _-]?(?:access)?[ _-]?key)?[ \t]*[:=][ \t]*([A-Za-z0-9+/=_-]{8,})"),
 }
 
 

@@ -13,12 +13,12 @@ extension S3Gateway {
         let headers = ObjectHeaders.stored(from: call.headers)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
         try await ownedBucket(call)
-        let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax)
+        let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax, allowInline: true)
         let object = ObjectRecord(
             bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16),
             sizeBytes: stored.sizeBytes, etag: stored.digests.md5Hex, lastModifiedTime: call.now,
             headers: headers, userMetadata: userMetadata, checksum: stored.digests.checksum,
-            chunks: stored.chunks, partSizes: [])
+            chunks: stored.chunks, partSizes: [], inlineBody: stored.inline)
         do {
             try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
@@ -32,17 +32,22 @@ extension S3Gateway {
         return Self.emptyResponse(.ok, headers: responseHeaders)
     }
 
-    /// A body written as chunks and verified against every digest the client sent.
+    /// A body written as chunks (or kept inline, for a small object) and verified against every digest the
+    /// client sent.
     struct StoredBody {
         var sizeBytes: Int64
         var chunks: [ChunkRef]
         var digests: BodyDigests.Result
+        /// The bytes themselves when the body is small enough to travel inside the metadata command.
+        var inline: [UInt8]? = nil
     }
 
     /// Streams the request payload into chunks; verifies length and digests; on any failure the chunks
-    /// are deleted and the error thrown.
-    func writeBody(_ call: S3Call, sizeBytesMax: Int64, defaultChecksum: ChecksumAlgorithm? = nil) async throws
-        -> StoredBody
+    /// are deleted and the error thrown. With `allowInline`, a body of at most
+    /// `configuration.inlineBodyBytesMax` is kept in memory instead: one durable write (the metadata) for
+    /// the whole PUT.
+    func writeBody(_ call: S3Call, sizeBytesMax: Int64, defaultChecksum: ChecksumAlgorithm? = nil,
+                   allowInline: Bool = false) async throws -> StoredBody
     {
         var digests = try BodyDigests(call: call, defaultAlgorithm: defaultChecksum)
         let payload = try PayloadStream(call: call)
@@ -51,6 +56,11 @@ extension S3Gateway {
         }
         if declared > sizeBytesMax {
             throw S3Error(.entityTooLarge, details: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(sizeBytesMax))])
+        }
+        if allowInline && declared <= Int64(configuration.inlineBodyBytesMax) {
+            let bytes = try await Self.collect(payload, length: declared, digests: &digests)
+            return StoredBody(sizeBytes: declared, chunks: [], digests: try digests.verify(trailers: payload.trailers),
+                              inline: bytes)
         }
         let chunks = try await bodyWriter.write(payload, expectedLength: declared, maximumLength: sizeBytesMax,
                                                 digests: &digests)
@@ -61,6 +71,32 @@ extension S3Gateway {
             await bodyWriter.deleteBestEffort(chunks)
             throw error
         }
+    }
+
+    /// Reads exactly `length` bytes of `body` (a small one), feeding `digests`: IncompleteBody when it
+    /// ends early, InvalidRequest when it runs past its declared length.
+    static func collect<Body: AsyncSequence>(_ body: Body, length: Int64, digests: inout BodyDigests) async throws
+        -> [UInt8] where Body.Element == ByteBuffer
+    {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(length))
+        do {
+            for try await buffer in body {
+                guard Int64(bytes.count + buffer.readableBytes) <= length else {
+                    throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
+                }
+                digests.update(buffer)
+                bytes.append(contentsOf: buffer.readableBytesView)
+            }
+        } catch let error as S3Error {
+            throw error
+        } catch let error as AWSChunkedError {
+            throw error
+        } catch {
+            throw S3Error(.incompleteBody, "The connection closed before the whole body arrived.", cause: error)
+        }
+        guard Int64(bytes.count) == length else { throw S3Error(.incompleteBody) }
+        return bytes
     }
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
@@ -124,7 +160,7 @@ extension S3Gateway {
         if isHead {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let reader = ObjectBodyReader(cluster: cluster, chunks: object.chunks, range: range, budget: readAhead)
+        let reader = ObjectBodyReader(cluster: cluster, object: object, range: range, budget: readAhead)
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
             for try await buffer in reader {
                 try await writer.write(buffer)
@@ -204,11 +240,12 @@ extension S3Gateway {
             : source.userMetadata
         try await ownedBucket(call)
         let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
-                                         checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) })
+                                         checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) },
+                                         allowInline: true)
         let object = ObjectRecord(
             bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16), sizeBytes: source.sizeBytes,
             etag: copied.digests.md5Hex, lastModifiedTime: call.now, headers: headers, userMetadata: userMetadata,
-            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [])
+            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [], inlineBody: copied.inline)
         do {
             try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
@@ -245,13 +282,19 @@ extension S3Gateway {
         return [ChecksumField(algorithm: algorithm, value: checksum.value)]
     }
 
-    /// Copies `range` of `source` into fresh chunks (chunks are never shared between objects, so each
-    /// has exactly one owner and garbage collection needs no reference counts).
-    func copyBytes(of source: ObjectRecord, range: Range<Int64>, checksumAlgorithm: ChecksumAlgorithm?) async throws
-        -> StoredBody
+    /// Copies `range` of `source` into fresh chunks, or inline when allowed and small enough. (The state
+    /// machine counts chunk references, so a metadata-only copy that shares chunks is possible; it is
+    /// not done yet.)
+    func copyBytes(of source: ObjectRecord, range: Range<Int64>, checksumAlgorithm: ChecksumAlgorithm?,
+                   allowInline: Bool = false) async throws -> StoredBody
     {
-        let reader = ObjectBodyReader(cluster: cluster, chunks: source.chunks, range: range, budget: readAhead)
+        let reader = ObjectBodyReader(cluster: cluster, object: source, range: range, budget: readAhead)
         var digests = BodyDigests.forCopy(algorithm: checksumAlgorithm)
+        if allowInline && range.count <= configuration.inlineBodyBytesMax {
+            let bytes = try await Self.collect(reader, length: Int64(range.count), digests: &digests)
+            return StoredBody(sizeBytes: Int64(range.count), chunks: [], digests: try digests.verify(trailers: []),
+                              inline: bytes)
+        }
         let chunks = try await bodyWriter.write(reader, expectedLength: Int64(range.count),
                                                 maximumLength: Int64(range.count), digests: &digests)
         let result = try digests.verify(trailers: [])

@@ -27,6 +27,9 @@ public struct GatewayConfiguration: Sendable {
     /// still commits), so no chunk a write can still commit is ever swept.
     public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 10 * 60 * 1000
 
+    /// Object bodies up to this size travel inside the metadata command (`ObjectRecord.inlineBody`): one
+    /// durable write per small PUT instead of two. 0 turns it off; at most `MetaLimits.inlineBodyBytesMax`.
+    public var inlineBodyBytesMax: Int = 32 << 10
     /// Read-ahead bytes all GETs may hold at once (`ReadAheadBudget`); beyond it GETs read without it.
     public var readAheadBytesMax: Int = 256 << 20
     /// Connections, deadlines and drain limits of the HTTP server.
@@ -45,6 +48,8 @@ public struct GatewayConfiguration: Sendable {
         try require(partNumberMax >= 1 && partNumberMax <= 10_000, "part numbers must be 1...10000")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
         try require(readAheadBytesMax >= 0, "read-ahead budget must not be negative")
+        try require(inlineBodyBytesMax >= 0 && inlineBodyBytesMax <= MetaLimits.inlineBodyBytesMax,
+                    "inline bodies must be 0...\(MetaLimits.inlineBodyBytesMax) bytes")
         do { try connections.validate() } catch { try require(false, error.description) }
         try require(orphanChunkAgeMilliseconds >= MetaLimits.orphanChunkAgeMinMilliseconds,
                     "orphan chunk age below MetaLimits.orphanChunkAgeMinMilliseconds would sweep committable chunks")

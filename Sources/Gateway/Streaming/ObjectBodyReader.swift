@@ -23,11 +23,29 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
     let cluster: BlobCluster
     let slices: [Slice]
     let budget: ReadAheadBudget
+    /// The range of an inline object's bytes: the whole answer, with no chunk to read.
+    let inline: ByteBuffer?
 
     /// - Precondition: `range` lies within the object.
-    init(cluster: BlobCluster, chunks: [ChunkRef], range: Range<Int64>, budget: ReadAheadBudget) {
+    init(cluster: BlobCluster, object: ObjectRecord, range: Range<Int64>, budget: ReadAheadBudget) {
+        guard let body = object.inlineBody else {
+            self.init(cluster: cluster, chunks: object.chunks, range: range, budget: budget)
+            return
+        }
+        precondition(range.upperBound <= Int64(body.count), "range \(range) outside an inline body of \(body.count)")
+        self.init(cluster: cluster, slices: [], budget: budget,
+                  inline: ByteBuffer(bytes: body[Int(range.lowerBound)..<Int(range.upperBound)]))
+    }
+
+    private init(cluster: BlobCluster, slices: [Slice], budget: ReadAheadBudget, inline: ByteBuffer?) {
         self.cluster = cluster
+        self.slices = slices
         self.budget = budget
+        self.inline = inline
+    }
+
+    /// - Precondition: `range` lies within the chunks.
+    init(cluster: BlobCluster, chunks: [ChunkRef], range: Range<Int64>, budget: ReadAheadBudget) {
         var slices: [Slice] = []
         var chunkStart: Int64 = 0
         for chunk in chunks {
@@ -42,7 +60,7 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
         }
         precondition(slices.reduce(0) { $0 + Int64($1.length) } == Int64(range.count),
                      "range \(range) is not inside the object of \(chunkStart) bytes")
-        self.slices = slices
+        self.init(cluster: cluster, slices: slices, budget: budget, inline: nil)
     }
 
     static func read(_ slice: Slice, cluster: BlobCluster) async throws -> ByteBuffer {
@@ -68,8 +86,13 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
         /// The budget `prefetch` holds: given back once its buffer is handed on, or when the iterator is
         /// dropped (a client that went away).
         var prefetchReservation: ReadAheadBudget.Reservation?
+        var inline: ByteBuffer?
 
         mutating func next() async throws -> ByteBuffer? {
+            if let buffer = inline {
+                inline = nil
+                return buffer.readableBytes > 0 ? buffer : nil
+            }
             guard nextIndex < slices.count else { return nil }
             let current = prefetch ?? Self.start(slices[nextIndex], cluster)
             let currentReservation = prefetchReservation
@@ -98,7 +121,7 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(cluster: cluster, slices: slices, budget: budget)
+        AsyncIterator(cluster: cluster, slices: slices, budget: budget, inline: inline)
     }
 }
 

@@ -38,7 +38,8 @@ enum MetaCommand: Sendable, Equatable {
     case setQuota(CommandEnvelope, target: QuotaTarget, quota: Quota)
 
     /// The current command format. Bump it (and keep decoding the old one) when a field is added.
-    /// 2: user records carry their id; deleteUser carries its heir; setQuota.
+    /// 2: user records carry their id; deleteUser carries its heir; setQuota; objects may carry an inline
+    /// body.
     static let formatVersion: UInt8 = 2
     /// Every format `init(decoding:)` reads.
     static let decodableFormats: ClosedRange<UInt8> = 1...2
@@ -188,7 +189,7 @@ enum MetaCommand: Sendable, Equatable {
         case 4: return .deleteBucket(envelope, name: try reader.readString())
         case 5:
             return .putObject(
-                envelope, object: try reader.readObject(), precondition: try reader.readPrecondition(),
+                envelope, object: try reader.readObject(format: format), precondition: try reader.readPrecondition(),
                 startedTime: try reader.readInt64())
         case 6:
             let bucket = try reader.readString()
@@ -262,7 +263,9 @@ enum MetaCommandResult: Sendable, Equatable {
     /// The command was refused (a precondition, ownership or existence check failed) and changed nothing.
     case failed(MetaError)
 
-    static let formatVersion: UInt8 = 1
+    /// 2: objects may carry an inline body.
+    static let formatVersion: UInt8 = 2
+    static let decodableFormats: ClosedRange<UInt8> = 1...2
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 16)
@@ -287,7 +290,7 @@ enum MetaCommandResult: Sendable, Equatable {
     init(decoding bytes: [UInt8]) throws(CodecError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
-        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        guard Self.decodableFormats.contains(version) else { throw .unsupportedVersion(version) }
         switch try reader.readByte() {
         case 1:
             self = .done
@@ -298,7 +301,7 @@ enum MetaCommandResult: Sendable, Equatable {
             for _ in 0..<count { flags.append(try reader.readBool()) }
             self = .deleted(flags)
         case 3:
-            self = .object(try reader.readObject())
+            self = .object(try reader.readObject(format: version))
         case 4:
             self = .failed(try reader.readError())
         case let tag:

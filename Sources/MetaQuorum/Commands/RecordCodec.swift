@@ -59,6 +59,9 @@ extension ByteWriter {
         write(object.chunks)
         writeCount(object.partSizes.count)
         for size in object.partSizes { writeInt(size) }
+        // Format 2: the inline body.
+        writeBool(object.inlineBody != nil)
+        if let body = object.inlineBody { writeBytes(body) }
     }
 
     mutating func write(_ upload: UploadRecord) {
@@ -184,7 +187,8 @@ extension ByteReader {
         return try readString()
     }
 
-    mutating func readObject() throws(CodecError) -> ObjectRecord {
+    /// `format` 1 has no inline body; 2 ends with one (or its absence).
+    mutating func readObject(format: UInt8) throws(CodecError) -> ObjectRecord {
         let bucket = try readString()
         let key = try readString()
         let versionID = try readString()
@@ -199,10 +203,12 @@ extension ByteReader {
         var partSizes: [Int64] = []
         partSizes.reserveCapacity(count)
         for _ in 0..<count { partSizes.append(try readInt64()) }
+        var inlineBody: [UInt8]?
+        if format >= 2, try readBool() { inlineBody = try readBytes() }
         return ObjectRecord(
             bucket: bucket, key: key, versionID: versionID, sizeBytes: sizeBytes, etag: etag,
             lastModifiedTime: lastModifiedTime, headers: headers, userMetadata: userMetadata,
-            checksum: checksum, chunks: chunks, partSizes: partSizes)
+            checksum: checksum, chunks: chunks, partSizes: partSizes, inlineBody: inlineBody)
     }
 
     mutating func readUpload() throws(CodecError) -> UploadRecord {

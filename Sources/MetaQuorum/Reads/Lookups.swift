@@ -20,7 +20,7 @@ extension MetaStateMachine {
                 "SELECT record FROM objects WHERE bucket = ? AND key = ?",
                 [.string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject() }
+        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
     }
 
     /// The upload with this id, if it exists and belongs to (bucket, key).

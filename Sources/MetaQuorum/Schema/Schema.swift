@@ -8,7 +8,11 @@ enum MetaSchema {
     /// (`migrations`) and refuses newer ones.
     /// 2: `users.record` carries the user's id (format 2 of the user record).
     /// 3: `bucket_usage` and `quotas`.
-    static let version: Int64 = 3
+    /// 4: `objects.record` in format 2 of the object record (with the optional inline body).
+    static let version: Int64 = 4
+
+    /// The object record format stored in `objects.record` at this schema version.
+    static let objectRecordFormat: UInt8 = 2
 
     /// The user record format stored in `users.record` at this schema version.
     static let userRecordFormat: UInt8 = 2

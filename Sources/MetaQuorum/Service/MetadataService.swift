@@ -214,9 +214,13 @@ public struct ObjectRecord: Sendable, Equatable {
     /// For a multipart object: the size of each part in order (for `partsCount` and part-number GETs);
     /// empty otherwise.
     public var partSizes: [Int64]
+    /// A small object's bytes themselves (at most `MetaLimits.inlineBodyBytesMax`), stored and replicated
+    /// with its metadata, so a small PUT costs one durable write, not two; then `chunks` is empty.
+    public var inlineBody: [UInt8]?
     public init(bucket: String, key: String, versionID: String, sizeBytes: Int64, etag: String,
                 lastModifiedTime: Int64, headers: [HeaderField], userMetadata: [HeaderField],
-                checksum: StoredChecksum?, chunks: [ChunkRef], partSizes: [Int64]) {
+                checksum: StoredChecksum?, chunks: [ChunkRef], partSizes: [Int64], inlineBody: [UInt8]? = nil) {
+        self.inlineBody = inlineBody
         self.bucket = bucket
         self.key = key
         self.versionID = versionID

@@ -5,7 +5,15 @@ extension MetaStateMachine {
     ) throws {
         _ = try ownedBucket(object.bucket, requester: envelope.requester)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
-        try checkChunkSizes(object.chunks, total: object.sizeBytes)
+        if let body = object.inlineBody {
+            guard object.chunks.isEmpty, object.partSizes.isEmpty, Int64(body.count) == object.sizeBytes,
+                  body.count <= MetaLimits.inlineBodyBytesMax
+            else {
+                throw MetaError.internalFault("an inline body of \(body.count) bytes for an object of \(object.sizeBytes)")
+            }
+        } else {
+            try checkChunkSizes(object.chunks, total: object.sizeBytes)
+        }
         guard !object.key.isEmpty else { throw MetaError.invalidArgument("empty key") }
         let current = try objectRecord(bucket: object.bucket, key: object.key)
         try check(precondition, current: current)

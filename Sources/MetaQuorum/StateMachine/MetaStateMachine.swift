@@ -100,6 +100,14 @@ final class MetaStateMachine {
                 GROUP BY uploads.bucket
                 ON CONFLICT(bucket) DO UPDATE SET bytes = bytes + excluded.bytes
                 """)
+        case 3:
+            // Object records gain the inline-body field (absent for every existing object).
+            let rows = try database.rows("SELECT bucket, key, record FROM objects") { ($0.bytes(0), $0.bytes(1), $0.bytes(2)) }
+            for (bucket, key, blob) in rows {
+                let object = try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject(format: 1) }
+                try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
+                                 [.bytes(RecordBlob.encode { $0.write(object) }), .bytes(bucket), .bytes(key)])
+            }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
