@@ -32,8 +32,10 @@ final class SimNode {
 
     /// Writes proposed here by clients: op id → client number.
     var proposals: [UInt64: Int] = [:]
-    /// ReadIndex requests made here: context → client number.
-    var reads: [UInt64: Int] = [:]
+    /// ReadIndex requests made here in this life: context → (client number, op id).
+    var reads: [UInt64: (client: Int, opID: UInt64)] = [:]
+    /// This life's read contexts (the production `ReadContexts`, drawn afresh at every start).
+    var readContexts = ReadContexts(start: 1)
 
     init(id: NodeID, confState: ConfState, keys: Int) {
         self.id = id

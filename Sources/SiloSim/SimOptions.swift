@@ -55,6 +55,9 @@ struct SimOptions: CustomStringConvertible {
     var clientOpProbability: Double
     var readFraction: Double
     var opTimeoutTicks: Int
+    /// Crash a follower that has a read in flight and restart it at once (a delayed answer to the old life's
+    /// ReadIndex request then meets the new life's reads).
+    var readerCrashProbability: Double
     var faults: FaultSwitches
 
     init(seed: UInt64, overrides: SimOverrides) {
@@ -89,6 +92,8 @@ struct SimOptions: CustomStringConvertible {
         clientOpProbability = r.pick([0.05, 0.2, 0.5])
         readFraction = r.pick([0.2, 0.5])
         opTimeoutTicks = 8 * electionTimeoutTicks
+        // Drawn last, so that adding it left every earlier option of every seed unchanged.
+        readerCrashProbability = r.pick([0, 0, 0.05, 0.2])
         faults = overrides.faults
     }
 
@@ -100,6 +105,7 @@ struct SimOptions: CustomStringConvertible {
         s += " delay=\(delayTicksMax) partition=\(partitionProbability) clog=\(clogProbability)"
         s += " crash=\(crashProbability)/\(crashDuringReadyProbability)/\(leaderChurnProbability)/\(newLeaderCrashProbability) tear=\(tearProbability)"
         s += " membership=\(membershipProbability) transfer=\(transferProbability) ops=\(clientOpProbability)"
+        s += " reader-crash=\(readerCrashProbability)"
         return s
     }
 }

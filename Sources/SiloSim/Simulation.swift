@@ -30,6 +30,8 @@ struct SimClient {
         var readIndex: UInt64?
         /// Reads: the highest commit index any node knew when the read was invoked.
         var minIndex: UInt64
+        /// Reads: the context given to `readIndex` (from the node's `ReadContexts`).
+        var readContext: UInt64 = 0
     }
 
     var process: Int
@@ -214,6 +216,10 @@ public final class Simulation {
         }
         node.status = .up
         node.lives += 1
+        // As the driver does with the system generator: a fresh random start per life. Derived from the seed
+        // without drawing from `random`, so the rest of the run does not depend on it.
+        var contextSource = SplitMix64(seed: seed ^ (node.id << 48) ^ UInt64(node.lives) ^ 0xC0_47E7)
+        node.readContexts = ReadContexts(start: contextSource.next(), faults: options.faults)
         node.lastCommit = node.raft!.commitIndex
         node.leaderTerm = 0
         let raft = node.raft!
@@ -355,8 +361,8 @@ public final class Simulation {
             try applyEntry(entry, at: node, firstApply: firstApply)
         }
         for readState in ready.readStates {
-            guard let client = node.reads[readState.context], var op = clients[client].pending,
-                op.opID == readState.context
+            guard let (client, opID) = node.reads[readState.context], var op = clients[client].pending,
+                op.opID == opID, op.readIndex == nil
             else { continue }
             op.readIndex = readState.index
             clients[client].pending = op
@@ -435,14 +441,15 @@ public final class Simulation {
             let key = random.int(0...options.keys - 1)
             let deadline = now + options.opTimeoutTicks
             if random.chance(options.readFraction) {
+                let context = target.readContexts.next()
                 do {
-                    try target.raft!.readIndex(context: opID)
+                    try target.raft!.readIndex(context: context)
                 } catch {
                     continue
                 }
                 let op = SimClient.PendingOp(opID: opID, operation: .get(key: key), node: target.id, deadline: deadline,
-                    readIndex: nil, minIndex: maxCommitSeen)
-                target.reads[opID] = index
+                    readIndex: nil, minIndex: maxCommitSeen, readContext: context)
+                target.reads[context] = (index, opID)
                 clients[index].pending = op
                 history.record(.invoke, process: clients[index].process, function: "get", key: key, values: [],
                     time: now)
@@ -480,7 +487,7 @@ public final class Simulation {
             if readIndex < op.minIndex {
                 throw SimFailure(message: "linearizable read: node \(node.id) served read \(op.opID) at index \(readIndex) but index \(op.minIndex) was committed before it was invoked")
             }
-            node.reads[op.opID] = nil
+            node.reads[op.readContext] = nil
             finishClientOp(index, op, outcome: .ok, values: [node.kv.values[op.operation.key]])
         }
     }
@@ -505,7 +512,7 @@ public final class Simulation {
             guard let op = clients[index].pending, op.deadline <= now else { continue }
             let target = node(op.node)
             target.proposals[op.opID] = nil
-            target.reads[op.opID] = nil
+            if op.readContext != 0 { target.reads[op.readContext] = nil }
             finishClientOp(index, op, outcome: op.operation.name == "get" ? .fail : .info, values: [])
         }
     }

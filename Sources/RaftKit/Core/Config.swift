@@ -12,6 +12,9 @@ public struct FaultSwitches: OptionSet, Sendable, Hashable {
     public static let skipVotePersistence = FaultSwitches(rawValue: 1 << 2)
     /// Answer ReadIndex with the commit index at once, without the heartbeat round that proves leadership.
     public static let readIndexWithoutHeartbeat = FaultSwitches(rawValue: 1 << 3)
+    /// Count read contexts from 1 on every start (see `ReadContexts`), so a delayed `readIndexResponse` from a
+    /// previous life can answer a new read at an old index.
+    public static let reuseReadContextsAcrossRestarts = FaultSwitches(rawValue: 1 << 4)
 
     /// Every switch with its name, in a fixed order (for command lines and reports).
     public static let named: [(name: String, fault: FaultSwitches)] = [
@@ -19,6 +22,7 @@ public struct FaultSwitches: OptionSet, Sendable, Hashable {
         ("ack-before-persist", .ackAppendBeforePersist),
         ("skip-vote-persistence", .skipVotePersistence),
         ("read-without-heartbeat", .readIndexWithoutHeartbeat),
+        ("reuse-read-contexts", .reuseReadContextsAcrossRestarts),
     ]
 }
 

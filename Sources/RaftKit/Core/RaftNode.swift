@@ -104,6 +104,9 @@ public struct RaftNode: Sendable {
 
     // MARK: Queries
 
+    /// The debug fault switches this node runs with (empty in release builds), for the shell's own switches.
+    public var faults: FaultSwitches { config.faults }
+
     /// The highest index known committed.
     public var commitIndex: UInt64 { log.committed }
     /// The highest index applied (as reported through `advance`).
