@@ -4,6 +4,12 @@ public struct DriverOptions: Sendable {
     public var tickInterval: Duration = .milliseconds(10)
     /// Take a state-machine snapshot and compact the log once this many applied entries are in the log.
     public var compactEveryEntries: UInt64 = 100_000
+    /// How long `propose` waits when the caller gives no timeout; then it fails with
+    /// `DriverError.outcomeUnknown(.timedOut)`.
+    public var proposalTimeout: Duration = .seconds(5)
+    /// How long `readIndex`, `waitApplied` and `read` wait when the caller gives no timeout; then they fail with
+    /// `DriverError.timedOut`.
+    public var readTimeout: Duration = .seconds(5)
 
     public init() {}
 }
@@ -16,11 +22,33 @@ public struct DriverOptions: Sendable {
 /// `Ready` and `Advance`); the next `Ready` carries them, so proposals that arrive during one fsync share the next
 /// (group commit at the Raft level).
 ///
-/// Order: `init`, then `run()` in a task of its own (it returns after `stop()` or a storage failure); `propose` and
-/// `read` from any task.
+/// Order: `init`, then `run()` in a task of its own (it returns after `stop()` or a storage failure); `propose`,
+/// `readIndex`, `waitApplied` and `read` from any task.
+///
+/// Every request has a deadline (the caller's timeout, else `DriverOptions`), checked on each tick, so no caller
+/// waits forever. Errors say whether a proposal may still commit (`DriverError.mayHaveCommitted`).
 public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private enum State {
         case idle, running, stopped
+    }
+
+    private typealias Instant = ContinuousClock.Instant
+
+    private struct PendingProposal {
+        let term: UInt64
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<[UInt8], DriverError>, Never>
+    }
+
+    private struct PendingReadIndex {
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<UInt64, DriverError>, Never>
+    }
+
+    private struct PendingApply {
+        let index: UInt64
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<Void, DriverError>, Never>
     }
 
     private var node: RaftNode
@@ -33,10 +61,18 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var state = State.idle
     /// Invariant: `appliedIndex <= node.commitIndex`.
     private var appliedIndex: UInt64
-    private var proposals: [UInt64: (term: UInt64, continuation: CheckedContinuation<Result<[UInt8], DriverError>, Never>)] = [:]
-    private var readsAwaitingIndex: [UInt64: CheckedContinuation<Result<Void, DriverError>, Never>] = [:]
-    private var readsAwaitingApply: [(index: UInt64, continuation: CheckedContinuation<Result<Void, DriverError>, Never>)] = []
-    private var nextReadContext: UInt64 = 1
+    /// Proposals appended here and not yet answered, by log index. Invariant: every term ≤ `node.term`.
+    private var proposals: [UInt64: PendingProposal] = [:]
+    /// The term in which the proposals still waiting were made, while this node leads it (0: none yet).
+    private var proposalsTerm: UInt64 = 0
+    /// ReadIndex requests waiting for their confirmation, by context.
+    private var readsAwaitingIndex: [UInt64: PendingReadIndex] = [:]
+    /// Callers of `waitApplied` whose index is not applied yet.
+    private var waitingForApply: [PendingApply] = []
+    /// The earliest deadline of any waiting request (a lower bound: ticks skip the scan before it).
+    private var earliestDeadline: Instant?
+    /// Unique across restarts: started at a random value (see `ReadContexts`).
+    private var readContexts: ReadContexts
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
@@ -54,6 +90,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         self.machine = machine
         self.appliedIndex = appliedIndex
         self.options = options
+        var system = SystemRandomNumberGenerator()
+        self.readContexts = ReadContexts(start: system.next(), faults: node.faults)
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -61,6 +99,9 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     public var status: (term: UInt64, role: Role, leaderID: UInt64, commitIndex: UInt64, appliedIndex: UInt64) {
         (node.term, node.role, node.leaderID, node.commitIndex, appliedIndex)
     }
+
+    /// Proposals, reads and waits not yet answered (for tests).
+    var waitingRequestCount: Int { proposals.count + readsAwaitingIndex.count + waitingForApply.count }
 
     /// Runs the ticker, the inbound reader and the `Ready` loop until `stop()`.
     public func run() async {
@@ -86,7 +127,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
     }
 
-    /// Stops the loops and fails every waiting request with `.stopped`.
+    /// Stops the loops. Waiting proposals fail with `.outcomeUnknown(.stopped)` (they may still commit
+    /// elsewhere), waiting reads with `.stopped`.
     public func stop() {
         guard case .running = state else {
             state = .stopped
@@ -94,45 +136,133 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
         state = .stopped
         wakeupContinuation.finish()
-        failEverything(.stopped)
+        failEverything()
     }
 
-    /// Proposes `command` and returns the state machine's result once it is committed and applied here. Throws
-    /// `.notLeader` on a follower, `.proposalDropped` if another leader overwrote the entry.
-    public func propose(_ command: [UInt8]) async throws(DriverError) -> [UInt8] {
+    /// Proposes `command` and returns the state machine's result once it is committed and applied here.
+    ///
+    /// Definite refusals (the command was not appended and never commits): `.notLeader`, `.refused`,
+    /// `.stopped`, and `.proposalDropped` (another entry committed at its index). Unknown outcomes (appended, not
+    /// known committed; a retry must be idempotent): `.outcomeUnknown` after `timeout` (default
+    /// `DriverOptions.proposalTimeout`), a loss of leadership, a stop, or when the entry was applied here through
+    /// a snapshot so its result is not available.
+    public func propose(_ command: [UInt8], timeout: Duration? = nil) async throws(DriverError) -> [UInt8] {
         guard case .running = state else { throw .stopped }
+        let deadline = Instant.now + (timeout ?? options.proposalTimeout)
         let position: (index: UInt64, term: UInt64)
         do throws(ProposeError) {
             position = try node.propose(command)
         } catch {
-            throw Self.map(error, leader: node.leaderID)
+            throw Self.map(error)
         }
         wake()
         let result = await withCheckedContinuation { continuation in
-            proposals[position.index] = (position.term, continuation)
+            if let overwritten = proposals[position.index] {
+                // This leader appended at an index its log no longer held: the older entry there was truncated,
+                // and a leader's log holds every committed entry, so the older one never commits.
+                precondition(overwritten.term < position.term, "two proposals at \(position.index) in term \(position.term)")
+                overwritten.continuation.resume(returning: .failure(.proposalDropped))
+            }
+            proposals[position.index] = PendingProposal(term: position.term, deadline: deadline, continuation: continuation)
+            proposalsTerm = position.term
+            noteDeadline(deadline)
         }
         return try result.get()
     }
 
-    /// A linearizable read: confirms leadership with a ReadIndex round, waits until this node has applied up to
-    /// the read index, then runs `body` on the state machine.
-    public func read<T: Sendable>(_ body: @Sendable (Machine) -> T) async throws(DriverError) -> T {
-        guard case .running = state else { throw .stopped }
-        let context = nextReadContext
-        nextReadContext += 1
-        do throws(ProposeError) {
-            try node.readIndex(context: context)
-        } catch {
-            throw Self.map(error, leader: node.leaderID)
-        }
-        wake()
-        let result = await withCheckedContinuation { continuation in readsAwaitingIndex[context] = continuation }
-        try result.get()
+    /// The first half of a linearizable read: confirms leadership with a ReadIndex round (on a follower, through
+    /// the leader) and returns the read index. Serve the read from the state machine once this node's applied
+    /// index reaches it (`waitApplied`). Fails with `.notLeader` when no leader is known or leadership changes
+    /// before the round completes, `.timedOut` after `timeout` (default `DriverOptions.readTimeout`), `.stopped`.
+    public func readIndex(timeout: Duration? = nil) async throws(DriverError) -> UInt64 {
+        try await readIndex(deadline: Instant.now + (timeout ?? options.readTimeout))
+    }
+
+    /// The second half of a linearizable read: returns once this node has applied `index` (at once if it has).
+    /// Fails with `.timedOut` after `timeout` (default `DriverOptions.readTimeout`) or `.stopped`.
+    public func waitApplied(_ index: UInt64, timeout: Duration? = nil) async throws(DriverError) {
+        try await waitApplied(index, deadline: Instant.now + (timeout ?? options.readTimeout))
+    }
+
+    /// A linearizable read in one call: `readIndex`, `waitApplied`, then `body` on the state machine (on this
+    /// actor). `timeout` bounds the whole read (default `DriverOptions.readTimeout`).
+    public func read<T: Sendable>(timeout: Duration? = nil, _ body: @Sendable (Machine) -> T) async throws(DriverError) -> T {
+        let deadline = Instant.now + (timeout ?? options.readTimeout)
+        let index = try await readIndex(deadline: deadline)
+        try await waitApplied(index, deadline: deadline)
         guard case .running = state else { throw .stopped }
         return body(machine)
     }
 
-    private static func map(_ error: ProposeError, leader: UInt64) -> DriverError {
+    private func readIndex(deadline: Instant) async throws(DriverError) -> UInt64 {
+        guard case .running = state else { throw .stopped }
+        let context = readContexts.next()
+        do throws(ProposeError) {
+            try node.readIndex(context: context)
+        } catch {
+            throw Self.map(error)
+        }
+        wake()
+        let result = await withCheckedContinuation { continuation in
+            precondition(readsAwaitingIndex[context] == nil, "read context \(context) reused")
+            readsAwaitingIndex[context] = PendingReadIndex(deadline: deadline, continuation: continuation)
+            noteDeadline(deadline)
+        }
+        return try result.get()
+    }
+
+    private func waitApplied(_ index: UInt64, deadline: Instant) async throws(DriverError) {
+        guard case .running = state else { throw .stopped }
+        if appliedIndex >= index { return }
+        let result = await withCheckedContinuation { continuation in
+            waitingForApply.append(PendingApply(index: index, deadline: deadline, continuation: continuation))
+            noteDeadline(deadline)
+        }
+        try result.get()
+    }
+
+    private func noteDeadline(_ deadline: Instant) {
+        if let earliest = earliestDeadline, earliest <= deadline { return }
+        earliestDeadline = deadline
+    }
+
+    /// Fails every request whose deadline passed; called on each tick.
+    private func expireDeadlines(now: Instant) {
+        guard let earliest = earliestDeadline, earliest <= now else { return }
+        var next: Instant?
+        func keep(_ deadline: Instant) { if next == nil || deadline < next! { next = deadline } }
+        for index in proposals.keys.sorted() {
+            let pending = proposals[index]!
+            if pending.deadline <= now {
+                proposals.removeValue(forKey: index)
+                pending.continuation.resume(returning: .failure(.outcomeUnknown(.timedOut)))
+            } else {
+                keep(pending.deadline)
+            }
+        }
+        for context in readsAwaitingIndex.keys.sorted() {
+            let pending = readsAwaitingIndex[context]!
+            if pending.deadline <= now {
+                readsAwaitingIndex.removeValue(forKey: context)
+                pending.continuation.resume(returning: .failure(.timedOut))
+            } else {
+                keep(pending.deadline)
+            }
+        }
+        var still: [PendingApply] = []
+        for pending in waitingForApply {
+            if pending.deadline <= now {
+                pending.continuation.resume(returning: .failure(.timedOut))
+            } else {
+                keep(pending.deadline)
+                still.append(pending)
+            }
+        }
+        waitingForApply = still
+        earliestDeadline = next
+    }
+
+    private static func map(_ error: ProposeError) -> DriverError {
         if case .notLeader(let hint) = error { return .notLeader(leaderHint: hint) }
         return .refused(error)
     }
@@ -142,6 +272,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private func tick() -> Bool {
         guard case .running = state else { return false }
         node.tick()
+        expireDeadlines(now: .now)
         wake()
         return true
     }
@@ -196,7 +327,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         try await compactIfNeeded()
     }
 
-    /// Answers proposals whose index was applied, and reads whose index is now applied.
+    /// Answers proposals whose index was applied (or passed by a snapshot, or whose leadership was lost), and
+    /// reads whose index is now confirmed or applied.
     private func settle(_ delivery: ReadyHandler.Delivery, ready: Ready) {
         var results: [UInt64: [UInt8]] = [:]
         for item in delivery.results { results[item.index] = item.result }
@@ -208,20 +340,37 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                 waiting.continuation.resume(returning: .failure(.proposalDropped))
             }
         }
+        if let snapshot = ready.snapshot, !proposals.isEmpty {
+            // Entries the snapshot covers are never handed to `deliver`: their results are gone.
+            for index in proposals.keys.sorted() where index <= snapshot.metadata.index {
+                proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.appliedThroughSnapshot)))
+            }
+        }
+        if !proposals.isEmpty && (node.role != .leader || node.term != proposalsTerm) {
+            // Leadership of the proposals' term is gone: an entry above the commit index may be kept by the next
+            // leader or truncated. Entries at or below it come back in `committedEntries` and are settled there.
+            let commit = node.commitIndex
+            for index in proposals.keys.sorted() where index > commit {
+                proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.leadershipLost)))
+            }
+        }
         for readState in ready.readStates {
-            guard let continuation = readsAwaitingIndex.removeValue(forKey: readState.context) else { continue }
-            readsAwaitingApply.append((readState.index, continuation))
+            guard let waiting = readsAwaitingIndex.removeValue(forKey: readState.context) else { continue }
+            waiting.continuation.resume(returning: .success(readState.index))
         }
         if let soft = ready.softState, soft.role != .leader {
             // Reads not yet confirmed by a quorum round will not be: answer them now.
+            let hint = soft.leaderID == 0 ? nil : soft.leaderID
             for context in readsAwaitingIndex.keys.sorted() {
-                readsAwaitingIndex.removeValue(forKey: context)?.resume(returning: .failure(.notLeader(leaderHint: soft.leaderID == 0 ? nil : soft.leaderID)))
+                readsAwaitingIndex.removeValue(forKey: context)!.continuation.resume(returning: .failure(.notLeader(leaderHint: hint)))
             }
         }
-        let applied = appliedIndex
-        let ready = readsAwaitingApply.filter { $0.index <= applied }
-        readsAwaitingApply.removeAll { $0.index <= applied }
-        for read in ready { read.continuation.resume(returning: .success(())) }
+        if !waitingForApply.isEmpty {
+            let applied = appliedIndex
+            let done = waitingForApply.filter { $0.index <= applied }
+            waitingForApply.removeAll { $0.index <= applied }
+            for waiting in done { waiting.continuation.resume(returning: .success(())) }
+        }
     }
 
     private func compactIfNeeded() async throws(StorageError) {
@@ -241,12 +390,15 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         try await wal.append([.compact(throughIndex: index, payload: metadataBytes)])
     }
 
-    private func failEverything(_ error: DriverError) {
-        for index in proposals.keys.sorted() { proposals.removeValue(forKey: index)?.continuation.resume(returning: .failure(error)) }
-        for context in readsAwaitingIndex.keys.sorted() {
-            readsAwaitingIndex.removeValue(forKey: context)?.resume(returning: .failure(error))
+    private func failEverything() {
+        for index in proposals.keys.sorted() {
+            proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.stopped)))
         }
-        for read in readsAwaitingApply { read.continuation.resume(returning: .failure(error)) }
-        readsAwaitingApply.removeAll()
+        for context in readsAwaitingIndex.keys.sorted() {
+            readsAwaitingIndex.removeValue(forKey: context)!.continuation.resume(returning: .failure(.stopped))
+        }
+        for waiting in waitingForApply { waiting.continuation.resume(returning: .failure(.stopped)) }
+        waitingForApply.removeAll()
+        earliestDeadline = nil
     }
 }
