@@ -135,11 +135,14 @@ extension RaftNode {
         let prevIndex = pr.next - 1
         let prevTerm: UInt64
         let entries: [Entry]
-        do {
+        do throws(LogStorageError) {
             prevTerm = try log.term(at: prevIndex)
             entries = try log.entries(from: pr.next, bytesMax: config.appendBytesMax, countMax: config.appendEntriesMax)
         } catch {
-            return sendSnapshot(to: target)
+            switch error {
+            case .compacted, .unavailable: return sendSnapshot(to: target)
+            case .snapshotTemporarilyUnavailable, .io: preconditionFailure("log storage failed reading entries for \(target): \(error)")
+            }
         }
         if entries.isEmpty && !sendIfEmpty { return false }
         send(to: target, .append(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: log.committed))
@@ -151,7 +154,16 @@ extension RaftNode {
 
     mutating func sendSnapshot(to target: NodeID) -> Bool {
         guard var pr = progress[target], pr.recentActive else { return false }
-        guard let snapshot = try? log.snapshot(), !snapshot.isEmpty else { return false }
+        let snapshot: Snapshot
+        do throws(LogStorageError) {
+            snapshot = try log.snapshot()
+        } catch {
+            switch error {
+            case .snapshotTemporarilyUnavailable, .compacted, .unavailable: return false  // ask again on a later tick
+            case .io: preconditionFailure("log storage failed reading the snapshot: \(error)")
+            }
+        }
+        guard !snapshot.isEmpty else { return false }
         pr.becomeSnapshot(index: snapshot.metadata.index,
             transfer: SnapshotTransfer(snapshot: snapshot, chunkBytes: config.snapshotChunkBytes))
         progress[target] = pr

@@ -116,7 +116,7 @@ public struct RaftNode: Sendable {
     /// The first index still held as an entry.
     public var firstIndex: UInt64 { log.firstIndex }
     /// The term of the entry at `index`, or nil if it is compacted or beyond the log.
-    public func term(at index: UInt64) -> UInt64? { try? log.term(at: index) }
+    public func term(at index: UInt64) -> UInt64? { log.termIfStored(index) }
     /// Entries in `lo ..< hi` (for observers such as the simulator's checkers).
     public func entries(_ lo: UInt64, _ hi: UInt64) -> [Entry] {
         (try? log.slice(lo, hi, bytesMax: Int.max)) ?? []
