@@ -1,3 +1,5 @@
+public import Logging
+
 /// How a `RaftDriver` paces itself.
 public struct DriverOptions: Sendable {
     /// Wall-clock length of one Raft tick.
@@ -10,6 +12,21 @@ public struct DriverOptions: Sendable {
     /// How long `readIndex`, `waitApplied` and `read` wait when the caller gives no timeout; then they fail with
     /// `DriverError.timedOut`.
     public var readTimeout: Duration = .seconds(5)
+    /// Where the driver reports what stops it (a storage failure, at `critical`) and the frames it drops
+    /// (at `warning`, for the 1st, 2nd, 4th, 8th… of each kind; every one is counted in `DriverStatistics`).
+    public var logger = Logger(label: "RaftKit.driver")
+
+    public init() {}
+}
+
+/// Counters of a `RaftDriver` since its start, for monitoring: frames that reached the driver and were dropped.
+public struct DriverStatistics: Sendable, Equatable {
+    /// Inbound frames that did not decode as a Raft message (a version mismatch or a broken peer).
+    public var undecodableFrames = 0
+    /// Decoded messages addressed to another node.
+    public var misaddressedMessages = 0
+    /// Messages the core refused (`StepError`: node ID 0 or term 0).
+    public var refusedMessages = 0
 
     public init() {}
 }
@@ -61,6 +78,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var state = State.idle
     /// Invariant: `appliedIndex <= node.commitIndex`.
     private var appliedIndex: UInt64
+    /// The membership at `appliedIndex` (what a snapshot taken there records).
+    private var appliedConfState: ConfState
     /// Proposals appended here and not yet answered, by log index. Invariant: every term ≤ `node.term`.
     private var proposals: [UInt64: PendingProposal] = [:]
     /// The term in which the proposals still waiting were made, while this node leads it (0: none yet).
@@ -73,11 +92,15 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var earliestDeadline: Instant?
     /// Unique across restarts: started at a random value (see `ReadContexts`).
     private var readContexts: ReadContexts
+    /// Dropped-frame counters (see `statistics`).
+    private var counters = DriverStatistics()
+    private let logger: Logger
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
     /// Creates a driver over a node already built on `storage` (see `RaftServer` for the start-up sequence).
-    /// `appliedIndex` is the index `machine` reflects.
+    /// `appliedIndex` is the index `machine` reflects: the snapshot's (`storage.firstIndex() - 1`); the driver
+    /// applies every committed entry above it.
     public init(
         node: RaftNode, storage: MemoryLogStorage, wal: SegmentedWAL, snapshots: SnapshotStore?,
         transport: any RaftTransport, machine: Machine, appliedIndex: UInt64, options: DriverOptions
@@ -89,7 +112,17 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         self.transport = transport
         self.machine = machine
         self.appliedIndex = appliedIndex
+        precondition(appliedIndex + 1 == storage.firstIndex(),
+            "applied index \(appliedIndex) must be the snapshot's (log starts at \(storage.firstIndex()))")
+        do throws(LogStorageError) {
+            self.appliedConfState = try storage.snapshot().metadata.confState
+        } catch {
+            preconditionFailure("in-memory log storage failed: \(error)")
+        }
         self.options = options
+        var logger = options.logger
+        logger[metadataKey: "raft-node"] = "\(node.id)"
+        self.logger = logger
         var system = SystemRandomNumberGenerator()
         self.readContexts = ReadContexts(start: system.next(), faults: node.faults)
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -99,6 +132,9 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     public var status: (term: UInt64, role: Role, leaderID: UInt64, commitIndex: UInt64, appliedIndex: UInt64) {
         (node.term, node.role, node.leaderID, node.commitIndex, appliedIndex)
     }
+
+    /// Frames dropped since start, by reason.
+    public var statistics: DriverStatistics { counters }
 
     /// Proposals, reads and waits not yet answered (for tests).
     var waitingRequestCount: Int { proposals.count + readsAwaitingIndex.count + waitingForApply.count }
@@ -118,7 +154,13 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             }
             group.addTask {
                 for await frame in inbound {
-                    guard let message = try? Message(decoding: frame.payload) else { continue }
+                    let message: Message
+                    do throws(CodecError) {
+                        message = try Message(decoding: frame.payload)
+                    } catch {
+                        guard await self.dropUndecodable(from: frame.from, error) else { return }
+                        continue
+                    }
                     guard await self.step(message) else { return }
                 }
             }
@@ -279,10 +321,35 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
 
     private func step(_ message: Message) -> Bool {
         guard case .running = state else { return false }
-        guard message.to == node.id else { return true }
-        try? node.step(message)
+        guard message.to == node.id else {
+            counters.misaddressedMessages += 1
+            logDrop(counters.misaddressedMessages, "dropped a message addressed to another node",
+                ["from": "\(message.from)", "to": "\(message.to)"])
+            return true
+        }
+        do throws(StepError) {
+            try node.step(message)
+        } catch {
+            counters.refusedMessages += 1
+            logDrop(counters.refusedMessages, "dropped a message the core refused", ["error": "\(error)"])
+        }
         wake()
         return true
+    }
+
+    private func dropUndecodable(from peer: UInt64, _ error: CodecError) -> Bool {
+        guard case .running = state else { return false }
+        counters.undecodableFrames += 1
+        logDrop(counters.undecodableFrames, "dropped an undecodable frame", ["from": "\(peer)", "error": "\(error)"])
+        return true
+    }
+
+    /// Logs the `count`th drop of a kind at warning when `count` is a power of two, else at debug.
+    private func logDrop(_ count: Int, _ message: String, _ metadata: Logger.Metadata) {
+        var metadata = metadata
+        metadata["count"] = "\(count)"
+        let level: Logger.Level = count & (count - 1) == 0 ? .warning : .debug
+        logger.log(level: level, "\(message)", metadata: metadata)
     }
 
     private func wake() {
@@ -296,6 +363,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                     try await handle(ready)
                 } catch {
                     // A failed fsync leaves the disk in an unknown state: stop; a restart recovers from the WAL.
+                    logger.critical("raft driver stopping: storage failed", metadata: ["error": "\(error)"])
                     stop()
                     return
                 }
@@ -322,6 +390,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
         precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
         appliedIndex = delivery.appliedIndex
+        if let confState = delivery.confState { appliedConfState = confState }
         node.advance(ready)
         settle(delivery, ready: ready)
         try await compactIfNeeded()
@@ -378,9 +447,15 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         guard appliedIndex >= first, appliedIndex - first + 1 >= options.compactEveryEntries else { return }
         let index = appliedIndex
         let data = machine.snapshot()
-        let confState = node.confState
-        let term = try? storage.term(at: index)
-        let metadata = SnapshotMetadata(index: index, term: term ?? 0, confState: confState)
+        let confState = appliedConfState
+        let term: UInt64
+        do throws(LogStorageError) {
+            term = try storage.term(at: index)
+        } catch {
+            // `index` is applied, so committed and in the log: the in-memory store cannot lack it.
+            preconditionFailure("no term for applied index \(index) (log \(first)...\(storage.lastIndex())): \(error)")
+        }
+        let metadata = SnapshotMetadata(index: index, term: term, confState: confState)
         var metadataBytes: [UInt8] = []
         metadata.encode(into: &metadataBytes)
         if let snapshots {

@@ -1,5 +1,6 @@
 public import NIOCore
 import NIOPosix
+import Synchronization
 
 /// What one `RaftServer` process needs to start.
 public struct RaftServerConfiguration: Sendable {
@@ -31,23 +32,41 @@ public enum RaftServerError: Error, Sendable {
     case inconsistent(String)
     /// The core refused the configuration or the recovered state.
     case core(String)
+    /// Another process (or another server in this one) holds the data directory's `LOCK` file.
+    case dataDirectoryLocked(String)
+}
+
+extension RaftServerError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .storage(let error): return "raft storage: \(error)"
+        case .decoding(let message): return "raft recovery: undecodable durable state: \(message)"
+        case .inconsistent(let message): return "raft recovery: \(message)"
+        case .core(let message): return "raft core: \(message)"
+        case .dataDirectoryLocked(let directory):
+            return "data directory \(directory) is in use by another process (its LOCK file is locked)"
+        }
+    }
 }
 
 /// One Raft process: core + WAL + snapshot files + TCP transport + driver.
 ///
-/// Start-up: load the newest intact snapshot and restore the machine from it; open the WAL (recovering torn
+/// Start-up: lock the data directory (`LOCK`, an exclusive `flock` held until `shutdown`, so a second process on
+/// the same directory refuses to start); load the newest intact snapshot and restore the machine from it; open the WAL (recovering torn
 /// tails, refusing corruption); rebuild the in-memory log; build the `RaftNode`; bind the transport; run the driver.
 public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
     /// The running driver: call `propose`, `read` and `status` on it.
     public let driver: RaftDriver<Machine>
     private let wal: SegmentedWAL
     private let tcp: TCPTransport?
+    private let lock: DataDirectoryLock
     private let runTask: Task<Void, Never>
 
-    private init(driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?) {
+    private init(driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?, lock: DataDirectoryLock) {
         self.driver = driver
         self.wal = wal
         self.tcp = tcp
+        self.lock = lock
         self.runTask = Task { await driver.run() }
     }
 
@@ -59,29 +78,47 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         guard let listen = configuration.members[id] else {
             throw RaftServerError.core("node \(id) is not among the members \(configuration.members.keys.sorted())")
         }
-        let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
-        _ = try await tcp.start()
-        let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: tcp)
-        return RaftServer(driver: driver, wal: wal, tcp: tcp)
+        let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
+        do {
+            let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
+            _ = try await tcp.start()
+            do {
+                let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: tcp)
+                return RaftServer(driver: driver, wal: wal, tcp: tcp, lock: lock)
+            } catch {
+                await tcp.shutdown()
+                throw error
+            }
+        } catch {
+            await lock.release()
+            throw error
+        }
     }
 
     /// Starts a server over any transport (tests use `InMemoryTransport`).
     public static func start(
         configuration: RaftServerConfiguration, machine: Machine, transport: any RaftTransport
     ) async throws -> RaftServer {
-        let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
-        return RaftServer(driver: driver, wal: wal, tcp: nil)
+        let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
+        do {
+            let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
+            return RaftServer(driver: driver, wal: wal, tcp: nil, lock: lock)
+        } catch {
+            await lock.release()
+            throw error
+        }
     }
 
     /// The WAL's group-commit counters since start (appends, records, fsyncs).
     public var walStatistics: WALStatistics { wal.statistics }
 
-    /// Stops the driver, closes the transport and the WAL.
+    /// Stops the driver, closes the transport and the WAL, then releases the data directory.
     public func shutdown() async {
         await driver.stop()
         await runTask.value
         await tcp?.shutdown()
         await wal.close()
+        await lock.release()
     }
 
     static func makeDriver(
@@ -90,9 +127,6 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         StorageLimits.validate()
         var machine = machine
         let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
-        let dataDirectory = configuration.dataDirectory
-        // mkdir blocks: run it on the thread pool, not the cooperative pool. Failure surfaces in the WAL's open.
-        try await NIOThreadPool.singleton.runIfActive { try? POSIXFile.makeDirectory(dataDirectory) }
         let storage = MemoryLogStorage(confState: ConfState(voters: configuration.members.keys.sorted()))
         var applied: UInt64 = 0
         if let stored = try await snapshots.loadNewest() {
@@ -135,5 +169,38 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         } catch {
             throw .decoding("\(error)")
         }
+    }
+}
+
+/// The exclusive `flock` on `<data directory>/LOCK` that a `RaftServer` holds from start to `shutdown`.
+/// `acquire` creates the directory if needed; both calls block briefly on file calls, so they run on the NIO
+/// thread pool. `release` is idempotent.
+final class DataDirectoryLock: Sendable {
+    private let descriptor: Mutex<Int32?>
+
+    private init(descriptor: Int32) {
+        self.descriptor = Mutex(descriptor)
+    }
+
+    /// Throws `RaftServerError.dataDirectoryLocked(directory)` when another holder has it.
+    static func acquire(_ directory: String) async throws -> DataDirectoryLock {
+        let locked = try await NIOThreadPool.singleton.runIfActive { () throws -> Int32? in
+            do throws(StorageError) {
+                try POSIXFile.makeDirectory(directory)
+                return try POSIXFile.lockExclusive(directory + "/LOCK")
+            } catch {
+                throw RaftServerError.storage(error)
+            }
+        }
+        guard let fd = locked else { throw RaftServerError.dataDirectoryLocked(directory) }
+        return DataDirectoryLock(descriptor: fd)
+    }
+
+    func release() async {
+        guard let fd = descriptor.withLock({ value -> Int32? in
+            defer { value = nil }
+            return value
+        }) else { return }
+        try? await NIOThreadPool.singleton.runIfActive { POSIXFile.close(fd) }
     }
 }

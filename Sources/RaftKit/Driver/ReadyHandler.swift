@@ -44,6 +44,10 @@ public enum ReadyHandler {
         public var committed: [(index: UInt64, term: UInt64)] = []
         /// The applied index after this delivery.
         public var appliedIndex: UInt64 = 0
+        /// The membership in force at `appliedIndex` if this delivery changed it (an installed snapshot or an
+        /// applied `.confChange` entry), else nil. A snapshot taken at `appliedIndex` must record this one, not
+        /// `RaftNode.confState`, which already includes appended but uncommitted changes.
+        public var confState: ConfState?
     }
 
     /// Step 3: sends `ready.messages` through `send` (only call this once step 1 is durable), restores a snapshot,
@@ -57,6 +61,7 @@ public enum ReadyHandler {
         if let snapshot = ready.snapshot, snapshot.metadata.index > applied {
             machine.restore(snapshot.data)
             applied = snapshot.metadata.index
+            delivery.confState = snapshot.metadata.confState
         }
         var batch: [Entry] = []
         for entry in ready.committedEntries where entry.index > applied {
@@ -64,6 +69,13 @@ public enum ReadyHandler {
             applied = entry.index
             delivery.committed.append((entry.index, entry.term))
             if entry.kind == .normal && !entry.data.isEmpty { batch.append(entry) }
+            if entry.kind == .confChange {
+                // The core decoded this entry when it was appended; failing now is a bug, not bad input.
+                guard let record = try? ConfChangeRecord(decoding: entry.data) else {
+                    preconditionFailure("undecodable membership entry at \(entry.index)")
+                }
+                delivery.confState = record.confState
+            }
         }
         if !batch.isEmpty {
             let results = machine.apply(batch)
