@@ -28,9 +28,16 @@ extension RaftNode {
         return (entry.index, entry.term)
     }
 
-    func nextConfState(_ change: ConfChange) throws(ProposeError) -> ConfState {
+    func nextConfState(_ change: ConfChange, address: String?) throws(ProposeError) -> ConfState {
         var voters = confState.voters
         var learners = confState.learners
+        var addresses = confState.addresses
+        if let address {
+            guard case .addLearner = change else { throw .invalidConfChange("only a new learner comes with an address") }
+            guard address.utf8.count <= Limits.addressBytesMax else {
+                throw .invalidConfChange("address of \(address.utf8.count) bytes exceeds \(Limits.addressBytesMax)")
+            }
+        }
         switch change {
         case .addLearner(let node):
             guard node != 0, !confState.contains(node) else {
@@ -40,6 +47,7 @@ extension RaftNode {
                 throw .invalidConfChange("membership full at \(Limits.membersMax)")
             }
             learners.append(node)
+            addresses[node] = address
         case .promoteLearner(let node):
             guard learners.contains(node) else { throw .invalidConfChange("node \(node) is not a learner") }
             let match = progress[node]?.match ?? 0
@@ -51,8 +59,9 @@ extension RaftNode {
             guard node != id else { throw .invalidConfChange("a leader cannot remove itself; transfer first") }
             voters.removeAll { $0 == node }
             learners.removeAll { $0 == node }
+            addresses[node] = nil
         }
-        return ConfState(voters: voters, learners: learners)
+        return ConfState(voters: voters, learners: learners, addresses: addresses)
     }
 
     // MARK: Membership bookkeeping

@@ -162,12 +162,14 @@ public struct RaftNode: Sendable {
         return appendAsLeader(kind: .normal, data: command)
     }
 
-    /// Proposes one membership step (see `ConfChange`). Leader only.
+    /// Proposes one membership step (see `ConfChange`). Leader only. `address` (only with `.addLearner`) is
+    /// recorded in the resulting `ConfState.addresses`, so every member learns where the new node listens; a
+    /// removal drops the node's address.
     @discardableResult
-    public mutating func proposeConfChange(_ change: ConfChange) throws(ProposeError) -> (index: UInt64, term: UInt64) {
+    public mutating func proposeConfChange(_ change: ConfChange, address: String? = nil) throws(ProposeError) -> (index: UInt64, term: UInt64) {
         try checkCanPropose(bytes: 0)
         guard log.committed >= pendingConfIndex else { throw .confChangeInProgress }
-        let next = try nextConfState(change)
+        let next = try nextConfState(change, address: address)
         var data: [UInt8] = []
         ConfChangeRecord(change: change, confState: next).encode(into: &data)
         let result = appendAsLeader(kind: .confChange, data: data)
