@@ -62,6 +62,12 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         let continuation: CheckedContinuation<Result<UInt64, DriverError>, Never>
     }
 
+    private struct PendingTransfer {
+        let target: NodeID
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<Void, DriverError>, Never>
+    }
+
     private struct PendingApply {
         let index: UInt64
         let deadline: Instant
@@ -86,6 +92,10 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var proposalsTerm: UInt64 = 0
     /// ReadIndex requests waiting for their confirmation, by context.
     private var readsAwaitingIndex: [UInt64: PendingReadIndex] = [:]
+    /// Callers of `transferLeadership` waiting to see the target lead.
+    private var transfers: [PendingTransfer] = []
+    /// The membership last handed to `transport.membershipChanged` (nil: none yet).
+    private var announcedMembership: ConfState?
     /// Callers of `waitApplied` whose index is not applied yet.
     private var waitingForApply: [PendingApply] = []
     /// The earliest deadline of any waiting request (a lower bound: ticks skip the scan before it).
@@ -137,12 +147,13 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     public var statistics: DriverStatistics { counters }
 
     /// Proposals, reads and waits not yet answered (for tests).
-    var waitingRequestCount: Int { proposals.count + readsAwaitingIndex.count + waitingForApply.count }
+    var waitingRequestCount: Int { proposals.count + readsAwaitingIndex.count + waitingForApply.count + transfers.count }
 
     /// Runs the ticker, the inbound reader and the `Ready` loop until `stop()`.
     public func run() async {
         guard case .idle = state else { return }
         state = .running
+        announceMembershipIfChanged()
         let inbound = transport.inbound
         let interval = options.tickInterval
         await withTaskGroup(of: Void.self) { group in
@@ -198,6 +209,10 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             throw Self.map(error)
         }
         wake()
+        return try await awaitProposal(at: position, deadline: deadline)
+    }
+
+    private func awaitProposal(at position: (index: UInt64, term: UInt64), deadline: Instant) async throws(DriverError) -> [UInt8] {
         let result = await withCheckedContinuation { continuation in
             if let overwritten = proposals[position.index] {
                 // This leader appended at an index its log no longer held: the older entry there was truncated,
@@ -210,6 +225,78 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             noteDeadline(deadline)
         }
         return try result.get()
+    }
+
+    /// Adds `id` as a learner listening at `address`, and returns once the change is committed and applied
+    /// here. The address travels in the `.confChange` entry (`ConfState.addresses`), so every member, and the new
+    /// node itself, learns it; each driver hands the new membership to its transport. Start the new node in join
+    /// mode (`RaftServerConfiguration.join`) before or after this call. Errors as for `propose` (a second change
+    /// while one is uncommitted is refused: `.refused(.confChangeInProgress)`).
+    public func addLearner(_ id: NodeID, address: PeerAddress, timeout: Duration? = nil) async throws(DriverError) {
+        try await changeMembership(.addLearner(id), address: address.description, timeout: timeout)
+    }
+
+    /// Makes the learner `id` a voter once its log is close to the leader's (else `.refused(.learnerNotCaughtUp)`:
+    /// retry later). Returns once the change is committed and applied here.
+    public func promote(_ id: NodeID, timeout: Duration? = nil) async throws(DriverError) {
+        try await changeMembership(.promoteLearner(id), address: nil, timeout: timeout)
+    }
+
+    /// Removes the voter or learner `id` (not the leader itself: transfer leadership first). Returns once the
+    /// change is committed and applied here.
+    public func remove(_ id: NodeID, timeout: Duration? = nil) async throws(DriverError) {
+        try await changeMembership(.removeNode(id), address: nil, timeout: timeout)
+    }
+
+    /// Hands leadership to the voter `target` and returns once this node sees `target` lead. Fails with
+    /// `.notLeader` if this node does not lead or another node took over, `.refused` for a bad target,
+    /// `.timedOut` after `timeout` (default `DriverOptions.proposalTimeout`; the core gives up after an election
+    /// timeout and this node keeps leading).
+    public func transferLeadership(to target: NodeID, timeout: Duration? = nil) async throws(DriverError) {
+        guard case .running = state else { throw .stopped }
+        let deadline = Instant.now + (timeout ?? options.proposalTimeout)
+        do throws(ProposeError) {
+            try node.transferLeadership(to: target)
+        } catch {
+            throw Self.map(error)
+        }
+        wake()
+        let result = await withCheckedContinuation { continuation in
+            transfers.append(PendingTransfer(target: target, deadline: deadline, continuation: continuation))
+            noteDeadline(deadline)
+        }
+        try result.get()
+    }
+
+    /// The membership in force on this node (appended changes included), with the members' addresses.
+    public var membership: ConfState { node.confState }
+
+    /// Where member `id` listens, as the membership records it (nil if it records none): with the hint of
+    /// `DriverError.notLeader`, a usable redirect to the leader.
+    public func address(of id: NodeID) -> PeerAddress? {
+        node.confState.addresses[id].flatMap { PeerAddress(parsing: $0) }
+    }
+
+    private func changeMembership(_ change: ConfChange, address: String?, timeout: Duration?) async throws(DriverError) {
+        guard case .running = state else { throw .stopped }
+        let deadline = Instant.now + (timeout ?? options.proposalTimeout)
+        let position: (index: UInt64, term: UInt64)
+        do throws(ProposeError) {
+            position = try node.proposeConfChange(change, address: address)
+        } catch {
+            throw Self.map(error)
+        }
+        announceMembershipIfChanged()
+        wake()
+        _ = try await awaitProposal(at: position, deadline: deadline)
+    }
+
+    /// Hands the membership to the transport when it differs from the last one handed over.
+    private func announceMembershipIfChanged() {
+        let current = node.confState
+        guard current != announcedMembership else { return }
+        announcedMembership = current
+        transport.membershipChanged(current)
     }
 
     /// The first half of a linearizable read: confirms leadership with a ReadIndex round (on a follower, through
@@ -301,6 +388,16 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             }
         }
         waitingForApply = still
+        var waitingTransfers: [PendingTransfer] = []
+        for transfer in transfers {
+            if transfer.deadline <= now {
+                transfer.continuation.resume(returning: .failure(.timedOut))
+            } else {
+                keep(transfer.deadline)
+                waitingTransfers.append(transfer)
+            }
+        }
+        transfers = waitingTransfers
         earliestDeadline = next
     }
 
@@ -392,6 +489,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         appliedIndex = delivery.appliedIndex
         if let confState = delivery.confState { appliedConfState = confState }
         node.advance(ready)
+        announceMembershipIfChanged()
         settle(delivery, ready: ready)
         try await compactIfNeeded()
     }
@@ -434,6 +532,14 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                 readsAwaitingIndex.removeValue(forKey: context)!.continuation.resume(returning: .failure(.notLeader(leaderHint: hint)))
             }
         }
+        if let soft = ready.softState, soft.leaderID != 0, soft.leaderID != node.id, !transfers.isEmpty {
+            for transfer in transfers {
+                let outcome: Result<Void, DriverError> =
+                    soft.leaderID == transfer.target ? .success(()) : .failure(.notLeader(leaderHint: soft.leaderID))
+                transfer.continuation.resume(returning: outcome)
+            }
+            transfers.removeAll()
+        }
         if !waitingForApply.isEmpty {
             let applied = appliedIndex
             let done = waitingForApply.filter { $0.index <= applied }
@@ -474,6 +580,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
         for waiting in waitingForApply { waiting.continuation.resume(returning: .failure(.stopped)) }
         waitingForApply.removeAll()
+        for transfer in transfers { transfer.continuation.resume(returning: .failure(.stopped)) }
+        transfers.removeAll()
         earliestDeadline = nil
     }
 }

@@ -6,8 +6,13 @@ import Synchronization
 public struct RaftServerConfiguration: Sendable {
     /// This node's ID (nonzero) and the core's settings; `raft.id` must equal the key of this node in `members`.
     public var raft: Config
-    /// Every member of the bootstrap cluster with its Raft listening address (this node included).
+    /// Every member of the bootstrap cluster with its Raft listening address (this node included). In join mode:
+    /// this node's own address and those of the nodes it may hear from first (the group's current members).
     public var members: [UInt64: PeerAddress]
+    /// Join mode: start with an empty membership and never campaign; wait for the leader's log or snapshot,
+    /// which brings the membership (after a member called `RaftDriver.addLearner` for this node). Off: `members`
+    /// are the bootstrap voters. Keep it on across restarts until the node has received its membership.
+    public var join = false
     /// Where the WAL (`wal/`) and snapshots (`snap/`) live.
     public var dataDirectory: String
     /// WAL segment rotation size.
@@ -127,7 +132,10 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         StorageLimits.validate()
         var machine = machine
         let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
-        let storage = MemoryLogStorage(confState: ConfState(voters: configuration.members.keys.sorted()))
+        let bootstrap = ConfState(
+            voters: configuration.members.keys.sorted(),
+            addresses: configuration.members.mapValues(\.description))
+        let storage = MemoryLogStorage(confState: configuration.join ? ConfState() : bootstrap)
         var applied: UInt64 = 0
         if let stored = try await snapshots.loadNewest() {
             let metadata = try decode { () throws(CodecError) in try SnapshotMetadata(decoding: stored.metadata) }

@@ -33,7 +33,8 @@ public enum DriverError: Error, Sendable, Equatable {
     /// Unknown outcome. The proposal was appended but is not known to be committed; it may still commit (or may
     /// have committed already). The reason says why the driver stopped waiting.
     case outcomeUnknown(UnknownOutcome)
-    /// A read (`readIndex`, `waitApplied`, `read`) passed its deadline. Nothing was written.
+    /// A read (`readIndex`, `waitApplied`, `read`) or a leadership transfer passed its deadline. Nothing was
+    /// written (a transfer may still complete later).
     case timedOut
 
     /// True when the request may have taken effect or still may: only `.outcomeUnknown`.
