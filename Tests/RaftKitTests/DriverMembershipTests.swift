@@ -33,7 +33,7 @@ final class RecordingTransport: RaftTransport {
 
         func start(_ id: UInt64, join: Bool = false, compactEvery: UInt64 = 1000) async throws {
             var raft = Config(id: id, randomSeed: id * 7919)
-            raft.electionTimeoutTicks = 10
+            raft.electionTimeoutTicks = 40  // 200 ms of 5 ms ticks: no spurious elections on a loaded machine
             raft.heartbeatIntervalTicks = 2
             let ids: [UInt64] = join ? [1, 2, 3, id] : [1, 2, 3]
             let members = Dictionary(uniqueKeysWithValues: ids.map { ($0, PeerAddress(host: "10.0.0.\($0)", port: 7000 + Int($0))) })
@@ -94,7 +94,7 @@ final class RecordingTransport: RaftTransport {
         for value in UInt8(1)...12 { try await cluster.onLeader { _ = try await $0.propose([value]) } }
         try await cluster.start(4, join: true)
         let joiner = cluster.servers[4]!.driver
-        try await Task.sleep(for: .milliseconds(300))  // six election timeouts or more
+        try await Task.sleep(for: .milliseconds(900))  // more than two election timeouts
         var status = await joiner.status
         #expect(status.role == .follower && status.term == 0, "a joining node campaigned: \(status)")
         #expect(await joiner.membership == ConfState())

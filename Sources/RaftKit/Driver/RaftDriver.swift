@@ -88,8 +88,6 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var appliedConfState: ConfState
     /// Proposals appended here and not yet answered, by log index. Invariant: every term ≤ `node.term`.
     private var proposals: [UInt64: PendingProposal] = [:]
-    /// The term in which the proposals still waiting were made, while this node leads it (0: none yet).
-    private var proposalsTerm: UInt64 = 0
     /// ReadIndex requests waiting for their confirmation, by context.
     private var readsAwaitingIndex: [UInt64: PendingReadIndex] = [:]
     /// Callers of `transferLeadership` waiting to see the target lead.
@@ -195,10 +193,11 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     /// Proposes `command` and returns the state machine's result once it is committed and applied here.
     ///
     /// Definite refusals (the command was not appended and never commits): `.notLeader`, `.refused`,
-    /// `.stopped`, and `.proposalDropped` (another entry committed at its index). Unknown outcomes (appended, not
-    /// known committed; a retry must be idempotent): `.outcomeUnknown` after `timeout` (default
-    /// `DriverOptions.proposalTimeout`), a loss of leadership, a stop, or when the entry was applied here through
-    /// a snapshot so its result is not available.
+    /// `.stopped`, and `.proposalDropped` (another entry committed at its index, possibly after a change of
+    /// leader). Unknown outcomes (appended, not known committed; a retry must be idempotent): `.outcomeUnknown`
+    /// when `timeout` (default `DriverOptions.proposalTimeout`) passes (`.timedOut` while this node still leads
+    /// the proposal's term, `.leadershipLost` once it does not), at a stop, or when the entry was applied here
+    /// through a snapshot so its result is not available.
     public func propose(_ command: [UInt8], timeout: Duration? = nil) async throws(DriverError) -> [UInt8] {
         guard case .running = state else { throw .stopped }
         let deadline = Instant.now + (timeout ?? options.proposalTimeout)
@@ -221,7 +220,6 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                 overwritten.continuation.resume(returning: .failure(.proposalDropped))
             }
             proposals[position.index] = PendingProposal(term: position.term, deadline: deadline, continuation: continuation)
-            proposalsTerm = position.term
             noteDeadline(deadline)
         }
         return try result.get()
@@ -364,7 +362,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             let pending = proposals[index]!
             if pending.deadline <= now {
                 proposals.removeValue(forKey: index)
-                pending.continuation.resume(returning: .failure(.outcomeUnknown(.timedOut)))
+                let leading = node.role == .leader && node.term == pending.term
+                pending.continuation.resume(returning: .failure(.outcomeUnknown(leading ? .timedOut : .leadershipLost)))
             } else {
                 keep(pending.deadline)
             }
@@ -494,8 +493,10 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         try await compactIfNeeded()
     }
 
-    /// Answers proposals whose index was applied (or passed by a snapshot, or whose leadership was lost), and
-    /// reads whose index is now confirmed or applied.
+    /// Answers proposals whose index was applied (or passed by a snapshot), and reads whose index is now
+    /// confirmed or applied. A proposal outlives a change of leader: its entry then either commits (the result)
+    /// or is replaced by another entry that commits (`.proposalDropped`), which this node learns as a follower;
+    /// only if neither happens before the deadline is the outcome unknown.
     private func settle(_ delivery: ReadyHandler.Delivery, ready: Ready) {
         var results: [UInt64: [UInt8]] = [:]
         for item in delivery.results { results[item.index] = item.result }
@@ -511,14 +512,6 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             // Entries the snapshot covers are never handed to `deliver`: their results are gone.
             for index in proposals.keys.sorted() where index <= snapshot.metadata.index {
                 proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.appliedThroughSnapshot)))
-            }
-        }
-        if !proposals.isEmpty && (node.role != .leader || node.term != proposalsTerm) {
-            // Leadership of the proposals' term is gone: an entry above the commit index may be kept by the next
-            // leader or truncated. Entries at or below it come back in `committedEntries` and are settled there.
-            let commit = node.commitIndex
-            for index in proposals.keys.sorted() where index > commit {
-                proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.leadershipLost)))
             }
         }
         for readState in ready.readStates {

@@ -46,9 +46,10 @@ public enum DriverError: Error, Sendable, Equatable {
 
 /// Why a proposal's outcome is unknown (see `DriverError.outcomeUnknown`).
 public enum UnknownOutcome: Sendable, Equatable {
-    /// The deadline passed before the entry was committed and applied here.
+    /// The deadline passed before the entry was committed and applied here, this node still leading its term.
     case timedOut
-    /// This node stopped leading the proposal's term before the entry was known committed.
+    /// The deadline passed after this node stopped leading the proposal's term, before it learned whether the
+    /// next leader kept the entry (then it commits) or replaced it.
     case leadershipLost
     /// The driver stopped (shutdown or a storage failure) while the proposal waited.
     case stopped
