@@ -85,6 +85,8 @@ public final class Simulation {
     var transfers = 0
     var snapshotsInstalled = 0
     var elections = 0
+    /// Messages a leader sent before its own fsync of the same Ready (`Ready.earlyMessageCount`).
+    var earlyMessages = 0
 
     struct EntryKey: Hashable {
         var index: UInt64
@@ -163,7 +165,7 @@ public final class Simulation {
         var s = "seed=\(seed) \(options) | ticks=\(now) commit=\(maxCommitSeen) elections=\(elections)"
         s += " ops=\(counts[0])ok/\(counts[1])fail/\(counts[2])info crashes=\(crashes) lost-writes=\(lostWrites)"
         s += " partitions=\(partitions) conf-changes=\(membershipChanges) transfers=\(transfers)"
-        s += " snapshots=\(snapshotsInstalled) messages=\(network.sent)"
+        s += " snapshots=\(snapshotsInstalled) messages=\(network.sent) early=\(earlyMessages)"
         s += failure == nil ? " PASS" : " FAIL"
         return s
     }
@@ -263,9 +265,14 @@ public final class Simulation {
             rounds += 1
             if rounds > 16 { throw SimFailure(message: "node \(node.id) produced more than 16 Readys in one tick") }
             try observeCommit(node)
+            // As the driver does (ReadyHandler.sendEarly): a leader's appends leave before its own fsync.
+            for message in ready.messages.prefix(ready.earlyMessageCount) {
+                earlyMessages += 1
+                try send(message, from: node)
+            }
             try persist(ready, at: node)
             if !node.isUp { return }
-            for message in ready.messages { try send(message, from: node) }
+            for message in ready.messages.dropFirst(ready.earlyMessageCount) { try send(message, from: node) }
             try apply(ready, at: node)
             node.raft!.advance(ready)
             if let soft = ready.softState {

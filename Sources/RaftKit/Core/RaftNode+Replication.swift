@@ -20,9 +20,9 @@ extension RaftNode {
         log.append([entry])
         uncommittedBytes += data.count
         if kind == .confChange { noteAppended([entry], from: entry.index) }
-        progress[id]?.match = entry.index
         progress[id]?.next = entry.index + 1
-        _ = maybeCommit()
+        // The leader's own copy counts towards the quorum only once durable (`countOwnDurableEntries`), since
+        // its appends may leave before its fsync (`Ready.earlyMessageCount`).
         // Batching: every proposal made before the next `ready()` travels in one append per follower.
         broadcastPending = true
         return (entry.index, entry.term)
@@ -105,6 +105,17 @@ extension RaftNode {
     }
 
     // MARK: Leader
+
+    /// Called from `advance` for the last entry of a `Ready` the shell made durable: a leader now counts its own
+    /// log up to that entry towards the commit quorum (if the entry is still in its log), and tells the
+    /// followers when that moved the commit index.
+    mutating func countOwnDurableEntries(upTo last: Entry) {
+        guard role == .leader, var pr = progress[id], last.index > pr.match, log.matchTerm(last.index, last.term)
+        else { return }
+        pr.match = last.index
+        progress[id] = pr
+        if maybeCommit() { broadcastPending = true }
+    }
 
     /// Advances the commit index to the highest index stored on a quorum of voters, if that entry is from the
     /// current term (Raft Figure 8). Returns true if it moved.

@@ -247,6 +247,19 @@ public struct RaftNode: Sendable {
         ready.snapshot = log.unstable.snapshot
         ready.messages = outbox
         outbox = []
+        if role == .leader && !termOrVoteChanged && hard.term == previousHardState.term && hard.vote == previousHardState.vote {
+            // Replication traffic first; it depends on nothing this Ready makes durable.
+            var early: [Message] = []
+            var late: [Message] = []
+            for message in ready.messages {
+                switch message.kind {
+                case .append, .heartbeat, .snapshotChunk: early.append(message)
+                default: late.append(message)
+                }
+            }
+            ready.messages = early + late
+            ready.earlyMessageCount = early.count
+        }
         ready.committedEntries = log.nextCommittedEntries(bytesMax: config.committedEntriesBytesMax)
         ready.readStates = readStates
         readStates = []
@@ -283,7 +296,10 @@ public struct RaftNode: Sendable {
             log.stableSnapshotTo(index: snapshot.metadata.index)
             log.applied(to: snapshot.metadata.index)
         }
-        if let last = ready.entries.last { log.stableTo(index: last.index, term: last.term) }
+        if let last = ready.entries.last {
+            log.stableTo(index: last.index, term: last.term)
+            countOwnDurableEntries(upTo: last)
+        }
         if let last = ready.committedEntries.last { log.applied(to: last.index) }
     }
 }

@@ -469,6 +469,13 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     }
 
     private func handle(_ ready: Ready) async throws(StorageError) {
+        let transport = self.transport
+        let sendMessage: (Message) -> Void = { message in
+            var bytes: [UInt8] = []
+            message.encode(into: &bytes)
+            transport.send(bytes, to: message.to)
+        }
+        ReadyHandler.sendEarly(ready, send: sendMessage)
         if let snapshot = ready.snapshot, let snapshots {
             var metadata: [UInt8] = []
             snapshot.metadata.encode(into: &metadata)
@@ -478,12 +485,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         if !records.isEmpty { try await wal.append(records, sync: ready.mustSync) }
         // Re-check after the await: `stop()` may have run.
         guard case .running = state else { return }
-        let transport = self.transport
-        let delivery = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, machine: &machine) { message in
-            var bytes: [UInt8] = []
-            message.encode(into: &bytes)
-            transport.send(bytes, to: message.to)
-        }
+        let delivery = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, machine: &machine, send: sendMessage)
         precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
         appliedIndex = delivery.appliedIndex
         if let confState = delivery.confState { appliedConfState = confState }

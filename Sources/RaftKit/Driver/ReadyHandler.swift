@@ -1,11 +1,18 @@
 /// The driver's handling of one `Ready`, as synchronous functions over protocols, so that a simulator can run the
 /// same steps on fake disks and networks. The shell calls, in order:
-/// 1. `stage` — updates the in-memory log and returns the WAL records to make durable;
-/// 2. (the shell makes the records durable: `SegmentedWAL.append`);
-/// 3. `deliver` — sends the messages and applies committed entries;
-/// 4. `RaftNode.advance(ready)`.
+/// 1. `sendEarly` — sends the messages that need not wait for this `Ready`'s durability (a leader's appends,
+///    so followers write in parallel with the leader's own fsync);
+/// 2. `stage` — updates the in-memory log and returns the WAL records to make durable;
+/// 3. (the shell makes the records durable: `SegmentedWAL.append`);
+/// 4. `deliver` — sends the other messages and applies committed entries;
+/// 5. `RaftNode.advance(ready)`.
 public enum ReadyHandler {
-    /// Step 1: applies `ready`'s snapshot, entries and hard state to `storage` and returns the WAL records that
+    /// Step 1: sends `ready.messages[..<ready.earlyMessageCount]` through `send`.
+    public static func sendEarly(_ ready: Ready, send: (Message) -> Void) {
+        for message in ready.messages.prefix(ready.earlyMessageCount) { send(message) }
+    }
+
+    /// Step 2: applies `ready`'s snapshot, entries and hard state to `storage` and returns the WAL records that
     /// make the same changes durable (in one append, so one fsync covers them all).
     public static func stage(_ ready: Ready, into storage: MemoryLogStorage) -> [WALRecord] {
         var records: [WALRecord] = []
@@ -50,12 +57,12 @@ public enum ReadyHandler {
         public var confState: ConfState?
     }
 
-    /// Step 3: sends `ready.messages` through `send` (only call this once step 1 is durable), restores a snapshot,
-    /// and applies committed entries to `machine`. `appliedIndex` is the machine's applied index before the call.
+    /// Step 4: sends the rest of `ready.messages` (those after `earlyMessageCount`) through `send` (only call this
+    /// once step 2 is durable), restores a snapshot, and applies committed entries to `machine`. `appliedIndex` is the machine's applied index before the call.
     public static func deliver<Machine: ReplicatedStateMachine>(
         _ ready: Ready, appliedIndex: UInt64, machine: inout Machine, send: (Message) -> Void
     ) -> Delivery {
-        for message in ready.messages { send(message) }
+        for message in ready.messages.dropFirst(ready.earlyMessageCount) { send(message) }
         var delivery = Delivery()
         var applied = appliedIndex
         if let snapshot = ready.snapshot, snapshot.metadata.index > applied {

@@ -113,6 +113,9 @@ struct RaftLog: Sendable {
     }
 
     mutating func stableTo(index: UInt64, term: UInt64) { unstable.stableTo(index: index, term: term) }
+
+    /// The last index the shell has made durable (`advance`d); 0 while a received snapshot is not yet durable.
+    var lastDurableIndex: UInt64 { unstable.snapshot != nil ? 0 : min(unstable.offset - 1, lastIndex) }
     mutating func stableSnapshotTo(index: UInt64) { unstable.stableSnapshotTo(index: index) }
 
     mutating func restore(_ snapshot: Snapshot) {
