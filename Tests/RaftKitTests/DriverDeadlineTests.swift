@@ -11,7 +11,7 @@ import Testing
         let network = InMemoryNetwork()
         var servers: [UInt64: RaftServer<ListMachine>] = [:]
 
-        init(_ label: String) async throws {
+        init(_ label: String, compactEvery: UInt64 = 100_000) async throws {
             directory = TemporaryDirectory(label)
             for id in UInt64(1)...3 {
                 var raft = Config(id: id, randomSeed: id * 7919)
@@ -20,6 +20,7 @@ import Testing
                 let members = Dictionary(uniqueKeysWithValues: (UInt64(1)...3).map { ($0, PeerAddress(host: "127.0.0.1", port: 0)) })
                 var configuration = RaftServerConfiguration(raft: raft, members: members, dataDirectory: directory.path + "/node\(id)")
                 configuration.driver.tickInterval = .milliseconds(5)
+                configuration.driver.compactEveryEntries = compactEvery
                 servers[id] = try await RaftServer.start(
                     configuration: configuration, machine: ListMachine(), transport: network.transport(for: id))
             }
@@ -127,6 +128,53 @@ import Testing
             #expect(error == .outcomeUnknown(.leadershipLost))
             #expect(error.mayHaveCommitted)
         }
+        await cluster.shutdown()
+    }
+
+    // Goal: a proposal whose index a snapshot covers by the time the answer arrives is answered (outcome
+    // unknown: its result is not in the snapshot), not left waiting until its deadline. Method: the leader is cut
+    // off with a proposal pending; the others elect a leader, commit and compact past that index; after the
+    // heal the old leader can only catch up by snapshot.
+    @Test func proposalCoveredBySnapshotIsAnswered() async throws {
+        let cluster = try await Cluster("driver-snapshot-answer", compactEvery: 4)
+        _ = try await cluster.propose([1])
+        let (oldID, old) = try await cluster.leader()
+        cluster.isolate(oldID)
+        let waiting = Task { () -> DriverError? in
+            do throws(DriverError) {
+                _ = try await old.driver.propose([99], timeout: .seconds(30))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let others = (UInt64(1)...3).filter { $0 != oldID }
+        var value: UInt8 = 2
+        for _ in 0..<2000 where value <= 12 {
+            for id in others where await cluster.servers[id]!.driver.status.role == .leader {
+                let driver = cluster.servers[id]!.driver
+                let outcome: DriverError?
+                do throws(DriverError) {
+                    _ = try await driver.propose([value])
+                    outcome = nil
+                } catch {
+                    outcome = error
+                }
+                switch outcome {
+                case nil: value += 1
+                case .notLeader?, .proposalDropped?: break  // leadership moved: retry on the next leader
+                case let other?: throw other
+                }
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(value == 13, "the majority did not commit")
+        cluster.network.heal()
+        let error: DriverError? = await waiting.value
+        #expect(error == DriverError.outcomeUnknown(.appliedThroughSnapshot))
+        #expect(error?.mayHaveCommitted == true)
+        let items = try await old.driver.read { $0.items }
+        #expect(items == (UInt8(1)...12).map { [$0] })
         await cluster.shutdown()
     }
 
