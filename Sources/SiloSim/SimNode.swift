@@ -25,6 +25,8 @@ final class SimNode {
     var leaderTerm: UInt64 = 0
     var leaderLastIndex: UInt64 = 0
     var leaderLastTerm: UInt64 = 0
+    /// The highest commit index of this node checked by `checkCommitDurable`.
+    var durableCheckedCommit: UInt64 = 0
     // Across lives: what the node promised to others.
     var ackedIndex: UInt64 = 0
     var ackedTerm: UInt64 = 0
@@ -34,6 +36,8 @@ final class SimNode {
     var proposals: [UInt64: Int] = [:]
     /// ReadIndex requests made here in this life: context → (client number, op id).
     var reads: [UInt64: (client: Int, opID: UInt64)] = [:]
+    /// A Ready whose writes are issued and whose fsync completes at the tick given (then the rest of it runs).
+    var inflight: (ready: Ready, dueAt: Int)?
     /// This life's read contexts (the production `ReadContexts`, drawn afresh at every start).
     var readContexts = ReadContexts(start: 1)
 

@@ -53,6 +53,10 @@ extension Simulation {
                 victim.status = .down(restartAt: now)
             }
         }
+        if !inLiveness && random.chance(options.crashDuringFsyncProbability) {
+            let writing = nodes.filter { $0.isUp && $0.inflight != nil }
+            if !writing.isEmpty { try crash(random.pick(writing), duringReady: true) }
+        }
         if random.chance(options.membershipProbability) { changeMembership() }
         if random.chance(options.transferProbability), let leader = currentLeader() {
             let others = leader.raft!.confState.voters.filter { $0 != leader.id }

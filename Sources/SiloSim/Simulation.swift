@@ -87,6 +87,8 @@ public final class Simulation {
     var elections = 0
     /// Messages a leader sent before its own fsync of the same Ready (`Ready.earlyMessageCount`).
     var earlyMessages = 0
+    /// Readys whose fsync took at least one tick (the node stepped messages meanwhile).
+    var fsyncsAwaited = 0
 
     struct EntryKey: Hashable {
         var index: UInt64
@@ -165,7 +167,7 @@ public final class Simulation {
         var s = "seed=\(seed) \(options) | ticks=\(now) commit=\(maxCommitSeen) elections=\(elections)"
         s += " ops=\(counts[0])ok/\(counts[1])fail/\(counts[2])info crashes=\(crashes) lost-writes=\(lostWrites)"
         s += " partitions=\(partitions) conf-changes=\(membershipChanges) transfers=\(transfers)"
-        s += " snapshots=\(snapshotsInstalled) messages=\(network.sent) early=\(earlyMessages)"
+        s += " snapshots=\(snapshotsInstalled) messages=\(network.sent) early=\(earlyMessages) slow-fsyncs=\(fsyncsAwaited)"
         s += failure == nil ? " PASS" : " FAIL"
         return s
     }
@@ -237,6 +239,7 @@ public final class Simulation {
     func crash(_ node: SimNode, duringReady: Bool) throws {
         lostWrites += node.disk.crash(random: &random, tearProbability: options.tearProbability)
         node.raft = nil
+        node.inflight = nil
         crashes += 1
         if random.chance(0.5) { network.purge(from: node.id) }
         let restartAt = now + random.int(0...options.restartDelayTicksMax)
@@ -259,9 +262,19 @@ public final class Simulation {
 
     // MARK: Ready
 
+    /// Performs the node's Readys as the driver does: early messages, writes, then (after the fsync, which may
+    /// take `fsyncDelayTicksMax` ticks, the node stepping messages and proposals meanwhile, as the driver does
+    /// while it awaits the WAL) the other messages, apply, `advance`.
     func processReady(_ node: SimNode) throws {
         var rounds = 0
-        while node.isUp, let ready = node.raft!.ready() {
+        while node.isUp {
+            if let (ready, due) = node.inflight {
+                guard due <= now else { break }
+                node.inflight = nil
+                try finishReady(ready, at: node)
+                continue
+            }
+            guard let ready = node.raft!.ready() else { break }
             rounds += 1
             if rounds > 16 { throw SimFailure(message: "node \(node.id) produced more than 16 Readys in one tick") }
             try observeCommit(node)
@@ -272,22 +285,35 @@ public final class Simulation {
             }
             try persist(ready, at: node)
             if !node.isUp { return }
-            for message in ready.messages.dropFirst(ready.earlyMessageCount) { try send(message, from: node) }
-            try apply(ready, at: node)
-            node.raft!.advance(ready)
-            if let soft = ready.softState {
-                log("node \(node.id) \(soft.role) term=\(node.raft!.term) leader=\(soft.leaderID)")
-                if soft.role == .leader {
-                    elections += 1
-                    knownLeader = node.id
-                    if !inLiveness && random.chance(options.newLeaderCrashProbability) {
-                        scheduledCrashes.append((now + random.int(0...3), node.id, node.raft!.term))
-                    }
-                }
+            let delay = options.fsyncDelayTicksMax == 0 ? 0 : random.int(0...options.fsyncDelayTicksMax)
+            if delay == 0 {
+                try finishReady(ready, at: node)
+            } else {
+                node.inflight = (ready, now + delay)
+                fsyncsAwaited += 1
+                break
             }
         }
         try completeReads(at: node)
-        compactIfNeeded(node)
+        if node.isUp && node.inflight == nil { compactIfNeeded(node) }
+    }
+
+    /// The part of a Ready after its writes: fsync, the messages that waited for it, apply, `advance`.
+    func finishReady(_ ready: Ready, at node: SimNode) throws {
+        if ready.mustSync { node.disk.fsync() }
+        for message in ready.messages.dropFirst(ready.earlyMessageCount) { try send(message, from: node) }
+        try apply(ready, at: node)
+        node.raft!.advance(ready)
+        if let soft = ready.softState {
+            log("node \(node.id) \(soft.role) term=\(node.raft!.term) leader=\(soft.leaderID)")
+            if soft.role == .leader {
+                elections += 1
+                knownLeader = node.id
+                if !inLiveness && random.chance(options.newLeaderCrashProbability) {
+                    scheduledCrashes.append((now + random.int(0...3), node.id, node.raft!.term))
+                }
+            }
+        }
     }
 
     func persist(_ ready: Ready, at node: SimNode) throws {
@@ -307,7 +333,6 @@ public final class Simulation {
             return
         }
         for op in ops { node.disk.write(op) }
-        if ready.mustSync { node.disk.fsync() }
     }
 
     func send(_ message: Message, from node: SimNode) throws {
@@ -416,6 +441,7 @@ public final class Simulation {
             finishClientOp(index, op, outcome: op.operation.name == "get" ? .fail : .info, values: [])
         }
         node.raft = nil
+        node.inflight = nil
         node.status = .retired
     }
 

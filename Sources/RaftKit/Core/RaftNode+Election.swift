@@ -61,6 +61,9 @@ extension RaftNode {
             if member == id {
                 // Only the durable part of the log counts towards the quorum (see `countOwnDurableEntries`).
                 pr.match = log.lastDurableIndex
+                #if DEBUG
+                if config.faults.contains(.leaderCountsItselfBeforePersist) { pr.match = last }
+                #endif
                 pr.becomeReplicate()
             }
             progress[member] = pr

@@ -23,6 +23,12 @@ extension RaftNode {
         progress[id]?.next = entry.index + 1
         // The leader's own copy counts towards the quorum only once durable (`countOwnDurableEntries`), since
         // its appends may leave before its fsync (`Ready.earlyMessageCount`).
+        #if DEBUG
+        if config.faults.contains(.leaderCountsItselfBeforePersist) {
+            progress[id]?.match = entry.index
+            _ = maybeCommit()
+        }
+        #endif
         // Batching: every proposal made before the next `ready()` travels in one append per follower.
         broadcastPending = true
         return (entry.index, entry.term)
