@@ -176,6 +176,54 @@ final class RecordingTransport: RaftTransport {
         try await group.shutdownGracefully()
     }
 
+    // Goal: end to end over TCP, the address in the conf-change entry is what connects the group: a leader that
+    // never heard of node 2 links it once it adds it as a learner, node 2 (join mode) catches up, is promoted,
+    // and the two-voter group commits. Method: two RaftServers on loopback, ports chosen by the kernel.
+    @Test func learnerJoinsOverTCPThroughItsRecordedAddress() async throws {
+        let directory = TemporaryDirectory("driver-tcp-join")
+        defer { directory.remove() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        func configuration(_ id: UInt64, members: [UInt64: PeerAddress], join: Bool) -> RaftServerConfiguration {
+            var raft = Config(id: id, randomSeed: id * 31)
+            raft.electionTimeoutTicks = 40
+            raft.heartbeatIntervalTicks = 2
+            var configuration = RaftServerConfiguration(raft: raft, members: members, dataDirectory: directory.path + "/node\(id)")
+            configuration.join = join
+            configuration.driver.tickInterval = .milliseconds(5)
+            return configuration
+        }
+        let first = try await RaftServer.start(
+            configuration: configuration(1, members: [1: PeerAddress(host: "127.0.0.1", port: 0)], join: false),
+            machine: ListMachine(), group: group)
+        let firstAddress = PeerAddress(host: "127.0.0.1", port: try #require(first.listeningPort))
+        #expect(try await Self.eventually { await first.driver.status.role == .leader })
+        _ = try await first.driver.propose([1])
+        let second = try await RaftServer.start(
+            configuration: configuration(2, members: [1: firstAddress, 2: PeerAddress(host: "127.0.0.1", port: 0)], join: true),
+            machine: ListMachine(), group: group)
+        let secondAddress = PeerAddress(host: "127.0.0.1", port: try #require(second.listeningPort))
+        try await first.driver.addLearner(2, address: secondAddress)
+        #expect(try await Self.eventually { await second.driver.status.appliedIndex >= first.driver.status.commitIndex })
+        #expect(await second.driver.address(of: 2) == secondAddress)
+        var promoted = false
+        for _ in 0..<200 where !promoted {
+            do {
+                try await first.driver.promote(2)
+                promoted = true
+            } catch DriverError.refused(.learnerNotCaughtUp), DriverError.refused(.confChangeInProgress) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        #expect(promoted)
+        #expect(try await first.driver.propose([2]) == [2])  // a quorum of two: node 2 acknowledged over TCP
+        #expect(try await Self.eventually { await second.driver.status.appliedIndex >= first.driver.status.commitIndex })
+        let items = try await second.driver.read { $0.items }
+        #expect(items == [[1], [2]])
+        await second.shutdown()
+        await first.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     // Goal: addresses survive the codec and bad ones are refused, never trapped on.
     @Test func confStateAddressesRoundTrip() throws {
         let state = ConfState(voters: [1, 2], learners: [5], addresses: [1: "a:1", 5: "[::1]:7005"])

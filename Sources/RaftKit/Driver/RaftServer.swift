@@ -6,8 +6,10 @@ import Synchronization
 public struct RaftServerConfiguration: Sendable {
     /// This node's ID (nonzero) and the core's settings; `raft.id` must equal the key of this node in `members`.
     public var raft: Config
-    /// Every member of the bootstrap cluster with its Raft listening address (this node included). In join mode:
-    /// this node's own address and those of the nodes it may hear from first (the group's current members).
+    /// Every member of the bootstrap cluster with its Raft listening address (this node included). Each address
+    /// is also what the others dial, and what the membership records (`ConfState.addresses`), so it must be
+    /// reachable from them (not 0.0.0.0); port 0 binds any free port, and the bound one is recorded. In join
+    /// mode: this node's own address and those of the nodes it may hear from first (the group's members).
     public var members: [UInt64: PeerAddress]
     /// Join mode: start with an empty membership and never campaign; wait for the leader's log or snapshot,
     /// which brings the membership (after a member called `RaftDriver.addLearner` for this node). Off: `members`
@@ -67,7 +69,13 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
     private let lock: DataDirectoryLock
     private let runTask: Task<Void, Never>
 
-    private init(driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?, lock: DataDirectoryLock) {
+    /// The TCP port the Raft listener is bound to (useful with port 0 in `members`); nil without TCP.
+    public let listeningPort: Int?
+
+    private init(
+        driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?, lock: DataDirectoryLock, port: Int?
+    ) {
+        self.listeningPort = port
         self.driver = driver
         self.wal = wal
         self.tcp = tcp
@@ -86,10 +94,13 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
         do {
             let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
-            _ = try await tcp.start()
+            let port = try await tcp.start()
+            // The membership records where this node listens, for the others to dial: the bound port, not 0.
+            var bound = configuration
+            bound.members[id] = PeerAddress(host: listen.host, port: port)
             do {
-                let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: tcp)
-                return RaftServer(driver: driver, wal: wal, tcp: tcp, lock: lock)
+                let (driver, wal) = try await makeDriver(configuration: bound, machine: machine, transport: tcp)
+                return RaftServer(driver: driver, wal: wal, tcp: tcp, lock: lock, port: port)
             } catch {
                 await tcp.shutdown()
                 throw error
@@ -107,7 +118,7 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
         do {
             let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
-            return RaftServer(driver: driver, wal: wal, tcp: nil, lock: lock)
+            return RaftServer(driver: driver, wal: wal, tcp: nil, lock: lock, port: nil)
         } catch {
             await lock.release()
             throw error
