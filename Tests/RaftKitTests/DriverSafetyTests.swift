@@ -42,6 +42,31 @@ import Testing
         await again.shutdown()
     }
 
+    // Goal: each start of a driver draws its read contexts afresh, so an answer to a read of a previous life
+    // cannot match a read of this one; with the debug fault switch every life counts from 1 (the bug).
+    @Test func readContextsDifferAcrossRestarts() async throws {
+        let directory = TemporaryDirectory("driver-contexts")
+        defer { directory.remove() }
+        func firstContext(faults: FaultSwitches) async throws -> UInt64 {
+            var config = configuration(directory.path + "/node1")
+            config.raft.faults = faults
+            let server = try await RaftServer.start(
+                configuration: config, machine: ListMachine(), transport: InMemoryNetwork().transport(for: 1))
+            let context = await server.driver.nextReadContextForTesting
+            await server.shutdown()
+            return context
+        }
+        let lives = [try await firstContext(faults: []), try await firstContext(faults: []), try await firstContext(faults: [])]
+        #expect(Set(lives).count == 3, "read contexts repeated across restarts: \(lives)")
+        #if DEBUG
+        let faulty = [
+            try await firstContext(faults: .reuseReadContextsAcrossRestarts),
+            try await firstContext(faults: .reuseReadContextsAcrossRestarts),
+        ]
+        #expect(faulty == [1, 1])
+        #endif
+    }
+
     private func proposeUntilLeading(_ driver: RaftDriver<ListMachine>, _ command: [UInt8]) async throws -> [UInt8] {
         for _ in 0..<400 {
             do {

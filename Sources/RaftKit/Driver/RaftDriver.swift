@@ -144,6 +144,12 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     /// Frames dropped since start, by reason.
     public var statistics: DriverStatistics { counters }
 
+    /// The context the next read would use (for tests; draws nothing).
+    var nextReadContextForTesting: UInt64 {
+        var copy = readContexts
+        return copy.next()
+    }
+
     /// Proposals, reads and waits not yet answered (for tests).
     var waitingRequestCount: Int { proposals.count + readsAwaitingIndex.count + waitingForApply.count + transfers.count }
 
