@@ -71,6 +71,9 @@ final class SimDisk: LogStorage, @unchecked Sendable {
 
     var hasPendingWrites: Bool { !pending.isEmpty }
 
+    /// What a crash now would at least keep: the state as of the last fsync.
+    var durableState: DiskState { durable ?? current }
+
     func write(_ op: DiskOp) {
         if durable == nil { durable = current }
         current.apply(op)

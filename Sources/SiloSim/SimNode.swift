@@ -25,6 +25,8 @@ final class SimNode {
     var leaderTerm: UInt64 = 0
     var leaderLastIndex: UInt64 = 0
     var leaderLastTerm: UInt64 = 0
+    /// The highest commit index of this node checked by `checkCommitDurable`.
+    var durableCheckedCommit: UInt64 = 0
     // Across lives: what the node promised to others.
     var ackedIndex: UInt64 = 0
     var ackedTerm: UInt64 = 0
@@ -32,8 +34,12 @@ final class SimNode {
 
     /// Writes proposed here by clients: op id → client number.
     var proposals: [UInt64: Int] = [:]
-    /// ReadIndex requests made here: context → client number.
-    var reads: [UInt64: Int] = [:]
+    /// ReadIndex requests made here in this life: context → (client number, op id).
+    var reads: [UInt64: (client: Int, opID: UInt64)] = [:]
+    /// A Ready whose writes are issued and whose fsync completes at the tick given (then the rest of it runs).
+    var inflight: (ready: Ready, dueAt: Int)?
+    /// This life's read contexts (the production `ReadContexts`, drawn afresh at every start).
+    var readContexts = ReadContexts(start: 1)
 
     init(id: NodeID, confState: ConfState, keys: Int) {
         self.id = id

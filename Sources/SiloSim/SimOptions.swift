@@ -55,6 +55,14 @@ struct SimOptions: CustomStringConvertible {
     var clientOpProbability: Double
     var readFraction: Double
     var opTimeoutTicks: Int
+    /// Crash a follower that has a read in flight and restart it at once (a delayed answer to the old life's
+    /// ReadIndex request then meets the new life's reads).
+    var readerCrashProbability: Double
+    /// Ticks a Ready's fsync may take (drawn per Ready from 0...max); the node keeps stepping meanwhile.
+    var fsyncDelayTicksMax: Int
+    /// Per tick: crash a node whose fsync is in flight (its unsynced writes may be lost, its early messages
+    /// are already on the wire).
+    var crashDuringFsyncProbability: Double
     var faults: FaultSwitches
 
     init(seed: UInt64, overrides: SimOverrides) {
@@ -89,6 +97,10 @@ struct SimOptions: CustomStringConvertible {
         clientOpProbability = r.pick([0.05, 0.2, 0.5])
         readFraction = r.pick([0.2, 0.5])
         opTimeoutTicks = 8 * electionTimeoutTicks
+        // Drawn last, so that adding it left every earlier option of every seed unchanged.
+        readerCrashProbability = r.pick([0, 0, 0.05, 0.2])
+        fsyncDelayTicksMax = r.pick([0, 0, 1, 3])
+        crashDuringFsyncProbability = fsyncDelayTicksMax == 0 ? 0 : r.pick([0, 0.05, 0.2])
         faults = overrides.faults
     }
 
@@ -100,6 +112,7 @@ struct SimOptions: CustomStringConvertible {
         s += " delay=\(delayTicksMax) partition=\(partitionProbability) clog=\(clogProbability)"
         s += " crash=\(crashProbability)/\(crashDuringReadyProbability)/\(leaderChurnProbability)/\(newLeaderCrashProbability) tear=\(tearProbability)"
         s += " membership=\(membershipProbability) transfer=\(transferProbability) ops=\(clientOpProbability)"
+        s += " reader-crash=\(readerCrashProbability) fsync-delay=\(fsyncDelayTicksMax)/\(crashDuringFsyncProbability)"
         return s
     }
 }

@@ -54,6 +54,7 @@ extension Simulation {
             try observeCommit(node)
             let raft = node.raft!
             guard raft.role == .leader else { continue }
+            try checkCommitDurable(node)
             if let other = leaderOfTerm[raft.term], other != node.id {
                 throw SimFailure(message: "election safety: nodes \(other) and \(node.id) both led term \(raft.term)")
             }
@@ -68,6 +69,32 @@ extension Simulation {
             }
             node.leaderLastIndex = raft.lastIndex
             node.leaderLastTerm = raft.term(at: raft.lastIndex) ?? 0
+        }
+    }
+
+    /// Committed means durable on a quorum: when a leader moves its commit index, the entry there is already
+    /// fsynced on a quorum of the voters it counts (itself included), whether or not anyone crashes. Checked only
+    /// for what a leader commits itself: an index it inherited was committed under an earlier leader, perhaps
+    /// in an earlier membership. (A new leader commits nothing before its no-op round trip, two ticks or more
+    /// after the tick in which it is first seen here.)
+    func checkCommitDurable(_ node: SimNode) throws {
+        let raft = node.raft!
+        let commit = raft.commitIndex
+        if node.leaderTerm != raft.term {
+            node.durableCheckedCommit = commit
+            return
+        }
+        guard commit > node.durableCheckedCommit else { return }
+        node.durableCheckedCommit = commit
+        guard let term = raft.term(at: commit), commit >= raft.firstIndex else { return }
+        let voters = raft.confState.voters
+        var durable: [NodeID] = []
+        for voter in voters {
+            let disk = self.node(voter).disk.durableState
+            if disk.snapshot.metadata.index >= commit || disk.term(at: commit) == term { durable.append(voter) }
+        }
+        if durable.count < voters.count / 2 + 1 {
+            throw SimFailure(message: "commit durability: leader \(node.id) committed \(term)/\(commit) but only \(durable) of voters \(voters) hold it durably")
         }
     }
 

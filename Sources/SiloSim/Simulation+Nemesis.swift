@@ -44,6 +44,19 @@ extension Simulation {
             try crash(leader, duringReady: false)
             leader.status = .down(restartAt: now + random.int(0...options.electionTimeoutTicks))
         }
+        if !inLiveness && random.chance(options.readerCrashProbability) {
+            // Not the leader: its own reads never cross the network.
+            let readers = nodes.filter { $0.isUp && $0.raft!.role != .leader && !$0.reads.isEmpty }
+            if !readers.isEmpty {
+                let victim = random.pick(readers)
+                try crash(victim, duringReady: false)
+                victim.status = .down(restartAt: now)
+            }
+        }
+        if !inLiveness && random.chance(options.crashDuringFsyncProbability) {
+            let writing = nodes.filter { $0.isUp && $0.inflight != nil }
+            if !writing.isEmpty { try crash(random.pick(writing), duringReady: true) }
+        }
         if random.chance(options.membershipProbability) { changeMembership() }
         if random.chance(options.transferProbability), let leader = currentLeader() {
             let others = leader.raft!.confState.voters.filter { $0 != leader.id }

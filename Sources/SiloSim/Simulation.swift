@@ -30,6 +30,8 @@ struct SimClient {
         var readIndex: UInt64?
         /// Reads: the highest commit index any node knew when the read was invoked.
         var minIndex: UInt64
+        /// Reads: the context given to `readIndex` (from the node's `ReadContexts`).
+        var readContext: UInt64 = 0
     }
 
     var process: Int
@@ -83,6 +85,10 @@ public final class Simulation {
     var transfers = 0
     var snapshotsInstalled = 0
     var elections = 0
+    /// Messages a leader sent before its own fsync of the same Ready (`Ready.earlyMessageCount`).
+    var earlyMessages = 0
+    /// Readys whose fsync took at least one tick (the node stepped messages meanwhile).
+    var fsyncsAwaited = 0
 
     struct EntryKey: Hashable {
         var index: UInt64
@@ -161,7 +167,7 @@ public final class Simulation {
         var s = "seed=\(seed) \(options) | ticks=\(now) commit=\(maxCommitSeen) elections=\(elections)"
         s += " ops=\(counts[0])ok/\(counts[1])fail/\(counts[2])info crashes=\(crashes) lost-writes=\(lostWrites)"
         s += " partitions=\(partitions) conf-changes=\(membershipChanges) transfers=\(transfers)"
-        s += " snapshots=\(snapshotsInstalled) messages=\(network.sent)"
+        s += " snapshots=\(snapshotsInstalled) messages=\(network.sent) early=\(earlyMessages) slow-fsyncs=\(fsyncsAwaited)"
         s += failure == nil ? " PASS" : " FAIL"
         return s
     }
@@ -214,6 +220,10 @@ public final class Simulation {
         }
         node.status = .up
         node.lives += 1
+        // As the driver does with the system generator: a fresh random start per life. Derived from the seed
+        // without drawing from `random`, so the rest of the run does not depend on it.
+        var contextSource = SplitMix64(seed: seed ^ (node.id << 48) ^ UInt64(node.lives) ^ 0xC0_47E7)
+        node.readContexts = ReadContexts(start: contextSource.next(), faults: options.faults)
         node.lastCommit = node.raft!.commitIndex
         node.leaderTerm = 0
         let raft = node.raft!
@@ -229,6 +239,7 @@ public final class Simulation {
     func crash(_ node: SimNode, duringReady: Bool) throws {
         lostWrites += node.disk.crash(random: &random, tearProbability: options.tearProbability)
         node.raft = nil
+        node.inflight = nil
         crashes += 1
         if random.chance(0.5) { network.purge(from: node.id) }
         let restartAt = now + random.int(0...options.restartDelayTicksMax)
@@ -251,30 +262,58 @@ public final class Simulation {
 
     // MARK: Ready
 
+    /// Performs the node's Readys as the driver does: early messages, writes, then (after the fsync, which may
+    /// take `fsyncDelayTicksMax` ticks, the node stepping messages and proposals meanwhile, as the driver does
+    /// while it awaits the WAL) the other messages, apply, `advance`.
     func processReady(_ node: SimNode) throws {
         var rounds = 0
-        while node.isUp, let ready = node.raft!.ready() {
+        while node.isUp {
+            if let (ready, due) = node.inflight {
+                guard due <= now else { break }
+                node.inflight = nil
+                try finishReady(ready, at: node)
+                continue
+            }
+            guard let ready = node.raft!.ready() else { break }
             rounds += 1
             if rounds > 16 { throw SimFailure(message: "node \(node.id) produced more than 16 Readys in one tick") }
             try observeCommit(node)
+            // As the driver does (ReadyHandler.sendEarly): a leader's appends leave before its own fsync.
+            for message in ready.messages.prefix(ready.earlyMessageCount) {
+                earlyMessages += 1
+                try send(message, from: node)
+            }
             try persist(ready, at: node)
             if !node.isUp { return }
-            for message in ready.messages { try send(message, from: node) }
-            try apply(ready, at: node)
-            node.raft!.advance(ready)
-            if let soft = ready.softState {
-                log("node \(node.id) \(soft.role) term=\(node.raft!.term) leader=\(soft.leaderID)")
-                if soft.role == .leader {
-                    elections += 1
-                    knownLeader = node.id
-                    if !inLiveness && random.chance(options.newLeaderCrashProbability) {
-                        scheduledCrashes.append((now + random.int(0...3), node.id, node.raft!.term))
-                    }
-                }
+            let delay = options.fsyncDelayTicksMax == 0 ? 0 : random.int(0...options.fsyncDelayTicksMax)
+            if delay == 0 {
+                try finishReady(ready, at: node)
+            } else {
+                node.inflight = (ready, now + delay)
+                fsyncsAwaited += 1
+                break
             }
         }
         try completeReads(at: node)
-        compactIfNeeded(node)
+        if node.isUp && node.inflight == nil { compactIfNeeded(node) }
+    }
+
+    /// The part of a Ready after its writes: fsync, the messages that waited for it, apply, `advance`.
+    func finishReady(_ ready: Ready, at node: SimNode) throws {
+        if ready.mustSync { node.disk.fsync() }
+        for message in ready.messages.dropFirst(ready.earlyMessageCount) { try send(message, from: node) }
+        try apply(ready, at: node)
+        node.raft!.advance(ready)
+        if let soft = ready.softState {
+            log("node \(node.id) \(soft.role) term=\(node.raft!.term) leader=\(soft.leaderID)")
+            if soft.role == .leader {
+                elections += 1
+                knownLeader = node.id
+                if !inLiveness && random.chance(options.newLeaderCrashProbability) {
+                    scheduledCrashes.append((now + random.int(0...3), node.id, node.raft!.term))
+                }
+            }
+        }
     }
 
     func persist(_ ready: Ready, at node: SimNode) throws {
@@ -294,7 +333,6 @@ public final class Simulation {
             return
         }
         for op in ops { node.disk.write(op) }
-        if ready.mustSync { node.disk.fsync() }
     }
 
     func send(_ message: Message, from node: SimNode) throws {
@@ -355,8 +393,8 @@ public final class Simulation {
             try applyEntry(entry, at: node, firstApply: firstApply)
         }
         for readState in ready.readStates {
-            guard let client = node.reads[readState.context], var op = clients[client].pending,
-                op.opID == readState.context
+            guard let (client, opID) = node.reads[readState.context], var op = clients[client].pending,
+                op.opID == opID, op.readIndex == nil
             else { continue }
             op.readIndex = readState.index
             clients[client].pending = op
@@ -403,6 +441,7 @@ public final class Simulation {
             finishClientOp(index, op, outcome: op.operation.name == "get" ? .fail : .info, values: [])
         }
         node.raft = nil
+        node.inflight = nil
         node.status = .retired
     }
 
@@ -435,14 +474,15 @@ public final class Simulation {
             let key = random.int(0...options.keys - 1)
             let deadline = now + options.opTimeoutTicks
             if random.chance(options.readFraction) {
+                let context = target.readContexts.next()
                 do {
-                    try target.raft!.readIndex(context: opID)
+                    try target.raft!.readIndex(context: context)
                 } catch {
                     continue
                 }
                 let op = SimClient.PendingOp(opID: opID, operation: .get(key: key), node: target.id, deadline: deadline,
-                    readIndex: nil, minIndex: maxCommitSeen)
-                target.reads[opID] = index
+                    readIndex: nil, minIndex: maxCommitSeen, readContext: context)
+                target.reads[context] = (index, opID)
                 clients[index].pending = op
                 history.record(.invoke, process: clients[index].process, function: "get", key: key, values: [],
                     time: now)
@@ -480,7 +520,7 @@ public final class Simulation {
             if readIndex < op.minIndex {
                 throw SimFailure(message: "linearizable read: node \(node.id) served read \(op.opID) at index \(readIndex) but index \(op.minIndex) was committed before it was invoked")
             }
-            node.reads[op.opID] = nil
+            node.reads[op.readContext] = nil
             finishClientOp(index, op, outcome: .ok, values: [node.kv.values[op.operation.key]])
         }
     }
@@ -505,7 +545,7 @@ public final class Simulation {
             guard let op = clients[index].pending, op.deadline <= now else { continue }
             let target = node(op.node)
             target.proposals[op.opID] = nil
-            target.reads[op.opID] = nil
+            if op.readContext != 0 { target.reads[op.readContext] = nil }
             finishClientOp(index, op, outcome: op.operation.name == "get" ? .fail : .info, values: [])
         }
     }

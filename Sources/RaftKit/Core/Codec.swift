@@ -129,11 +129,16 @@ extension HardState: BinaryCodable {
 }
 
 extension ConfState: BinaryCodable {
-    /// Appends the encoding (voters, learners).
+    /// Appends the encoding (voters, learners, then the addresses as (id, UTF-8 bytes) in id order).
     public func encode(into buffer: inout [UInt8]) {
         for list in [voters, learners] {
             buffer.appendLE(UInt32(list.count))
             for id in list { buffer.appendLE(id) }
+        }
+        buffer.appendLE(UInt32(addresses.count))
+        for id in addresses.keys.sorted() {
+            buffer.appendLE(id)
+            buffer.appendBytes(Array(addresses[id]!.utf8))
         }
     }
 
@@ -151,7 +156,17 @@ extension ConfState: BinaryCodable {
         guard Set(lists[0]).isDisjoint(with: lists[1]), Set(lists[0]).count == lists[0].count,
             Set(lists[1]).count == lists[1].count
         else { throw .tooLarge("membership lists overlap or repeat") }
-        self.init(voters: lists[0], learners: lists[1])
+        let members = Set(lists[0] + lists[1])
+        var addresses: [NodeID: String] = [:]
+        let count = try reader.readCount(max: Limits.membersMax, "addresses")
+        for _ in 0..<count {
+            let id = try reader.readUInt64()
+            let bytes = try reader.readBytes(max: Limits.addressBytesMax, "address")
+            guard members.contains(id), addresses[id] == nil, let address = String(validating: bytes, as: UTF8.self)
+            else { throw .tooLarge("address of a non-member, repeated or not UTF-8 (node \(id))") }
+            addresses[id] = address
+        }
+        self.init(voters: lists[0], learners: lists[1], addresses: addresses)
     }
 }
 

@@ -12,6 +12,13 @@ public struct FaultSwitches: OptionSet, Sendable, Hashable {
     public static let skipVotePersistence = FaultSwitches(rawValue: 1 << 2)
     /// Answer ReadIndex with the commit index at once, without the heartbeat round that proves leadership.
     public static let readIndexWithoutHeartbeat = FaultSwitches(rawValue: 1 << 3)
+    /// Count read contexts from 1 on every start (see `ReadContexts`), so a delayed `readIndexResponse` from a
+    /// previous life can answer a new read at an old index.
+    public static let reuseReadContextsAcrossRestarts = FaultSwitches(rawValue: 1 << 4)
+    /// The leader counts its own log toward the commit quorum at append time, although its appends go out before
+    /// its own fsync (`Ready.earlyMessageCount`): its commit index can then cover an entry that is durable on no
+    /// quorum, and a crash before the fsync loses an entry the node already called committed.
+    public static let leaderCountsItselfBeforePersist = FaultSwitches(rawValue: 1 << 5)
 
     /// Every switch with its name, in a fixed order (for command lines and reports).
     public static let named: [(name: String, fault: FaultSwitches)] = [
@@ -19,6 +26,8 @@ public struct FaultSwitches: OptionSet, Sendable, Hashable {
         ("ack-before-persist", .ackAppendBeforePersist),
         ("skip-vote-persistence", .skipVotePersistence),
         ("read-without-heartbeat", .readIndexWithoutHeartbeat),
+        ("reuse-read-contexts", .reuseReadContextsAcrossRestarts),
+        ("leader-counts-before-persist", .leaderCountsItselfBeforePersist),
     ]
 }
 

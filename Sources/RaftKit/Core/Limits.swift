@@ -11,6 +11,8 @@ public enum Limits {
     public static let entriesPerMessageMax = 64 * 1024
     /// The most voters plus learners in a group.
     public static let membersMax = 64
+    /// The longest member address (opaque to the core, "host:port" for `TCPTransport`) a membership may carry.
+    public static let addressBytesMax = 256
     /// The largest snapshot a follower will assemble from chunks.
     public static let snapshotBytesMax: UInt64 = 16 * 1024 * 1024 * 1024
     /// A learner is promoted only when its match index is within this many entries of the leader's last index.

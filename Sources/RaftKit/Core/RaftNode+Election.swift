@@ -58,7 +58,14 @@ extension RaftNode {
             var pr = Progress(next: last + 1, inflightsMax: config.inflightAppendsMax,
                 inflightBytesMax: config.inflightBytesMax)
             pr.recentActive = true
-            if member == id { pr.match = last; pr.becomeReplicate() }
+            if member == id {
+                // Only the durable part of the log counts towards the quorum (see `countOwnDurableEntries`).
+                pr.match = log.lastDurableIndex
+                #if DEBUG
+                if config.faults.contains(.leaderCountsItselfBeforePersist) { pr.match = last }
+                #endif
+                pr.becomeReplicate()
+            }
             progress[member] = pr
         }
         uncommittedBytes = 0

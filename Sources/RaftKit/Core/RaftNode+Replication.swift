@@ -20,17 +20,30 @@ extension RaftNode {
         log.append([entry])
         uncommittedBytes += data.count
         if kind == .confChange { noteAppended([entry], from: entry.index) }
-        progress[id]?.match = entry.index
         progress[id]?.next = entry.index + 1
-        _ = maybeCommit()
+        // The leader's own copy counts towards the quorum only once durable (`countOwnDurableEntries`), since
+        // its appends may leave before its fsync (`Ready.earlyMessageCount`).
+        #if DEBUG
+        if config.faults.contains(.leaderCountsItselfBeforePersist) {
+            progress[id]?.match = entry.index
+            _ = maybeCommit()
+        }
+        #endif
         // Batching: every proposal made before the next `ready()` travels in one append per follower.
         broadcastPending = true
         return (entry.index, entry.term)
     }
 
-    func nextConfState(_ change: ConfChange) throws(ProposeError) -> ConfState {
+    func nextConfState(_ change: ConfChange, address: String?) throws(ProposeError) -> ConfState {
         var voters = confState.voters
         var learners = confState.learners
+        var addresses = confState.addresses
+        if let address {
+            guard case .addLearner = change else { throw .invalidConfChange("only a new learner comes with an address") }
+            guard address.utf8.count <= Limits.addressBytesMax else {
+                throw .invalidConfChange("address of \(address.utf8.count) bytes exceeds \(Limits.addressBytesMax)")
+            }
+        }
         switch change {
         case .addLearner(let node):
             guard node != 0, !confState.contains(node) else {
@@ -40,6 +53,7 @@ extension RaftNode {
                 throw .invalidConfChange("membership full at \(Limits.membersMax)")
             }
             learners.append(node)
+            addresses[node] = address
         case .promoteLearner(let node):
             guard learners.contains(node) else { throw .invalidConfChange("node \(node) is not a learner") }
             let match = progress[node]?.match ?? 0
@@ -51,8 +65,9 @@ extension RaftNode {
             guard node != id else { throw .invalidConfChange("a leader cannot remove itself; transfer first") }
             voters.removeAll { $0 == node }
             learners.removeAll { $0 == node }
+            addresses[node] = nil
         }
-        return ConfState(voters: voters, learners: learners)
+        return ConfState(voters: voters, learners: learners, addresses: addresses)
     }
 
     // MARK: Membership bookkeeping
@@ -97,6 +112,17 @@ extension RaftNode {
 
     // MARK: Leader
 
+    /// Called from `advance` for the last entry of a `Ready` the shell made durable: a leader now counts its own
+    /// log up to that entry towards the commit quorum (if the entry is still in its log), and tells the
+    /// followers when that moved the commit index.
+    mutating func countOwnDurableEntries(upTo last: Entry) {
+        guard role == .leader, var pr = progress[id], last.index > pr.match, log.matchTerm(last.index, last.term)
+        else { return }
+        pr.match = last.index
+        progress[id] = pr
+        if maybeCommit() { broadcastPending = true }
+    }
+
     /// Advances the commit index to the highest index stored on a quorum of voters, if that entry is from the
     /// current term (Raft Figure 8). Returns true if it moved.
     mutating func maybeCommit() -> Bool {
@@ -135,11 +161,14 @@ extension RaftNode {
         let prevIndex = pr.next - 1
         let prevTerm: UInt64
         let entries: [Entry]
-        do {
+        do throws(LogStorageError) {
             prevTerm = try log.term(at: prevIndex)
             entries = try log.entries(from: pr.next, bytesMax: config.appendBytesMax, countMax: config.appendEntriesMax)
         } catch {
-            return sendSnapshot(to: target)
+            switch error {
+            case .compacted, .unavailable: return sendSnapshot(to: target)
+            case .snapshotTemporarilyUnavailable, .io: preconditionFailure("log storage failed reading entries for \(target): \(error)")
+            }
         }
         if entries.isEmpty && !sendIfEmpty { return false }
         send(to: target, .append(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: log.committed))
@@ -151,7 +180,16 @@ extension RaftNode {
 
     mutating func sendSnapshot(to target: NodeID) -> Bool {
         guard var pr = progress[target], pr.recentActive else { return false }
-        guard let snapshot = try? log.snapshot(), !snapshot.isEmpty else { return false }
+        let snapshot: Snapshot
+        do throws(LogStorageError) {
+            snapshot = try log.snapshot()
+        } catch {
+            switch error {
+            case .snapshotTemporarilyUnavailable, .compacted, .unavailable: return false  // ask again on a later tick
+            case .io: preconditionFailure("log storage failed reading the snapshot: \(error)")
+            }
+        }
+        guard !snapshot.isEmpty else { return false }
         pr.becomeSnapshot(index: snapshot.metadata.index,
             transfer: SnapshotTransfer(snapshot: snapshot, chunkBytes: config.snapshotChunkBytes))
         progress[target] = pr

@@ -104,6 +104,9 @@ public struct RaftNode: Sendable {
 
     // MARK: Queries
 
+    /// The debug fault switches this node runs with (empty in release builds), for the shell's own switches.
+    public var faults: FaultSwitches { config.faults }
+
     /// The highest index known committed.
     public var commitIndex: UInt64 { log.committed }
     /// The highest index applied (as reported through `advance`).
@@ -113,7 +116,7 @@ public struct RaftNode: Sendable {
     /// The first index still held as an entry.
     public var firstIndex: UInt64 { log.firstIndex }
     /// The term of the entry at `index`, or nil if it is compacted or beyond the log.
-    public func term(at index: UInt64) -> UInt64? { try? log.term(at: index) }
+    public func term(at index: UInt64) -> UInt64? { log.termIfStored(index) }
     /// Entries in `lo ..< hi` (for observers such as the simulator's checkers).
     public func entries(_ lo: UInt64, _ hi: UInt64) -> [Entry] {
         (try? log.slice(lo, hi, bytesMax: Int.max)) ?? []
@@ -159,12 +162,14 @@ public struct RaftNode: Sendable {
         return appendAsLeader(kind: .normal, data: command)
     }
 
-    /// Proposes one membership step (see `ConfChange`). Leader only.
+    /// Proposes one membership step (see `ConfChange`). Leader only. `address` (only with `.addLearner`) is
+    /// recorded in the resulting `ConfState.addresses`, so every member learns where the new node listens; a
+    /// removal drops the node's address.
     @discardableResult
-    public mutating func proposeConfChange(_ change: ConfChange) throws(ProposeError) -> (index: UInt64, term: UInt64) {
+    public mutating func proposeConfChange(_ change: ConfChange, address: String? = nil) throws(ProposeError) -> (index: UInt64, term: UInt64) {
         try checkCanPropose(bytes: 0)
         guard log.committed >= pendingConfIndex else { throw .confChangeInProgress }
-        let next = try nextConfState(change)
+        let next = try nextConfState(change, address: address)
         var data: [UInt8] = []
         ConfChangeRecord(change: change, confState: next).encode(into: &data)
         let result = appendAsLeader(kind: .confChange, data: data)
@@ -242,6 +247,19 @@ public struct RaftNode: Sendable {
         ready.snapshot = log.unstable.snapshot
         ready.messages = outbox
         outbox = []
+        if role == .leader && !termOrVoteChanged && hard.term == previousHardState.term && hard.vote == previousHardState.vote {
+            // Replication traffic first; it depends on nothing this Ready makes durable.
+            var early: [Message] = []
+            var late: [Message] = []
+            for message in ready.messages {
+                switch message.kind {
+                case .append, .heartbeat, .snapshotChunk: early.append(message)
+                default: late.append(message)
+                }
+            }
+            ready.messages = early + late
+            ready.earlyMessageCount = early.count
+        }
         ready.committedEntries = log.nextCommittedEntries(bytesMax: config.committedEntriesBytesMax)
         ready.readStates = readStates
         readStates = []
@@ -278,7 +296,10 @@ public struct RaftNode: Sendable {
             log.stableSnapshotTo(index: snapshot.metadata.index)
             log.applied(to: snapshot.metadata.index)
         }
-        if let last = ready.entries.last { log.stableTo(index: last.index, term: last.term) }
+        if let last = ready.entries.last {
+            log.stableTo(index: last.index, term: last.term)
+            countOwnDurableEntries(upTo: last)
+        }
         if let last = ready.committedEntries.last { log.applied(to: last.index) }
     }
 }

@@ -26,9 +26,12 @@ public struct ReadState: Sendable, Hashable {
 }
 
 /// The work the shell must do, in this order, before calling `RaftNode.advance(_:)`:
+/// 0. optionally, send the first `earlyMessageCount` of `messages` at once (a leader's appends, which may travel
+///    while its own fsync runs: etcd's asynchronous storage writes; the leader counts itself towards the commit
+///    quorum only in `advance`, after its own fsync);
 /// 1. persist `hardState`, `snapshot` and `entries` (truncating any conflicting suffix first: an entry at
 ///    index i replaces the stored entry at i and everything after it); fsync if `mustSync`;
-/// 2. send `messages` (only after step 1 is durable);
+/// 2. send the rest of `messages` (only after step 1 is durable; a shell may send all of them here);
 /// 3. apply `committedEntries` in index order (after restoring `snapshot` into the state machine, if any);
 ///    serve `readStates` once the applied index reaches their `index`;
 /// 4. call `advance(ready)` with this same value, and only then call `ready()` again.
@@ -44,8 +47,11 @@ public struct Ready: Sendable {
     /// True when step 1 must end with an fsync (new entries, a new term or vote, or a snapshot). A commit
     /// change alone does not need one.
     public var mustSync: Bool
-    /// Messages to send after step 1.
+    /// Messages to send after step 1, except that the first `earlyMessageCount` may go before it.
     public var messages: [Message]
+    /// How many of `messages`, from the start, do not depend on this `Ready` being durable: a leader's
+    /// appends, heartbeats and snapshot chunks in a `Ready` that changes neither term nor vote. 0 otherwise.
+    public var earlyMessageCount: Int = 0
     /// Entries to apply, contiguous from `applied + 1`.
     public var committedEntries: [Entry]
     /// Reads that may be served once applied ≥ their index.

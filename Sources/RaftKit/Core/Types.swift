@@ -52,18 +52,27 @@ public struct HardState: Sendable, Hashable {
     public var isEmpty: Bool { term == 0 && vote == 0 && commit == 0 }
 }
 
-/// A membership: the voters (who elect and form quorums) and the learners (who only receive the log).
-/// Invariant: both arrays sorted and disjoint.
+/// A membership: the voters (who elect and form quorums), the learners (who only receive the log), and the
+/// members' addresses, so that every node that learns a membership (from a `.confChange` entry or a snapshot)
+/// also learns where its members listen. Invariant: both arrays sorted and disjoint; every address belongs to a
+/// member and is at most `Limits.addressBytesMax` UTF-8 bytes. A member may lack an address (the shell then
+/// knows it from its own configuration).
 public struct ConfState: Sendable, Hashable {
     /// Voting members, sorted ascending.
     public var voters: [NodeID]
     /// Non-voting members, sorted ascending.
     public var learners: [NodeID]
+    /// Listening addresses by member, opaque to the core (`TCPTransport` uses "host:port").
+    public var addresses: [NodeID: String]
 
-    public init(voters: [NodeID] = [], learners: [NodeID] = []) {
+    public init(voters: [NodeID] = [], learners: [NodeID] = [], addresses: [NodeID: String] = [:]) {
         self.voters = voters.sorted()
         self.learners = learners.sorted()
+        self.addresses = addresses
         precondition(Set(self.voters).isDisjoint(with: self.learners), "voters \(voters) overlap learners \(learners)")
+        precondition(addresses.keys.allSatisfy { self.voters.contains($0) || self.learners.contains($0) },
+            "addresses \(addresses.keys.sorted()) name a non-member")
+        precondition(addresses.values.allSatisfy { $0.utf8.count <= Limits.addressBytesMax }, "address too long")
     }
 
     /// Every member, voters first then learners, each part sorted.

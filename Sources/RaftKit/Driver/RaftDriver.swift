@@ -1,9 +1,32 @@
+public import Logging
+
 /// How a `RaftDriver` paces itself.
 public struct DriverOptions: Sendable {
     /// Wall-clock length of one Raft tick.
     public var tickInterval: Duration = .milliseconds(10)
     /// Take a state-machine snapshot and compact the log once this many applied entries are in the log.
     public var compactEveryEntries: UInt64 = 100_000
+    /// How long `propose` waits when the caller gives no timeout; then it fails with
+    /// `DriverError.outcomeUnknown(.timedOut)`.
+    public var proposalTimeout: Duration = .seconds(5)
+    /// How long `readIndex`, `waitApplied` and `read` wait when the caller gives no timeout; then they fail with
+    /// `DriverError.timedOut`.
+    public var readTimeout: Duration = .seconds(5)
+    /// Where the driver reports what stops it (a storage failure, at `critical`) and the frames it drops
+    /// (at `warning`, for the 1st, 2nd, 4th, 8th… of each kind; every one is counted in `DriverStatistics`).
+    public var logger = Logger(label: "RaftKit.driver")
+
+    public init() {}
+}
+
+/// Counters of a `RaftDriver` since its start, for monitoring: frames that reached the driver and were dropped.
+public struct DriverStatistics: Sendable, Equatable {
+    /// Inbound frames that did not decode as a Raft message (a version mismatch or a broken peer).
+    public var undecodableFrames = 0
+    /// Decoded messages addressed to another node.
+    public var misaddressedMessages = 0
+    /// Messages the core refused (`StepError`: node ID 0 or term 0).
+    public var refusedMessages = 0
 
     public init() {}
 }
@@ -16,11 +39,39 @@ public struct DriverOptions: Sendable {
 /// `Ready` and `Advance`); the next `Ready` carries them, so proposals that arrive during one fsync share the next
 /// (group commit at the Raft level).
 ///
-/// Order: `init`, then `run()` in a task of its own (it returns after `stop()` or a storage failure); `propose` and
-/// `read` from any task.
+/// Order: `init`, then `run()` in a task of its own (it returns after `stop()` or a storage failure); `propose`,
+/// `readIndex`, `waitApplied` and `read` from any task.
+///
+/// Every request has a deadline (the caller's timeout, else `DriverOptions`), checked on each tick, so no caller
+/// waits forever. Errors say whether a proposal may still commit (`DriverError.mayHaveCommitted`).
 public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private enum State {
         case idle, running, stopped
+    }
+
+    private typealias Instant = ContinuousClock.Instant
+
+    private struct PendingProposal {
+        let term: UInt64
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<[UInt8], DriverError>, Never>
+    }
+
+    private struct PendingReadIndex {
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<UInt64, DriverError>, Never>
+    }
+
+    private struct PendingTransfer {
+        let target: NodeID
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<Void, DriverError>, Never>
+    }
+
+    private struct PendingApply {
+        let index: UInt64
+        let deadline: Instant
+        let continuation: CheckedContinuation<Result<Void, DriverError>, Never>
     }
 
     private var node: RaftNode
@@ -33,15 +84,31 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var state = State.idle
     /// Invariant: `appliedIndex <= node.commitIndex`.
     private var appliedIndex: UInt64
-    private var proposals: [UInt64: (term: UInt64, continuation: CheckedContinuation<Result<[UInt8], DriverError>, Never>)] = [:]
-    private var readsAwaitingIndex: [UInt64: CheckedContinuation<Result<Void, DriverError>, Never>] = [:]
-    private var readsAwaitingApply: [(index: UInt64, continuation: CheckedContinuation<Result<Void, DriverError>, Never>)] = []
-    private var nextReadContext: UInt64 = 1
+    /// The membership at `appliedIndex` (what a snapshot taken there records).
+    private var appliedConfState: ConfState
+    /// Proposals appended here and not yet answered, by log index. Invariant: every term ≤ `node.term`.
+    private var proposals: [UInt64: PendingProposal] = [:]
+    /// ReadIndex requests waiting for their confirmation, by context.
+    private var readsAwaitingIndex: [UInt64: PendingReadIndex] = [:]
+    /// Callers of `transferLeadership` waiting to see the target lead.
+    private var transfers: [PendingTransfer] = []
+    /// The membership last handed to `transport.membershipChanged` (nil: none yet).
+    private var announcedMembership: ConfState?
+    /// Callers of `waitApplied` whose index is not applied yet.
+    private var waitingForApply: [PendingApply] = []
+    /// The earliest deadline of any waiting request (a lower bound: ticks skip the scan before it).
+    private var earliestDeadline: Instant?
+    /// Unique across restarts: started at a random value (see `ReadContexts`).
+    private var readContexts: ReadContexts
+    /// Dropped-frame counters (see `statistics`).
+    private var counters = DriverStatistics()
+    private let logger: Logger
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
     /// Creates a driver over a node already built on `storage` (see `RaftServer` for the start-up sequence).
-    /// `appliedIndex` is the index `machine` reflects.
+    /// `appliedIndex` is the index `machine` reflects: the snapshot's (`storage.firstIndex() - 1`); the driver
+    /// applies every committed entry above it.
     public init(
         node: RaftNode, storage: MemoryLogStorage, wal: SegmentedWAL, snapshots: SnapshotStore?,
         transport: any RaftTransport, machine: Machine, appliedIndex: UInt64, options: DriverOptions
@@ -53,7 +120,19 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         self.transport = transport
         self.machine = machine
         self.appliedIndex = appliedIndex
+        precondition(appliedIndex + 1 == storage.firstIndex(),
+            "applied index \(appliedIndex) must be the snapshot's (log starts at \(storage.firstIndex()))")
+        do throws(LogStorageError) {
+            self.appliedConfState = try storage.snapshot().metadata.confState
+        } catch {
+            preconditionFailure("in-memory log storage failed: \(error)")
+        }
         self.options = options
+        var logger = options.logger
+        logger[metadataKey: "raft-node"] = "\(node.id)"
+        self.logger = logger
+        var system = SystemRandomNumberGenerator()
+        self.readContexts = ReadContexts(start: system.next(), faults: node.faults)
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -62,10 +141,23 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         (node.term, node.role, node.leaderID, node.commitIndex, appliedIndex)
     }
 
+    /// Frames dropped since start, by reason.
+    public var statistics: DriverStatistics { counters }
+
+    /// The context the next read would use (for tests; draws nothing).
+    var nextReadContextForTesting: UInt64 {
+        var copy = readContexts
+        return copy.next()
+    }
+
+    /// Proposals, reads and waits not yet answered (for tests).
+    var waitingRequestCount: Int { proposals.count + readsAwaitingIndex.count + waitingForApply.count + transfers.count }
+
     /// Runs the ticker, the inbound reader and the `Ready` loop until `stop()`.
     public func run() async {
         guard case .idle = state else { return }
         state = .running
+        announceMembershipIfChanged()
         let inbound = transport.inbound
         let interval = options.tickInterval
         await withTaskGroup(of: Void.self) { group in
@@ -77,7 +169,13 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             }
             group.addTask {
                 for await frame in inbound {
-                    guard let message = try? Message(decoding: frame.payload) else { continue }
+                    let message: Message
+                    do throws(CodecError) {
+                        message = try Message(decoding: frame.payload)
+                    } catch {
+                        guard await self.dropUndecodable(from: frame.from, error) else { return }
+                        continue
+                    }
                     guard await self.step(message) else { return }
                 }
             }
@@ -86,7 +184,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
     }
 
-    /// Stops the loops and fails every waiting request with `.stopped`.
+    /// Stops the loops. Waiting proposals fail with `.outcomeUnknown(.stopped)` (they may still commit
+    /// elsewhere), waiting reads with `.stopped`.
     public func stop() {
         guard case .running = state else {
             state = .stopped
@@ -94,45 +193,220 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
         state = .stopped
         wakeupContinuation.finish()
-        failEverything(.stopped)
+        failEverything()
     }
 
-    /// Proposes `command` and returns the state machine's result once it is committed and applied here. Throws
-    /// `.notLeader` on a follower, `.proposalDropped` if another leader overwrote the entry.
-    public func propose(_ command: [UInt8]) async throws(DriverError) -> [UInt8] {
+    /// Proposes `command` and returns the state machine's result once it is committed and applied here.
+    ///
+    /// Definite refusals (the command was not appended and never commits): `.notLeader`, `.refused`,
+    /// `.stopped`, and `.proposalDropped` (another entry committed at its index, possibly after a change of
+    /// leader). Unknown outcomes (appended, not known committed; a retry must be idempotent): `.outcomeUnknown`
+    /// when `timeout` (default `DriverOptions.proposalTimeout`) passes (`.timedOut` while this node still leads
+    /// the proposal's term, `.leadershipLost` once it does not), at a stop, or when the entry was applied here
+    /// through a snapshot so its result is not available.
+    public func propose(_ command: [UInt8], timeout: Duration? = nil) async throws(DriverError) -> [UInt8] {
         guard case .running = state else { throw .stopped }
+        let deadline = Instant.now + (timeout ?? options.proposalTimeout)
         let position: (index: UInt64, term: UInt64)
         do throws(ProposeError) {
             position = try node.propose(command)
         } catch {
-            throw Self.map(error, leader: node.leaderID)
+            throw Self.map(error)
         }
         wake()
+        return try await awaitProposal(at: position, deadline: deadline)
+    }
+
+    private func awaitProposal(at position: (index: UInt64, term: UInt64), deadline: Instant) async throws(DriverError) -> [UInt8] {
         let result = await withCheckedContinuation { continuation in
-            proposals[position.index] = (position.term, continuation)
+            if let overwritten = proposals[position.index] {
+                // This leader appended at an index its log no longer held: the older entry there was truncated,
+                // and a leader's log holds every committed entry, so the older one never commits.
+                precondition(overwritten.term < position.term, "two proposals at \(position.index) in term \(position.term)")
+                overwritten.continuation.resume(returning: .failure(.proposalDropped))
+            }
+            proposals[position.index] = PendingProposal(term: position.term, deadline: deadline, continuation: continuation)
+            noteDeadline(deadline)
         }
         return try result.get()
     }
 
-    /// A linearizable read: confirms leadership with a ReadIndex round, waits until this node has applied up to
-    /// the read index, then runs `body` on the state machine.
-    public func read<T: Sendable>(_ body: @Sendable (Machine) -> T) async throws(DriverError) -> T {
+    /// Adds `id` as a learner listening at `address`, and returns once the change is committed and applied
+    /// here. The address travels in the `.confChange` entry (`ConfState.addresses`), so every member, and the new
+    /// node itself, learns it; each driver hands the new membership to its transport. Start the new node in join
+    /// mode (`RaftServerConfiguration.join`) before or after this call. Errors as for `propose` (a second change
+    /// while one is uncommitted is refused: `.refused(.confChangeInProgress)`).
+    public func addLearner(_ id: NodeID, address: PeerAddress, timeout: Duration? = nil) async throws(DriverError) {
+        try await changeMembership(.addLearner(id), address: address.description, timeout: timeout)
+    }
+
+    /// Makes the learner `id` a voter once its log is close to the leader's (else `.refused(.learnerNotCaughtUp)`:
+    /// retry later). Returns once the change is committed and applied here.
+    public func promote(_ id: NodeID, timeout: Duration? = nil) async throws(DriverError) {
+        try await changeMembership(.promoteLearner(id), address: nil, timeout: timeout)
+    }
+
+    /// Removes the voter or learner `id` (not the leader itself: transfer leadership first). Returns once the
+    /// change is committed and applied here.
+    public func remove(_ id: NodeID, timeout: Duration? = nil) async throws(DriverError) {
+        try await changeMembership(.removeNode(id), address: nil, timeout: timeout)
+    }
+
+    /// Hands leadership to the voter `target` and returns once this node sees `target` lead. Fails with
+    /// `.notLeader` if this node does not lead or another node took over, `.refused` for a bad target,
+    /// `.timedOut` after `timeout` (default `DriverOptions.proposalTimeout`; the core gives up after an election
+    /// timeout and this node keeps leading).
+    public func transferLeadership(to target: NodeID, timeout: Duration? = nil) async throws(DriverError) {
         guard case .running = state else { throw .stopped }
-        let context = nextReadContext
-        nextReadContext += 1
+        let deadline = Instant.now + (timeout ?? options.proposalTimeout)
         do throws(ProposeError) {
-            try node.readIndex(context: context)
+            try node.transferLeadership(to: target)
         } catch {
-            throw Self.map(error, leader: node.leaderID)
+            throw Self.map(error)
         }
         wake()
-        let result = await withCheckedContinuation { continuation in readsAwaitingIndex[context] = continuation }
+        let result = await withCheckedContinuation { continuation in
+            transfers.append(PendingTransfer(target: target, deadline: deadline, continuation: continuation))
+            noteDeadline(deadline)
+        }
         try result.get()
+    }
+
+    /// The membership in force on this node (appended changes included), with the members' addresses.
+    public var membership: ConfState { node.confState }
+
+    /// Where member `id` listens, as the membership records it (nil if it records none): with the hint of
+    /// `DriverError.notLeader`, a usable redirect to the leader.
+    public func address(of id: NodeID) -> PeerAddress? {
+        node.confState.addresses[id].flatMap { PeerAddress(parsing: $0) }
+    }
+
+    private func changeMembership(_ change: ConfChange, address: String?, timeout: Duration?) async throws(DriverError) {
+        guard case .running = state else { throw .stopped }
+        let deadline = Instant.now + (timeout ?? options.proposalTimeout)
+        let position: (index: UInt64, term: UInt64)
+        do throws(ProposeError) {
+            position = try node.proposeConfChange(change, address: address)
+        } catch {
+            throw Self.map(error)
+        }
+        announceMembershipIfChanged()
+        wake()
+        _ = try await awaitProposal(at: position, deadline: deadline)
+    }
+
+    /// Hands the membership to the transport when it differs from the last one handed over.
+    private func announceMembershipIfChanged() {
+        let current = node.confState
+        guard current != announcedMembership else { return }
+        announcedMembership = current
+        transport.membershipChanged(current)
+    }
+
+    /// The first half of a linearizable read: confirms leadership with a ReadIndex round (on a follower, through
+    /// the leader) and returns the read index. Serve the read from the state machine once this node's applied
+    /// index reaches it (`waitApplied`). Fails with `.notLeader` when no leader is known or leadership changes
+    /// before the round completes, `.timedOut` after `timeout` (default `DriverOptions.readTimeout`), `.stopped`.
+    public func readIndex(timeout: Duration? = nil) async throws(DriverError) -> UInt64 {
+        try await readIndex(deadline: Instant.now + (timeout ?? options.readTimeout))
+    }
+
+    /// The second half of a linearizable read: returns once this node has applied `index` (at once if it has).
+    /// Fails with `.timedOut` after `timeout` (default `DriverOptions.readTimeout`) or `.stopped`.
+    public func waitApplied(_ index: UInt64, timeout: Duration? = nil) async throws(DriverError) {
+        try await waitApplied(index, deadline: Instant.now + (timeout ?? options.readTimeout))
+    }
+
+    /// A linearizable read in one call: `readIndex`, `waitApplied`, then `body` on the state machine (on this
+    /// actor). `timeout` bounds the whole read (default `DriverOptions.readTimeout`).
+    public func read<T: Sendable>(timeout: Duration? = nil, _ body: @Sendable (Machine) -> T) async throws(DriverError) -> T {
+        let deadline = Instant.now + (timeout ?? options.readTimeout)
+        let index = try await readIndex(deadline: deadline)
+        try await waitApplied(index, deadline: deadline)
         guard case .running = state else { throw .stopped }
         return body(machine)
     }
 
-    private static func map(_ error: ProposeError, leader: UInt64) -> DriverError {
+    private func readIndex(deadline: Instant) async throws(DriverError) -> UInt64 {
+        guard case .running = state else { throw .stopped }
+        let context = readContexts.next()
+        do throws(ProposeError) {
+            try node.readIndex(context: context)
+        } catch {
+            throw Self.map(error)
+        }
+        wake()
+        let result = await withCheckedContinuation { continuation in
+            precondition(readsAwaitingIndex[context] == nil, "read context \(context) reused")
+            readsAwaitingIndex[context] = PendingReadIndex(deadline: deadline, continuation: continuation)
+            noteDeadline(deadline)
+        }
+        return try result.get()
+    }
+
+    private func waitApplied(_ index: UInt64, deadline: Instant) async throws(DriverError) {
+        guard case .running = state else { throw .stopped }
+        if appliedIndex >= index { return }
+        let result = await withCheckedContinuation { continuation in
+            waitingForApply.append(PendingApply(index: index, deadline: deadline, continuation: continuation))
+            noteDeadline(deadline)
+        }
+        try result.get()
+    }
+
+    private func noteDeadline(_ deadline: Instant) {
+        if let earliest = earliestDeadline, earliest <= deadline { return }
+        earliestDeadline = deadline
+    }
+
+    /// Fails every request whose deadline passed; called on each tick.
+    private func expireDeadlines(now: Instant) {
+        guard let earliest = earliestDeadline, earliest <= now else { return }
+        var next: Instant?
+        func keep(_ deadline: Instant) { if next == nil || deadline < next! { next = deadline } }
+        for index in proposals.keys.sorted() {
+            let pending = proposals[index]!
+            if pending.deadline <= now {
+                proposals.removeValue(forKey: index)
+                let leading = node.role == .leader && node.term == pending.term
+                pending.continuation.resume(returning: .failure(.outcomeUnknown(leading ? .timedOut : .leadershipLost)))
+            } else {
+                keep(pending.deadline)
+            }
+        }
+        for context in readsAwaitingIndex.keys.sorted() {
+            let pending = readsAwaitingIndex[context]!
+            if pending.deadline <= now {
+                readsAwaitingIndex.removeValue(forKey: context)
+                pending.continuation.resume(returning: .failure(.timedOut))
+            } else {
+                keep(pending.deadline)
+            }
+        }
+        var still: [PendingApply] = []
+        for pending in waitingForApply {
+            if pending.deadline <= now {
+                pending.continuation.resume(returning: .failure(.timedOut))
+            } else {
+                keep(pending.deadline)
+                still.append(pending)
+            }
+        }
+        waitingForApply = still
+        var waitingTransfers: [PendingTransfer] = []
+        for transfer in transfers {
+            if transfer.deadline <= now {
+                transfer.continuation.resume(returning: .failure(.timedOut))
+            } else {
+                keep(transfer.deadline)
+                waitingTransfers.append(transfer)
+            }
+        }
+        transfers = waitingTransfers
+        earliestDeadline = next
+    }
+
+    private static func map(_ error: ProposeError) -> DriverError {
         if case .notLeader(let hint) = error { return .notLeader(leaderHint: hint) }
         return .refused(error)
     }
@@ -142,16 +416,42 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private func tick() -> Bool {
         guard case .running = state else { return false }
         node.tick()
+        expireDeadlines(now: .now)
         wake()
         return true
     }
 
     private func step(_ message: Message) -> Bool {
         guard case .running = state else { return false }
-        guard message.to == node.id else { return true }
-        try? node.step(message)
+        guard message.to == node.id else {
+            counters.misaddressedMessages += 1
+            logDrop(counters.misaddressedMessages, "dropped a message addressed to another node",
+                ["from": "\(message.from)", "to": "\(message.to)"])
+            return true
+        }
+        do throws(StepError) {
+            try node.step(message)
+        } catch {
+            counters.refusedMessages += 1
+            logDrop(counters.refusedMessages, "dropped a message the core refused", ["error": "\(error)"])
+        }
         wake()
         return true
+    }
+
+    private func dropUndecodable(from peer: UInt64, _ error: CodecError) -> Bool {
+        guard case .running = state else { return false }
+        counters.undecodableFrames += 1
+        logDrop(counters.undecodableFrames, "dropped an undecodable frame", ["from": "\(peer)", "error": "\(error)"])
+        return true
+    }
+
+    /// Logs the `count`th drop of a kind at warning when `count` is a power of two, else at debug.
+    private func logDrop(_ count: Int, _ message: String, _ metadata: Logger.Metadata) {
+        var metadata = metadata
+        metadata["count"] = "\(count)"
+        let level: Logger.Level = count & (count - 1) == 0 ? .warning : .debug
+        logger.log(level: level, "\(message)", metadata: metadata)
     }
 
     private func wake() {
@@ -165,6 +465,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                     try await handle(ready)
                 } catch {
                     // A failed fsync leaves the disk in an unknown state: stop; a restart recovers from the WAL.
+                    logger.critical("raft driver stopping: storage failed", metadata: ["error": "\(error)"])
                     stop()
                     return
                 }
@@ -174,6 +475,13 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     }
 
     private func handle(_ ready: Ready) async throws(StorageError) {
+        let transport = self.transport
+        let sendMessage: (Message) -> Void = { message in
+            var bytes: [UInt8] = []
+            message.encode(into: &bytes)
+            transport.send(bytes, to: message.to)
+        }
+        ReadyHandler.sendEarly(ready, send: sendMessage)
         if let snapshot = ready.snapshot, let snapshots {
             var metadata: [UInt8] = []
             snapshot.metadata.encode(into: &metadata)
@@ -183,20 +491,20 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         if !records.isEmpty { try await wal.append(records, sync: ready.mustSync) }
         // Re-check after the await: `stop()` may have run.
         guard case .running = state else { return }
-        let transport = self.transport
-        let delivery = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, machine: &machine) { message in
-            var bytes: [UInt8] = []
-            message.encode(into: &bytes)
-            transport.send(bytes, to: message.to)
-        }
+        let delivery = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, machine: &machine, send: sendMessage)
         precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
         appliedIndex = delivery.appliedIndex
+        if let confState = delivery.confState { appliedConfState = confState }
         node.advance(ready)
+        announceMembershipIfChanged()
         settle(delivery, ready: ready)
         try await compactIfNeeded()
     }
 
-    /// Answers proposals whose index was applied, and reads whose index is now applied.
+    /// Answers proposals whose index was applied (or passed by a snapshot), and reads whose index is now
+    /// confirmed or applied. A proposal outlives a change of leader: its entry then either commits (the result)
+    /// or is replaced by another entry that commits (`.proposalDropped`), which this node learns as a follower;
+    /// only if neither happens before the deadline is the outcome unknown.
     private func settle(_ delivery: ReadyHandler.Delivery, ready: Ready) {
         var results: [UInt64: [UInt8]] = [:]
         for item in delivery.results { results[item.index] = item.result }
@@ -208,20 +516,37 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                 waiting.continuation.resume(returning: .failure(.proposalDropped))
             }
         }
+        if let snapshot = ready.snapshot, !proposals.isEmpty {
+            // Entries the snapshot covers are never handed to `deliver`: their results are gone.
+            for index in proposals.keys.sorted() where index <= snapshot.metadata.index {
+                proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.appliedThroughSnapshot)))
+            }
+        }
         for readState in ready.readStates {
-            guard let continuation = readsAwaitingIndex.removeValue(forKey: readState.context) else { continue }
-            readsAwaitingApply.append((readState.index, continuation))
+            guard let waiting = readsAwaitingIndex.removeValue(forKey: readState.context) else { continue }
+            waiting.continuation.resume(returning: .success(readState.index))
         }
         if let soft = ready.softState, soft.role != .leader {
             // Reads not yet confirmed by a quorum round will not be: answer them now.
+            let hint = soft.leaderID == 0 ? nil : soft.leaderID
             for context in readsAwaitingIndex.keys.sorted() {
-                readsAwaitingIndex.removeValue(forKey: context)?.resume(returning: .failure(.notLeader(leaderHint: soft.leaderID == 0 ? nil : soft.leaderID)))
+                readsAwaitingIndex.removeValue(forKey: context)!.continuation.resume(returning: .failure(.notLeader(leaderHint: hint)))
             }
         }
-        let applied = appliedIndex
-        let ready = readsAwaitingApply.filter { $0.index <= applied }
-        readsAwaitingApply.removeAll { $0.index <= applied }
-        for read in ready { read.continuation.resume(returning: .success(())) }
+        if let soft = ready.softState, soft.leaderID != 0, soft.leaderID != node.id, !transfers.isEmpty {
+            for transfer in transfers {
+                let outcome: Result<Void, DriverError> =
+                    soft.leaderID == transfer.target ? .success(()) : .failure(.notLeader(leaderHint: soft.leaderID))
+                transfer.continuation.resume(returning: outcome)
+            }
+            transfers.removeAll()
+        }
+        if !waitingForApply.isEmpty {
+            let applied = appliedIndex
+            let done = waitingForApply.filter { $0.index <= applied }
+            waitingForApply.removeAll { $0.index <= applied }
+            for waiting in done { waiting.continuation.resume(returning: .success(())) }
+        }
     }
 
     private func compactIfNeeded() async throws(StorageError) {
@@ -229,9 +554,15 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         guard appliedIndex >= first, appliedIndex - first + 1 >= options.compactEveryEntries else { return }
         let index = appliedIndex
         let data = machine.snapshot()
-        let confState = node.confState
-        let term = try? storage.term(at: index)
-        let metadata = SnapshotMetadata(index: index, term: term ?? 0, confState: confState)
+        let confState = appliedConfState
+        let term: UInt64
+        do throws(LogStorageError) {
+            term = try storage.term(at: index)
+        } catch {
+            // `index` is applied, so committed and in the log: the in-memory store cannot lack it.
+            preconditionFailure("no term for applied index \(index) (log \(first)...\(storage.lastIndex())): \(error)")
+        }
+        let metadata = SnapshotMetadata(index: index, term: term, confState: confState)
         var metadataBytes: [UInt8] = []
         metadata.encode(into: &metadataBytes)
         if let snapshots {
@@ -241,12 +572,17 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         try await wal.append([.compact(throughIndex: index, payload: metadataBytes)])
     }
 
-    private func failEverything(_ error: DriverError) {
-        for index in proposals.keys.sorted() { proposals.removeValue(forKey: index)?.continuation.resume(returning: .failure(error)) }
-        for context in readsAwaitingIndex.keys.sorted() {
-            readsAwaitingIndex.removeValue(forKey: context)?.resume(returning: .failure(error))
+    private func failEverything() {
+        for index in proposals.keys.sorted() {
+            proposals.removeValue(forKey: index)!.continuation.resume(returning: .failure(.outcomeUnknown(.stopped)))
         }
-        for read in readsAwaitingApply { read.continuation.resume(returning: .failure(error)) }
-        readsAwaitingApply.removeAll()
+        for context in readsAwaitingIndex.keys.sorted() {
+            readsAwaitingIndex.removeValue(forKey: context)!.continuation.resume(returning: .failure(.stopped))
+        }
+        for waiting in waitingForApply { waiting.continuation.resume(returning: .failure(.stopped)) }
+        waitingForApply.removeAll()
+        for transfer in transfers { transfer.continuation.resume(returning: .failure(.stopped)) }
+        transfers.removeAll()
+        earliestDeadline = nil
     }
 }

@@ -1,12 +1,20 @@
 public import NIOCore
 import NIOPosix
+import Synchronization
 
 /// What one `RaftServer` process needs to start.
 public struct RaftServerConfiguration: Sendable {
     /// This node's ID (nonzero) and the core's settings; `raft.id` must equal the key of this node in `members`.
     public var raft: Config
-    /// Every member of the bootstrap cluster with its Raft listening address (this node included).
+    /// Every member of the bootstrap cluster with its Raft listening address (this node included). Each address
+    /// is also what the others dial, and what the membership records (`ConfState.addresses`), so it must be
+    /// reachable from them (not 0.0.0.0); port 0 binds any free port, and the bound one is recorded. In join
+    /// mode: this node's own address and those of the nodes it may hear from first (the group's members).
     public var members: [UInt64: PeerAddress]
+    /// Join mode: start with an empty membership and never campaign; wait for the leader's log or snapshot,
+    /// which brings the membership (after a member called `RaftDriver.addLearner` for this node). Off: `members`
+    /// are the bootstrap voters. Keep it on across restarts until the node has received its membership.
+    public var join = false
     /// Where the WAL (`wal/`) and snapshots (`snap/`) live.
     public var dataDirectory: String
     /// WAL segment rotation size.
@@ -31,23 +39,47 @@ public enum RaftServerError: Error, Sendable {
     case inconsistent(String)
     /// The core refused the configuration or the recovered state.
     case core(String)
+    /// Another process (or another server in this one) holds the data directory's `LOCK` file.
+    case dataDirectoryLocked(String)
+}
+
+extension RaftServerError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .storage(let error): return "raft storage: \(error)"
+        case .decoding(let message): return "raft recovery: undecodable durable state: \(message)"
+        case .inconsistent(let message): return "raft recovery: \(message)"
+        case .core(let message): return "raft core: \(message)"
+        case .dataDirectoryLocked(let directory):
+            return "data directory \(directory) is in use by another process (its LOCK file is locked)"
+        }
+    }
 }
 
 /// One Raft process: core + WAL + snapshot files + TCP transport + driver.
 ///
-/// Start-up: load the newest intact snapshot and restore the machine from it; open the WAL (recovering torn
+/// Start-up: lock the data directory (`LOCK`, an exclusive `flock` held until `shutdown`, so a second process on
+/// the same directory refuses to start); load the newest intact snapshot and restore the machine from it; open the WAL (recovering torn
 /// tails, refusing corruption); rebuild the in-memory log; build the `RaftNode`; bind the transport; run the driver.
 public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
     /// The running driver: call `propose`, `read` and `status` on it.
     public let driver: RaftDriver<Machine>
     private let wal: SegmentedWAL
     private let tcp: TCPTransport?
+    private let lock: DataDirectoryLock
     private let runTask: Task<Void, Never>
 
-    private init(driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?) {
+    /// The TCP port the Raft listener is bound to (useful with port 0 in `members`); nil without TCP.
+    public let listeningPort: Int?
+
+    private init(
+        driver: RaftDriver<Machine>, wal: SegmentedWAL, tcp: TCPTransport?, lock: DataDirectoryLock, port: Int?
+    ) {
+        self.listeningPort = port
         self.driver = driver
         self.wal = wal
         self.tcp = tcp
+        self.lock = lock
         self.runTask = Task { await driver.run() }
     }
 
@@ -59,29 +91,50 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         guard let listen = configuration.members[id] else {
             throw RaftServerError.core("node \(id) is not among the members \(configuration.members.keys.sorted())")
         }
-        let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
-        _ = try await tcp.start()
-        let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: tcp)
-        return RaftServer(driver: driver, wal: wal, tcp: tcp)
+        let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
+        do {
+            let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
+            let port = try await tcp.start()
+            // The membership records where this node listens, for the others to dial: the bound port, not 0.
+            var bound = configuration
+            bound.members[id] = PeerAddress(host: listen.host, port: port)
+            do {
+                let (driver, wal) = try await makeDriver(configuration: bound, machine: machine, transport: tcp)
+                return RaftServer(driver: driver, wal: wal, tcp: tcp, lock: lock, port: port)
+            } catch {
+                await tcp.shutdown()
+                throw error
+            }
+        } catch {
+            await lock.release()
+            throw error
+        }
     }
 
     /// Starts a server over any transport (tests use `InMemoryTransport`).
     public static func start(
         configuration: RaftServerConfiguration, machine: Machine, transport: any RaftTransport
     ) async throws -> RaftServer {
-        let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
-        return RaftServer(driver: driver, wal: wal, tcp: nil)
+        let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
+        do {
+            let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
+            return RaftServer(driver: driver, wal: wal, tcp: nil, lock: lock, port: nil)
+        } catch {
+            await lock.release()
+            throw error
+        }
     }
 
     /// The WAL's group-commit counters since start (appends, records, fsyncs).
     public var walStatistics: WALStatistics { wal.statistics }
 
-    /// Stops the driver, closes the transport and the WAL.
+    /// Stops the driver, closes the transport and the WAL, then releases the data directory.
     public func shutdown() async {
         await driver.stop()
         await runTask.value
         await tcp?.shutdown()
         await wal.close()
+        await lock.release()
     }
 
     static func makeDriver(
@@ -90,10 +143,10 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         StorageLimits.validate()
         var machine = machine
         let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
-        let dataDirectory = configuration.dataDirectory
-        // mkdir blocks: run it on the thread pool, not the cooperative pool. Failure surfaces in the WAL's open.
-        try await NIOThreadPool.singleton.runIfActive { try? POSIXFile.makeDirectory(dataDirectory) }
-        let storage = MemoryLogStorage(confState: ConfState(voters: configuration.members.keys.sorted()))
+        let bootstrap = ConfState(
+            voters: configuration.members.keys.sorted(),
+            addresses: configuration.members.mapValues(\.description))
+        let storage = MemoryLogStorage(confState: configuration.join ? ConfState() : bootstrap)
         var applied: UInt64 = 0
         if let stored = try await snapshots.loadNewest() {
             let metadata = try decode { () throws(CodecError) in try SnapshotMetadata(decoding: stored.metadata) }
@@ -135,5 +188,38 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         } catch {
             throw .decoding("\(error)")
         }
+    }
+}
+
+/// The exclusive `flock` on `<data directory>/LOCK` that a `RaftServer` holds from start to `shutdown`.
+/// `acquire` creates the directory if needed; both calls block briefly on file calls, so they run on the NIO
+/// thread pool. `release` is idempotent.
+final class DataDirectoryLock: Sendable {
+    private let descriptor: Mutex<Int32?>
+
+    private init(descriptor: Int32) {
+        self.descriptor = Mutex(descriptor)
+    }
+
+    /// Throws `RaftServerError.dataDirectoryLocked(directory)` when another holder has it.
+    static func acquire(_ directory: String) async throws -> DataDirectoryLock {
+        let locked = try await NIOThreadPool.singleton.runIfActive { () throws -> Int32? in
+            do throws(StorageError) {
+                try POSIXFile.makeDirectory(directory)
+                return try POSIXFile.lockExclusive(directory + "/LOCK")
+            } catch {
+                throw RaftServerError.storage(error)
+            }
+        }
+        guard let fd = locked else { throw RaftServerError.dataDirectoryLocked(directory) }
+        return DataDirectoryLock(descriptor: fd)
+    }
+
+    func release() async {
+        guard let fd = descriptor.withLock({ value -> Int32? in
+            defer { value = nil }
+            return value
+        }) else { return }
+        try? await NIOThreadPool.singleton.runIfActive { POSIXFile.close(fd) }
     }
 }

@@ -1,11 +1,18 @@
 /// The driver's handling of one `Ready`, as synchronous functions over protocols, so that a simulator can run the
 /// same steps on fake disks and networks. The shell calls, in order:
-/// 1. `stage` — updates the in-memory log and returns the WAL records to make durable;
-/// 2. (the shell makes the records durable: `SegmentedWAL.append`);
-/// 3. `deliver` — sends the messages and applies committed entries;
-/// 4. `RaftNode.advance(ready)`.
+/// 1. `sendEarly` — sends the messages that need not wait for this `Ready`'s durability (a leader's appends,
+///    so followers write in parallel with the leader's own fsync);
+/// 2. `stage` — updates the in-memory log and returns the WAL records to make durable;
+/// 3. (the shell makes the records durable: `SegmentedWAL.append`);
+/// 4. `deliver` — sends the other messages and applies committed entries;
+/// 5. `RaftNode.advance(ready)`.
 public enum ReadyHandler {
-    /// Step 1: applies `ready`'s snapshot, entries and hard state to `storage` and returns the WAL records that
+    /// Step 1: sends `ready.messages[..<ready.earlyMessageCount]` through `send`.
+    public static func sendEarly(_ ready: Ready, send: (Message) -> Void) {
+        for message in ready.messages.prefix(ready.earlyMessageCount) { send(message) }
+    }
+
+    /// Step 2: applies `ready`'s snapshot, entries and hard state to `storage` and returns the WAL records that
     /// make the same changes durable (in one append, so one fsync covers them all).
     public static func stage(_ ready: Ready, into storage: MemoryLogStorage) -> [WALRecord] {
         var records: [WALRecord] = []
@@ -44,19 +51,24 @@ public enum ReadyHandler {
         public var committed: [(index: UInt64, term: UInt64)] = []
         /// The applied index after this delivery.
         public var appliedIndex: UInt64 = 0
+        /// The membership in force at `appliedIndex` if this delivery changed it (an installed snapshot or an
+        /// applied `.confChange` entry), else nil. A snapshot taken at `appliedIndex` must record this one, not
+        /// `RaftNode.confState`, which already includes appended but uncommitted changes.
+        public var confState: ConfState?
     }
 
-    /// Step 3: sends `ready.messages` through `send` (only call this once step 1 is durable), restores a snapshot,
-    /// and applies committed entries to `machine`. `appliedIndex` is the machine's applied index before the call.
+    /// Step 4: sends the rest of `ready.messages` (those after `earlyMessageCount`) through `send` (only call this
+    /// once step 2 is durable), restores a snapshot, and applies committed entries to `machine`. `appliedIndex` is the machine's applied index before the call.
     public static func deliver<Machine: ReplicatedStateMachine>(
         _ ready: Ready, appliedIndex: UInt64, machine: inout Machine, send: (Message) -> Void
     ) -> Delivery {
-        for message in ready.messages { send(message) }
+        for message in ready.messages.dropFirst(ready.earlyMessageCount) { send(message) }
         var delivery = Delivery()
         var applied = appliedIndex
         if let snapshot = ready.snapshot, snapshot.metadata.index > applied {
             machine.restore(snapshot.data)
             applied = snapshot.metadata.index
+            delivery.confState = snapshot.metadata.confState
         }
         var batch: [Entry] = []
         for entry in ready.committedEntries where entry.index > applied {
@@ -64,6 +76,13 @@ public enum ReadyHandler {
             applied = entry.index
             delivery.committed.append((entry.index, entry.term))
             if entry.kind == .normal && !entry.data.isEmpty { batch.append(entry) }
+            if entry.kind == .confChange {
+                // The core decoded this entry when it was appended; failing now is a bug, not bad input.
+                guard let record = try? ConfChangeRecord(decoding: entry.data) else {
+                    preconditionFailure("undecodable membership entry at \(entry.index)")
+                }
+                delivery.confState = record.confState
+            }
         }
         if !batch.isEmpty {
             let results = machine.apply(batch)

@@ -12,14 +12,48 @@ public protocol ReplicatedStateMachine: Sendable {
     mutating func restore(_ bytes: [UInt8])
 }
 
-/// Errors the driver returns to callers of `propose` and `read`.
+/// Errors the driver returns to callers of `propose`, `readIndex`, `waitApplied` and `read`.
+///
+/// For a proposal the cases fall in two groups, told apart by `mayHaveCommitted`: a definite refusal (the command
+/// was not appended, or its entry was replaced, so it never commits: safe to undo side effects) and an unknown
+/// outcome (the entry was appended and may still commit: retry idempotently, never undo). Reads have no side
+/// effects; for them every case is simply a failure to retry.
 public enum DriverError: Error, Sendable, Equatable {
-    /// This node is not the leader; retry at `leaderHint` (nil when no leader is known).
-    case notLeader(leaderHint: UInt64?)
-    /// The core refused the request (too large, back-pressure, membership change in flight…).
+    /// Definite. This node is not the leader (or, for a read, lost its leader before the read was confirmed);
+    /// retry at `leaderHint` (nil when no leader is known).
+    case notLeader(leaderHint: NodeID?)
+    /// Definite. The core refused the request before appending it (too large, back-pressure, membership change in
+    /// flight, transfer in progress…).
     case refused(ProposeError)
-    /// The proposal's log index was taken by another leader's entry: it was not applied. Retry.
+    /// Definite. Another entry was committed at the proposal's index, so the proposal never commits. Retry.
     case proposalDropped
-    /// The driver stopped (shutdown or a storage failure) before the request finished.
+    /// Definite. The driver was not running when the request arrived (shutdown or a storage failure); for reads
+    /// also: it stopped while the read waited.
     case stopped
+    /// Unknown outcome. The proposal was appended but is not known to be committed; it may still commit (or may
+    /// have committed already). The reason says why the driver stopped waiting.
+    case outcomeUnknown(UnknownOutcome)
+    /// A read (`readIndex`, `waitApplied`, `read`) or a leadership transfer passed its deadline. Nothing was
+    /// written (a transfer may still complete later).
+    case timedOut
+
+    /// True when the request may have taken effect or still may: only `.outcomeUnknown`.
+    public var mayHaveCommitted: Bool {
+        if case .outcomeUnknown = self { return true }
+        return false
+    }
+}
+
+/// Why a proposal's outcome is unknown (see `DriverError.outcomeUnknown`).
+public enum UnknownOutcome: Sendable, Equatable {
+    /// The deadline passed before the entry was committed and applied here, this node still leading its term.
+    case timedOut
+    /// The deadline passed after this node stopped leading the proposal's term, before it learned whether the
+    /// next leader kept the entry (then it commits) or replaced it.
+    case leadershipLost
+    /// The driver stopped (shutdown or a storage failure) while the proposal waited.
+    case stopped
+    /// A snapshot covering the entry's index was installed here, so its result is not available (it may also
+    /// have been replaced by another leader's entry).
+    case appliedThroughSnapshot
 }

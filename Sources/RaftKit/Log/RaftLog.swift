@@ -32,11 +32,25 @@ struct RaftLog: Sendable {
         return try storage.term(at: index)
     }
 
+    /// The term at `index`, or nil when it is compacted or beyond the log. Any other storage error traps, as in
+    /// etcd: a log that cannot be read is not a term mismatch, and treating it as one (a rejection, a new
+    /// snapshot, a lost vote) would hide a broken disk behind ordinary Raft traffic.
+    func termIfStored(_ index: UInt64) -> UInt64? {
+        do throws(LogStorageError) {
+            return try term(at: index)
+        } catch {
+            switch error {
+            case .compacted, .unavailable: return nil
+            case .snapshotTemporarilyUnavailable, .io: preconditionFailure("log storage failed reading the term at \(index): \(error)")
+            }
+        }
+    }
+
     /// The term at `index`, or 0 when it is compacted or beyond the log (never matches a real term).
-    func termOrZero(_ index: UInt64) -> UInt64 { (try? term(at: index)) ?? 0 }
+    func termOrZero(_ index: UInt64) -> UInt64 { termIfStored(index) ?? 0 }
 
     func matchTerm(_ index: UInt64, _ term: UInt64) -> Bool {
-        guard let t = try? self.term(at: index) else { return false }
+        guard let t = termIfStored(index) else { return false }
         return t == term
     }
 
@@ -56,7 +70,7 @@ struct RaftLog: Sendable {
     func findConflictByTerm(index: UInt64, term: UInt64) -> (index: UInt64, term: UInt64) {
         var i = index
         while true {
-            guard let t = try? self.term(at: i) else { return (i, 0) }
+            guard let t = termIfStored(i) else { return (i, 0) }
             if t <= term || i == 0 { return (i, t) }
             i -= 1
         }
@@ -99,6 +113,9 @@ struct RaftLog: Sendable {
     }
 
     mutating func stableTo(index: UInt64, term: UInt64) { unstable.stableTo(index: index, term: term) }
+
+    /// The last index the shell has made durable (`advance`d); 0 while a received snapshot is not yet durable.
+    var lastDurableIndex: UInt64 { unstable.snapshot != nil ? 0 : min(unstable.offset - 1, lastIndex) }
     mutating func stableSnapshotTo(index: UInt64) { unstable.stableSnapshotTo(index: index) }
 
     mutating func restore(_ snapshot: Snapshot) {

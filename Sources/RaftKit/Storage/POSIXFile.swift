@@ -108,6 +108,21 @@ enum POSIXFile {
         }
     }
 
+    /// Opens (creating) `path` and takes an exclusive, non-blocking `flock` on it. Returns the descriptor, whose
+    /// close releases the lock, or nil when another open file (in any process) holds the lock.
+    static func lockExclusive(_ path: String) throws(StorageError) -> Int32? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            if error == EINTR { continue }
+            close(fd)
+            if error == EWOULDBLOCK { return nil }
+            throw .io(operation: "flock", path: path, errno: error)
+        }
+        return fd
+    }
+
     /// The names in a directory, sorted (so the caller never depends on readdir order).
     static func listDirectory(_ path: String) throws(StorageError) -> [String] {
         guard let dir = opendir(path) else { throw .io(operation: "opendir", path: path, errno: errno) }

@@ -23,4 +23,12 @@ public protocol RaftTransport: Sendable {
     /// Frames received from any peer, in arrival order per connection. Bounded: when the reader falls behind,
     /// old frames are dropped.
     var inbound: AsyncStream<TransportFrame> { get }
+    /// Called by the driver whenever the node's membership changes (a `.confChange` entry appended or truncated,
+    /// a snapshot installed), with the membership now in force, so the peer table can follow it. The default
+    /// does nothing (a transport whose peers are fixed, such as `InMemoryTransport`).
+    func membershipChanged(_ confState: ConfState)
+}
+
+extension RaftTransport {
+    public func membershipChanged(_ confState: ConfState) {}
 }

@@ -2,8 +2,9 @@ import Foundation
 public import NIOCore
 import NIOPosix
 
-/// A peer's listening address.
-public struct PeerAddress: Sendable, Hashable {
+/// A peer's listening address. Its `description` ("host:port", IPv6 hosts in brackets) is what a membership
+/// carries in `ConfState.addresses`; `init?(parsing:)` reads it back.
+public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
@@ -11,6 +12,19 @@ public struct PeerAddress: Sendable, Hashable {
         self.host = host
         self.port = port
     }
+
+    /// Parses "host:port" or "[v6-host]:port"; nil when the port is missing or outside 0...65535.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// Counters of one peer's outbound link (for benchmarks, tests and the admin view; no decision uses them).
@@ -103,6 +117,25 @@ public final class TCPTransport: RaftTransport {
         }
         old?.close()
     }
+
+    /// Follows a membership (see `RaftTransport.membershipChanged`): links to members whose address in
+    /// `confState` is new or different are (re)made; links to nodes that are no longer members are closed. A
+    /// member without a (parsable) address keeps the link it has (from `init`'s `peers`). While this node is not
+    /// a member itself (joining, or removed) no link is closed: it must still answer the leader it hears from.
+    public func membershipChanged(_ confState: ConfState) {
+        let members = Set(confState.members)
+        let current = state.lock.withLock { state.links.mapValues(\.address) }
+        if members.contains(id) {
+            for peer in current.keys.sorted() where !members.contains(peer) { removePeer(peer) }
+        }
+        for peer in confState.members where peer != id {
+            guard let text = confState.addresses[peer], let address = PeerAddress(parsing: text) else { continue }
+            if current[peer] != address { setPeer(peer, address: address) }
+        }
+    }
+
+    /// Links to peers, with their addresses (for tests and the admin view).
+    public var peers: [UInt64: PeerAddress] { state.lock.withLock { state.links.mapValues(\.address) } }
 
     /// Removes `peer`: its queue is dropped and its connection closed.
     public func removePeer(_ peer: UInt64) {
