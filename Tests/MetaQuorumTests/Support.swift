@@ -106,7 +106,7 @@ struct RandomValues {
                     secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
         case 1: return .deleteUser(envelope, name: string())
         case 2: return .createBucket(envelope, name: string())
-        case 3: return .deleteBucket(envelope, name: string())
+        case 3: return .deleteBucket(envelope, name: string(), abortingUploads: bool())
         case 4: return .putObject(envelope, object: object(), precondition: precondition(), startedTime: int64())
         case 5: return .deleteObjects(envelope, bucket: string(), keys: (0..<int(0...4)).map { _ in string() })
         case 6: return .createMultipartUpload(envelope, upload: upload())

@@ -19,7 +19,9 @@ enum MetaCommand: Sendable, Equatable {
     case deleteUser(CommandEnvelope, name: String)
     /// The owner is `envelope.requester`; the creation time is `envelope.time`.
     case createBucket(CommandEnvelope, name: String)
-    case deleteBucket(CommandEnvelope, name: String)
+    /// `abortingUploads`: in-progress multipart uploads do not make the bucket non-empty; they are aborted
+    /// with it (AWS's behaviour; format 2). Format 1 commands decode with `false`: such a bucket was refused.
+    case deleteBucket(CommandEnvelope, name: String, abortingUploads: Bool)
     case putObject(CommandEnvelope, object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64)
     case deleteObjects(CommandEnvelope, bucket: String, keys: [String])
     case createMultipartUpload(CommandEnvelope, upload: UploadRecord)
@@ -34,13 +36,16 @@ enum MetaCommand: Sendable, Equatable {
     case abortMultipartUpload(CommandEnvelope, bucket: String, key: String, uploadID: String)
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
 
-    /// The current command format. Bump it (and keep decoding the old one) when a field is added.
-    static let formatVersion: UInt8 = 1
+    /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
+    /// 2: `deleteBucket` carries `abortingUploads`.
+    static let formatVersion: UInt8 = 2
+    /// The oldest format still decoded (durable logs written by earlier versions).
+    static let formatVersionMin: UInt8 = 1
 
     var envelope: CommandEnvelope {
         switch self {
         case .createUser(let envelope, _), .deleteUser(let envelope, _), .createBucket(let envelope, _),
-            .deleteBucket(let envelope, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
+            .deleteBucket(let envelope, _, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _):
@@ -82,8 +87,11 @@ enum MetaCommand: Sendable, Equatable {
         switch self {
         case .createUser(_, let user):
             writer.write(user)
-        case .deleteUser(_, let name), .createBucket(_, let name), .deleteBucket(_, let name):
+        case .deleteUser(_, let name), .createBucket(_, let name):
             writer.writeString(name)
+        case .deleteBucket(_, let name, let abortingUploads):
+            writer.writeString(name)
+            writer.writeBool(abortingUploads)
         case .putObject(_, let object, let precondition, let startedTime):
             writer.write(object)
             writer.write(precondition)
@@ -128,23 +136,30 @@ enum MetaCommand: Sendable, Equatable {
     init(decoding bytes: [UInt8]) throws(CodecError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
-        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        guard (Self.formatVersionMin...Self.formatVersion).contains(version) else {
+            throw .unsupportedVersion(version)
+        }
         let kind = try reader.readByte()
         let envelope = CommandEnvelope(
             requestID: try reader.readString(), requester: try reader.readString(),
             time: try reader.readInt64())
-        self = try Self.decodeFields(kind: kind, envelope: envelope, reader: &reader)
+        self = try Self.decodeFields(kind: kind, version: version, envelope: envelope, reader: &reader)
         try reader.expectEnd()
     }
 
-    private static func decodeFields(kind: UInt8, envelope: CommandEnvelope, reader: inout ByteReader)
+    private static func decodeFields(
+        kind: UInt8, version: UInt8, envelope: CommandEnvelope, reader: inout ByteReader
+    )
         throws(CodecError) -> MetaCommand
     {
         switch kind {
         case 1: return .createUser(envelope, user: try reader.readUser())
         case 2: return .deleteUser(envelope, name: try reader.readString())
         case 3: return .createBucket(envelope, name: try reader.readString())
-        case 4: return .deleteBucket(envelope, name: try reader.readString())
+        case 4:
+            let name = try reader.readString()
+            let abortingUploads = try version >= 2 ? reader.readBool() : false
+            return .deleteBucket(envelope, name: name, abortingUploads: abortingUploads)
         case 5:
             return .putObject(
                 envelope, object: try reader.readObject(), precondition: try reader.readPrecondition(),

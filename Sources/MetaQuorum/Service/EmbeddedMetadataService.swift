@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import Logging
 
@@ -65,7 +66,9 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.deleteBucket(try envelope(requestID, requester: requester, time: clock()), name: name))
+        try await expectDone(
+            .deleteBucket(
+                try envelope(requestID, requester: requester, time: clock()), name: name, abortingUploads: true))
     }
 
     public func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord] {
@@ -143,11 +146,12 @@ public final class EmbeddedMetadataService: MetadataService {
     ) async throws(MetaError)
         -> ObjectRecord
     {
-        // The proposer chooses the version id, so that every replica applies the same one.
+        // The proposer chooses the version id, so that every replica applies the same one. It is derived from
+        // the upload id, so that a retried completion names the version the first one made.
         let command = MetaCommand.completeMultipartUpload(
             try envelope(requestID, requester: requester, time: time), bucket: bucket, key: key, uploadID: uploadID,
             parts: parts, precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
-            versionID: Self.randomVersionID())
+            versionID: Self.completedVersionID(uploadID: uploadID))
         guard case .object(let object) = try await submit(command) else {
             throw .internalFault("completeMultipartUpload returned an unexpected result")
         }
@@ -232,11 +236,12 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
-    private static func randomVersionID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let text = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
+    /// The version id of the object an upload's completion makes: the first 16 bytes of SHA-256 of the
+    /// upload id, as 32 hex digits (upload ids are unique, so these are too).
+    static func completedVersionID(uploadID: String) -> String {
+        SHA256.hash(data: Array(uploadID.utf8)).prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
         }.joined()
     }
 }

@@ -22,8 +22,9 @@ public protocol MetadataService: Sendable {
     // MARK: Buckets
     /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`.
     func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError)
-    /// Throws `.noSuchBucket`, `.accessDenied` (requester is not the owner), `.bucketNotEmpty` (objects or
-    /// in-progress multipart uploads remain).
+    /// Throws `.noSuchBucket`, `.accessDenied` (requester is not the owner), `.bucketNotEmpty` (objects
+    /// remain). In-progress multipart uploads are aborted with the bucket, as in AWS, in the same applied
+    /// command: their parts' chunks go to the garbage queue in that transaction.
     func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError)
     /// Buckets owned by `owner`, sorted by name.
     func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord]
@@ -62,7 +63,9 @@ public protocol MetadataService: Sendable {
     /// part exists with that ETag (`.invalidPart`), every part but the last is at least
     /// `minimumPartSizeBytes` (`.entityTooSmall`), and the precondition (`.preconditionFailed`).
     /// Unreferenced parts of the upload go to GC. Returns the new object. Completing an upload that was
-    /// already completed by the same requestID returns the same object (idempotent retry).
+    /// already completed returns the same object (idempotent retry): by the same requestID always; by any
+    /// request naming parts with the same ETags while the completed object is still the key's current
+    /// version (S3 answers 200 with the same ETag).
     func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
                                  requester: String, precondition: WritePrecondition, time: Int64,
                                  minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)

@@ -62,6 +62,7 @@ extension MetaStateMachine {
     func applyCompleteUpload(_ request: CompleteRequest, envelope: CommandEnvelope) throws -> ObjectRecord {
         _ = try ownedBucket(request.bucket, requester: envelope.requester)
         guard let upload = try uploadRecord(bucket: request.bucket, key: request.key, uploadID: request.uploadID) else {
+            if let completed = try completedVersion(request) { return completed }
             throw MetaError.noSuchUpload
         }
         guard !request.parts.isEmpty else { throw MetaError.invalidArgument("no parts named") }
@@ -84,6 +85,18 @@ extension MetaStateMachine {
         return object
     }
 
+    /// A repeated completion: the upload is gone, but the current version of its key is the one this
+    /// upload's completion made (the proposer derives `versionID` from the upload id, so a retry carries the
+    /// same id) and the named parts give its ETag. S3 answers such a retry with the object, not
+    /// NoSuchUpload; once the key is overwritten or deleted, the upload is simply unknown.
+    private func completedVersion(_ request: CompleteRequest) throws -> ObjectRecord? {
+        guard let current = try objectRecord(bucket: request.bucket, key: request.key),
+            current.versionID == request.versionID, !current.partSizes.isEmpty,
+            let etag = Self.multipartETag(request.parts.map(\.etag)), etag == current.etag
+        else { return nil }
+        return current
+    }
+
     func applyAbortUpload(bucket: String, key: String, uploadID: String, envelope: CommandEnvelope) throws {
         _ = try ownedBucket(bucket, requester: envelope.requester)
         guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
@@ -92,7 +105,8 @@ extension MetaStateMachine {
         try removeUpload(uploadID, parts: try partRecords(uploadID: uploadID), time: envelope.time)
     }
 
-    private func removeUpload(_ uploadID: String, parts: [PartRecord], time: Int64) throws {
+    /// Drops an upload and its parts; every part's chunks lose a reference (garbage when it was the last).
+    func removeUpload(_ uploadID: String, parts: [PartRecord], time: Int64) throws {
         for part in parts { try release(part.chunks, time: time) }
         try database.run("DELETE FROM parts WHERE upload_id = ?", [.string(uploadID)])
         try database.run("DELETE FROM uploads WHERE upload_id = ?", [.string(uploadID)])
@@ -136,19 +150,30 @@ extension MetaStateMachine {
 
     /// S3's multipart ETag: hex MD5 of the concatenated binary part MD5s, then `-` and the part count.
     private func multipartETag(_ parts: [PartRecord]) throws -> String {
-        var digests: [UInt8] = []
-        digests.reserveCapacity(parts.count * 16)
         for part in parts {
             guard let binary = Self.hexBytes(part.etag), binary.count == 16 else {
                 throw MetaError.invalidPart(partNumber: part.partNumber)
             }
+        }
+        guard let etag = Self.multipartETag(parts.map(\.etag)) else {
+            throw MetaError.internalFault("multipart ETag of checked part ETags")
+        }
+        return etag
+    }
+
+    /// The multipart ETag of parts with these ETags (unquoted MD5 hex), or nil if one is not an MD5.
+    static func multipartETag(_ partETags: [String]) -> String? {
+        var digests: [UInt8] = []
+        digests.reserveCapacity(partETags.count * 16)
+        for etag in partETags {
+            guard let binary = hexBytes(normalizedETag(etag)), binary.count == 16 else { return nil }
             digests.append(contentsOf: binary)
         }
         let digest = Insecure.MD5.hash(data: digests)
         return digest.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
-        }.joined() + "-\(parts.count)"
+        }.joined() + "-\(partETags.count)"
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {
