@@ -53,11 +53,11 @@ private let awsDocExamples: [RouteCase] = [
           operation: "AbortMultipartUpload"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket/example-object?uploadId=XXBsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzEEEwbG9hZA&max-parts=2&part-number-marker=1",
           operation: "ListParts"),
+    .init(method: "GET", target: "/amzn-s3-demo-bucket?versions&prefix=my&max-keys=2", operation: "ListObjectVersions"),
     // Recognised, not implemented.
     .init(method: "GET", target: "/amzn-s3-demo-bucket?versioning", operation: "GetBucketVersioning"),
     .init(method: "PUT", target: "/amzn-s3-demo-bucket?acl", operation: "PutBucketAcl"),
     .init(method: "DELETE", target: "/amzn-s3-demo-bucket?policy", operation: "DeleteBucketPolicy"),
-    .init(method: "GET", target: "/amzn-s3-demo-bucket?versions", operation: "ListObjectVersions"),
     .init(method: "PUT", target: "/amzn-s3-demo-bucket?lifecycle", operation: "PutBucketLifecycleConfiguration"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket?object-lock", operation: "GetObjectLockConfiguration"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?acl", operation: "GetObjectAcl"),

@@ -58,6 +58,35 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
     #expect(plain.xml().contains("<Key>photos/a b&#x1;.jpg</Key>"))
 }
 
+@Test func listObjectVersions() {
+    // Goal: ListVersionsResult in AWS's shape: markers, next markers, Version entries with VersionId and
+    // IsLatest, common prefixes; encoding-type=url encodes keys, prefixes, delimiter and key markers only.
+    let version = ListedVersion(
+        key: "photos/a b.jpg", versionID: "null", isLatest: true, lastModifiedMilliseconds: 1_255_369_830_000,
+        etag: "\"fba9dede5f27731c9771645a39863328\"", size: 434_234, owner: owner)
+    let result = ListVersionsResult(
+        name: "bucket", prefix: "photos/", keyMarker: "photos/0 a", versionIDMarker: "null",
+        nextKeyMarker: "photos/a b.jpg", nextVersionIDMarker: "null", maxKeys: 2, delimiter: "/", isTruncated: true,
+        versions: [version], commonPrefixes: ["photos/2006 x/"], encoding: .url)
+    #expect(result.xml() == declaration + "<ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Name>bucket</Name><Prefix>photos/</Prefix><KeyMarker>photos/0%20a</KeyMarker>"
+        + "<VersionIdMarker>null</VersionIdMarker><NextKeyMarker>photos/a%20b.jpg</NextKeyMarker>"
+        + "<NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>2</MaxKeys><Delimiter>/</Delimiter>"
+        + "<IsTruncated>true</IsTruncated><EncodingType>url</EncodingType>"
+        + "<Version><Key>photos/a%20b.jpg</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>"
+        + "<LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>"
+        + "<Size>434234</Size><StorageClass>STANDARD</StorageClass>"
+        + "<Owner><ID>\(owner.id)</ID><DisplayName>webfile</DisplayName></Owner></Version>"
+        + "<CommonPrefixes><Prefix>photos/2006%20x/</Prefix></CommonPrefixes></ListVersionsResult>")
+    var last = result
+    last.isTruncated = false
+    last.nextKeyMarker = nil
+    last.nextVersionIDMarker = nil
+    last.encoding = nil
+    #expect(!last.xml().contains("Next"))
+    #expect(last.xml().contains("<Key>photos/a b.jpg</Key>"))
+}
+
 @Test func listObjectsV1() {
     // Goal: v1 has Marker and NextMarker and no KeyCount.
     let result = ListBucketResult(

@@ -120,6 +120,7 @@ public struct S3Gateway: HTTPResponder {
         case .listObjects: return try await listObjects(call, version: 1)
         case .listObjectsV2: return try await listObjects(call, version: 2)
         case .listMultipartUploads: return try await listMultipartUploads(call)
+        case .listObjectVersions: return try await listObjectVersions(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)

@@ -65,6 +65,7 @@ extension S3Gateway {
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         try validateKey(call.key)
+        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
         guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.user.name)
         else {
             throw S3Error(.noSuchKey, details: [("Key", call.key)])
@@ -144,11 +145,30 @@ extension S3Gateway {
         }
     }
 
+    /// DeleteObject; `versionId=null` names the current (unversioned) object. Silo has no object lock, so
+    /// `x-amz-bypass-governance-retention` has nothing to bypass and is accepted.
     func deleteObject(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
+        let versionID = call.query("versionId")
+        if let versionID { try Self.requireNullVersion(versionID, parameter: "versionId") }
         try await metadata.deleteObjects(bucket: call.bucket, keys: [call.key], requester: call.user.name,
                                          time: call.now, requestID: call.requestID)
-        return Self.emptyResponse(.noContent)
+        var headers = HTTPFields()
+        if let versionID { headers[HTTPField.Name("x-amz-version-id")!] = versionID }
+        return Self.emptyResponse(.noContent, headers: headers)
+    }
+
+    /// The id of S3's `null` version: the version of an object written while the bucket's versioning was
+    /// never enabled, which is every object in Silo.
+    static let nullVersionID = "null"
+
+    /// Refuses a version id other than `null` (Silo keeps no other versions) with the error S3 gives an
+    /// invalid version id.
+    static func requireNullVersion(_ versionID: String, parameter: String) throws {
+        guard versionID == nullVersionID else {
+            throw S3Error(.invalidArgument, "Invalid version id specified",
+                          details: [("ArgumentName", parameter), ("ArgumentValue", versionID)])
+        }
     }
 
     func deleteObjects(_ call: S3Call) async throws -> Response {
@@ -156,27 +176,23 @@ extension S3Gateway {
         let request = try DeleteObjectsRequest.parse(Array(buffer: body))
         try await ownedBucket(call)
         var failures: [DeleteResult.Failure] = []
-        var valid: [String] = []
+        var valid: [DeleteResult.Deleted] = []
         for object in request.objects {
             do {
                 try ObjectKey.validate(object.key)
-                if object.versionID != nil {
-                    failures.append(.init(key: object.key, versionID: object.versionID,
-                                          code: S3Error.Code.notImplemented.rawValue,
-                                          message: "Deleting a specific version is not supported: Silo keeps one version."))
-                } else {
-                    valid.append(object.key)
-                }
+                if let versionID = object.versionID { try Self.requireNullVersion(versionID, parameter: "VersionId") }
+                valid.append(.init(key: object.key, versionID: object.versionID))
             } catch {
-                let mapped = S3Error(error)
-                failures.append(.init(key: object.key, code: mapped.code.rawValue, message: mapped.message))
+                let mapped = S3Error.from(error)
+                failures.append(.init(key: object.key, versionID: object.versionID, code: mapped.code.rawValue,
+                                      message: mapped.message))
             }
         }
         if !valid.isEmpty {
-            try await metadata.deleteObjects(bucket: call.bucket, keys: valid, requester: call.user.name,
+            try await metadata.deleteObjects(bucket: call.bucket, keys: valid.map(\.key), requester: call.user.name,
                                              time: call.now, requestID: call.requestID)
         }
-        let result = DeleteResult(deleted: valid.map { .init(key: $0) }, failures: failures, quiet: request.quiet)
+        let result = DeleteResult(deleted: valid, failures: failures, quiet: request.quiet)
         return Self.xmlResponse(result.xml())
     }
 
@@ -220,8 +236,8 @@ extension S3Gateway {
 
     /// The object named by `x-amz-copy-source`, after its `x-amz-copy-source-if-*` conditions.
     func copySource(_ call: S3Call, _ source: CopySource) async throws -> ObjectRecord {
-        if source.versionID != nil {
-            throw S3Error(.notImplemented, "Copying a specific version is not supported: Silo keeps one version.")
+        if let versionID = source.versionID {
+            try Self.requireNullVersion(versionID, parameter: "x-amz-copy-source")
         }
         guard let object = try await metadata.object(bucket: source.bucket, key: source.key,
                                                      requester: call.user.name)

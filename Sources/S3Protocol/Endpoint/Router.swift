@@ -54,7 +54,7 @@ extension S3RequestTarget {
         case "GET":
             if has("location") { return .getBucketLocation }
             if has("uploads") { return .listMultipartUploads }
-            if has("versions") { return .notImplemented(operationName: "ListObjectVersions") }
+            if has("versions") { return .listObjectVersions }
             if let listType = value("list-type") {
                 guard listType == "2" else { throw .invalidArgument(name: "list-type", reason: "must be 2") }
                 return .listObjectsV2

@@ -12,6 +12,8 @@ public enum S3Endpoint: Sendable, Hashable {
     /// ListObjectsV2 (`list-type=2`).
     case listObjectsV2
     case listMultipartUploads
+    /// ListObjectVersions (`GET ?versions`).
+    case listObjectVersions
     /// DeleteObjects (`POST ?delete`).
     case deleteObjects
     case putObject
@@ -46,6 +48,7 @@ public enum S3Endpoint: Sendable, Hashable {
         case .listObjects: return "ListObjects"
         case .listObjectsV2: return "ListObjectsV2"
         case .listMultipartUploads: return "ListMultipartUploads"
+        case .listObjectVersions: return "ListObjectVersions"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
         case .copyObject: return "CopyObject"

@@ -318,6 +318,115 @@ public struct ListBucketV2Result: Sendable, Hashable {
     }
 }
 
+/// One object version in a `ListObjectVersions` response (`<Version>`).
+public struct ListedVersion: Sendable, Hashable {
+    /// The key (encoded on output when the listing uses `encoding-type=url`).
+    public var key: String
+    /// `null` for an object written while versioning was never enabled.
+    public var versionID: String
+    /// Whether this is the current version of its key.
+    public var isLatest: Bool
+    /// Last modification time, milliseconds since the epoch.
+    public var lastModifiedMilliseconds: Int64
+    /// The ETag with quotes.
+    public var etag: String
+    /// Size in bytes.
+    public var size: Int64
+    /// `STANDARD` and friends.
+    public var storageClass: String
+    /// The object's owner.
+    public var owner: S3Owner
+
+    /// Creates an entry.
+    public init(
+        key: String, versionID: String, isLatest: Bool, lastModifiedMilliseconds: Int64, etag: String, size: Int64,
+        storageClass: String = "STANDARD", owner: S3Owner
+    ) {
+        self.key = key
+        self.versionID = versionID
+        self.isLatest = isLatest
+        self.lastModifiedMilliseconds = lastModifiedMilliseconds
+        self.etag = etag
+        self.size = size
+        self.storageClass = storageClass
+        self.owner = owner
+    }
+
+    func write(to writer: inout XMLWriter, encode: (String) -> String) {
+        writer.element("Version") { writer in
+            writer.element("Key", encode(key))
+            writer.element("VersionId", versionID)
+            writer.element("IsLatest", isLatest)
+            writer.element("LastModified", S3Time.iso8601(milliseconds: lastModifiedMilliseconds))
+            writer.element("ETag", etag)
+            writer.element("Size", size)
+            writer.element("StorageClass", storageClass)
+            owner.write("Owner", to: &writer)
+        }
+    }
+}
+
+/// `ListObjectVersions` response (`<ListVersionsResult>`).
+public struct ListVersionsResult: Sendable, Hashable {
+    public var name: String
+    public var prefix: String
+    public var keyMarker: String
+    public var versionIDMarker: String
+    /// When truncated: where the next page starts (the last key or common prefix returned).
+    public var nextKeyMarker: String?
+    /// When truncated after a version: that version's id.
+    public var nextVersionIDMarker: String?
+    public var maxKeys: Int
+    public var delimiter: String?
+    public var isTruncated: Bool
+    /// The versions in key order (newest first within a key).
+    public var versions: [ListedVersion]
+    /// Common prefixes in order.
+    public var commonPrefixes: [String]
+    public var encoding: ListEncoding?
+
+    /// Creates the response; see the fields.
+    public init(
+        name: String, prefix: String, keyMarker: String, versionIDMarker: String, nextKeyMarker: String?,
+        nextVersionIDMarker: String?, maxKeys: Int, delimiter: String?, isTruncated: Bool, versions: [ListedVersion],
+        commonPrefixes: [String], encoding: ListEncoding?
+    ) {
+        self.name = name
+        self.prefix = prefix
+        self.keyMarker = keyMarker
+        self.versionIDMarker = versionIDMarker
+        self.nextKeyMarker = nextKeyMarker
+        self.nextVersionIDMarker = nextVersionIDMarker
+        self.maxKeys = maxKeys
+        self.delimiter = delimiter
+        self.isTruncated = isTruncated
+        self.versions = versions
+        self.commonPrefixes = commonPrefixes
+        self.encoding = encoding
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        let encode = encoder(encoding)
+        var writer = XMLWriter()
+        writer.element("ListVersionsResult", namespace: XMLWriter.s3Namespace) { writer in
+            writer.element("Name", name)
+            writer.element("Prefix", encode(prefix))
+            writer.element("KeyMarker", encode(keyMarker))
+            writer.element("VersionIdMarker", versionIDMarker)
+            writer.element("NextKeyMarker", ifPresent: nextKeyMarker.map(encode))
+            writer.element("NextVersionIdMarker", ifPresent: nextVersionIDMarker)
+            writer.element("MaxKeys", maxKeys)
+            writer.element("Delimiter", ifPresent: delimiter.map(encode))
+            writer.element("IsTruncated", isTruncated)
+            writer.element("EncodingType", ifPresent: encoding?.rawValue)
+            for version in versions { version.write(to: &writer, encode: encode) }
+            writer.commonPrefixes(commonPrefixes, encode: encode)
+        }
+        return writer.finish()
+    }
+}
+
 /// `GetBucketLocation` response. us-east-1 is written as an empty element, as S3 does.
 public struct LocationConstraintResult: Sendable, Hashable {
     /// The region; nil or `us-east-1` gives the empty element.
