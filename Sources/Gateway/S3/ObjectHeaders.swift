@@ -13,11 +13,12 @@ enum ObjectHeaders {
         storedNames.compactMap { name in
             guard var value = headers[HTTPField.Name(name)!] else { return nil }
             if name == "content-encoding" {
-                // aws-chunked is transfer framing, not a property of the object.
+                // aws-chunked is transfer framing, not a property of the object: it is removed, and the
+                // client's other codings are kept as sent (`deflate, gzip` stays `deflate, gzip`).
                 let codings = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { $0.lowercased() != "aws-chunked" && !$0.isEmpty }
-                if codings.isEmpty { return nil }
-                value = codings.joined(separator: ",")
+                let kept = codings.filter { $0.lowercased() != "aws-chunked" && !$0.isEmpty }
+                if kept.isEmpty { return nil }
+                if kept.count != codings.count { value = kept.joined(separator: ", ") }
             }
             return HeaderField(name: name, value: value)
         }
