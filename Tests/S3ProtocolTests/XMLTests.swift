@@ -29,6 +29,9 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
         + "<Owner><ID>\(owner.id)</ID><DisplayName>webfile</DisplayName></Owner>"
         + "<Buckets><Bucket><Name>examplebucket</Name><CreationDate>2009-10-12T17:50:30.000Z</CreationDate></Bucket></Buckets>"
         + "</ListAllMyBucketsResult>")
+    // A paginated listing ends with the next page's token and the prefix asked for.
+    let page = ListAllMyBucketsResult(owner: owner, buckets: [], continuationToken: "dG9r", prefix: "ex")
+    #expect(page.xml().hasSuffix("<Buckets></Buckets><ContinuationToken>dG9r</ContinuationToken><Prefix>ex</Prefix></ListAllMyBucketsResult>"))
     #expect(LocationConstraintResult(region: "us-east-1").xml() == declaration
         + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>")
     #expect(LocationConstraintResult(region: "eu-west-1").xml().contains(">eu-west-1</LocationConstraint>"))

@@ -123,11 +123,17 @@ public struct ListAllMyBucketsResult: Sendable, Hashable {
     public var owner: S3Owner
     /// The buckets, in name order.
     public var buckets: [Bucket]
+    /// When a paginated listing has more buckets: the token of the next page.
+    public var continuationToken: String?
+    /// The `prefix` the request filtered by, if any.
+    public var prefix: String?
 
     /// Creates the response.
-    public init(owner: S3Owner, buckets: [Bucket]) {
+    public init(owner: S3Owner, buckets: [Bucket], continuationToken: String? = nil, prefix: String? = nil) {
         self.owner = owner
         self.buckets = buckets
+        self.continuationToken = continuationToken
+        self.prefix = prefix
     }
 
     /// The XML document.
@@ -144,6 +150,8 @@ public struct ListAllMyBucketsResult: Sendable, Hashable {
                     }
                 }
             }
+            writer.element("ContinuationToken", ifPresent: continuationToken)
+            writer.element("Prefix", ifPresent: prefix)
         }
         return writer.finish()
     }
