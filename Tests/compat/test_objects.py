@@ -3,12 +3,13 @@ headers, limits (key length, metadata size), Content-MD5, ranges, conditional re
 
 import datetime as dt
 import hashlib
+import socket
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from s3util import md5_b64, md5_hex, payload
+from s3util import md5_b64, md5_hex, payload, read_http_response, sign_headers
 
 
 def test_put_get_head_delete_roundtrip(s3, bucket, expect_error):
@@ -340,3 +341,43 @@ def test_unsupported_feature_headers_answer_not_implemented(s3, bucket, extra):
     # The plain defaults clients send are accepted.
     s3.put_object(Bucket=bucket, Key="accepted", Body=b"x", StorageClass="STANDARD", ACL="private")
     assert s3.get_object(Bucket=bucket, Key="accepted")["Body"].read() == b"x"
+
+
+def _send_raw_put(raw, bucket, key, head_lines, body):
+    """A signed PUT (UNSIGNED-PAYLOAD) whose framing headers are exactly `head_lines`: nothing adds a
+    Content-Length. Returns the raw response bytes."""
+    path = f"/{bucket}/{key}"
+    signed = sign_headers("PUT", path, [], {"Host": raw.netloc}, "UNSIGNED-PAYLOAD", raw.access_key,
+                          raw.secret_key)
+    lines = [f"PUT {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in signed.headers.items()] + head_lines
+    with socket.create_connection((raw.host, raw.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return read_http_response(sock)
+
+
+def test_put_with_chunked_transfer_encoding(s3, raw, bucket):
+    # Goal: a PUT framed by HTTP's Transfer-Encoding: chunked, without Content-Length, stores exactly
+    # the de-chunked bytes (their length is known only at the end); a PUT with neither is refused with
+    # 411 MissingContentLength.
+    data = payload(70_000, seed=7)
+    framed = b""
+    for start in range(0, len(data), 30_000):
+        piece = data[start:start + 30_000]
+        framed += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    framed += b"0\r\n\r\n"
+    reply = _send_raw_put(raw, bucket, "chunked", ["Transfer-Encoding: chunked", "Connection: close"], framed)
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
+    got = s3.get_object(Bucket=bucket, Key="chunked")
+    assert got["ContentLength"] == len(data) and got["Body"].read() == data
+    assert got["ETag"] == f'"{md5_hex(data)}"'
+    reply = _send_raw_put(raw, bucket, "nolength", ["Connection: close"], b"")
+    assert reply.startswith(b"HTTP/1.1 411") and b"MissingContentLength" in reply, reply[:300]
+
+
+def test_content_encoding_kept_without_aws_chunked(s3, bucket):
+    # Goal: Content-Encoding comes back as the client sent it, with only the aws-chunked framing removed.
+    cases = [("gzip", "gzip"), ("deflate, gzip", "deflate, gzip"), ("gzip, aws-chunked", "gzip"),
+             ("aws-chunked, gzip", "gzip"), ("aws-chunked", None)]
+    for sent, kept in cases:
+        s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
+        assert s3.head_object(Bucket=bucket, Key="enc").get("ContentEncoding") == kept, sent

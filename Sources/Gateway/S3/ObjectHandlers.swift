@@ -46,20 +46,31 @@ extension S3Gateway {
     {
         var digests = try BodyDigests(call: call, defaultAlgorithm: defaultChecksum)
         let payload = try PayloadStream(call: call)
-        guard let declared = payload.declaredLength else {
+        // Without a declared length, only HTTP's own chunked framing says where the body ends.
+        let declared = payload.declaredLength
+        if declared == nil && !Self.hasChunkedTransferEncoding(call) {
             throw S3Error(.missingContentLength)
         }
-        if declared > sizeBytesMax {
+        if let declared, declared > sizeBytesMax {
             throw S3Error(.entityTooLarge, details: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(sizeBytesMax))])
         }
         let chunks = try await bodyWriter.write(payload, expectedLength: declared, maximumLength: sizeBytesMax,
                                                 digests: &digests)
         do {
             let result = try digests.verify(trailers: payload.trailers)
-            return StoredBody(sizeBytes: declared, chunks: chunks, digests: result)
+            let sizeBytes = declared ?? chunks.reduce(0) { $0 + $1.sizeBytes }
+            return StoredBody(sizeBytes: sizeBytes, chunks: chunks, digests: result)
         } catch {
             await bodyWriter.deleteBestEffort(chunks)
             throw error
+        }
+    }
+
+    /// `Transfer-Encoding: chunked`: the HTTP server removes the framing, and the body's length is known
+    /// only at its end.
+    static func hasChunkedTransferEncoding(_ call: S3Call) -> Bool {
+        call.headers[values: .transferEncoding].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "chunked" }
         }
     }
 
