@@ -163,17 +163,38 @@ struct ServiceContractTests {
         }
     }
 
-    // Goal: If-None-Match: * and If-Match are decided at apply time against the current version.
+    // Goal: If-None-Match (* or an ETag) and If-Match (an ETag or *) are decided at apply time against the
+    // current version; If-Match without a current version is NoSuchKey, as in S3.
     @Test func writePreconditions() async throws {
         try await withService { service, _ in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
             let etagA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             let etagB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+            for precondition in [WritePrecondition.ifMatch(etagA), .ifMatchAny] {
+                await #expect(throws: MetaError.noSuchKey) {
+                    try await service.putObject(
+                        objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
+                        precondition: precondition, startedTime: testStartTime, requestID: ids.make())
+                }
+            }
+            // If-None-Match with an ETag holds when there is no current version.
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "n", etag: etagA), requester: "alice",
+                precondition: .ifNoneMatch(etagA), startedTime: testStartTime, requestID: ids.make())
             await #expect(throws: MetaError.preconditionFailed) {
                 try await service.putObject(
-                    objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
-                    precondition: .ifMatch(etagA), startedTime: testStartTime, requestID: ids.make())
+                    objectRecord(bucket: "b", key: "n", etag: etagB), requester: "alice",
+                    precondition: .ifNoneMatch(etagA.uppercased()), startedTime: testStartTime,
+                    requestID: ids.make())
             }
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "n", etag: etagB), requester: "alice",
+                precondition: .ifNoneMatch(etagB.replacingOccurrences(of: "b", with: "c")),
+                startedTime: testStartTime, requestID: ids.make())
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "n", etag: etagA), requester: "alice",
+                precondition: .ifMatchAny, startedTime: testStartTime, requestID: ids.make())
+            #expect(try await service.object(bucket: "b", key: "n", requester: "alice")?.etag == etagA)
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
                 precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())

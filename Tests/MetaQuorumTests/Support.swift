@@ -59,9 +59,11 @@ struct RandomValues {
     }
 
     mutating func precondition() -> WritePrecondition {
-        switch int(0...2) {
+        switch int(0...4) {
         case 0: return .none
         case 1: return .ifNoneMatchAny
+        case 2: return .ifMatchAny
+        case 3: return .ifNoneMatch(string())
         default: return .ifMatch(string())
         }
     }

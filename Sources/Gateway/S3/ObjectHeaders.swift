@@ -31,19 +31,17 @@ enum ObjectHeaders {
             .sorted { $0.name < $1.name }
     }
 
-    /// `If-None-Match: *` or `If-Match: "etag"` on a write, decided by the state machine at apply time.
+    /// `If-None-Match` (`*` or an ETag) or `If-Match` (an ETag or `*`) on a write, decided by the state
+    /// machine at apply time.
     static func writePrecondition(from headers: HTTPFields) throws -> WritePrecondition {
-        let ifNoneMatch = headers[.ifNoneMatch]
-        let ifMatch = headers[.ifMatch]
+        let ifNoneMatch = headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces)
+        let ifMatch = headers[.ifMatch]?.trimmingCharacters(in: .whitespaces)
         switch (ifNoneMatch, ifMatch) {
         case (nil, nil): return .none
         case (let value?, nil):
-            guard value.trimmingCharacters(in: .whitespaces) == "*" else {
-                throw S3Error(.notImplemented, "If-None-Match on a write accepts only '*'.")
-            }
-            return .ifNoneMatchAny
+            return value == "*" ? .ifNoneMatchAny : .ifNoneMatch(EntityTag.unquote(value))
         case (nil, let value?):
-            return .ifMatch(EntityTag.unquote(value.trimmingCharacters(in: .whitespaces)))
+            return value == "*" ? .ifMatchAny : .ifMatch(EntityTag.unquote(value))
         case (.some, .some):
             throw S3Error(.notImplemented, "If-Match together with If-None-Match on a write is not supported.")
         }

@@ -37,7 +37,7 @@ enum MetaCommand: Sendable, Equatable {
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
-    /// 2: `deleteBucket` carries `abortingUploads`.
+    /// 2: `deleteBucket` carries `abortingUploads`; preconditions `ifMatchAny` and `ifNoneMatch(etag)`.
     static let formatVersion: UInt8 = 2
     /// The oldest format still decoded (durable logs written by earlier versions).
     static let formatVersionMin: UInt8 = 1

@@ -32,7 +32,8 @@ public protocol MetadataService: Sendable {
 
     // MARK: Objects
     /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
-    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time) or
+    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
+    /// (an If-Match precondition and no current version) or
     /// `.requestTooOld` (the write started too long ago: its chunks may have been swept).
     /// The replaced version's chunks are queued for garbage collection in the same transaction.
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
@@ -223,8 +224,14 @@ public enum WritePrecondition: Sendable, Equatable {
     case none
     /// `If-None-Match: *`: only if no current version exists.
     case ifNoneMatchAny
-    /// `If-Match: "etag"`: only if the current version has this ETag (unquoted).
+    /// `If-Match: "etag"`: only if the current version has this ETag (unquoted); with no current version
+    /// the write is refused with `.noSuchKey`, as S3 does.
     case ifMatch(String)
+    /// `If-Match: *`: only if a current version exists (else `.noSuchKey`). Command format 2.
+    case ifMatchAny
+    /// `If-None-Match: "etag"`: only if there is no current version or it has another ETag (unquoted).
+    /// Command format 2.
+    case ifNoneMatch(String)
 }
 
 public struct ListObjectsQuery: Sendable, Equatable {
