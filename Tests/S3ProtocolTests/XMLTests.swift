@@ -90,6 +90,18 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
     #expect(last.xml().contains("<Key>photos/a b.jpg</Key>"))
 }
 
+@Test func listObjectsV1PrefixIsNotEncoded() {
+    // Goal: with encoding-type=url, v1 encodes markers, delimiter and keys but writes Prefix as given (AWS;
+    // botocore does not decode a v1 Prefix).
+    let result = ListBucketResult(
+        name: "b", prefix: "\n a", marker: "m n", nextMarker: nil, maxKeys: 1, delimiter: " ", isTruncated: false,
+        contents: [], commonPrefixes: ["\n a/"], encoding: .url)
+    let xml = result.xml()
+    #expect(xml.contains("<Prefix>\n a</Prefix><Marker>m%20n</Marker>"))
+    #expect(xml.contains("<Delimiter>%20</Delimiter>"))
+    #expect(xml.contains("<CommonPrefixes><Prefix>%0A%20a/</Prefix></CommonPrefixes>"))
+}
+
 @Test func listObjectsV1() {
     // Goal: v1 has Marker and NextMarker and no KeyCount.
     let result = ListBucketResult(

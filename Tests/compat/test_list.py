@@ -155,6 +155,15 @@ def test_encoding_type_url_boto3(s3, bucket):
     assert [o["Key"] for o in r["Contents"]] == keys[:2]
 
 
+def test_unreadable_prefix_echoed(s3, tree):
+    # Goal: a prefix with a control character is echoed exactly by v1 (whose Prefix AWS leaves
+    # unencoded: botocore does not decode it), v2 and ListObjectVersions, and matches nothing.
+    for call in (s3.list_objects, s3.list_objects_v2, s3.list_object_versions):
+        r = call(Bucket=tree, Prefix="\x0a")
+        assert r["Prefix"] == "\x0a", call
+        assert "Contents" not in r and "Versions" not in r and "CommonPrefixes" not in r
+
+
 # ---------------------------------------------------------------------------------------------------
 # DeleteObjects
 

@@ -255,7 +255,9 @@ public struct ListBucketResult: Sendable, Hashable {
         var writer = XMLWriter()
         writer.element("ListBucketResult", namespace: XMLWriter.s3Namespace) { writer in
             writer.element("Name", name)
-            writer.element("Prefix", encode(prefix))
+            // ListObjects v1 returns Prefix as given even with encoding-type=url (unlike v2 and
+            // ListObjectVersions): botocore decodes Marker, NextMarker, Delimiter and keys, not Prefix.
+            writer.element("Prefix", prefix)
             writer.element("Marker", encode(marker))
             writer.element("NextMarker", ifPresent: nextMarker.map(encode))
             writer.element("MaxKeys", maxKeys)
