@@ -90,6 +90,16 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
     #expect(last.xml().contains("<Key>photos/a b.jpg</Key>"))
 }
 
+@Test func accessControlPolicy() {
+    // Goal: the AccessControlPolicy shape, with the CanonicalUser grantee typed by xsi:type.
+    let result = AccessControlPolicyResult(owner: owner, grants: [.init(grantee: owner, permission: "FULL_CONTROL")])
+    let ownerXML = "<ID>\(owner.id)</ID><DisplayName>webfile</DisplayName>"
+    #expect(result.xml() == declaration + "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Owner>\(ownerXML)</Owner><AccessControlList><Grant>"
+        + "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">\(ownerXML)</Grantee>"
+        + "<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>")
+}
+
 @Test func listObjectsV1PrefixIsNotEncoded() {
     // Goal: with encoding-type=url, v1 encodes markers, delimiter and keys but writes Prefix as given (AWS;
     // botocore does not decode a v1 Prefix).

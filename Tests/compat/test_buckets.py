@@ -166,8 +166,9 @@ def test_recreate_after_delete(s3):
     ("put_bucket_policy", dict(Policy='{"Version":"2012-10-17","Statement":[]}')),
     ("put_bucket_lifecycle_configuration", dict(LifecycleConfiguration={"Rules": [
         {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})),
-    ("get_object_acl", dict(Key="obj")),
     ("put_object_acl", dict(Key="obj", ACL="public-read")),
+    ("put_bucket_acl", dict(ACL="public-read-write")),
+    ("put_object_acl", dict(Key="obj", GrantRead='id="0123456789abcdef"')),
     ("put_object_tagging", dict(Key="obj", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})),
 ])
 def test_unsupported_operations_answer_501(s3, bucket, expect_error, call):
@@ -179,3 +180,21 @@ def test_unsupported_operations_answer_501(s3, bucket, expect_error, call):
     expect_error("NotImplemented", 501, getattr(s3, name), Bucket=bucket, **kwargs)
     # And nothing changed: the object is still there with its bytes.
     assert s3.get_object(Bucket=bucket, Key="obj")["Body"].read() == b"x"
+
+
+def test_acls_report_the_owner_only(s3, bucket, expect_error):
+    # Goal: every bucket and object is private to the bucket owner, and the ACL reads say so: the owner
+    # (the ListBuckets Owner) with FULL_CONTROL. The canned ACL "private" is accepted (it changes
+    # nothing); an access control policy document answers 501; a missing object is NoSuchKey.
+    s3.put_object(Bucket=bucket, Key="obj", Body=b"x")
+    owner = s3.list_buckets()["Owner"]
+    for acl in (s3.get_bucket_acl(Bucket=bucket), s3.get_object_acl(Bucket=bucket, Key="obj")):
+        assert acl["Owner"] == owner
+        assert acl["Grants"] == [{"Grantee": {"ID": owner["ID"], "DisplayName": owner["DisplayName"],
+                                              "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
+    s3.put_object_acl(Bucket=bucket, Key="obj", ACL="private")
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    expect_error("NoSuchKey", 404, s3.get_object_acl, Bucket=bucket, Key="missing")
+    policy = {"Owner": {"ID": owner["ID"]}, "Grants": [
+        {"Grantee": {"ID": owner["ID"], "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}
+    expect_error("NotImplemented", 501, s3.put_object_acl, Bucket=bucket, Key="obj", AccessControlPolicy=policy)

@@ -121,6 +121,8 @@ public struct S3Gateway: HTTPResponder {
         case .listObjectsV2: return try await listObjects(call, version: 2)
         case .listMultipartUploads: return try await listMultipartUploads(call)
         case .listObjectVersions: return try await listObjectVersions(call)
+        case .getACL(let onObject): return try await getACL(call, onObject: onObject)
+        case .putACL(let onObject): return try await putACL(call, onObject: onObject)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)

@@ -3,7 +3,7 @@
 /// Bucket sub-resources S3 has and Silo does not implement, with the noun of their operation name
 /// (`GET ?versioning` → `GetBucketVersioning`).
 private let bucketSubresources: [(query: String, noun: String)] = [
-    ("accelerate", "BucketAccelerateConfiguration"), ("acl", "BucketAcl"), ("analytics", "BucketAnalyticsConfiguration"),
+    ("accelerate", "BucketAccelerateConfiguration"), ("analytics", "BucketAnalyticsConfiguration"),
     ("cors", "BucketCors"), ("encryption", "BucketEncryption"), ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
     ("inventory", "BucketInventoryConfiguration"), ("lifecycle", "BucketLifecycleConfiguration"), ("logging", "BucketLogging"),
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
@@ -16,7 +16,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
 
 /// Object sub-resources Silo does not implement.
 private let objectSubresources: [(query: String, noun: String)] = [
-    ("acl", "ObjectAcl"), ("attributes", "ObjectAttributes"), ("legal-hold", "ObjectLegalHold"),
+    ("attributes", "ObjectAttributes"), ("legal-hold", "ObjectLegalHold"),
     ("retention", "ObjectRetention"), ("tagging", "ObjectTagging"), ("torrent", "ObjectTorrent"),
 ]
 
@@ -47,6 +47,7 @@ extension S3RequestTarget {
     private static func routeBucket(
         method: String, has: (String) -> Bool, value: (String) -> String?
     ) throws(S3RequestError) -> S3Endpoint {
+        if has("acl") { return try routeACL(method: method, onObject: false) }
         if let unsupported = bucketSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
@@ -77,6 +78,7 @@ extension S3RequestTarget {
     private static func routeObject(
         method: String, has: (String) -> Bool, value: (String) -> String?, copySource: String?
     ) throws(S3RequestError) -> S3Endpoint {
+        if has("acl") { return try routeACL(method: method, onObject: true) }
         if let unsupported = objectSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
@@ -107,6 +109,14 @@ extension S3RequestTarget {
             throw .methodNotAllowed(method: method)
         default:
             throw .methodNotAllowed(method: method)
+        }
+    }
+
+    private static func routeACL(method: String, onObject: Bool) throws(S3RequestError) -> S3Endpoint {
+        switch method {
+        case "GET", "HEAD": return .getACL(onObject: onObject)
+        case "PUT": return .putACL(onObject: onObject)
+        default: throw .methodNotAllowed(method: method)
         }
     }
 

@@ -14,6 +14,10 @@ public enum S3Endpoint: Sendable, Hashable {
     case listMultipartUploads
     /// ListObjectVersions (`GET ?versions`).
     case listObjectVersions
+    /// GetBucketAcl / GetObjectAcl (`GET ?acl`).
+    case getACL(onObject: Bool)
+    /// PutBucketAcl / PutObjectAcl (`PUT ?acl`).
+    case putACL(onObject: Bool)
     /// DeleteObjects (`POST ?delete`).
     case deleteObjects
     case putObject
@@ -49,6 +53,8 @@ public enum S3Endpoint: Sendable, Hashable {
         case .listObjectsV2: return "ListObjectsV2"
         case .listMultipartUploads: return "ListMultipartUploads"
         case .listObjectVersions: return "ListObjectVersions"
+        case .getACL(let onObject): return onObject ? "GetObjectAcl" : "GetBucketAcl"
+        case .putACL(let onObject): return onObject ? "PutObjectAcl" : "PutBucketAcl"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
         case .copyObject: return "CopyObject"

@@ -437,6 +437,57 @@ public struct ListVersionsResult: Sendable, Hashable {
     }
 }
 
+/// `GetBucketAcl` / `GetObjectAcl` response (`<AccessControlPolicy>`): the owner and its grants to
+/// canonical users.
+public struct AccessControlPolicyResult: Sendable, Hashable {
+    /// One grant to a canonical user.
+    public struct Grant: Sendable, Hashable {
+        /// Who is granted.
+        public var grantee: S3Owner
+        /// `FULL_CONTROL`, `READ`, `WRITE`, `READ_ACP` or `WRITE_ACP`.
+        public var permission: String
+
+        /// Creates a grant.
+        public init(grantee: S3Owner, permission: String) {
+            self.grantee = grantee
+            self.permission = permission
+        }
+    }
+
+    /// The resource's owner.
+    public var owner: S3Owner
+    /// The grants in order.
+    public var grants: [Grant]
+
+    /// Creates the response.
+    public init(owner: S3Owner, grants: [Grant]) {
+        self.owner = owner
+        self.grants = grants
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        var writer = XMLWriter()
+        writer.element("AccessControlPolicy", namespace: XMLWriter.s3Namespace) { writer in
+            owner.write("Owner", to: &writer)
+            writer.element("AccessControlList") { writer in
+                for grant in grants {
+                    writer.element("Grant") { writer in
+                        writer.element("Grantee", attributes: [
+                            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser"),
+                        ]) { writer in
+                            writer.element("ID", grant.grantee.id)
+                            writer.element("DisplayName", grant.grantee.displayName)
+                        }
+                        writer.element("Permission", grant.permission)
+                    }
+                }
+            }
+        }
+        return writer.finish()
+    }
+}
+
 /// `GetBucketLocation` response. us-east-1 is written as an empty element, as S3 does.
 public struct LocationConstraintResult: Sendable, Hashable {
     /// The region; nil or `us-east-1` gives the empty element.
