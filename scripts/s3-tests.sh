@@ -40,6 +40,8 @@ cleanup() {
     wait "$server_pid" 2>/dev/null || true
   fi
   rm -rf "${work:?}/data"
+  # With S3T_OUT the results live there; the work directory held only the data.
+  if [ -n "${S3T_OUT:-}" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
