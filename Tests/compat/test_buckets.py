@@ -198,3 +198,19 @@ def test_acls_report_the_owner_only(s3, bucket, expect_error):
     policy = {"Owner": {"ID": owner["ID"]}, "Grants": [
         {"Grantee": {"ID": owner["ID"], "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]}
     expect_error("NotImplemented", 501, s3.put_object_acl, Bucket=bucket, Key="obj", AccessControlPolicy=policy)
+
+
+def test_unknown_canned_acl_is_invalid(s3, bucket, expect_error):
+    # Goal: x-amz-acl naming no canned ACL is 400 InvalidArgument (the client's mistake), on PutBucketAcl
+    # and PutObject alike; a real canned ACL other than private stays 501 (test_unsupported_operations).
+    def misspell(**kwargs):
+        kwargs["params"]["headers"]["x-amz-acl"] = "public-ready"
+    for event in ("before-call.s3.PutBucketAcl", "before-call.s3.PutObject"):
+        s3.meta.events.register(event, misspell)
+    try:
+        expect_error("InvalidArgument", 400, s3.put_bucket_acl, Bucket=bucket, ACL="public-read")
+        expect_error("InvalidArgument", 400, s3.put_object, Bucket=bucket, Key="k", Body=b"x")
+    finally:
+        for event in ("before-call.s3.PutBucketAcl", "before-call.s3.PutObject"):
+            s3.meta.events.unregister(event, misspell)
+    expect_error("NoSuchKey", 404, s3.get_object, Bucket=bucket, Key="k")
