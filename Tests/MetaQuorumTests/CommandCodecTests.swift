@@ -107,6 +107,14 @@ struct CommandCodecTests {
                 == .deleteBucket(envelope, name: "photos", abortingUploads: true))
     }
 
+    // Goal: the version id of a completed upload is a fixed function of the upload id (it is part of the
+    // replicated protocol: every proposer, in every version, must derive the same one).
+    // Python: hashlib.sha256(b"u1").hexdigest()[:32]
+    @Test func completedVersionIDIsStable() {
+        #expect(MetaCommand.completedVersionID(uploadID: "u1") == "bb82030dbc2bcaba32a90bf2e207a84a")
+        #expect(MetaCommand.completedVersionID(uploadID: "u2") != MetaCommand.completedVersionID(uploadID: "u1"))
+    }
+
     // Goal: the version byte is checked.
     @Test func unknownVersionThrows() {
         var bytes = MetaCommand.createBucket(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "b")

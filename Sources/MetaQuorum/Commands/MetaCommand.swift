@@ -1,3 +1,5 @@
+import Crypto
+
 /// What every command carries besides its inputs.
 struct CommandEnvelope: Sendable, Equatable {
     /// Makes the command idempotent: the state machine answers a repeated id with the first outcome.
@@ -41,6 +43,17 @@ enum MetaCommand: Sendable, Equatable {
     static let formatVersion: UInt8 = 2
     /// The oldest format still decoded (durable logs written by earlier versions).
     static let formatVersionMin: UInt8 = 1
+
+    /// The version id every proposer gives the object an upload's completion makes: the first 16 bytes
+    /// of SHA-256 of the upload id, as 32 hex digits (upload ids are unique, so these are too). A retried
+    /// completion thus names the version the first one made, which is how the state machine recognises
+    /// it (`applyCompleteUpload`).
+    static func completedVersionID(uploadID: String) -> String {
+        SHA256.hash(data: Array(uploadID.utf8)).prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
 
     var envelope: CommandEnvelope {
         switch self {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 public import Logging
 
@@ -151,7 +150,7 @@ public final class EmbeddedMetadataService: MetadataService {
         let command = MetaCommand.completeMultipartUpload(
             try envelope(requestID, requester: requester, time: time), bucket: bucket, key: key, uploadID: uploadID,
             parts: parts, precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
-            versionID: Self.completedVersionID(uploadID: uploadID))
+            versionID: MetaCommand.completedVersionID(uploadID: uploadID))
         guard case .object(let object) = try await submit(command) else {
             throw .internalFault("completeMultipartUpload returned an unexpected result")
         }
@@ -236,12 +235,4 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
-    /// The version id of the object an upload's completion makes: the first 16 bytes of SHA-256 of the
-    /// upload id, as 32 hex digits (upload ids are unique, so these are too).
-    static func completedVersionID(uploadID: String) -> String {
-        SHA256.hash(data: Array(uploadID.utf8)).prefix(16).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
 }
