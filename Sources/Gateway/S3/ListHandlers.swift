@@ -20,7 +20,7 @@ extension S3Gateway {
     func listObjects(_ call: S3Call, version: Int) async throws -> Response {
         let prefix = call.query("prefix") ?? ""
         let delimiter = call.query("delimiter") ?? ""
-        let maxKeys = try integerParameter(call, "max-keys", default: 1000, range: 0...Int.max)
+        let maxKeys = try integerParameter(call, "max-keys", default: S3Limits.listKeysMax, range: 0...Int.max)
         let encoding = try listEncoding(call)
         var startAfter = ""
         var continuationToken: String?
@@ -39,7 +39,7 @@ extension S3Gateway {
         }
         let page = try await metadata.listObjects(
             ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: startAfter,
-                             maxKeys: min(maxKeys, 1000)),
+                             maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.user.name)
         let fetchOwner = version == 1 || call.query("fetch-owner") == "true"
         let contents = page.objects.map { object in
@@ -71,7 +71,7 @@ extension S3Gateway {
     func listObjectVersions(_ call: S3Call) async throws -> Response {
         let prefix = call.query("prefix") ?? ""
         let delimiter = call.query("delimiter") ?? ""
-        let maxKeys = try integerParameter(call, "max-keys", default: 1000, range: 0...Int.max)
+        let maxKeys = try integerParameter(call, "max-keys", default: S3Limits.listKeysMax, range: 0...Int.max)
         let encoding = try listEncoding(call)
         let keyMarker = call.query("key-marker") ?? ""
         let versionIDMarker = call.query("version-id-marker") ?? ""
@@ -84,7 +84,7 @@ extension S3Gateway {
         }
         let page = try await metadata.listObjects(
             ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: keyMarker,
-                             maxKeys: min(maxKeys, 1000)),
+                             maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.user.name)
         let versions = page.objects.map { object in
             ListedVersion(key: object.key, versionID: Self.nullVersionID, isLatest: true,
@@ -112,12 +112,12 @@ extension S3Gateway {
     }
 
     func listMultipartUploads(_ call: S3Call) async throws -> Response {
-        let maxUploads = try integerParameter(call, "max-uploads", default: 1000, range: 0...Int.max)
+        let maxUploads = try integerParameter(call, "max-uploads", default: S3Limits.listUploadsMax, range: 0...Int.max)
         let encoding = try listEncoding(call)
         let query = ListUploadsQuery(
             bucket: call.bucket, prefix: call.query("prefix") ?? "", delimiter: call.query("delimiter") ?? "",
             keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",
-            maxUploads: min(maxUploads, 1000))
+            maxUploads: min(maxUploads, S3Limits.listUploadsMax))
         let page = try await metadata.listMultipartUploads(query, requester: call.user.name)
         let result = ListMultipartUploadsResult(
             bucket: call.bucket, keyMarker: query.keyMarker, uploadIDMarker: query.uploadIDMarker,
