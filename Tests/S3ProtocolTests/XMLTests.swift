@@ -100,6 +100,21 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
         + "<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>")
 }
 
+@Test func getObjectAttributes() {
+    // Goal: only the attributes set are written, in AWS's order; the ETag unquoted; ObjectParts carries
+    // PartsCount.
+    let all = GetObjectAttributesResult(
+        etag: "fba9dede5f27731c9771645a39863328", checksum: ChecksumField(algorithm: .crc32, value: "dv+Mqg=="),
+        checksumType: .fullObject, partsCount: 3, storageClass: "STANDARD", objectSize: 434_234)
+    #expect(all.xml() == declaration + "<GetObjectAttributesResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<ETag>fba9dede5f27731c9771645a39863328</ETag><Checksum><ChecksumCRC32>dv+Mqg==</ChecksumCRC32>"
+        + "<ChecksumType>FULL_OBJECT</ChecksumType></Checksum><ObjectParts><PartsCount>3</PartsCount></ObjectParts>"
+        + "<StorageClass>STANDARD</StorageClass><ObjectSize>434234</ObjectSize></GetObjectAttributesResponse>")
+    let sizeOnly = GetObjectAttributesResult(etag: nil, checksum: nil, checksumType: nil, partsCount: nil,
+                                             storageClass: nil, objectSize: 0)
+    #expect(sizeOnly.xml().hasSuffix("\"><ObjectSize>0</ObjectSize></GetObjectAttributesResponse>"))
+}
+
 @Test func listObjectsV1PrefixIsNotEncoded() {
     // Goal: with encoding-type=url, v1 encodes markers, delimiter and keys but writes Prefix as given (AWS;
     // botocore does not decode a v1 Prefix).

@@ -381,3 +381,44 @@ def test_content_encoding_kept_without_aws_chunked(s3, bucket):
     for sent, kept in cases:
         s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
         assert s3.head_object(Bucket=bucket, Key="enc").get("ContentEncoding") == kept, sent
+
+
+ATTRIBUTES = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+
+
+def test_get_object_attributes(s3, raw, bucket, expect_error):
+    # Goal: GetObjectAttributes answers the attributes asked for: the ETag without quotes, the size, the
+    # storage class, the additional checksum the object was stored with, and for a multipart object its
+    # part count (AWS lists the parts themselves only for objects with per-part checksums). Only what
+    # was asked is answered; a missing key is NoSuchKey; a missing or unknown attribute is InvalidArgument.
+    etag = s3.put_object(Bucket=bucket, Key="plain", Body=b"foo")["ETag"].strip('"')
+    r = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=ATTRIBUTES)
+    assert (r["ETag"], r["ObjectSize"], r["StorageClass"]) == (etag, 3, "STANDARD")
+    assert "ObjectParts" not in r and "VersionId" not in r
+    assert r["LastModified"] == s3.head_object(Bucket=bucket, Key="plain")["LastModified"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["ObjectSize"])
+    assert r["ObjectSize"] == 3 and "ETag" not in r and "StorageClass" not in r
+
+    sha = s3.put_object(Bucket=bucket, Key="summed", Body=b"bar", ChecksumAlgorithm="SHA256")["ChecksumSHA256"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="summed", ObjectAttributes=ATTRIBUTES)
+    assert r["Checksum"]["ChecksumSHA256"] == sha and "ChecksumCRC32" not in r["Checksum"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="summed", ObjectAttributes=["ETag"])
+    assert "Checksum" not in r
+
+    up = s3.create_multipart_upload(Bucket=bucket, Key="multi")["UploadId"]
+    parts = []
+    for number, body in enumerate([b"a" * (5 * 1024 * 1024), b"b" * (5 * 1024 * 1024), b"tail"], start=1):
+        e = s3.upload_part(Bucket=bucket, Key="multi", UploadId=up, PartNumber=number, Body=body)["ETag"]
+        parts.append({"PartNumber": number, "ETag": e})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="multi", UploadId=up, MultipartUpload={"Parts": parts})
+    r = s3.get_object_attributes(Bucket=bucket, Key="multi", ObjectAttributes=ATTRIBUTES, MaxParts=1)
+    assert r["ETag"] == done["ETag"].strip('"') and r["ObjectSize"] == 10 * 1024 * 1024 + 4
+    assert r["ObjectParts"]["TotalPartsCount"] == 3 and "Parts" not in r["ObjectParts"]
+
+    expect_error("NoSuchKey", 404, s3.get_object_attributes, Bucket=bucket, Key="missing", ObjectAttributes=ATTRIBUTES)
+    for value in (None, "ETag,Colour"):
+        headers = {} if value is None else {"x-amz-object-attributes": value}
+        resp = raw.request("GET", f"/{bucket}/plain", query=[("attributes", "")], headers=headers)
+        assert (resp.status, resp.error_code()) == (400, "InvalidArgument"), (value, resp.body)
+    resp = raw.request("PUT", f"/{bucket}/plain", query=[("attributes", "")])
+    assert resp.status == 405, resp.body

@@ -123,6 +123,7 @@ public struct S3Gateway: HTTPResponder {
         case .listObjectVersions: return try await listObjectVersions(call)
         case .getACL(let onObject): return try await getACL(call, onObject: onObject)
         case .putACL(let onObject): return try await putACL(call, onObject: onObject)
+        case .getObjectAttributes: return try await getObjectAttributes(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)

@@ -16,7 +16,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
 
 /// Object sub-resources Silo does not implement.
 private let objectSubresources: [(query: String, noun: String)] = [
-    ("attributes", "ObjectAttributes"), ("legal-hold", "ObjectLegalHold"),
+    ("legal-hold", "ObjectLegalHold"),
     ("retention", "ObjectRetention"), ("tagging", "ObjectTagging"), ("torrent", "ObjectTorrent"),
 ]
 
@@ -79,12 +79,15 @@ extension S3RequestTarget {
         method: String, has: (String) -> Bool, value: (String) -> String?, copySource: String?
     ) throws(S3RequestError) -> S3Endpoint {
         if has("acl") { return try routeACL(method: method, onObject: true) }
+        // GetObjectAttributes is the only operation on ?attributes.
+        if has("attributes") && method != "GET" { throw .methodNotAllowed(method: method) }
         if let unsupported = objectSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
         switch method {
         case "GET":
             if has("uploadId") { return .listParts(uploadID: try uploadID(value)) }
+            if has("attributes") { return .getObjectAttributes }
             return .getObject
         case "HEAD":
             return .headObject

@@ -18,6 +18,8 @@ public enum S3Endpoint: Sendable, Hashable {
     case getACL(onObject: Bool)
     /// PutBucketAcl / PutObjectAcl (`PUT ?acl`).
     case putACL(onObject: Bool)
+    /// `GET /bucket/key?attributes`.
+    case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
     case deleteObjects
     case putObject
@@ -55,6 +57,7 @@ public enum S3Endpoint: Sendable, Hashable {
         case .listObjectVersions: return "ListObjectVersions"
         case .getACL(let onObject): return onObject ? "GetObjectAcl" : "GetBucketAcl"
         case .putACL(let onObject): return onObject ? "PutObjectAcl" : "PutBucketAcl"
+        case .getObjectAttributes: return "GetObjectAttributes"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
         case .copyObject: return "CopyObject"

@@ -488,6 +488,52 @@ public struct AccessControlPolicyResult: Sendable, Hashable {
     }
 }
 
+/// `GetObjectAttributes` response: the attributes asked for, each only when requested (nil: not asked).
+public struct GetObjectAttributesResult: Sendable, Hashable {
+    /// The ETag, without quotes (as AWS writes it here).
+    public var etag: String?
+    /// The object's additional checksum and its type, if it has one and `Checksum` was asked for.
+    public var checksum: ChecksumField?
+    public var checksumType: ChecksumType?
+    /// For a multipart object with `ObjectParts` asked for: its number of parts (`PartsCount`). AWS lists
+    /// the parts themselves only for objects uploaded with additional checksums, which Silo does not keep
+    /// per part, so no `Part` elements are written.
+    public var partsCount: Int?
+    public var storageClass: String?
+    public var objectSize: Int64?
+
+    /// Creates the response.
+    public init(etag: String?, checksum: ChecksumField?, checksumType: ChecksumType?, partsCount: Int?,
+                storageClass: String?, objectSize: Int64?) {
+        self.etag = etag
+        self.checksum = checksum
+        self.checksumType = checksumType
+        self.partsCount = partsCount
+        self.storageClass = storageClass
+        self.objectSize = objectSize
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        var writer = XMLWriter()
+        writer.element("GetObjectAttributesResponse", namespace: XMLWriter.s3Namespace) { writer in
+            writer.element("ETag", ifPresent: etag)
+            if let checksum {
+                writer.element("Checksum") { writer in
+                    writer.checksums([checksum])
+                    writer.element("ChecksumType", ifPresent: checksumType?.rawValue)
+                }
+            }
+            if let partsCount {
+                writer.element("ObjectParts") { writer in writer.element("PartsCount", partsCount) }
+            }
+            writer.element("StorageClass", ifPresent: storageClass)
+            if let objectSize { writer.element("ObjectSize", objectSize) }
+        }
+        return writer.finish()
+    }
+}
+
 /// `GetBucketLocation` response. us-east-1 is written as an empty element, as S3 does.
 public struct LocationConstraintResult: Sendable, Hashable {
     /// The region; nil or `us-east-1` gives the empty element.
