@@ -56,7 +56,16 @@ alt_ak=SILOS3TESTSALT000001;  alt_sk=silo-s3tests-alt-secret-0123456789abcdefg
 "$silo" server --address "$endpoint" --data "$work/data" > "$out/server.log" 2>&1 < /dev/null &
 server_pid=$!
 deadline=$(( $(date +%s) + ready_timeout_s ))
-until curl -s -o /dev/null "http://$endpoint/"; do
+answers_http() {
+  "$python" - "$port" 2>/dev/null <<'PY'
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
+    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    s.settimeout(5)
+    sys.exit(0 if s.recv(12).startswith(b"HTTP/1.") else 1)
+PY
+}
+until answers_http; do
   kill -0 "$server_pid" 2>/dev/null || { echo "s3-tests: silo exited at start:" >&2; tail -n 40 "$out/server.log" >&2; exit 1; }
   [ "$(date +%s)" -lt "$deadline" ] || { echo "s3-tests: silo did not answer within ${ready_timeout_s}s" >&2; exit 1; }
   sleep 0.2
