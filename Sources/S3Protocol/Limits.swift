@@ -46,6 +46,8 @@ public enum S3Limits {
 
     /// The most keys a list request returns (`max-keys` is clamped to this).
     public static let listKeysMax = 1000
+    /// The range of `max-buckets` in a paginated ListBuckets (AWS: 1 to 10 000).
+    public static let listBucketsMaxRange: ClosedRange<Int> = 1...10_000
     /// The most parts `ListParts` returns per page.
     public static let listPartsMax = 1000
     /// The most uploads `ListMultipartUploads` returns per page.

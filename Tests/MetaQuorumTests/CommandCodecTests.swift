@@ -84,11 +84,44 @@ struct CommandCodecTests {
         #expect(throws: CodecError.self) { try MetaCommand(decoding: writer.bytes) }
     }
 
+    // Goal: a format-1 deleteBucket (written before uploads were aborted with their bucket) still decodes,
+    // with the format-1 meaning: uploads keep the bucket non-empty. Method: the format-1 bytes, spelled out.
+    @Test func formatOneDeleteBucketDecodes() throws {
+        var writer = ByteWriter(capacity: 32)
+        writer.writeByte(1)
+        writer.writeByte(4)  // deleteBucket
+        writer.writeString("r")
+        writer.writeString("alice")
+        writer.writeInt(Int64(7))
+        writer.writeString("photos")
+        let envelope = CommandEnvelope(requestID: "r", requester: "alice", time: 7)
+        #expect(
+            try MetaCommand(decoding: writer.bytes)
+                == .deleteBucket(envelope, name: "photos", abortingUploads: false))
+        // The same fields in format 2 need the flag; without it the input is truncated.
+        var current = writer.bytes
+        current[0] = MetaCommand.formatVersion
+        #expect(throws: CodecError.self) { try MetaCommand(decoding: current) }
+        #expect(
+            try MetaCommand(decoding: MetaCommand.deleteBucket(envelope, name: "photos", abortingUploads: true).encode())
+                == .deleteBucket(envelope, name: "photos", abortingUploads: true))
+    }
+
+    // Goal: the version id of a completed upload is a fixed function of the upload id (it is part of the
+    // replicated protocol: every proposer, in every version, must derive the same one).
+    // Python: hashlib.sha256(b"u1").hexdigest()[:32]
+    @Test func completedVersionIDIsStable() {
+        #expect(MetaCommand.completedVersionID(uploadID: "u1") == "bb82030dbc2bcaba32a90bf2e207a84a")
+        #expect(MetaCommand.completedVersionID(uploadID: "u2") != MetaCommand.completedVersionID(uploadID: "u1"))
+    }
+
     // Goal: the version byte is checked.
     @Test func unknownVersionThrows() {
         var bytes = MetaCommand.createBucket(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "b")
             .encode()
         bytes[0] = 99
         #expect(throws: CodecError.unsupportedVersion(99)) { try MetaCommand(decoding: bytes) }
+        bytes[0] = 0
+        #expect(throws: CodecError.unsupportedVersion(0)) { try MetaCommand(decoding: bytes) }
     }
 }

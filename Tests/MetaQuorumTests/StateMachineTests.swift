@@ -33,7 +33,7 @@ func plausibleCommandLog(seed: UInt64, count: Int) -> [MetaCommand] {
         }
         switch random.int(0...15) {
         case 0: commands.append(.createBucket(envelope, name: bucket))
-        case 1: commands.append(.deleteBucket(envelope, name: bucket))
+        case 1: commands.append(.deleteBucket(envelope, name: bucket, abortingUploads: random.bool()))
         case 2, 3:
             let chunks = freshChunks()
             let precondition: WritePrecondition = [.none, .ifNoneMatchAny, .ifMatch(md5Hex(random.int(0...3)))][
@@ -259,5 +259,62 @@ struct StateMachineTests {
                 envelope("p3"), object: objectRecord(bucket: "b", key: "again", chunks: shared),
                 precondition: .none, startedTime: testStartTime))
         if case .failed(.invalidArgument) = relink {} else { Issue.record("expected a refusal, got \(relink)") }
+    }
+
+    // Goal: deleteBucket decides at apply time. An object refuses it (uploads stay); with
+    // `abortingUploads`, open uploads are aborted in the same transaction and their parts' chunks are queued
+    // as garbage; a format-1 command (no flag) still refuses a bucket with an upload. Method: drive the
+    // machine directly and read its tables.
+    @Test func deleteBucketAbortsUploadsAtApplyTime() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        defer { driver.machine.close() }
+        try driver.apply(.createBucket(envelope("c"), name: "b"))
+        for (index, uploadID) in ["u1", "u2"].enumerated() {
+            try driver.apply(
+                .createMultipartUpload(
+                    envelope("cu\(index)"), upload: uploadRecord(bucket: "b", key: "k\(index)", uploadID: uploadID)))
+            for number in 1...2 {
+                let result = try driver.apply(
+                    .putPart(
+                        envelope("pp\(index)-\(number)"), bucket: "b", key: "k\(index)", uploadID: uploadID,
+                        part: partRecord(number, sizeBytes: 3, chunkID: ChunkID(10 * index + number)),
+                        startedTime: testStartTime))
+                #expect(result == .done)
+            }
+        }
+        try driver.apply(
+            .putObject(
+                envelope("p"), object: objectRecord(bucket: "b", key: "obj", chunks: [chunk(99, 2)]),
+                precondition: .none, startedTime: testStartTime))
+        // An object refuses the delete, whatever the flag; nothing is aborted.
+        #expect(
+            try driver.apply(.deleteBucket(envelope("d1"), name: "b", abortingUploads: true))
+                == .failed(.bucketNotEmpty))
+        #expect(try driver.machine.upload(bucket: "b", key: "k0", uploadID: "u1", requester: "alice") != nil)
+        #expect(try driver.machine.garbageChunks(limit: 10).isEmpty)
+        try driver.apply(.deleteObjects(envelope("do"), bucket: "b", keys: ["obj"]))
+        // Without the flag (a format-1 command), uploads keep the bucket.
+        #expect(
+            try driver.apply(.deleteBucket(envelope("d2"), name: "b", abortingUploads: false))
+                == .failed(.bucketNotEmpty))
+        // Only the owner may delete.
+        #expect(
+            try driver.apply(.deleteBucket(envelope("d3", "bob"), name: "b", abortingUploads: true))
+                == .failed(.accessDenied))
+        #expect(try driver.apply(.deleteBucket(envelope("d4"), name: "b", abortingUploads: true)) == .done)
+        #expect(try driver.machine.bucketRecord("b") == nil)
+        #expect(Set(try driver.machine.garbageChunks(limit: 10).map(\.chunk.id)) == [99, 1, 2, 11, 12])
+        let leftovers = try driver.machine.database.firstRow(
+            "SELECT (SELECT count(*) FROM uploads) + (SELECT count(*) FROM parts) + (SELECT count(*) FROM chunk_refs)"
+        ) { $0.int64(0) }
+        #expect(leftovers == 0)
+        // A bucket of the same name starts with no uploads.
+        try driver.apply(.createBucket(envelope("c2"), name: "b"))
+        let page = try driver.machine.listUploads(
+            ListUploadsQuery(bucket: "b", prefix: "", delimiter: "", keyMarker: "", uploadIDMarker: "", maxUploads: 10),
+            requester: "alice")
+        #expect(page.uploads.isEmpty)
     }
 }

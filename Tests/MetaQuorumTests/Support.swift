@@ -59,9 +59,11 @@ struct RandomValues {
     }
 
     mutating func precondition() -> WritePrecondition {
-        switch int(0...2) {
+        switch int(0...4) {
         case 0: return .none
         case 1: return .ifNoneMatchAny
+        case 2: return .ifMatchAny
+        case 3: return .ifNoneMatch(string())
         default: return .ifMatch(string())
         }
     }
@@ -107,7 +109,7 @@ struct RandomValues {
                     secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
         case 1: return .deleteUser(envelope, name: string(), heir: bool() ? nil : string())
         case 2: return .createBucket(envelope, name: string())
-        case 3: return .deleteBucket(envelope, name: string())
+        case 3: return .deleteBucket(envelope, name: string(), abortingUploads: bool())
         case 4: return .putObject(envelope, object: object(), precondition: precondition(), startedTime: int64())
         case 5: return .deleteObjects(envelope, bucket: string(), keys: (0..<int(0...4)).map { _ in string() })
         case 6: return .createMultipartUpload(envelope, upload: upload())

@@ -53,16 +53,16 @@ private let awsDocExamples: [RouteCase] = [
           operation: "AbortMultipartUpload"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket/example-object?uploadId=XXBsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzEEEwbG9hZA&max-parts=2&part-number-marker=1",
           operation: "ListParts"),
+    .init(method: "GET", target: "/amzn-s3-demo-bucket?versions&prefix=my&max-keys=2", operation: "ListObjectVersions"),
+    .init(method: "PUT", target: "/amzn-s3-demo-bucket?acl", operation: "PutBucketAcl"),
+    .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?acl", operation: "GetObjectAcl"),
+    .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?attributes", operation: "GetObjectAttributes"),
     // Recognised, not implemented.
     .init(method: "GET", target: "/amzn-s3-demo-bucket?versioning", operation: "GetBucketVersioning"),
-    .init(method: "PUT", target: "/amzn-s3-demo-bucket?acl", operation: "PutBucketAcl"),
     .init(method: "DELETE", target: "/amzn-s3-demo-bucket?policy", operation: "DeleteBucketPolicy"),
-    .init(method: "GET", target: "/amzn-s3-demo-bucket?versions", operation: "ListObjectVersions"),
     .init(method: "PUT", target: "/amzn-s3-demo-bucket?lifecycle", operation: "PutBucketLifecycleConfiguration"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket?object-lock", operation: "GetObjectLockConfiguration"),
-    .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?acl", operation: "GetObjectAcl"),
     .init(method: "PUT", target: "/amzn-s3-demo-bucket/my-image.jpg?tagging", operation: "PutObjectTagging"),
-    .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?attributes", operation: "GetObjectAttributes"),
     .init(method: "PUT", target: "/amzn-s3-demo-bucket/my-image.jpg?legal-hold", operation: "PutObjectLegalHold"),
     .init(method: "POST", target: "/amzn-s3-demo-bucket/my-image.jpg?restore", operation: "RestoreObject"),
     .init(method: "POST", target: "/amzn-s3-demo-bucket/my-image.jpg?select&select-type=2", operation: "SelectObjectContent"),
@@ -98,6 +98,8 @@ func awsDocExampleRoutes(_ example: RouteCase) throws {
     }
     #expect(throws: S3RequestError.methodNotAllowed(method: "POST")) { try route("POST", "/b/k") }
     #expect(throws: S3RequestError.methodNotAllowed(method: "PUT")) { try route("PUT", "/") }
+    #expect(throws: S3RequestError.methodNotAllowed(method: "PUT")) { try route("PUT", "/b/k?attributes") }
+    #expect(throws: S3RequestError.methodNotAllowed(method: "DELETE")) { try route("DELETE", "/b?acl") }
     #expect(throws: S3RequestError.invalidArgument(name: "list-type", reason: "must be 2")) { try route("GET", "/b?list-type=1") }
 }
 

@@ -91,6 +91,13 @@ import S3Protocol
     #expect(S3Time.parseHTTPDate("Sunday, 06-Nov-94 08:49:37 GMT") == 784_111_777_000)
     #expect(S3Time.parseHTTPDate("Sun Nov  6 08:49:37 1994") == 784_111_777_000)
     #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 CET") == nil)
+    // Numeric zones (RFC 1123 / 2822; Python's formatdate writes -0000 for UTC).
+    #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 -0000") == 784_111_777_000)
+    #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 09:49:37 +0100") == 784_111_777_000)
+    #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 03:19:37 -0530") == 784_111_777_000)
+    #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 +0160") == nil)
+    #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 +01") == nil)
+    #expect(S3Time.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 0100") == nil)
     #expect(S3Time.parseHTTPDate("Sun, 31 Feb 1994 08:49:37 GMT") == nil)
     #expect(S3Time.parseISO8601("2009-10-12T17:50:30.000Z") == 1_255_369_830_000)
     #expect(S3Time.parseISO8601("2009-10-12T17:50:30Z") == 1_255_369_830_000)

@@ -220,8 +220,16 @@ private let presignedQuery =
     #expect(throws: Never.self) {
         try parse(presignedQuery.replacingOccurrences(of: "X-Amz-Expires=86400", with: "X-Amz-Expires=604800"))
     }
-    #expect(throws: SigV4Error.malformedPresignedQuery(reason: "X-Amz-Expires must be a non-negative integer")) {
+    // A negative validity parses (it expired before it began: `verify` answers presignedExpired, 403 as AWS),
+    // clamped to a week; anything but an optional '-' and digits is malformed.
+    #expect(throws: Never.self) {
         try parse(presignedQuery.replacingOccurrences(of: "X-Amz-Expires=86400", with: "X-Amz-Expires=-1"))
+    }
+    #expect(throws: SigV4Error.malformedPresignedQuery(reason: "X-Amz-Expires must be an integer")) {
+        try parse(presignedQuery.replacingOccurrences(of: "X-Amz-Expires=86400", with: "X-Amz-Expires=+1"))
+    }
+    #expect(throws: SigV4Error.malformedPresignedQuery(reason: "X-Amz-Expires must be an integer")) {
+        try parse(presignedQuery.replacingOccurrences(of: "X-Amz-Expires=86400", with: "X-Amz-Expires=-"))
     }
     #expect(throws: SigV4Error.malformedPresignedQuery(reason: "missing X-Amz-Date")) {
         try parse(presignedQuery.replacingOccurrences(of: "X-Amz-Date=20130524T000000Z&", with: ""))

@@ -29,6 +29,9 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
         + "<Owner><ID>\(owner.id)</ID><DisplayName>webfile</DisplayName></Owner>"
         + "<Buckets><Bucket><Name>examplebucket</Name><CreationDate>2009-10-12T17:50:30.000Z</CreationDate></Bucket></Buckets>"
         + "</ListAllMyBucketsResult>")
+    // A paginated listing ends with the next page's token and the prefix asked for.
+    let page = ListAllMyBucketsResult(owner: owner, buckets: [], continuationToken: "dG9r", prefix: "ex")
+    #expect(page.xml().hasSuffix("<Buckets></Buckets><ContinuationToken>dG9r</ContinuationToken><Prefix>ex</Prefix></ListAllMyBucketsResult>"))
     #expect(LocationConstraintResult(region: "us-east-1").xml() == declaration
         + "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>")
     #expect(LocationConstraintResult(region: "eu-west-1").xml().contains(">eu-west-1</LocationConstraint>"))
@@ -56,6 +59,72 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
     var plain = result
     plain.encoding = nil
     #expect(plain.xml().contains("<Key>photos/a b&#x1;.jpg</Key>"))
+}
+
+@Test func listObjectVersions() {
+    // Goal: ListVersionsResult in AWS's shape: markers, next markers, Version entries with VersionId and
+    // IsLatest, common prefixes; encoding-type=url encodes keys, prefixes, delimiter and key markers only.
+    let version = ListedVersion(
+        key: "photos/a b.jpg", versionID: "null", isLatest: true, lastModifiedMilliseconds: 1_255_369_830_000,
+        etag: "\"fba9dede5f27731c9771645a39863328\"", size: 434_234, owner: owner)
+    let result = ListVersionsResult(
+        name: "bucket", prefix: "photos/", keyMarker: "photos/0 a", versionIDMarker: "null",
+        nextKeyMarker: "photos/a b.jpg", nextVersionIDMarker: "null", maxKeys: 2, delimiter: "/", isTruncated: true,
+        versions: [version], commonPrefixes: ["photos/2006 x/"], encoding: .url)
+    #expect(result.xml() == declaration + "<ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Name>bucket</Name><Prefix>photos/</Prefix><KeyMarker>photos/0%20a</KeyMarker>"
+        + "<VersionIdMarker>null</VersionIdMarker><NextKeyMarker>photos/a%20b.jpg</NextKeyMarker>"
+        + "<NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>2</MaxKeys><Delimiter>/</Delimiter>"
+        + "<IsTruncated>true</IsTruncated><EncodingType>url</EncodingType>"
+        + "<Version><Key>photos/a%20b.jpg</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>"
+        + "<LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>"
+        + "<Size>434234</Size><StorageClass>STANDARD</StorageClass>"
+        + "<Owner><ID>\(owner.id)</ID><DisplayName>webfile</DisplayName></Owner></Version>"
+        + "<CommonPrefixes><Prefix>photos/2006%20x/</Prefix></CommonPrefixes></ListVersionsResult>")
+    var last = result
+    last.isTruncated = false
+    last.nextKeyMarker = nil
+    last.nextVersionIDMarker = nil
+    last.encoding = nil
+    #expect(!last.xml().contains("Next"))
+    #expect(last.xml().contains("<Key>photos/a b.jpg</Key>"))
+}
+
+@Test func accessControlPolicy() {
+    // Goal: the AccessControlPolicy shape, with the CanonicalUser grantee typed by xsi:type.
+    let result = AccessControlPolicyResult(owner: owner, grants: [.init(grantee: owner, permission: "FULL_CONTROL")])
+    let ownerXML = "<ID>\(owner.id)</ID><DisplayName>webfile</DisplayName>"
+    #expect(result.xml() == declaration + "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Owner>\(ownerXML)</Owner><AccessControlList><Grant>"
+        + "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\">\(ownerXML)</Grantee>"
+        + "<Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>")
+}
+
+@Test func getObjectAttributes() {
+    // Goal: only the attributes set are written, in AWS's order; the ETag unquoted; ObjectParts carries
+    // PartsCount.
+    let all = GetObjectAttributesResult(
+        etag: "fba9dede5f27731c9771645a39863328", checksum: ChecksumField(algorithm: .crc32, value: "dv+Mqg=="),
+        checksumType: .fullObject, partsCount: 3, storageClass: "STANDARD", objectSize: 434_234)
+    #expect(all.xml() == declaration + "<GetObjectAttributesResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<ETag>fba9dede5f27731c9771645a39863328</ETag><Checksum><ChecksumCRC32>dv+Mqg==</ChecksumCRC32>"
+        + "<ChecksumType>FULL_OBJECT</ChecksumType></Checksum><ObjectParts><PartsCount>3</PartsCount></ObjectParts>"
+        + "<StorageClass>STANDARD</StorageClass><ObjectSize>434234</ObjectSize></GetObjectAttributesResponse>")
+    let sizeOnly = GetObjectAttributesResult(etag: nil, checksum: nil, checksumType: nil, partsCount: nil,
+                                             storageClass: nil, objectSize: 0)
+    #expect(sizeOnly.xml().hasSuffix("\"><ObjectSize>0</ObjectSize></GetObjectAttributesResponse>"))
+}
+
+@Test func listObjectsV1PrefixIsNotEncoded() {
+    // Goal: with encoding-type=url, v1 encodes markers, delimiter and keys but writes Prefix as given (AWS;
+    // botocore does not decode a v1 Prefix).
+    let result = ListBucketResult(
+        name: "b", prefix: "\n a", marker: "m n", nextMarker: nil, maxKeys: 1, delimiter: " ", isTruncated: false,
+        contents: [], commonPrefixes: ["\n a/"], encoding: .url)
+    let xml = result.xml()
+    #expect(xml.contains("<Prefix>\n a</Prefix><Marker>m%20n</Marker>"))
+    #expect(xml.contains("<Delimiter>%20</Delimiter>"))
+    #expect(xml.contains("<CommonPrefixes><Prefix>%0A%20a/</Prefix></CommonPrefixes>"))
 }
 
 @Test func listObjectsV1() {

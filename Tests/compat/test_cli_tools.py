@@ -233,3 +233,24 @@ def test_s5cmd_cat_and_md5(tools, s3, bucket):
                           env=tools.env, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert hashlib.sha256(proc.stdout).digest() == hashlib.sha256(data).digest()
+
+
+def test_aws_cli_list_object_versions_and_delete(tools, s3, bucket):
+    # Goal: `aws s3api list-object-versions` lists every object as version "null" (latest), with
+    # pagination by the CLI itself (--page-size); `delete-objects` with those version ids empties the
+    # bucket, and `rb` removes it although a multipart upload is still open (AWS aborts it).
+    keys = [f"dir/{i}" for i in range(5)] + ["top"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=k.encode())
+    out = json.loads(tools.aws_cmd("s3api", "list-object-versions", "--bucket", bucket, "--page-size", "2").stdout)
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in out["Versions"]] == [(k, "null", True) for k in keys]
+    out = json.loads(tools.aws_cmd("s3api", "list-object-versions", "--bucket", bucket, "--delimiter", "/").stdout)
+    assert [p["Prefix"] for p in out["CommonPrefixes"]] == ["dir/"]
+    assert [v["Key"] for v in out["Versions"]] == ["top"]
+    delete = {"Objects": [{"Key": k, "VersionId": "null"} for k in keys], "Quiet": True}
+    out = tools.aws_cmd("s3api", "delete-objects", "--bucket", bucket, "--delete", json.dumps(delete)).stdout
+    assert "Errors" not in (json.loads(out) if out.strip() else {})
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    s3.create_multipart_upload(Bucket=bucket, Key="open")
+    tools.aws_cmd("s3", "rb", f"s3://{bucket}")
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

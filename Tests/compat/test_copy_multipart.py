@@ -260,7 +260,7 @@ def test_upload_part_copy_bad_range(s3, bucket, expect_error):
     # 400 as some S3 front ends answer).
     s3.put_object(Bucket=bucket, Key="src", Body=b"0123456789")
     up = s3.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
-    expect_error(("InvalidRange", "InvalidArgument"), None, s3.upload_part_copy, Bucket=bucket, Key="dst",
+    expect_error("InvalidRange", 416, s3.upload_part_copy, Bucket=bucket, Key="dst",
                  UploadId=up, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"}, CopySourceRange="bytes=5-20")
 
 
@@ -300,11 +300,23 @@ def test_put_if_match(s3, bucket, expect_error):
     expect_error("PreconditionFailed", 412, s3.put_object, Bucket=bucket, Key="cas", Body=b"v3", IfMatch=e1)
     assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v2"
     assert e2 == f'"{md5_hex(b"v2")}"'
-    # S3's user guide answers 404 NoSuchKey when no object has the key; 412 is accepted too (both
-    # refuse the write, which is what matters).
-    expect_error(("NoSuchKey", "PreconditionFailed"), None, s3.put_object,
-                 Bucket=bucket, Key="absent", Body=b"x", IfMatch=e1)
+    # S3's user guide answers 404 NoSuchKey when no object has the key, for an ETag and for *.
+    for condition in (e1, "*"):
+        expect_error("NoSuchKey", 404, s3.put_object, Bucket=bucket, Key="absent", Body=b"x", IfMatch=condition)
     expect_error("NoSuchKey", 404, s3.get_object, Bucket=bucket, Key="absent")
+    # If-Match: * replaces whatever is current.
+    s3.put_object(Bucket=bucket, Key="cas", Body=b"v4", IfMatch="*")
+    assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v4"
+
+
+def test_put_if_none_match_etag(s3, bucket, expect_error):
+    # Goal: If-None-Match with an ETag writes unless the current version has that ETag (a missing key
+    # writes); the refused write answers 412 and keeps the bytes.
+    etag = s3.put_object(Bucket=bucket, Key="k", Body=b"one", IfNoneMatch='"0123456789abcdef0123456789abcdef"')["ETag"]
+    expect_error("PreconditionFailed", 412, s3.put_object, Bucket=bucket, Key="k", Body=b"two", IfNoneMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"three", IfNoneMatch='"0123456789abcdef0123456789abcdef"')
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"three"
 
 
 def test_complete_multipart_conditional(s3, bucket, expect_error):

@@ -155,6 +155,15 @@ def test_encoding_type_url_boto3(s3, bucket):
     assert [o["Key"] for o in r["Contents"]] == keys[:2]
 
 
+def test_unreadable_prefix_echoed(s3, tree):
+    # Goal: a prefix with a control character is echoed exactly by v1 (whose Prefix AWS leaves
+    # unencoded: botocore does not decode it), v2 and ListObjectVersions, and matches nothing.
+    for call in (s3.list_objects, s3.list_objects_v2, s3.list_object_versions):
+        r = call(Bucket=tree, Prefix="\x0a")
+        assert r["Prefix"] == "\x0a", call
+        assert "Contents" not in r and "Versions" not in r and "CommonPrefixes" not in r
+
+
 # ---------------------------------------------------------------------------------------------------
 # DeleteObjects
 
@@ -197,3 +206,79 @@ def test_delete_objects_weird_keys(s3, bucket):
     r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
     assert sorted(d["Key"] for d in r["Deleted"]) == sorted(keys)
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# ListObjectVersions (unversioned buckets: every object is its key's `null` version) and VersionId=null
+
+
+def test_list_object_versions_boto3(s3, tree):
+    # Goal: every object is listed once as version "null", latest, with its size and ETag; Prefix and
+    # Delimiter work as in ListObjects; max-keys pages with NextKeyMarker/NextVersionIdMarker until done.
+    r = s3.list_object_versions(Bucket=tree)
+    versions = r["Versions"]
+    assert [v["Key"] for v in versions] == sorted_keys(TREE)
+    assert all(v["VersionId"] == "null" and v["IsLatest"] is True for v in versions)
+    assert all(v["Size"] == len(v["Key"]) and v["ETag"].startswith('"') for v in versions)
+    assert all(v["Owner"]["ID"] and v["StorageClass"] == "STANDARD" for v in versions)
+    assert r["IsTruncated"] is False and "NextKeyMarker" not in r and "DeleteMarkers" not in r
+    r = s3.list_object_versions(Bucket=tree, Prefix="a/", Delimiter="/")
+    assert [v["Key"] for v in r["Versions"]] == ["a/e.txt"]
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["a/b/", "a/f/"]
+    seen, kwargs, pages = [], {"Bucket": tree, "MaxKeys": 5}, 0
+    while True:
+        page = s3.list_object_versions(**kwargs)
+        pages += 1
+        seen += [v["Key"] for v in page.get("Versions", [])]
+        if not page["IsTruncated"]:
+            break
+        assert page["NextKeyMarker"] == seen[-1] and page["NextVersionIdMarker"] == "null"
+        kwargs.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+    assert (seen, pages) == (sorted_keys(TREE), 3)
+    # A key marker alone starts after that key, too.
+    r = s3.list_object_versions(Bucket=tree, KeyMarker="b.txt")
+    assert [v["Key"] for v in r["Versions"]] == [k for k in sorted_keys(TREE) if k.encode() > b"b.txt"]
+    # The paginator (what sync tools use) sees everything once.
+    listed = [v["Key"] for p in s3.get_paginator("list_object_versions").paginate(
+        Bucket=tree, PaginationConfig={"PageSize": 4}) for v in p.get("Versions", [])]
+    assert listed == sorted_keys(TREE)
+
+
+def test_list_object_versions_raw_markers_and_encoding(s3, raw, bucket):
+    # Goal: the XML shape (ListVersionsResult, Version entries), encoding-type=url for keys and markers,
+    # and the marker errors: a version-id-marker without key-marker, or other than null, is
+    # InvalidArgument.
+    for k in ENCODED_KEYS:
+        s3.put_object(Bucket=bucket, Key=k, Body=b"1")
+    r = raw.request("GET", f"/{bucket}", query=[("versions", ""), ("encoding-type", "url"), ("max-keys", "1")])
+    assert r.status == 200, r.body
+    root = r.xml()
+    assert root.tag.endswith("ListVersionsResult")
+    first = sorted_keys(ENCODED_KEYS)[0]
+    keys = [xml_text(v, "Key") for v in xml_all(root, "Version")]
+    assert [unquote(k) for k in keys] == [first]
+    assert xml_text(root, "IsTruncated") == "true" and xml_text(root, "EncodingType") == "url"
+    assert unquote(xml_text(root, "NextKeyMarker")) == first and xml_text(root, "NextVersionIdMarker") == "null"
+    for query in ([("versions", ""), ("version-id-marker", "null")],
+                  [("versions", ""), ("key-marker", "a"), ("version-id-marker", "3HL4kqtJlcpXroDTDmJ")],
+                  [("versions", ""), ("encoding-type", "base64")]):
+        r = raw.request("GET", f"/{bucket}", query=query)
+        assert (r.status, r.error_code()) == (400, "InvalidArgument"), (query, r.body)
+
+
+def test_delete_with_null_version_id(s3, bucket, expect_error):
+    # Goal: the suite-style cleanup works: DeleteObjects naming VersionId "null" (with
+    # x-amz-bypass-governance-retention) and DeleteObject?versionId=null delete the current object;
+    # any other version id is InvalidArgument and deletes nothing.
+    for k in ("a", "b", "c"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"1")
+    objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in s3.list_object_versions(Bucket=bucket)["Versions"]]
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[:2]}, BypassGovernanceRetention=True)
+    assert sorted((d["Key"], d["VersionId"]) for d in r["Deleted"]) == [("a", "null"), ("b", "null")]
+    assert r.get("Errors", []) == []
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "c", "VersionId": "not-a-version"}]})
+    assert [(e["Key"], e["Code"]) for e in r["Errors"]] == [("c", "InvalidArgument")]
+    expect_error("InvalidArgument", 400, s3.delete_object, Bucket=bucket, Key="c", VersionId="not-a-version")
+    assert s3.get_object(Bucket=bucket, Key="c", VersionId="null")["Body"].read() == b"1"
+    s3.delete_object(Bucket=bucket, Key="c", VersionId="null")
+    assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []

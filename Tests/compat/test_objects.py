@@ -3,12 +3,13 @@ headers, limits (key length, metadata size), Content-MD5, ranges, conditional re
 
 import datetime as dt
 import hashlib
+import socket
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from s3util import md5_b64, md5_hex, payload
+from s3util import md5_b64, md5_hex, payload, read_http_response, sign_headers
 
 
 def test_put_get_head_delete_roundtrip(s3, bucket, expect_error):
@@ -372,3 +373,84 @@ def test_small_objects_live_in_metadata(target, s3, bucket):
     # One byte over the threshold goes to the blob store as before.
     s3.put_object(Bucket=bucket, Key="big", Body=os.urandom((32 << 10) + 1))
     assert volume_bytes() > before
+
+
+def _send_raw_put(raw, bucket, key, head_lines, body):
+    """A signed PUT (UNSIGNED-PAYLOAD) whose framing headers are exactly `head_lines`: nothing adds a
+    Content-Length. Returns the raw response bytes."""
+    path = f"/{bucket}/{key}"
+    signed = sign_headers("PUT", path, [], {"Host": raw.netloc}, "UNSIGNED-PAYLOAD", raw.access_key,
+                          raw.secret_key)
+    lines = [f"PUT {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in signed.headers.items()] + head_lines
+    with socket.create_connection((raw.host, raw.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return read_http_response(sock)
+
+
+def test_put_with_chunked_transfer_encoding(s3, raw, bucket):
+    # Goal: a PUT framed by HTTP's Transfer-Encoding: chunked, without Content-Length, stores exactly
+    # the de-chunked bytes (their length is known only at the end); a PUT with neither is refused with
+    # 411 MissingContentLength.
+    data = payload(70_000, seed=7)
+    framed = b""
+    for start in range(0, len(data), 30_000):
+        piece = data[start:start + 30_000]
+        framed += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    framed += b"0\r\n\r\n"
+    reply = _send_raw_put(raw, bucket, "chunked", ["Transfer-Encoding: chunked", "Connection: close"], framed)
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
+    got = s3.get_object(Bucket=bucket, Key="chunked")
+    assert got["ContentLength"] == len(data) and got["Body"].read() == data
+    assert got["ETag"] == f'"{md5_hex(data)}"'
+    reply = _send_raw_put(raw, bucket, "nolength", ["Connection: close"], b"")
+    assert reply.startswith(b"HTTP/1.1 411") and b"MissingContentLength" in reply, reply[:300]
+
+
+def test_content_encoding_kept_without_aws_chunked(s3, bucket):
+    # Goal: Content-Encoding comes back as the client sent it, with only the aws-chunked framing removed.
+    cases = [("gzip", "gzip"), ("deflate, gzip", "deflate, gzip"), ("gzip, aws-chunked", "gzip"),
+             ("aws-chunked, gzip", "gzip"), ("aws-chunked", None)]
+    for sent, kept in cases:
+        s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
+        assert s3.head_object(Bucket=bucket, Key="enc").get("ContentEncoding") == kept, sent
+
+
+ATTRIBUTES = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+
+
+def test_get_object_attributes(s3, raw, bucket, expect_error):
+    # Goal: GetObjectAttributes answers the attributes asked for: the ETag without quotes, the size, the
+    # storage class, the additional checksum the object was stored with, and for a multipart object its
+    # part count (AWS lists the parts themselves only for objects with per-part checksums). Only what
+    # was asked is answered; a missing key is NoSuchKey; a missing or unknown attribute is InvalidArgument.
+    etag = s3.put_object(Bucket=bucket, Key="plain", Body=b"foo")["ETag"].strip('"')
+    r = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=ATTRIBUTES)
+    assert (r["ETag"], r["ObjectSize"], r["StorageClass"]) == (etag, 3, "STANDARD")
+    assert "ObjectParts" not in r and "VersionId" not in r
+    assert r["LastModified"] == s3.head_object(Bucket=bucket, Key="plain")["LastModified"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="plain", ObjectAttributes=["ObjectSize"])
+    assert r["ObjectSize"] == 3 and "ETag" not in r and "StorageClass" not in r
+
+    sha = s3.put_object(Bucket=bucket, Key="summed", Body=b"bar", ChecksumAlgorithm="SHA256")["ChecksumSHA256"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="summed", ObjectAttributes=ATTRIBUTES)
+    assert r["Checksum"]["ChecksumSHA256"] == sha and "ChecksumCRC32" not in r["Checksum"]
+    r = s3.get_object_attributes(Bucket=bucket, Key="summed", ObjectAttributes=["ETag"])
+    assert "Checksum" not in r
+
+    up = s3.create_multipart_upload(Bucket=bucket, Key="multi")["UploadId"]
+    parts = []
+    for number, body in enumerate([b"a" * (5 * 1024 * 1024), b"b" * (5 * 1024 * 1024), b"tail"], start=1):
+        e = s3.upload_part(Bucket=bucket, Key="multi", UploadId=up, PartNumber=number, Body=body)["ETag"]
+        parts.append({"PartNumber": number, "ETag": e})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="multi", UploadId=up, MultipartUpload={"Parts": parts})
+    r = s3.get_object_attributes(Bucket=bucket, Key="multi", ObjectAttributes=ATTRIBUTES, MaxParts=1)
+    assert r["ETag"] == done["ETag"].strip('"') and r["ObjectSize"] == 10 * 1024 * 1024 + 4
+    assert r["ObjectParts"]["TotalPartsCount"] == 3 and "Parts" not in r["ObjectParts"]
+
+    expect_error("NoSuchKey", 404, s3.get_object_attributes, Bucket=bucket, Key="missing", ObjectAttributes=ATTRIBUTES)
+    for value in (None, "ETag,Colour"):
+        headers = {} if value is None else {"x-amz-object-attributes": value}
+        resp = raw.request("GET", f"/{bucket}/plain", query=[("attributes", "")], headers=headers)
+        assert (resp.status, resp.error_code()) == (400, "InvalidArgument"), (value, resp.body)
+    resp = raw.request("PUT", f"/{bucket}/plain", query=[("attributes", "")])
+    assert resp.status == 405, resp.body

@@ -97,11 +97,11 @@ public struct S3Gateway: HTTPResponder {
     static func readsBody(_ endpoint: S3Endpoint) -> Bool {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
-        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .notImplemented:
+        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
-             .listMultipartUploads, .copyObject, .getObject, .headObject, .deleteObject, .createMultipartUpload,
-             .uploadPartCopy, .abortMultipartUpload, .listParts:
+             .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
+             .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts:
             return false
         }
     }
@@ -141,6 +141,10 @@ public struct S3Gateway: HTTPResponder {
         case .listObjects: return try await listObjects(call, version: 1)
         case .listObjectsV2: return try await listObjects(call, version: 2)
         case .listMultipartUploads: return try await listMultipartUploads(call)
+        case .listObjectVersions: return try await listObjectVersions(call)
+        case .getACL(let onObject): return try await getACL(call, onObject: onObject)
+        case .putACL(let onObject): return try await putACL(call, onObject: onObject)
+        case .getObjectAttributes: return try await getObjectAttributes(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)

@@ -7,11 +7,35 @@ import S3Protocol
 
 /// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
 extension S3Gateway {
+    /// ListBuckets, paginated when `max-buckets` or `continuation-token` is given (the token is the opaque
+    /// form of the last bucket name returned), filtered by `prefix`. Bucket names are ASCII, so String
+    /// order is the byte order the metadata sorts them in.
     func listBuckets(_ call: S3Call) async throws -> Response {
-        let buckets = try await metadata.listBuckets(owner: call.requester)
+        let maxBuckets: Int? = call.query("max-buckets") == nil ? nil
+            : try integerParameter(call, "max-buckets", default: S3Limits.listBucketsMaxRange.upperBound,
+                                   range: S3Limits.listBucketsMaxRange)
+        let prefix = call.query("prefix")
+        var after: String?
+        if let token = call.query("continuation-token") {
+            guard let decoded = Self.decodeContinuationToken(token), !decoded.isEmpty else {
+                throw S3Error(.invalidArgument, "The continuation token provided is incorrect",
+                              details: [("ArgumentName", "continuation-token")])
+            }
+            after = decoded
+        }
+        var buckets = try await metadata.listBuckets(owner: call.requester).filter { bucket in
+            (prefix.map { bucket.name.hasPrefix($0) } ?? true) && (after.map { bucket.name > $0 } ?? true)
+        }
+        var next: String?
+        let pageSize = maxBuckets ?? (after != nil ? S3Limits.listBucketsMaxRange.upperBound : nil)
+        if let pageSize, buckets.count > pageSize {
+            buckets.removeSubrange(pageSize...)
+            next = buckets.last.map { Self.encodeContinuationToken($0.name) }
+        }
         let result = ListAllMyBucketsResult(
             owner: Self.owner(ofID: call.requester, call: call),
-            buckets: buckets.map { .init(name: $0.name, creationDateMilliseconds: $0.createdTime) })
+            buckets: buckets.map { .init(name: $0.name, creationDateMilliseconds: $0.createdTime) },
+            continuationToken: next, prefix: prefix)
         return Self.xmlResponse(result.xml())
     }
 
@@ -27,8 +51,14 @@ extension S3Gateway {
                               details: [("LocationConstraint", location)])
             }
         }
-        try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now,
-                                        requestID: call.requestID)
+        do {
+            try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now,
+                                            requestID: call.requestID)
+        } catch {
+            // AWS's legacy us-east-1 answers 200 to an owner re-creating a bucket (nothing changes);
+            // every other region answers BucketAlreadyOwnedByYou.
+            guard error == .bucketAlreadyOwnedByYou && configuration.region == Self.usEast1 else { throw error }
+        }
         var headers = HTTPFields()
         headers[.location] = "/" + call.bucket
         return Self.emptyResponse(.ok, headers: headers)
@@ -49,9 +79,13 @@ extension S3Gateway {
     func getBucketLocation(_ call: S3Call) async throws -> Response {
         _ = try await ownedBucket(call)
         // us-east-1 is the empty constraint, as S3 answers it.
-        let region: String? = configuration.region == "us-east-1" ? nil : configuration.region
+        let region: String? = configuration.region == Self.usEast1 ? nil : configuration.region
         return Self.xmlResponse(LocationConstraintResult(region: region).xml())
     }
+
+    /// AWS's original region: its location constraint is written empty, and re-creating a bucket one
+    /// already owns succeeds there.
+    static let usEast1 = "us-east-1"
 
     /// The bucket of `call`, if it exists and the caller owns it.
     @discardableResult

@@ -4,20 +4,24 @@ import Hummingbird
 import MetaQuorum
 import S3Protocol
 
-/// ListObjects (v1), ListObjectsV2, ListMultipartUploads.
+/// ListObjects (v1), ListObjectsV2, ListObjectVersions, ListMultipartUploads.
 extension S3Gateway {
-    func listObjects(_ call: S3Call, version: Int) async throws -> Response {
-        let prefix = call.query("prefix") ?? ""
-        let delimiter = call.query("delimiter") ?? ""
-        let maxKeys = try integerParameter(call, "max-keys", default: S3Limits.listKeysMax, range: 0...S3Limits.queryIntegerMax)
-        let encodeURL: Bool
+    /// `encoding-type`: absent or `url`.
+    private func listEncoding(_ call: S3Call) throws -> ListEncoding? {
         switch call.query("encoding-type") {
-        case nil: encodeURL = false
-        case "url"?: encodeURL = true
+        case nil: return nil
+        case "url"?: return .url
         case let other?:
             throw S3Error(.invalidArgument, "Invalid Encoding Method specified in Request",
                           details: [("ArgumentName", "encoding-type"), ("ArgumentValue", other)])
         }
+    }
+
+    func listObjects(_ call: S3Call, version: Int) async throws -> Response {
+        let prefix = call.query("prefix") ?? ""
+        let delimiter = call.query("delimiter") ?? ""
+        let maxKeys = try integerParameter(call, "max-keys", default: S3Limits.listKeysMax, range: 0...S3Limits.queryIntegerMax)
+        let encoding = try listEncoding(call)
         var startAfter = ""
         var continuationToken: String?
         if version == 2 {
@@ -43,7 +47,6 @@ extension S3Gateway {
                          etag: EntityTag.quote(object.etag), size: object.sizeBytes,
                          owner: fetchOwner ? Self.owner(ofID: object.owner, call: call) : nil)
         }
-        let encoding: ListEncoding? = encodeURL ? .url : nil
         if version == 2 {
             let next = page.isTruncated ? page.nextMarker.map(Self.encodeContinuationToken) : nil
             let result = ListBucketV2Result(
@@ -61,6 +64,44 @@ extension S3Gateway {
         return Self.xmlResponse(result.xml())
     }
 
+    /// ListObjectVersions. Silo keeps one version per key, written with versioning never enabled: S3's
+    /// `null` version, which is also the latest. So the versions of a bucket are its current objects, and
+    /// the listing is the same index range scan as ListObjects: `(key-marker, version-id-marker)` names a
+    /// position after which the next page starts, and after the `null` version of a key comes the next key.
+    func listObjectVersions(_ call: S3Call) async throws -> Response {
+        let prefix = call.query("prefix") ?? ""
+        let delimiter = call.query("delimiter") ?? ""
+        let maxKeys = try integerParameter(call, "max-keys", default: S3Limits.listKeysMax, range: 0...S3Limits.queryIntegerMax)
+        let encoding = try listEncoding(call)
+        let keyMarker = call.query("key-marker") ?? ""
+        let versionIDMarker = call.query("version-id-marker") ?? ""
+        if !versionIDMarker.isEmpty {
+            guard !keyMarker.isEmpty else {
+                throw S3Error(.invalidArgument, "A version-id marker cannot be specified without a key marker.",
+                              details: [("ArgumentName", "version-id-marker"), ("ArgumentValue", versionIDMarker)])
+            }
+            try Self.requireNullVersion(versionIDMarker, parameter: "version-id-marker")
+        }
+        let page = try await metadata.listObjects(
+            ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: keyMarker,
+                             maxKeys: min(maxKeys, S3Limits.listKeysMax)),
+            requester: call.requester)
+        let versions = page.objects.map { object in
+            ListedVersion(key: object.key, versionID: Self.nullVersionID, isLatest: true,
+                          lastModifiedMilliseconds: object.lastModifiedTime, etag: EntityTag.quote(object.etag),
+                          size: object.sizeBytes, owner: Self.owner(ofID: object.owner, call: call))
+        }
+        // The page's last entry is a version or a common prefix; only a version has a version id to resume at.
+        let endsWithVersion = page.objects.last.map { $0.key == page.nextMarker } ?? false
+        let result = ListVersionsResult(
+            name: call.bucket, prefix: prefix, keyMarker: keyMarker, versionIDMarker: versionIDMarker,
+            nextKeyMarker: page.isTruncated ? page.nextMarker : nil,
+            nextVersionIDMarker: page.isTruncated && endsWithVersion ? Self.nullVersionID : nil,
+            maxKeys: maxKeys, delimiter: delimiter.isEmpty ? nil : delimiter, isTruncated: page.isTruncated,
+            versions: versions, commonPrefixes: page.commonPrefixes, encoding: encoding)
+        return Self.xmlResponse(result.xml())
+    }
+
     /// Continuation tokens are opaque to clients: the base64 of the last key or common prefix returned.
     static func encodeContinuationToken(_ key: String) -> String {
         Data(key.utf8).base64EncodedString()
@@ -72,7 +113,7 @@ extension S3Gateway {
 
     func listMultipartUploads(_ call: S3Call) async throws -> Response {
         let maxUploads = try integerParameter(call, "max-uploads", default: S3Limits.listUploadsMax, range: 0...S3Limits.queryIntegerMax)
-        let encoding: ListEncoding? = call.query("encoding-type") == "url" ? .url : nil
+        let encoding = try listEncoding(call)
         let query = ListUploadsQuery(
             bucket: call.bucket, prefix: call.query("prefix") ?? "", delimiter: call.query("delimiter") ?? "",
             keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",

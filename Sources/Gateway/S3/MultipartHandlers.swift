@@ -59,11 +59,17 @@ extension S3Gateway {
         var range: Range<Int64> = 0..<source.sizeBytes
         if let rangeHeader = call.header("x-amz-copy-source-range") {
             guard let parsed = ByteRange.parseCopySourceRange(rangeHeader),
-                  case .closed(let first, let last) = parsed, last < source.sizeBytes
+                  case .closed(let first, let last) = parsed
             else {
                 throw S3Error(.invalidArgument,
                               "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
                               details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", rangeHeader)])
+            }
+            // Well-formed but past the end of the source: AWS answers InvalidRange.
+            guard last < source.sizeBytes else {
+                throw S3Error(.invalidRange, "The requested range is not satisfiable",
+                              details: [("RangeRequested", rangeHeader),
+                                        ("ActualObjectSize", String(source.sizeBytes))])
             }
             range = first..<(last + 1)
         }

@@ -51,13 +51,15 @@ extension S3Gateway {
     {
         var digests = try BodyDigests(call: call, defaultAlgorithm: defaultChecksum)
         let payload = try PayloadStream(call: call)
-        guard let declared = payload.declaredLength else {
+        // Without a declared length, only HTTP's own chunked framing says where the body ends.
+        let declared = payload.declaredLength
+        if declared == nil && !Self.hasChunkedTransferEncoding(call) {
             throw S3Error(.missingContentLength)
         }
-        if declared > sizeBytesMax {
+        if let declared, declared > sizeBytesMax {
             throw S3Error(.entityTooLarge, details: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(sizeBytesMax))])
         }
-        if allowInline && declared <= Int64(configuration.inlineBodyBytesMax) {
+        if allowInline, let declared, declared <= Int64(configuration.inlineBodyBytesMax) {
             let bytes = try await Self.collect(payload, length: declared, digests: &digests)
             return StoredBody(sizeBytes: declared, chunks: [], digests: try digests.verify(trailers: payload.trailers),
                               inline: bytes)
@@ -66,7 +68,8 @@ extension S3Gateway {
                                                 digests: &digests)
         do {
             let result = try digests.verify(trailers: payload.trailers)
-            return StoredBody(sizeBytes: declared, chunks: chunks, digests: result)
+            let sizeBytes = declared ?? chunks.reduce(0) { $0 + $1.sizeBytes }
+            return StoredBody(sizeBytes: sizeBytes, chunks: chunks, digests: result)
         } catch {
             await bodyWriter.deleteBestEffort(chunks)
             throw error
@@ -99,8 +102,17 @@ extension S3Gateway {
         return bytes
     }
 
+    /// `Transfer-Encoding: chunked`: the HTTP server removes the framing, and the body's length is known
+    /// only at its end.
+    static func hasChunkedTransferEncoding(_ call: S3Call) -> Bool {
+        call.headers[values: .transferEncoding].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "chunked" }
+        }
+    }
+
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         try validateKey(call.key)
+        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
         guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.requester)
         else {
             throw S3Error(.noSuchKey, details: [("Key", call.key)])
@@ -183,11 +195,30 @@ extension S3Gateway {
         }
     }
 
+    /// DeleteObject; `versionId=null` names the current (unversioned) object. Silo has no object lock, so
+    /// `x-amz-bypass-governance-retention` has nothing to bypass and is accepted.
     func deleteObject(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
+        let versionID = call.query("versionId")
+        if let versionID { try Self.requireNullVersion(versionID, parameter: "versionId") }
         try await metadata.deleteObjects(bucket: call.bucket, keys: [call.key], requester: call.requester,
                                          time: call.now, requestID: call.requestID)
-        return Self.emptyResponse(.noContent)
+        var headers = HTTPFields()
+        if let versionID { headers[HTTPField.Name("x-amz-version-id")!] = versionID }
+        return Self.emptyResponse(.noContent, headers: headers)
+    }
+
+    /// The id of S3's `null` version: the version of an object written while the bucket's versioning was
+    /// never enabled, which is every object in Silo.
+    static let nullVersionID = "null"
+
+    /// Refuses a version id other than `null` (Silo keeps no other versions) with the error S3 gives an
+    /// invalid version id.
+    static func requireNullVersion(_ versionID: String, parameter: String) throws {
+        guard versionID == nullVersionID else {
+            throw S3Error(.invalidArgument, "Invalid version id specified",
+                          details: [("ArgumentName", parameter), ("ArgumentValue", versionID)])
+        }
     }
 
     func deleteObjects(_ call: S3Call) async throws -> Response {
@@ -195,27 +226,23 @@ extension S3Gateway {
         let request = try DeleteObjectsRequest.parse(Array(buffer: body))
         try await ownedBucket(call)
         var failures: [DeleteResult.Failure] = []
-        var valid: [String] = []
+        var valid: [DeleteResult.Deleted] = []
         for object in request.objects {
             do {
                 try ObjectKey.validate(object.key)
-                if object.versionID != nil {
-                    failures.append(.init(key: object.key, versionID: object.versionID,
-                                          code: S3Error.Code.notImplemented.rawValue,
-                                          message: "Deleting a specific version is not supported: Silo keeps one version."))
-                } else {
-                    valid.append(object.key)
-                }
+                if let versionID = object.versionID { try Self.requireNullVersion(versionID, parameter: "VersionId") }
+                valid.append(.init(key: object.key, versionID: object.versionID))
             } catch {
-                let mapped = S3Error(error)
-                failures.append(.init(key: object.key, code: mapped.code.rawValue, message: mapped.message))
+                let mapped = S3Error.from(error)
+                failures.append(.init(key: object.key, versionID: object.versionID, code: mapped.code.rawValue,
+                                      message: mapped.message))
             }
         }
         if !valid.isEmpty {
-            try await metadata.deleteObjects(bucket: call.bucket, keys: valid, requester: call.requester,
+            try await metadata.deleteObjects(bucket: call.bucket, keys: valid.map(\.key), requester: call.requester,
                                              time: call.now, requestID: call.requestID)
         }
-        let result = DeleteResult(deleted: valid.map { .init(key: $0) }, failures: failures, quiet: request.quiet)
+        let result = DeleteResult(deleted: valid, failures: failures, quiet: request.quiet)
         return Self.xmlResponse(result.xml())
     }
 
@@ -260,8 +287,8 @@ extension S3Gateway {
 
     /// The object named by `x-amz-copy-source`, after its `x-amz-copy-source-if-*` conditions.
     func copySource(_ call: S3Call, _ source: CopySource) async throws -> ObjectRecord {
-        if source.versionID != nil {
-            throw S3Error(.notImplemented, "Copying a specific version is not supported: Silo keeps one version.")
+        if let versionID = source.versionID {
+            try Self.requireNullVersion(versionID, parameter: "x-amz-copy-source")
         }
         guard let object = try await metadata.object(bucket: source.bucket, key: source.key,
                                                      requester: call.requester)

@@ -13,11 +13,12 @@ enum ObjectHeaders {
         storedNames.compactMap { name in
             guard var value = headers[HTTPField.Name(name)!] else { return nil }
             if name == "content-encoding" {
-                // aws-chunked is transfer framing, not a property of the object.
+                // aws-chunked is transfer framing, not a property of the object: it is removed, and the
+                // client's other codings are kept as sent (`deflate, gzip` stays `deflate, gzip`).
                 let codings = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                    .filter { $0.lowercased() != "aws-chunked" && !$0.isEmpty }
-                if codings.isEmpty { return nil }
-                value = codings.joined(separator: ",")
+                let kept = codings.filter { $0.lowercased() != "aws-chunked" && !$0.isEmpty }
+                if kept.isEmpty { return nil }
+                if kept.count != codings.count { value = kept.joined(separator: ", ") }
             }
             return HeaderField(name: name, value: value)
         }
@@ -30,23 +31,27 @@ enum ObjectHeaders {
             .sorted { $0.name < $1.name }
     }
 
-    /// `If-None-Match: *` or `If-Match: "etag"` on a write, decided by the state machine at apply time.
+    /// `If-None-Match` (`*` or an ETag) or `If-Match` (an ETag or `*`) on a write, decided by the state
+    /// machine at apply time.
     static func writePrecondition(from headers: HTTPFields) throws -> WritePrecondition {
-        let ifNoneMatch = headers[.ifNoneMatch]
-        let ifMatch = headers[.ifMatch]
+        let ifNoneMatch = headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces)
+        let ifMatch = headers[.ifMatch]?.trimmingCharacters(in: .whitespaces)
         switch (ifNoneMatch, ifMatch) {
         case (nil, nil): return .none
         case (let value?, nil):
-            guard value.trimmingCharacters(in: .whitespaces) == "*" else {
-                throw S3Error(.notImplemented, "If-None-Match on a write accepts only '*'.")
-            }
-            return .ifNoneMatchAny
+            return value == "*" ? .ifNoneMatchAny : .ifNoneMatch(EntityTag.unquote(value))
         case (nil, let value?):
-            return .ifMatch(EntityTag.unquote(value.trimmingCharacters(in: .whitespaces)))
+            return value == "*" ? .ifMatchAny : .ifMatch(EntityTag.unquote(value))
         case (.some, .some):
             throw S3Error(.notImplemented, "If-Match together with If-None-Match on a write is not supported.")
         }
     }
+
+    /// S3's canned ACLs (`x-amz-acl`). Silo keeps `private` only; the others answer 501.
+    static let cannedACLs: Set<String> = [
+        "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read",
+        "bucket-owner-full-control", "log-delivery-write",
+    ]
 
     /// Refuses headers that ask for something Silo does not do, rather than storing the object without it:
     /// server-side encryption, storage classes other than STANDARD, tagging, object lock, ACLs other than
@@ -59,7 +64,13 @@ enum ObjectHeaders {
             let unsupported: Bool
             switch name {
             case "x-amz-storage-class": unsupported = value.uppercased() != "STANDARD"
-            case "x-amz-acl": unsupported = value.lowercased() != "private"
+            case "x-amz-acl":
+                // A name that is no canned ACL at all is the client's mistake, not a missing feature.
+                guard cannedACLs.contains(value.lowercased()) else {
+                    throw S3Error(.invalidArgument, "\(value) is not a canned ACL.",
+                                  details: [("ArgumentName", "x-amz-acl"), ("ArgumentValue", value)])
+                }
+                unsupported = value.lowercased() != "private"
             case "x-amz-bucket-object-lock-enabled": unsupported = value.lowercased() == "true"
             case "x-amz-object-ownership": unsupported = value != "BucketOwnerEnforced"
             case "x-amz-tagging", "x-amz-website-redirect-location", "x-amz-object-lock-mode",

@@ -1,3 +1,5 @@
+import Crypto
+
 /// What every command carries besides its inputs.
 struct CommandEnvelope: Sendable, Equatable {
     /// Makes the command idempotent: the state machine answers a repeated id with the first outcome.
@@ -20,7 +22,9 @@ enum MetaCommand: Sendable, Equatable {
     case deleteUser(CommandEnvelope, name: String, heir: String?)
     /// The owner is `envelope.requester`; the creation time is `envelope.time`.
     case createBucket(CommandEnvelope, name: String)
-    case deleteBucket(CommandEnvelope, name: String)
+    /// `abortingUploads`: in-progress multipart uploads do not make the bucket non-empty; they are aborted
+    /// with it (AWS's behaviour; format 2). Format 1 commands decode with `false`: such a bucket was refused.
+    case deleteBucket(CommandEnvelope, name: String, abortingUploads: Bool)
     case putObject(CommandEnvelope, object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64)
     case deleteObjects(CommandEnvelope, bucket: String, keys: [String])
     case createMultipartUpload(CommandEnvelope, upload: UploadRecord)
@@ -37,17 +41,29 @@ enum MetaCommand: Sendable, Equatable {
     /// Both limits nil: remove the quota.
     case setQuota(CommandEnvelope, target: QuotaTarget, quota: Quota)
 
-    /// The current command format. Bump it (and keep decoding the old one) when a field is added.
-    /// 2: user records carry their id; deleteUser carries its heir; setQuota; objects may carry an inline
-    /// body.
+    /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
+    /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
+    /// inline body; `deleteBucket` carries `abortingUploads`; preconditions `ifMatchAny` and
+    /// `ifNoneMatch(etag)`.
     static let formatVersion: UInt8 = 2
-    /// Every format `init(decoding:)` reads.
+    /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...2
+
+    /// The version id every proposer gives the object an upload's completion makes: the first 16 bytes
+    /// of SHA-256 of the upload id, as 32 hex digits (upload ids are unique, so these are too). A retried
+    /// completion thus names the version the first one made, which is how the state machine recognises
+    /// it (`applyCompleteUpload`).
+    static func completedVersionID(uploadID: String) -> String {
+        SHA256.hash(data: Array(uploadID.utf8)).prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
 
     var envelope: CommandEnvelope {
         switch self {
         case .createUser(let envelope, _), .deleteUser(let envelope, _, _), .createBucket(let envelope, _),
-            .deleteBucket(let envelope, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
+            .deleteBucket(let envelope, _, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
@@ -107,8 +123,11 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeString(name)
             writer.writeBool(heir != nil)
             if let heir { writer.writeString(heir) }
-        case .createBucket(_, let name), .deleteBucket(_, let name):
+        case .createBucket(_, let name):
             writer.writeString(name)
+        case .deleteBucket(_, let name, let abortingUploads):
+            writer.writeString(name)
+            writer.writeBool(abortingUploads)
         case .putObject(_, let object, let precondition, let startedTime):
             writer.write(object)
             writer.write(precondition)
@@ -186,7 +205,10 @@ enum MetaCommand: Sendable, Equatable {
             if format >= 2, try reader.readBool() { heir = try reader.readString() }
             return .deleteUser(envelope, name: name, heir: heir)
         case 3: return .createBucket(envelope, name: try reader.readString())
-        case 4: return .deleteBucket(envelope, name: try reader.readString())
+        case 4:
+            let name = try reader.readString()
+            let abortingUploads = try format >= 2 ? reader.readBool() : false
+            return .deleteBucket(envelope, name: name, abortingUploads: abortingUploads)
         case 5:
             return .putObject(
                 envelope, object: try reader.readObject(format: format), precondition: try reader.readPrecondition(),

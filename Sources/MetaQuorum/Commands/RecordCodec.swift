@@ -91,6 +91,10 @@ extension ByteWriter {
         case .ifMatch(let etag):
             writeByte(2)
             writeString(etag)
+        case .ifMatchAny: writeByte(3)
+        case .ifNoneMatch(let etag):
+            writeByte(4)
+            writeString(etag)
         }
     }
 
@@ -229,6 +233,8 @@ extension ByteReader {
         case 0: return .none
         case 1: return .ifNoneMatchAny
         case 2: return .ifMatch(try readString())
+        case 3: return .ifMatchAny
+        case 4: return .ifNoneMatch(try readString())
         case let tag: throw .invalidTag(tag)
         }
     }

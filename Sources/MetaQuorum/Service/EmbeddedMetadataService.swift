@@ -73,7 +73,9 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.deleteBucket(try envelope(requestID, requester: requester, time: clock()), name: name))
+        try await expectDone(
+            .deleteBucket(
+                try envelope(requestID, requester: requester, time: clock()), name: name, abortingUploads: true))
     }
 
     public func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord] {
@@ -151,11 +153,12 @@ public final class EmbeddedMetadataService: MetadataService {
     ) async throws(MetaError)
         -> ObjectRecord
     {
-        // The proposer chooses the version id, so that every replica applies the same one.
+        // The proposer chooses the version id, so that every replica applies the same one. It is derived from
+        // the upload id, so that a retried completion names the version the first one made.
         let command = MetaCommand.completeMultipartUpload(
             try envelope(requestID, requester: requester, time: time), bucket: bucket, key: key, uploadID: uploadID,
             parts: parts, precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
-            versionID: Self.randomVersionID())
+            versionID: MetaCommand.completedVersionID(uploadID: uploadID))
         guard case .object(let object) = try await submit(command) else {
             throw .internalFault("completeMultipartUpload returned an unexpected result")
         }
@@ -259,11 +262,4 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
-    private static func randomVersionID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let text = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
-        }.joined()
-    }
 }

@@ -33,8 +33,9 @@ public protocol MetadataService: Sendable {
     // MARK: Buckets
     /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`.
     func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError)
-    /// Throws `.noSuchBucket`, `.accessDenied` (requester is not the owner), `.bucketNotEmpty` (objects or
-    /// in-progress multipart uploads remain).
+    /// Throws `.noSuchBucket`, `.accessDenied` (requester is not the owner), `.bucketNotEmpty` (objects
+    /// remain). In-progress multipart uploads are aborted with the bucket, as in AWS, in the same applied
+    /// command: their parts' chunks go to the garbage queue in that transaction.
     func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError)
     /// Buckets owned by `owner`, sorted by name.
     func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord]
@@ -42,7 +43,8 @@ public protocol MetadataService: Sendable {
 
     // MARK: Objects
     /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
-    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time) or
+    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
+    /// (an If-Match precondition and no current version) or
     /// `.requestTooOld` (the write started too long ago: its chunks may have been swept).
     /// The replaced version's chunks are queued for garbage collection in the same transaction.
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
@@ -73,7 +75,9 @@ public protocol MetadataService: Sendable {
     /// part exists with that ETag (`.invalidPart`), every part but the last is at least
     /// `minimumPartSizeBytes` (`.entityTooSmall`), and the precondition (`.preconditionFailed`).
     /// Unreferenced parts of the upload go to GC. Returns the new object. Completing an upload that was
-    /// already completed by the same requestID returns the same object (idempotent retry).
+    /// already completed returns the same object (idempotent retry): by the same requestID always; by any
+    /// request naming parts with the same ETags while the completed object is still the key's current
+    /// version (S3 answers 200 with the same ETag).
     func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
                                  requester: String, precondition: WritePrecondition, time: Int64,
                                  minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
@@ -249,8 +253,14 @@ public enum WritePrecondition: Sendable, Equatable {
     case none
     /// `If-None-Match: *`: only if no current version exists.
     case ifNoneMatchAny
-    /// `If-Match: "etag"`: only if the current version has this ETag (unquoted).
+    /// `If-Match: "etag"`: only if the current version has this ETag (unquoted); with no current version
+    /// the write is refused with `.noSuchKey`, as S3 does.
     case ifMatch(String)
+    /// `If-Match: *`: only if a current version exists (else `.noSuchKey`). Command format 2.
+    case ifMatchAny
+    /// `If-None-Match: "etag"`: only if there is no current version or it has another ETag (unquoted).
+    /// Command format 2.
+    case ifNoneMatch(String)
 }
 
 public struct ListObjectsQuery: Sendable, Equatable {

@@ -63,6 +63,7 @@ extension MetaStateMachine {
     func applyCompleteUpload(_ request: CompleteRequest, envelope: CommandEnvelope) throws -> ObjectRecord {
         _ = try ownedBucket(request.bucket, requester: envelope.requester)
         guard let upload = try uploadRecord(bucket: request.bucket, key: request.key, uploadID: request.uploadID) else {
+            if let completed = try completedVersion(request) { return completed }
             throw MetaError.noSuchUpload
         }
         guard !request.parts.isEmpty else { throw MetaError.invalidArgument("no parts named") }
@@ -90,6 +91,18 @@ extension MetaStateMachine {
         return object
     }
 
+    /// A repeated completion: the upload is gone, but the current version of its key is the one this
+    /// upload's completion made (the proposer derives `versionID` from the upload id, so a retry carries the
+    /// same id) and the named parts give its ETag. S3 answers such a retry with the object, not
+    /// NoSuchUpload; once the key is overwritten or deleted, the upload is simply unknown.
+    private func completedVersion(_ request: CompleteRequest) throws -> ObjectRecord? {
+        guard let current = try objectRecord(bucket: request.bucket, key: request.key),
+            current.versionID == request.versionID, !current.partSizes.isEmpty,
+            let etag = Self.multipartETag(request.parts.map(\.etag)), etag == current.etag
+        else { return nil }
+        return current
+    }
+
     func applyAbortUpload(bucket: String, key: String, uploadID: String, envelope: CommandEnvelope) throws {
         _ = try ownedBucket(bucket, requester: envelope.requester)
         guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
@@ -98,7 +111,8 @@ extension MetaStateMachine {
         try removeUpload(uploadID, bucket: bucket, parts: try partRecords(uploadID: uploadID), time: envelope.time)
     }
 
-    /// Drops an upload and its parts: their chunks lose a reference and the bucket's usage shrinks.
+    /// Drops an upload and its parts: every part's chunks lose a reference (garbage when it was the last)
+    /// and the bucket's usage shrinks by the parts' bytes.
     func removeUpload(_ uploadID: String, bucket: String, parts: [PartRecord], time: Int64) throws {
         try adjustUsage(bucket: bucket, bytes: -parts.reduce(Int64(0)) { $0 + $1.sizeBytes }, objects: 0, check: false)
         for part in parts { try release(part.chunks, time: time) }
@@ -144,19 +158,30 @@ extension MetaStateMachine {
 
     /// S3's multipart ETag: hex MD5 of the concatenated binary part MD5s, then `-` and the part count.
     private func multipartETag(_ parts: [PartRecord]) throws -> String {
-        var digests: [UInt8] = []
-        digests.reserveCapacity(parts.count * 16)
         for part in parts {
             guard let binary = Self.hexBytes(part.etag), binary.count == 16 else {
                 throw MetaError.invalidPart(partNumber: part.partNumber)
             }
+        }
+        guard let etag = Self.multipartETag(parts.map(\.etag)) else {
+            throw MetaError.internalFault("multipart ETag of checked part ETags")
+        }
+        return etag
+    }
+
+    /// The multipart ETag of parts with these ETags (unquoted MD5 hex), or nil if one is not an MD5.
+    static func multipartETag(_ partETags: [String]) -> String? {
+        var digests: [UInt8] = []
+        digests.reserveCapacity(partETags.count * 16)
+        for etag in partETags {
+            guard let binary = hexBytes(normalizedETag(etag)), binary.count == 16 else { return nil }
             digests.append(contentsOf: binary)
         }
         let digest = Insecure.MD5.hash(data: digests)
         return digest.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
-        }.joined() + "-\(parts.count)"
+        }.joined() + "-\(partETags.count)"
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

@@ -62,9 +62,12 @@ extension MetaStateMachine {
         case .ifNoneMatchAny:
             if current != nil { throw MetaError.preconditionFailed }
         case .ifMatch(let etag):
-            guard let current, current.etag.lowercased() == etag.lowercased() else {
-                throw MetaError.preconditionFailed
-            }
+            guard let current else { throw MetaError.noSuchKey }
+            guard current.etag.lowercased() == etag.lowercased() else { throw MetaError.preconditionFailed }
+        case .ifMatchAny:
+            if current == nil { throw MetaError.noSuchKey }
+        case .ifNoneMatch(let etag):
+            if let current, current.etag.lowercased() == etag.lowercased() { throw MetaError.preconditionFailed }
         }
     }
 

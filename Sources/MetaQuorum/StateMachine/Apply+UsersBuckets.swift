@@ -46,16 +46,23 @@ extension MetaStateMachine {
             [.string(name), .string(envelope.requester), .int(envelope.time)])
     }
 
-    func applyDeleteBucket(name: String, envelope: CommandEnvelope) throws {
+    /// Refuses a bucket that still holds an object. Its in-progress uploads refuse it too, unless
+    /// `abortingUploads`: then each is aborted here, in this command's transaction, and its parts' chunks
+    /// enter the garbage queue.
+    func applyDeleteBucket(name: String, abortingUploads: Bool, envelope: CommandEnvelope) throws {
         _ = try ownedBucket(name, requester: envelope.requester)
         let hasObject = try database.firstRow("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.string(name)]) { _ in
             true
         }
-        let hasUpload = try database.firstRow(
-            "SELECT 1 FROM uploads INDEXED BY uploads_by_key WHERE bucket = ? LIMIT 1",
+        if hasObject == true { throw MetaError.bucketNotEmpty }
+        let uploadIDs = try database.rows(
+            "SELECT upload_id FROM uploads INDEXED BY uploads_by_key WHERE bucket = ? ORDER BY key, initiated_time, upload_id",
             [.string(name)]
-        ) { _ in true }
-        if hasObject == true || hasUpload == true { throw MetaError.bucketNotEmpty }
+        ) { $0.string(0) }
+        if !uploadIDs.isEmpty && !abortingUploads { throw MetaError.bucketNotEmpty }
+        for uploadID in uploadIDs {
+            try removeUpload(uploadID, bucket: name, parts: try partRecords(uploadID: uploadID), time: envelope.time)
+        }
         try database.run("DELETE FROM buckets WHERE name = ?", [.string(name)])
         let usage = try bucketUsage(name)
         precondition(usage == (0, 0), "an empty bucket \(name) still counts \(usage)")

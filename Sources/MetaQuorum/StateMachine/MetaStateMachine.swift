@@ -206,8 +206,8 @@ final class MetaStateMachine {
             try applyDeleteUser(name: name, heir: heir)
         case .createBucket(let envelope, let name):
             try applyCreateBucket(name: name, envelope: envelope)
-        case .deleteBucket(let envelope, let name):
-            try applyDeleteBucket(name: name, envelope: envelope)
+        case .deleteBucket(let envelope, let name, let abortingUploads):
+            try applyDeleteBucket(name: name, abortingUploads: abortingUploads, envelope: envelope)
         case .putObject(let envelope, let object, let precondition, let startedTime):
             try applyPutObject(object, precondition: precondition, startedTime: startedTime, envelope: envelope)
         case .deleteObjects(let envelope, let bucket, let keys):

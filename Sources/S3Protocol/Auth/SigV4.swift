@@ -99,9 +99,15 @@ public enum SigV4 {
             throw .credentialDateMismatch(credentialDate: scope.date, requestDate: String(amzDate.prefix(8)))
         }
         let expiresText = try required("X-Amz-Expires")
-        guard expiresText.utf8.count <= 18, expiresText.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-            let expires = Int64(expiresText)
-        else { throw .malformedPresignedQuery(reason: "X-Amz-Expires must be a non-negative integer") }
+        // A negative validity (SDKs presign with a negative ExpiresIn) expired before it began: `checkTime`
+        // answers 403 AccessDenied "Request has expired" as AWS does, not a malformed query. It is clamped
+        // to a week so that no arithmetic on it can overflow.
+        let negative = expiresText.hasPrefix("-")
+        let digits = negative ? String(expiresText.dropFirst()) : expiresText
+        guard (1...18).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let magnitude = Int64(digits)
+        else { throw .malformedPresignedQuery(reason: "X-Amz-Expires must be an integer") }
+        let expires = negative ? -min(magnitude, S3Limits.presignedExpirySecondsMax) : magnitude
         guard expires <= S3Limits.presignedExpirySecondsMax else { throw .presignedExpiresTooLarge(expires) }
         let headerNames = try parseSignedHeaders(
             try required("X-Amz-SignedHeaders")[...], malformed: { .malformedPresignedQuery(reason: $0) })

@@ -76,15 +76,32 @@ public enum S3Time {
     /// Parses an HTTP date in any of the three forms RFC 7231 §7.1.1.1 requires recipients to accept:
     /// IMF-fixdate / RFC 1123 (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
     /// and asctime (`Sun Nov  6 08:49:37 1994`). The weekday name is checked for shape, not for agreement
-    /// with the date (as most servers do). Nil for anything else.
+    /// with the date (as most servers do). Also the RFC 1123 / RFC 2822 form with a numeric zone
+    /// (`Sun, 06 Nov 1994 09:49:37 +0100`; `-0000` is UTC), which Python's `email.utils.formatdate` writes
+    /// and botocore signs as the `Date` header. Nil for anything else.
     public static func parseHTTPDate(_ text: some StringProtocol) -> Int64? {
         let trimmed = text.utf8.drop { $0 == UInt8(ascii: " ") }
         let bytes = Array(trimmed.reversed().drop { $0 == UInt8(ascii: " ") }.reversed())
         if let comma = bytes.firstIndex(of: UInt8(ascii: ",")) {
             let rest = Array(bytes[(comma + 1)...])
-            return comma == 3 ? parseIMFFixdate(rest) : parseRFC850(rest)
+            guard comma == 3 else { return parseRFC850(rest) }
+            if let (utc, offsetMilliseconds) = numericZone(rest) {
+                return parseIMFFixdate(utc).map { $0 - offsetMilliseconds }
+            }
+            return parseIMFFixdate(rest)
         }
         return parseAsctime(bytes)
+    }
+
+    // " 06 Nov 1994 09:49:37 +0100" → (" 06 Nov 1994 09:49:37 GMT", +1 h): the date read as GMT, and the
+    // zone's offset to subtract. Nil unless the text ends in a space and ±HHMM (minutes below 60).
+    private static func numericZone(_ bytes: [UInt8]) -> ([UInt8], Int64)? {
+        guard bytes.count == 27, bytes[21] == UInt8(ascii: " "),
+            bytes[22] == UInt8(ascii: "+") || bytes[22] == UInt8(ascii: "-"),
+            let hours = number(bytes, 23, 2), let minutes = number(bytes, 25, 2), minutes < 60
+        else { return nil }
+        let offset = Int64(hours * 60 + minutes) * 60_000
+        return (Array(bytes[..<21]) + Array(" GMT".utf8), bytes[22] == UInt8(ascii: "-") ? -offset : offset)
     }
 
     // " 06 Nov 1994 08:49:37 GMT"

@@ -3,7 +3,7 @@
 /// Bucket sub-resources S3 has and Silo does not implement, with the noun of their operation name
 /// (`GET ?versioning` → `GetBucketVersioning`).
 private let bucketSubresources: [(query: String, noun: String)] = [
-    ("accelerate", "BucketAccelerateConfiguration"), ("acl", "BucketAcl"), ("analytics", "BucketAnalyticsConfiguration"),
+    ("accelerate", "BucketAccelerateConfiguration"), ("analytics", "BucketAnalyticsConfiguration"),
     ("cors", "BucketCors"), ("encryption", "BucketEncryption"), ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
     ("inventory", "BucketInventoryConfiguration"), ("lifecycle", "BucketLifecycleConfiguration"), ("logging", "BucketLogging"),
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
@@ -16,7 +16,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
 
 /// Object sub-resources Silo does not implement.
 private let objectSubresources: [(query: String, noun: String)] = [
-    ("acl", "ObjectAcl"), ("attributes", "ObjectAttributes"), ("legal-hold", "ObjectLegalHold"),
+    ("legal-hold", "ObjectLegalHold"),
     ("retention", "ObjectRetention"), ("tagging", "ObjectTagging"), ("torrent", "ObjectTorrent"),
 ]
 
@@ -47,6 +47,7 @@ extension S3RequestTarget {
     private static func routeBucket(
         method: String, has: (String) -> Bool, value: (String) -> String?
     ) throws(S3RequestError) -> S3Endpoint {
+        if has("acl") { return try routeACL(method: method, onObject: false) }
         if let unsupported = bucketSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
@@ -54,7 +55,7 @@ extension S3RequestTarget {
         case "GET":
             if has("location") { return .getBucketLocation }
             if has("uploads") { return .listMultipartUploads }
-            if has("versions") { return .notImplemented(operationName: "ListObjectVersions") }
+            if has("versions") { return .listObjectVersions }
             if let listType = value("list-type") {
                 guard listType == "2" else { throw .invalidArgument(name: "list-type", reason: "must be 2") }
                 return .listObjectsV2
@@ -77,12 +78,16 @@ extension S3RequestTarget {
     private static func routeObject(
         method: String, has: (String) -> Bool, value: (String) -> String?, copySource: String?
     ) throws(S3RequestError) -> S3Endpoint {
+        if has("acl") { return try routeACL(method: method, onObject: true) }
+        // GetObjectAttributes is the only operation on ?attributes.
+        if has("attributes") && method != "GET" { throw .methodNotAllowed(method: method) }
         if let unsupported = objectSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
         switch method {
         case "GET":
             if has("uploadId") { return .listParts(uploadID: try uploadID(value)) }
+            if has("attributes") { return .getObjectAttributes }
             return .getObject
         case "HEAD":
             return .headObject
@@ -107,6 +112,14 @@ extension S3RequestTarget {
             throw .methodNotAllowed(method: method)
         default:
             throw .methodNotAllowed(method: method)
+        }
+    }
+
+    private static func routeACL(method: String, onObject: Bool) throws(S3RequestError) -> S3Endpoint {
+        switch method {
+        case "GET", "HEAD": return .getACL(onObject: onObject)
+        case "PUT": return .putACL(onObject: onObject)
+        default: throw .methodNotAllowed(method: method)
         }
     }
 

@@ -12,6 +12,14 @@ public enum S3Endpoint: Sendable, Hashable {
     /// ListObjectsV2 (`list-type=2`).
     case listObjectsV2
     case listMultipartUploads
+    /// ListObjectVersions (`GET ?versions`).
+    case listObjectVersions
+    /// GetBucketAcl / GetObjectAcl (`GET ?acl`).
+    case getACL(onObject: Bool)
+    /// PutBucketAcl / PutObjectAcl (`PUT ?acl`).
+    case putACL(onObject: Bool)
+    /// `GET /bucket/key?attributes`.
+    case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
     case deleteObjects
     case putObject
@@ -46,6 +54,10 @@ public enum S3Endpoint: Sendable, Hashable {
         case .listObjects: return "ListObjects"
         case .listObjectsV2: return "ListObjectsV2"
         case .listMultipartUploads: return "ListMultipartUploads"
+        case .listObjectVersions: return "ListObjectVersions"
+        case .getACL(let onObject): return onObject ? "GetObjectAcl" : "GetBucketAcl"
+        case .putACL(let onObject): return onObject ? "PutObjectAcl" : "PutBucketAcl"
+        case .getObjectAttributes: return "GetObjectAttributes"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
         case .copyObject: return "CopyObject"

@@ -123,11 +123,17 @@ public struct ListAllMyBucketsResult: Sendable, Hashable {
     public var owner: S3Owner
     /// The buckets, in name order.
     public var buckets: [Bucket]
+    /// When a paginated listing has more buckets: the token of the next page.
+    public var continuationToken: String?
+    /// The `prefix` the request filtered by, if any.
+    public var prefix: String?
 
     /// Creates the response.
-    public init(owner: S3Owner, buckets: [Bucket]) {
+    public init(owner: S3Owner, buckets: [Bucket], continuationToken: String? = nil, prefix: String? = nil) {
         self.owner = owner
         self.buckets = buckets
+        self.continuationToken = continuationToken
+        self.prefix = prefix
     }
 
     /// The XML document.
@@ -144,6 +150,8 @@ public struct ListAllMyBucketsResult: Sendable, Hashable {
                     }
                 }
             }
+            writer.element("ContinuationToken", ifPresent: continuationToken)
+            writer.element("Prefix", ifPresent: prefix)
         }
         return writer.finish()
     }
@@ -247,7 +255,9 @@ public struct ListBucketResult: Sendable, Hashable {
         var writer = XMLWriter()
         writer.element("ListBucketResult", namespace: XMLWriter.s3Namespace) { writer in
             writer.element("Name", name)
-            writer.element("Prefix", encode(prefix))
+            // ListObjects v1 returns Prefix as given even with encoding-type=url (unlike v2 and
+            // ListObjectVersions): botocore decodes Marker, NextMarker, Delimiter and keys, not Prefix.
+            writer.element("Prefix", prefix)
             writer.element("Marker", encode(marker))
             writer.element("NextMarker", ifPresent: nextMarker.map(encode))
             writer.element("MaxKeys", maxKeys)
@@ -313,6 +323,212 @@ public struct ListBucketV2Result: Sendable, Hashable {
             writer.element("IsTruncated", isTruncated)
             writer.element("EncodingType", ifPresent: encoding?.rawValue)
             writer.listing(contents: contents, commonPrefixes: commonPrefixes, encode: encode)
+        }
+        return writer.finish()
+    }
+}
+
+/// One object version in a `ListObjectVersions` response (`<Version>`).
+public struct ListedVersion: Sendable, Hashable {
+    /// The key (encoded on output when the listing uses `encoding-type=url`).
+    public var key: String
+    /// `null` for an object written while versioning was never enabled.
+    public var versionID: String
+    /// Whether this is the current version of its key.
+    public var isLatest: Bool
+    /// Last modification time, milliseconds since the epoch.
+    public var lastModifiedMilliseconds: Int64
+    /// The ETag with quotes.
+    public var etag: String
+    /// Size in bytes.
+    public var size: Int64
+    /// `STANDARD` and friends.
+    public var storageClass: String
+    /// The object's owner.
+    public var owner: S3Owner
+
+    /// Creates an entry.
+    public init(
+        key: String, versionID: String, isLatest: Bool, lastModifiedMilliseconds: Int64, etag: String, size: Int64,
+        storageClass: String = "STANDARD", owner: S3Owner
+    ) {
+        self.key = key
+        self.versionID = versionID
+        self.isLatest = isLatest
+        self.lastModifiedMilliseconds = lastModifiedMilliseconds
+        self.etag = etag
+        self.size = size
+        self.storageClass = storageClass
+        self.owner = owner
+    }
+
+    func write(to writer: inout XMLWriter, encode: (String) -> String) {
+        writer.element("Version") { writer in
+            writer.element("Key", encode(key))
+            writer.element("VersionId", versionID)
+            writer.element("IsLatest", isLatest)
+            writer.element("LastModified", S3Time.iso8601(milliseconds: lastModifiedMilliseconds))
+            writer.element("ETag", etag)
+            writer.element("Size", size)
+            writer.element("StorageClass", storageClass)
+            owner.write("Owner", to: &writer)
+        }
+    }
+}
+
+/// `ListObjectVersions` response (`<ListVersionsResult>`).
+public struct ListVersionsResult: Sendable, Hashable {
+    public var name: String
+    public var prefix: String
+    public var keyMarker: String
+    public var versionIDMarker: String
+    /// When truncated: where the next page starts (the last key or common prefix returned).
+    public var nextKeyMarker: String?
+    /// When truncated after a version: that version's id.
+    public var nextVersionIDMarker: String?
+    public var maxKeys: Int
+    public var delimiter: String?
+    public var isTruncated: Bool
+    /// The versions in key order (newest first within a key).
+    public var versions: [ListedVersion]
+    /// Common prefixes in order.
+    public var commonPrefixes: [String]
+    public var encoding: ListEncoding?
+
+    /// Creates the response; see the fields.
+    public init(
+        name: String, prefix: String, keyMarker: String, versionIDMarker: String, nextKeyMarker: String?,
+        nextVersionIDMarker: String?, maxKeys: Int, delimiter: String?, isTruncated: Bool, versions: [ListedVersion],
+        commonPrefixes: [String], encoding: ListEncoding?
+    ) {
+        self.name = name
+        self.prefix = prefix
+        self.keyMarker = keyMarker
+        self.versionIDMarker = versionIDMarker
+        self.nextKeyMarker = nextKeyMarker
+        self.nextVersionIDMarker = nextVersionIDMarker
+        self.maxKeys = maxKeys
+        self.delimiter = delimiter
+        self.isTruncated = isTruncated
+        self.versions = versions
+        self.commonPrefixes = commonPrefixes
+        self.encoding = encoding
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        let encode = encoder(encoding)
+        var writer = XMLWriter()
+        writer.element("ListVersionsResult", namespace: XMLWriter.s3Namespace) { writer in
+            writer.element("Name", name)
+            writer.element("Prefix", encode(prefix))
+            writer.element("KeyMarker", encode(keyMarker))
+            writer.element("VersionIdMarker", versionIDMarker)
+            writer.element("NextKeyMarker", ifPresent: nextKeyMarker.map(encode))
+            writer.element("NextVersionIdMarker", ifPresent: nextVersionIDMarker)
+            writer.element("MaxKeys", maxKeys)
+            writer.element("Delimiter", ifPresent: delimiter.map(encode))
+            writer.element("IsTruncated", isTruncated)
+            writer.element("EncodingType", ifPresent: encoding?.rawValue)
+            for version in versions { version.write(to: &writer, encode: encode) }
+            writer.commonPrefixes(commonPrefixes, encode: encode)
+        }
+        return writer.finish()
+    }
+}
+
+/// `GetBucketAcl` / `GetObjectAcl` response (`<AccessControlPolicy>`): the owner and its grants to
+/// canonical users.
+public struct AccessControlPolicyResult: Sendable, Hashable {
+    /// One grant to a canonical user.
+    public struct Grant: Sendable, Hashable {
+        /// Who is granted.
+        public var grantee: S3Owner
+        /// `FULL_CONTROL`, `READ`, `WRITE`, `READ_ACP` or `WRITE_ACP`.
+        public var permission: String
+
+        /// Creates a grant.
+        public init(grantee: S3Owner, permission: String) {
+            self.grantee = grantee
+            self.permission = permission
+        }
+    }
+
+    /// The resource's owner.
+    public var owner: S3Owner
+    /// The grants in order.
+    public var grants: [Grant]
+
+    /// Creates the response.
+    public init(owner: S3Owner, grants: [Grant]) {
+        self.owner = owner
+        self.grants = grants
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        var writer = XMLWriter()
+        writer.element("AccessControlPolicy", namespace: XMLWriter.s3Namespace) { writer in
+            owner.write("Owner", to: &writer)
+            writer.element("AccessControlList") { writer in
+                for grant in grants {
+                    writer.element("Grant") { writer in
+                        writer.element("Grantee", attributes: [
+                            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser"),
+                        ]) { writer in
+                            writer.element("ID", grant.grantee.id)
+                            writer.element("DisplayName", grant.grantee.displayName)
+                        }
+                        writer.element("Permission", grant.permission)
+                    }
+                }
+            }
+        }
+        return writer.finish()
+    }
+}
+
+/// `GetObjectAttributes` response: the attributes asked for, each only when requested (nil: not asked).
+public struct GetObjectAttributesResult: Sendable, Hashable {
+    /// The ETag, without quotes (as AWS writes it here).
+    public var etag: String?
+    /// The object's additional checksum and its type, if it has one and `Checksum` was asked for.
+    public var checksum: ChecksumField?
+    public var checksumType: ChecksumType?
+    /// For a multipart object with `ObjectParts` asked for: its number of parts (`PartsCount`). AWS lists
+    /// the parts themselves only for objects uploaded with additional checksums, which Silo does not keep
+    /// per part, so no `Part` elements are written.
+    public var partsCount: Int?
+    public var storageClass: String?
+    public var objectSize: Int64?
+
+    /// Creates the response.
+    public init(etag: String?, checksum: ChecksumField?, checksumType: ChecksumType?, partsCount: Int?,
+                storageClass: String?, objectSize: Int64?) {
+        self.etag = etag
+        self.checksum = checksum
+        self.checksumType = checksumType
+        self.partsCount = partsCount
+        self.storageClass = storageClass
+        self.objectSize = objectSize
+    }
+
+    /// The XML document.
+    public func xml() -> String {
+        var writer = XMLWriter()
+        writer.element("GetObjectAttributesResponse", namespace: XMLWriter.s3Namespace) { writer in
+            writer.element("ETag", ifPresent: etag)
+            if let checksum {
+                writer.element("Checksum") { writer in
+                    writer.checksums([checksum])
+                    writer.element("ChecksumType", ifPresent: checksumType?.rawValue)
+                }
+            }
+            if let partsCount {
+                writer.element("ObjectParts") { writer in writer.element("PartsCount", partsCount) }
+            }
+            writer.element("StorageClass", ifPresent: storageClass)
+            if let objectSize { writer.element("ObjectSize", objectSize) }
         }
         return writer.finish()
     }

@@ -17,10 +17,12 @@ public struct XMLWriter: Sendable {
         text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     }
 
-    /// Opens `<name>` (with `xmlns` when given).
-    public mutating func open(_ name: String, namespace: String? = nil) {
+    /// Opens `<name>` (with `xmlns` when given, then `attributes` in order).
+    public mutating func open(_ name: String, namespace: String? = nil,
+                              attributes: [(name: String, value: String)] = []) {
         text += "<" + name
         if let namespace { text += " xmlns=\"" + Self.escape(namespace) + "\"" }
+        for attribute in attributes { text += " " + attribute.name + "=\"" + Self.escape(attribute.value) + "\"" }
         text += ">"
         openElements.append(name)
     }
@@ -63,8 +65,9 @@ public struct XMLWriter: Sendable {
     }
 
     /// Writes `<name>` ... `</name>` around `body`.
-    public mutating func element(_ name: String, namespace: String? = nil, _ body: (inout XMLWriter) -> Void) {
-        open(name, namespace: namespace)
+    public mutating func element(_ name: String, namespace: String? = nil,
+                                 attributes: [(name: String, value: String)] = [], _ body: (inout XMLWriter) -> Void) {
+        open(name, namespace: namespace, attributes: attributes)
         body(&self)
         close(name)
     }
