@@ -47,3 +47,21 @@ import S3Protocol
         }
     }
 }
+
+/// Goal: XML that is not UTF-8 (or declares another encoding) is MalformedXML before the parser sees it;
+/// FoundationXML traps on non-UTF-8 names (a crash the fuzzer found).
+@Suite struct XMLEncodingTests {
+    @Test func nonUTF8NameIsMalformed() {
+        let body = Array("<CreateBucketConfiguration".utf8) + [0xFF, 0xFF] + Array("></CreateBucketConfiguration>".utf8)
+        #expect(throws: XMLRequestError.malformedXML(reason: "the document is not UTF-8")) {
+            try CreateBucketConfiguration.parse(body)
+        }
+    }
+
+    @Test func anotherDeclaredEncodingIsMalformed() throws {
+        let latin = Array("<?xml version=\"1.0\" encoding='ISO-8859-1'?><CreateBucketConfiguration/>".utf8)
+        #expect(throws: XMLRequestError.self) { try CreateBucketConfiguration.parse(latin) }
+        let utf8 = Array("\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\"?><CreateBucketConfiguration/>".utf8)
+        #expect(try CreateBucketConfiguration.parse(utf8).locationConstraint == nil)
+    }
+}

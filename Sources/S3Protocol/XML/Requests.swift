@@ -73,6 +73,15 @@ enum XMLTree {
     /// Parses `bytes` into a tree whose root must be `rootName`.
     static func parse(_ bytes: [UInt8], rootName: String) throws(XMLRequestError) -> XMLElementNode {
         guard bytes.count <= S3Limits.xmlRequestBodyBytesMax else { throw .tooLarge(byteCount: bytes.count) }
+        // FoundationXML traps on a name that is not UTF-8 (found by the fuzzer: `<CreateBucket\u{FF}...>`
+        // stopped the process), so only UTF-8 documents reach it, and no declaration may switch libxml2 to
+        // another encoding. S3 request bodies are UTF-8.
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw .malformedXML(reason: "the document is not UTF-8")
+        }
+        if let declaredEncoding = declaredEncoding(bytes), !["utf-8", "utf8"].contains(declaredEncoding.lowercased()) {
+            throw .malformedXML(reason: "the document declares encoding \(declaredEncoding.prefix(32)); only UTF-8 is accepted")
+        }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
@@ -85,6 +94,17 @@ enum XMLTree {
         }
         guard root.name == rootName else { throw .malformedXML(reason: "root element is \(root.name), expected \(rootName)") }
         return root
+    }
+
+    /// The `encoding` of an XML declaration (`<?xml version="1.0" encoding="..."?>`) at the start, if any.
+    static func declaredEncoding(_ bytes: [UInt8]) -> String? {
+        let start = bytes.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
+        guard start.starts(with: Array("<?xml".utf8)), let close = start.firstIndex(of: UInt8(ascii: ">")) else { return nil }
+        let declaration = String(decoding: start[start.startIndex..<close], as: UTF8.self)
+        guard let range = declaration.range(of: "encoding") else { return nil }
+        let rest = declaration[range.upperBound...].drop { $0 == " " || $0 == "=" }
+        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
+        return String(rest.dropFirst().prefix { $0 != quote })
     }
 }
 
