@@ -82,7 +82,9 @@ def run_wrk(server, targets, connections, seconds, scratch, object_bytes, body_f
         fields["over_timeout"] = summary["timeout"]  # completed, but slower than --timeout (not in p50/p99)
     fields.update(cpu_fields(server_cpu, run_seconds, done.cpu_seconds, done.seconds, summary["requests"]))
     fields.update({"_rate": ok / run_seconds if run_seconds else 0.0, "_ok": errors == 0 and ok > 0,
-                   "_reused": summary["reused"], "_samples": []})
+                   "_reused": summary["reused"], "_samples": [],
+                   # lines [0, _used) of targets are all that any thread may have sent
+                   "_used": min(len(targets), threads * summary["max_sent"])})
     if errors:
         fields["_samples"].append(f"wrk: {summary['status']} responses >= 400, {socket_errors} socket errors; "
                                   f"first request: {probe(server, targets[0])}")

@@ -98,7 +98,6 @@ def http_floor(results, scratch, rows):
             for run in range(1, WRK_RUNS + 1):
                 log(f"http floor {workload} c{connections} run {run}")
                 fields = run_wrk(nginx, [f"GET /{workload}.bin"], connections, WRK_SECONDS, scratch, size)
-                fields.pop("_reused", None)
                 results.record(workload, connections, "nginx", "wrk", run, fields, prefix="machine=http-floor ")
     finally:
         nginx.stop()

@@ -4,13 +4,15 @@
 --   HOST: the Host header the URLs were signed for (host:port).
 --   BODY_FILE: the body of every request (a PUT), sent with its Content-Length.
 -- Thread t sends lines t, t+THREADS, ... in order; when it has sent them all it starts over and counts
--- the repeats (key_reuse). done() prints one JSON line for the bench to read.
+-- the repeats (key_reuse). done() prints one JSON line for the bench to read; max_sent (the most
+-- requests one thread sent) bounds which lines were used: thread t's first max_sent lines at most.
 
 local threads = {}
 
 function setup(thread)
    thread:set("tid", #threads)
    thread:set("reused", 0)
+   thread:set("sent", 0)
    table.insert(threads, thread)
 end
 
@@ -35,7 +37,7 @@ function init(args)
    assert(count > 0, "no requests for thread " .. tid)
 end
 
-local sent = 0
+sent = 0  -- a global, so that done() can read it with thread:get
 
 function request()
    sent = sent + 1
@@ -50,14 +52,15 @@ function request()
 end
 
 function done(summary, latency, requests)
-   local reused = 0
+   local reused, max_sent = 0, 0
    for _, thread in ipairs(threads) do
       reused = reused + thread:get("reused")
+      max_sent = math.max(max_sent, thread:get("sent"))
    end
    local e = summary.errors
    io.write(string.format(
       'wrk-json {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
-      '"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"reused":%d}\n',
+      '"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"reused":%d,"max_sent":%d}\n',
       summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-      latency:percentile(50), latency:percentile(99), reused))
+      latency:percentile(50), latency:percentile(99), reused, max_sent))
 end

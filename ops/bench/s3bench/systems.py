@@ -17,8 +17,10 @@ import boto3
 from botocore.config import Config
 from siloprocs import free_port, log_tail, session_cpu_seconds, wait_ready
 
-from .config import ACCESS_KEY, BUCKET, REGION, SECRET_KEY, START_TIMEOUT, VENV_BIN
+from .config import ACCESS_KEY, BUCKET, MIB, REGION, SECRET_KEY, START_TIMEOUT, VENV_BIN
 from .procs import PROCESSES
+
+RECLAIM_BYTES_MIN = 256 * MIB  # below this, a vacuum is not worth its wait
 
 
 class Server:
@@ -95,7 +97,7 @@ class S3System(Server):
     def configure(self):
         pass
 
-    def reclaim(self):
+    def reclaim(self, deleted_bytes):
         """After deleting a run's objects: give the space back if the server needs to be told to."""
 
 
@@ -155,10 +157,15 @@ class SeaweedFS(S3System):
         if not re.search(r'"fsync":\s*true', result.stdout):
             raise RuntimeError(f"fs.configure -fsync did not apply: {result.stdout[-500:]} {result.stderr[-500:]}")
 
-    def reclaim(self):
-        """Deleted needles keep their space until a vacuum; run one so PUT runs do not fill the disk."""
+    def reclaim(self, deleted_bytes):
+        """Deleted needles keep their space until a vacuum (the master runs one by itself only every 15
+        minutes); run one after large PUT runs so they do not fill the disk. The master decides from the
+        volume servers' heartbeats (every 5 s), so wait for one first."""
+        if deleted_bytes < RECLAIM_BYTES_MIN:
+            return
+        time.sleep(6)
         try:
-            self.shell("lock\nvolume.vacuum -garbageThreshold=0.01\nunlock\n", timeout=300)
+            self.shell("lock\nvolume.vacuum -garbageThreshold 0.01\nunlock\n", timeout=300)
         except subprocess.TimeoutExpired:
             pass
 

@@ -318,8 +318,9 @@ def wrk_put(system, tag, size, connections, run, body_file, scratch):
             fields["errors"] += 1
             fields["_ok"] = False
             sample(fields["_samples"], f"GET {probe_key} after the PUT run: {error}")
-    delete_keys(system, keys)
-    system.reclaim()
+    used = keys[:fields.pop("_used", len(keys))]
+    delete_keys(system, used)
+    system.reclaim(len(used) * size)
     return fields
 
 
@@ -331,7 +332,6 @@ def wrk_get(system, connections, keys, files, size, scratch):
     if not same_bytes(system, keys[0], files[0]):
         sample(samples, f"GET {keys[0]} before the run: body differs from what was PUT")
     fields = run_wrk(system, targets, connections, WRK_SECONDS, scratch, size, timeout_s=20)
-    fields.pop("_reused", None)
     for message in samples:
         fields["errors"] += 1
         fields["_ok"] = False
@@ -356,7 +356,6 @@ def wrk_list(system, prefix, keys, scratch):
         if got != expected:
             sample(samples, f"page {target.split('start-after=')[-1][:60]}: {got} keys, expected {expected}")
     fields = run_wrk(system, [target for target, _ in pages], 1, WRK_SECONDS, scratch, 0)
-    fields.pop("_reused", None)
     fields.pop("mib_per_s", None)
     fields.pop("object_bytes", None)
     fields["keys"] = len(keys)
