@@ -293,13 +293,31 @@ def same_bytes(system, key, path):
     return got.digest() == want.digest()
 
 
+def body_check(system, key, path, when):
+    """None when key holds the bytes of path, else what is wrong (checked outside the timed part)."""
+    try:
+        return None if same_bytes(system, key, path) else f"GET {key} {when}: body differs from what was PUT"
+    except Exception as error:  # noqa: BLE001 - reported as the row's error
+        return f"GET {key} {when}: {error}"
+
+
+def add_errors(fields, messages):
+    """Count each message as an error of the row (and sample it)."""
+    for message in messages:
+        if message:
+            fields["errors"] = fields.get("errors", 0) + 1
+            fields["_ok"] = False
+            sample(fields.setdefault("_samples", []), message)
+    return fields
+
+
 def wrk_put(system, tag, size, connections, run, body_file, scratch):
     """PUT of distinct keys (each with the body of body_file) for WRK_SECONDS, then check and clean up."""
     count = max(connections * 4, min(WRK_PUT_RATE_BOUND[tag] * WRK_SECONDS, WRK_PUT_BYTES_BOUND // size))
     free = shutil.disk_usage(system.workdir).free
     if free < count * size + DISK_RESERVE:
-        return {"errors": 1, "_ok": False, "_rate": 0.0, "_server_cpu_ms": float("nan"),
-                "_samples": [f"skipped: {free // MIB} MiB free, the run may write {count * size // MIB} MiB"]}
+        return add_errors({"_rate": 0.0, "_server_cpu_ms": float("nan")},
+                          [f"skipped: {free // MIB} MiB free, the run may write {count * size // MIB} MiB"])
     keys = [f"wrk/put-{tag}-c{connections}/r{run}/k{index:07d}" for index in range(count)]
     signer = presigner(system)
     targets = [f"PUT {signer.target('PUT', BUCKET, key)}" for key in keys]
@@ -309,15 +327,7 @@ def wrk_put(system, tag, size, connections, run, body_file, scratch):
     if fields.get("ops"):
         # Thread 0's first request goes to wrk's own request check and is not sent; its second is.
         probe_key = keys[fields["threads"]] if len(keys) > fields["threads"] else keys[0]
-        try:
-            if not same_bytes(system, probe_key, body_file):
-                fields["errors"] += 1
-                fields["_ok"] = False
-                sample(fields["_samples"], f"GET {probe_key} after the PUT run: body differs")
-        except Exception as error:  # noqa: BLE001 - reported
-            fields["errors"] += 1
-            fields["_ok"] = False
-            sample(fields["_samples"], f"GET {probe_key} after the PUT run: {error}")
+        add_errors(fields, [body_check(system, probe_key, body_file, "after the PUT run")])
     used = keys[:fields.pop("_used", len(keys))]
     delete_keys(system, used)
     system.reclaim(len(used) * size)
@@ -328,15 +338,9 @@ def wrk_get(system, connections, keys, files, size, scratch):
     """GET of existing objects (keys[i] holds files[i]), cycling over them, for WRK_SECONDS."""
     signer = presigner(system)
     targets = [f"GET {signer.target('GET', BUCKET, key)}" for key in keys]
-    samples = []
-    if not same_bytes(system, keys[0], files[0]):
-        sample(samples, f"GET {keys[0]} before the run: body differs from what was PUT")
+    before = body_check(system, keys[0], files[0], "before the run")
     fields = run_wrk(system, targets, connections, WRK_SECONDS, scratch, size, timeout_s=20)
-    for message in samples:
-        fields["errors"] += 1
-        fields["_ok"] = False
-        sample(fields["_samples"], message)
-    return fields
+    return add_errors(fields, [before])
 
 
 def wrk_list(system, prefix, keys, scratch):
@@ -363,11 +367,7 @@ def wrk_list(system, prefix, keys, scratch):
     rate = fields["_rate"] / len(pages)  # complete listings a second
     fields["lists_per_s"] = fmt(rate, 2)
     fields["_rate"] = rate
-    for message in samples:
-        fields["errors"] += 1
-        fields["_ok"] = False
-        sample(fields["_samples"], message)
-    return fields
+    return add_errors(fields, samples)
 
 
 def list_page_keys(system, target):
