@@ -223,8 +223,9 @@ def main():
     finally:
         PROCESSES.stop_all()
         for system_dir in sorted(base.glob("*")):
-            for log_file in system_dir.glob("*.log"):
-                shutil.copy(log_file, OUT_DIR / f"{name}-{system_dir.name}-{log_file.name}")
+            for log_file in system_dir.glob("*.log"):  # silo/silo.log -> s3-STAMP-silo.log
+                label = system_dir.name if log_file.stem == system_dir.name else f"{system_dir.name}-{log_file.stem}"
+                shutil.copy(log_file, OUT_DIR / f"{name}-{label}.log")
         shutil.rmtree(client_root, ignore_errors=True)
         if keep:
             log(f"kept {base}")

@@ -16,7 +16,7 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
-local heads, count, next_index, body = {}, 0, 0, nil
+local heads, count, body = {}, 0, nil
 
 function init(args)
    local file, host, nthreads, body_file = args[1], args[2], tonumber(args[3]), args[4]
