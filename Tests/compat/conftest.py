@@ -11,7 +11,6 @@ exists, and a second user can be given as SILO_COMPAT_SECOND_USER=AK:SK.
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
 import secrets
@@ -20,8 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,31 +28,19 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-sys.path.insert(0, str(Path(__file__).parent))
-from s3util import REGION, RawClient  # noqa: E402
-
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(REPO / "ops" / "pylib"))
+from s3util import REGION, RawClient  # noqa: E402
+from siloprocs import Processes, answers_http, free_port, wait_ready  # noqa: E402
+
 ROOT_ACCESS_KEY = "SILOCOMPATROOT000001"
 ROOT_SECRET_KEY = "silo-compat-root-secret-0123456789abcdefgh"
 VHOST_DOMAIN = "localhost"
 READY_TIMEOUT_S = 90
 
-# Every server process this run started, by PID, so that nothing outlives the run.
-_STARTED: dict[int, subprocess.Popen] = {}
-
-
-def _kill_leftovers() -> None:
-    for pid, proc in list(_STARTED.items()):
-        if proc.poll() is None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-        _STARTED.pop(pid, None)
-
-
-atexit.register(_kill_leftovers)
+# Every server process this run started, by PID, so that nothing outlives the run (killed at exit).
+PROCESSES = Processes()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -105,22 +90,6 @@ def silo_bin() -> Path:
     return Path(os.environ.get("SILO_BIN", REPO / ".build" / "debug" / "silo"))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers_http(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            s.settimeout(5)
-            return s.recv(12).startswith(b"HTTP/1.")
-    except OSError:
-        return False
-
-
 class SiloServer:
     """One `silo server` process on a free port over `data_dir`; start/stop/kill by PID."""
 
@@ -155,53 +124,28 @@ class SiloServer:
             env["SILO_ROOT_SECRET_KEY"] = self.secret_key
         for attempt in range(3):
             self.port = port or free_port()
-            log = open(self.log_path, "ab")
-            log.write(f"\n=== start on port {self.port} (attempt {attempt + 1})\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(
-                [str(binary), "server", "--address", f"127.0.0.1:{self.port}", "--data", str(self.data_dir),
+            self.proc = PROCESSES.start(
+                [binary, "server", "--address", f"127.0.0.1:{self.port}", "--data", self.data_dir,
                  "--domain", VHOST_DOMAIN],
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            log.close()
-            _STARTED[self.proc.pid] = self.proc
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    break
-                if _answers_http(self.port):
-                    return
-                time.sleep(0.1)
-            if self.proc.poll() is None:
+                self.log_path, env=env, banner=f"\n=== start on port {self.port} (attempt {attempt + 1})\n")
+            state = wait_ready(self.proc, lambda: answers_http(self.port), READY_TIMEOUT_S, interval=0.1)
+            if state == "ready":
+                return
+            if state == "timeout":
                 self.kill()
                 pytest.fail(f"silo did not answer HTTP within {READY_TIMEOUT_S}s:\n{self.log_tail()}")
-            _STARTED.pop(self.proc.pid, None)
+            PROCESSES.forget(self.proc)
             if port is not None:
                 break  # a fixed port that is taken will stay taken
         pytest.fail(f"silo exited at start (code {self.proc.returncode}):\n{self.log_tail()}")
 
     def stop(self, timeout: float = 20) -> int | None:
         """SIGTERM and wait (clean shutdown); SIGKILL if it does not exit in time. Returns the exit code."""
-        if not self.proc:
-            return None
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        _STARTED.pop(self.proc.pid, None)
-        return self.proc.returncode
+        return PROCESSES.stop(self.proc, grace=timeout)
 
     def kill(self) -> None:
         """kill -9: no chance to flush or clean up."""
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        if self.proc:
-            _STARTED.pop(self.proc.pid, None)
+        PROCESSES.kill(self.proc)
 
     def log_tail(self, n: int = 60) -> str:
         try:
