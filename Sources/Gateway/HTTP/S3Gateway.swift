@@ -199,15 +199,11 @@ public struct S3Gateway: HTTPResponder {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// `bytes` random bytes as lower-case hex (`Hex.encode`, not `String(format:)` per byte, which was 8% of
+    /// a small PUT's CPU).
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        var out = ""
-        out.reserveCapacity(bytes * 2)
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            out += String(format: "%02x", byte)
-        }
-        return out
+        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     static func wallClockMilliseconds() -> Int64 {

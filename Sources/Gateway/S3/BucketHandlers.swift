@@ -102,7 +102,7 @@ extension S3Gateway {
     /// when the owner is the caller (only owners reach a bucket today), else the id itself.
     static func owner(ofID userID: String, call: S3Call) -> S3Owner {
         let digest = SHA256.hash(data: Array(userID.utf8))
-        return S3Owner(id: digest.map { String(format: "%02x", $0) }.joined(),
+        return S3Owner(id: Hex.encode(digest),
                        displayName: userID == call.requester ? call.user.name : userID)
     }
 

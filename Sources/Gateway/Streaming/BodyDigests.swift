@@ -97,6 +97,6 @@ struct BodyDigests {
             }
             stored = StoredChecksum(algorithm: computed.algorithm.rawValue, value: computed.base64, type: "FULL_OBJECT")
         }
-        return Result(md5Hex: md5Digest.map { String(format: "%02x", $0) }.joined(), md5: md5Digest, checksum: stored)
+        return Result(md5Hex: Hex.encode(md5Digest), md5: md5Digest, checksum: stored)
     }
 }

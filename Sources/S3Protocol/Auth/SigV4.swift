@@ -342,12 +342,34 @@ public enum SigV4 {
 struct QueryParameters {
     var items: [(name: String, value: String)]
 
+    /// Splits on the UTF-8 bytes (`&` and `=` are ASCII, so every cut is a character boundary): walking
+    /// `Character`s was 9% of a presigned GET's CPU.
     init(raw: String) {
-        items = raw.split(separator: "&", omittingEmptySubsequences: true).map { item in
-            guard let equals = item.firstIndex(of: "=") else { return (S3URIEncoding.decode(item) ?? String(item), "") }
-            let name = item[..<equals], value = item[item.index(after: equals)...]
-            return (S3URIEncoding.decode(name) ?? String(name), S3URIEncoding.decode(value) ?? String(value))
+        let bytes = raw.utf8
+        var items: [(name: String, value: String)] = []
+        var start = bytes.startIndex
+        func decoded(_ range: Range<String.UTF8View.Index>) -> String {
+            let text = Substring(raw.utf8[range])
+            return S3URIEncoding.decode(text) ?? String(text)
         }
+        func take(_ end: String.UTF8View.Index) {
+            guard start < end else { return }
+            if let equals = bytes[start..<end].firstIndex(of: UInt8(ascii: "=")) {
+                items.append((decoded(start..<equals), decoded(bytes.index(after: equals)..<end)))
+            } else {
+                items.append((decoded(start..<end), ""))
+            }
+        }
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "&") {
+                take(index)
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        take(bytes.endIndex)
+        self.items = items
     }
 
     func first(_ name: String) -> String? {
