@@ -89,6 +89,7 @@ let package = Package(
             dependencies: nio + [
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),

@@ -37,7 +37,7 @@ import Testing
         try await store.write(1, chunkBytes(1, count: 100))
         try await store.write(1, chunkBytes(1, count: 100))
         #expect(store.stats().recordsAppended == 1)
-        await #expect(throws: BlobError.self) { try await store.write(1, chunkBytes(2, count: 100)) }
+        #expect(await throwsBlobError(.conflictingRewrite(1)) { try await store.write(1, chunkBytes(2, count: 100)) })
         #expect(try await store.readAll(1, length: 100) == chunkBytes(1, count: 100))
         await store.close()
     }

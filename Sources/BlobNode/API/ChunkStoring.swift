@@ -42,6 +42,13 @@ public enum BlobError: Error, Sendable, Equatable {
     case diskFull(String)
     /// Any other I/O fault: what failed and the errno text.
     case io(String)
+    /// `LocalChunkStore.Options` outside the module's limits (a start-up error).
+    case invalidOptions(String)
+    /// A chunk larger than the store takes (`bytes`, `max`): the caller cut it wrong.
+    case chunkTooLarge(bytes: Int, max: Int)
+    /// A write of an id the store already holds with other bytes: ids are never reused, so the caller
+    /// broke its contract (the stored bytes are kept).
+    case conflictingRewrite(UInt128)
     /// The store is closed or not yet open.
     case unavailable(String)
 }
