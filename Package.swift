@@ -163,7 +163,7 @@ let package = Package(
             resources: [.copy("Scenarios")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum"], swiftSettings: strictSettings),
+        .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
         .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayTests",
