@@ -153,6 +153,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        /// Timings that only print (group commit against fsync per write, checksum throughput), kept out
+        /// of the test suites (`ops/bench/micro`; not shipped).
+        .executableTarget(
+            name: "silo-microbench",
+            dependencies: [
+                "BlobNode", "S3Protocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "ops/bench/micro",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
         .testTarget(name: "S3ProtocolTests", dependencies: ["S3Protocol"], swiftSettings: strictSettings),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"], swiftSettings: strictSettings),
