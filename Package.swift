@@ -183,6 +183,8 @@ let package = Package(
             dependencies: [
                 "Gateway", "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                // The router test client: requests go to the responder without a socket.
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
