@@ -41,7 +41,7 @@ public enum MetaLimits {
     public static let listEntriesMax = 1000
 
     /// Most garbage entries returned by one `garbageChunks` call.
-    static let garbageChunksPerCallMax = 10_000
+    public static let garbageChunksPerCallMax = 10_000
 
     /// Part numbers allowed by S3. The Gateway checks at start-up that `S3Limits.partNumberMax` is its
     /// upper bound (MetaQuorum does not depend on the S3 protocol module).

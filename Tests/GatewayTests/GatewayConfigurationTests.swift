@@ -1,4 +1,5 @@
 @testable import Gateway
+import BlobNode
 import MetaQuorum
 import S3Protocol
 import Testing
@@ -18,6 +19,8 @@ import Testing
         #expect(S3Limits.xmlRequestBodyBytesMax >= S3Limits.completeMultipartBodyBytesMax)
         #expect(S3Limits.listKeysMax <= MetaLimits.listEntriesMax)
         #expect(MetaLimits.inlineBodyBytesMax < MetaLimits.commandBytesMax)
+        #expect(GarbageCollector.pageSize <= MetaLimits.garbageChunksPerCallMax)
+        #expect(OrphanSweeper.pageSize <= ChunkStoreLimits.chunksListedPerCallMax)
         GatewayConfiguration.checkLimitRelations()
     }
 

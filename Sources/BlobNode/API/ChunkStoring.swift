@@ -28,8 +28,16 @@ public protocol ChunkStoring: Sendable {
     func delete(_ chunkIDs: [UInt128]) async throws(BlobError)
     /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch) with ids greater than
     /// `after` (nil: from the lowest), in ascending id order, at most `limit`: a cursor the sweeper of
-    /// chunks that no metadata ever referenced (a PUT whose client disconnected) pages through.
+    /// chunks that no metadata ever referenced (a PUT whose client disconnected) pages through. Every
+    /// store honours a `limit` up to `ChunkStoreLimits.chunksListedPerCallMax`; a caller that pages must not ask for more,
+    /// or a short page would look like the end.
     func chunks(writtenBeforeTime: Int64, after: UInt128?, limit: Int) async throws(BlobError) -> [UInt128]
+}
+
+/// Bounds every `ChunkStoring` honours, for callers that page.
+public enum ChunkStoreLimits {
+    /// The most ids one `chunks(writtenBeforeTime:after:limit:)` call is guaranteed to answer.
+    public static let chunksListedPerCallMax = Limits.sweepListLimitMax
 }
 
 /// Errors of the chunk store. `Gateway/S3/S3Error.swift` maps them (all become InternalError or

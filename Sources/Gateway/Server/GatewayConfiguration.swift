@@ -1,3 +1,4 @@
+import BlobNode
 import MetaQuorum
 import S3Protocol
 
@@ -57,6 +58,10 @@ public struct GatewayConfiguration: Sendable {
         precondition(
             S3Limits.deleteObjectsCountMax * (S3Limits.objectKeyBytesMax + 8) < MetaLimits.commandBytesMax,
             "a full DeleteObjects does not fit one metadata command of \(MetaLimits.commandBytesMax) bytes")
+        precondition(GarbageCollector.pageSize <= MetaLimits.garbageChunksPerCallMax,
+                     "garbage pages of \(GarbageCollector.pageSize) above what metadata answers")
+        precondition(OrphanSweeper.pageSize <= ChunkStoreLimits.chunksListedPerCallMax,
+                     "orphan pages of \(OrphanSweeper.pageSize) above what a chunk store answers")
     }
 
     /// Checks the relations between limits; called once at start-up.
