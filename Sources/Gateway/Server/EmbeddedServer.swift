@@ -162,12 +162,12 @@ public struct EmbeddedServer {
         func tighten(_ path: String, isDirectory: Bool) throws {
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                throw S3Error(.internalError, "cannot stat \(path): \(String(cString: strerror(errno)))")
+                throw ConfigurationError("cannot stat \(path): \(String(cString: strerror(errno)))")
             }
             guard (info.st_mode & S_IFMT) != S_IFLNK else { return }
             let wanted: mode_t = isDirectory ? 0o700 : (info.st_mode & 0o700)
             if info.st_mode & 0o777 != wanted, chmod(path, wanted) != 0 {
-                throw S3Error(.internalError, "cannot chmod \(path): \(String(cString: strerror(errno)))")
+                throw ConfigurationError("cannot chmod \(path): \(String(cString: strerror(errno)))")
             }
         }
         try tighten(root, isDirectory: true)
@@ -184,8 +184,8 @@ public struct EmbeddedServer {
     /// `path`, fsync of the directory.
     static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
         let temporary = path + ".tmp"
-        func fail(_ what: String) -> S3Error {
-            S3Error(.internalError, "\(what) \(temporary): \(String(cString: strerror(errno)))")
+        func fail(_ what: String) -> ConfigurationError {
+            ConfigurationError("\(what) \(temporary): \(String(cString: strerror(errno)))")
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw fail("cannot create") }
