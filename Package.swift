@@ -89,6 +89,7 @@ let package = Package(
             dependencies: nio + [
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),
@@ -152,6 +153,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        /// Timings that only print (group commit against fsync per write, checksum throughput), kept out
+        /// of the test suites (`ops/bench/micro`; not shipped).
+        .executableTarget(
+            name: "silo-microbench",
+            dependencies: [
+                "BlobNode", "S3Protocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "ops/bench/micro",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Tests
         .testTarget(name: "S3ProtocolTests", dependencies: ["S3Protocol"], swiftSettings: strictSettings),
         .testTarget(name: "PlacementTests", dependencies: ["Placement"], swiftSettings: strictSettings),
@@ -162,13 +176,15 @@ let package = Package(
             resources: [.copy("Scenarios")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum"], swiftSettings: strictSettings),
+        .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
         .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                // The router test client: requests go to the responder without a socket.
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -1,3 +1,5 @@
+import RaftKit
+
 /// MetaQuorum's named limits. `MetaLimitsTests` checks the relations between them.
 public enum MetaLimits {
     /// A putObject or putPart whose bytes started arriving longer ago than this is refused with
@@ -30,15 +32,32 @@ public enum MetaLimits {
     /// their threshold at or below it.
     public static let inlineBodyBytesMax = 256 * 1024
 
-    /// Largest encoded command accepted for proposal.
-    static let commandBytesMax = 32 * 1024 * 1024
+    /// Largest encoded command accepted for proposal. At most RaftKit's `Limits.entryDataBytesMax`, so a
+    /// command MetaQuorum accepts is never refused as `entryTooLarge` once commands go through Raft
+    /// (`validate()` checks it). A 10,000-part Complete or a 1,000-key DeleteObjects is about 1 MiB.
+    public static let commandBytesMax = 8 * 1024 * 1024
 
     /// Largest page any listing returns (S3's max-keys, max-uploads and max-parts ceiling).
-    static let listEntriesMax = 1000
+    public static let listEntriesMax = 1000
 
     /// Most garbage entries returned by one `garbageChunks` call.
-    static let garbageChunksPerCallMax = 10_000
+    public static let garbageChunksPerCallMax = 10_000
 
-    /// Part numbers allowed by S3.
-    static let partNumberRange: ClosedRange<Int> = 1...10_000
+    /// Part numbers allowed by S3. The Gateway checks at start-up that `S3Limits.partNumberMax` is its
+    /// upper bound (MetaQuorum does not depend on the S3 protocol module).
+    public static let partNumberRange: ClosedRange<Int> = 1...10_000
+
+    /// Checks the relations between these limits and RaftKit's; call once at start-up (a test calls it too).
+    /// Command bytes ≤ Raft entry bytes ≤ WAL record payload bytes; inline bodies well inside a command.
+    public static func validate() {
+        StorageLimits.validate()
+        precondition(
+            commandBytesMax <= RaftKit.Limits.entryDataBytesMax,
+            "a metadata command of \(commandBytesMax) bytes may exceed a Raft entry of \(RaftKit.Limits.entryDataBytesMax)")
+        precondition(
+            inlineBodyBytesMax * 4 <= commandBytesMax,
+            "inline bodies of \(inlineBodyBytesMax) bytes leave too little room in a command of \(commandBytesMax)")
+        precondition(orphanChunkAgeMinMilliseconds >= 2 * writeAgeMaxMilliseconds, "orphans swept before a write can commit")
+        precondition(partNumberRange.lowerBound == 1, "part numbers start at 1")
+    }
 }

@@ -16,9 +16,13 @@ public enum S3Limits {
     public static let authorizationHeaderBytesMax = 8 * 1024
     /// The most headers a request may sign.
     public static let signedHeaderCountMax = 64
-    /// The most bytes of request headers (names and values) the Gateway should accept (AWS: 8 KiB of headers
+    /// The most bytes of request headers (names and values) the Gateway accepts (AWS: 8 KiB of headers
     /// for PUT, much more in practice; we take 64 KiB to leave room for metadata and long tokens).
     public static let requestHeaderBytesMax = 64 * 1024
+    /// The longest single request header (name and value) the Gateway accepts.
+    public static let requestHeaderFieldBytesMax = 16 * 1024
+    /// The most request header fields the Gateway accepts.
+    public static let requestHeaderCountMax = 300
 
     // MARK: aws-chunked bodies
 
@@ -59,8 +63,14 @@ public enum S3Limits {
     public static let deleteObjectsCountMax = 1000
     /// The most parts of a multipart upload, and the highest part number.
     public static let partNumberMax = 10_000
-    /// The largest XML request body we parse (CompleteMultipartUpload with 10 000 parts and full checksums
-    /// is about 2 MiB).
+    /// The most bytes one `<Part>` of a CompleteMultipartUpload takes without padding: the number, a quoted
+    /// ETag (multipart-style included) and every checksum element (`S3LimitsTests` builds one and checks).
+    public static let completePartXMLBytesMax = 400
+    /// The largest CompleteMultipartUpload body a client needs: `partNumberMax` parts of
+    /// `completePartXMLBytesMax` bytes plus the envelope (about 3.8 MiB).
+    public static let completeMultipartBodyBytesMax = partNumberMax * completePartXMLBytesMax + 1024
+    /// The largest XML request body the Gateway reads and we parse. At least
+    /// `completeMultipartBodyBytesMax`, so a legal 10,000-part Complete with checksums is never refused.
     public static let xmlRequestBodyBytesMax = 4 * 1024 * 1024
     /// The deepest element nesting a request body may have.
     public static let xmlDepthMax = 16

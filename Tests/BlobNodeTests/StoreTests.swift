@@ -37,7 +37,7 @@ import Testing
         try await store.write(1, chunkBytes(1, count: 100))
         try await store.write(1, chunkBytes(1, count: 100))
         #expect(store.stats().recordsAppended == 1)
-        await #expect(throws: BlobError.self) { try await store.write(1, chunkBytes(2, count: 100)) }
+        #expect(await throwsBlobError(.conflictingRewrite(1)) { try await store.write(1, chunkBytes(2, count: 100)) })
         #expect(try await store.readAll(1, length: 100) == chunkBytes(1, count: 100))
         await store.close()
     }
@@ -167,77 +167,5 @@ final class ManualClock: Sendable {
             #expect(try await store.readAll(UInt128(id), length: 4096) == chunkBytes(UInt64(id), count: 4096))
         }
         await store.close()
-    }
-
-    // Measures (prints, does not assert) 4 KiB writes per second with group commit and with one fsync per
-    // write, 64 writers in flight.
-    @Test func measureGroupCommitAgainstFsyncPerWrite() async throws {
-        for batch in [Limits.writeBatchRecordsMax, 1] {
-            let directory = TemporaryDirectory()
-            defer { directory.remove() }
-            var options = testOptions(volumeSize: 1 << 30)
-            options.writeBatchRecordsMax = batch
-            let store = try await LocalChunkStore.open(directory: directory.path, options: options)
-            let payload = chunkBytes(1, count: 4096)
-            let count = batch == 1 ? 500 : 2000  // keep the slow mode short
-            let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for writer in 0..<64 {
-                    group.addTask {
-                        for id in stride(from: writer, to: count, by: 64) {
-                            try await store.write(UInt128(id + 1), payload)
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-            let seconds = (ContinuousClock.now - start) / .seconds(1)
-            let stats = store.stats()
-            print(
-                "blob-bench 4KiB writes, batch max \(batch): \(Int(Double(count) / seconds)) writes/s, \(stats.fsyncCount) fsyncs for \(count) writes"
-            )
-            await store.close()
-            if batch == 1 { continue }
-            // 1 MiB chunks, 16 writers in flight.
-            var largeOptions = options
-            largeOptions.volumeSizeBytesMax = 8 << 20
-            let large = try await LocalChunkStore.open(directory: directory.path + "-large", options: largeOptions)
-            defer { try? FileManager.default.removeItem(atPath: directory.path + "-large") }
-            let megabyte = chunkBytes(2, count: 1 << 20)
-            let largeStart = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for writer in 0..<16 {
-                    group.addTask {
-                        for id in stride(from: writer, to: 128, by: 16) {
-                            try await large.write(UInt128(id + 1), megabyte)
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-            let largeSeconds = (ContinuousClock.now - largeStart) / .seconds(1)
-            print(
-                "blob-bench 1MiB writes: \(Int(128 / largeSeconds)) MiB/s, \(large.stats().fsyncCount) fsyncs for 128 writes"
-            )
-            await large.close()
-            // Reopening 128 MiB in 8 MiB volumes: header-only scan of sealed volumes versus a full check.
-            for verify in [false, true] {
-                var reopenOptions = largeOptions
-                reopenOptions.verifySealedVolumesOnOpen = verify
-                let openStart = ContinuousClock.now
-                let reopened = try await LocalChunkStore.open(
-                    directory: directory.path + "-large", options: reopenOptions)
-                let openSeconds = (ContinuousClock.now - openStart) / .seconds(1)
-                print("blob-bench open 128 MiB, verify sealed \(verify): \(Int(openSeconds * 1000)) ms")
-                await reopened.close()
-            }
-            // The start-up scan: reopen and read every record (CRC-checked) back into the index.
-            let scanStart = ContinuousClock.now
-            let reopened = try await LocalChunkStore.open(directory: directory.path, options: options)
-            let scanSeconds = (ContinuousClock.now - scanStart) / .seconds(1)
-            let megabytes = Double(reopened.stats().livePayloadBytes) / 1_048_576
-            print("blob-bench open: \(count) records (\(Int(megabytes)) MiB) indexed in \(Int(scanSeconds * 1000)) ms")
-            await reopened.close()
-        }
     }
 }

@@ -34,11 +34,11 @@ struct CommandCodecTests {
         for _ in 0..<300 {
             let bytes = random.command().encode()
             for length in 0..<bytes.count {
-                #expect(throws: CodecError.self) { try MetaCommand(decoding: Array(bytes[..<length])) }
+                #expect(throws: MetaCodecError.self) { try MetaCommand(decoding: Array(bytes[..<length])) }
             }
             let resultBytes = random.result().encode()
             for length in 0..<resultBytes.count {
-                #expect(throws: CodecError.self) { try MetaCommandResult(decoding: Array(resultBytes[..<length])) }
+                #expect(throws: MetaCodecError.self) { try MetaCommandResult(decoding: Array(resultBytes[..<length])) }
             }
         }
     }
@@ -46,7 +46,7 @@ struct CommandCodecTests {
     // Goal: trailing garbage after a complete value is refused.
     @Test func trailingBytesThrow() {
         let bytes = MetaCommand.deleteUser(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "x", heir: nil).encode()
-        #expect(throws: CodecError.trailingBytes(1)) { try MetaCommand(decoding: bytes + [0]) }
+        #expect(throws: MetaCodecError.trailingBytes(1)) { try MetaCommand(decoding: bytes + [0]) }
     }
 
     // Goal: arbitrary and corrupted bytes never crash the decoder (the codec reads committed log entries, so
@@ -81,7 +81,7 @@ struct CommandCodecTests {
         writer.writeInt(Int64(0))
         writer.writeString("bucket")
         writer.writeVarint(UInt64.max)
-        #expect(throws: CodecError.self) { try MetaCommand(decoding: writer.bytes) }
+        #expect(throws: MetaCodecError.self) { try MetaCommand(decoding: writer.bytes) }
     }
 
     // Goal: a format-1 deleteBucket (written before uploads were aborted with their bucket) still decodes,
@@ -101,7 +101,7 @@ struct CommandCodecTests {
         // The same fields in format 2 need the flag; without it the input is truncated.
         var current = writer.bytes
         current[0] = MetaCommand.formatVersion
-        #expect(throws: CodecError.self) { try MetaCommand(decoding: current) }
+        #expect(throws: MetaCodecError.self) { try MetaCommand(decoding: current) }
         #expect(
             try MetaCommand(decoding: MetaCommand.deleteBucket(envelope, name: "photos", abortingUploads: true).encode())
                 == .deleteBucket(envelope, name: "photos", abortingUploads: true))
@@ -120,8 +120,8 @@ struct CommandCodecTests {
         var bytes = MetaCommand.createBucket(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "b")
             .encode()
         bytes[0] = 99
-        #expect(throws: CodecError.unsupportedVersion(99)) { try MetaCommand(decoding: bytes) }
+        #expect(throws: MetaCodecError.unsupportedVersion(99)) { try MetaCommand(decoding: bytes) }
         bytes[0] = 0
-        #expect(throws: CodecError.unsupportedVersion(0)) { try MetaCommand(decoding: bytes) }
+        #expect(throws: MetaCodecError.unsupportedVersion(0)) { try MetaCommand(decoding: bytes) }
     }
 }

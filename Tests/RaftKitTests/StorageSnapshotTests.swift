@@ -40,4 +40,24 @@ import Testing
         writeFile(olderPath, Array(readFile(olderPath).dropLast(1)))
         #expect(try await store.loadNewest() == nil)
     }
+
+    // Goal: a file whose name and contents disagree (copied or renamed by hand) is set aside like a CRC
+    // failure, not a crash. Method: save index 9, copy its file under the name of index 12, load.
+    @Test func fileNamedForAnotherIndexIsSetAside() async throws {
+        let directory = TemporaryDirectory("snap-misnamed")
+        defer { directory.remove() }
+        let store = SnapshotStore(directory: directory.path, threadPool: .singleton)
+        try await store.save(StoredSnapshot(index: 9, metadata: [2], data: [4, 5, 6]))
+        let path = try #require(directory.files(withSuffix: ".snap").first)
+        writeFile(directory.path + "/" + SnapshotStore.fileName(index: 12), readFile(path))
+        let loaded = try await store.loadNewest()
+        #expect(loaded?.index == 9)
+        #expect(directory.files(withSuffix: ".corrupted").count == 1)
+    }
+
+    // Goal: the CRC fed to zlib in pieces equals the one-call CRC (known value of "123456789").
+    @Test func crcMatchesZlib() {
+        #expect(zlibCRC32(Array("123456789".utf8)[...]) == 0xCBF4_3926)
+        #expect(zlibCRC32([UInt8]()[...]) == 0)
+    }
 }

@@ -101,28 +101,6 @@ func checkValues(_ algorithm: ChecksumAlgorithm, _ hex: String) {
     #expect(throws: ChecksumError.self) { try parsed.verify(ChecksumHasher.checksum(.crc32c, of: check)) }
 }
 
-@Test func crcThroughput() {
-    // Goal: report (not assert) CRC32C / CRC64NVME / CRC32 throughput; meaningful in release builds
-    // (`swift test -c release`). Method: hash a buffer several times and divide.
-    #if DEBUG
-    let size = 4 << 20, rounds = 2
-    #else
-    let size = 64 << 20, rounds = 4
-    #endif
-    var generator = SplitMix64(seed: 1)
-    let data = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-    for algorithm in [ChecksumAlgorithm.crc32c, .crc64nvme, .crc32] {
-        let clock = ContinuousClock()
-        var hasher = ChecksumHasher(algorithm)
-        let elapsed = clock.measure {
-            for _ in 0..<rounds { hasher.update(data) }
-        }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let mebibytesPerSecond = Double(size * rounds) / 1_048_576.0 / Swift.max(seconds, 0.000_000_001)
-        print("checksum throughput \(algorithm.rawValue): \(Int(mebibytesPerSecond)) MiB/s (\(hasher.finalize().base64))")
-    }
-}
-
 /// A small seeded generator for test data (SplitMix64).
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64

@@ -231,3 +231,28 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
         try CreateBucketConfiguration.parse(Array(deep.utf8))
     }
 }
+
+@Test func largestCompleteFitsTheBodyLimit() throws {
+    // Goal: a CompleteMultipartUpload of 10,000 parts, each with a quoted multipart-style ETag and every
+    // checksum element, stays within `completePartXMLBytesMax` per part and so within the XML body limit
+    // (the Gateway once refused such a body above 2 MiB).
+    // Base64 lengths of each digest: 4, 4, 8, 20 and 32 bytes.
+    let checksums: [(ChecksumAlgorithm, Int)] = [(.crc32, 8), (.crc32c, 8), (.crc64nvme, 12), (.sha1, 28), (.sha256, 44)]
+    func part(_ number: Int) -> String {
+        var text = "<Part><PartNumber>\(number)</PartNumber><ETag>&quot;\(String(repeating: "f", count: 32))-10000&quot;</ETag>"
+        for (algorithm, length) in checksums {
+            let value = String(repeating: "/", count: length - 1) + "="
+            text += "<Checksum\(algorithm.rawValue)>\(value)</Checksum\(algorithm.rawValue)>"
+        }
+        return text + "</Part>"
+    }
+    #expect(part(S3Limits.partNumberMax).utf8.count <= S3Limits.completePartXMLBytesMax)
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        + "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + (1...S3Limits.partNumberMax).map(part).joined() + "</CompleteMultipartUpload>"
+    #expect(body.utf8.count <= S3Limits.completeMultipartBodyBytesMax)
+    #expect(S3Limits.completeMultipartBodyBytesMax <= S3Limits.xmlRequestBodyBytesMax)
+    let request = try CompleteMultipartUploadRequest.parse(Array(body.utf8))
+    #expect(request.parts.count == S3Limits.partNumberMax)
+    #expect(request.parts.last?.checksums.count == checksums.count)
+}

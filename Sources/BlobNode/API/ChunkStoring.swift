@@ -28,8 +28,16 @@ public protocol ChunkStoring: Sendable {
     func delete(_ chunkIDs: [UInt128]) async throws(BlobError)
     /// Live chunks written before `writtenBeforeTime` (ms since the Unix epoch) with ids greater than
     /// `after` (nil: from the lowest), in ascending id order, at most `limit`: a cursor the sweeper of
-    /// chunks that no metadata ever referenced (a PUT whose client disconnected) pages through.
+    /// chunks that no metadata ever referenced (a PUT whose client disconnected) pages through. Every
+    /// store honours a `limit` up to `ChunkStoreLimits.chunksListedPerCallMax`; a caller that pages must not ask for more,
+    /// or a short page would look like the end.
     func chunks(writtenBeforeTime: Int64, after: UInt128?, limit: Int) async throws(BlobError) -> [UInt128]
+}
+
+/// Bounds every `ChunkStoring` honours, for callers that page.
+public enum ChunkStoreLimits {
+    /// The most ids one `chunks(writtenBeforeTime:after:limit:)` call is guaranteed to answer.
+    public static let chunksListedPerCallMax = Limits.sweepListLimitMax
 }
 
 /// Errors of the chunk store. `Gateway/S3/S3Error.swift` maps them (all become InternalError or
@@ -42,6 +50,13 @@ public enum BlobError: Error, Sendable, Equatable {
     case diskFull(String)
     /// Any other I/O fault: what failed and the errno text.
     case io(String)
+    /// `LocalChunkStore.Options` outside the module's limits (a start-up error).
+    case invalidOptions(String)
+    /// A chunk larger than the store takes (`bytes`, `max`): the caller cut it wrong.
+    case chunkTooLarge(bytes: Int, max: Int)
+    /// A write of an id the store already holds with other bytes: ids are never reused, so the caller
+    /// broke its contract (the stored bytes are kept).
+    case conflictingRewrite(UInt128)
     /// The store is closed or not yet open.
     case unavailable(String)
 }

@@ -51,20 +51,20 @@ public final class LocalChunkStore: ChunkStoring {
                 self.volumeSizeBytesMax <= Limits.volumeSizeBytesMax
             else {
                 let range = "\(Limits.volumeSizeBytesMin)...\(Limits.volumeSizeBytesMax)"
-                throw .io("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(range)")
+                throw .invalidOptions("volumeSizeBytesMax \(self.volumeSizeBytesMax) outside \(range)")
             }
             guard self.writeBatchRecordsMax >= 1, self.writeBatchRecordsMax <= Limits.writeBatchRecordsMax else {
-                throw .io(
+                throw .invalidOptions(
                     "writeBatchRecordsMax \(self.writeBatchRecordsMax) outside 1...\(Limits.writeBatchRecordsMax)")
             }
             guard self.compactionDeadFractionMin >= 0, self.compactionDeadFractionMin < 1 else {
-                throw .io("compactionDeadFractionMin \(self.compactionDeadFractionMin) outside 0..<1")
+                throw .invalidOptions("compactionDeadFractionMin \(self.compactionDeadFractionMin) outside 0..<1")
             }
             guard self.readThreadCount >= 1, self.readThreadCount <= Limits.readThreadCountMax else {
-                throw .io("readThreadCount \(self.readThreadCount) outside 1...\(Limits.readThreadCountMax)")
+                throw .invalidOptions("readThreadCount \(self.readThreadCount) outside 1...\(Limits.readThreadCountMax)")
             }
             if let rate = self.compactionBytesPerSecondMax, rate <= 0 {
-                throw .io("compactionBytesPerSecondMax \(rate) must be positive")
+                throw .invalidOptions("compactionBytesPerSecondMax \(rate) must be positive")
             }
         }
     }
@@ -133,7 +133,7 @@ public final class LocalChunkStore: ChunkStoring {
 
     public func write(_ chunkID: UInt128, _ bytes: ByteBuffer) async throws(BlobError) {
         guard bytes.readableBytes <= Limits.chunkSizeBytesMax else {
-            throw .io("chunk of \(bytes.readableBytes) bytes exceeds the maximum \(Limits.chunkSizeBytesMax)")
+            throw .chunkTooLarge(bytes: bytes.readableBytes, max: Limits.chunkSizeBytesMax)
         }
         let existing = try self.core.state.withLock { state throws(BlobError) -> IndexEntry? in
             try Self.checkOpen(state)
@@ -150,7 +150,7 @@ public final class LocalChunkStore: ChunkStoring {
             }
             if let stored {
                 guard stored == bytes else {
-                    throw .io("chunk \(String(chunkID, radix: 16)) already exists with different bytes")
+                    throw .conflictingRewrite(chunkID)
                 }
                 return
             }

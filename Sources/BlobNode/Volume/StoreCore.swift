@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 import NIOCore
 import NIOPosix
@@ -38,9 +39,9 @@ struct StoreState: Sendable {
     var index = ChunkIndex()
     /// Every readable volume file. Compaction removes a volume here before unlinking it.
     var volumes: [UInt32: VolumeFile] = [:]
-    /// FIFO of requests for the writer. Invariant: count <= Limits.writeQueueDepthMax.
-    var queue: [WriteRequest] = []
-    var queueHead = 0
+    /// FIFO of requests for the writer. Invariant: count <= Limits.writeQueueDepthMax. A `Deque`, so a taken
+    /// request (and the payload it holds) is freed at once, not when the whole queue drains.
+    var queue = Deque<WriteRequest>()
     var counters = StoreCounters()
     /// Set by `close()`: no new requests; the writer drains the queue and exits.
     var stopRequested = false
@@ -58,26 +59,21 @@ struct StoreState: Sendable {
         }
     }
 
-    var pendingCount: Int { self.queue.count - self.queueHead }
+    var pendingCount: Int { self.queue.count }
 
     /// The next group commit: whole requests, bounded by the batch limits but at least one request.
     mutating func takeBatch(recordsMax: Int, bytesMax: Int) -> [WriteRequest] {
         var batch: [WriteRequest] = []
         var records = 0
         var bytes = 0
-        while self.queueHead < self.queue.count {
-            let next = self.queue[self.queueHead]
+        while let next = self.queue.first {
             if !batch.isEmpty && (records + next.records.count > recordsMax || bytes + next.payloadBytes > bytesMax) {
                 break
             }
             batch.append(next)
             records += next.records.count
             bytes += next.payloadBytes
-            self.queueHead += 1
-        }
-        if self.queueHead == self.queue.count {
-            self.queue.removeAll(keepingCapacity: true)
-            self.queueHead = 0
+            self.queue.removeFirst()
         }
         return batch
     }

@@ -1,8 +1,9 @@
 import Logging
 public import ServiceLifecycle
 
-/// A background loop (garbage collection, orphan sweeping, later scrub and repair): one step at a time,
-/// rate-limited, with a status an operator can read.
+/// A background loop (garbage collection, orphan sweeping, volume compaction, later scrub and repair):
+/// one step at a time. There is no status an operator can read yet, and the only pacing is the runner's
+/// 1 ms pause between busy steps (a worker that must go slower, like compaction, paces itself).
 ///
 /// `step()` does a bounded amount of work and says whether more is waiting; the runner calls it again at
 /// once while it is `.busy`, and after `idleInterval` when it is `.idle`. A step that throws is logged

@@ -9,10 +9,13 @@ import MetaQuorum
 /// tell metadata to forget exactly the chunks deleted everywhere. A crash in between only repeats work
 /// (deletes are idempotent).
 struct GarbageCollector: BackgroundWorker {
+    /// Garbage entries one step reads and deletes. At most `MetaLimits.garbageChunksPerCallMax`, or a full
+    /// page would never look full and the collector would idle with work waiting (checked at start-up).
+    static let pageSize = 1000
     let metadata: any MetadataService
     let cluster: BlobCluster
     let graceMilliseconds: Int64
-    let pageSize = 1000
+    var pageSize: Int { Self.pageSize }
     var name: String { "garbage-collector" }
     var idleInterval: Duration { .seconds(5) }
 
@@ -54,7 +57,10 @@ actor OrphanSweeper: BackgroundWorker {
     let metadata: any MetadataService
     let cluster: BlobCluster
     let ageMilliseconds: Int64
-    let pageSize = 1000
+    /// Chunk ids one step lists from a node. At most `ChunkStoreLimits.chunksListedPerCallMax`, or a short page
+    /// would end a node's pass early (checked at start-up).
+    static let pageSize = 1000
+    nonisolated var pageSize: Int { Self.pageSize }
     nonisolated var name: String { "orphan-sweeper" }
     nonisolated var idleInterval: Duration { .seconds(600) }
     /// Where the current pass stands: the node being swept and the last chunk id seen on it.

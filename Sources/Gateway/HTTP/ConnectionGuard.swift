@@ -41,7 +41,8 @@ public struct ConnectionLimits: Sendable {
     }
 }
 
-/// A start-up setting that cannot work (not a client's error: it never becomes an S3 error code).
+/// A start-up setting that cannot work, or a data directory the server cannot prepare (not a client's
+/// error: it never becomes an S3 error code).
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }

@@ -109,7 +109,7 @@ extension S3Gateway {
     /// Reads a request body that must be small (XML documents), decoding aws-chunked framing if used.
     func readSmallBody(_ call: S3Call) async throws -> ByteBuffer {
         try await call.signedBody.collectSmall(
-            limitBytes: configuration.xmlBodyBytesMax,
-            tooLarge: S3Error(.malformedXML, "The XML document exceeds \(configuration.xmlBodyBytesMax) bytes."))
+            limitBytes: S3Limits.xmlRequestBodyBytesMax,
+            tooLarge: S3Error(.malformedXML, "The XML document exceeds \(S3Limits.xmlRequestBodyBytesMax) bytes."))
     }
 }

@@ -210,7 +210,9 @@ extension S3Error {
         case .diskFull:
             self.init(.serviceUnavailable, "The server is low on storage: delete objects to make room, or retry later.",
                       cause: error)
-        case .chunkNotFound, .checksumMismatch, .rangeOutOfBounds, .io: self.init(.internalError, cause: error)
+        case .chunkNotFound, .checksumMismatch, .rangeOutOfBounds, .io, .invalidOptions, .chunkTooLarge,
+             .conflictingRewrite:
+            self.init(.internalError, cause: error)
         }
     }
 

@@ -9,6 +9,7 @@ public import Logging
 import MetaQuorum
 import NIOCore
 import Placement
+import S3Protocol
 import ServiceLifecycle
 
 /// `silo server`: the all-in-one process. A gateway, a one-voter metadata group and a local blob
@@ -41,9 +42,14 @@ public struct EmbeddedServer {
         public var secretAccessKey: String
     }
 
+    /// Virtual nodes per unit of weight of the one-node ring (its placement is trivial; the count only
+    /// matters once nodes join).
+    static let ringVnodesPerWeightUnit = 64
+
     /// Runs until SIGINT or SIGTERM. `onReady` is called once the server listens, with the root keys.
     public static func run(_ options: Options, logger: Logger,
                            onReady: @escaping @Sendable (RootCredentials, _ generated: Bool) -> Void) async throws {
+        GatewayConfiguration.checkLimitRelations()
         try options.gateway.validate()
         let directory = URL(fileURLWithPath: options.dataDirectory, isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
@@ -74,7 +80,7 @@ public struct EmbeddedServer {
         do {
             try await ensureRootUser(root, metadata: metadata)
             let nodeID: UInt32 = 1
-            let ring = try Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)], vnodesPerWeightUnit: 64)
+            let ring = try Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)], vnodesPerWeightUnit: ringVnodesPerWeightUnit)
             let cluster = BlobCluster(ring: ring, stores: [nodeID: blobs], replicaCount: 1)
             let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: options.gateway, logger: logger)
             let background = BackgroundRunner(workers: [
@@ -105,9 +111,9 @@ public struct EmbeddedServer {
     public static func makeApplication(gateway: S3Gateway, host: String, port: Int, logger: Logger,
                                        onReady: @escaping @Sendable () -> Void) -> some ApplicationProtocol {
         var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
-        decoder.maxHeaderListSize = 64 << 10
-        decoder.maxHeaderFieldSize = 16 << 10
-        decoder.maxHeaderFieldCount = 300
+        decoder.maxHeaderListSize = S3Limits.requestHeaderBytesMax
+        decoder.maxHeaderFieldSize = S3Limits.requestHeaderFieldBytesMax
+        decoder.maxHeaderFieldCount = S3Limits.requestHeaderCountMax
         let limits = gateway.configuration.connections
         let counter = ConnectionCounter(limits: limits)
         let http1 = HTTP1Channel.Configuration(
@@ -135,7 +141,7 @@ public struct EmbeddedServer {
             return (RootCredentials(accessKeyID: accessKeyID, secretAccessKey: secret), false)
         }
         if options.rootAccessKeyID != nil || options.rootSecretAccessKey != nil {
-            throw S3Error(.invalidArgument, "Set both SILO_ROOT_ACCESS_KEY and SILO_ROOT_SECRET_KEY, or neither.")
+            throw ConfigurationError("Set both SILO_ROOT_ACCESS_KEY and SILO_ROOT_SECRET_KEY, or neither.")
         }
         if let data = FileManager.default.contents(atPath: file.path) {
             return (try JSONDecoder().decode(RootCredentials.self, from: data), false)
@@ -156,12 +162,12 @@ public struct EmbeddedServer {
         func tighten(_ path: String, isDirectory: Bool) throws {
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                throw S3Error(.internalError, "cannot stat \(path): \(String(cString: strerror(errno)))")
+                throw ConfigurationError("cannot stat \(path): \(String(cString: strerror(errno)))")
             }
             guard (info.st_mode & S_IFMT) != S_IFLNK else { return }
             let wanted: mode_t = isDirectory ? 0o700 : (info.st_mode & 0o700)
             if info.st_mode & 0o777 != wanted, chmod(path, wanted) != 0 {
-                throw S3Error(.internalError, "cannot chmod \(path): \(String(cString: strerror(errno)))")
+                throw ConfigurationError("cannot chmod \(path): \(String(cString: strerror(errno)))")
             }
         }
         try tighten(root, isDirectory: true)
@@ -178,8 +184,8 @@ public struct EmbeddedServer {
     /// `path`, fsync of the directory.
     static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
         let temporary = path + ".tmp"
-        func fail(_ what: String) -> S3Error {
-            S3Error(.internalError, "\(what) \(temporary): \(String(cString: strerror(errno)))")
+        func fail(_ what: String) -> ConfigurationError {
+            ConfigurationError("\(what) \(temporary): \(String(cString: strerror(errno)))")
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw fail("cannot create") }

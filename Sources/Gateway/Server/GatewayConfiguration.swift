@@ -1,6 +1,10 @@
+import BlobNode
 import MetaQuorum
+import S3Protocol
 
-/// Settings of one gateway. Every limit is named here and checked once by `validate()`.
+/// Settings of one gateway. Every setting an operator may change is here and checked once by `validate()`;
+/// fixed protocol bounds live in `S3Limits` and `MetaLimits`, and `checkLimitRelations()` checks those
+/// against each other once at start-up.
 public struct GatewayConfiguration: Sendable {
     /// The region clients sign for and `GetBucketLocation` reports.
     public var region: String = "us-east-1"
@@ -14,11 +18,10 @@ public struct GatewayConfiguration: Sendable {
     public var putSizeBytesMax: Int64 = 5 << 30
     /// The smallest part other than the last (S3: 5 MiB).
     public var partSizeBytesMin: Int64 = 5 << 20
-    /// The highest part number (S3: 10,000).
-    public var partNumberMax: Int = 10_000
-    /// Largest accepted request XML body (CompleteMultipartUpload with 10,000 parts fits).
-    public var xmlBodyBytesMax: Int = 2 << 20
-    /// How long a cached credential may be used before it is read again.
+    /// The highest part number (S3: 10,000); at most `S3Limits.partNumberMax`. Request XML bodies are
+    /// bounded by `S3Limits.xmlRequestBodyBytesMax`.
+    public var partNumberMax: Int = S3Limits.partNumberMax
+    /// How long a cached credential may be used before it is read again, in milliseconds.
     public var credentialCacheMilliseconds: Int64 = 5_000
     /// How long deleted chunks wait before their bytes are deleted, so that in-flight GETs finish.
     public var garbageGraceMilliseconds: Int64 = 60_000
@@ -37,15 +40,40 @@ public struct GatewayConfiguration: Sendable {
 
     public init() {}
 
+    /// Checks the relations between the fixed limits of the modules the gateway joins (S3 protocol,
+    /// metadata, RaftKit); called once at start-up, and by a test. A violation is a build error, so it stops
+    /// the process.
+    public static func checkLimitRelations() {
+        MetaLimits.validate()
+        precondition(
+            S3Limits.partNumberMax == MetaLimits.partNumberRange.upperBound,
+            "S3 allows part numbers up to \(S3Limits.partNumberMax), metadata up to \(MetaLimits.partNumberRange.upperBound)")
+        precondition(
+            S3Limits.xmlRequestBodyBytesMax >= S3Limits.completeMultipartBodyBytesMax,
+            "an XML body limit of \(S3Limits.xmlRequestBodyBytesMax) bytes refuses a legal Complete of \(S3Limits.completeMultipartBodyBytesMax)")
+        precondition(
+            S3Limits.listKeysMax <= MetaLimits.listEntriesMax && S3Limits.listPartsMax <= MetaLimits.listEntriesMax
+                && S3Limits.listUploadsMax <= MetaLimits.listEntriesMax,
+            "an S3 page is larger than the metadata's \(MetaLimits.listEntriesMax)")
+        precondition(
+            S3Limits.deleteObjectsCountMax * (S3Limits.objectKeyBytesMax + 8) < MetaLimits.commandBytesMax,
+            "a full DeleteObjects does not fit one metadata command of \(MetaLimits.commandBytesMax) bytes")
+        precondition(GarbageCollector.pageSize <= MetaLimits.garbageChunksPerCallMax,
+                     "garbage pages of \(GarbageCollector.pageSize) above what metadata answers")
+        precondition(OrphanSweeper.pageSize <= ChunkStoreLimits.chunksListedPerCallMax,
+                     "orphan pages of \(OrphanSweeper.pageSize) above what a chunk store answers")
+    }
+
     /// Checks the relations between limits; called once at start-up.
-    public func validate() throws(S3Error) {
-        func require(_ condition: Bool, _ message: String) throws(S3Error) {
-            if !condition { throw S3Error(.invalidArgument, "invalid gateway configuration: \(message)") }
+    public func validate() throws(ConfigurationError) {
+        func require(_ condition: Bool, _ message: String) throws(ConfigurationError) {
+            if !condition { throw ConfigurationError("invalid gateway configuration: \(message)") }
         }
         try require(chunkSizeBytes >= 64 << 10 && chunkSizeBytes <= 64 << 20, "chunk size must be 64 KiB...64 MiB")
         try require(chunksInFlightMax >= 1 && chunksInFlightMax <= 64, "chunks in flight must be 1...64")
         try require(partSizeBytesMin <= putSizeBytesMax, "minimum part size above maximum PUT size")
-        try require(partNumberMax >= 1 && partNumberMax <= 10_000, "part numbers must be 1...10000")
+        try require(partNumberMax >= 1 && partNumberMax <= S3Limits.partNumberMax,
+                    "part numbers must be 1...\(S3Limits.partNumberMax)")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
         try require(readAheadBytesMax >= 0, "read-ahead budget must not be negative")
         try require(inlineBodyBytesMax >= 0 && inlineBodyBytesMax <= MetaLimits.inlineBodyBytesMax,

@@ -2,10 +2,10 @@
 ///
 /// Integers are LEB128 varints (signed ones zig-zag encoded first), strings and byte strings are a varint
 /// length followed by the bytes, `ChunkID` is 16 bytes little-endian, optionals and booleans are one byte.
-/// Decoding never traps on bad input: every read checks the remaining length and throws `CodecError`.
+/// Decoding never traps on bad input: every read checks the remaining length and throws `MetaCodecError`.
 
 /// Why a byte string could not be decoded.
-enum CodecError: Error, Equatable, Sendable {
+enum MetaCodecError: Error, Equatable, Sendable {
     /// The input ended in the middle of a value.
     case truncated
     /// A version byte this build does not know.
@@ -87,13 +87,13 @@ struct ByteReader {
 
     var remaining: Int { bytes.count - offset }
 
-    mutating func readByte() throws(CodecError) -> UInt8 {
+    mutating func readByte() throws(MetaCodecError) -> UInt8 {
         guard offset < bytes.count else { throw .truncated }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func readVarint() throws(CodecError) -> UInt64 {
+    mutating func readVarint() throws(MetaCodecError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -106,18 +106,18 @@ struct ByteReader {
         }
     }
 
-    mutating func readInt64() throws(CodecError) -> Int64 {
+    mutating func readInt64() throws(MetaCodecError) -> Int64 {
         let raw = try readVarint()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
-    mutating func readInt() throws(CodecError) -> Int {
+    mutating func readInt() throws(MetaCodecError) -> Int {
         let value = try readInt64()
         guard let result = Int(exactly: value) else { throw .invalidValue("integer \(value) out of range") }
         return result
     }
 
-    mutating func readBool() throws(CodecError) -> Bool {
+    mutating func readBool() throws(MetaCodecError) -> Bool {
         switch try readByte() {
         case 0: return false
         case 1: return true
@@ -127,7 +127,7 @@ struct ByteReader {
 
     /// A count of following elements, each at least `elementBytesMin` long: a count the rest of the
     /// input cannot hold is rejected before anything is allocated for it.
-    mutating func readCount(elementBytesMin: Int) throws(CodecError) -> Int {
+    mutating func readCount(elementBytesMin: Int) throws(MetaCodecError) -> Int {
         let count = try readVarint()
         guard count <= UInt64(remaining / max(elementBytesMin, 1)) else {
             throw .invalidValue("count \(count) exceeds the \(remaining) bytes left")
@@ -135,13 +135,13 @@ struct ByteReader {
         return Int(count)
     }
 
-    mutating func readBytes() throws(CodecError) -> [UInt8] {
+    mutating func readBytes() throws(MetaCodecError) -> [UInt8] {
         let count = try readCount(elementBytesMin: 1)
         defer { offset += count }
         return Array(bytes[offset..<(offset + count)])
     }
 
-    mutating func readString() throws(CodecError) -> String {
+    mutating func readString() throws(MetaCodecError) -> String {
         let count = try readCount(elementBytesMin: 1)
         defer { offset += count }
         guard let text = String(validating: bytes[offset..<(offset + count)], as: UTF8.self) else {
@@ -150,7 +150,7 @@ struct ByteReader {
         return text
     }
 
-    mutating func readChunkID() throws(CodecError) -> ChunkID {
+    mutating func readChunkID() throws(MetaCodecError) -> ChunkID {
         guard remaining >= 16 else { throw .truncated }
         var value: ChunkID = 0
         for position in (0..<16).reversed() {
@@ -161,7 +161,7 @@ struct ByteReader {
     }
 
     /// Throws unless every byte was consumed.
-    func expectEnd() throws(CodecError) {
+    func expectEnd() throws(MetaCodecError) {
         guard remaining == 0 else { throw .trailingBytes(remaining) }
     }
 }

@@ -182,7 +182,7 @@ enum MetaCommand: Sendable, Equatable {
     }
 
     /// Decodes what `encode()` produced. Throws on any malformed, truncated or over-long input.
-    init(decoding bytes: [UInt8]) throws(CodecError) {
+    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
         guard Self.decodableFormats.contains(version) else { throw .unsupportedVersion(version) }
@@ -195,7 +195,7 @@ enum MetaCommand: Sendable, Equatable {
     }
 
     private static func decodeFields(kind: UInt8, format: UInt8, envelope: CommandEnvelope,
-                                     reader: inout ByteReader) throws(CodecError) -> MetaCommand
+                                     reader: inout ByteReader) throws(MetaCodecError) -> MetaCommand
     {
         switch kind {
         case 1: return .createUser(envelope, user: try reader.readUser(format: format))
@@ -253,7 +253,7 @@ enum MetaCommand: Sendable, Equatable {
     }
 
     private static func decodeComplete(envelope: CommandEnvelope, reader: inout ByteReader)
-        throws(CodecError) -> MetaCommand
+        throws(MetaCodecError) -> MetaCommand
     {
         let bucket = try reader.readString()
         let key = try reader.readString()
@@ -309,7 +309,7 @@ enum MetaCommandResult: Sendable, Equatable {
         return writer.bytes
     }
 
-    init(decoding bytes: [UInt8]) throws(CodecError) {
+    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
         var reader = ByteReader(bytes)
         let version = try reader.readByte()
         guard Self.decodableFormats.contains(version) else { throw .unsupportedVersion(version) }

@@ -140,7 +140,7 @@ extension ByteWriter {
 
 extension ByteReader {
     /// `format` 1 has no id (the user's id is its name), 2 ends with it.
-    mutating func readUser(format: UInt8) throws(CodecError) -> UserRecord {
+    mutating func readUser(format: UInt8) throws(MetaCodecError) -> UserRecord {
         let name = try readString()
         let accessKeyID = try readString()
         let secret = try readString()
@@ -151,7 +151,7 @@ extension ByteReader {
                           createdTime: createdTime)
     }
 
-    mutating func readChunk() throws(CodecError) -> ChunkRef {
+    mutating func readChunk() throws(MetaCodecError) -> ChunkRef {
         let id = try readChunkID()
         let sizeBytes = try readInt64()
         let count = try readCount(elementBytesMin: 1)
@@ -165,7 +165,7 @@ extension ByteReader {
         return ChunkRef(id: id, sizeBytes: sizeBytes, nodes: nodes)
     }
 
-    mutating func readChunks() throws(CodecError) -> [ChunkRef] {
+    mutating func readChunks() throws(MetaCodecError) -> [ChunkRef] {
         let count = try readCount(elementBytesMin: 18)
         var chunks: [ChunkRef] = []
         chunks.reserveCapacity(count)
@@ -173,7 +173,7 @@ extension ByteReader {
         return chunks
     }
 
-    mutating func readHeaderFields() throws(CodecError) -> [HeaderField] {
+    mutating func readHeaderFields() throws(MetaCodecError) -> [HeaderField] {
         let count = try readCount(elementBytesMin: 2)
         var fields: [HeaderField] = []
         fields.reserveCapacity(count)
@@ -181,18 +181,18 @@ extension ByteReader {
         return fields
     }
 
-    mutating func readChecksum() throws(CodecError) -> StoredChecksum? {
+    mutating func readChecksum() throws(MetaCodecError) -> StoredChecksum? {
         guard try readBool() else { return nil }
         return StoredChecksum(algorithm: try readString(), value: try readString(), type: try readString())
     }
 
-    mutating func readOptionalString() throws(CodecError) -> String? {
+    mutating func readOptionalString() throws(MetaCodecError) -> String? {
         guard try readBool() else { return nil }
         return try readString()
     }
 
     /// `format` 1 has no inline body; 2 ends with one (or its absence).
-    mutating func readObject(format: UInt8) throws(CodecError) -> ObjectRecord {
+    mutating func readObject(format: UInt8) throws(MetaCodecError) -> ObjectRecord {
         let bucket = try readString()
         let key = try readString()
         let versionID = try readString()
@@ -215,20 +215,20 @@ extension ByteReader {
             checksum: checksum, chunks: chunks, partSizes: partSizes, inlineBody: inlineBody)
     }
 
-    mutating func readUpload() throws(CodecError) -> UploadRecord {
+    mutating func readUpload() throws(MetaCodecError) -> UploadRecord {
         UploadRecord(
             bucket: try readString(), key: try readString(), uploadID: try readString(),
             initiator: try readString(), initiatedTime: try readInt64(), headers: try readHeaderFields(),
             userMetadata: try readHeaderFields(), checksumAlgorithm: try readOptionalString())
     }
 
-    mutating func readPart() throws(CodecError) -> PartRecord {
+    mutating func readPart() throws(MetaCodecError) -> PartRecord {
         PartRecord(
             partNumber: try readInt(), sizeBytes: try readInt64(), etag: try readString(),
             lastModifiedTime: try readInt64(), checksum: try readChecksum(), chunks: try readChunks())
     }
 
-    mutating func readPrecondition() throws(CodecError) -> WritePrecondition {
+    mutating func readPrecondition() throws(MetaCodecError) -> WritePrecondition {
         switch try readByte() {
         case 0: return .none
         case 1: return .ifNoneMatchAny
@@ -239,7 +239,7 @@ extension ByteReader {
         }
     }
 
-    mutating func readError() throws(CodecError) -> MetaError {
+    mutating func readError() throws(MetaCodecError) -> MetaError {
         switch try readByte() {
         case 1: return .noSuchBucket
         case 2: return .bucketAlreadyExists
@@ -274,8 +274,8 @@ enum RecordBlob {
         return writer.bytes
     }
 
-    static func decode<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(CodecError) -> T)
-        throws(CodecError) -> T
+    static func decode<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(MetaCodecError) -> T)
+        throws(MetaCodecError) -> T
     {
         var reader = ByteReader(bytes)
         let value = try body(&reader)

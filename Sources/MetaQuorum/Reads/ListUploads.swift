@@ -37,7 +37,7 @@ extension MetaStateMachine {
                     cursor = UploadCursor(key: next, initiatedTime: .min, uploadID: [])
                     continue scan
                 }
-                let upload = try RecordBlob.decode(row.record) { reader throws(CodecError) in try reader.readUpload() }
+                let upload = try RecordBlob.decode(row.record) { reader throws(MetaCodecError) in try reader.readUpload() }
                 page.uploads.append(upload)
                 entryCount += 1
                 last = (row.key, upload.uploadID)
@@ -116,7 +116,7 @@ extension MetaStateMachine {
             "SELECT record FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?",
             [.string(uploadID), .int(Int64(partNumberMarker)), .int(Int64(maxParts + 1))]
         ) { $0.bytes(0) }
-        .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readPart() } }
+        .map { blob in try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readPart() } }
         let isTruncated = parts.count > maxParts
         if isTruncated { parts.removeLast() }
         return ListPartsPage(

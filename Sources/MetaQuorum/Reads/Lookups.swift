@@ -1,5 +1,5 @@
 /// Point lookups shared by the apply path and the reads. They throw `MetaError` for a refusal and
-/// `SQLiteError` / `CodecError` for a storage fault.
+/// `SQLiteError` / `MetaCodecError` for a storage fault.
 extension MetaStateMachine {
     func bucketRecord(_ name: String) throws -> BucketRecord? {
         try database.firstRow("SELECT owner, created_time FROM buckets WHERE name = ?", [.string(name)]) { row in
@@ -20,7 +20,7 @@ extension MetaStateMachine {
                 "SELECT record FROM objects WHERE bucket = ? AND key = ?",
                 [.string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
+        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
     }
 
     /// The upload with this id, if it exists and belongs to (bucket, key).
@@ -30,12 +30,12 @@ extension MetaStateMachine {
                 "SELECT record FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
                 [.string(uploadID), .string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUpload() }
+        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readUpload() }
     }
 
     func partRecords(uploadID: String) throws -> [PartRecord] {
         try database.rows("SELECT record FROM parts WHERE upload_id = ? ORDER BY part_number", [.string(uploadID)]) {
             $0.bytes(0)
-        }.map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readPart() } }
+        }.map { blob in try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readPart() } }
     }
 }

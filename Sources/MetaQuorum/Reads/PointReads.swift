@@ -2,7 +2,7 @@
 extension MetaStateMachine {
     func listUsers() throws -> [UserRecord] {
         try database.rows("SELECT record FROM users ORDER BY name") { $0.bytes(0) }
-            .map { blob in try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser(format: MetaSchema.userRecordFormat) } }
+            .map { blob in try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readUser(format: MetaSchema.userRecordFormat) } }
     }
 
     func user(accessKeyID: String) throws -> UserRecord? {
@@ -11,7 +11,7 @@ extension MetaStateMachine {
                 "SELECT record FROM users WHERE access_key_id = ?",
                 [.string(accessKeyID)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser(format: MetaSchema.userRecordFormat) }
+        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readUser(format: MetaSchema.userRecordFormat) }
     }
 
     func listBuckets(owner: String) throws -> [BucketRecord] {
@@ -38,7 +38,7 @@ extension MetaStateMachine {
             ($0.bytes(0), $0.int64(1))
         }.map { row in
             GarbageChunk(
-                chunk: try RecordBlob.decode(row.0) { reader throws(CodecError) in try reader.readChunk() },
+                chunk: try RecordBlob.decode(row.0) { reader throws(MetaCodecError) in try reader.readChunk() },
                 queuedTime: row.1)
         }
     }

@@ -249,7 +249,7 @@ public final class EmbeddedMetadataService: MetadataService {
         }
         let bytes = command.encode()
         guard bytes.count <= MetaLimits.commandBytesMax else {
-            throw .invalidArgument("metadata command of \(bytes.count) bytes exceeds \(MetaLimits.commandBytesMax)")
+            throw .internalFault("metadata command of \(bytes.count) bytes exceeds \(MetaLimits.commandBytesMax)")
         }
         let result = try await log.propose(bytes)
         if case .failed(let error) = result { throw error }

@@ -124,7 +124,7 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
             ])
         opened(.success(()))
         while let taken = nextJobs() {
-            perform(taken, on: machine)
+            guard perform(taken, on: machine) else { break }
         }
         machine.close()
         logger.info("metadata state machine closed", metadata: ["appliedIndex": "\(machine.appliedIndex())"])
@@ -149,7 +149,9 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
         return taken
     }
 
-    private func perform(_ taken: [Job], on machine: MetaStateMachine) {
+    /// Runs the jobs; returns false if the state machine can no longer apply (a failed rollback): the thread
+    /// then stops and every queued or later job fails.
+    private func perform(_ taken: [Job], on machine: MetaStateMachine) -> Bool {
         var replies: [@Sendable (Result<MetaCommandResult, MetaError>) -> Void] = []
         var batch: [(index: UInt64, command: [UInt8])] = []
         for job in taken {
@@ -162,15 +164,21 @@ final class LocalMetaLog: MetaLog, @unchecked Sendable {
                 replies.append(reply)
             }
         }
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty else { return true }
         do {
             let results = try machine.apply(batch: batch)
             precondition(results.count == replies.count, "\(results.count) results for \(replies.count) commands")
             for (reply, result) in zip(replies, results) { reply(.success(result)) }
+        } catch let stopped as MetaStateMachineStopped {
+            logger.critical("metadata apply thread stops: restart the server",
+                            metadata: ["error": "\(stopped)", "commands": "\(batch.count)"])
+            for reply in replies { reply(.failure(.internalFault("applying metadata: \(stopped)"))) }
+            return false
         } catch {
             logger.error("metadata batch failed", metadata: ["error": "\(error)", "commands": "\(batch.count)"])
             for reply in replies { reply(.failure(.internalFault("applying metadata: \(error)"))) }
         }
+        return true
     }
 
     private func finishThread() {

@@ -10,7 +10,9 @@
 /// - `requestID` makes a retried command idempotent: the state machine remembers recent ids and answers a
 ///   duplicate with the first outcome instead of applying it twice.
 /// - Wall time enters only through the `time` fields of commands (milliseconds since the Unix epoch,
-///   stamped by the caller); the state machine never reads a clock.
+///   stamped by the caller); the state machine never reads a clock. Every `…Time` parameter and field in
+///   this file (`time`, `startedTime`, `createdTime`, `lastModifiedTime`, `initiatedTime`, `queuedTime`)
+///   is in milliseconds since the Unix epoch.
 public protocol MetadataService: Sendable {
     // MARK: Users
     func createUser(_ user: UserRecord, requestID: RequestID) async throws(MetaError)
@@ -146,6 +148,7 @@ public struct UserRecord: Sendable, Equatable, Codable {
     public var accessKeyID: String
     public var secretAccessKey: String
     public var isRoot: Bool
+    /// Milliseconds since the Unix epoch.
     public var createdTime: Int64
     /// - Parameter id: nil for the legacy identity, the name.
     public init(id: String? = nil, name: String, accessKeyID: String, secretAccessKey: String, isRoot: Bool,
@@ -162,6 +165,7 @@ public struct UserRecord: Sendable, Equatable, Codable {
 public struct BucketRecord: Sendable, Equatable {
     public var name: String
     public var owner: String
+    /// Milliseconds since the Unix epoch.
     public var createdTime: Int64
     public init(name: String, owner: String, createdTime: Int64) {
         self.name = name
@@ -206,6 +210,7 @@ public struct ObjectRecord: Sendable, Equatable {
     public var sizeBytes: Int64
     /// Without quotes: 32 hex digits, or `hex-N` for a multipart object.
     public var etag: String
+    /// Milliseconds since the Unix epoch.
     public var lastModifiedTime: Int64
     /// Standard headers as sent (lower-case names): content-type, content-encoding, content-disposition,
     /// content-language, cache-control, expires. Sorted by name.
@@ -317,6 +322,7 @@ public struct UploadRecord: Sendable, Equatable {
     public var key: String
     public var uploadID: String
     public var initiator: String
+    /// Milliseconds since the Unix epoch.
     public var initiatedTime: Int64
     public var headers: [HeaderField]
     public var userMetadata: [HeaderField]
@@ -417,6 +423,7 @@ public struct ListUploadsPage: Sendable, Equatable {
 /// A chunk no metadata needs any more, queued at `queuedTime` (the unlinking command's time).
 public struct GarbageChunk: Sendable, Equatable {
     public var chunk: ChunkRef
+    /// Milliseconds since the Unix epoch.
     public var queuedTime: Int64
     public init(chunk: ChunkRef, queuedTime: Int64) {
         self.chunk = chunk

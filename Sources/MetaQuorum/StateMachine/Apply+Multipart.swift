@@ -20,7 +20,7 @@ extension MetaStateMachine {
         let taken = try database.firstRow("SELECT 1 FROM uploads WHERE upload_id = ?", [.string(upload.uploadID)]) {
             _ in true
         }
-        if taken == true { throw MetaError.invalidArgument("upload id \(upload.uploadID) is in use") }
+        if taken == true { throw MetaError.internalFault("upload id \(upload.uploadID) is in use") }
         try database.run(
             "INSERT INTO uploads(upload_id, bucket, key, initiated_time, record) VALUES (?, ?, ?, ?, ?)",
             [
@@ -47,7 +47,7 @@ extension MetaStateMachine {
             [.string(uploadID), .int(Int64(part.partNumber))]
         ) { $0.bytes(0) }
         let old = try replaced.map { blob in
-            try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readPart() }
+            try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readPart() }
         }
         try adjustUsage(bucket: bucket, bytes: part.sizeBytes - (old?.sizeBytes ?? 0), objects: 0, check: true)
         try reference(part.chunks)

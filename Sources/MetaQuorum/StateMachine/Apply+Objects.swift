@@ -77,15 +77,17 @@ extension MetaStateMachine {
         if overflow || age > MetaLimits.writeAgeMaxMilliseconds { throw MetaError.requestTooOld }
     }
 
+    /// The gateway computes the chunk list of what it wrote: a mismatch is a bug on our side, never the
+    /// client's, so it is an internal fault (S3: InternalError) whose message stays in the logs.
     func checkChunkSizes(_ chunks: [ChunkRef], total: Int64) throws {
         var sum: Int64 = 0
         for chunk in chunks {
             let (next, overflow) = sum.addingReportingOverflow(chunk.sizeBytes)
-            guard !overflow, chunk.sizeBytes >= 0 else { throw MetaError.invalidArgument("bad chunk size") }
+            guard !overflow, chunk.sizeBytes >= 0 else { throw MetaError.internalFault("bad chunk size") }
             sum = next
         }
         guard sum == total else {
-            throw MetaError.invalidArgument("chunk sizes add up to \(sum), not \(total)")
+            throw MetaError.internalFault("chunk sizes add up to \(sum), not \(total)")
         }
     }
 }

@@ -100,7 +100,7 @@ extension MetaStateMachine {
     func userID(name: String) throws -> String? {
         guard let blob = try database.firstRow("SELECT record FROM users WHERE name = ?", [.string(name)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(CodecError) in
+        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
             try reader.readUser(format: MetaSchema.userRecordFormat)
         }.id
     }

@@ -17,7 +17,7 @@ extension MetaStateMachine {
     func applyDeleteUser(name: String, heir: String?) throws {
         let blob = try database.firstRow("SELECT record FROM users WHERE name = ?", [.string(name)]) { $0.bytes(0) }
         guard let blob else { throw MetaError.noSuchUser }
-        let user = try RecordBlob.decode(blob) { reader throws(CodecError) in
+        let user = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
             try reader.readUser(format: MetaSchema.userRecordFormat)
         }
         let ownsBuckets = try database.firstRow(

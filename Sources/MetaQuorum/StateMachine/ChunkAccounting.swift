@@ -1,13 +1,14 @@
 /// Reference counting of chunks and the garbage queue, always inside the applying transaction.
 extension MetaStateMachine {
-    /// Counts one more reference to each chunk. Refuses (`.invalidArgument`) a chunk already queued as
-    /// garbage: the blob store may be deleting it (a copy whose source was deleted meanwhile).
+    /// Counts one more reference to each chunk. Refuses (`.noSuchKey`) a chunk already queued as garbage:
+    /// the blob store may be deleting it. Only a copy whose source was deleted meanwhile can name such a
+    /// chunk (new chunks have fresh random ids), so to the client the source is gone.
     func reference(_ chunks: [ChunkRef]) throws {
         for chunk in chunks {
             let id = chunk.id.storageBytes
             let queued = try database.firstRow("SELECT 1 FROM garbage WHERE chunk_id = ?", [.bytes(id)]) { _ in true }
             if queued == true {
-                throw MetaError.invalidArgument("chunk \(String(chunk.id, radix: 16)) was already deleted")
+                throw MetaError.noSuchKey
             }
             try database.run(
                 "INSERT INTO chunk_refs(chunk_id, ref_count) VALUES (?, 1) "

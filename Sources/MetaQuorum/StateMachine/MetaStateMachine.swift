@@ -2,8 +2,8 @@ import CSQLite
 
 /// The deterministic metadata state machine: applies committed `MetaCommand`s to a SQLite database.
 ///
-/// Ownership: one instance per database file, used from exactly one thread for its whole life (the
-/// `StateMachineThread`); it is deliberately not `Sendable`.
+/// Ownership: one instance per database file, used from exactly one thread for its whole life (today
+/// `LocalMetaLog`'s "silo-meta-apply" thread); it is deliberately not `Sendable`.
 ///
 /// Promises:
 /// - `apply(batch:)` applies a batch in one SQLite transaction that also stores the last applied log index,
@@ -13,6 +13,14 @@ import CSQLite
 ///   every replica: no clock, no randomness, no Dictionary iteration; every id and time is in the command.
 /// - Preconditions, ownership and existence are decided here, at apply time.
 /// - A command whose request id was seen recently gets the first outcome again and changes nothing.
+/// A batch failed and so did its rollback: the state machine's connection and counters are no longer
+/// known to match the database, so its owner stops applying (and the replica must be restarted).
+struct MetaStateMachineStopped: Error, CustomStringConvertible {
+    var batchError: String
+    var rollbackError: String
+    var description: String { "batch failed (\(batchError)) and its rollback failed (\(rollbackError))" }
+}
+
 final class MetaStateMachine {
     let database: SQLiteConnection
     let path: String
@@ -84,7 +92,7 @@ final class MetaStateMachine {
             // `owner` column already holds.
             let rows = try database.rows("SELECT name, record FROM users") { ($0.bytes(0), $0.bytes(1)) }
             for (name, blob) in rows {
-                let user = try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readUser(format: 1) }
+                let user = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readUser(format: 1) }
                 try database.run("UPDATE users SET record = ? WHERE name = ?",
                                  [.bytes(RecordBlob.encode { $0.write(user) }), .bytes(name)])
             }
@@ -104,7 +112,7 @@ final class MetaStateMachine {
             // Object records gain the inline-body field (absent for every existing object).
             let rows = try database.rows("SELECT bucket, key, record FROM objects") { ($0.bytes(0), $0.bytes(1), $0.bytes(2)) }
             for (bucket, key, blob) in rows {
-                let object = try RecordBlob.decode(blob) { reader throws(CodecError) in try reader.readObject(format: 1) }
+                let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: 1) }
                 try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
                                  [.bytes(RecordBlob.encode { $0.write(object) }), .bytes(bucket), .bytes(key)])
             }
@@ -138,7 +146,9 @@ final class MetaStateMachine {
     /// `command` is a no-op entry (Raft's empty entry at the start of a term) and yields `.done`.
     ///
     /// Returns one result per entry. Throws only for a storage fault; then nothing of the batch is applied
-    /// and the caller must not advance (with Raft: stop the replica rather than skip the entries).
+    /// and the caller must not advance (with Raft: stop the replica rather than skip the entries). If the
+    /// rollback itself fails, the connection may be left inside the transaction with counters that no
+    /// longer match the database: it throws `MetaStateMachineStopped`, and the caller must stop applying.
     func apply(batch: [(index: UInt64, command: [UInt8])]) throws -> [MetaCommandResult] {
         guard let last = batch.last else { return [] }
         var previous = appliedIndexValue
@@ -158,8 +168,12 @@ final class MetaStateMachine {
             appliedIndexValue = last.index
             return results
         } catch {
-            _ = try? database.run("ROLLBACK")
-            try? loadCounters()
+            do {
+                _ = try database.run("ROLLBACK")
+                try loadCounters()
+            } catch let rollbackError {
+                throw MetaStateMachineStopped(batchError: "\(error)", rollbackError: "\(rollbackError)")
+            }
             throw error
         }
     }
@@ -247,7 +261,7 @@ final class MetaStateMachine {
                 { ($0.int64(0), $0.bytes(1)) })
         else { return nil }
         guard row.0 == Int64(kind) else {
-            return .failed(.invalidArgument("request id \(requestID) was already used for another operation"))
+            return .failed(.internalFault("request id \(requestID) was already used for another operation"))
         }
         do {
             return try MetaCommandResult(decoding: row.1)

@@ -23,4 +23,9 @@ public enum Limits {
     public static let pendingReadsMaxLimit = 1 << 16
     /// Snapshot chunks a leader sends ahead of the follower's acknowledgement.
     public static let snapshotChunksInflightMax = 4
+    /// A snapshot transfer with no chunk acknowledged for this many heartbeat responses resends from the last
+    /// acknowledged chunk (a chunk or its ack was lost).
+    public static let snapshotTransferIdleHeartbeatsMax = 3
+    /// The most entry bytes read from the log at once when the whole log is scanned (conf-change history).
+    public static let logScanBatchBytesMax = 4 * 1024 * 1024
 }

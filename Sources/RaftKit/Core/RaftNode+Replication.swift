@@ -274,7 +274,7 @@ extension RaftNode {
         progress[peer] = pr
         if pr.state == .snapshot {
             progress[peer]!.snapshotTransfer?.idleHeartbeats += 1
-            if let transfer = progress[peer]!.snapshotTransfer, transfer.idleHeartbeats >= 3 {
+            if let transfer = progress[peer]!.snapshotTransfer, transfer.idleHeartbeats >= Limits.snapshotTransferIdleHeartbeatsMax {
                 progress[peer]!.snapshotTransfer!.nextChunk = transfer.ackedChunks
                 progress[peer]!.snapshotTransfer!.idleHeartbeats = 0
                 sendSnapshotChunks(to: peer)

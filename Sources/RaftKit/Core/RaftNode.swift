@@ -88,7 +88,7 @@ public struct RaftNode: Sendable {
         var index = log.firstIndex
         let last = log.lastIndex
         while index <= last {
-            let batch = try log.slice(index, last + 1, bytesMax: 4 * 1024 * 1024)
+            let batch = try log.slice(index, last + 1, bytesMax: Limits.logScanBatchBytesMax)
             for entry in batch where entry.kind == .confChange {
                 confHistory.append((entry.index, try ConfChangeRecord(decoding: entry.data).confState))
             }

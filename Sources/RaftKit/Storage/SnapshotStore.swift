@@ -84,7 +84,11 @@ public final class SnapshotStore: Sendable {
         guard stored == computed else { throw .corruptSnapshot(path: path, reason: "crc \(stored) != \(computed)") }
         let index = readLittleEndian(bytes, at: 8, as: UInt64.self)
         let metadataBytes = Int(readLittleEndian(bytes, at: 16, as: UInt32.self))
-        let dataBytes = Int(readLittleEndian(bytes, at: 20, as: UInt64.self))
+        let storedDataBytes = readLittleEndian(bytes, at: 20, as: UInt64.self)
+        guard storedDataBytes <= UInt64(StorageLimits.snapshotBytesMax) else {
+            throw .corruptSnapshot(path: path, reason: "data length \(storedDataBytes) above \(StorageLimits.snapshotBytesMax)")
+        }
+        let dataBytes = Int(storedDataBytes)
         guard headerBytes + metadataBytes + dataBytes + 4 == bytes.count else {
             throw .corruptSnapshot(path: path, reason: "lengths \(metadataBytes)+\(dataBytes) vs \(bytes.count) bytes")
         }
@@ -133,7 +137,11 @@ public final class SnapshotStore: Sendable {
             let bytes = try POSIXFile.readAll(path)
             do throws(StorageError) {
                 let snapshot = try decode(bytes, path: path)
-                precondition(snapshot.index == index, "snapshot file \(path) holds index \(snapshot.index)")
+                // A file whose name and contents disagree is the disk's fault, not ours: set it aside like a
+                // CRC failure and try the next older one.
+                guard snapshot.index == index else {
+                    throw .corruptSnapshot(path: path, reason: "file named for index \(index) holds index \(snapshot.index)")
+                }
                 return snapshot
             } catch {
                 try POSIXFile.rename(path, path + ".corrupted")

@@ -9,8 +9,11 @@ public enum StorageLimits {
     public static let pendingAppendsMax = 4096
     /// The most bytes the writer thread writes before one fsync (it takes fewer when fewer wait).
     public static let groupCommitBytesMax = 8 * 1024 * 1024
-    /// The largest snapshot file the store will read back (metadata plus data).
-    public static let snapshotBytesMax = 1 << 32
+    /// The largest snapshot data the store will read back: the same bound as a follower assembling chunks
+    /// (`Limits.snapshotBytesMax`), so a snapshot a follower accepted can always be loaded again.
+    public static let snapshotBytesMax = Int(Limits.snapshotBytesMax)
+    /// The most bytes handed to zlib's `crc32` at once (its length argument is 32 bits).
+    static let crcPieceBytesMax = 1 << 30
     /// How many valid snapshot files the store keeps; older ones are deleted after a save.
     public static let snapshotsRetained = 2
 
@@ -23,5 +26,9 @@ public enum StorageLimits {
         precondition(segmentSizeBytesDefault > WALRecordCodec.headerBytes, "segment smaller than one header")
         precondition(pendingAppendsMax > 0, "pending appends must be positive")
         precondition(snapshotsRetained >= 1, "must keep at least the newest snapshot")
+        precondition(
+            Limits.entryDataBytesMax + Limits.entryHeaderBytes <= recordPayloadBytesMax,
+            "a Raft entry must fit one WAL record: \(Limits.entryDataBytesMax) + \(Limits.entryHeaderBytes) vs \(recordPayloadBytesMax)")
+        precondition(crcPieceBytesMax > 0 && crcPieceBytesMax <= Int(UInt32.max), "crc pieces must fit zlib's u32 length")
     }
 }

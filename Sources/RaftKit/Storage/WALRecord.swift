@@ -97,10 +97,20 @@ enum WALRecordCodec {
     }
 }
 
-/// crc32 (zlib) of a whole byte array.
+/// crc32 (zlib) of a whole byte array. zlib takes a 32-bit length, so inputs are fed in pieces of at most
+/// `crcPieceBytesMax` (a snapshot file may exceed 4 GiB; `UInt32(count)` would trap).
 func zlibCRC32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     bytes.withUnsafeBufferPointer { buffer in
-        UInt32(truncatingIfNeeded: crc32(0, buffer.baseAddress, UInt32(buffer.count)))
+        guard var base = buffer.baseAddress else { return 0 }
+        var remaining = buffer.count
+        var value: UInt = 0
+        while remaining > 0 {
+            let piece = min(remaining, StorageLimits.crcPieceBytesMax)
+            value = crc32(value, base, UInt32(piece))
+            base += piece
+            remaining -= piece
+        }
+        return UInt32(truncatingIfNeeded: value)
     }
 }
 

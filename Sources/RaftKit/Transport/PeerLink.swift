@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 import NIOPosix
 
@@ -22,8 +23,8 @@ final class PeerLink: @unchecked Sendable {
     let address: PeerAddress
     let eventLoop: any EventLoop
     private var state = State.idle
-    private var queue: [TransportFrame] = []
-    private var queueHead = 0
+    /// Frames not yet written. A `Deque`, so a written frame is freed at once, not when the queue drains.
+    private var queue = Deque<TransportFrame>()
     private var queuedBytes = 0
     private var delayMilliseconds = TransportLimits.reconnectDelayMillisecondsMin
     private var counters = PeerLinkStatistics()
@@ -53,7 +54,7 @@ final class PeerLink: @unchecked Sendable {
     private func enqueueOnLoop(_ frame: TransportFrame) {
         eventLoop.preconditionInEventLoop()
         if case .closed = state { return }
-        let pending = queue.count - queueHead
+        let pending = queue.count
         guard pending < TransportLimits.peerQueueFramesMax,
             queuedBytes + frame.payload.count <= TransportLimits.peerQueueBytesMax
         else {
@@ -121,7 +122,7 @@ final class PeerLink: @unchecked Sendable {
         eventLoop.scheduleTask(in: .milliseconds(delay)) {
             guard case .backingOff = self.state else { return }
             self.state = .idle
-            if self.queue.count > self.queueHead { self.connect() }
+            if !self.queue.isEmpty { self.connect() }
         }
     }
 
@@ -130,9 +131,7 @@ final class PeerLink: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         guard case .connected(let current) = state, current === channel else { return }
         var wrote = false
-        while queueHead < queue.count && channel.isWritable {
-            let frame = queue[queueHead]
-            queueHead += 1
+        while channel.isWritable, let frame = queue.popFirst() {
             queuedBytes -= frame.payload.count
             var buffer = channel.allocator.buffer(capacity: FrameCodec.headerBytes + frame.payload.count)
             FrameCodec.encode(frame, into: &buffer)
@@ -140,16 +139,11 @@ final class PeerLink: @unchecked Sendable {
             counters.framesSent += 1
             wrote = true
         }
-        if queueHead == queue.count {
-            queue.removeAll(keepingCapacity: true)
-            queueHead = 0
-        }
         if wrote { channel.flush() }
     }
 
     private func dropQueue() {
         queue.removeAll()
-        queueHead = 0
         queuedBytes = 0
     }
 }
