@@ -121,8 +121,9 @@ import Testing
         let (leaderID, leader) = try await cluster.leader()
         cluster.isolate(leaderID)
         do {
-            // Longer than check-quorum's step-down (one election timeout, 200 ms to 400 ms of ticks).
-            _ = try await leader.driver.propose([2], timeout: .seconds(2))
+            // Far longer than check-quorum's step-down (one election timeout, 200 ms to 400 ms of ticks), so
+            // that on a loaded 2-core machine the step-down has happened when the deadline is reached.
+            _ = try await leader.driver.propose([2], timeout: .seconds(6))
             Issue.record("an isolated leader committed a proposal")
         } catch {
             #expect(error == .outcomeUnknown(.leadershipLost))
