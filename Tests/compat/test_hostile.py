@@ -233,6 +233,28 @@ def test_dripped_body_is_cut_off(limited_server):
     alive(raw)
 
 
+def test_dripped_request_head_is_cut_off(limited_server):
+    # A request head sent a byte a second never completes: the idle timeout (4 s here) closes it.
+    s = _connect_from("127.0.0.1", limited_server.port)
+    try:
+        head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
+        started = time.monotonic()
+        cut = False
+        for byte in head:
+            try:
+                s.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+            if _closed_by_peer(s, 1.0):
+                cut = True
+                break
+        assert cut, "a request head dripped a byte a second kept its connection"
+        assert time.monotonic() - started < 15
+    finally:
+        s.close()
+
+
 def test_stalled_download_is_abandoned(limited_server):
     raw = RawClient(limited_server.endpoint, ROOT_ACCESS_KEY, ROOT_SECRET_KEY)
     assert raw.request("PUT", "/stall").status == 200
