@@ -190,6 +190,20 @@ def _closed_by_peer(s: socket.socket, within: float) -> bool:
         return False
 
 
+def _drip_until_cut(s: socket.socket, data: bytes) -> float:
+    """Sends `data` a byte a second until the server closes the connection; the seconds that took
+    (infinity when every byte went through and the connection stayed open)."""
+    started = time.monotonic()
+    for byte in data:
+        try:
+            s.sendall(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
+            return time.monotonic() - started
+        if _closed_by_peer(s, 1.0):
+            return time.monotonic() - started
+    return float("inf")
+
+
 def test_connection_flood_from_one_address_is_bounded(limited_server):
     port = limited_server.port
     flood = []
@@ -215,19 +229,7 @@ def test_dripped_body_is_cut_off(limited_server):
     try:
         s.sendall(("PUT /drip/k HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
                    + "\r\n").encode())
-        started = time.monotonic()
-        cut = False
-        while time.monotonic() - started < 20:
-            try:
-                s.sendall(b"x")
-            except (BrokenPipeError, ConnectionResetError):
-                cut = True
-                break
-            if _closed_by_peer(s, 1.0):
-                cut = True
-                break
-        assert cut, "a body dripped a byte a second kept its connection for 20 s"
-        assert time.monotonic() - started < 15
+        assert _drip_until_cut(s, b"x" * 20) < 15, "a body dripped a byte a second kept its connection"
     finally:
         s.close()
     alive(raw)
@@ -238,19 +240,7 @@ def test_dripped_request_head_is_cut_off(limited_server):
     s = _connect_from("127.0.0.1", limited_server.port)
     try:
         head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
-        started = time.monotonic()
-        cut = False
-        for byte in head:
-            try:
-                s.sendall(bytes([byte]))
-            except (BrokenPipeError, ConnectionResetError):
-                cut = True
-                break
-            if _closed_by_peer(s, 1.0):
-                cut = True
-                break
-        assert cut, "a request head dripped a byte a second kept its connection"
-        assert time.monotonic() - started < 15
+        assert _drip_until_cut(s, head) < 15, "a request head dripped a byte a second kept its connection"
     finally:
         s.close()
 
