@@ -35,7 +35,8 @@ public struct S3Gateway: HTTPResponder {
                                            ttlMilliseconds: configuration.credentialCacheMilliseconds)
         self.bodyWriter = ObjectBodyWriter(cluster: cluster, chunkSizeBytes: configuration.chunkSizeBytes,
                                            chunksInFlightMax: configuration.chunksInFlightMax, logger: logger)
-        self.readAhead = ReadAheadBudget(bytesMax: configuration.readAheadBytesMax)
+        self.readAhead = ReadAheadBudget(bytesMax: configuration.readAheadBytesMax,
+                                         chunksAheadMax: configuration.readAheadChunksMax)
         self.logger = logger
     }
 

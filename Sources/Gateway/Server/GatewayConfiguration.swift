@@ -35,6 +35,8 @@ public struct GatewayConfiguration: Sendable {
     public var inlineBodyBytesMax: Int = 32 << 10
     /// Read-ahead bytes all GETs may hold at once (`ReadAheadBudget`); beyond it GETs read without it.
     public var readAheadBytesMax: Int = 256 << 20
+    /// Chunks one GET reads ahead of what it sends, while the budget allows.
+    public var readAheadChunksMax: Int = 3
     /// Connections, deadlines and drain limits of the HTTP server.
     public var connections = ConnectionLimits()
 
@@ -76,6 +78,7 @@ public struct GatewayConfiguration: Sendable {
                     "part numbers must be 1...\(S3Limits.partNumberMax)")
         try require(garbageGraceMilliseconds >= 0, "garbage grace must not be negative")
         try require(readAheadBytesMax >= 0, "read-ahead budget must not be negative")
+        try require(readAheadChunksMax >= 0 && readAheadChunksMax <= 16, "read-ahead must be 0...16 chunks")
         try require(inlineBodyBytesMax >= 0 && inlineBodyBytesMax <= MetaLimits.inlineBodyBytesMax,
                     "inline bodies must be 0...\(MetaLimits.inlineBodyBytesMax) bytes")
         do { try connections.validate() } catch { try require(false, error.description) }

@@ -3,13 +3,13 @@ import MetaQuorum
 import NIOCore
 import Synchronization
 
-/// Streams a byte range of an object from its chunks, one chunk read ahead of the consumer.
+/// Streams a byte range of an object from its chunks, a few chunks read ahead of the consumer.
 ///
 /// Promises: yields exactly the bytes `range` of the object, in order, or throws; never wrong bytes
 /// (the blob store checks every record's checksum). Each chunk is read from the first of its recorded
 /// nodes that answers, failing over to the next on any error. Only chunks overlapping `range` are read.
-/// Memory: the slice being consumed, plus one read ahead only while the server-wide `ReadAheadBudget`
-/// has room for it, so stalled clients cannot pile up read-ahead buffers.
+/// Memory: the slice being consumed, plus up to `ReadAheadBudget.chunksAheadMax` read ahead only while the
+/// server-wide budget has room for them, so stalled clients cannot pile up read-ahead buffers.
 struct ObjectBodyReader: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -82,10 +82,9 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
         let slices: [Slice]
         let budget: ReadAheadBudget
         var nextIndex = 0
-        var prefetch: Task<ByteBuffer, any Error>?
-        /// The budget `prefetch` holds: given back once its buffer is handed on, or when the iterator is
-        /// dropped (a client that went away).
-        var prefetchReservation: ReadAheadBudget.Reservation?
+        /// Reads started ahead of the consumer, oldest first; each holds budget (given back once its
+        /// buffer is handed on, or when the iterator is dropped by a client that went away).
+        var ahead: [(task: Task<ByteBuffer, any Error>, reservation: ReadAheadBudget.Reservation?)] = []
         var inline: ByteBuffer?
 
         mutating func next() async throws -> ByteBuffer? {
@@ -93,23 +92,26 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
                 inline = nil
                 return buffer.readableBytes > 0 ? buffer : nil
             }
-            guard nextIndex < slices.count else { return nil }
-            let current = prefetch ?? Self.start(slices[nextIndex], cluster)
-            let currentReservation = prefetchReservation
-            nextIndex += 1
-            prefetch = nil
-            prefetchReservation = nil
-            if nextIndex < slices.count, let reservation = budget.reserve(slices[nextIndex].length) {
-                prefetchReservation = reservation
-                prefetch = Self.start(slices[nextIndex], cluster)
+            if ahead.isEmpty {
+                guard nextIndex < slices.count else { return nil }
+                ahead.append((Self.start(slices[nextIndex], cluster), nil))
+                nextIndex += 1
             }
-            defer { currentReservation?.release() }
+            // Keep up to `chunksAheadMax` more reads going while the budget has room: a large GET then
+            // streams at the speed of the disk and the network, not of one read at a time.
+            while ahead.count <= budget.chunksAheadMax, nextIndex < slices.count,
+                  let reservation = budget.reserve(slices[nextIndex].length)
+            {
+                ahead.append((Self.start(slices[nextIndex], cluster), reservation))
+                nextIndex += 1
+            }
+            let (current, reservation) = ahead.removeFirst()
+            defer { reservation?.release() }
             do {
                 return try await current.value
             } catch {
-                prefetch?.cancel()
-                prefetch = nil
-                prefetchReservation = nil
+                for (task, _) in ahead { task.cancel() }
+                ahead = []
                 nextIndex = slices.count
                 throw error
             }
@@ -131,11 +133,14 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
 /// clients stop reading.
 final class ReadAheadBudget: Sendable {
     let bytesMax: Int
+    /// How many chunks one reader may read ahead of its consumer, budget permitting.
+    let chunksAheadMax: Int
     private let used = Mutex(0)
 
-    init(bytesMax: Int) {
-        precondition(bytesMax >= 0, "read-ahead budget \(bytesMax)")
+    init(bytesMax: Int, chunksAheadMax: Int) {
+        precondition(bytesMax >= 0 && chunksAheadMax >= 0, "read-ahead budget \(bytesMax), \(chunksAheadMax) ahead")
         self.bytesMax = bytesMax
+        self.chunksAheadMax = chunksAheadMax
     }
 
     /// Bytes taken from the budget; given back by `release()` or, at the latest, when dropped.
