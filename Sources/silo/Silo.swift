@@ -57,10 +57,6 @@ struct Server: AsyncParsableCommand {
         // Everything Silo writes (the metadata database with every secret, volumes, credentials) is for
         // its own user only: directories 0700, files 0600.
         umask(0o077)
-        // Chunk buffers (1 MiB) come from mmap and go back to the system when freed, so the resident size
-        // follows the bytes in flight. glibc's default threshold adapts upwards after the first free and
-        // then keeps every freed chunk buffer in the heap: RSS stays at the peak of all connections.
-        _ = glibcMallopt(glibcMmapThreshold, 128 << 10)
         let (host, port) = try parseAddress(address)
         var options = EmbeddedServer.Options()
         options.host = host
@@ -146,8 +142,3 @@ struct ConnectionOptions: ParsableArguments {
         return limits
     }
 }
-
-/// glibc's `mallopt` and `M_MMAP_THRESHOLD` (from malloc.h, which the Glibc module does not export).
-@_silgen_name("mallopt")
-func glibcMallopt(_ parameter: CInt, _ value: CInt) -> CInt
-let glibcMmapThreshold: CInt = -3
