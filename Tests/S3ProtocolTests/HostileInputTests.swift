@@ -58,6 +58,19 @@ import S3Protocol
         }
     }
 
+    @Test func processingInstructionsAndDoctypesAreMalformed() {
+        let pi = Array("<?o?><Delete><Object><Key>a</Key></Object></Delete>".utf8)
+        #expect(throws: XMLRequestError.malformedXML(reason: "processing instructions are not allowed")) {
+            try DeleteObjectsRequest.parse(pi)
+        }
+        let doctype = Array("<!DOCTYPE d [<!ENTITY a \"x\">]><Delete><Object><Key>&a;</Key></Object></Delete>".utf8)
+        #expect(throws: XMLRequestError.malformedXML(reason: "document type declarations are not allowed")) {
+            try DeleteObjectsRequest.parse(doctype)
+        }
+        let fine = Array("<?xml version=\"1.0\"?><!-- c --><Delete><Object><Key><![CDATA[a]]></Key></Object></Delete>".utf8)
+        #expect((try? DeleteObjectsRequest.parse(fine))?.objects.first?.key == "a")
+    }
+
     @Test func anotherDeclaredEncodingIsMalformed() throws {
         let latin = Array("<?xml version=\"1.0\" encoding='ISO-8859-1'?><CreateBucketConfiguration/>".utf8)
         #expect(throws: XMLRequestError.self) { try CreateBucketConfiguration.parse(latin) }

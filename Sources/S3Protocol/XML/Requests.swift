@@ -82,6 +82,10 @@ enum XMLTree {
         if let declaredEncoding = declaredEncoding(bytes), !["utf-8", "utf8"].contains(declaredEncoding.lowercased()) {
             throw .malformedXML(reason: "the document declares encoding \(declaredEncoding.prefix(32)); only UTF-8 is accepted")
         }
+        // FoundationXML also crashes on a processing instruction without data (`<?o?>`: strlen of NULL,
+        // found by the fuzzer), and document type declarations reach callbacks of the same kind. S3 bodies
+        // have neither: only the XML declaration, comments and CDATA sections may start with `<?` / `<!`.
+        if let construct = forbiddenConstruct(bytes) { throw .malformedXML(reason: construct) }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
@@ -94,6 +98,32 @@ enum XMLTree {
         }
         guard root.name == rootName else { throw .malformedXML(reason: "root element is \(root.name), expected \(rootName)") }
         return root
+    }
+
+    /// Why the document holds a construct no S3 body uses and FoundationXML cannot be trusted with: a
+    /// processing instruction other than the leading XML declaration, or a document type declaration
+    /// (`<!` not starting a comment or a CDATA section). Nil when there is none.
+    static func forbiddenConstruct(_ bytes: [UInt8]) -> String? {
+        let declarationStart = bytes.firstIndex { !(($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0xEF
+            || $0 == 0xBB || $0 == 0xBF)) }
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "<") {
+                let next = bytes[index + 1]
+                if next == UInt8(ascii: "?") {
+                    let isDeclaration = index == declarationStart && bytes[index...].starts(with: Array("<?xml".utf8))
+                        && index + 5 < bytes.count && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index + 5])
+                    if !isDeclaration { return "processing instructions are not allowed" }
+                } else if next == UInt8(ascii: "!") {
+                    let rest = bytes[(index + 2)...]
+                    if !rest.starts(with: Array("--".utf8)) && !rest.starts(with: Array("[CDATA[".utf8)) {
+                        return "document type declarations are not allowed"
+                    }
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// The `encoding` of an XML declaration (`<?xml version="1.0" encoding="..."?>`) at the start, if any.
