@@ -552,9 +552,12 @@ def test_stalled_downloads_cost_bounded_memory(server_factory, monkeypatch):
 @pytest.mark.parametrize("body", [
     b"<CreateBucketConfiguration\xff\xff><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>",
     b'<?xml version="1.0" encoding="ISO-8859-1"?><CreateBucketConfiguration></CreateBucketConfiguration>',
+    b"<?o?><CreateBucketConfiguration></CreateBucketConfiguration>",
+    b'<!DOCTYPE c [<!ENTITY e "x">]><CreateBucketConfiguration></CreateBucketConfiguration>',
 ])
 def test_xml_that_is_not_utf8_is_malformed(raw, body):
-    # Found by the fuzzer: FoundationXML trapped on a name that is not UTF-8, stopping the server.
+    # Found by the fuzzer: FoundationXML trapped on a name that is not UTF-8 and crashed on a processing
+    # instruction without data, stopping the server.
     from conftest import unique_bucket
     r = raw.request("PUT", f"/{unique_bucket('xml')}", body=body)
     assert r.status == 400 and r.error_code() == "MalformedXML", (r.status, r.body[:300])
