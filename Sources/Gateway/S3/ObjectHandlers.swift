@@ -83,20 +83,13 @@ extension S3Gateway {
     {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(length))
-        do {
-            for try await buffer in body {
-                guard Int64(bytes.count + buffer.readableBytes) <= length else {
-                    throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
-                }
-                digests.update(buffer)
-                bytes.append(contentsOf: buffer.readableBytesView)
+        var iterator = body.makeAsyncIterator()
+        while let buffer = try await ObjectBodyWriter.next(&iterator) {
+            guard Int64(bytes.count + buffer.readableBytes) <= length else {
+                throw S3Error(.invalidRequest, "The request body is longer than its declared length.")
             }
-        } catch let error as S3Error {
-            throw error
-        } catch let error as AWSChunkedError {
-            throw error
-        } catch {
-            throw S3Error(.incompleteBody, "The connection closed before the whole body arrived.", cause: error)
+            digests.update(buffer)
+            bytes.append(contentsOf: buffer.readableBytesView)
         }
         guard Int64(bytes.count) == length else { throw S3Error(.incompleteBody) }
         return bytes

@@ -111,7 +111,7 @@ struct ObjectBodyWriter: Sendable {
 
     /// The next body buffer. A transport failure (the client closed or reset the connection mid-body)
     /// becomes IncompleteBody; errors that already mean something (signatures, framing) pass through.
-    private static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> ByteBuffer?
+    static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> ByteBuffer?
         where Iterator.Element == ByteBuffer
     {
         do {
