@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "silo-microbench",
             dependencies: [
-                "BlobNode", "S3Protocol",
+                "BlobNode", "S3Protocol", "RaftKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

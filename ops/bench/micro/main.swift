@@ -9,21 +9,10 @@ import BlobNode
 import Foundation
 import Logging
 import NIOCore
+import RaftKit
 import S3Protocol
 
-/// A small seeded generator for benchmark data (SplitMix64): runs are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
+/// Seeded benchmark data (RaftKit's SplitMix64), so runs are repeatable.
 func randomBytes(seed: UInt64, count: Int) -> [UInt8] {
     var generator = SplitMix64(seed: seed)
     return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
