@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "MetaQuorum",
-            dependencies: [
+            dependencies: nio + [
                 "RaftKit", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
