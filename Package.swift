@@ -18,7 +18,7 @@ let nio: [Target.Dependency] = [
 /// stack: quick builds for work on the pure layers and for the release build of `silo-sim`. Use a scratch
 /// path of its own (`--scratch-path .build-core`) so the two package shapes do not rebuild each other.
 let coreOnly = Context.environment["SILO_CORE_ONLY"] == "1"
-let frontEndTargets: Set<String> = ["Gateway", "silo", "GatewayTests"]
+let frontEndTargets: Set<String> = ["Gateway", "SiloNode", "silo", "GatewayTests", "ClusterTests"]
 
 let package = Package(
     name: "silo",
@@ -109,11 +109,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Composition
+        /// Each role's process, wired from the modules above: `silo meta`, `silo gateway` (and, for now in
+        /// Gateway, the all-in-one server). Start-up order, data-directory layout and shutdown live here.
+        .target(
+            name: "SiloNode",
+            dependencies: nio + [
+                "Gateway", "MetaQuorum", "BlobNode", "RaftKit", "Placement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(
             name: "silo",
             dependencies: [
-                "Gateway", "MetaQuorum", "BlobNode", "S3Protocol",
+                "Gateway", "SiloNode", "MetaQuorum", "BlobNode", "S3Protocol", "RaftKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -178,6 +191,12 @@ let package = Package(
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
         .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
+        /// A metadata group of real replicas over TCP, reached through the metadata RPC as a gateway does.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["MetaQuorum", "RaftKit", "SiloNode"] + nio,
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

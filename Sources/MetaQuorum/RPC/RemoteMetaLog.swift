@@ -31,7 +31,9 @@ public final class RemoteMetaLog: MetaLog {
     }
 
     private let nodes: [MetaNodeConnection]
-    private let preferred = Mutex(0)
+    /// The replica that last accepted a proposal (the leader, as far as we know), and the one that last
+    /// answered a query (any replica serves linearizable reads, so queries stay where they succeed).
+    private let preferred = Mutex((proposals: 0, queries: 0))
     private let options: Options
     private let logger: Logger
 
@@ -51,14 +53,14 @@ public final class RemoteMetaLog: MetaLog {
         var lastProblem = "no metadata replica answered"
         var attempt = 0
         while ContinuousClock.now < deadline {
-            let index = nodeIndex(attempt)
+            let index = nodeIndex(attempt, start: preferred.withLock { $0.proposals })
             attempt += 1
             let reply = await nodes[index].call(MetaWire.Operation.propose, command)
             switch reply {
             case .success(let payload):
                 switch Self.parse(payload) {
                 case .ok(let body):
-                    preferred.withLock { $0 = index }
+                    preferred.withLock { $0.proposals = index }
                     do throws(MetaCodecError) {
                         return try MetaCommandResult(decoding: body)
                     } catch {
@@ -93,13 +95,13 @@ public final class RemoteMetaLog: MetaLog {
         var lastProblem = "no metadata replica answered"
         var attempt = 0
         while ContinuousClock.now < deadline {
-            let index = nodeIndex(attempt)
+            let index = nodeIndex(attempt, start: preferred.withLock { $0.queries })
             attempt += 1
             switch await nodes[index].call(MetaWire.Operation.query, encoded) {
             case .success(let payload):
                 switch Self.parse(payload) {
                 case .ok(let body):
-                    preferred.withLock { $0 = index }
+                    preferred.withLock { $0.queries = index }
                     do throws(MetaCodecError) {
                         return try MetaQueryResult(decoding: body)
                     } catch {
@@ -135,9 +137,9 @@ public final class RemoteMetaLog: MetaLog {
         for node in nodes { await node.close() }
     }
 
-    /// The replica to try on attempt `attempt`: the one that answered last, then each of the others in turn.
-    private func nodeIndex(_ attempt: Int) -> Int {
-        (preferred.withLock { $0 } + attempt) % nodes.count
+    /// The replica to try on attempt `attempt`: `start` (the one that answered last), then each other in turn.
+    private func nodeIndex(_ attempt: Int, start: Int) -> Int {
+        (start + attempt) % nodes.count
     }
 
     /// No pause within the first round over the replicas; then a short, growing one (an election takes a few
