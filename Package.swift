@@ -90,6 +90,8 @@ let package = Package(
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                // HMAC-SHA256 of the chunk protocol's cluster-secret handshake (`Network/ClusterSecret.swift`).
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -130,7 +132,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            ] + nio,  // `silo blob` owns the event loop group of its BlobServer
             swiftSettings: strictSettings
         ),
         .target(
@@ -190,7 +192,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
-        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
+        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"] + nio, swiftSettings: strictSettings),
         /// A metadata group of real replicas over TCP, reached through the metadata RPC as a gateway does.
         .testTarget(
             name: "ClusterTests",
