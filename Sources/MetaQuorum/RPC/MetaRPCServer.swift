@@ -158,6 +158,29 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
             }
         case .status:
             return MetaWire.reply(.ok, await replica.nodeStatus().encode())
+        case .membership:
+            let request: MembershipRequest
+            do throws(MetaCodecError) {
+                request = try MembershipRequest(decoding: body)
+            } catch {
+                return MetaWire.reply(.fault, message: "undecodable membership request: \(error)")
+            }
+            do throws(DriverError) {
+                let driver = replica.driver
+                switch request {
+                case .addLearner(let id, let address):
+                    guard let peer = PeerAddress(parsing: address) else {
+                        return MetaWire.reply(.fault, message: "raft address must be HOST:PORT, got \(address)")
+                    }
+                    try await driver.addLearner(id, address: peer)
+                case .promote(let id): try await driver.promote(id)
+                case .remove(let id): try await driver.remove(id)
+                case .transferLeadership(let id): try await driver.transferLeadership(to: id)
+                }
+                return MetaWire.reply(.ok, [])
+            } catch {
+                return driverReply(error)
+            }
         }
     }
 

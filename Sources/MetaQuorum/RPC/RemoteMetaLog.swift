@@ -42,6 +42,9 @@ public final class RemoteMetaLog: MetaLog {
                 options: Options = Options()) {
         precondition(!addresses.isEmpty, "no metadata addresses")
         precondition(secret.count >= MetaRPCLimits.secretBytesMin, "cluster secret shorter than \(MetaRPCLimits.secretBytesMin) bytes")
+        precondition(
+            options.proposalDeadline < .milliseconds(MetaLimits.requestIDRetentionMinMilliseconds),
+            "a proposal may be retried after the state machine forgot its request id")
         nodes = addresses.map { MetaNodeConnection(address: $0, secret: secret, group: group, logger: logger) }
         self.options = options
         self.logger = logger
@@ -116,6 +119,39 @@ public final class RemoteMetaLog: MetaLog {
             }
             await pause(afterAttempt: attempt)
         }
+        throw .unavailable(lastProblem)
+    }
+
+    /// Sends a membership change to the leader (trying each replica in turn); throws `.unavailable` when none
+    /// accepts it before the proposal deadline, `.outcomeUnknown` when one may have.
+    public func changeMembership(_ request: MembershipRequest) async throws(MetaError) {
+        let encoded = request.encode()
+        let deadline = ContinuousClock.now + options.proposalDeadline
+        var lastProblem = "no metadata replica answered"
+        var mayHaveApplied = false
+        var attempt = 0
+        while ContinuousClock.now < deadline {
+            let index = nodeIndex(attempt, start: preferred.withLock { $0.proposals })
+            attempt += 1
+            switch await nodes[index].call(MetaWire.Operation.membership, encoded) {
+            case .success(let payload):
+                switch Self.parse(payload) {
+                case .ok: return
+                case .notLeader: lastProblem = "\(nodes[index].address) is not the leader"
+                case .refused(let message): lastProblem = "\(nodes[index].address): \(message)"
+                case .outcomeUnknown(let message):
+                    mayHaveApplied = true
+                    lastProblem = "\(nodes[index].address): \(message)"
+                case .fault(let message): throw .invalidArgument(message)
+                }
+            case .failure(.notSent(let reason)): lastProblem = "\(nodes[index].address): \(reason)"
+            case .failure(.lost(let reason)):
+                mayHaveApplied = true
+                lastProblem = "\(nodes[index].address): \(reason)"
+            }
+            await pause(afterAttempt: attempt)
+        }
+        if mayHaveApplied { throw .outcomeUnknown(lastProblem) }
         throw .unavailable(lastProblem)
     }
 
