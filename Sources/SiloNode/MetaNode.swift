@@ -27,6 +27,8 @@ public enum MetaNode {
         public var join = false
         /// The secret gateways prove they hold (at least 16 bytes).
         public var clusterSecret: [UInt8] = []
+        /// Where to serve `GET /metrics` (nil: nowhere).
+        public var metricsAddress: PeerAddress?
         public init() {}
     }
 
@@ -51,6 +53,7 @@ public enum MetaNode {
         }
         var configuration = MetaReplicaConfiguration(id: options.id, directory: options.dataDirectory, members: members)
         configuration.join = options.join
+        configuration.observer = RaftMetrics()
         let group = MultiThreadedEventLoopGroup.singleton
         let replica: RaftMetaLog
         do {
@@ -68,11 +71,18 @@ public enum MetaNode {
             throw ConfigurationError("cannot serve the metadata RPC on \(options.apiAddress): \(error)")
         }
         onReady(replica.raftPort ?? options.raftAddress.port, rpc.port)
-        let group2 = ServiceGroup(
-            configuration: .init(services: [.init(service: UntilShutdown())],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: UntilShutdown()),
+            .init(service: RaftStatusPoller(driver: replica.driver), successTerminationBehavior: .ignore,
+                  failureTerminationBehavior: .ignore),
+        ]
+        if let metrics = options.metricsAddress {
+            services.append(.init(service: SiloMetrics.endpoint(host: metrics.host, port: metrics.port, logger: logger)))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await group2.run()
+            try await serviceGroup.run()
         } catch {
             logger.error("metadata node stopping on an error", metadata: ["error": "\(error)"])
         }

@@ -37,9 +37,14 @@ struct Meta: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
 
+    @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent.")
+    var metrics: String?
+
     func run() async throws {
         umask(0o077)
+        SiloMetrics.bootstrap()
         var options = MetaNode.Options()
+        options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }
         options.id = id
         options.dataDirectory = data
         options.raftAddress = try peerAddress(raft, flag: "--raft")

@@ -10,7 +10,7 @@ import MetaQuorum
 import NIOCore
 import Placement
 import S3Protocol
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// `silo server`: the all-in-one process. A gateway, a one-voter metadata group and a local blob
 /// store in one data directory, on the same code paths as the cluster (a one-node ring, the same
@@ -47,7 +47,7 @@ public struct EmbeddedServer {
     static let ringVnodesPerWeightUnit = 64
 
     /// Runs until SIGINT or SIGTERM. `onReady` is called once the server listens, with the root keys.
-    public static func run(_ options: Options, logger: Logger,
+    public static func run(_ options: Options, logger: Logger, additionalServices: [any Service] = [],
                            onReady: @escaping @Sendable (RootCredentials, _ generated: Bool) -> Void) async throws {
         GatewayConfiguration.checkLimitRelations()
         try options.gateway.validate()
@@ -86,7 +86,7 @@ public struct EmbeddedServer {
             let compaction = BackgroundRunner(workers: [VolumeCompactor(store: blobs)], logger: logger)
             try await GatewayServer.serve(
                 metadata: metadata, cluster: cluster, configuration: options.gateway,
-                host: options.host, port: options.port, logger: logger, additionalServices: [compaction],
+                host: options.host, port: options.port, logger: logger, additionalServices: [compaction] + additionalServices,
                 onReady: { onReady(root, generated) })
         } catch {
             await metadata.close()

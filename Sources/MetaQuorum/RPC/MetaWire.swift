@@ -157,3 +157,12 @@ public enum MembershipRequest: Sendable, Equatable {
         try reader.expectEnd()
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds, saturating (metrics timers take `Int64`).
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : whole &+ attoseconds / 1_000_000_000
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import Metrics
 public import NIOCore
 import NIOPosix
 public import RaftKit
@@ -50,7 +51,13 @@ public final class RemoteMetaLog: MetaLog {
         self.logger = logger
     }
 
+    private let proposeTimer = Timer(label: "silo_meta_client_seconds", dimensions: [("operation", "propose")])
+    private let queryTimer = Timer(label: "silo_meta_client_seconds", dimensions: [("operation", "query")])
+    private let retries = Counter(label: "silo_meta_client_retries_total")
+
     func propose(_ command: [UInt8]) async throws(MetaError) -> MetaCommandResult {
+        let started = ContinuousClock.now
+        defer { proposeTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let deadline = ContinuousClock.now + options.proposalDeadline
         var mayHaveApplied = false
         var lastProblem = "no metadata replica answered"
@@ -93,6 +100,8 @@ public final class RemoteMetaLog: MetaLog {
     }
 
     func query(_ query: MetaQuery) async throws(MetaError) -> MetaQueryResult {
+        let started = ContinuousClock.now
+        defer { queryTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let encoded = query.encode()
         let deadline = ContinuousClock.now + options.queryDeadline
         var lastProblem = "no metadata replica answered"
@@ -181,6 +190,7 @@ public final class RemoteMetaLog: MetaLog {
     /// No pause within the first round over the replicas; then a short, growing one (an election takes a few
     /// hundred milliseconds).
     private func pause(afterAttempt attempt: Int) async {
+        retries.increment()
         guard attempt % nodes.count == 0 else { return }
         let rounds = attempt / nodes.count
         try? await Task.sleep(for: .milliseconds(min(25 << min(rounds, 4), 300)))
