@@ -21,7 +21,8 @@ public enum MetaNode {
         public var raftAddress = PeerAddress(host: "127.0.0.1", port: 0)
         /// Where this replica serves the metadata RPC to gateways.
         public var apiAddress = PeerAddress(host: "127.0.0.1", port: 0)
-        /// Raft addresses of the initial voters, this replica included.
+        /// Raft addresses of the initial voters, this replica included; with `join`, of the running group's
+        /// members (this node's own entry is then `raftAddress`).
         public var peers: [UInt64: PeerAddress] = [:]
         /// Join a running group as a learner instead of bootstrapping (the leader must add it first).
         public var join = false
@@ -42,7 +43,8 @@ public enum MetaNode {
         }
         var members = options.peers
         if options.join {
-            members = [options.id: options.raftAddress]
+            // The group's members, to answer them; this node's own entry is where it listens.
+            members[options.id] = options.raftAddress
         } else {
             guard let listed = members[options.id] else {
                 throw ConfigurationError("--peers must include this node (\(options.id))")

@@ -25,7 +25,7 @@ struct Meta: AsyncParsableCommand {
     @Option(help: "HOST:PORT to serve the metadata RPC to gateways on.")
     var api: String
 
-    @Option(help: "The initial voters' Raft addresses: ID=HOST:PORT,ID=HOST:PORT,… (this node included).")
+    @Option(help: "The initial voters' Raft addresses: ID=HOST:PORT,ID=HOST:PORT,… (this node included); with --join, the running group's.")
     var peers: String = ""
 
     @Flag(help: "Join a running group as a learner (the leader must first run `silo admin cluster add-learner`).")
@@ -52,7 +52,7 @@ struct Meta: AsyncParsableCommand {
         options.peers = try parsePeers(peers)
         options.join = join
         options.clusterSecret = try clusterSecret(file: clusterSecretFile)
-        if !join && options.peers.isEmpty { throw ValidationError("--peers is required unless --join") }
+        if options.peers.isEmpty { throw ValidationError("--peers is required (with --join: the running group's members)") }
         let logger = try makeLogger(logLevel)
         let id = self.id
         try await MetaNode.run(options, logger: logger) { raftPort, apiPort in
