@@ -86,6 +86,8 @@ enum Limits {
     /// Connections a server keeps open at once, authenticated or not; more are closed on accept. With the two
     /// bounds above this caps the memory of waiting requests.
     static let serverConnectionsMax = 512
+    /// Connections the kernel queues for the server before it accepts them.
+    static let serverListenBacklog: Int32 = 256
     /// Connections one `RemoteChunkStore` opens to its node, lazily, at most (requests are multiplexed on each).
     static let remoteConnectionsMaxDefault = 4
     static let remoteConnectionsMaxLimit = 64

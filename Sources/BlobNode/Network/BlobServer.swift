@@ -68,7 +68,7 @@ public final class BlobServer: Sendable {
         do {
             channel = try await ServerBootstrap(group: self.group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.backlog, value: Limits.serverListenBacklog)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     self.admit(channel)
