@@ -80,19 +80,26 @@ func parsePeers(_ text: String) throws -> [UInt64: PeerAddress] {
     return peers
 }
 
-/// The cluster secret: the file's trimmed contents, else `SILO_CLUSTER_SECRET`.
-func clusterSecret(file: String?) throws -> [UInt8] {
-    let text: String
+/// The cluster secret's text: the file's trimmed contents (warning when others may read it), else
+/// `SILO_CLUSTER_SECRET`. At least 16 bytes (checked by the caller's secret type).
+func clusterSecretText(file: String?, logger: Logger? = nil) throws -> String {
     if let file {
-        guard let data = FileManager.default.contents(atPath: file), let contents = String(data: data, encoding: .utf8) else {
-            throw ValidationError("cannot read the cluster secret file \(file)")
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read --cluster-secret-file \(file)")
         }
-        text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-    } else if let value = ProcessInfo.processInfo.environment["SILO_CLUSTER_SECRET"] {
-        text = value
-    } else {
-        throw ValidationError("set SILO_CLUSTER_SECRET or --cluster-secret-file (the secret every node of the cluster shares)")
+        var info = stat()
+        if stat(file, &info) == 0, info.st_mode & 0o077 != 0 {
+            logger?.warning("the cluster secret file is readable by other users", metadata: ["file": "\(file)"])
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+    if let environment = ProcessInfo.processInfo.environment["SILO_CLUSTER_SECRET"] { return environment }
+    throw ValidationError("a cluster secret is required: set SILO_CLUSTER_SECRET or pass --cluster-secret-file")
+}
+
+/// The cluster secret as bytes, for the metadata RPC.
+func clusterSecret(file: String?) throws -> [UInt8] {
+    let text = try clusterSecretText(file: file)
     guard text.utf8.count >= 16 else { throw ValidationError("the cluster secret must be at least 16 bytes") }
     return Array(text.utf8)
 }
