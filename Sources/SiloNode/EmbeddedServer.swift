@@ -1,10 +1,9 @@
 import BlobNode
+public import Gateway
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Hummingbird
-import HummingbirdCore
 public import Logging
 import MetaQuorum
 import NIOCore
@@ -83,7 +82,7 @@ public struct EmbeddedServer {
             let nodeID: UInt32 = 1
             let ring = try Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)], vnodesPerWeightUnit: ringVnodesPerWeightUnit)
             let cluster = BlobCluster(ring: ring, stores: [nodeID: blobs], replicaCount: 1)
-            let compaction = BackgroundRunner(workers: [VolumeCompactor(store: blobs)], logger: logger)
+            let compaction = CompactionService(compactor: VolumeCompactor(store: blobs))
             try await GatewayServer.serve(
                 metadata: metadata, cluster: cluster, configuration: options.gateway,
                 host: options.host, port: options.port, logger: logger, additionalServices: [compaction] + additionalServices,
@@ -163,5 +162,17 @@ public struct EmbeddedServer {
         guard directory >= 0 else { throw fail("cannot open the directory of") }
         defer { close(directory) }
         guard fsync(directory) == 0 else { throw fail("cannot fsync the directory of") }
+    }
+}
+
+/// A blob store's compaction loop for the lifetime of the process.
+struct CompactionService: Service {
+    let compactor: VolumeCompactor
+
+    func run() async throws {
+        // Graceful shutdown cancels the loop, which wakes it from its sleep.
+        await cancelWhenGracefulShutdown {
+            await compactor.run()
+        }
     }
 }
