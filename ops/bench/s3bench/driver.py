@@ -22,7 +22,7 @@ from .loadgen import wrk_path
 from .probes import disk, host_line, http_floor, loopback_tcp
 from .procs import PROCESSES, log, perf_record
 from .report import Results
-from .systems import SeaweedFS, Silo
+from .systems import SeaweedFS, Silo, SiloCluster
 from .workloads import (Dataset, delete_batches, delete_one_by_one, get_workload, latency_workloads,
                         list_workload, put_workload, remaining_keys, wrk_get, wrk_list, wrk_put)
 
@@ -60,8 +60,9 @@ class Steps:
         for system in self.systems:
             if not system.alive():
                 if not system.failure:
-                    system.failure = f"exited with {system.process.returncode}"
-                    self.results.emit(f"system={system.name} status=exited rc={system.process.returncode} "
+                    rc = system.process.returncode if system.process else "?"
+                    system.failure = f"exited with {rc}"
+                    self.results.emit(f"system={system.name} status=exited rc={rc} "
                                       f"before_step={key} log_tail={json.dumps(log_tail(system.log_path, 15, ' | '))}")
                 continue
             log(f"{label} on {system.name}")
@@ -150,11 +151,12 @@ def start_systems(results, wanted, base):
     for name in wanted:
         workdir = base / name
         workdir.mkdir()
-        if name == "silo":
+        if name in ("silo", "silo-cluster"):
+            kind = Silo if name == "silo" else SiloCluster
             try:
-                system = Silo(workdir, build_silo())
+                system = kind(workdir, build_silo())
             except (subprocess.SubprocessError, OSError) as error:
-                system = Silo(workdir, None)
+                system = kind(workdir, None)
                 system.failure = f"build failed: {error}"
         elif name in ("seaweedfs", "seaweedfs-fsync"):
             system = SeaweedFS(workdir, fsync=name.endswith("fsync"))

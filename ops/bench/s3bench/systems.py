@@ -119,6 +119,39 @@ class Silo(S3System):
                     env, self.answers_s3)
 
 
+class SiloCluster(S3System):
+    """Silo as a cluster on this machine: 3 `silo meta` (RaftKit), 1 `silo blob`, 1 `silo gateway`, started
+    by ops/pylib/cluster.py. Its CPU is the sum over all five processes."""
+
+    name = "silo-cluster"
+    durability = "metadata committed on 2 of 3 Raft replicas (each fsyncs its log), bytes fsynced on the blob node"
+
+    def __init__(self, workdir, binary):
+        super().__init__(workdir)
+        self.binary = binary
+        self.cluster = None
+
+    def start(self):
+        from cluster import Cluster  # ops/pylib, on the path with siloprocs
+
+        self.cluster = Cluster.up(self.workdir / "cluster", meta=3, blob=1, gateways=1, silo=self.binary,
+                                  root_keys=(ACCESS_KEY, SECRET_KEY),
+                                  log_level=os.environ.get("SILO_LOG_LEVEL", "warning"))
+        gateway = self.cluster.state.s3_endpoints[0]
+        self.port = int(gateway.rsplit(":", 1)[1])
+
+    def cpu_seconds(self):
+        return sum(session_cpu_seconds(node.pid) for node in self.cluster.state.nodes if node.pid)
+
+    def alive(self):
+        return self.cluster is not None and all(
+            self.cluster.healthy(node) for node in self.cluster.state.nodes if node.role == "gateway")
+
+    def stop(self):
+        if self.cluster is not None:
+            self.cluster.down()
+
+
 class SeaweedFS(S3System):
     def __init__(self, workdir, fsync):
         self.name = "seaweedfs-fsync" if fsync else "seaweedfs"
