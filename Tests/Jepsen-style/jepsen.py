@@ -593,6 +593,7 @@ def history_stats(path: Path, windows: list[dict]) -> dict:
     counts: dict[str, dict[str, int]] = {}
     latency: dict[str, list[float]] = {}
     ok_in_faults = 0
+    errors_500: list[int] = []  # K-crash: a 500 with no fault active
     info_values: set[str] = set()
     with open(path, encoding="utf-8") as handle:
         next(handle)
@@ -610,12 +611,15 @@ def history_stats(path: Path, windows: list[dict]) -> dict:
                 latency.setdefault(event["f"], []).append((event["time"] - invoke["time"]) / 1e6)
             if event["type"] == "ok" and invoke and any(w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
                 ok_in_faults += 1
+            if event.get("http") == 500 and invoke and not any(
+                    w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
+                errors_500.append(event["index"])
             if event["type"] == "info" and isinstance(event.get("value"), (str, dict)):
                 info_values.add(json.dumps(event["value"]))
     return {"ops": counts, "ok_total": sum(c.get("ok", 0) for c in counts.values()), "ok_in_fault_windows": ok_in_faults,
             "latency_ms": {f: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99), "max": max(v)}
                            for f, v in latency.items()},
-            "info_writes": len(info_values)}
+            "info_writes": len(info_values), "http_500_outside_faults": errors_500}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -838,6 +842,9 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
             problems.append(f"{workload}: {verdicts[workload]}\n{text}")
         stats = history_stats(history.path, nemesis.windows)
         summary[f"stats_{workload}"] = stats
+        if stats["http_500_outside_faults"]:
+            problems.append(f"K-crash: {workload}: HTTP 500 with no fault active (events "
+                            f"{stats['http_500_outside_faults'][:10]})")
         if stats["ok_total"] < args.min_ok:
             vacuous.append(f"{workload}: {stats['ok_total']} ok ops < {args.min_ok}")
         if workload == "register":
