@@ -385,6 +385,116 @@ class SetWorker(Worker):
             self.call("add", set_key, element, "PUT", f"{set_key}/{element}", body=element.encode())
 
 
+class AppendKeys:
+    """The W2 lists: `live` keys `append/<n>` at once, each retired after `cap` appends."""
+
+    def __init__(self, live: int, cap: int):
+        self.lock = threading.Lock()
+        self.cap = cap
+        self.next_id = 0
+        self.live: list[list] = []
+        self.all: list[str] = []
+        for _ in range(live):
+            self._add()
+
+    def _add(self) -> None:
+        key = f"append/{self.next_id}"
+        self.next_id += 1
+        self.live.append([key, self.cap])
+        self.all.append(key)
+
+    def pick(self, rng: random.Random, write: bool) -> str:
+        with self.lock:
+            slot = rng.randrange(len(self.live))
+            key = self.live[slot][0]
+            if write:
+                self.live[slot][1] -= 1
+                if self.live[slot][1] <= 0:
+                    self.live.pop(slot)
+                    self._add()
+            return key
+
+
+class AppendWorker(Worker):
+    """W2 list-append via conditional PUT: append(x) = GET (body, etag), then PUT If-Match (If-None-Match: *
+    when absent) with body + x, retried on 412/409 up to 10 times; ok only if a PUT answered 200. After a PUT
+    with an unknown outcome there is no retry (the element may be in: a retry could add it twice): info.
+    read = GET, the list of lines. 70% appends, 30% reads."""
+
+    ATTEMPTS = 10
+
+    def __init__(self, *args, keys: AppendKeys, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+
+    def decode(self, response) -> list[str]:
+        if response.status == 404:
+            return []
+        elements = response.body.decode().splitlines()
+        drop = self.ctx.args.fault_inject_lost_element
+        if drop and elements and self.rng.random() < drop:
+            elements.pop(self.rng.randrange(len(elements)))  # the planted bug (client side only)
+        return elements
+
+    def read(self, key: str) -> str:
+        outcome, _ = self.call("read", key, None, "GET", key, read=True, decode=self.decode)
+        return outcome
+
+    def append(self, key: str) -> str:
+        element = f"{self.ctx.run_id}-{self.process}-{self.next_value().rsplit('/', 1)[1]}"
+        gw, client = self.client()
+        base = {"kind": "op", "process": self.process, "f": "append", "key": key, "value": element, "gw": gw}
+        self.history.record(**base, type="invoke")
+        outcome, error, status, attempts = "fail", None, None, 0
+        for attempts in range(1, self.ATTEMPTS + 1):
+            try:
+                current = client.request("GET", self.ctx.bucket, key)
+            except Exception as e:  # noqa: BLE001 - no PUT of this op is in doubt: a definite no-op
+                error = transport_error(e)
+                break
+            if current.status == 404:
+                body, condition = b"", {"If-None-Match": "*"}
+            elif current.status == 200 and current.etag:
+                body, condition = current.body, {"If-Match": current.etag}
+            else:
+                error, status = current.error_code or f"GET http {current.status}", current.status
+                break
+            try:
+                response = client.request("PUT", self.ctx.bucket, key, headers=condition,
+                                          body=body + (element + "\n").encode())
+            except ConnectionRefusedError as e:
+                error = transport_error(e)
+                break
+            except Exception as e:  # noqa: BLE001 - the PUT may have applied
+                outcome, error = "info", transport_error(e)
+                break
+            status = response.status
+            verdict = classify_write(response.status, response.error_code)
+            if verdict in ("ok", "info"):
+                outcome = verdict
+                error = None if verdict == "ok" else (response.error_code or f"http {response.status}")
+                break
+            error = response.error_code or f"http {response.status}"
+            if response.status not in (409, 412):
+                break
+            self.ctx.stop.wait(self.rng.uniform(0, 0.02 * attempts))
+        done = {**base, "type": outcome, "attempts": attempts}
+        if status is not None:
+            done["http"] = status
+        if error and outcome != "ok":
+            done["error"] = error
+        self.history.record(**done)
+        if outcome == "info":
+            self.retire()
+        return outcome
+
+    def step(self) -> None:
+        if self.rng.random() < 0.3:
+            self.read(self.keys.pick(self.rng, write=False))
+        else:
+            self.append(self.keys.pick(self.rng, write=True))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Nemesis
 
@@ -631,7 +741,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--silo", default=None, help="silo binary (default $SILO_BIN or .build/debug/silo)")
     parser.add_argument("--silo-jepsen", default=None,
                         help="silo-jepsen binary (default $SILO_JEPSEN_BIN or next to the silo binary)")
-    parser.add_argument("--workloads", default="register,set")
+    parser.add_argument("--workloads", default="register,set,append", help="comma list of register, set, append")
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-majority, kill-blob, kill-gateway, pause, pause-gateway, "
                              "partition, partition-one, none (partition* need --netns)")
@@ -642,6 +752,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--keys-live", type=int, default=3)
     parser.add_argument("--ops-per-key", type=int, default=100)
     parser.add_argument("--set-cap", type=int, default=300)
+    parser.add_argument("--append-cap", type=int, default=150, help="appends per list/key before it is retired")
     parser.add_argument("--request-timeout", type=float, default=5.0)
     parser.add_argument("--check-budget", type=float, default=60.0, help="seconds per checker (then INCONCLUSIVE)")
     parser.add_argument("--recovery-limit", type=float, default=10.0,
@@ -656,7 +767,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fault-inject-stale-read", type=float, default=0.0, metavar="P",
                         help="PLANTED BUG (client side): answer a GET with the first value read, with probability P")
     parser.add_argument("--fault-inject-lost-element", type=float, default=0.0, metavar="P",
-                        help="PLANTED BUG (client side): drop one element from a LIST, with probability P")
+                        help="PLANTED BUG (client side): drop one element from a LIST or a list-append read, "
+                             "with probability P")
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = int(time.time() * 1000) % (2 ** 31)
@@ -754,6 +866,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     workers: list[Worker] = []
     register_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, args.ops_per_key)
     sets = SetState(args.set_cap)
+    append_keys = AppendKeys(2, args.append_cap)
     if "register" in histories:
         for p in range(args.concurrency):
             workers.append(RegisterWorker(ctx, histories["register"], p, args.concurrency,
@@ -762,6 +875,11 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         n = max(2, args.concurrency // 2)
         for p in range(n):
             workers.append(SetWorker(ctx, histories["set"], p, n, random.Random(rng.random()), args.rate, sets=sets))
+    if "append" in histories:
+        n = max(2, args.concurrency // 2)
+        for p in range(n):
+            workers.append(AppendWorker(ctx, histories["append"], p, n, random.Random(rng.random()), args.rate,
+                                        keys=append_keys))
     nemesis = Nemesis(cluster, list(histories.values()), out / "nemesis.log", random.Random(rng.random()), faults,
                       args.nemesis_interval, clock)
 
@@ -811,7 +929,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     healed_at = time.monotonic()
     recovery = recover(ctx, histories, healed_at, args.recovery_limit)
     summary["recovery"] = recovery
-    unread = final_reads(ctx, histories, register_keys, sets, args)
+    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args)
     for history in histories.values():
         history.close()
     nemesis.close()
@@ -831,7 +949,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     if crashed:
         problems.append(f"K-crash: processes died without a nemesis: {', '.join(crashed)}")
     for workload, history in histories.items():
-        model = {"register": "s3-register", "set": "set"}[workload]
+        model = {"register": "s3-register", "set": "set", "append": "list-append"}[workload]
         code, text = run_check(silo_jepsen, history.path, model, out, args.check_budget)
         first_line = text.strip().splitlines()[0] if text.strip() else f"exit {code}"
         print(f"  check {workload}: {first_line}", flush=True)
@@ -942,7 +1060,8 @@ def recover(ctx: Context, histories: dict[str, HistoryFile], healed_at: float, l
     return {"ok": ok, "write_s": wrote, "read_s": read, "detail": detail}
 
 
-def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetState, args) -> list[str]:
+def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetState, append_keys: AppendKeys,
+                args) -> list[str]:
     """After heal (and restart): read every key and every set, recorded, with a fresh process per key, a
     bounded number of attempts each. A key that cannot be read at all fails the run later (as missing)."""
     clean_args = argparse.Namespace(**{**vars(args), "fault_inject_stale_read": 0.0, "fault_inject_lost_element": 0.0})
@@ -970,6 +1089,17 @@ def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetS
                 time.sleep(0.5)
             else:
                 missing.append(set_key)
+            reader.process += 1
+    if "append" in histories:
+        reader = AppendWorker(local, histories["append"], 20_000, 1, random.Random(1), 0, keys=append_keys)
+        for key in append_keys.all:
+            for attempt in range(5):
+                reader.gateway_index = attempt % len(ctx.endpoints)
+                if reader.read(key) == "ok":
+                    break
+                time.sleep(0.5)
+            else:
+                missing.append(key)
             reader.process += 1
     return missing
 
