@@ -18,7 +18,7 @@ let nio: [Target.Dependency] = [
 /// stack: quick builds for work on the pure layers and for the release build of `silo-sim`. Use a scratch
 /// path of its own (`--scratch-path .build-core`) so the two package shapes do not rebuild each other.
 let coreOnly = Context.environment["SILO_CORE_ONLY"] == "1"
-let frontEndTargets: Set<String> = ["Gateway", "silo", "GatewayTests"]
+let frontEndTargets: Set<String> = ["Gateway", "SiloNode", "silo", "GatewayTests", "ClusterTests"]
 
 let package = Package(
     name: "silo",
@@ -74,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "MetaQuorum",
-            dependencies: [
+            dependencies: nio + [
                 "RaftKit", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
@@ -90,6 +90,8 @@ let package = Package(
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                // HMAC-SHA256 of the chunk protocol's cluster-secret handshake (`Network/ClusterSecret.swift`).
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -109,15 +111,28 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Composition
+        /// Each role's process, wired from the modules above: `silo meta`, `silo gateway` (and, for now in
+        /// Gateway, the all-in-one server). Start-up order, data-directory layout and shutdown live here.
+        .target(
+            name: "SiloNode",
+            dependencies: nio + [
+                "Gateway", "MetaQuorum", "BlobNode", "RaftKit", "Placement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(
             name: "silo",
             dependencies: [
-                "Gateway", "MetaQuorum", "BlobNode", "S3Protocol",
+                "Gateway", "SiloNode", "MetaQuorum", "BlobNode", "S3Protocol", "RaftKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            ] + nio,  // `silo blob` owns the event loop group of its BlobServer
             swiftSettings: strictSettings
         ),
         .target(
@@ -177,7 +192,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
-        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"], swiftSettings: strictSettings),
+        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"] + nio, swiftSettings: strictSettings),
+        /// A metadata group of real replicas over TCP, reached through the metadata RPC as a gateway does.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["MetaQuorum", "RaftKit", "SiloNode"] + nio,
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -45,4 +45,49 @@ enum Limits {
     static let readThreadCountMax = 64
     /// `chunks(writtenBeforeTime:after:limit:)` answers at most this many ids per call.
     static let sweepListLimitMax = 100_000
+
+    /// A compaction loop with nothing to do looks again after this long; a step that found work steps again
+    /// after `compactionBusyPause`. An idle step only reads the index, so it is cheap to look often.
+    static let compactionIdleInterval: Duration = .seconds(10)
+    static let compactionBusyPause: Duration = .milliseconds(1)
+
+    // MARK: The chunk protocol (`Network/`)
+
+    /// The version byte every frame of the chunk protocol carries.
+    static let wireVersion: UInt8 = 1
+    /// Bytes of a frame's length prefix (big-endian `UInt32`).
+    static let wireLengthPrefixBytes = 4
+    /// Room in a frame for everything but a chunk's bytes: version, request id, opcode and the fixed fields
+    /// of the largest message (a put: id and checksum). Generous, so new fixed fields fit without a change.
+    static let wireFrameHeaderBytesMax = 64
+    /// The largest frame body (after the length prefix) either side accepts: one whole chunk plus its header.
+    /// A length prefix above this closes the connection before anything is buffered.
+    static let wireFrameBytesMax = chunkSizeBytesMax + wireFrameHeaderBytesMax
+    /// Ids in one delete request; `RemoteChunkStore.delete` splits longer lists into several requests.
+    static let wireDeleteChunkIDsMax = 10_000
+    /// Bytes of an error message on the wire; longer messages are cut (at a character boundary).
+    static let wireErrorMessageBytesMax = 4096
+    /// Bytes of the server's challenge, and of the client's HMAC-SHA256 answer.
+    static let wireNonceBytes = 32
+    static let wireAuthenticatorBytes = 32
+    /// The shortest cluster secret a node or client accepts.
+    static let clusterSecretBytesMin = 16
+    /// A connection that has not authenticated within this long is closed by the server.
+    static let wireAuthenticationTimeout: Duration = .seconds(10)
+    /// Requests of one connection the server works on at once; past it the server stops reading the socket,
+    /// so a fast client waits in TCP rather than in the server's memory.
+    static let serverRequestsInFlightPerConnectionMax = 16
+    /// Requests of all connections in the store at once; the rest wait for a turn (each connection still holds
+    /// at most `serverRequestsInFlightPerConnectionMax`).
+    static let serverRequestsInFlightTotalMax = 256
+    /// Connections a server keeps open at once, authenticated or not; more are closed on accept. With the two
+    /// bounds above this caps the memory of waiting requests.
+    static let serverConnectionsMax = 512
+    /// Connections one `RemoteChunkStore` opens to its node, lazily, at most (requests are multiplexed on each).
+    static let remoteConnectionsMaxDefault = 4
+    static let remoteConnectionsMaxLimit = 64
+    /// A request not answered within this long fails with `.unavailable`, and its connection is closed.
+    static let remoteRequestDeadlineDefault: Duration = .seconds(30)
+    /// Connecting (TCP connect plus the authentication exchange) fails with `.unavailable` after this long.
+    static let remoteConnectTimeout: Duration = .seconds(5)
 }

@@ -12,7 +12,7 @@ struct Silo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "silo",
         abstract: "Silo: a strongly consistent, S3-compatible object store.",
-        subcommands: [Server.self, Admin.self])
+        subcommands: [Server.self, Meta.self, Admin.self])
 }
 
 /// `silo server`: the embedded all-in-one server.

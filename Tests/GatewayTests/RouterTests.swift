@@ -30,7 +30,7 @@ struct InProcessGateway {
         let metadata = try await EmbeddedMetadataService(directory: directory + "/meta", logger: logger,
                                                          freeSpaceFloorBytes: 0)
         do {
-            try await EmbeddedServer.ensureRootUser(root, metadata: metadata)
+            try await GatewayServer.ensureRootUser(accessKeyID: root.accessKeyID, secretAccessKey: root.secretAccessKey, metadata: metadata)
             let ring = try Ring(epoch: 1, nodes: [RingNode(id: 1, zone: nil, weight: 1)], vnodesPerWeightUnit: 8)
             let cluster = BlobCluster(ring: ring, stores: [1: blobs], replicaCount: 1)
             let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: GatewayConfiguration(),

@@ -1,19 +1,33 @@
+import Synchronization
 import Testing
 
 @testable import RaftKit
 
-/// A replicated list of commands: apply appends, the result is the new count.
-struct ListMachine: ReplicatedStateMachine {
-    var items: [[UInt8]] = []
+/// A replicated list of commands: apply appends, the result is the new count. In memory, so it starts at 0.
+final class ListMachine: ReplicatedStateMachine {
+    private struct State {
+        var items: [[UInt8]] = []
+        var applied: UInt64 = 0
+    }
 
-    mutating func apply(_ entries: [Entry]) -> [[UInt8]] {
-        entries.map { entry in
-            items.append(entry.data)
-            return [UInt8(truncatingIfNeeded: items.count)]
+    private let state = Mutex(State())
+
+    var items: [[UInt8]] { state.withLock { $0.items } }
+
+    func appliedIndex() async throws -> UInt64 { state.withLock { $0.applied } }
+
+    func apply(_ entries: [Entry], through index: UInt64) async throws -> [[UInt8]] {
+        state.withLock { state in
+            precondition(index > state.applied, "apply through \(index) at \(state.applied)")
+            state.applied = index
+            return entries.map { entry in
+                state.items.append(entry.data)
+                return [UInt8(truncatingIfNeeded: state.items.count)]
+            }
         }
     }
 
-    func snapshot() -> [UInt8] {
+    func snapshot() async throws -> [UInt8] {
         var bytes: [UInt8] = []
         for item in items {
             bytes.append(UInt8(item.count))
@@ -22,14 +36,15 @@ struct ListMachine: ReplicatedStateMachine {
         return bytes
     }
 
-    mutating func restore(_ bytes: [UInt8]) {
-        items = []
+    func restore(_ bytes: [UInt8], at index: UInt64) async throws {
+        var items: [[UInt8]] = []
         var offset = 0
         while offset < bytes.count {
             let count = Int(bytes[offset])
             items.append(Array(bytes[(offset + 1)..<(offset + 1 + count)]))
             offset += 1 + count
         }
+        state.withLock { $0 = State(items: items, applied: index) }
     }
 }
 
@@ -122,6 +137,37 @@ struct ListMachine: ReplicatedStateMachine {
         await #expect(throws: DriverError.notLeader(leaderHint: leaderID)) {
             _ = try await servers[followerID]!.driver.propose([2])
         }
+        for id in servers.keys.sorted() { await servers[id]!.shutdown() }
+    }
+
+    // Goal: a machine that kept its state across a restart (a database) is not restored from an older snapshot and
+    // is handed exactly the committed entries above its own applied index: nothing applied twice, nothing skipped.
+    @Test func durableMachineAheadOfSnapshotReplaysOnlyAboveItsIndex() async throws {
+        let directory = TemporaryDirectory("driver-durable")
+        defer { directory.remove() }
+        var network = InMemoryNetwork()
+        let machines = Dictionary(uniqueKeysWithValues: (UInt64(1)...3).map { ($0, ListMachine()) })
+        var servers: [UInt64: RaftServer<ListMachine>] = [:]
+        for id in UInt64(1)...3 {
+            servers[id] = try await RaftServer.start(
+                configuration: configuration(id, directory, compactEvery: 25), machine: machines[id]!,
+                transport: network.transport(for: id))
+        }
+        for value in 1...40 {
+            _ = try await propose([UInt8(value)], servers: servers)
+        }
+        for id in servers.keys.sorted() { await servers[id]!.shutdown() }
+        // Every machine is past its newest snapshot (taken at 25 entries) and keeps its items.
+        network = InMemoryNetwork()
+        for id in UInt64(1)...3 {
+            servers[id] = try await RaftServer.start(
+                configuration: configuration(id, directory, compactEvery: 25), machine: machines[id]!,
+                transport: network.transport(for: id))
+        }
+        _ = try await propose([41], servers: servers)
+        let leaderServer = try await leader(of: servers)
+        let items = try await leaderServer.driver.read { $0.items }
+        #expect(items == (1...41).map { [UInt8($0)] })
         for id in servers.keys.sorted() { await servers[id]!.shutdown() }
     }
 }

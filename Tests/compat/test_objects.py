@@ -360,7 +360,9 @@ def test_small_objects_live_in_metadata(target, s3, bucket):
     bodies["small/limit"] = os.urandom(32 << 10)
     for key, body in bodies.items():
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-    assert volume_bytes() == before, "small bodies were written to blob volumes"
+    # The garbage collector may append small tombstones for earlier tests' deletes meanwhile; the bodies
+    # (about 600 KiB together) would be far more.
+    assert volume_bytes() - before < 16 << 10, "small bodies were written to blob volumes"
     for key, body in bodies.items():
         assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body, key
     body = bodies["small/limit"]

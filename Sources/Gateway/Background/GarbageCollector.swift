@@ -99,17 +99,10 @@ actor OrphanSweeper: BackgroundWorker {
     }
 }
 
-/// Reclaims the space of deleted chunks in a local blob store: one sealed volume per step while any
-/// volume's dead fraction is past the store's threshold.
-struct VolumeCompactor: BackgroundWorker {
-    let store: LocalChunkStore
-    var name: String { "volume-compactor" }
-    /// A step with nothing to do only looks at the index (no I/O): cheap enough to check often, so space
-    /// comes back soon after deletes on a nearly full disk.
-    var idleInterval: Duration { .seconds(10) }
-
+/// The blob store's own compaction loop (`BlobNode.VolumeCompactor`), stepped by the embedded server's
+/// background runner.
+extension VolumeCompactor: BackgroundWorker {
     func step() async throws -> BackgroundStepResult {
-        let report = try await store.compact(volumesMax: 1)
-        return !report.volumesCompacted.isEmpty && report.candidatesRemaining > 0 ? .busy : .idle
+        try await compactStep() ? .busy : .idle
     }
 }

@@ -196,6 +196,9 @@ extension S3Error {
         case .quotaExceeded(let which): self.init(.quotaExceeded, "Quota exceeded: \(which).", cause: error)
         case .invalidArgument(let message): self.init(.invalidArgument, message, cause: error)
         case .unavailable: self.init(.serviceUnavailable, cause: error)
+        case .outcomeUnknown:
+            self.init(.serviceUnavailable,
+                      "The metadata service could not confirm the write in time; retry the request.", cause: error)
         case .insufficientStorage:
             self.init(.serviceUnavailable, "The server is low on storage: delete objects to make room, or retry later.",
                       cause: error)

@@ -78,26 +78,16 @@ public struct EmbeddedServer {
             throw error
         }
         do {
-            try await ensureRootUser(root, metadata: metadata)
+            try await GatewayServer.ensureRootUser(
+                accessKeyID: root.accessKeyID, secretAccessKey: root.secretAccessKey, metadata: metadata)
             let nodeID: UInt32 = 1
             let ring = try Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)], vnodesPerWeightUnit: ringVnodesPerWeightUnit)
             let cluster = BlobCluster(ring: ring, stores: [nodeID: blobs], replicaCount: 1)
-            let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: options.gateway, logger: logger)
-            let background = BackgroundRunner(workers: [
-                GarbageCollector(metadata: metadata, cluster: cluster,
-                                 graceMilliseconds: options.gateway.garbageGraceMilliseconds),
-                OrphanSweeper(metadata: metadata, cluster: cluster,
-                              ageMilliseconds: options.gateway.orphanChunkAgeMilliseconds),
-                VolumeCompactor(store: blobs),
-            ], logger: logger)
-            let app = makeApplication(gateway: gateway, host: options.host, port: options.port, logger: logger,
-                                      onReady: { onReady(root, generated) })
-            let group = ServiceGroup(
-                configuration: .init(services: [
-                    .init(service: app),
-                    .init(service: background, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
-                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            let compaction = BackgroundRunner(workers: [VolumeCompactor(store: blobs)], logger: logger)
+            try await GatewayServer.serve(
+                metadata: metadata, cluster: cluster, configuration: options.gateway,
+                host: options.host, port: options.port, logger: logger, additionalServices: [compaction],
+                onReady: { onReady(root, generated) })
         } catch {
             await metadata.close()
             await blobs.close()
@@ -105,31 +95,6 @@ public struct EmbeddedServer {
         }
         await metadata.close()
         await blobs.close()
-    }
-
-    /// The Hummingbird application serving `gateway`, with Silo's HTTP/1.1 channel settings.
-    public static func makeApplication(gateway: S3Gateway, host: String, port: Int, logger: Logger,
-                                       onReady: @escaping @Sendable () -> Void) -> some ApplicationProtocol {
-        var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
-        decoder.maxHeaderListSize = S3Limits.requestHeaderBytesMax
-        decoder.maxHeaderFieldSize = S3Limits.requestHeaderFieldBytesMax
-        decoder.maxHeaderFieldCount = S3Limits.requestHeaderCountMax
-        let limits = gateway.configuration.connections
-        let counter = ConnectionCounter(limits: limits)
-        let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [
-                ConnectionGuard(counter: counter),
-                ExpectContinueHandler(drainBytesMax: limits.drainBytesMax, lingerTimeout: limits.lingerTimeout),
-            ],
-            idleTimeout: limits.idleTimeout,
-            httpDecoderConfiguration: decoder)
-        return Application(
-            responder: gateway,
-            server: .http1(configuration: http1),
-            configuration: .init(address: .hostname(host, port: port), serverName: "Silo",
-                                 backlog: 1024, reuseAddress: true),
-            onServerRunning: { _ in onReady() },
-            logger: logger)
     }
 
     /// Root keys: from the options (environment) if given, else from `root-credentials`, else new ones,
@@ -198,23 +163,5 @@ public struct EmbeddedServer {
         guard directory >= 0 else { throw fail("cannot open the directory of") }
         defer { close(directory) }
         guard fsync(directory) == 0 else { throw fail("cannot fsync the directory of") }
-    }
-
-    /// Makes the metadata's root user match `root` (created on first start, replaced if the keys changed).
-    static func ensureRootUser(_ root: RootCredentials, metadata: any MetadataService) async throws {
-        let users = try await metadata.listUsers()
-        let now = S3Gateway.wallClockMilliseconds()
-        var id = Credentials.makeUserID()
-        if let existing = users.first(where: { $0.isRoot }) {
-            if existing.accessKeyID == root.accessKeyID && existing.secretAccessKey == root.secretAccessKey { return }
-            // New keys for the same root: the same id, so root keeps its buckets.
-            id = existing.id
-            try await metadata.deleteUser(name: existing.name, heir: existing.id,
-                                          requestID: S3Gateway.randomHex(bytes: 16))
-        }
-        try await metadata.createUser(
-            UserRecord(id: id, name: "root", accessKeyID: root.accessKeyID, secretAccessKey: root.secretAccessKey,
-                       isRoot: true, createdTime: now),
-            requestID: S3Gateway.randomHex(bytes: 16))
     }
 }

@@ -166,14 +166,7 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeCount(chunkIDs.count)
             for id in chunkIDs { writer.writeChunkID(id) }
         case .setQuota(_, let target, let quota):
-            switch target {
-            case .bucket(let name):
-                writer.writeByte(1)
-                writer.writeString(name)
-            case .user(let name):
-                writer.writeByte(2)
-                writer.writeString(name)
-            }
+            writer.write(target)
             for limit in [quota.bytesMax, quota.objectsMax] {
                 writer.writeBool(limit != nil)
                 if let limit { writer.writeInt(limit) }
@@ -238,12 +231,7 @@ enum MetaCommand: Sendable, Equatable {
             for _ in 0..<count { ids.append(try reader.readChunkID()) }
             return .forgetGarbage(envelope, chunkIDs: ids)
         case 20 where format >= 2:
-            let target: QuotaTarget
-            switch try reader.readByte() {
-            case 1: target = .bucket(try reader.readString())
-            case 2: target = .user(try reader.readString())
-            case let tag: throw .invalidTag(tag)
-            }
+            let target = try reader.readQuotaTarget()
             let bytesMax = try reader.readBool() ? try reader.readInt64() : nil
             let objectsMax = try reader.readBool() ? try reader.readInt64() : nil
             return .setQuota(envelope, target: target, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax))

@@ -134,6 +134,9 @@ extension ByteWriter {
         case .insufficientStorage(let message):
             writeByte(40)
             writeString(message)
+        case .outcomeUnknown(let message):
+            writeByte(43)
+            writeString(message)
         }
     }
 }
@@ -261,6 +264,7 @@ extension ByteReader {
         case 16: return .unavailable(try readString())
         case 17: return .internalFault(try readString())
         case 40: return .insufficientStorage(try readString())
+        case 43: return .outcomeUnknown(try readString())
         case let tag: throw .invalidTag(tag)
         }
     }

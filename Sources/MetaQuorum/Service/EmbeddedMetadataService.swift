@@ -1,23 +1,23 @@
 import Foundation
 public import Logging
 
-/// The metadata service of the all-in-one server: one in-process voter whose state machine is a SQLite
-/// database in a directory of its own.
+/// The `MetadataService` every process uses: it turns each mutation into a `MetaCommand` and each read into
+/// a `MetaQuery`, and hands them to a `MetaLog`: a one-voter RaftKit group in this process
+/// (`init(directory:logger:)`, the all-in-one server), a replica of a group (`init(replica:)`, `silo meta`'s
+/// own admin calls) or a remote group (`init(remote:)`, `silo gateway`).
 ///
-/// Lifecycle: `try await EmbeddedMetadataService(directory:logger:)` once at start-up, share the instance
-/// (it is `Sendable`) with every request handler, `await close()` once at shutdown. A call after `close()`
-/// fails with `.unavailable`.
+/// Lifecycle: create once at start-up, share the instance (it is `Sendable`) with every request handler,
+/// `await close()` once at shutdown. A call after `close()` fails with `.unavailable`.
 ///
-/// Every mutation becomes a `MetaCommand` stamped with this process's wall-clock time where the contract
-/// carries none, proposed to a `MetaLog` (today the local one-voter log; RaftKit's replicated log later,
-/// with no change to any caller) and applied by `MetaStateMachine`. Concurrent calls are applied together
-/// in one SQLite transaction with one fsync.
+/// Mutations are stamped with this process's wall-clock time where the contract carries none. Concurrent
+/// proposals share Raft appends and SQLite transactions (group commit at both levels).
 public final class EmbeddedMetadataService: MetadataService {
     private let log: any MetaLog
     private let clock: @Sendable () -> Int64
     private let logger: Logger
-    private let directory: String
-    /// Commands that grow the metadata are refused while less than this is free on its filesystem.
+    private let directory: String?
+    /// Commands that grow the metadata are refused while less than this is free on its filesystem (local
+    /// replicas only: a remote group checks its own disks).
     private let freeSpaceFloorBytes: UInt64
 
     /// Opens (creating if needed) the metadata in `directory` (file `meta.sqlite` there), with the system
@@ -36,11 +36,39 @@ public final class EmbeddedMetadataService: MetadataService {
     public init(directory: String, logger: Logger,
                 freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault,
                 clock: @escaping @Sendable () -> Int64) async throws(MetaError) {
-        self.log = try await LocalMetaLog.open(directory: directory, logger: logger)
+        do {
+            self.log = try await RaftMetaLog.startSingleVoter(directory: directory, logger: logger)
+        } catch let error as MetaError {
+            throw error
+        } catch {
+            throw .internalFault("opening the metadata in \(directory): \(error)")
+        }
         self.clock = clock
         self.logger = logger
         self.directory = directory
         self.freeSpaceFloorBytes = freeSpaceFloorBytes
+    }
+
+    /// Over a replica this process already runs (`silo meta`).
+    public init(replica: RaftMetaLog, logger: Logger, freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault) {
+        self.log = replica
+        self.clock = EmbeddedMetadataService.wallClock
+        self.logger = logger
+        self.directory = replica.directory
+        self.freeSpaceFloorBytes = freeSpaceFloorBytes
+    }
+
+    /// Over a remote metadata group (`silo gateway`).
+    public init(remote: RemoteMetaLog, logger: Logger) {
+        self.log = remote
+        self.clock = EmbeddedMetadataService.wallClock
+        self.logger = logger
+        self.directory = nil
+        self.freeSpaceFloorBytes = 0
+    }
+
+    private static let wallClock: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
     /// Applies everything already queued, closes the database and stops the service's thread.
@@ -59,11 +87,11 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func listUsers() async throws(MetaError) -> [UserRecord] {
-        try await log.read { try $0.listUsers() }
+        try await ask(.listUsers) { if case .users(let v) = $0 { v } else { nil } }
     }
 
     public func user(accessKeyID: String) async throws(MetaError) -> UserRecord? {
-        try await log.read { try $0.user(accessKeyID: accessKeyID) }
+        try await ask(.user(accessKeyID: accessKeyID)) { if case .user(let v) = $0 { v } else { nil } }
     }
 
     // MARK: Buckets
@@ -79,11 +107,11 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord] {
-        try await log.read { try $0.listBuckets(owner: owner) }
+        try await ask(.listBuckets(owner: owner)) { if case .buckets(let v) = $0 { v } else { nil } }
     }
 
     public func bucket(name: String) async throws(MetaError) -> BucketRecord? {
-        try await log.read { try $0.bucketRecord(name) }
+        try await ask(.bucket(name: name)) { if case .bucket(let v) = $0 { v } else { nil } }
     }
 
     // MARK: Objects
@@ -97,7 +125,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord? {
-        try await log.read { try $0.object(bucket: bucket, key: key, requester: requester) }
+        try await ask(.object(bucket: bucket, key: key, requester: requester)) { if case .object(let v) = $0 { v } else { nil } }
     }
 
     @discardableResult
@@ -115,7 +143,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage {
-        try await log.read { try $0.listObjects(query, requester: requester) }
+        try await ask(.listObjects(query, requester: requester)) { if case .objects(let v) = $0 { v } else { nil } }
     }
 
     // MARK: Multipart uploads
@@ -132,7 +160,9 @@ public final class EmbeddedMetadataService: MetadataService {
     public func upload(bucket: String, key: String, uploadID: String, requester: String) async throws(MetaError)
         -> UploadRecord?
     {
-        try await log.read { try $0.upload(bucket: bucket, key: key, uploadID: uploadID, requester: requester) }
+        try await ask(.upload(bucket: bucket, key: key, uploadID: uploadID, requester: requester)) {
+            if case .upload(let v) = $0 { v } else { nil }
+        }
     }
 
     public func putPart(
@@ -179,23 +209,23 @@ public final class EmbeddedMetadataService: MetadataService {
         bucket: String, key: String, uploadID: String, requester: String,
         partNumberMarker: Int, maxParts: Int
     ) async throws(MetaError) -> ListPartsPage {
-        try await log.read {
-            try $0.listParts(
+        try await ask(
+            .listParts(
                 bucket: bucket, key: key, uploadID: uploadID, requester: requester,
                 partNumberMarker: partNumberMarker, maxParts: maxParts)
-        }
+        ) { if case .parts(let v) = $0 { v } else { nil } }
     }
 
     public func listMultipartUploads(_ query: ListUploadsQuery, requester: String) async throws(MetaError)
         -> ListUploadsPage
     {
-        try await log.read { try $0.listUploads(query, requester: requester) }
+        try await ask(.listUploads(query, requester: requester)) { if case .uploads(let v) = $0 { v } else { nil } }
     }
 
     // MARK: Chunk garbage
 
     public func garbageChunks(limit: Int) async throws(MetaError) -> [GarbageChunk] {
-        try await log.read { try $0.garbageChunks(limit: limit) }
+        try await ask(.garbageChunks(limit: limit)) { if case .garbage(let v) = $0 { v } else { nil } }
     }
 
     public func forgetGarbage(_ chunkIDs: [ChunkID], requestID: RequestID) async throws(MetaError) {
@@ -203,14 +233,14 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID> {
-        try await log.read { try $0.referencedChunks(chunkIDs) }
+        Set(try await ask(.referencedChunks(chunkIDs)) { if case .chunkIDs(let v) = $0 { v } else { nil } })
     }
 
     // MARK: Beyond the contract
 
     /// The log index of the last applied command (for status pages and tests).
     public func appliedIndex() async throws(MetaError) -> UInt64 {
-        try await log.read { $0.appliedIndex() }
+        try await ask(.appliedIndex) { if case .index(let v) = $0 { v } else { nil } }
     }
 
     // MARK: Quotas
@@ -220,14 +250,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func usage(of target: QuotaTarget) async throws(MetaError) -> UsageReport {
-        try await log.read { try $0.usageReport(target) }
-    }
-
-    /// Writes a consistent copy of the whole metadata database to a new file at `path` (SQLite backup
-    /// API, taken between two applied batches) and returns the log index it reflects. For backups; with
-    /// RaftKit the same copy becomes the Raft snapshot.
-    public func snapshot(to path: String) async throws(MetaError) -> UInt64 {
-        try await log.read { try $0.snapshot(to: path) }
+        try await ask(.usage(target)) { if case .usage(let v) = $0 { v } else { nil } }
     }
 
     // MARK: Proposing
@@ -238,7 +261,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     private func submit(_ command: MetaCommand) async throws(MetaError) -> MetaCommandResult {
-        if command.growsMetadata && freeSpaceFloorBytes > 0 {
+        if command.growsMetadata && freeSpaceFloorBytes > 0, let directory {
             var info = statvfs()
             if statvfs(directory, &info) == 0 {
                 let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
@@ -254,6 +277,15 @@ public final class EmbeddedMetadataService: MetadataService {
         let result = try await log.propose(bytes)
         if case .failed(let error) = result { throw error }
         return result
+    }
+
+    private func ask<T>(_ query: MetaQuery, _ answer: (MetaQueryResult) -> T?) async throws(MetaError) -> T {
+        let result = try await log.query(query)
+        if case .failed(let refusal) = result { throw refusal }
+        guard let value = answer(result) else {
+            throw .internalFault("metadata query \(query) got an answer of another kind")
+        }
+        return value
     }
 
     private func expectDone(_ command: MetaCommand) async throws(MetaError) {

@@ -2,8 +2,8 @@ import CSQLite
 
 /// The deterministic metadata state machine: applies committed `MetaCommand`s to a SQLite database.
 ///
-/// Ownership: one instance per database file, used from exactly one thread for its whole life (today
-/// `LocalMetaLog`'s "silo-meta-apply" thread); it is deliberately not `Sendable`.
+/// Ownership: one instance per database file, used from exactly one thread for its whole life (`MetaMachine`'s
+/// "silo-meta-apply" thread); it is deliberately not `Sendable`.
 ///
 /// Promises:
 /// - `apply(batch:)` applies a batch in one SQLite transaction that also stores the last applied log index,
@@ -31,14 +31,26 @@ final class MetaStateMachine {
     /// Rows in `requests`. Invariant: equals `SELECT count(*) FROM requests` outside `apply`.
     var requestCount: Int = 0
 
+    /// How a committed batch is made durable.
+    enum Durability {
+        /// `synchronous=FULL`: each transaction commit fsyncs SQLite's WAL, so a batch that `apply` returned
+        /// survives power loss on its own.
+        case synchronous
+        /// `synchronous=NORMAL`: a commit survives a process crash, and a power loss may take the last
+        /// transactions. For a machine under Raft, whose log holds every command durably: the lost batches
+        /// are replayed from the log above the applied index the database reports (or a snapshot restored).
+        case replayedFromLog
+    }
+
     /// Opens (creating if needed) the database at `path`.
-    init(path: String) throws {
+    init(path: String, durability: Durability = .synchronous) throws {
         self.path = path
         database = try SQLiteConnection(path: path)
-        // WAL with synchronous=FULL: each transaction commit fsyncs the WAL, so a batch that `apply`
-        // returned survives power loss (NORMAL would only survive a process crash).
         try database.execute("PRAGMA journal_mode=WAL")
-        try database.execute("PRAGMA synchronous=FULL")
+        switch durability {
+        case .synchronous: try database.execute("PRAGMA synchronous=FULL")
+        case .replayedFromLog: try database.execute("PRAGMA synchronous=NORMAL")
+        }
         try database.execute("PRAGMA foreign_keys=OFF")
         try createSchemaIfNeeded()
         try loadCounters()
@@ -145,12 +157,20 @@ final class MetaStateMachine {
     /// `appliedIndex()` (gaps are allowed: the log may hold entries that are not commands). An empty
     /// `command` is a no-op entry (Raft's empty entry at the start of a term) and yields `.done`.
     ///
+    /// `through` (at least the last entry's index) is the applied index afterwards: under Raft, the last
+    /// committed index the batch covers, which may be a no-op or membership entry after the commands; the
+    /// batch may then be empty.
+    ///
     /// Returns one result per entry. Throws only for a storage fault; then nothing of the batch is applied
     /// and the caller must not advance (with Raft: stop the replica rather than skip the entries). If the
     /// rollback itself fails, the connection may be left inside the transaction with counters that no
     /// longer match the database: it throws `MetaStateMachineStopped`, and the caller must stop applying.
-    func apply(batch: [(index: UInt64, command: [UInt8])]) throws -> [MetaCommandResult] {
-        guard let last = batch.last else { return [] }
+    func apply(batch: [(index: UInt64, command: [UInt8])], through: UInt64? = nil) throws -> [MetaCommandResult] {
+        let lastIndex = max(batch.last?.index ?? 0, through ?? 0)
+        guard lastIndex > appliedIndexValue else {
+            precondition(batch.isEmpty, "apply out of order: batch ending at \(lastIndex) after \(appliedIndexValue)")
+            return []
+        }
         var previous = appliedIndexValue
         for entry in batch {
             precondition(entry.index > previous, "apply out of order: index \(entry.index) after \(previous)")
@@ -161,11 +181,11 @@ final class MetaStateMachine {
             var results: [MetaCommandResult] = []
             results.reserveCapacity(batch.count)
             for entry in batch { results.append(try applyOne(entry.command)) }
-            try setMetaValue("applied_index", Int64(bitPattern: last.index))
+            try setMetaValue("applied_index", Int64(bitPattern: lastIndex))
             try setMetaValue("time_high_water", timeHighWater)
             try setMetaValue("request_count", Int64(requestCount))
             try database.run("COMMIT")
-            appliedIndexValue = last.index
+            appliedIndexValue = lastIndex
             return results
         } catch {
             do {

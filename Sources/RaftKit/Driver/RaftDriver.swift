@@ -79,7 +79,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private let wal: SegmentedWAL
     private let snapshots: SnapshotStore?
     private let transport: any RaftTransport
-    private var machine: Machine
+    private let machine: Machine
     private let options: DriverOptions
     private var state = State.idle
     /// Invariant: `appliedIndex <= node.commitIndex`.
@@ -103,12 +103,14 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     /// Dropped-frame counters (see `statistics`).
     private var counters = DriverStatistics()
     private let logger: Logger
+    /// Callers of `waitUntilRunning` while idle.
+    private var runWaiters: [CheckedContinuation<Void, Never>] = []
     private let wakeups: AsyncStream<Void>
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
     /// Creates a driver over a node already built on `storage` (see `RaftServer` for the start-up sequence).
-    /// `appliedIndex` is the index `machine` reflects: the snapshot's (`storage.firstIndex() - 1`); the driver
-    /// applies every committed entry above it.
+    /// `appliedIndex` is the index `machine` reflects: at least the snapshot's (`storage.firstIndex() - 1`) and at
+    /// most the log's end; the driver applies every committed entry above it.
     public init(
         node: RaftNode, storage: MemoryLogStorage, wal: SegmentedWAL, snapshots: SnapshotStore?,
         transport: any RaftTransport, machine: Machine, appliedIndex: UInt64, options: DriverOptions
@@ -120,10 +122,21 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         self.transport = transport
         self.machine = machine
         self.appliedIndex = appliedIndex
-        precondition(appliedIndex + 1 == storage.firstIndex(),
-            "applied index \(appliedIndex) must be the snapshot's (log starts at \(storage.firstIndex()))")
+        precondition(appliedIndex + 1 >= storage.firstIndex() && appliedIndex <= storage.lastIndex(),
+            "applied index \(appliedIndex) outside the log \(storage.firstIndex())...\(storage.lastIndex())")
         do throws(LogStorageError) {
-            self.appliedConfState = try storage.snapshot().metadata.confState
+            // The membership at the applied index: the snapshot's, then every membership entry up to it.
+            var confState = try storage.snapshot().metadata.confState
+            if appliedIndex >= storage.firstIndex() {
+                let entries = try storage.entries(from: storage.firstIndex(), to: appliedIndex + 1, bytesMax: .max)
+                for entry in entries where entry.kind == .confChange {
+                    guard let record = try? ConfChangeRecord(decoding: entry.data) else {
+                        preconditionFailure("undecodable membership entry at \(entry.index)")
+                    }
+                    confState = record.confState
+                }
+            }
+            self.appliedConfState = confState
         } catch {
             preconditionFailure("in-memory log storage failed: \(error)")
         }
@@ -157,6 +170,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     public func run() async {
         guard case .idle = state else { return }
         state = .running
+        for waiter in runWaiters { waiter.resume() }
+        runWaiters = []
         announceMembershipIfChanged()
         let inbound = transport.inbound
         let interval = options.tickInterval
@@ -184,6 +199,12 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
     }
 
+    /// Returns once `run()` has started (or the driver stopped): requests made after it are served.
+    public func waitUntilRunning() async {
+        guard case .idle = state else { return }
+        await withCheckedContinuation { runWaiters.append($0) }
+    }
+
     /// Stops the loops. Waiting proposals fail with `.outcomeUnknown(.stopped)` (they may still commit
     /// elsewhere), waiting reads with `.stopped`.
     public func stop() {
@@ -194,6 +215,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         state = .stopped
         wakeupContinuation.finish()
         failEverything()
+        for waiter in runWaiters { waiter.resume() }
+        runWaiters = []
     }
 
     /// Proposes `command` and returns the state machine's result once it is committed and applied here.
@@ -318,7 +341,9 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     }
 
     /// A linearizable read in one call: `readIndex`, `waitApplied`, then `body` on the state machine (on this
-    /// actor). `timeout` bounds the whole read (default `DriverOptions.readTimeout`).
+    /// actor, so only for machines whose reads are cheap and thread-safe; a database-backed machine runs its
+    /// query on its own thread after `readIndex` and `waitApplied`). `timeout` bounds the whole read (default
+    /// `DriverOptions.readTimeout`).
     public func read<T: Sendable>(timeout: Duration? = nil, _ body: @Sendable (Machine) -> T) async throws(DriverError) -> T {
         let deadline = Instant.now + (timeout ?? options.readTimeout)
         let index = try await readIndex(deadline: deadline)
@@ -461,11 +486,12 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private func readyLoop() async {
         for await _ in wakeups {
             while case .running = state, let ready = node.ready() {
-                do throws(StorageError) {
+                do {
                     try await handle(ready)
                 } catch {
-                    // A failed fsync leaves the disk in an unknown state: stop; a restart recovers from the WAL.
-                    logger.critical("raft driver stopping: storage failed", metadata: ["error": "\(error)"])
+                    // A failed fsync leaves the disk in an unknown state, and a machine that failed to apply cannot
+                    // skip the entries: stop; a restart recovers from the WAL and the machine's durable state.
+                    logger.critical("raft driver stopping", metadata: ["error": "\(error)"])
                     stop()
                     return
                 }
@@ -474,7 +500,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
     }
 
-    private func handle(_ ready: Ready) async throws(StorageError) {
+    private func handle(_ ready: Ready) async throws {
         let transport = self.transport
         let sendMessage: (Message) -> Void = { message in
             var bytes: [UInt8] = []
@@ -491,7 +517,14 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         if !records.isEmpty { try await wal.append(records, sync: ready.mustSync) }
         // Re-check after the await: `stop()` may have run.
         guard case .running = state else { return }
-        let delivery = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, machine: &machine, send: sendMessage)
+        let planned = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, send: sendMessage)
+        let delivery: ReadyHandler.Delivery
+        do {
+            delivery = try await ReadyHandler.apply(planned, to: machine)
+        } catch {
+            throw MachineFailure(description: "state machine failed at \(planned.previousAppliedIndex + 1)...\(planned.appliedIndex): \(error)")
+        }
+        guard case .running = state else { return }
         precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
         appliedIndex = delivery.appliedIndex
         if let confState = delivery.confState { appliedConfState = confState }
@@ -549,11 +582,11 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
     }
 
-    private func compactIfNeeded() async throws(StorageError) {
+    private func compactIfNeeded() async throws {
         let first = storage.firstIndex()
         guard appliedIndex >= first, appliedIndex - first + 1 >= options.compactEveryEntries else { return }
         let index = appliedIndex
-        let data = machine.snapshot()
+        let data = try await machine.snapshot()
         let confState = appliedConfState
         let term: UInt64
         do throws(LogStorageError) {
@@ -585,4 +618,9 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         transfers.removeAll()
         earliestDeadline = nil
     }
+}
+
+/// The state machine threw from `apply`, `restore` or `snapshot`: the driver stops (see `ReplicatedStateMachine`).
+struct MachineFailure: Error, CustomStringConvertible {
+    var description: String
 }

@@ -21,6 +21,11 @@ public struct RaftServerConfiguration: Sendable {
     public var segmentSizeBytes: Int = StorageLimits.segmentSizeBytesDefault
     /// Tick length and compaction threshold.
     public var driver = DriverOptions()
+    /// When the data directory holds no Raft state yet but the machine has applied entries (a database that
+    /// predates its Raft log, as a single server's did), adopt that state: record a snapshot of the machine at
+    /// its applied index as the start of the log. Only for a single-voter bootstrap; otherwise such a machine
+    /// is refused as inconsistent.
+    public var adoptMachineState = false
 
     public init(raft: Config, members: [UInt64: PeerAddress], dataDirectory: String) {
         self.raft = raft
@@ -100,7 +105,9 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
             bound.members[id] = PeerAddress(host: listen.host, port: port)
             do {
                 let (driver, wal) = try await makeDriver(configuration: bound, machine: machine, transport: tcp)
-                return RaftServer(driver: driver, wal: wal, tcp: tcp, lock: lock, port: port)
+                let server = RaftServer(driver: driver, wal: wal, tcp: tcp, lock: lock, port: port)
+                await driver.waitUntilRunning()
+                return server
             } catch {
                 await tcp.shutdown()
                 throw error
@@ -118,7 +125,9 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
         do {
             let (driver, wal) = try await makeDriver(configuration: configuration, machine: machine, transport: transport)
-            return RaftServer(driver: driver, wal: wal, tcp: nil, lock: lock, port: nil)
+            let server = RaftServer(driver: driver, wal: wal, tcp: nil, lock: lock, port: nil)
+            await driver.waitUntilRunning()
+            return server
         } catch {
             await lock.release()
             throw error
@@ -141,18 +150,20 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         configuration: RaftServerConfiguration, machine: Machine, transport: any RaftTransport
     ) async throws -> (RaftDriver<Machine>, SegmentedWAL) {
         StorageLimits.validate()
-        var machine = machine
         let snapshots = SnapshotStore(directory: configuration.dataDirectory + "/snap", threadPool: .singleton)
         let bootstrap = ConfState(
             voters: configuration.members.keys.sorted(),
             addresses: configuration.members.mapValues(\.description))
         let storage = MemoryLogStorage(confState: configuration.join ? ConfState() : bootstrap)
-        var applied: UInt64 = 0
+        // The machine owns its applied index; a snapshot is restored only when the machine is behind it.
+        var applied = try await machine.appliedIndex()
         if let stored = try await snapshots.loadNewest() {
             let metadata = try decode { () throws(CodecError) in try SnapshotMetadata(decoding: stored.metadata) }
             storage.applySnapshot(Snapshot(metadata: metadata, data: stored.data))
-            machine.restore(stored.data)
-            applied = metadata.index
+            if applied < metadata.index {
+                try await machine.restore(stored.data, at: metadata.index)
+                applied = metadata.index
+            }
         }
         let (wal, recovery) = try await SegmentedWAL.open(
             directory: configuration.dataDirectory + "/wal", segmentSizeBytes: configuration.segmentSizeBytes)
@@ -167,6 +178,20 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         }
         if let bytes = recovery.hardState {
             storage.setHardState(try decode { () throws(CodecError) in try HardState(decoding: bytes) })
+        }
+        if applied > storage.lastIndex(), storage.lastIndex() == 0, configuration.adoptMachineState,
+           !configuration.join, configuration.members.count == 1 {
+            let metadata = SnapshotMetadata(index: applied, term: 1, confState: bootstrap)
+            var metadataBytes: [UInt8] = []
+            metadata.encode(into: &metadataBytes)
+            let data = try await machine.snapshot()
+            try await snapshots.save(StoredSnapshot(index: applied, metadata: metadataBytes, data: data))
+            storage.applySnapshot(Snapshot(metadata: metadata, data: data))
+            try await wal.append([.compact(throughIndex: applied, payload: metadataBytes)])
+        }
+        guard applied <= storage.lastIndex() else {
+            throw RaftServerError.inconsistent(
+                "the state machine has applied \(applied), beyond the log's end \(storage.lastIndex())")
         }
         var config = configuration.raft
         config.applied = applied

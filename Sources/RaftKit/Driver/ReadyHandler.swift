@@ -4,7 +4,8 @@
 ///    so followers write in parallel with the leader's own fsync);
 /// 2. `stage` — updates the in-memory log and returns the WAL records to make durable;
 /// 3. (the shell makes the records durable: `SegmentedWAL.append`);
-/// 4. `deliver` — sends the other messages and applies committed entries;
+/// 4. `deliver` — sends the other messages and plans what to apply; `apply` restores and applies it (awaited:
+///    the machine runs on its own thread);
 /// 5. `RaftNode.advance(ready)`.
 public enum ReadyHandler {
     /// Step 1: sends `ready.messages[..<ready.earlyMessageCount]` through `send`.
@@ -43,12 +44,18 @@ public enum ReadyHandler {
         return records
     }
 
-    /// What `deliver` applied: the result of each applied `.normal` entry, and the reads now answerable.
+    /// What `deliver` found to apply, and after `apply`, the results: the plan of step 4.
     public struct Delivery: Sendable {
-        /// (index, term, result) for each entry the state machine applied, in index order.
+        /// A snapshot newer than the machine's state, to restore before `entries`.
+        public var restore: Snapshot?
+        /// The committed `.normal` entries with data, for the machine, in index order.
+        public var entries: [Entry] = []
+        /// (index, term, result) for each entry the state machine applied, in index order (after `apply`).
         public var results: [(index: UInt64, term: UInt64, result: [UInt8])] = []
         /// Every committed entry handed to `deliver`, as (index, term), to settle proposals.
         public var committed: [(index: UInt64, term: UInt64)] = []
+        /// The applied index before this delivery.
+        public var previousAppliedIndex: UInt64 = 0
         /// The applied index after this delivery.
         public var appliedIndex: UInt64 = 0
         /// The membership in force at `appliedIndex` if this delivery changed it (an installed snapshot or an
@@ -57,25 +64,24 @@ public enum ReadyHandler {
         public var confState: ConfState?
     }
 
-    /// Step 4: sends the rest of `ready.messages` (those after `earlyMessageCount`) through `send` (only call this
-    /// once step 2 is durable), restores a snapshot, and applies committed entries to `machine`. `appliedIndex` is the machine's applied index before the call.
-    public static func deliver<Machine: ReplicatedStateMachine>(
-        _ ready: Ready, appliedIndex: UInt64, machine: inout Machine, send: (Message) -> Void
-    ) -> Delivery {
+    /// Step 4a: sends the rest of `ready.messages` (those after `earlyMessageCount`) through `send` (only call
+    /// this once step 2 is durable), and works out what the machine must restore and apply. `appliedIndex` is the
+    /// machine's applied index before the call.
+    public static func deliver(_ ready: Ready, appliedIndex: UInt64, send: (Message) -> Void) -> Delivery {
         for message in ready.messages.dropFirst(ready.earlyMessageCount) { send(message) }
         var delivery = Delivery()
+        delivery.previousAppliedIndex = appliedIndex
         var applied = appliedIndex
         if let snapshot = ready.snapshot, snapshot.metadata.index > applied {
-            machine.restore(snapshot.data)
+            delivery.restore = snapshot
             applied = snapshot.metadata.index
             delivery.confState = snapshot.metadata.confState
         }
-        var batch: [Entry] = []
         for entry in ready.committedEntries where entry.index > applied {
             precondition(entry.index == applied + 1, "apply gap: entry \(entry.index) after \(applied)")
             applied = entry.index
             delivery.committed.append((entry.index, entry.term))
-            if entry.kind == .normal && !entry.data.isEmpty { batch.append(entry) }
+            if entry.kind == .normal && !entry.data.isEmpty { delivery.entries.append(entry) }
             if entry.kind == .confChange {
                 // The core decoded this entry when it was appended; failing now is a bug, not bad input.
                 guard let record = try? ConfChangeRecord(decoding: entry.data) else {
@@ -84,12 +90,26 @@ public enum ReadyHandler {
                 delivery.confState = record.confState
             }
         }
-        if !batch.isEmpty {
-            let results = machine.apply(batch)
-            precondition(results.count == batch.count, "apply returned \(results.count) results for \(batch.count)")
-            for (entry, result) in zip(batch, results) { delivery.results.append((entry.index, entry.term, result)) }
-        }
         delivery.appliedIndex = applied
+        return delivery
+    }
+
+    /// Step 4b: restores and applies what `deliver` planned, on `machine`, and fills in the results.
+    public static func apply<Machine: ReplicatedStateMachine>(
+        _ delivery: Delivery, to machine: Machine
+    ) async throws -> Delivery {
+        var delivery = delivery
+        if let snapshot = delivery.restore {
+            try await machine.restore(snapshot.data, at: snapshot.metadata.index)
+        }
+        let restoredThrough = delivery.restore?.metadata.index ?? delivery.previousAppliedIndex
+        guard delivery.appliedIndex > restoredThrough else { return delivery }
+        let results = try await machine.apply(delivery.entries, through: delivery.appliedIndex)
+        precondition(results.count == delivery.entries.count,
+                     "apply returned \(results.count) results for \(delivery.entries.count)")
+        for (entry, result) in zip(delivery.entries, results) {
+            delivery.results.append((entry.index, entry.term, result))
+        }
         return delivery
     }
 }

@@ -1,15 +1,31 @@
-/// The application state that Raft replicates, behind the smallest interface the driver needs. The driver calls
-/// it from one task at a time, in log order: `restore` when a snapshot arrives, `apply` for each batch of committed
-/// entries, `snapshot` when it compacts the log.
-public protocol ReplicatedStateMachine: Sendable {
+/// The application state that Raft replicates, behind the smallest interface the driver needs.
+///
+/// The machine owns its state and where it runs: a database-backed machine runs every call on a thread (or
+/// serial executor) of its own, so SQLite and its fsyncs never run on the cooperative pool or the driver's
+/// actor. The driver awaits each call and makes at most one at a time, in log order:
+/// - `appliedIndex()` once at start: the driver restores a snapshot only when the machine is behind it, then
+///   hands over exactly the committed entries above the machine's index;
+/// - `restore` when a snapshot newer than the machine's state arrives (or is found at start);
+/// - `apply` for each run of committed entries;
+/// - `snapshot` when the driver compacts the log.
+///
+/// A call that throws stops the replica, loudly (the driver logs it at `critical` and stops: a restart
+/// recovers from the machine's own durable state and the log). A machine that persists its state must store
+/// its applied index atomically with the state it covers.
+public protocol ReplicatedStateMachine: AnyObject, Sendable {
+    /// The index of the last entry the machine's state reflects (0: none). Durable machines read it from their
+    /// store; a machine kept in memory starts at 0.
+    func appliedIndex() async throws -> UInt64
     /// Applies committed `.normal` entries with non-empty data, in index order (contiguous except where no-op and
-    /// membership entries were skipped), and returns one result per entry, in the same order. Must be
-    /// deterministic: every replica applies the same entries and must reach the same state.
-    mutating func apply(_ entries: [Entry]) -> [[UInt8]]
-    /// The state as bytes, covering every entry applied so far.
-    func snapshot() -> [UInt8]
-    /// Replaces the state with a snapshot's bytes.
-    mutating func restore(_ bytes: [UInt8])
+    /// membership entries were skipped), and returns one result per entry, in the same order. `index` is the
+    /// last committed index this call covers (at least the last entry's; larger when skipped entries follow):
+    /// the machine's applied index afterwards. `entries` may be empty when only skipped entries were committed.
+    /// Must be deterministic: every replica applies the same entries and must reach the same state.
+    func apply(_ entries: [Entry], through index: UInt64) async throws -> [[UInt8]]
+    /// The state as bytes, covering exactly the entries applied so far (the driver calls it between applies).
+    func snapshot() async throws -> [UInt8]
+    /// Replaces the state with a snapshot's bytes, taken at log index `index` (the applied index from then on).
+    func restore(_ bytes: [UInt8], at index: UInt64) async throws
 }
 
 /// Errors the driver returns to callers of `propose`, `readIndex`, `waitApplied` and `read`.

@@ -35,17 +35,20 @@ public enum FrameCodec {
     }
 }
 
-/// Splits a TCP byte stream into frames (`FrameCodec`), with the maximum frame size enforced.
-struct FrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = TransportFrame
+/// Splits a TCP byte stream into frames (`FrameCodec`), with the maximum frame size enforced. Also the framing
+/// of the metadata RPC (`MetaQuorum`), whose frames carry a request id where Raft's carry the sender.
+public struct FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = TransportFrame
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public init() {}
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try FrameCodec.decode(&buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A partial frame at EOF is dropped with the connection: the sender will retry what Raft needs.
         try decode(context: context, buffer: &buffer)
     }

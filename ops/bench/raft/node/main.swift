@@ -9,24 +9,37 @@
 import NIOCore
 import NIOPosix
 import RaftKit
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The benchmark's state machine: a map from the command's first 16 bytes to the command (like a KV put).
-struct PutMachine: ReplicatedStateMachine {
-    var values: [[UInt8]: [UInt8]] = [:]
+/// The benchmark's state machine: a map from the command's first 16 bytes to the command (like a KV put),
+/// in memory (so it starts empty, at index 0).
+final class PutMachine: ReplicatedStateMachine {
+    private struct State {
+        var values: [[UInt8]: [UInt8]] = [:]
+        var applied: UInt64 = 0
+    }
 
-    mutating func apply(_ entries: [Entry]) -> [[UInt8]] {
-        entries.map { entry in
-            values[Array(entry.data.prefix(16))] = entry.data
-            return []
+    private let state = Mutex(State())
+
+    func appliedIndex() async throws -> UInt64 { state.withLock { $0.applied } }
+
+    func apply(_ entries: [Entry], through index: UInt64) async throws -> [[UInt8]] {
+        state.withLock { state in
+            state.applied = index
+            return entries.map { entry in
+                state.values[Array(entry.data.prefix(16))] = entry.data
+                return []
+            }
         }
     }
 
-    func snapshot() -> [UInt8] {
+    func snapshot() async throws -> [UInt8] {
         // Sorted so equal states give equal bytes.
+        let values = state.withLock { $0.values }
         var bytes: [UInt8] = []
         for key in values.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let value = values[key]!
@@ -36,8 +49,8 @@ struct PutMachine: ReplicatedStateMachine {
         return bytes
     }
 
-    mutating func restore(_ bytes: [UInt8]) {
-        values = [:]
+    func restore(_ bytes: [UInt8], at index: UInt64) async throws {
+        var values: [[UInt8]: [UInt8]] = [:]
         var offset = 0
         while offset + 4 <= bytes.count {
             let count = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
@@ -45,6 +58,7 @@ struct PutMachine: ReplicatedStateMachine {
             values[Array(value.prefix(16))] = value
             offset += 4 + count
         }
+        state.withLock { $0 = State(values: values, applied: index) }
     }
 }
 

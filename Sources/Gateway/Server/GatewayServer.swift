@@ -1,0 +1,93 @@
+import Foundation
+public import Hummingbird
+import HummingbirdCore
+public import Logging
+public import MetaQuorum
+import NIOCore
+import S3Protocol
+public import ServiceLifecycle
+
+/// Serving S3 for a metadata service and a blob cluster: the HTTP application, the gateway's background
+/// workers (garbage collection, the orphan sweep) and the root user. Every process that answers S3 (`silo
+/// server`, `silo gateway`) runs this, whatever metadata and blob stores it was given.
+public enum GatewayServer {
+    /// Serves until SIGINT or SIGTERM, with `additionalServices` (a local store's compaction, say) run
+    /// beside; `onReady` is called once the HTTP listener is bound.
+    public static func serve(
+        metadata: any MetadataService, cluster: BlobCluster, configuration: GatewayConfiguration,
+        host: String, port: Int, logger: Logger, additionalServices: [any Service] = [],
+        onReady: @escaping @Sendable () -> Void
+    ) async throws {
+        let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: configuration, logger: logger)
+        let background = BackgroundRunner(workers: [
+            GarbageCollector(metadata: metadata, cluster: cluster,
+                             graceMilliseconds: configuration.garbageGraceMilliseconds),
+            OrphanSweeper(metadata: metadata, cluster: cluster,
+                          ageMilliseconds: configuration.orphanChunkAgeMilliseconds),
+        ], logger: logger)
+        let app = makeApplication(gateway: gateway, host: host, port: port, logger: logger, onReady: onReady)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app),
+            .init(service: background, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+        ]
+        for service in additionalServices {
+            services.append(.init(service: service, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The Hummingbird application serving `gateway`, with Silo's HTTP/1.1 channel settings.
+    public static func makeApplication(gateway: S3Gateway, host: String, port: Int, logger: Logger,
+                                       onReady: @escaping @Sendable () -> Void) -> some ApplicationProtocol {
+        var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
+        decoder.maxHeaderListSize = S3Limits.requestHeaderBytesMax
+        decoder.maxHeaderFieldSize = S3Limits.requestHeaderFieldBytesMax
+        decoder.maxHeaderFieldCount = S3Limits.requestHeaderCountMax
+        let limits = gateway.configuration.connections
+        let counter = ConnectionCounter(limits: limits)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                ConnectionGuard(counter: counter),
+                ExpectContinueHandler(drainBytesMax: limits.drainBytesMax, lingerTimeout: limits.lingerTimeout),
+            ],
+            idleTimeout: limits.idleTimeout,
+            httpDecoderConfiguration: decoder)
+        return Application(
+            responder: gateway,
+            server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(host, port: port), serverName: "Silo",
+                                 backlog: 1024, reuseAddress: true),
+            onServerRunning: { _ in onReady() },
+            logger: logger)
+    }
+
+    /// Makes the metadata's root user hold these keys: created on the first start, its keys replaced (same
+    /// id, so it keeps its buckets) when they changed. Gateways of a cluster may run this at the same time:
+    /// a creation that loses the race (`userAlreadyExists`) looks again, and succeeds when the winner holds
+    /// the same keys.
+    public static func ensureRootUser(accessKeyID: String, secretAccessKey: String, metadata: any MetadataService)
+        async throws
+    {
+        for attempt in 0..<3 {
+            let users = try await metadata.listUsers()
+            var id = Credentials.makeUserID()
+            if let existing = users.first(where: { $0.isRoot }) {
+                if existing.accessKeyID == accessKeyID && existing.secretAccessKey == secretAccessKey { return }
+                id = existing.id
+                try await metadata.deleteUser(name: existing.name, heir: existing.id,
+                                              requestID: S3Gateway.randomHex(bytes: 16))
+            }
+            let root = UserRecord(id: id, name: "root", accessKeyID: accessKeyID, secretAccessKey: secretAccessKey,
+                                  isRoot: true, createdTime: S3Gateway.wallClockMilliseconds())
+            do {
+                try await metadata.createUser(root, requestID: S3Gateway.randomHex(bytes: 16))
+                return
+            } catch {
+                // Another gateway created it first: look again (its keys decide).
+                guard error == .userAlreadyExists, attempt < 2 else { throw error }
+            }
+        }
+    }
+}

@@ -1,0 +1,382 @@
+/// One read of `MetadataService`, as a value: what a gateway sends a metadata node, and what the node runs on
+/// its state machine's thread once the read is linearizable (after ReadIndex and `waitApplied`).
+///
+/// Promises: `run(on:)` reads and never writes; `encode()`/`init(decoding:)` round-trip every case and refuse
+/// malformed input with `MetaCodecError`. Callers: `MetadataClient` builds queries, a `MetaLog` answers them.
+enum MetaQuery: Sendable, Equatable {
+    case listUsers
+    case user(accessKeyID: String)
+    case listBuckets(owner: String)
+    case bucket(name: String)
+    case object(bucket: String, key: String, requester: String)
+    case listObjects(ListObjectsQuery, requester: String)
+    case upload(bucket: String, key: String, uploadID: String, requester: String)
+    case listParts(bucket: String, key: String, uploadID: String, requester: String, partNumberMarker: Int, maxParts: Int)
+    case listUploads(ListUploadsQuery, requester: String)
+    case garbageChunks(limit: Int)
+    case referencedChunks([ChunkID])
+    case usage(QuotaTarget)
+    /// The state machine's applied index (status pages and tests).
+    case appliedIndex
+
+    static let formatVersion: UInt8 = 1
+
+    /// Runs the read on the state machine (its own thread). A refusal (`noSuchBucket`, `accessDenied`…) is
+    /// returned as `.failed`, so it travels like any answer; a storage fault throws.
+    func run(on machine: MetaStateMachine) throws -> MetaQueryResult {
+        do {
+            switch self {
+            case .listUsers: return .users(try machine.listUsers())
+            case .user(let accessKeyID): return .user(try machine.user(accessKeyID: accessKeyID))
+            case .listBuckets(let owner): return .buckets(try machine.listBuckets(owner: owner))
+            case .bucket(let name): return .bucket(try machine.bucketRecord(name))
+            case .object(let bucket, let key, let requester):
+                return .object(try machine.object(bucket: bucket, key: key, requester: requester))
+            case .listObjects(let query, let requester):
+                return .objects(try machine.listObjects(query, requester: requester))
+            case .upload(let bucket, let key, let uploadID, let requester):
+                return .upload(try machine.upload(bucket: bucket, key: key, uploadID: uploadID, requester: requester))
+            case .listParts(let bucket, let key, let uploadID, let requester, let marker, let maxParts):
+                return .parts(
+                    try machine.listParts(
+                        bucket: bucket, key: key, uploadID: uploadID, requester: requester,
+                        partNumberMarker: marker, maxParts: maxParts))
+            case .listUploads(let query, let requester):
+                return .uploads(try machine.listUploads(query, requester: requester))
+            case .garbageChunks(let limit): return .garbage(try machine.garbageChunks(limit: limit))
+            case .referencedChunks(let ids):
+                return .chunkIDs(try machine.referencedChunks(ids).sorted())
+            case .usage(let target): return .usage(try machine.usageReport(target))
+            case .appliedIndex: return .index(machine.appliedIndex())
+            }
+        } catch let refusal as MetaError {
+            return .failed(refusal)
+        }
+    }
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 64)
+        writer.writeByte(Self.formatVersion)
+        switch self {
+        case .listUsers:
+            writer.writeByte(1)
+        case .user(let accessKeyID):
+            writer.writeByte(2)
+            writer.writeString(accessKeyID)
+        case .listBuckets(let owner):
+            writer.writeByte(3)
+            writer.writeString(owner)
+        case .bucket(let name):
+            writer.writeByte(4)
+            writer.writeString(name)
+        case .object(let bucket, let key, let requester):
+            writer.writeByte(5)
+            for text in [bucket, key, requester] { writer.writeString(text) }
+        case .listObjects(let query, let requester):
+            writer.writeByte(6)
+            for text in [query.bucket, query.prefix, query.delimiter, query.startAfter] { writer.writeString(text) }
+            writer.writeInt(query.maxKeys)
+            writer.writeString(requester)
+        case .upload(let bucket, let key, let uploadID, let requester):
+            writer.writeByte(7)
+            for text in [bucket, key, uploadID, requester] { writer.writeString(text) }
+        case .listParts(let bucket, let key, let uploadID, let requester, let marker, let maxParts):
+            writer.writeByte(8)
+            for text in [bucket, key, uploadID, requester] { writer.writeString(text) }
+            writer.writeInt(marker)
+            writer.writeInt(maxParts)
+        case .listUploads(let query, let requester):
+            writer.writeByte(9)
+            for text in [query.bucket, query.prefix, query.delimiter, query.keyMarker, query.uploadIDMarker] {
+                writer.writeString(text)
+            }
+            writer.writeInt(query.maxUploads)
+            writer.writeString(requester)
+        case .garbageChunks(let limit):
+            writer.writeByte(10)
+            writer.writeInt(limit)
+        case .referencedChunks(let ids):
+            writer.writeByte(11)
+            writer.writeCount(ids.count)
+            for id in ids { writer.writeChunkID(id) }
+        case .usage(let target):
+            writer.writeByte(12)
+            writer.write(target)
+        case .appliedIndex:
+            writer.writeByte(13)
+        }
+        return writer.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
+        var reader = ByteReader(bytes)
+        let format = try reader.readByte()
+        guard format == Self.formatVersion else { throw .unsupportedVersion(format) }
+        switch try reader.readByte() {
+        case 1: self = .listUsers
+        case 2: self = .user(accessKeyID: try reader.readString())
+        case 3: self = .listBuckets(owner: try reader.readString())
+        case 4: self = .bucket(name: try reader.readString())
+        case 5:
+            self = .object(bucket: try reader.readString(), key: try reader.readString(), requester: try reader.readString())
+        case 6:
+            let query = ListObjectsQuery(
+                bucket: try reader.readString(), prefix: try reader.readString(), delimiter: try reader.readString(),
+                startAfter: try reader.readString(), maxKeys: try reader.readInt())
+            self = .listObjects(query, requester: try reader.readString())
+        case 7:
+            self = .upload(
+                bucket: try reader.readString(), key: try reader.readString(), uploadID: try reader.readString(),
+                requester: try reader.readString())
+        case 8:
+            self = .listParts(
+                bucket: try reader.readString(), key: try reader.readString(), uploadID: try reader.readString(),
+                requester: try reader.readString(), partNumberMarker: try reader.readInt(), maxParts: try reader.readInt())
+        case 9:
+            let query = ListUploadsQuery(
+                bucket: try reader.readString(), prefix: try reader.readString(), delimiter: try reader.readString(),
+                keyMarker: try reader.readString(), uploadIDMarker: try reader.readString(),
+                maxUploads: try reader.readInt())
+            self = .listUploads(query, requester: try reader.readString())
+        case 10: self = .garbageChunks(limit: try reader.readInt())
+        case 11:
+            let count = try reader.readCount(elementBytesMin: 16)
+            var ids: [ChunkID] = []
+            ids.reserveCapacity(count)
+            for _ in 0..<count { ids.append(try reader.readChunkID()) }
+            self = .referencedChunks(ids)
+        case 12: self = .usage(try reader.readQuotaTarget())
+        case 13: self = .appliedIndex
+        case let tag: throw .invalidTag(tag)
+        }
+        try reader.expectEnd()
+    }
+}
+
+/// The answer to a `MetaQuery`: one case per kind of answer, plus `.failed` for a refusal.
+enum MetaQueryResult: Sendable, Equatable {
+    case users([UserRecord])
+    case user(UserRecord?)
+    case buckets([BucketRecord])
+    case bucket(BucketRecord?)
+    case object(ObjectRecord?)
+    case objects(ListObjectsPage)
+    case upload(UploadRecord?)
+    case parts(ListPartsPage)
+    case uploads(ListUploadsPage)
+    case garbage([GarbageChunk])
+    /// Ascending.
+    case chunkIDs([ChunkID])
+    case usage(UsageReport)
+    case index(UInt64)
+    case failed(MetaError)
+
+    /// Record formats inside follow `MetaCommandResult.formatVersion`.
+    static let formatVersion: UInt8 = 1
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 64)
+        writer.writeByte(Self.formatVersion)
+        switch self {
+        case .users(let users):
+            writer.writeByte(1)
+            writer.writeCount(users.count)
+            for user in users { writer.write(user) }
+        case .user(let user):
+            writer.writeByte(2)
+            writer.writeBool(user != nil)
+            if let user { writer.write(user) }
+        case .buckets(let buckets):
+            writer.writeByte(3)
+            writer.writeCount(buckets.count)
+            for bucket in buckets { writer.write(bucket) }
+        case .bucket(let bucket):
+            writer.writeByte(4)
+            writer.writeBool(bucket != nil)
+            if let bucket { writer.write(bucket) }
+        case .object(let object):
+            writer.writeByte(5)
+            writer.writeBool(object != nil)
+            if let object { writer.write(object) }
+        case .objects(let page):
+            writer.writeByte(6)
+            writer.writeCount(page.objects.count)
+            for summary in page.objects {
+                writer.writeString(summary.key)
+                writer.writeInt(summary.sizeBytes)
+                writer.writeString(summary.etag)
+                writer.writeInt(summary.lastModifiedTime)
+                writer.writeString(summary.owner)
+            }
+            writer.writeCount(page.commonPrefixes.count)
+            for prefix in page.commonPrefixes { writer.writeString(prefix) }
+            writer.writeBool(page.isTruncated)
+            writer.write(page.nextMarker)
+        case .upload(let upload):
+            writer.writeByte(7)
+            writer.writeBool(upload != nil)
+            if let upload { writer.write(upload) }
+        case .parts(let page):
+            writer.writeByte(8)
+            writer.write(page.upload)
+            writer.writeCount(page.parts.count)
+            for part in page.parts { writer.write(part) }
+            writer.writeBool(page.isTruncated)
+            writer.writeInt(page.nextPartNumberMarker)
+        case .uploads(let page):
+            writer.writeByte(9)
+            writer.writeCount(page.uploads.count)
+            for upload in page.uploads { writer.write(upload) }
+            writer.writeCount(page.commonPrefixes.count)
+            for prefix in page.commonPrefixes { writer.writeString(prefix) }
+            writer.writeBool(page.isTruncated)
+            writer.write(page.nextKeyMarker)
+            writer.write(page.nextUploadIDMarker)
+        case .garbage(let chunks):
+            writer.writeByte(10)
+            writer.writeCount(chunks.count)
+            for garbage in chunks {
+                writer.write(garbage.chunk)
+                writer.writeInt(garbage.queuedTime)
+            }
+        case .chunkIDs(let ids):
+            writer.writeByte(11)
+            writer.writeCount(ids.count)
+            for id in ids { writer.writeChunkID(id) }
+        case .usage(let report):
+            writer.writeByte(12)
+            writer.writeInt(report.bytes)
+            writer.writeInt(report.objects)
+            for limit in [report.quota.bytesMax, report.quota.objectsMax] {
+                writer.writeBool(limit != nil)
+                if let limit { writer.writeInt(limit) }
+            }
+        case .index(let index):
+            writer.writeByte(13)
+            writer.writeVarint(index)
+        case .failed(let error):
+            writer.writeByte(14)
+            writer.write(error)
+        }
+        return writer.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
+        var reader = ByteReader(bytes)
+        let format = try reader.readByte()
+        guard format == Self.formatVersion else { throw .unsupportedVersion(format) }
+        let records = MetaCommandResult.formatVersion
+        switch try reader.readByte() {
+        case 1:
+            let count = try reader.readCount(elementBytesMin: 4)
+            var users: [UserRecord] = []
+            for _ in 0..<count { users.append(try reader.readUser(format: records)) }
+            self = .users(users)
+        case 2: self = .user(try reader.readBool() ? try reader.readUser(format: records) : nil)
+        case 3:
+            let count = try reader.readCount(elementBytesMin: 3)
+            var buckets: [BucketRecord] = []
+            for _ in 0..<count { buckets.append(try reader.readBucket()) }
+            self = .buckets(buckets)
+        case 4: self = .bucket(try reader.readBool() ? try reader.readBucket() : nil)
+        case 5: self = .object(try reader.readBool() ? try reader.readObject(format: records) : nil)
+        case 6:
+            let count = try reader.readCount(elementBytesMin: 5)
+            var summaries: [ObjectSummary] = []
+            for _ in 0..<count {
+                summaries.append(
+                    ObjectSummary(
+                        key: try reader.readString(), sizeBytes: try reader.readInt64(), etag: try reader.readString(),
+                        lastModifiedTime: try reader.readInt64(), owner: try reader.readString()))
+            }
+            let prefixes = try reader.readStrings()
+            self = .objects(
+                ListObjectsPage(
+                    objects: summaries, commonPrefixes: prefixes, isTruncated: try reader.readBool(),
+                    nextMarker: try reader.readOptionalString()))
+        case 7: self = .upload(try reader.readBool() ? try reader.readUpload() : nil)
+        case 8:
+            let upload = try reader.readUpload()
+            let count = try reader.readCount(elementBytesMin: 4)
+            var parts: [PartRecord] = []
+            for _ in 0..<count { parts.append(try reader.readPart()) }
+            self = .parts(
+                ListPartsPage(
+                    upload: upload, parts: parts, isTruncated: try reader.readBool(),
+                    nextPartNumberMarker: try reader.readInt()))
+        case 9:
+            let count = try reader.readCount(elementBytesMin: 4)
+            var uploads: [UploadRecord] = []
+            for _ in 0..<count { uploads.append(try reader.readUpload()) }
+            let prefixes = try reader.readStrings()
+            self = .uploads(
+                ListUploadsPage(
+                    uploads: uploads, commonPrefixes: prefixes, isTruncated: try reader.readBool(),
+                    nextKeyMarker: try reader.readOptionalString(), nextUploadIDMarker: try reader.readOptionalString()))
+        case 10:
+            let count = try reader.readCount(elementBytesMin: 17)
+            var chunks: [GarbageChunk] = []
+            for _ in 0..<count {
+                chunks.append(GarbageChunk(chunk: try reader.readChunk(), queuedTime: try reader.readInt64()))
+            }
+            self = .garbage(chunks)
+        case 11:
+            let count = try reader.readCount(elementBytesMin: 16)
+            var ids: [ChunkID] = []
+            ids.reserveCapacity(count)
+            for _ in 0..<count { ids.append(try reader.readChunkID()) }
+            self = .chunkIDs(ids)
+        case 12:
+            let bytes = try reader.readInt64()
+            let objects = try reader.readInt64()
+            let bytesMax = try reader.readBool() ? try reader.readInt64() : nil
+            let objectsMax = try reader.readBool() ? try reader.readInt64() : nil
+            self = .usage(UsageReport(bytes: bytes, objects: objects, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax)))
+        case 13: self = .index(try reader.readVarint())
+        case 14: self = .failed(try reader.readError())
+        case let tag: throw .invalidTag(tag)
+        }
+        try reader.expectEnd()
+    }
+}
+
+extension ByteWriter {
+    mutating func write(_ bucket: BucketRecord) {
+        writeString(bucket.name)
+        writeString(bucket.owner)
+        writeInt(bucket.createdTime)
+    }
+
+    mutating func write(_ target: QuotaTarget) {
+        switch target {
+        case .bucket(let name):
+            writeByte(1)
+            writeString(name)
+        case .user(let name):
+            writeByte(2)
+            writeString(name)
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func readBucket() throws(MetaCodecError) -> BucketRecord {
+        BucketRecord(name: try readString(), owner: try readString(), createdTime: try readInt64())
+    }
+
+    mutating func readQuotaTarget() throws(MetaCodecError) -> QuotaTarget {
+        switch try readByte() {
+        case 1: return .bucket(try readString())
+        case 2: return .user(try readString())
+        case let tag: throw .invalidTag(tag)
+        }
+    }
+
+    mutating func readStrings() throws(MetaCodecError) -> [String] {
+        let count = try readCount(elementBytesMin: 1)
+        var strings: [String] = []
+        strings.reserveCapacity(count)
+        for _ in 0..<count { strings.append(try readString()) }
+        return strings
+    }
+}

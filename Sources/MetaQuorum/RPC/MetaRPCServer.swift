@@ -1,0 +1,188 @@
+import Foundation
+public import Logging
+public import NIOCore
+import NIOPosix
+import RaftKit
+
+/// Serves a metadata replica (`RaftMetaLog`) to gateways over the metadata RPC (`MetaWire`): propose a
+/// command, run a query, report status. Any replica answers queries (linearizable through ReadIndex); only the
+/// leader accepts proposals, the others answer `notLeader` with their leader's id.
+///
+/// Lifecycle: `start(replica:host:port:secret:group:logger:)`, then `close()` before the replica closes.
+/// Limits: `MetaRPCLimits`. A connection that fails authentication, sends a malformed frame or more than
+/// `requestsInFlightPerConnectionMax` concurrent requests is closed.
+public final class MetaRPCServer: Sendable {
+    private let channel: any Channel
+    /// The bound port (useful when started on port 0).
+    public let port: Int
+
+    private init(channel: any Channel, port: Int) {
+        self.channel = channel
+        self.port = port
+    }
+
+    public static func start(
+        replica: RaftMetaLog, host: String, port: Int, secret: [UInt8], group: any EventLoopGroup, logger: Logger
+    ) async throws -> MetaRPCServer {
+        precondition(secret.count >= MetaRPCLimits.secretBytesMin, "cluster secret shorter than \(MetaRPCLimits.secretBytesMin) bytes")
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        MetaRPCServerHandler(replica: replica, secret: secret, logger: logger))
+                }
+            }
+            .bind(host: host, port: port).get()
+        return MetaRPCServer(channel: channel, port: channel.localAddress?.port ?? port)
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Bounds of the metadata RPC.
+public enum MetaRPCLimits {
+    /// The shortest cluster secret accepted.
+    public static let secretBytesMin = 16
+    /// Requests one connection may have outstanding; one more closes it (a gateway keeps far fewer).
+    static let requestsInFlightPerConnectionMax = 4096
+    /// How long a caller waits for one reply before it gives up on the connection's answer.
+    static let replyTimeout: Duration = .seconds(10)
+    /// How long a caller waits for a connection.
+    static let connectTimeout: Int64 = 1000
+}
+
+private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked Sendable: the mutable fields are touched only on the channel's event loop.
+    typealias InboundIn = TransportFrame
+
+    private let replica: RaftMetaLog
+    private let secret: [UInt8]
+    private let logger: Logger
+    private var nonce: [UInt8] = []
+    private var authenticated = false
+    private var inFlight = 0
+
+    init(replica: RaftMetaLog, secret: [UInt8], logger: Logger) {
+        self.replica = replica
+        self.secret = secret
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var generator = SystemRandomNumberGenerator()
+        nonce = (0..<MetaWire.nonceBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        write(context: context, TransportFrame(from: 0, payload: nonce))
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard authenticated else {
+            if frame.from == 0, MetaWire.proofMatches(frame.payload, secret: secret, nonce: nonce) {
+                authenticated = true
+            } else {
+                logger.warning("metadata RPC: authentication failed",
+                               metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+                context.close(promise: nil)
+            }
+            return
+        }
+        guard inFlight < MetaRPCLimits.requestsInFlightPerConnectionMax else {
+            logger.warning("metadata RPC: too many requests in flight on one connection; closing it")
+            context.close(promise: nil)
+            return
+        }
+        inFlight += 1
+        let replica = self.replica
+        let channel = context.channel
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        Task {
+            let reply = await Self.answer(frame.payload, replica: replica)
+            loop.execute {
+                handler.value.inFlight -= 1
+                var buffer = channel.allocator.buffer(capacity: FrameCodec.headerBytes + reply.count)
+                FrameCodec.encode(TransportFrame(from: frame.from, payload: reply), into: &buffer)
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("metadata RPC connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func write(context: ChannelHandlerContext, _ frame: TransportFrame) {
+        var buffer = context.channel.allocator.buffer(capacity: FrameCodec.headerBytes + frame.payload.count)
+        FrameCodec.encode(frame, into: &buffer)
+        context.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
+    /// Runs one request and encodes its reply.
+    static func answer(_ payload: [UInt8], replica: RaftMetaLog) async -> [UInt8] {
+        guard let first = payload.first, let operation = MetaWire.Operation(rawValue: first) else {
+            return MetaWire.reply(.fault, message: "unknown metadata RPC operation")
+        }
+        let body = Array(payload.dropFirst())
+        switch operation {
+        case .propose:
+            guard body.count <= MetaLimits.commandBytesMax else {
+                return MetaWire.reply(.refused, message: "command of \(body.count) bytes over \(MetaLimits.commandBytesMax)")
+            }
+            do throws(DriverError) {
+                return MetaWire.reply(.ok, try await replica.proposeOnce(body))
+            } catch {
+                return driverReply(error)
+            }
+        case .query:
+            let query: MetaQuery
+            do throws(MetaCodecError) {
+                query = try MetaQuery(decoding: body)
+            } catch {
+                return MetaWire.reply(.fault, message: "undecodable query: \(error)")
+            }
+            do throws(DriverError) {
+                switch try await replica.queryOnce(query) {
+                case .success(let result): return MetaWire.reply(.ok, result.encode())
+                case .failure(let error): return MetaWire.reply(.refused, message: "\(error)")
+                }
+            } catch {
+                return driverReply(error)
+            }
+        case .status:
+            return MetaWire.reply(.ok, await replica.nodeStatus().encode())
+        }
+    }
+
+    private static func driverReply(_ error: DriverError) -> [UInt8] {
+        switch error {
+        case .notLeader(let hint):
+            var writer = ByteWriter(capacity: 10)
+            writer.writeVarint(hint ?? 0)
+            return MetaWire.reply(.notLeader, writer.bytes)
+        case .outcomeUnknown(let reason):
+            return MetaWire.reply(.outcomeUnknown, message: "\(reason)")
+        case .refused, .proposalDropped, .stopped, .timedOut:
+            return MetaWire.reply(.refused, message: "\(RaftMetaLog.metaError(error))")
+        }
+    }
+}
+
+extension RaftMetaLog {
+    /// This replica's view of the group.
+    public func nodeStatus() async -> MetaNodeStatus {
+        let status = await driver.status
+        let membership = await driver.membership
+        return MetaNodeStatus(
+            id: configuration.id, term: status.term, role: "\(status.role)", leaderID: status.leaderID,
+            commitIndex: status.commitIndex, appliedIndex: status.appliedIndex,
+            voters: membership.voters, learners: membership.learners)
+    }
+}

@@ -1,0 +1,116 @@
+import Crypto
+import Foundation
+
+/// The metadata RPC between a gateway and a metadata node, on RaftKit's frame format (`FrameCodec`:
+/// `[length u32][id u64][payload]`), where the id is the caller's request number and replies carry it back,
+/// so one connection carries many requests at once, answered in any order.
+///
+/// Connection: the node first sends a frame with id 0 and a 32-byte random nonce; the caller answers id 0 with
+/// `MetaWire.proof(secret:nonce:)`; the node closes the connection unless it matches (constant-time compare).
+/// Then requests: payload `[op][body]`, `op` a `MetaWire.Operation`; replies: `[status][body]`, `status` a
+/// `MetaWire.Status`.
+enum MetaWire {
+    static let nonceBytes = 32
+    static let proofContext = Array("silo-meta/1".utf8)
+
+    enum Operation: UInt8 {
+        /// Body: an encoded `MetaCommand`. Ok reply body: an encoded `MetaCommandResult`.
+        case propose = 1
+        /// Body: an encoded `MetaQuery`. Ok reply body: an encoded `MetaQueryResult`.
+        case query = 2
+        /// No body. Ok reply body: `NodeStatus` encoded.
+        case status = 3
+    }
+
+    enum Status: UInt8 {
+        case ok = 0
+        /// This node does not lead; body: varint leader node id (0: unknown). Definite: nothing was appended.
+        case notLeader = 1
+        /// Definite refusal, nothing was or will be applied; body: a message.
+        case refused = 2
+        /// A proposal that may or may not commit; body: a message. Retry with the same bytes.
+        case outcomeUnknown = 3
+        /// The request could not be parsed or the node failed; body: a message.
+        case fault = 4
+    }
+
+    /// HMAC-SHA256 of the nonce and the protocol name under the cluster secret.
+    static func proof(secret: [UInt8], nonce: [UInt8]) -> [UInt8] {
+        var message = nonce
+        message.append(contentsOf: proofContext)
+        let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
+        return Array(code)
+    }
+
+    /// Constant-time comparison of a received proof with the expected one.
+    static func proofMatches(_ received: [UInt8], secret: [UInt8], nonce: [UInt8]) -> Bool {
+        let expected = proof(secret: secret, nonce: nonce)
+        guard received.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(received, expected) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    static func reply(_ status: Status, _ body: [UInt8]) -> [UInt8] {
+        [status.rawValue] + body
+    }
+
+    static func reply(_ status: Status, message: String) -> [UInt8] {
+        [status.rawValue] + Array(message.utf8)
+    }
+}
+
+/// A metadata node's view of its group, for `silo admin cluster status` and health checks.
+public struct MetaNodeStatus: Sendable, Equatable, Codable {
+    public var id: UInt64
+    public var term: UInt64
+    public var role: String
+    public var leaderID: UInt64
+    public var commitIndex: UInt64
+    public var appliedIndex: UInt64
+    public var voters: [UInt64]
+    public var learners: [UInt64]
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 64)
+        for value in [id, term, leaderID, commitIndex, appliedIndex] { writer.writeVarint(value) }
+        writer.writeString(role)
+        for list in [voters, learners] {
+            writer.writeCount(list.count)
+            for value in list { writer.writeVarint(value) }
+        }
+        return writer.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
+        var reader = ByteReader(bytes)
+        id = try reader.readVarint()
+        term = try reader.readVarint()
+        leaderID = try reader.readVarint()
+        commitIndex = try reader.readVarint()
+        appliedIndex = try reader.readVarint()
+        role = try reader.readString()
+        var lists: [[UInt64]] = []
+        for _ in 0..<2 {
+            let count = try reader.readCount(elementBytesMin: 1)
+            var list: [UInt64] = []
+            for _ in 0..<count { list.append(try reader.readVarint()) }
+            lists.append(list)
+        }
+        voters = lists[0]
+        learners = lists[1]
+        try reader.expectEnd()
+    }
+
+    init(id: UInt64, term: UInt64, role: String, leaderID: UInt64, commitIndex: UInt64, appliedIndex: UInt64,
+         voters: [UInt64], learners: [UInt64]) {
+        self.id = id
+        self.term = term
+        self.role = role
+        self.leaderID = leaderID
+        self.commitIndex = commitIndex
+        self.appliedIndex = appliedIndex
+        self.voters = voters
+        self.learners = learners
+    }
+}

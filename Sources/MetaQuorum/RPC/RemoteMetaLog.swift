@@ -1,0 +1,341 @@
+import Foundation
+public import Logging
+public import NIOCore
+import NIOPosix
+public import RaftKit
+import Synchronization
+
+/// The metadata log of a process that holds no metadata (`silo gateway`): every proposal and query goes to the
+/// replicas of a metadata group over the metadata RPC (`MetaWire`).
+///
+/// Promises:
+/// - A proposal is sent with the same bytes (the same request id, times and version ids) until its outcome is
+///   known: to the replica that led last, else to each in turn. `notLeader` and other definite refusals move on
+///   to the next replica; an unknown outcome (the replica said so, or the connection went away after the
+///   request was sent) is retried too, and the state machine's request-id memory answers a retry of a command
+///   that did commit with its first outcome.
+/// - When no replica gives an answer before `Options.proposalDeadline`, the call throws `.outcomeUnknown` if
+///   any attempt may have been appended, else `.unavailable`: never a success, never a definite failure it
+///   does not know.
+/// - Queries are linearizable on whichever replica answers (ReadIndex through the leader).
+///
+/// Lifecycle: `init`, share it, `close()` at shutdown.
+public final class RemoteMetaLog: MetaLog {
+    /// Deadlines of the retry loop.
+    public struct Options: Sendable {
+        /// How long a proposal keeps trying before its outcome is reported unknown (or unavailable).
+        public var proposalDeadline: Duration = .seconds(15)
+        /// How long a query keeps trying.
+        public var queryDeadline: Duration = .seconds(10)
+        public init() {}
+    }
+
+    private let nodes: [MetaNodeConnection]
+    /// The replica that last accepted a proposal (the leader, as far as we know), and the one that last
+    /// answered a query (any replica serves linearizable reads, so queries stay where they succeed).
+    private let preferred = Mutex((proposals: 0, queries: 0))
+    private let options: Options
+    private let logger: Logger
+
+    /// - Precondition: at least one address; `secret` at least `MetaRPCLimits.secretBytesMin` bytes.
+    public init(addresses: [PeerAddress], secret: [UInt8], group: any EventLoopGroup, logger: Logger,
+                options: Options = Options()) {
+        precondition(!addresses.isEmpty, "no metadata addresses")
+        precondition(secret.count >= MetaRPCLimits.secretBytesMin, "cluster secret shorter than \(MetaRPCLimits.secretBytesMin) bytes")
+        nodes = addresses.map { MetaNodeConnection(address: $0, secret: secret, group: group, logger: logger) }
+        self.options = options
+        self.logger = logger
+    }
+
+    func propose(_ command: [UInt8]) async throws(MetaError) -> MetaCommandResult {
+        let deadline = ContinuousClock.now + options.proposalDeadline
+        var mayHaveApplied = false
+        var lastProblem = "no metadata replica answered"
+        var attempt = 0
+        while ContinuousClock.now < deadline {
+            let index = nodeIndex(attempt, start: preferred.withLock { $0.proposals })
+            attempt += 1
+            let reply = await nodes[index].call(MetaWire.Operation.propose, command)
+            switch reply {
+            case .success(let payload):
+                switch Self.parse(payload) {
+                case .ok(let body):
+                    preferred.withLock { $0.proposals = index }
+                    do throws(MetaCodecError) {
+                        return try MetaCommandResult(decoding: body)
+                    } catch {
+                        throw .internalFault("undecodable command result from \(nodes[index].address): \(error)")
+                    }
+                case .notLeader:
+                    lastProblem = "\(nodes[index].address) is not the leader"
+                case .refused(let message):
+                    lastProblem = "\(nodes[index].address): \(message)"
+                case .outcomeUnknown(let message):
+                    mayHaveApplied = true
+                    lastProblem = "\(nodes[index].address): \(message)"
+                case .fault(let message):
+                    throw .internalFault("metadata node \(nodes[index].address): \(message)")
+                }
+            case .failure(.notSent(let reason)):
+                lastProblem = "\(nodes[index].address): \(reason)"
+            case .failure(.lost(let reason)):
+                mayHaveApplied = true
+                lastProblem = "\(nodes[index].address): \(reason)"
+            }
+            await pause(afterAttempt: attempt)
+        }
+        logger.warning("metadata proposal gave up", metadata: ["problem": "\(lastProblem)", "mayHaveApplied": "\(mayHaveApplied)"])
+        if mayHaveApplied { throw .outcomeUnknown(lastProblem) }
+        throw .unavailable(lastProblem)
+    }
+
+    func query(_ query: MetaQuery) async throws(MetaError) -> MetaQueryResult {
+        let encoded = query.encode()
+        let deadline = ContinuousClock.now + options.queryDeadline
+        var lastProblem = "no metadata replica answered"
+        var attempt = 0
+        while ContinuousClock.now < deadline {
+            let index = nodeIndex(attempt, start: preferred.withLock { $0.queries })
+            attempt += 1
+            switch await nodes[index].call(MetaWire.Operation.query, encoded) {
+            case .success(let payload):
+                switch Self.parse(payload) {
+                case .ok(let body):
+                    preferred.withLock { $0.queries = index }
+                    do throws(MetaCodecError) {
+                        return try MetaQueryResult(decoding: body)
+                    } catch {
+                        throw .internalFault("undecodable query result from \(nodes[index].address): \(error)")
+                    }
+                case .notLeader: lastProblem = "\(nodes[index].address) knows no leader"
+                case .refused(let message), .outcomeUnknown(let message): lastProblem = "\(nodes[index].address): \(message)"
+                case .fault(let message): throw .internalFault("metadata node \(nodes[index].address): \(message)")
+                }
+            case .failure(.notSent(let reason)), .failure(.lost(let reason)):
+                lastProblem = "\(nodes[index].address): \(reason)"
+            }
+            await pause(afterAttempt: attempt)
+        }
+        throw .unavailable(lastProblem)
+    }
+
+    /// The status of every replica that answers within `timeout` (nil for those that do not).
+    public func statuses() async -> [(address: PeerAddress, status: MetaNodeStatus?)] {
+        var answers: [(PeerAddress, MetaNodeStatus?)] = []
+        for node in nodes {
+            var status: MetaNodeStatus?
+            if case .success(let payload) = await node.call(MetaWire.Operation.status, []),
+               case .ok(let body) = Self.parse(payload) {
+                status = try? MetaNodeStatus(decoding: body)
+            }
+            answers.append((node.address, status))
+        }
+        return answers
+    }
+
+    public func close() async {
+        for node in nodes { await node.close() }
+    }
+
+    /// The replica to try on attempt `attempt`: `start` (the one that answered last), then each other in turn.
+    private func nodeIndex(_ attempt: Int, start: Int) -> Int {
+        (start + attempt) % nodes.count
+    }
+
+    /// No pause within the first round over the replicas; then a short, growing one (an election takes a few
+    /// hundred milliseconds).
+    private func pause(afterAttempt attempt: Int) async {
+        guard attempt % nodes.count == 0 else { return }
+        let rounds = attempt / nodes.count
+        try? await Task.sleep(for: .milliseconds(min(25 << min(rounds, 4), 300)))
+    }
+
+    private enum Parsed {
+        case ok([UInt8])
+        case notLeader
+        case refused(String)
+        case outcomeUnknown(String)
+        case fault(String)
+    }
+
+    private static func parse(_ payload: [UInt8]) -> Parsed {
+        guard let first = payload.first, let status = MetaWire.Status(rawValue: first) else {
+            return .fault("unknown reply status")
+        }
+        let body = Array(payload.dropFirst())
+        let message = String(decoding: body, as: UTF8.self)
+        switch status {
+        case .ok: return .ok(body)
+        case .notLeader: return .notLeader
+        case .refused: return .refused(message)
+        case .outcomeUnknown: return .outcomeUnknown(message)
+        case .fault: return .fault(message)
+        }
+    }
+}
+
+/// Why a call got no reply: before the request left (`notSent`: safe to send elsewhere), or after (`lost`:
+/// it may have been acted on).
+enum MetaCallFailure: Error {
+    case notSent(String)
+    case lost(String)
+}
+
+/// One authenticated, multiplexed connection to one metadata node, reopened on demand after a failure.
+final class MetaNodeConnection: Sendable {
+    let address: PeerAddress
+    private let secret: [UInt8]
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    private struct State {
+        var channel: EventLoopFuture<any Channel>?
+        var pending: [UInt64: CheckedContinuation<Result<[UInt8], MetaCallFailure>, Never>] = [:]
+        var nextID: UInt64 = 1
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+
+    init(address: PeerAddress, secret: [UInt8], group: any EventLoopGroup, logger: Logger) {
+        self.address = address
+        self.secret = secret
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Sends one request and waits for its reply (at most `MetaRPCLimits.replyTimeout`).
+    func call(_ operation: MetaWire.Operation, _ body: [UInt8]) async -> Result<[UInt8], MetaCallFailure> {
+        let channel: any Channel
+        do {
+            channel = try await connectedChannel().get()
+        } catch {
+            dropChannel()
+            return .failure(.notSent("cannot connect: \(error)"))
+        }
+        return await withCheckedContinuation { continuation in
+            let id: UInt64? = state.withLock { state in
+                guard !state.closed else { return nil }
+                let id = state.nextID
+                state.nextID += 1
+                state.pending[id] = continuation
+                return id
+            }
+            guard let id else {
+                continuation.resume(returning: .failure(.notSent("connection closed")))
+                return
+            }
+            var buffer = channel.allocator.buffer(capacity: FrameCodec.headerBytes + 1 + body.count)
+            FrameCodec.encode(TransportFrame(from: id, payload: [operation.rawValue] + body), into: &buffer)
+            channel.writeAndFlush(buffer).whenFailure { [self] error in
+                resolve(id, .failure(.lost("write failed: \(error)")))
+            }
+            channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(MetaRPCLimits.replyTimeout.components.seconds) * 1_000_000_000)) {
+                [self] in
+                resolve(id, .failure(.lost("no reply within \(MetaRPCLimits.replyTimeout)")))
+            }
+        }
+    }
+
+    /// Resumes the caller waiting for `id`, once.
+    func resolve(_ id: UInt64, _ outcome: Result<[UInt8], MetaCallFailure>) {
+        let waiter = state.withLock { $0.pending.removeValue(forKey: id) }
+        waiter?.resume(returning: outcome)
+    }
+
+    /// The connection went away: every waiting call's request may have been acted on.
+    func connectionLost(_ reason: String) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Result<[UInt8], MetaCallFailure>, Never>] in
+            state.channel = nil
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        for waiter in waiters { waiter.resume(returning: .failure(.lost(reason))) }
+    }
+
+    func close() async {
+        let channel = state.withLock { state -> EventLoopFuture<any Channel>? in
+            state.closed = true
+            defer { state.channel = nil }
+            return state.channel
+        }
+        if let channel, let opened = try? await channel.get() { try? await opened.close() }
+        connectionLost("connection closed")
+    }
+
+    private func dropChannel() {
+        state.withLock { $0.channel = nil }
+    }
+
+    /// The open, authenticated channel, connecting first if there is none.
+    private func connectedChannel() -> EventLoopFuture<any Channel> {
+        state.withLock { state in
+            if let channel = state.channel { return channel }
+            let loop = group.next()
+            let ready = loop.makePromise(of: (any Channel).self)
+            let secret = self.secret
+            ClientBootstrap(group: loop)
+                .connectTimeout(.milliseconds(MetaRPCLimits.connectTimeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(
+                            MetaRPCClientHandler(connection: self, secret: secret, ready: ready))
+                    }
+                }
+                .connect(host: address.host, port: address.port)
+                .whenFailure { ready.fail($0) }
+            // Authentication must finish within the connect timeout too.
+            loop.scheduleTask(in: .milliseconds(MetaRPCLimits.connectTimeout * 2)) {
+                ready.fail(MetaCallFailure.notSent("authentication timed out"))
+            }
+            state.channel = ready.futureResult
+            return ready.futureResult
+        }
+    }
+}
+
+private final class MetaRPCClientHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked Sendable: `authenticated` is touched only on the channel's event loop.
+    typealias InboundIn = TransportFrame
+
+    private let connection: MetaNodeConnection
+    private let secret: [UInt8]
+    private let ready: EventLoopPromise<any Channel>
+    private var authenticated = false
+
+    init(connection: MetaNodeConnection, secret: [UInt8], ready: EventLoopPromise<any Channel>) {
+        self.connection = connection
+        self.secret = secret
+        self.ready = ready
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if !authenticated {
+            guard frame.from == 0, frame.payload.count == MetaWire.nonceBytes else {
+                context.close(promise: nil)
+                return
+            }
+            let proof = MetaWire.proof(secret: secret, nonce: frame.payload)
+            var buffer = context.channel.allocator.buffer(capacity: FrameCodec.headerBytes + proof.count)
+            FrameCodec.encode(TransportFrame(from: 0, payload: proof), into: &buffer)
+            context.writeAndFlush(NIOAny(buffer), promise: nil)
+            authenticated = true
+            ready.succeed(context.channel)
+            return
+        }
+        connection.resolve(frame.from, .success(frame.payload))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ready.fail(MetaCallFailure.notSent("connection closed before authentication"))
+        connection.connectionLost("connection to \(connection.address) closed")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

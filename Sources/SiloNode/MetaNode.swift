@@ -1,0 +1,89 @@
+import Foundation
+import Gateway
+public import Logging
+import MetaQuorum
+import NIOCore
+import NIOPosix
+public import RaftKit
+import ServiceLifecycle
+
+/// `silo meta`: one metadata replica of a RaftKit group (3 or 5 voters, or a learner that joins), serving
+/// gateways over the metadata RPC.
+///
+/// Layout of the data directory: `meta.sqlite` (the state machine) and `raft/` (WAL, snapshots, LOCK).
+/// Start-up order: open the state machine → start Raft (recover the WAL, listen on the Raft address) → serve
+/// the metadata RPC → `onReady` → on SIGINT/SIGTERM stop the RPC, then Raft, then the database.
+public enum MetaNode {
+    public struct Options: Sendable {
+        public var id: UInt64 = 0
+        public var dataDirectory = "./silo-meta"
+        /// Where this replica serves Raft (its entry in `peers` must match).
+        public var raftAddress = PeerAddress(host: "127.0.0.1", port: 0)
+        /// Where this replica serves the metadata RPC to gateways.
+        public var apiAddress = PeerAddress(host: "127.0.0.1", port: 0)
+        /// Raft addresses of the initial voters, this replica included.
+        public var peers: [UInt64: PeerAddress] = [:]
+        /// Join a running group as a learner instead of bootstrapping (the leader must add it first).
+        public var join = false
+        /// The secret gateways prove they hold (at least 16 bytes).
+        public var clusterSecret: [UInt8] = []
+        public init() {}
+    }
+
+    /// Runs until SIGINT or SIGTERM. `onReady` gets the bound Raft and RPC ports.
+    public static func run(_ options: Options, logger: Logger,
+                           onReady: @escaping @Sendable (_ raftPort: Int, _ apiPort: Int) -> Void) async throws {
+        guard options.id != 0 else { throw ConfigurationError("--id must be a nonzero node id") }
+        guard options.clusterSecret.count >= MetaRPCLimits.secretBytesMin else {
+            throw ConfigurationError(
+                "the cluster secret (SILO_CLUSTER_SECRET or --cluster-secret-file) must be at least \(MetaRPCLimits.secretBytesMin) bytes")
+        }
+        var members = options.peers
+        if options.join {
+            members = [options.id: options.raftAddress]
+        } else {
+            guard let listed = members[options.id] else {
+                throw ConfigurationError("--peers must include this node (\(options.id))")
+            }
+            guard listed.port == options.raftAddress.port || options.raftAddress.port == 0 else {
+                throw ConfigurationError("--raft \(options.raftAddress) does not match this node's entry in --peers (\(listed))")
+            }
+        }
+        var configuration = MetaReplicaConfiguration(id: options.id, directory: options.dataDirectory, members: members)
+        configuration.join = options.join
+        let group = MultiThreadedEventLoopGroup.singleton
+        let replica: RaftMetaLog
+        do {
+            replica = try await RaftMetaLog.start(configuration, logger: logger, group: group)
+        } catch let error as RaftServerError {
+            throw ConfigurationError("metadata replica in \(options.dataDirectory) cannot start: \(error)")
+        }
+        let rpc: MetaRPCServer
+        do {
+            rpc = try await MetaRPCServer.start(
+                replica: replica, host: options.apiAddress.host, port: options.apiAddress.port,
+                secret: options.clusterSecret, group: group, logger: logger)
+        } catch {
+            await replica.close()
+            throw ConfigurationError("cannot serve the metadata RPC on \(options.apiAddress): \(error)")
+        }
+        onReady(replica.raftPort ?? options.raftAddress.port, rpc.port)
+        let group2 = ServiceGroup(
+            configuration: .init(services: [.init(service: UntilShutdown())],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group2.run()
+        } catch {
+            logger.error("metadata node stopping on an error", metadata: ["error": "\(error)"])
+        }
+        await rpc.close()
+        await replica.close()
+    }
+}
+
+/// A service that only waits for the graceful shutdown signal (the node's work runs in its own tasks).
+struct UntilShutdown: Service {
+    func run() async throws {
+        try await gracefulShutdown()
+    }
+}

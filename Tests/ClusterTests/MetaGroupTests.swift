@@ -1,0 +1,226 @@
+import Foundation
+import Logging
+import NIOPosix
+import RaftKit
+import Testing
+
+@testable import MetaQuorum
+
+/// Three metadata replicas on loopback TCP, each serving the metadata RPC, reached through `RemoteMetaLog` as
+/// a gateway reaches them. Waits are bounded by counts of polls, never asserted on time.
+final class MetaGroup {
+    let directory: String
+    let secret = Array("cluster-tests-secret-0123456789".utf8)
+    var raftPorts: [UInt64: Int] = [:]
+    var apiPorts: [UInt64: Int] = [:]
+    var replicas: [UInt64: RaftMetaLog] = [:]
+    var servers: [UInt64: MetaRPCServer] = [:]
+    let logger: Logger
+
+    init() {
+        directory = FileManager.default.temporaryDirectory.path + "/silo-cluster-test-" + UUID().uuidString
+        var logger = Logger(label: "cluster-test")
+        logger.logLevel = .error
+        self.logger = logger
+    }
+
+    /// Free loopback ports, chosen by binding port 0 (then released for the replica to bind).
+    static func freePorts(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        var ports: [Int] = []
+        defer { for socket in sockets { close(socket) } }
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            sockets.append(fd)
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+
+    func start(ids: [UInt64] = [1, 2, 3]) async throws {
+        let ports = try Self.freePorts(ids.count * 2)
+        for (offset, id) in ids.enumerated() {
+            raftPorts[id] = ports[offset * 2]
+            apiPorts[id] = ports[offset * 2 + 1]
+        }
+        for id in ids { try await startReplica(id) }
+    }
+
+    func startReplica(_ id: UInt64) async throws {
+        let members = Dictionary(uniqueKeysWithValues: raftPorts.map { ($0.key, PeerAddress(host: "127.0.0.1", port: $0.value)) })
+        var configuration = MetaReplicaConfiguration(id: id, directory: "\(directory)/meta\(id)", members: members)
+        configuration.electionTimeoutTicks = 30
+        let replica = try await RaftMetaLog.start(configuration, logger: logger, group: MultiThreadedEventLoopGroup.singleton)
+        replicas[id] = replica
+        servers[id] = try await MetaRPCServer.start(
+            replica: replica, host: "127.0.0.1", port: apiPorts[id]!, secret: secret,
+            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    func stopReplica(_ id: UInt64) async {
+        await servers.removeValue(forKey: id)?.close()
+        await replicas.removeValue(forKey: id)?.close()
+    }
+
+    func remote(_ ids: [UInt64]? = nil, secret: [UInt8]? = nil) -> RemoteMetaLog {
+        let chosen = ids ?? apiPorts.keys.sorted()
+        return RemoteMetaLog(
+            addresses: chosen.map { PeerAddress(host: "127.0.0.1", port: apiPorts[$0]!) }, secret: secret ?? self.secret,
+            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    func leader() async throws -> UInt64 {
+        for _ in 0..<1000 {
+            for id in replicas.keys.sorted() where await replicas[id]!.driver.status.role == .leader { return id }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw MetaError.unavailable("no leader elected")
+    }
+
+    func stop() async {
+        for id in replicas.keys.sorted() { await stopReplica(id) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Now, in milliseconds: commands carry real times (the state machine refuses a write started too long ago).
+var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+func object(_ bucket: String, _ key: String, etag: String, time: Int64 = now) -> ObjectRecord {
+    ObjectRecord(
+        bucket: bucket, key: key, versionID: "v-\(key)-\(etag.prefix(6))", sizeBytes: 1, etag: etag, lastModifiedTime: time,
+        headers: [], userMetadata: [], checksum: nil, chunks: [ChunkRef(id: ChunkID(etag.hashValue.magnitude), sizeBytes: 1, nodes: [1])],
+        partSizes: [])
+}
+
+@Suite("Metadata group over the RPC", .serialized)
+struct MetaGroupTests {
+    // Goal: a write through one gateway's client is seen at once by a client that reaches only a follower (ReadIndex
+    // on a follower), listings included; a conditional create raced from two clients has exactly one winner.
+    @Test func readAfterWriteFromAFollowerAndOneConditionalWinner() async throws {
+        let group = MetaGroup()
+        try await group.start()
+        let leaderID = try await group.leader()
+        let followerID = group.replicas.keys.sorted().first { $0 != leaderID }!
+        let a = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
+        // b asks the follower first: its reads stay there (ReadIndex through the leader), its writes find the leader.
+        let b = EmbeddedMetadataService(remote: group.remote([followerID, leaderID]), logger: group.logger)
+        do {
+            try await a.createBucket(name: "b", owner: "alice", time: 1, requestID: "create-b")
+            for index in 0..<20 {
+                try await a.putObject(object("b", "k\(index)", etag: "e\(index)"), requester: "alice", precondition: .none,
+                                      startedTime: now, requestID: "put-\(index)")
+                #expect(try await b.object(bucket: "b", key: "k\(index)", requester: "alice")?.etag == "e\(index)")
+            }
+            let page = try await b.listObjects(
+                ListObjectsQuery(bucket: "b", prefix: "k", delimiter: "", startAfter: "", maxKeys: 100), requester: "alice")
+            #expect(page.objects.count == 20)
+
+            let outcomes = await withTaskGroup(of: Bool.self) { tasks in
+                for (index, service) in [a, b].enumerated() {
+                    tasks.addTask {
+                        do {
+                            try await service.putObject(
+                                object("b", "race", etag: "r\(index)"), requester: "alice", precondition: .ifNoneMatchAny,
+                                startedTime: now, requestID: "race-\(index)")
+                            return true
+                        } catch {
+                            return false
+                        }
+                    }
+                }
+                var wins: [Bool] = []
+                for await won in tasks { wins.append(won) }
+                return wins
+            }
+            #expect(outcomes.filter { $0 }.count == 1)
+        } catch {
+            await group.stop()
+            throw error
+        }
+        await a.close()
+        await b.close()
+        await group.stop()
+    }
+
+    // Goal: the leader stops while writes flow: every acknowledged write is still there afterwards, a new leader
+    // serves, and a write retried with the same request id is applied once (its first outcome comes back).
+    @Test func leaderLossKeepsAcknowledgedWrites() async throws {
+        let group = MetaGroup()
+        try await group.start()
+        let client = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
+        do {
+            try await client.createBucket(name: "b", owner: "alice", time: 1, requestID: "create-b")
+            let acknowledged = Acknowledged()
+            let writer = Task {
+                for index in 0..<150 {
+                    do {
+                        try await client.putObject(
+                            object("b", "w\(index)", etag: "e\(index)"), requester: "alice", precondition: .none,
+                            startedTime: now, requestID: "w-\(index)")
+                        acknowledged.add(index)
+                    } catch {
+                        // Unknown or refused: not acknowledged, so not checked.
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(150))
+            let leaderID = try await group.leader()
+            await group.stopReplica(leaderID)
+            await writer.value
+            let newLeader = try await group.leader()
+            #expect(newLeader != leaderID)
+            let page = try await client.listObjects(
+                ListObjectsQuery(bucket: "b", prefix: "w", delimiter: "", startAfter: "", maxKeys: 1000), requester: "alice")
+            let listed = Set(page.objects.map(\.key))
+            for index in acknowledged.all { #expect(listed.contains("w\(index)")) }
+            #expect(acknowledged.all.count > 50)
+            // The same request id again: the first outcome, no second version.
+            let before = try await client.object(bucket: "b", key: "w1", requester: "alice")
+            try await client.putObject(
+                object("b", "w1", etag: "other"), requester: "alice", precondition: .none, startedTime: now, requestID: "w-1")
+            #expect(try await client.object(bucket: "b", key: "w1", requester: "alice") == before)
+        } catch {
+            await group.stop()
+            throw error
+        }
+        await client.close()
+        await group.stop()
+    }
+
+    // Goal: a client with the wrong cluster secret gets nothing: its connection is closed, and the call fails as
+    // unavailable (never a success, never an answer).
+    @Test func wrongSecretIsRefused() async throws {
+        let group = MetaGroup()
+        try await group.start(ids: [1])
+        _ = try await group.leader()
+        let intruder = RemoteMetaLog(
+            addresses: [PeerAddress(host: "127.0.0.1", port: group.apiPorts[1]!)],
+            secret: Array("not-the-cluster-secret-at-all".utf8), group: MultiThreadedEventLoopGroup.singleton,
+            logger: group.logger, options: { var o = RemoteMetaLog.Options(); o.queryDeadline = .seconds(1); return o }())
+        await #expect(throws: MetaError.self) {
+            _ = try await intruder.query(.listUsers)
+        }
+        await intruder.close()
+        await group.stop()
+    }
+}
+
+final class Acknowledged: @unchecked Sendable {
+    // @unchecked Sendable: `indexes` is guarded by `lock`.
+    private let lock = NSLock()
+    private var indexes: [Int] = []
+    func add(_ index: Int) { lock.withLock { indexes.append(index) } }
+    var all: [Int] { lock.withLock { indexes } }
+}
