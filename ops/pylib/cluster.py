@@ -454,10 +454,23 @@ class Cluster:
                            f"tail of {node.log}:\n{log_tail(Path(node.log), 25)}")
 
     def healthy(self, node: Node, timeout: float = 2.0) -> bool:
-        """A gateway: /_silo/health answers 200. A single server (no health endpoint): it answers HTTP."""
-        if node.role == "server":
-            return http_status(node.addresses["s3"], "/", timeout) is not None
-        return http_status(node.addresses["s3"], HEALTH_PATH, timeout) == 200
+        """A gateway: /_silo/health answers 200. A gateway without that endpoint (404) and a single server:
+        a signed ListBuckets as root answers 200."""
+        if node.role == "gateway":
+            status = http_status(node.addresses["s3"], HEALTH_PATH, timeout)
+            if status != 404:
+                return status == 200
+        return self.list_buckets_ok(node, timeout)
+
+    def list_buckets_ok(self, node: Node, timeout: float = 2.0) -> bool:
+        from s3lite import S3
+        client = S3(f"http://{node.addresses['s3']}", self.state.root_access_key, self.state.root_secret_key, timeout)
+        try:
+            return client.request("GET", "").status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            client.close()
 
     def wait_healthy(self, node: Node, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -514,9 +527,10 @@ class Cluster:
         for node in self.state.nodes:
             row = {"name": node.name, "role": node.role, "id": node.id, "pid": node.pid,
                    "state": pid_state(node.pid, node.pid_start), "addresses": node.addresses}
-            if node.role in ("gateway", "server"):
-                row["health"] = http_status(node.addresses["s3"], HEALTH_PATH) if node.role == "gateway" else (
-                    "answers" if http_status(node.addresses["s3"], "/") is not None else None)
+            if node.role == "gateway":
+                row["health"] = http_status(node.addresses["s3"], HEALTH_PATH)
+            if node.role == "server":
+                row["health"] = "ListBuckets ok" if self.list_buckets_ok(node) else "ListBuckets failed"
             rows.append(row)
         return rows
 

@@ -1,4 +1,4 @@
-"""A minimal S3 client for the harness: SigV4 (header auth), path-style, one connection, no retries.
+"""A minimal S3 client (Tests/Jepsen-style, ops/cluster's health probe): SigV4 (header auth), path-style, one connection, no retries.
 
 No SDK on purpose: an SDK retries on its own, and a retried conditional PUT can answer 412 for a write
 that did apply, which would turn an unknown outcome into a false "definite failure". Here every request is
@@ -71,7 +71,7 @@ class S3:
 
     def request(self, method: str, bucket: str, key: str | None = None, query: list[tuple[str, str]] | None = None,
                 headers: dict[str, str] | None = None, body: bytes = b"") -> Response:
-        path = "/" + bucket + ("/" + _quote(key, safe="-_.~/") if key is not None else "")
+        path = "/" + bucket + ("/" + _quote(key, safe="-_.~/") if key is not None and bucket else "")
         query = query or []
         canonical_query = "&".join(f"{k}={v}" for k, v in sorted((_quote(k), _quote(v)) for k, v in query))
         now = dt.datetime.now(dt.timezone.utc)
