@@ -509,19 +509,22 @@ class Nemesis:
         self.clock = clock
         self.log = open(log_path, "w", encoding="utf-8")
         self.lock = threading.Lock()
+        self.log_lock = threading.Lock()
         self.paused: set[str] = set()
         self.dead: set[str] = set()
         self.cut = False
         self.windows: list[dict] = []
         self.restarts: dict[str, int] = {}
+        self.leader_changes = 0
         self.errors: list[str] = []
 
     def record(self, f: str, value) -> None:
-        times = [h.record(kind="nemesis", type="info", f=f, value=value) for h in self.histories]
-        line = {"time_ns": times[0] if times else self.clock.now(),
-                "wall": time.strftime("%H:%M:%S"), "f": f, "value": value}
-        self.log.write(json.dumps(line) + "\n")
-        self.log.flush()
+        with self.log_lock:  # the nemesis and the leader watcher both record
+            times = [h.record(kind="nemesis", type="info", f=f, value=value) for h in self.histories]
+            line = {"time_ns": times[0] if times else self.clock.now(),
+                    "wall": time.strftime("%H:%M:%S"), "f": f, "value": value}
+            self.log.write(json.dumps(line) + "\n")
+            self.log.flush()
         print(f"  nemesis {line['wall']} {f} {json.dumps(value)}", flush=True)
 
     def nodes(self, role: str) -> list[str]:
@@ -534,6 +537,9 @@ class Nemesis:
             return server
         if fault.endswith("majority"):
             return self.rng.sample(metas, len(metas) // 2 + 1)
+        if fault.endswith("-leader"):
+            leader, _ = self.cluster.meta_leader()
+            return [leader or self.rng.choice(metas)]  # no leader right now: any meta node
         if fault.startswith(("kill-blob", "pause-blob")):
             return [self.rng.choice(self.nodes("blob"))]
         if fault.startswith(("kill-gateway", "pause-gateway")):
@@ -611,6 +617,10 @@ class Nemesis:
         shuffled = self.rng.sample(metas, len(metas))
         if fault == "partition-one":
             alone, rest = shuffled[:1], shuffled[1:]
+        elif fault == "partition-leader":
+            leader, _ = self.cluster.meta_leader()
+            leader = leader or shuffled[0]
+            alone, rest = [leader], [m for m in metas if m != leader]
         else:  # partition-halves (a majority and a minority)
             cut = len(shuffled) // 2
             alone, rest = shuffled[:cut], shuffled[cut:]
@@ -627,6 +637,21 @@ class Nemesis:
         with self.lock:
             self.dead.discard(name)
             self.restarts[name] = self.restarts.get(name, 0) + 1
+
+    def watch_leader(self, stop: threading.Event, period: float = 1.0) -> None:
+        """Polls every meta node's status; each change of (leader, term) is a `f: leader` nemesis line (no
+        window: the checkers ignore it), for the coverage rule "a fault run sees a leader change"."""
+        last = None
+        while not stop.wait(period):
+            try:
+                leader, term = self.cluster.meta_leader(timeout=0.5)
+            except Exception:  # noqa: BLE001
+                continue
+            if leader is not None and (leader, term) != last:
+                if last is not None:
+                    self.leader_changes += 1
+                self.record("leader", {"leader": leader, "term": term})
+                last = (leader, term)
 
     def heal_all(self) -> None:
         with self.lock:
@@ -743,8 +768,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="silo-jepsen binary (default $SILO_JEPSEN_BIN or next to the silo binary)")
     parser.add_argument("--workloads", default="register,set,append", help="comma list of register, set, append")
     parser.add_argument("--nemesis", default="kill,pause",
-                        help="comma list of: kill, kill-majority, kill-blob, kill-gateway, pause, pause-gateway, "
-                             "partition, partition-one, none (partition* need --netns)")
+                        help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
+                             "pause-leader, pause-gateway, partition, partition-one, partition-leader, none "
+                             "(partition* need --netns; all but kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
     parser.add_argument("--concurrency", type=int, default=5, help="register clients (set: half, at least 2)")
@@ -789,8 +815,7 @@ def main(argv=None) -> int:
     if any(f.startswith("partition") for f in faults) and not args.netns:
         print("error: partition faults need --netns (network namespaces and nftables, root)", file=sys.stderr)
         return EXIT_ERROR
-    if args.target == "server" and any(f in ("kill-blob", "kill-gateway", "pause-gateway", "kill-majority",
-                                             "partition-one") for f in faults):
+    if args.target == "server" and any(f not in ("kill", "pause", "partition") for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
         return EXIT_ERROR
     stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -893,6 +918,10 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
                                       daemon=True)
     first_fault_delay = min(args.nemesis_interval, args.time_limit * 0.2)
     # Before the first fault: the sanity rule wants ops flowing (minimum QPS) before anything breaks.
+    watcher = None
+    if nodes["meta"]:
+        watcher = threading.Thread(target=nemesis.watch_leader, args=(stop,), daemon=True)
+        watcher.start()
     if faults:
         stop.wait(first_fault_delay * 0.5)
         nemesis_thread.start()
@@ -902,6 +931,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         nemesis_thread.join(timeout=90)
     for worker in workers:
         worker.join(timeout=args.request_timeout + 5)
+    if watcher is not None:
+        watcher.join(timeout=5)
     if any(w.is_alive() for w in workers) or nemesis_thread.is_alive():
         raise HarnessError("a worker or the nemesis did not stop within its bound")
     workload_seconds = time.monotonic() - started
@@ -976,6 +1007,11 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     missing_faults = sorted(set(faults) - {w["fault"] for w in nemesis.windows})
     if missing_faults:
         vacuous.append(f"fault classes never injected: {', '.join(missing_faults)} (raise --time-limit)")
+    summary["leader_changes"] = nemesis.leader_changes
+    meta_faults = [f for f in faults if f in ("kill", "kill-leader", "kill-majority", "pause", "pause-leader",
+                                              "partition", "partition-one", "partition-leader")]
+    if args.target == "cluster" and meta_faults and nemesis.leader_changes < 1:
+        vacuous.append(f"no leader change seen under {', '.join(meta_faults)}")
     if any(f.startswith("kill") for f in faults) and not nemesis.restarts:
         vacuous.append("a kill run without a restart")
     if ok_before_first is not None and ok_before_first < 0.5 * args.rate:

@@ -171,6 +171,79 @@ def http_status(address: str, path: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def _read_exactly(sock, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        piece = sock.recv(count - len(data))
+        if not piece:
+            raise OSError("connection closed")
+        data += piece
+    return data
+
+
+def _read_frame(sock) -> tuple[int, bytes]:
+    """One metadata-RPC frame: [payload length u32][id u64][payload], big-endian (RaftKit's FrameCodec)."""
+    header = _read_exactly(sock, 12)
+    length = int.from_bytes(header[:4], "big")
+    if length > 1 << 20:
+        raise OSError(f"frame of {length} bytes")
+    return int.from_bytes(header[4:], "big"), _read_exactly(sock, length)
+
+
+def _frame(request_id: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(4, "big") + request_id.to_bytes(8, "big") + payload
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def meta_status(address: str, secret: str, timeout: float = 2.0) -> dict | None:
+    """A metadata node's status over its RPC (MetaWire: nonce, HMAC proof, op 3 = status): id, term, role,
+    leader id, commit and applied index, voters, learners. None if it does not answer in time."""
+    import hashlib
+    import hmac
+    import socket
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            _, nonce = _read_frame(sock)
+            proof = hmac.new(secret.encode(), nonce + b"silo-meta/1", hashlib.sha256).digest()
+            sock.sendall(_frame(0, proof) + _frame(1, bytes([3])))
+            request_id, reply = _read_frame(sock)
+            if request_id != 1 or not reply or reply[0] != 0:
+                return None
+            body, offset, values = reply[1:], 0, []
+            for _ in range(5):
+                value, offset = _varint(body, offset)
+                values.append(value)
+            length, offset = _varint(body, offset)
+            role = body[offset:offset + length].decode()
+            offset += length
+            lists = []
+            for _ in range(2):
+                count, offset = _varint(body, offset)
+                items = []
+                for _ in range(count):
+                    item, offset = _varint(body, offset)
+                    items.append(item)
+                lists.append(items)
+            return {"id": values[0], "term": values[1], "leader_id": values[2], "commit_index": values[3],
+                    "applied_index": values[4], "role": role, "voters": lists[0], "learners": lists[1]}
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return None
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -486,6 +559,18 @@ class Cluster:
         raise ClusterError(f"{node.name} not healthy within {timeout:.0f}s (last {HEALTH_PATH}: {status}); tail of "
                            f"{node.log}:\n{log_tail(Path(node.log), 25)}")
 
+    def meta_statuses(self, timeout: float = 1.0) -> dict[str, dict | None]:
+        return {n.name: meta_status(n.addresses["api"], self.state.cluster_secret, timeout)
+                for n in self.state.nodes if n.role == "meta"}
+
+    def meta_leader(self, timeout: float = 1.0) -> tuple[str | None, int]:
+        """The meta node that says it leads in the highest term any node reports, and that term."""
+        best, best_term = None, -1
+        for name, status in self.meta_statuses(timeout).items():
+            if status and status["role"].lower() == "leader" and status["term"] > best_term:
+                best, best_term = name, status["term"]
+        return best, best_term
+
     def kill(self, node: Node, signum: int = signal.SIGKILL) -> bool:
         """kill -9 (default) the node's process group; wait until it is gone. False if it was not running."""
         if not _signal(node, signum):
@@ -529,6 +614,10 @@ class Cluster:
                    "state": pid_state(node.pid, node.pid_start), "addresses": node.addresses}
             if node.role == "gateway":
                 row["health"] = http_status(node.addresses["s3"], HEALTH_PATH)
+            if node.role == "meta" and row["state"] == "alive":
+                status = meta_status(node.addresses["api"], self.state.cluster_secret)
+                row["raft"] = (f"{status['role']} term {status['term']} leader {status['leader_id']} "
+                               f"commit {status['commit_index']}") if status else "no status"
             if node.role == "server":
                 row["health"] = "ListBuckets ok" if self.list_buckets_ok(node) else "ListBuckets failed"
             rows.append(row)
@@ -599,6 +688,7 @@ def main(argv=None) -> int:
             rows = cluster.status()
             for row in rows:
                 health = f"  health {row['health']}" if "health" in row else ""
+                health += f"  {row['raft']}" if "raft" in row else ""
                 addresses = " ".join(f"{k}={v}" for k, v in row["addresses"].items())
                 print(f"{row['name']:4} {row['role']:8} pid {row['pid']!s:8} {row['state']:8} {addresses}{health}")
             return 0 if all(r["state"] == "alive" for r in rows) else 1
