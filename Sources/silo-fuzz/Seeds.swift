@@ -50,6 +50,7 @@ enum FuzzSeeds {
         seeds["raft-wal-record"] = [walRecords()]
         seeds["meta-command"] = metaCommands()
         seeds["blob-record-header"] = [blobHeader()]
+        seeds["blob-wire"] = blobWireFrames()
         return seeds
     }
 
@@ -139,6 +140,44 @@ enum FuzzSeeds {
             RecordHeader(kind: .put, chunkID: 42, writeTimeMs: 1_796_083_200_000, payload: $0)
         }
         return header.encoded() + payload
+    }
+
+    /// Two streams of the chunk protocol: every request, as a server reads them, and every reply, as a client
+    /// reads them.
+    static func blobWireFrames() -> [[UInt8]] {
+        let allocator = ByteBufferAllocator()
+        let payload = ByteBuffer(string: "chunk bytes")
+        let requests: [BlobRequest] = [
+            .authenticate(authenticator: Array(repeating: 0xA5, count: Limits.wireAuthenticatorBytes)),
+            .ping,
+            .put(chunkID: 42, checksum: BlobWire.checksum(payload), bytes: payload),
+            .get(chunkID: 42, offset: 6, length: 5),
+            .delete(chunkIDs: [42, UInt128(1) << 100]),
+            .chunks(writtenBeforeTime: FuzzIdentity.nowMilliseconds, after: 7, limit: 1000),
+            .chunks(writtenBeforeTime: 0, after: nil, limit: 0),
+            .stat,
+        ]
+        let replies: [BlobReply] = [
+            .challenge(nonce: Array(repeating: 0x5A, count: Limits.wireNonceBytes)),
+            .ok,
+            .bytes(checksum: BlobWire.checksum(payload), bytes: payload),
+            .chunkList([1, 42]),
+            .status(BlobNodeStatus(nodeID: 1, freeBytes: 1 << 40, chunkCount: 2)),
+            .failure(.chunkNotFound(42)),
+            .failure(.unavailable("the chunk store is closed")),
+            .failure(.chunkTooLarge(bytes: Limits.chunkSizeBytesMax + 1, max: Limits.chunkSizeBytesMax)),
+        ]
+        func stream(_ frames: [EncodedFrame]) -> [UInt8] {
+            var buffer = allocator.buffer(capacity: 1024)
+            for frame in frames {
+                var whole = frame.joined
+                buffer.writeBuffer(&whole)
+            }
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+        let requestFrames = requests.enumerated().map { BlobWire.encode($1, requestID: UInt64($0), allocator: allocator) }
+        let replyFrames = replies.enumerated().map { BlobWire.encode($1, requestID: UInt64($0), allocator: allocator) }
+        return [stream(requestFrames), stream(replyFrames)]
     }
 
     /// Writes every seed as `DIR/<target>/seed-<n>`.

@@ -5,7 +5,7 @@ import NIOCore
 
 /// Targets for bytes that come from peers and from disk: RaftKit's frames and messages (a peer can send
 /// anything), its WAL records, MetaQuorum's commands and results (they arrive through the log and over
-/// the meta RPC), and the blob volume record header (read back from disk). Internal decoders are reached
+/// the meta RPC), the blob volume record header (read back from disk) and the blob chunk protocol's frames. Internal decoders are reached
 /// with `@testable import`, so this executable is built in debug configurations only.
 extension FuzzTargets {
     static let consensusTargets: [FuzzTarget] = [
@@ -23,7 +23,25 @@ extension FuzzTargets {
         FuzzTarget(name: "blob-record-header", run: { bytes in
             _ = bytes.withUnsafeBytes { RecordHeader.decode($0) }
         }),
+        FuzzTarget(name: "blob-wire", run: blobWire),
     ]
+
+    /// A TCP byte stream of the chunk protocol, cut into frames as a blob server reads requests and as a
+    /// client reads replies. A decoded request must encode to the same frame again; a decoded reply must
+    /// encode to a frame that decodes (error messages may be cut, so not always to the same one).
+    static func blobWire(_ bytes: [UInt8]) {
+        let allocator = ByteBufferAllocator()
+        var requests = ByteBuffer(bytes: bytes)
+        while let frame = try? BlobWire.decodeRequest(&requests) {
+            var again = BlobWire.encode(frame.message, requestID: frame.requestID, allocator: allocator).joined
+            precondition((try? BlobWire.decodeRequest(&again)) == frame, "request does not round-trip")
+        }
+        var replies = ByteBuffer(bytes: bytes)
+        while let frame = try? BlobWire.decodeReply(&replies) {
+            var again = BlobWire.encode(frame.message, requestID: frame.requestID, allocator: allocator).joined
+            precondition((try? BlobWire.decodeReply(&again)) != nil, "reply does not encode to a frame")
+        }
+    }
 
     /// A TCP byte stream cut into frames, each frame's payload decoded as a message, as the transport does.
     static func raftFrame(_ bytes: [UInt8]) {

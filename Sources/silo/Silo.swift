@@ -12,7 +12,7 @@ struct Silo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "silo",
         abstract: "Silo: a strongly consistent, S3-compatible object store.",
-        subcommands: [Server.self, Meta.self, Admin.self])
+        subcommands: [Server.self, Meta.self, Blob.self, GatewayCommand.self, Admin.self])
 }
 
 /// `silo server`: the embedded all-in-one server.
@@ -26,32 +26,16 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Data directory (env SILO_DATA).")
     var data: String = ProcessInfo.processInfo.environment["SILO_DATA"] ?? "./silo-data"
 
-    @Option(help: "Domain for virtual-host-style addressing (BUCKET.DOMAIN); repeatable (env SILO_DOMAIN, comma-separated).")
-    var domain: [String] = (ProcessInfo.processInfo.environment["SILO_DOMAIN"] ?? "")
-        .split(separator: ",").map(String.init)
-
-    @Option(help: "Region reported to clients (env SILO_REGION).")
-    var region: String = ProcessInfo.processInfo.environment["SILO_REGION"] ?? "us-east-1"
-
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env SILO_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
 
     @Option(help: "MiB of free disk kept for deletes and compaction: object writes stop below it (env SILO_RESERVED_SPACE_MB).")
     var reservedSpaceMb: UInt64 = ProcessInfo.processInfo.environment["SILO_RESERVED_SPACE_MB"].flatMap { UInt64($0) } ?? 256
 
-    @Option(help: "Seconds deleted bytes wait before they are reclaimed, so in-flight GETs finish (env SILO_GARBAGE_GRACE_SECONDS).")
-    var garbageGraceSeconds: Int64 = ProcessInfo.processInfo.environment["SILO_GARBAGE_GRACE_SECONDS"].flatMap { Int64($0) } ?? 60
-
     @Option(help: "MiB at which a volume file is sealed; at most the reserved space (env SILO_VOLUME_SIZE_MB).")
     var volumeSizeMb: UInt64? = ProcessInfo.processInfo.environment["SILO_VOLUME_SIZE_MB"].flatMap { UInt64($0) }
 
-    @Option(help: "MiB of read-ahead all GETs may hold at once; beyond it they read without (env SILO_READ_AHEAD_MB).")
-    var readAheadMb: Int = ProcessInfo.processInfo.environment["SILO_READ_AHEAD_MB"].flatMap { Int($0) } ?? 256
-
-    @Option(help: "KiB up to which an object's bytes travel inside its metadata (one fsync per small PUT); 0: off (env SILO_INLINE_BODY_KB).")
-    var inlineBodyKb: Int = ProcessInfo.processInfo.environment["SILO_INLINE_BODY_KB"].flatMap { Int($0) } ?? 32
-
-    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var s3: GatewayFlags
 
     func run() async throws {
         // Everything Silo writes (the metadata database with every secret, volumes, credentials) is for
@@ -65,14 +49,9 @@ struct Server: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         options.rootAccessKeyID = environment["SILO_ROOT_ACCESS_KEY"]
         options.rootSecretAccessKey = environment["SILO_ROOT_SECRET_KEY"]
-        options.gateway.region = region
-        options.gateway.virtualHostDomains = domain
-        options.gateway.connections = connections.limits
+        options.gateway = s3.configuration
         options.reservedSpaceBytes = reservedSpaceMb << 20
-        options.gateway.readAheadBytesMax = readAheadMb << 20
-        options.gateway.inlineBodyBytesMax = inlineBodyKb << 10
         options.volumeSizeBytes = volumeSizeMb.map { $0 << 20 }
-        options.gateway.garbageGraceMilliseconds = garbageGraceSeconds * 1000
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level \(logLevel)")
         }
@@ -104,6 +83,38 @@ func parseAddress(_ address: String) throws -> (String, Int) {
     var host = String(address[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     return (host.isEmpty ? "127.0.0.1" : host, port)
+}
+
+/// The S3 front end's flags, shared by `silo server` and `silo gateway` (and environment variables for scripts).
+struct GatewayFlags: ParsableArguments {
+    @Option(help: "Domain for virtual-host-style addressing (BUCKET.DOMAIN); repeatable (env SILO_DOMAIN, comma-separated).")
+    var domain: [String] = (ProcessInfo.processInfo.environment["SILO_DOMAIN"] ?? "")
+        .split(separator: ",").map(String.init)
+
+    @Option(help: "Region reported to clients (env SILO_REGION).")
+    var region: String = ProcessInfo.processInfo.environment["SILO_REGION"] ?? "us-east-1"
+
+    @Option(help: "Seconds deleted bytes wait before they are reclaimed, so in-flight GETs finish (env SILO_GARBAGE_GRACE_SECONDS).")
+    var garbageGraceSeconds: Int64 = ProcessInfo.processInfo.environment["SILO_GARBAGE_GRACE_SECONDS"].flatMap { Int64($0) } ?? 60
+
+    @Option(help: "MiB of read-ahead all GETs may hold at once; beyond it they read without (env SILO_READ_AHEAD_MB).")
+    var readAheadMb: Int = ProcessInfo.processInfo.environment["SILO_READ_AHEAD_MB"].flatMap { Int($0) } ?? 256
+
+    @Option(help: "KiB up to which an object's bytes travel inside its metadata (one fsync per small PUT); 0: off (env SILO_INLINE_BODY_KB).")
+    var inlineBodyKb: Int = ProcessInfo.processInfo.environment["SILO_INLINE_BODY_KB"].flatMap { Int($0) } ?? 32
+
+    @OptionGroup var connections: ConnectionOptions
+
+    var configuration: GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        configuration.region = region
+        configuration.virtualHostDomains = domain
+        configuration.connections = connections.limits
+        configuration.readAheadBytesMax = readAheadMb << 20
+        configuration.inlineBodyBytesMax = inlineBodyKb << 10
+        configuration.garbageGraceMilliseconds = garbageGraceSeconds * 1000
+        return configuration
+    }
 }
 
 /// The HTTP connection limits of `ConnectionLimits`, as flags (and environment variables for scripts).

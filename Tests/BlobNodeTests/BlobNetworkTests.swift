@@ -189,38 +189,44 @@ import Testing
 
     /// Goal: a request the node never answers fails at its deadline, and the connection is replaced.
     @Test func aStuckRequestFailsAtItsDeadline() async throws {
-        let node = try await Node.start { SlowStore(inner: $0, readDelay: .milliseconds(1500)) }
-        let client = try node.client(connectionsMax: 1, deadline: .milliseconds(300))
+        let gate = Gate()
+        let node = try await Node.start { SlowStore(inner: $0, gate: gate) }
+        let client = try node.client(connectionsMax: 1, deadline: .seconds(2))
         try await client.write(1, chunkBytes(1, count: 10))
         let clock = ContinuousClock()
         let start = clock.now
         #expect(await Self.isUnavailable { _ = try await client.read(1, offset: 0, length: 10) })
         let elapsed = clock.now - start
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(5), "\(elapsed)")
+        #expect(elapsed >= .milliseconds(1900) && elapsed < .seconds(12), "\(elapsed)")
         // The next request opens a new connection and succeeds.
         try await client.ping()
         await client.close()
         // Let the abandoned read finish in the store before the store and the event loops go away.
-        try await Task.sleep(for: .milliseconds(1500))
+        gate.open()
+        #expect(await gate.waitForPassages(1, within: .seconds(10)))
         try await node.stop()
     }
 
     /// Goal: replies are matched by id, so a slow request does not hold up the ones behind it on the same
-    /// connection. Method: one connection, a read the store delays, then a ping that must finish first.
+    /// connection. Method: one connection, a read held in the store, then a ping that must finish first.
     @Test func repliesMayOvertakeASlowRequest() async throws {
-        let node = try await Node.start { SlowStore(inner: $0, readDelay: .milliseconds(800)) }
+        let gate = Gate()
+        let node = try await Node.start { SlowStore(inner: $0, gate: gate) }
         let client = try node.client(connectionsMax: 1)
         try await client.write(1, chunkBytes(1, count: 10))
         let order = CompletionOrder()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                _ = try await client.read(1, offset: 0, length: 10)
+                let bytes = try await client.read(1, offset: 0, length: 10)
+                #expect(bytes == chunkBytes(1, count: 10))
                 order.append("read")
             }
-            try await Task.sleep(for: .milliseconds(100))
             group.addTask {
+                // The read is in the store (held at the gate) before the ping goes out on the same connection.
+                #expect(await gate.waitForArrivals(1, within: .seconds(10)))
                 try await client.ping()
                 order.append("ping")
+                gate.open()
             }
             try await group.waitForAll()
         }
@@ -266,17 +272,17 @@ import Testing
     }
 }
 
-/// A store whose reads wait `readDelay` first: a slow or stuck disk, for the deadline and ordering tests.
+/// A store whose reads wait at a gate first: a stuck disk, for the deadline and ordering tests.
 struct SlowStore: ChunkStoring {
     let inner: LocalChunkStore
-    let readDelay: Duration
+    let gate: Gate
 
     func write(_ chunkID: UInt128, _ bytes: ByteBuffer) async throws(BlobError) {
         try await self.inner.write(chunkID, bytes)
     }
 
     func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer {
-        try? await Task.sleep(for: self.readDelay)
+        await self.gate.pass()
         return try await self.inner.read(chunkID, offset: offset, length: length)
     }
 
@@ -286,6 +292,58 @@ struct SlowStore: ChunkStoring {
 
     func chunks(writtenBeforeTime: Int64, after: UInt128?, limit: Int) async throws(BlobError) -> [UInt128] {
         try await self.inner.chunks(writtenBeforeTime: writtenBeforeTime, after: after, limit: limit)
+    }
+}
+
+/// Holds callers of `pass()` until `open()`, counting who arrived and who got through.
+final class Gate: Sendable {
+    private struct State {
+        var isOpen = false
+        var arrivals = 0
+        var passages = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func pass() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isOpen = self.state.withLock { state in
+                state.arrivals += 1
+                if !state.isOpen { state.waiters.append(continuation) }
+                return state.isOpen
+            }
+            if isOpen { continuation.resume() }
+        }
+        self.state.withLock { $0.passages += 1 }
+    }
+
+    func open() {
+        let waiters = self.state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Whether `count` callers arrived (passed) within `limit`; polls, so the wait is bounded.
+    func waitForArrivals(_ count: Int, within limit: Duration) async -> Bool {
+        await self.poll(within: limit) { $0.arrivals >= count }
+    }
+
+    func waitForPassages(_ count: Int, within limit: Duration) async -> Bool {
+        await self.poll(within: limit) { $0.passages >= count }
+    }
+
+    private func poll(within limit: Duration, _ condition: (State) -> Bool) async -> Bool {
+        let clock = ContinuousClock()
+        let end = clock.now + limit
+        while clock.now < end {
+            if self.state.withLock({ condition($0) }) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 }
 

@@ -214,6 +214,10 @@ enum BlobWire {
         case .put:
             let chunkID = try Self.readChunkID(&body)
             let checksum = try Self.readInteger(&body, as: UInt32.self)
+            // The frame bound leaves a little room past the largest chunk; a client never sends more.
+            guard body.readableBytes <= Limits.chunkSizeBytesMax else {
+                throw .malformed("put of \(body.readableBytes) bytes")
+            }
             request = .put(chunkID: chunkID, checksum: checksum, bytes: body.readSlice(length: body.readableBytes)!)
         case .get:
             let chunkID = try Self.readChunkID(&body)

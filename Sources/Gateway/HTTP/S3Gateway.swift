@@ -45,6 +45,9 @@ public struct S3Gateway: HTTPResponder {
         let now = Self.wallClockMilliseconds()
         var response: Response
         var resource = request.head.path ?? "/"
+        if request.method == .get, resource == Self.healthPath {
+            return await health(requestID: requestID)
+        }
         do {
             response = try await handle(request, context: context, requestID: requestID, now: now,
                                         resource: &resource)
@@ -58,10 +61,30 @@ public struct S3Gateway: HTTPResponder {
             }
             response = Self.errorResponse(s3Error, resource: resource, requestID: requestID,
                                           isHead: request.method == .head)
+            if s3Error.code == .serviceUnavailable { response.headers[.retryAfter] = "1" }
         }
         response.headers[.init("x-amz-request-id")!] = requestID
         response.headers[.init("x-amz-id-2")!] = requestID
         response.headers[.server] = "Silo"
+        return response
+    }
+
+    /// Unauthenticated liveness for launchers and load balancers: 200 once a linearizable metadata read
+    /// succeeds (a metadata quorum answers this gateway), else 503. It says nothing else.
+    static let healthPath = "/_silo/health"
+
+    private func health(requestID: String) async -> Response {
+        var response: Response
+        do throws(MetaError) {
+            try await metadata.checkHealth()
+            response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
+        } catch {
+            logger.warning("health check failed", metadata: ["error": "\(error)"])
+            response = Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "no metadata quorum\n")))
+            response.headers[.retryAfter] = "1"
+        }
+        response.headers[.contentType] = "text/plain"
+        response.headers[.init("x-amz-request-id")!] = requestID
         return response
     }
 

@@ -91,7 +91,7 @@ extension S3Gateway {
             try await metadata.putPart(part, bucket: call.bucket, key: call.key, uploadID: upload.uploadID,
                                        requester: call.requester, startedTime: call.now, requestID: call.requestID)
         } catch {
-            await bodyWriter.deleteBestEffort(part.chunks)
+            await bodyWriter.deleteUnlessMaybeCommitted(part.chunks, after: error)
             throw error
         }
     }

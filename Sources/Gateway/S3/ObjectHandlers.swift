@@ -23,7 +23,7 @@ extension S3Gateway {
             try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
         } catch {
-            await bodyWriter.deleteBestEffort(stored.chunks)
+            await bodyWriter.deleteUnlessMaybeCommitted(stored.chunks, after: error)
             throw error
         }
         var responseHeaders = HTTPFields()
@@ -270,7 +270,7 @@ extension S3Gateway {
             try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
         } catch {
-            await bodyWriter.deleteBestEffort(copied.chunks)
+            await bodyWriter.deleteUnlessMaybeCommitted(copied.chunks, after: error)
             throw error
         }
         let result = CopyResult(kind: .copyObject, lastModifiedMilliseconds: object.lastModifiedTime,

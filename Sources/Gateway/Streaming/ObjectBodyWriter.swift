@@ -147,6 +147,18 @@ struct ObjectBodyWriter: Sendable {
         return ChunkRef(id: chunkID, sizeBytes: Int64(bytes.readableBytes), nodes: nodes)
     }
 
+    /// After the metadata write that would reference `chunks` failed: deletes them only when the failure is
+    /// a definite refusal. After an unknown outcome the command may still commit and reference them, so they
+    /// stay; if it never does, the orphan sweeper removes them by age.
+    func deleteUnlessMaybeCommitted(_ chunks: [ChunkRef], after error: any Error) async {
+        if let metaError = error as? MetaError, !metaError.isDefiniteRefusal {
+            logger.warning("metadata outcome unknown: keeping the write's chunks",
+                           metadata: ["chunks": "\(chunks.count)", "error": "\(metaError)"])
+            return
+        }
+        await deleteBestEffort(chunks)
+    }
+
     func deleteBestEffort(_ chunks: [ChunkRef]) async {
         var byNode: [UInt32: [ChunkID]] = [:]
         for chunk in chunks {

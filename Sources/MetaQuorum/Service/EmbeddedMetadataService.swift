@@ -236,6 +236,10 @@ public final class EmbeddedMetadataService: MetadataService {
         Set(try await ask(.referencedChunks(chunkIDs)) { if case .chunkIDs(let v) = $0 { v } else { nil } })
     }
 
+    public func checkHealth() async throws(MetaError) {
+        _ = try await appliedIndex()
+    }
+
     // MARK: Beyond the contract
 
     /// The log index of the last applied command (for status pages and tests).

@@ -100,6 +100,9 @@ public protocol MetadataService: Sendable {
     /// Of `chunkIDs`, those that some object, part or garbage entry references (used by the sweeper of
     /// chunks written by PUTs that never committed).
     func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID>
+
+    /// Returns once a linearizable read succeeds (so a metadata quorum answers), else throws (health checks).
+    func checkHealth() async throws(MetaError)
 }
 
 /// A chunk's name: 128 random bits, never reused.

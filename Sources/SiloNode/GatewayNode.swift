@@ -1,0 +1,116 @@
+import BlobNode
+import Foundation
+public import Gateway
+public import Logging
+import MetaQuorum
+import NIOCore
+import NIOPosix
+import Placement
+public import RaftKit
+
+/// `silo gateway`: a stateless S3 front end of a cluster. Metadata through `RemoteMetaLog` to the metadata
+/// replicas, bytes through `RemoteChunkStore`s to the blob nodes, placed by the ring of the `--blob` list
+/// (every gateway given the same list places a chunk on the same node; reads follow the nodes recorded in
+/// the object's metadata).
+///
+/// Start-up order: connect lazily to every node → make sure the root user holds the configured keys
+/// (retried until the metadata group answers) → serve S3 and the gateway's background workers → on
+/// SIGINT/SIGTERM stop accepting, finish, close the connections.
+public enum GatewayNode {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 9000
+        /// The metadata replicas' RPC addresses.
+        public var metaAddresses: [PeerAddress] = []
+        /// Blob nodes by id.
+        public var blobNodes: [UInt32: PeerAddress] = [:]
+        public var clusterSecret: [UInt8] = []
+        /// The root user's keys, ensured once the metadata answers (nil: leave the root user as it is).
+        public var rootAccessKeyID: String?
+        public var rootSecretAccessKey: String?
+        public var gateway = GatewayConfiguration()
+        public init() {}
+    }
+
+    /// Virtual nodes per unit of weight in the gateway's ring.
+    static let ringVnodesPerWeightUnit = 64
+
+    public static func run(_ options: Options, logger: Logger, onReady: @escaping @Sendable () -> Void) async throws {
+        GatewayConfiguration.checkLimitRelations()
+        try options.gateway.validate()
+        guard !options.metaAddresses.isEmpty else { throw ConfigurationError("--meta lists no metadata replica") }
+        guard !options.blobNodes.isEmpty else { throw ConfigurationError("--blob lists no blob node") }
+        guard options.clusterSecret.count >= MetaRPCLimits.secretBytesMin else {
+            throw ConfigurationError("the cluster secret must be at least \(MetaRPCLimits.secretBytesMin) bytes")
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let secret: ClusterSecret
+        do {
+            secret = try ClusterSecret(bytes: options.clusterSecret)
+        } catch {
+            throw ConfigurationError("cluster secret: \(error)")
+        }
+        var stores: [UInt32: any ChunkStoring] = [:]
+        var remotes: [RemoteChunkStore] = []
+        for (id, address) in options.blobNodes.sorted(by: { $0.key < $1.key }) {
+            do {
+                let store = try RemoteChunkStore(host: address.host, port: address.port, secret: secret, group: group)
+                stores[id] = store
+                remotes.append(store)
+            } catch {
+                throw ConfigurationError("blob node \(id) at \(address): \(error)")
+            }
+        }
+        let ring = try Ring(
+            epoch: 1, nodes: options.blobNodes.keys.sorted().map { RingNode(id: $0, zone: nil, weight: 1) },
+            vnodesPerWeightUnit: ringVnodesPerWeightUnit)
+        let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: 1)
+        let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: options.clusterSecret, group: group,
+                                   logger: logger)
+        let metadata = EmbeddedMetadataService(remote: remote, logger: logger)
+        do {
+            if let accessKeyID = options.rootAccessKeyID, let secretKey = options.rootSecretAccessKey {
+                try Credentials.validate(accessKeyID: accessKeyID, secretAccessKey: secretKey)
+                try await ensureRootUserPatiently(accessKeyID: accessKeyID, secretAccessKey: secretKey,
+                                                  metadata: metadata, logger: logger)
+            }
+            try await GatewayServer.serve(
+                metadata: metadata, cluster: cluster, configuration: options.gateway, host: options.host,
+                port: options.port, logger: logger, onReady: onReady)
+        } catch {
+            await metadata.close()
+            for store in remotes { await store.close() }
+            throw error
+        }
+        await metadata.close()
+        for store in remotes { await store.close() }
+    }
+
+    /// Retries until the metadata group answers: a gateway may start before its metadata replicas.
+    private static func ensureRootUserPatiently(
+        accessKeyID: String, secretAccessKey: String, metadata: EmbeddedMetadataService, logger: Logger
+    ) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await GatewayServer.ensureRootUser(
+                    accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, metadata: metadata)
+                return
+            } catch let error as MetaError where isRetryable(error) {
+                attempt += 1
+                if attempt & (attempt - 1) == 0 {
+                    logger.warning("waiting for the metadata group", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// No quorum yet, or an outcome to learn by asking again (the ensure step is idempotent).
+    private static func isRetryable(_ error: MetaError) -> Bool {
+        switch error {
+        case .unavailable, .outcomeUnknown: true
+        default: false
+        }
+    }
+}

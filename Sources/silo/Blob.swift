@@ -1,0 +1,175 @@
+import ArgumentParser
+import BlobNode
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// `silo blob`: one blob node. Opens the volume store in `--data`, serves it over the chunk protocol
+/// (`BlobServer`) on `--listen`, compacts it in the background, and stops on SIGTERM or SIGINT.
+///
+/// Start-up order: read the cluster secret → open the store → listen → print
+/// `silo blob N serving on HOST:PORT` (the bound port, also with port 0) → serve; on a signal: stop
+/// listening and close connections, stop compaction, close the store (queued writes finish first).
+struct Blob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a blob node: a volume store served to gateways over the chunk protocol.",
+        discussion: """
+            The cluster secret (at least 16 bytes) comes from --cluster-secret-file (the file's contents, \
+            trimmed) or from the environment variable SILO_CLUSTER_SECRET; one of them is required.
+            """)
+
+    @Option(help: "This node's id, the id the ring places chunks on.")
+    var id: UInt32
+
+    @Option(help: "Data directory of the volume files (created 0700 if missing).")
+    var data: String
+
+    @Option(help: "Address to serve the chunk protocol on, HOST:PORT (port 0: any free port, printed).")
+    var listen: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "MiB of free disk kept for deletes and compaction: chunk writes stop below it.")
+    var reservedSpaceMb: UInt64 = 256
+
+    @Option(help: "MiB at which a volume file is sealed; at most the reserved space (default: the store's).")
+    var volumeSizeMb: UInt64?
+
+    @Option(help: "A file whose trimmed contents are the cluster secret (else env SILO_CLUSTER_SECRET).")
+    var clusterSecretFile: String?
+
+    func run() async throws {
+        // Volumes are for this user only: directories 0700, files 0600 (as `silo server`).
+        umask(0o077)
+        let (host, port) = try Self.parseListen(listen)
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level \(logLevel)")
+        }
+        var logger = Logger(label: "silo.blob")
+        logger.logLevel = level
+        let secret = try Self.clusterSecret(file: clusterSecretFile, logger: logger)
+        guard reservedSpaceMb <= UInt64.max >> 20, (volumeSizeMb ?? 0) <= UInt64.max >> 20 else {
+            throw ValidationError("--reserved-space-mb and --volume-size-mb are too large")
+        }
+
+        var options = LocalChunkStore.Options()
+        options.logger = logger
+        options.freeSpaceFloorBytes = reservedSpaceMb << 20
+        if let volumeSizeMb { options.volumeSizeBytesMax = volumeSizeMb << 20 }
+        if options.volumeSizeBytesMax > options.freeSpaceFloorBytes {
+            logger.warning("volumes are larger than the reserved free space: a full disk may not compact",
+                           metadata: ["volumeBytes": "\(options.volumeSizeBytesMax)",
+                                      "reservedBytes": "\(options.freeSpaceFloorBytes)"])
+        }
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let store: LocalChunkStore
+        do {
+            store = try await LocalChunkStore.open(directory: data, options: options)
+        } catch {
+            throw BlobStartError("cannot open the blob store in \(data): \(error)")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let server = BlobServer(store: store, nodeID: id, secret: secret, group: group, logger: logger)
+        let serving = BlobServing(server: server, host: host, port: port, nodeID: id)
+        let compaction = BlobCompaction(compactor: VolumeCompactor(store: store))
+        let services = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: serving),
+                .init(service: compaction, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await services.run()
+        } catch {
+            await server.stop()
+            await store.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await store.close()
+        try await group.shutdownGracefully()
+        logger.info("blob node stopped", metadata: ["node": "\(id)"])
+    }
+
+    /// HOST:PORT (IPv6 hosts in brackets); an empty host is 127.0.0.1.
+    static func parseListen(_ text: String) throws -> (String, Int) {
+        do {
+            return try parseAddress(text)
+        } catch {
+            throw ValidationError("--listen must be HOST:PORT, got \(text)")
+        }
+    }
+
+    /// The secret from `file` (trimmed contents), else from SILO_CLUSTER_SECRET; at least 16 bytes.
+    static func clusterSecret(file: String?, logger: Logger) throws -> ClusterSecret {
+        let text: String
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read --cluster-secret-file \(file)")
+            }
+            var info = stat()
+            if stat(file, &info) == 0, info.st_mode & 0o077 != 0 {
+                logger.warning("the cluster secret file is readable by other users", metadata: ["file": "\(file)"])
+            }
+            text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let environment = ProcessInfo.processInfo.environment["SILO_CLUSTER_SECRET"] {
+            text = environment
+        } else {
+            throw ValidationError("a cluster secret is required: set SILO_CLUSTER_SECRET or pass --cluster-secret-file")
+        }
+        do {
+            return try ClusterSecret(text)
+        } catch {
+            if case .invalidOptions(let message) = error { throw ValidationError(message) }
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+/// A start-up failure with a message for the operator.
+struct BlobStartError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Listens, announces the bound address on stdout, serves until graceful shutdown, then stops the server.
+struct BlobServing: Service {
+    let server: BlobServer
+    let host: String
+    let port: Int
+    let nodeID: UInt32
+
+    func run() async throws {
+        let bound: Int
+        do {
+            bound = try await server.start(host: host, port: port)
+        } catch {
+            throw BlobStartError("\(error)")
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        print("silo blob \(nodeID) serving on \(shownHost):\(bound)")
+        fflush(nil)
+        // Returns when SIGTERM or SIGINT starts the graceful shutdown (or throws if the task is cancelled).
+        try? await gracefulShutdown()
+        await server.stop()
+    }
+}
+
+/// The store's compaction loop for the lifetime of the node.
+struct BlobCompaction: Service {
+    let compactor: VolumeCompactor
+
+    func run() async throws {
+        // Graceful shutdown cancels the loop, which wakes it from its sleep.
+        await cancelWhenGracefulShutdown {
+            await compactor.run()
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Gateway
+import RaftKit
+import SiloNode
+
+/// `silo gateway`: a stateless S3 gateway of a cluster.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run a stateless S3 gateway in front of metadata replicas (silo meta) and blob nodes (silo blob).")
+
+    @Option(help: "HOST:PORT to serve S3 on.")
+    var listen: String = "127.0.0.1:9000"
+
+    @Option(help: "The metadata replicas' RPC addresses: HOST:PORT,HOST:PORT,…")
+    var meta: String
+
+    @Option(help: "The blob nodes: ID=HOST:PORT,ID=HOST:PORT,…")
+    var blob: String
+
+    @Option(help: "File holding the cluster secret (else env SILO_CLUSTER_SECRET).")
+    var clusterSecretFile: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
+
+    @OptionGroup var s3: GatewayFlags
+
+    func run() async throws {
+        let (host, port) = try parseAddress(listen)
+        var options = GatewayNode.Options()
+        options.host = host
+        options.port = port
+        options.metaAddresses = try meta.split(separator: ",").map { try peerAddress(String($0), flag: "--meta") }
+        for (id, address) in try parsePeers(blob) {
+            guard let nodeID = UInt32(exactly: id) else { throw ValidationError("blob node id \(id) is too large") }
+            options.blobNodes[nodeID] = address
+        }
+        options.clusterSecret = try clusterSecret(file: clusterSecretFile)
+        let environment = ProcessInfo.processInfo.environment
+        options.rootAccessKeyID = environment["SILO_ROOT_ACCESS_KEY"]
+        options.rootSecretAccessKey = environment["SILO_ROOT_SECRET_KEY"]
+        if (options.rootAccessKeyID == nil) != (options.rootSecretAccessKey == nil) {
+            throw ValidationError("set both SILO_ROOT_ACCESS_KEY and SILO_ROOT_SECRET_KEY, or neither")
+        }
+        options.gateway = s3.configuration
+        let logger = try makeLogger(logLevel)
+        try await GatewayNode.run(options, logger: logger) {
+            print("Silo is serving S3 on http://\(host):\(port)")
+            fflush(nil)
+        }
+    }
+}
