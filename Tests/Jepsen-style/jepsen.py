@@ -173,6 +173,8 @@ class Worker(threading.Thread):
             self.history.record(**done, type=outcome, error=transport_error(error))
             if outcome == "info":
                 self.retire()
+            else:  # the next operation goes through another gateway (N20)
+                self.gateway_index = (self.gateway_index + 1) % len(self.ctx.endpoints)
             return outcome, None
         done.update(http=response.status)
         if response.etag:
@@ -486,6 +488,8 @@ class AppendWorker(Worker):
         self.history.record(**done)
         if outcome == "info":
             self.retire()
+        elif error and (error.startswith("connection") or error == "timeout"):
+            self.gateway_index = (self.gateway_index + 1) % len(self.ctx.endpoints)
         return outcome
 
     def step(self) -> None:
@@ -621,6 +625,16 @@ class Nemesis:
             leader, _ = self.cluster.meta_leader()
             leader = leader or shuffled[0]
             alone, rest = [leader], [m for m in metas if m != leader]
+        elif fault == "partition-gateway":
+            # One gateway loses the meta leader (its proposals in flight there: the retry/dedup path).
+            leader, _ = self.cluster.meta_leader()
+            alone, rest = [self.rng.choice(self.nodes("gateway"))], [leader or shuffled[0]]
+        elif fault == "partition-all":
+            # Every process (meta, blob, gateway) shuffled and bisected; the clients still reach every gateway.
+            everyone = metas + self.nodes("blob") + self.nodes("gateway")
+            everyone = self.rng.sample(everyone, len(everyone))
+            cut = len(everyone) // 2
+            alone, rest = everyone[:cut], everyone[cut:]
         else:  # partition-halves (a majority and a minority)
             cut = len(shuffled) // 2
             alone, rest = shuffled[:cut], shuffled[cut:]
@@ -769,7 +783,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workloads", default="register,set,append", help="comma list of register, set, append")
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
-                             "pause-leader, pause-gateway, partition, partition-one, partition-leader, none "
+                             "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
+                             "partition-gateway, partition-all, none "
                              "(partition* need --netns; all but kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
