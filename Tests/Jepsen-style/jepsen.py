@@ -635,6 +635,23 @@ class Nemesis:
             everyone = self.rng.sample(everyone, len(everyone))
             cut = len(everyone) // 2
             alone, rest = everyone[:cut], everyone[cut:]
+        elif fault == "partition-ring":
+            # N4: 5+ meta nodes: a perfect ring (each node hears only its two neighbours, so each sees a
+            # different majority); 3 nodes: Jepsen's construction degenerates, so a cycle of one-way cuts
+            # (node i drops what it receives from node i+1).
+            n = len(shuffled)
+            if n >= 5:
+                return {name: [shuffled[(i + d) % n] for d in range(2, n - 1)] for i, name in enumerate(shuffled)}
+            return {name: [shuffled[(i + 1) % n]] for i, name in enumerate(shuffled)}
+        elif fault == "partition-asymmetric":
+            # N6: one node (the leader half the time) receives nothing from the other meta nodes but can
+            # still send to them, or the reverse.
+            leader, _ = self.cluster.meta_leader()
+            node = leader if leader and self.rng.random() < 0.5 else shuffled[0]
+            others = [m for m in metas if m != node]
+            if self.rng.random() < 0.5:
+                return {node: others}  # deaf
+            return {other: [node] for other in others}  # mute
         else:  # partition-halves (a majority and a minority)
             cut = len(shuffled) // 2
             alone, rest = shuffled[:cut], shuffled[cut:]
@@ -784,7 +801,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
-                             "partition-gateway, partition-all, none "
+                             "partition-gateway, partition-all, partition-ring, partition-asymmetric, none "
                              "(partition* need --netns; all but kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
