@@ -608,6 +608,20 @@ class Nemesis:
                 self.cluster.heal()
                 self.cut = False
             self.record("stop-partition", {})
+        elif kind == "packet":
+            # N12 (loss only: this kernel has no netem): every process drops 20% of what it receives from
+            # every other process, at random (the clients' traffic to the gateways is left alone).
+            everyone = [n.name for n in self.cluster.state.nodes]
+            self.record("start-packet", {"loss_percent": 20, "nodes": everyone, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.cut = True
+                for name in everyone:
+                    self.cluster.cut(name, [o for o in everyone if o != name], direction="in", loss_percent=20)
+            stop.wait(hold)
+            with self.lock:
+                self.cluster.heal()
+                self.cut = False
+            self.record("stop-packet", {})
         else:
             raise HarnessError(f"unknown fault {fault}")
         self.windows.append({"fault": fault, "start_ns": start, "stop_ns": self.clock.now()})
@@ -801,7 +815,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
-                             "partition-gateway, partition-all, partition-ring, partition-asymmetric, none "
+                             "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
+                             "packet-loss, none "
                              "(partition* need --netns; all but kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
@@ -844,8 +859,9 @@ def main(argv=None) -> int:
             return EXIT_ERROR
     workloads = [w for w in args.workloads.split(",") if w]
     faults = [f for f in args.nemesis.split(",") if f and f != "none"]
-    if any(f.startswith("partition") for f in faults) and not args.netns:
-        print("error: partition faults need --netns (network namespaces and nftables, root)", file=sys.stderr)
+    if any(f.startswith(("partition", "packet")) for f in faults) and not args.netns:
+        print("error: partition and packet faults need --netns (network namespaces and nftables, root)",
+              file=sys.stderr)
         return EXIT_ERROR
     if args.target == "server" and any(f not in ("kill", "pause", "partition") for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
@@ -1040,8 +1056,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     if missing_faults:
         vacuous.append(f"fault classes never injected: {', '.join(missing_faults)} (raise --time-limit)")
     summary["leader_changes"] = nemesis.leader_changes
-    meta_faults = [f for f in faults if f in ("kill", "kill-leader", "kill-majority", "pause", "pause-leader",
-                                              "partition", "partition-one", "partition-leader")]
+    meta_faults = [f for f in faults if f in ("kill-leader", "kill-majority", "pause-leader", "partition-leader")]
     if args.target == "cluster" and meta_faults and nemesis.leader_changes < 1:
         vacuous.append(f"no leader change seen under {', '.join(meta_faults)}")
     if any(f.startswith("kill") for f in faults) and not nemesis.restarts:

@@ -437,10 +437,11 @@ class Cluster:
         if self.state.bridge:
             _sh("ip", "link", "del", self.state.bridge, check=False)
 
-    def cut(self, node_name: str, from_names, direction: str = "both") -> None:
+    def cut(self, node_name: str, from_names, direction: str = "both", loss_percent: int | None = None) -> None:
         """Drop packets between node_name and each of from_names (netns layout only).
 
-        direction "in": node_name receives nothing from them; "out": it sends them nothing; "both"."""
+        direction "in": node_name receives nothing from them; "out": it sends them nothing; "both".
+        loss_percent: drop only that share of the packets, at random (nft numgen), instead of all."""
         node = self.node_named(node_name)
         if not node.netns:
             raise ClusterError("partitions need the netns layout (ops/cluster up --netns)")
@@ -451,10 +452,11 @@ class Cluster:
         self._nft(node, "add chain inet silo input { type filter hook input priority 0 ; }")
         self._nft(node, "add chain inet silo output { type filter hook output priority 0 ; }")
         addresses = "{ " + ", ".join(ips) + " }"
+        verdict = "drop" if loss_percent is None else f"numgen random mod 100 < {int(loss_percent)} drop"
         if direction in ("in", "both"):
-            self._nft(node, f"add rule inet silo input ip saddr {addresses} drop")
+            self._nft(node, f"add rule inet silo input ip saddr {addresses} {verdict}")
         if direction in ("out", "both"):
-            self._nft(node, f"add rule inet silo output ip daddr {addresses} drop")
+            self._nft(node, f"add rule inet silo output ip daddr {addresses} {verdict}")
 
     def heal(self, node_name: str | None = None) -> None:
         for node in self.state.nodes:
