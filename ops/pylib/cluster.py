@@ -23,7 +23,6 @@ import http.client
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -288,8 +287,6 @@ class Cluster:
         silo = Path(silo or default_silo()).resolve()
         if not silo.exists():
             raise ClusterError(f"silo binary not found at {silo} (build it, set SILO_BIN or pass --silo)")
-        if single and netns:
-            pass  # one server in its own namespace: the partition nemesis cuts it off from the clients
         (directory / "logs").mkdir(parents=True, exist_ok=True)
         (directory / "data").mkdir(parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
