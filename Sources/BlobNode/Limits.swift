@@ -63,6 +63,9 @@ enum Limits {
     /// The largest frame body (after the length prefix) either side accepts: one whole chunk plus its header.
     /// A length prefix above this closes the connection before anything is buffered.
     static let wireFrameBytesMax = chunkSizeBytesMax + wireFrameHeaderBytesMax
+    /// The largest first frame on a connection (the challenge, the answer to it). Until a peer has
+    /// authenticated it cannot make the other side buffer a chunk-sized frame.
+    static let wireHandshakeFrameBytesMax = 128
     /// Ids in one delete request; `RemoteChunkStore.delete` splits longer lists into several requests.
     static let wireDeleteChunkIDsMax = 10_000
     /// Bytes of an error message on the wire; longer messages are cut (at a character boundary).
@@ -83,6 +86,8 @@ enum Limits {
     /// Connections a server keeps open at once, authenticated or not; more are closed on accept. With the two
     /// bounds above this caps the memory of waiting requests.
     static let serverConnectionsMax = 512
+    /// Connections the kernel queues for the server before it accepts them.
+    static let serverListenBacklog: Int32 = 256
     /// Connections one `RemoteChunkStore` opens to its node, lazily, at most (requests are multiplexed on each).
     static let remoteConnectionsMaxDefault = 4
     static let remoteConnectionsMaxLimit = 64

@@ -15,8 +15,14 @@ public enum MetaLimits {
     /// A remembered request id is forgotten once the newest command time is this much later than its own.
     static let requestIDRetentionMilliseconds: Int64 = 60 * 60 * 1000
 
-    /// At most this many request ids are remembered; beyond it the oldest are forgotten first.
+    /// Beyond this many remembered request ids the oldest are forgotten first, but never one younger than
+    /// `requestIDRetentionMinMilliseconds`: a burst of writes grows the table rather than forget an id a
+    /// gateway may still retry.
     static let requestIDCountMax = 200_000
+
+    /// The shortest time a request id is remembered (in command time), whatever the count: longer than any
+    /// retry of a command with an unknown outcome (`RemoteMetaLog.Options.proposalDeadline`).
+    public static let requestIDRetentionMinMilliseconds: Int64 = 5 * 60 * 1000
 
     /// Commands per apply transaction (one group commit).
     static let batchCommandsMax = 512

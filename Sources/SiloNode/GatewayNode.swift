@@ -29,6 +29,8 @@ public enum GatewayNode {
         public var rootAccessKeyID: String?
         public var rootSecretAccessKey: String?
         public var gateway = GatewayConfiguration()
+        /// Where to serve `GET /metrics` (nil: nowhere).
+        public var metricsAddress: PeerAddress?
         public init() {}
     }
 
@@ -76,7 +78,11 @@ public enum GatewayNode {
             }
             try await GatewayServer.serve(
                 metadata: metadata, cluster: cluster, configuration: options.gateway, host: options.host,
-                port: options.port, logger: logger, onReady: onReady)
+                port: options.port, logger: logger,
+                additionalServices: options.metricsAddress.map {
+                    [SiloMetrics.endpoint(host: $0.host, port: $0.port, logger: logger)]
+                } ?? [],
+                onReady: onReady)
         } catch {
             await metadata.close()
             for store in remotes { await store.close() }

@@ -21,12 +21,15 @@ public enum MetaNode {
         public var raftAddress = PeerAddress(host: "127.0.0.1", port: 0)
         /// Where this replica serves the metadata RPC to gateways.
         public var apiAddress = PeerAddress(host: "127.0.0.1", port: 0)
-        /// Raft addresses of the initial voters, this replica included.
+        /// Raft addresses of the initial voters, this replica included; with `join`, of the running group's
+        /// members (this node's own entry is then `raftAddress`).
         public var peers: [UInt64: PeerAddress] = [:]
         /// Join a running group as a learner instead of bootstrapping (the leader must add it first).
         public var join = false
         /// The secret gateways prove they hold (at least 16 bytes).
         public var clusterSecret: [UInt8] = []
+        /// Where to serve `GET /metrics` (nil: nowhere).
+        public var metricsAddress: PeerAddress?
         public init() {}
     }
 
@@ -40,7 +43,8 @@ public enum MetaNode {
         }
         var members = options.peers
         if options.join {
-            members = [options.id: options.raftAddress]
+            // The group's members, to answer them; this node's own entry is where it listens.
+            members[options.id] = options.raftAddress
         } else {
             guard let listed = members[options.id] else {
                 throw ConfigurationError("--peers must include this node (\(options.id))")
@@ -51,6 +55,7 @@ public enum MetaNode {
         }
         var configuration = MetaReplicaConfiguration(id: options.id, directory: options.dataDirectory, members: members)
         configuration.join = options.join
+        configuration.observer = RaftMetrics()
         let group = MultiThreadedEventLoopGroup.singleton
         let replica: RaftMetaLog
         do {
@@ -68,11 +73,18 @@ public enum MetaNode {
             throw ConfigurationError("cannot serve the metadata RPC on \(options.apiAddress): \(error)")
         }
         onReady(replica.raftPort ?? options.raftAddress.port, rpc.port)
-        let group2 = ServiceGroup(
-            configuration: .init(services: [.init(service: UntilShutdown())],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: UntilShutdown()),
+            .init(service: RaftStatusPoller(driver: replica.driver), successTerminationBehavior: .ignore,
+                  failureTerminationBehavior: .ignore),
+        ]
+        if let metrics = options.metricsAddress {
+            services.append(.init(service: SiloMetrics.endpoint(host: metrics.host, port: metrics.port, logger: logger)))
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await group2.run()
+            try await serviceGroup.run()
         } catch {
             logger.error("metadata node stopping on an error", metadata: ["error": "\(error)"])
         }

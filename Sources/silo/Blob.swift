@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import SiloNode
 
 /// `silo blob`: one blob node. Opens the volume store in `--data`, serves it over the chunk protocol
 /// (`BlobServer`) on `--listen`, compacts it in the background, and stops on SIGTERM or SIGINT.
@@ -44,7 +45,11 @@ struct Blob: AsyncParsableCommand {
     @Option(help: "A file whose trimmed contents are the cluster secret (else env SILO_CLUSTER_SECRET).")
     var clusterSecretFile: String?
 
+    @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent.")
+    var metrics: String?
+
     func run() async throws {
+        SiloMetrics.bootstrap()
         // Volumes are for this user only: directories 0700, files 0600 (as `silo server`).
         umask(0o077)
         let (host, port) = try Self.parseListen(listen)
@@ -79,11 +84,16 @@ struct Blob: AsyncParsableCommand {
         let server = BlobServer(store: store, nodeID: id, secret: secret, group: group, logger: logger)
         let serving = BlobServing(server: server, host: host, port: port, nodeID: id)
         let compaction = BlobCompaction(compactor: VolumeCompactor(store: store))
+        var configurations: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: serving),
+            .init(service: compaction, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+        ]
+        if let metrics {
+            let address = try peerAddress(metrics, flag: "--metrics")
+            configurations.append(.init(service: SiloMetrics.endpoint(host: address.host, port: address.port, logger: logger)))
+        }
         let services = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: serving),
-                .init(service: compaction, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
-            ],
+            services: configurations,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await services.run()
@@ -109,21 +119,7 @@ struct Blob: AsyncParsableCommand {
 
     /// The secret from `file` (trimmed contents), else from SILO_CLUSTER_SECRET; at least 16 bytes.
     static func clusterSecret(file: String?, logger: Logger) throws -> ClusterSecret {
-        let text: String
-        if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read --cluster-secret-file \(file)")
-            }
-            var info = stat()
-            if stat(file, &info) == 0, info.st_mode & 0o077 != 0 {
-                logger.warning("the cluster secret file is readable by other users", metadata: ["file": "\(file)"])
-            }
-            text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let environment = ProcessInfo.processInfo.environment["SILO_CLUSTER_SECRET"] {
-            text = environment
-        } else {
-            throw ValidationError("a cluster secret is required: set SILO_CLUSTER_SECRET or pass --cluster-secret-file")
-        }
+        let text = try clusterSecretText(file: file, logger: logger)
         do {
             return try ClusterSecret(text)
         } catch {

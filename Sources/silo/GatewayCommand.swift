@@ -28,9 +28,13 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
 
+    @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent.")
+    var metrics: String?
+
     @OptionGroup var s3: GatewayFlags
 
     func run() async throws {
+        SiloMetrics.bootstrap()
         let (host, port) = try parseAddress(listen)
         var options = GatewayNode.Options()
         options.host = host
@@ -48,6 +52,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("set both SILO_ROOT_ACCESS_KEY and SILO_ROOT_SECRET_KEY, or neither")
         }
         options.gateway = s3.configuration
+        options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }
         let logger = try makeLogger(logLevel)
         try await GatewayNode.run(options, logger: logger) {
             print("Silo is serving S3 on http://\(host):\(port)")

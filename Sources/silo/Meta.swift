@@ -25,7 +25,7 @@ struct Meta: AsyncParsableCommand {
     @Option(help: "HOST:PORT to serve the metadata RPC to gateways on.")
     var api: String
 
-    @Option(help: "The initial voters' Raft addresses: ID=HOST:PORT,ID=HOST:PORT,… (this node included).")
+    @Option(help: "The initial voters' Raft addresses: ID=HOST:PORT,ID=HOST:PORT,… (this node included); with --join, the running group's.")
     var peers: String = ""
 
     @Flag(help: "Join a running group as a learner (the leader must first run `silo admin cluster add-learner`).")
@@ -37,9 +37,14 @@ struct Meta: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["SILO_LOG_LEVEL"] ?? "info"
 
+    @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent.")
+    var metrics: String?
+
     func run() async throws {
         umask(0o077)
+        SiloMetrics.bootstrap()
         var options = MetaNode.Options()
+        options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }
         options.id = id
         options.dataDirectory = data
         options.raftAddress = try peerAddress(raft, flag: "--raft")
@@ -47,7 +52,7 @@ struct Meta: AsyncParsableCommand {
         options.peers = try parsePeers(peers)
         options.join = join
         options.clusterSecret = try clusterSecret(file: clusterSecretFile)
-        if !join && options.peers.isEmpty { throw ValidationError("--peers is required unless --join") }
+        if options.peers.isEmpty { throw ValidationError("--peers is required (with --join: the running group's members)") }
         let logger = try makeLogger(logLevel)
         let id = self.id
         try await MetaNode.run(options, logger: logger) { raftPort, apiPort in
@@ -75,19 +80,26 @@ func parsePeers(_ text: String) throws -> [UInt64: PeerAddress] {
     return peers
 }
 
-/// The cluster secret: the file's trimmed contents, else `SILO_CLUSTER_SECRET`.
-func clusterSecret(file: String?) throws -> [UInt8] {
-    let text: String
+/// The cluster secret's text: the file's trimmed contents (warning when others may read it), else
+/// `SILO_CLUSTER_SECRET`. At least 16 bytes (checked by the caller's secret type).
+func clusterSecretText(file: String?, logger: Logger? = nil) throws -> String {
     if let file {
-        guard let data = FileManager.default.contents(atPath: file), let contents = String(data: data, encoding: .utf8) else {
-            throw ValidationError("cannot read the cluster secret file \(file)")
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read --cluster-secret-file \(file)")
         }
-        text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-    } else if let value = ProcessInfo.processInfo.environment["SILO_CLUSTER_SECRET"] {
-        text = value
-    } else {
-        throw ValidationError("set SILO_CLUSTER_SECRET or --cluster-secret-file (the secret every node of the cluster shares)")
+        var info = stat()
+        if stat(file, &info) == 0, info.st_mode & 0o077 != 0 {
+            logger?.warning("the cluster secret file is readable by other users", metadata: ["file": "\(file)"])
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+    if let environment = ProcessInfo.processInfo.environment["SILO_CLUSTER_SECRET"] { return environment }
+    throw ValidationError("a cluster secret is required: set SILO_CLUSTER_SECRET or pass --cluster-secret-file")
+}
+
+/// The cluster secret as bytes, for the metadata RPC.
+func clusterSecret(file: String?) throws -> [UInt8] {
+    let text = try clusterSecretText(file: file)
     guard text.utf8.count >= 16 else { throw ValidationError("the cluster secret must be at least 16 bytes") }
     return Array(text.utf8)
 }

@@ -5,6 +5,8 @@ import Glibc
 #endif
 import Gateway
 import Logging
+import ServiceLifecycle
+import SiloNode
 
 /// `silo`: one binary for every role. Argument parsing and wiring only.
 @main
@@ -35,9 +37,13 @@ struct Server: AsyncParsableCommand {
     @Option(help: "MiB at which a volume file is sealed; at most the reserved space (env SILO_VOLUME_SIZE_MB).")
     var volumeSizeMb: UInt64? = ProcessInfo.processInfo.environment["SILO_VOLUME_SIZE_MB"].flatMap { UInt64($0) }
 
+    @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent (env SILO_METRICS).")
+    var metrics: String? = ProcessInfo.processInfo.environment["SILO_METRICS"]
+
     @OptionGroup var s3: GatewayFlags
 
     func run() async throws {
+        SiloMetrics.bootstrap()
         // Everything Silo writes (the metadata database with every secret, volumes, credentials) is for
         // its own user only: directories 0700, files 0600.
         umask(0o077)
@@ -58,7 +64,12 @@ struct Server: AsyncParsableCommand {
         var logger = Logger(label: "silo")
         logger.logLevel = level
         let dataPath = data
-        try await EmbeddedServer.run(options, logger: logger) { root, generated in
+        var services: [any Service] = []
+        if let metrics {
+            let address = try peerAddress(metrics, flag: "--metrics")
+            services.append(SiloMetrics.endpoint(host: address.host, port: address.port, logger: logger))
+        }
+        try await EmbeddedServer.run(options, logger: logger, additionalServices: services) { root, generated in
             var lines = ["Silo is serving S3 on http://\(host):\(port) (data: \(dataPath))"]
             if generated {
                 // The only time the secret is printed: it was just made, and the operator needs it once.

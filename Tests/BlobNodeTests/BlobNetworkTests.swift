@@ -235,13 +235,15 @@ import Testing
         try await node.stop()
     }
 
-    /// Goal: garbage from a peer closes that connection and nothing else. Method: a raw socket sends a frame
-    /// header announcing 4 GiB; the server must close it, and a real client must still be served.
+    /// Goal: garbage from a peer closes that connection and nothing else. Method: a raw socket sends, before
+    /// authenticating, a header announcing a chunk-sized frame; the server must close it at once (not wait
+    /// for 64 MiB), and a real client must still be served.
     @Test func aMalformedFrameClosesOnlyItsConnection() async throws {
         let node = try await Node.start()
         let raw = try await ClientBootstrap(group: node.group).connect(host: "127.0.0.1", port: node.port).get()
         var garbage = ByteBuffer()
-        garbage.writeInteger(UInt32.max)
+        // Within the chunk-sized bound, but not as a first frame: refused before it is buffered.
+        garbage.writeInteger(UInt32(Limits.wireFrameBytesMax))
         garbage.writeBytes([1, 2, 3, 4, 5, 6, 7, 8])
         try await raw.writeAndFlush(garbage)
         let closed = raw.closeFuture

@@ -114,6 +114,19 @@ import Testing
         #expect(throws: BlobWireError.frameTooLarge(bytes: UInt64(UInt32.max))) { try BlobWire.decodeReply(&huge) }
     }
 
+    /// Goal: a peer that has not authenticated cannot make the other side buffer a chunk-sized frame.
+    @Test func theFirstFrameIsSmall() throws {
+        let handshake = Limits.wireHandshakeFrameBytesMax
+        var answer = Self.encoded(Self.requests[0], id: 0)
+        #expect(try BlobWire.decodeRequest(&answer, frameBytesMax: handshake) != nil)
+        var challenge = Self.encoded(Self.replies[0], id: 0)
+        #expect(try BlobWire.decodeReply(&challenge, frameBytesMax: handshake) != nil)
+        var put = Self.encoded(Self.requests[2], id: 1)
+        #expect(throws: BlobWireError.frameTooLarge(bytes: UInt64(put.readableBytes - 4))) {
+            try BlobWire.decodeRequest(&put, frameBytesMax: handshake)
+        }
+    }
+
     @Test func badVersionsAndOpcodesAreRefused() {
         var version = Self.rawFrame(version: 2, opcode: BlobOpcode.ping.rawValue, fields: [])
         #expect(throws: BlobWireError.unsupportedVersion(2)) { try BlobWire.decodeRequest(&version) }
@@ -215,6 +228,9 @@ import Testing
         #expect(Limits.serverRequestsInFlightPerConnectionMax <= Limits.serverRequestsInFlightTotalMax)
         #expect(Limits.remoteConnectionsMaxDefault <= Limits.remoteConnectionsMaxLimit)
         #expect(Limits.clusterSecretBytesMin >= 16)
+        // The handshake frames (challenge, answer) fit the first-frame bound.
+        #expect(BlobWire.fixedHeaderBytes + Limits.wireNonceBytes <= Limits.wireHandshakeFrameBytesMax)
+        #expect(BlobWire.fixedHeaderBytes + Limits.wireAuthenticatorBytes <= Limits.wireHandshakeFrameBytesMax)
     }
 
     @Test func shortSecretsAreRefused() throws {

@@ -48,6 +48,15 @@ final class MetaGroup {
         return ports
     }
 
+    /// Polls (bounded) until replica `id` has applied at least `index`.
+    func waitApplied(_ id: UInt64, _ index: UInt64) async throws {
+        for _ in 0..<1500 {
+            if let replica = replicas[id], await replica.driver.status.appliedIndex >= index { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw MetaError.unavailable("replica \(id) did not reach index \(index)")
+    }
+
     func start(ids: [UInt64] = [1, 2, 3]) async throws {
         let ports = try Self.freePorts(ids.count * 2)
         for (offset, id) in ids.enumerated() {
@@ -57,10 +66,20 @@ final class MetaGroup {
         for id in ids { try await startReplica(id) }
     }
 
-    func startReplica(_ id: UInt64) async throws {
-        let members = Dictionary(uniqueKeysWithValues: raftPorts.map { ($0.key, PeerAddress(host: "127.0.0.1", port: $0.value)) })
+    /// Compact the log after this many entries (small: to make followers need snapshots).
+    var compactEveryEntries: UInt64 = 100_000
+
+    func startReplica(_ id: UInt64, join: Bool = false) async throws {
+        if raftPorts[id] == nil {
+            let ports = try Self.freePorts(2)
+            raftPorts[id] = ports[0]
+            apiPorts[id] = ports[1]
+        }
+        var members = Dictionary(uniqueKeysWithValues: raftPorts.map { ($0.key, PeerAddress(host: "127.0.0.1", port: $0.value)) })
         var configuration = MetaReplicaConfiguration(id: id, directory: "\(directory)/meta\(id)", members: members)
+        configuration.join = join
         configuration.electionTimeoutTicks = 30
+        configuration.compactEveryEntries = compactEveryEntries
         let replica = try await RaftMetaLog.start(configuration, logger: logger, group: MultiThreadedEventLoopGroup.singleton)
         replicas[id] = replica
         servers[id] = try await MetaRPCServer.start(
@@ -195,6 +214,100 @@ struct MetaGroupTests {
             await group.stop()
             throw error
         }
+        await client.close()
+        await group.stop()
+    }
+
+    // Goal: a follower that was down while the log was compacted past it catches up by installing a snapshot (a
+    // SQLite backup, restored into its database) and then answers reads with everything.
+    @Test func laggingFollowerInstallsASnapshot() async throws {
+        let group = MetaGroup()
+        group.compactEveryEntries = 20
+        try await group.start()
+        let client = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
+        do {
+            _ = try await group.leader()
+            try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            await group.stopReplica(3)
+            for index in 0..<80 {
+                try await client.putObject(object("b", "s\(index)", etag: "e\(index)"), requester: "alice",
+                                           precondition: .none, startedTime: now, requestID: "s-\(index)")
+            }
+            let target = await group.replicas[try await group.leader()]!.driver.status.commitIndex
+            try await group.startReplica(3)
+            try await group.waitApplied(3, target)
+            let onThree = EmbeddedMetadataService(remote: group.remote([3]), logger: group.logger)
+            let page = try await onThree.listObjects(
+                ListObjectsQuery(bucket: "b", prefix: "s", delimiter: "", startAfter: "", maxKeys: 1000), requester: "alice")
+            #expect(page.objects.count == 80)
+            await onThree.close()
+        } catch {
+            await client.close()
+            await group.stop()
+            throw error
+        }
+        await client.close()
+        await group.stop()
+    }
+
+    // Goal: membership changes while writes flow: a learner joins, catches up and is promoted, an old voter is
+    // removed, and leadership moves to the new member; no acknowledged write is lost on the way.
+    @Test func learnerJoinsIsPromotedAndAVoterLeaves() async throws {
+        let group = MetaGroup()
+        try await group.start()
+        // The gateways list every replica's RPC address, the one about to join included (a gateway learns no
+        // addresses from the group).
+        let ports = try MetaGroup.freePorts(2)
+        group.raftPorts[4] = ports[0]
+        group.apiPorts[4] = ports[1]
+        let client = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
+        let admin = group.remote()
+        do {
+            _ = try await group.leader()
+            try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            let acknowledged = Acknowledged()
+            let writer = Task {
+                for index in 0..<120 {
+                    do {
+                        try await client.putObject(object("b", "m\(index)", etag: "e\(index)"), requester: "alice",
+                                                   precondition: .none, startedTime: now, requestID: "m-\(index)")
+                        acknowledged.add(index)
+                    } catch {}
+                }
+            }
+            try await group.startReplica(4, join: true)
+            try await admin.changeMembership(.addLearner(4, raftAddress: "127.0.0.1:\(group.raftPorts[4]!)"))
+            let target = await group.replicas[try await group.leader()]!.driver.status.commitIndex
+            try await group.waitApplied(4, target)
+            // The leader refuses to promote a learner that has not caught up; it has, but retry a few times.
+            var promoted = false
+            for _ in 0..<50 where !promoted {
+                do {
+                    try await admin.changeMembership(.promote(4))
+                    promoted = true
+                } catch {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(promoted)
+            let removed: UInt64 = (try await group.leader()) == 1 ? 2 : 1
+            try await admin.changeMembership(.remove(removed))
+            await group.stopReplica(removed)
+            try await admin.changeMembership(.transferLeadership(to: 4))
+            await writer.value
+            let membership = await group.replicas[4]!.driver.membership
+            #expect(membership.voters.contains(4) && !membership.voters.contains(removed))
+            let page = try await client.listObjects(
+                ListObjectsQuery(bucket: "b", prefix: "m", delimiter: "", startAfter: "", maxKeys: 1000), requester: "alice")
+            let listed = Set(page.objects.map(\.key))
+            for index in acknowledged.all { #expect(listed.contains("m\(index)")) }
+        } catch {
+            await admin.close()
+            await client.close()
+            await group.stop()
+            throw error
+        }
+        await admin.close()
         await client.close()
         await group.stop()
     }

@@ -14,8 +14,8 @@ import Testing
 /// An `S3Gateway` over an embedded metadata service and a local chunk store in a temporary directory,
 /// driven through Hummingbird's router test client: no socket, no server process, milliseconds a test.
 struct InProcessGateway {
-    static let root = EmbeddedServer.RootCredentials(accessKeyID: "AKIAROUTERTESTS00001",
-                                                     secretAccessKey: "router-tests-secret-key-0000000000000000")
+    static let root = (accessKeyID: "AKIAROUTERTESTS00001",
+                           secretAccessKey: "router-tests-secret-key-0000000000000000")
 
     /// Runs `body` with a client of a fresh gateway; removes everything afterwards.
     static func with(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {

@@ -218,6 +218,25 @@ struct StateMachineTests {
         #expect(driver.machine.requestCount == 2)
     }
 
+    // Goal: a burst beyond the count limit forgets no request id younger than the minimum retention (a
+    // gateway may still retry it); once command time moves past it, the count limit applies again.
+    @Test func requestIDCountLimitSparesRecentIDs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        defer { driver.machine.close() }
+        driver.machine.requestIDCountMax = 10
+        for index in 0..<30 {
+            _ = try driver.apply(.createBucket(envelope("burst-\(index)", time: testStartTime + Int64(index)), name: "b\(index)"))
+        }
+        #expect(driver.machine.requestCount == 30)
+        // The first of the burst is still answered from memory, not run again.
+        #expect(try driver.apply(.createBucket(envelope("burst-0", time: testStartTime), name: "b0")) == .done)
+        let later = testStartTime + MetaLimits.requestIDRetentionMinMilliseconds + 100
+        _ = try driver.apply(.createBucket(envelope("after", time: later), name: "after"))
+        #expect(driver.machine.requestCount == 10 + 1)  // pruned to the limit, then "after" remembered
+    }
+
     // Goal: an empty entry is a no-op that still advances the applied index; an undecodable entry is
     // answered with a fault on every replica alike instead of stopping the machine.
     @Test func emptyAndUndecodableEntries() throws {

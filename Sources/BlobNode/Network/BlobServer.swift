@@ -32,6 +32,7 @@ public final class BlobServer: Sendable {
         var listener: (any Channel)?
         /// Open connections, closed by `stop` (closing the listener alone leaves them open).
         var accepted: [ObjectIdentifier: any Channel] = [:]
+        var isStarted = false
         var isStopped = false
     }
 
@@ -59,11 +60,15 @@ public final class BlobServer: Sendable {
     /// Binds the listener and returns the bound port (useful with port 0). Throws `.unavailable` when the
     /// address cannot be bound or the server was stopped.
     public func start(host: String, port: Int) async throws(BlobError) -> Int {
+        self.state.withLock { state in
+            precondition(!state.isStarted, "BlobServer.start called twice")
+            state.isStarted = true
+        }
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: self.group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.backlog, value: Limits.serverListenBacklog)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     self.admit(channel)

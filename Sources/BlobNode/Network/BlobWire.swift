@@ -10,7 +10,7 @@ import NIOCore
 /// ```
 ///
 /// The length counts the body (everything after the prefix) and is at most `Limits.wireFrameBytesMax` (one
-/// chunk plus a fixed header). A client numbers its requests (0 is the authentication exchange); the server
+/// chunk plus a fixed header); a connection's first frame, at most `Limits.wireHandshakeFrameBytesMax`. A client numbers its requests (0 is the authentication exchange); the server
 /// answers each with one reply of the same id, in any order, so requests are pipelined on one connection.
 ///
 /// Requests (client → server):
@@ -202,8 +202,11 @@ enum BlobWire {
     /// Reads one whole request frame from the front of `buffer`, or returns nil (reading nothing) while it is
     /// not all there. A put's bytes are a slice of `buffer`'s storage, not a copy.
     /// Throws as soon as the length prefix is too large, before buffering the frame.
-    static func decodeRequest(_ buffer: inout ByteBuffer) throws(BlobWireError) -> BlobFrame<BlobRequest>? {
-        guard var body = try Self.nextFrameBody(&buffer) else { return nil }
+    /// `frameBytesMax` is `Limits.wireHandshakeFrameBytesMax` for a connection's first frame.
+    static func decodeRequest(
+        _ buffer: inout ByteBuffer, frameBytesMax: Int = Limits.wireFrameBytesMax
+    ) throws(BlobWireError) -> BlobFrame<BlobRequest>? {
+        guard var body = try Self.nextFrameBody(&buffer, frameBytesMax: frameBytesMax) else { return nil }
         let (requestID, opcode) = try Self.readFixedHeader(&body)
         let request: BlobRequest
         switch opcode {
@@ -244,8 +247,11 @@ enum BlobWire {
 
     /// Reads one whole reply frame from the front of `buffer`, or returns nil (reading nothing) while it is
     /// not all there. A get's bytes are a slice of `buffer`'s storage, not a copy.
-    static func decodeReply(_ buffer: inout ByteBuffer) throws(BlobWireError) -> BlobFrame<BlobReply>? {
-        guard var body = try Self.nextFrameBody(&buffer) else { return nil }
+    /// `frameBytesMax` is `Limits.wireHandshakeFrameBytesMax` for a connection's first frame.
+    static func decodeReply(
+        _ buffer: inout ByteBuffer, frameBytesMax: Int = Limits.wireFrameBytesMax
+    ) throws(BlobWireError) -> BlobFrame<BlobReply>? {
+        guard var body = try Self.nextFrameBody(&buffer, frameBytesMax: frameBytesMax) else { return nil }
         let (requestID, opcode) = try Self.readFixedHeader(&body)
         let reply: BlobReply
         switch opcode {
@@ -279,10 +285,11 @@ enum BlobWire {
     }
 
     /// The body of the next frame, taken from `buffer`, or nil (reading nothing) while it is incomplete.
-    private static func nextFrameBody(_ buffer: inout ByteBuffer) throws(BlobWireError) -> ByteBuffer? {
+    private static func nextFrameBody(_ buffer: inout ByteBuffer, frameBytesMax: Int) throws(BlobWireError) -> ByteBuffer? {
+        precondition(frameBytesMax >= 0 && frameBytesMax <= Limits.wireFrameBytesMax, "frameBytesMax \(frameBytesMax)")
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         // Compared as UInt64: no conversion of a peer's number can trap, on any word size.
-        guard UInt64(length) <= UInt64(Limits.wireFrameBytesMax) else { throw .frameTooLarge(bytes: UInt64(length)) }
+        guard UInt64(length) <= UInt64(frameBytesMax) else { throw .frameTooLarge(bytes: UInt64(length)) }
         let bodyBytes = Int(length)
         guard buffer.readableBytes - Limits.wireLengthPrefixBytes >= bodyBytes else { return nil }
         buffer.moveReaderIndex(forwardBy: Limits.wireLengthPrefixBytes)
@@ -531,12 +538,18 @@ public struct BlobNodeStatus: Sendable, Equatable {
     }
 }
 
-/// Splits the bytes a server reads into request frames (`BlobWire.decodeRequest`).
+/// Splits the bytes a server reads into request frames (`BlobWire.decodeRequest`). The first frame (the
+/// answer to the challenge) may have at most `Limits.wireHandshakeFrameBytesMax` bytes.
 struct BlobRequestDecoder: ByteToMessageDecoder {
     typealias InboundOut = BlobFrame<BlobRequest>
+    private var frameBytesMax = Limits.wireHandshakeFrameBytesMax
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try BlobWire.decodeRequest(&buffer) else { return .needMoreData }
+        guard let frame = try BlobWire.decodeRequest(&buffer, frameBytesMax: self.frameBytesMax) else {
+            return .needMoreData
+        }
+        // The handler closes the connection if this first frame does not authenticate it.
+        self.frameBytesMax = Limits.wireFrameBytesMax
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
@@ -547,12 +560,17 @@ struct BlobRequestDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Splits the bytes a client reads into reply frames (`BlobWire.decodeReply`).
+/// Splits the bytes a client reads into reply frames (`BlobWire.decodeReply`). The first frame (the
+/// challenge) may have at most `Limits.wireHandshakeFrameBytesMax` bytes.
 struct BlobReplyDecoder: ByteToMessageDecoder {
     typealias InboundOut = BlobFrame<BlobReply>
+    private var frameBytesMax = Limits.wireHandshakeFrameBytesMax
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try BlobWire.decodeReply(&buffer) else { return .needMoreData }
+        guard let frame = try BlobWire.decodeReply(&buffer, frameBytesMax: self.frameBytesMax) else {
+            return .needMoreData
+        }
+        self.frameBytesMax = Limits.wireFrameBytesMax
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }

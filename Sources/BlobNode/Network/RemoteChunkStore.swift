@@ -9,8 +9,8 @@ import Synchronization
 /// Promises (beyond `ChunkStoring`'s, which the node keeps):
 /// - Safe for any number of concurrent callers: requests are multiplexed, by request id, over at most
 ///   `Options.connectionsMax` connections, opened lazily and reopened after a failure.
-/// - Every call ends within about `Options.requestDeadline` (plus `Options.connectTimeout` for a new
-///   connection). A node that is down, refuses the connection or the cluster secret, or does not answer in
+/// - Every call ends within about `Options.requestDeadline`, plus `Options.connectTimeout` for each new
+///   connection it needs (at most two: see `call`). A node that is down, refuses the connection or the cluster secret, or does not answer in
 ///   time gives `BlobError.unavailable` (try later or elsewhere); a connection that fails or times out fails
 ///   every request on it so.
 /// - Read bytes are checked against the checksum the node computed: damage on the way is

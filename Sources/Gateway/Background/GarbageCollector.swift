@@ -98,11 +98,3 @@ actor OrphanSweeper: BackgroundWorker {
         return .busy
     }
 }
-
-/// The blob store's own compaction loop (`BlobNode.VolumeCompactor`), stepped by the embedded server's
-/// background runner.
-extension VolumeCompactor: BackgroundWorker {
-    func step() async throws -> BackgroundStepResult {
-        try await compactStep() ? .busy : .idle
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Logging
+import Metrics
 public import MetaQuorum
 import NIOCore
 import S3Protocol
@@ -48,9 +49,17 @@ public struct S3Gateway: HTTPResponder {
         if request.method == .get, resource == Self.healthPath {
             return await health(requestID: requestID)
         }
+        let started = ContinuousClock.now
+        var operation = "Unparsed"
+        defer {
+            let elapsed = (ContinuousClock.now - started).components
+            Timer(label: "silo_s3_request_duration_seconds",
+                  dimensions: [("operation", operation), ("status", String(response.status.code))])
+                .recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+        }
         do {
             response = try await handle(request, context: context, requestID: requestID, now: now,
-                                        resource: &resource)
+                                        resource: &resource, operation: &operation)
         } catch {
             let s3Error = S3Error.from(error)
             if s3Error.code == .internalError || s3Error.code == .serviceUnavailable {
@@ -89,7 +98,7 @@ public struct S3Gateway: HTTPResponder {
     }
 
     private func handle(_ request: Request, context: S3RequestContext, requestID: String, now: Int64,
-                        resource: inout String) async throws -> Response {
+                        resource: inout String, operation: inout String) async throws -> Response {
         let (path, rawQuery) = Self.splitPathAndQuery(request.head.path ?? "/")
         var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         // HTTPTypes moves `Host` into the authority; SigV4 signs it as the `host` header.
@@ -100,6 +109,7 @@ public struct S3Gateway: HTTPResponder {
         context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
+            operation = "SiloAdmin"
             let body = SignedBody(raw: request.body, verified: verified, headers: request.headers, headerList: headers)
             return try await AdminAPI(gateway: self).respond(to: request, body: body, path: path, user: user, now: now)
         }
@@ -111,6 +121,7 @@ public struct S3Gateway: HTTPResponder {
                           headerList: headers, target: target, user: user, rawBody: request.body,
                           verified: verified, now: now)
         resource = call.resource
+        operation = target.endpoint.operationName
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
         return try await dispatch(call)
     }

@@ -1,5 +1,7 @@
 import Foundation
 public import Logging
+import Metrics
+import Metrics
 public import NIOCore
 import NIOPosix
 import RaftKit
@@ -104,7 +106,12 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         Task {
+            let started = ContinuousClock.now
             let reply = await Self.answer(frame.payload, replica: replica)
+            Timer(label: "silo_meta_rpc_server_seconds",
+                  dimensions: [("operation", Self.operationName(frame.payload.first)),
+                               ("status", Self.statusName(reply.first))])
+                .recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             loop.execute {
                 handler.value.inFlight -= 1
                 var buffer = channel.allocator.buffer(capacity: FrameCodec.headerBytes + reply.count)
@@ -123,6 +130,26 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         var buffer = context.channel.allocator.buffer(capacity: FrameCodec.headerBytes + frame.payload.count)
         FrameCodec.encode(frame, into: &buffer)
         context.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
+    static func operationName(_ byte: UInt8?) -> String {
+        switch byte.flatMap(MetaWire.Operation.init(rawValue:)) {
+        case .propose: "propose"
+        case .query: "query"
+        case .status: "status"
+        case .membership: "membership"
+        case nil: "unknown"
+        }
+    }
+
+    static func statusName(_ byte: UInt8?) -> String {
+        switch byte.flatMap(MetaWire.Status.init(rawValue:)) {
+        case .ok: "ok"
+        case .notLeader: "not_leader"
+        case .refused: "refused"
+        case .outcomeUnknown: "outcome_unknown"
+        case .fault, nil: "fault"
+        }
     }
 
     /// Runs one request and encodes its reply.
@@ -158,6 +185,29 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
             }
         case .status:
             return MetaWire.reply(.ok, await replica.nodeStatus().encode())
+        case .membership:
+            let request: MembershipRequest
+            do throws(MetaCodecError) {
+                request = try MembershipRequest(decoding: body)
+            } catch {
+                return MetaWire.reply(.fault, message: "undecodable membership request: \(error)")
+            }
+            do throws(DriverError) {
+                let driver = replica.driver
+                switch request {
+                case .addLearner(let id, let address):
+                    guard let peer = PeerAddress(parsing: address) else {
+                        return MetaWire.reply(.fault, message: "raft address must be HOST:PORT, got \(address)")
+                    }
+                    try await driver.addLearner(id, address: peer)
+                case .promote(let id): try await driver.promote(id)
+                case .remove(let id): try await driver.remove(id)
+                case .transferLeadership(let id): try await driver.transferLeadership(to: id)
+                }
+                return MetaWire.reply(.ok, [])
+            } catch {
+                return driverReply(error)
+            }
         }
     }
 

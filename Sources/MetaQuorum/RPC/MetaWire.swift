@@ -20,6 +20,8 @@ enum MetaWire {
         case query = 2
         /// No body. Ok reply body: `NodeStatus` encoded.
         case status = 3
+        /// Body: a `MembershipRequest`. Leader only. Ok reply body: empty.
+        case membership = 4
     }
 
     enum Status: UInt8 {
@@ -112,5 +114,55 @@ public struct MetaNodeStatus: Sendable, Equatable, Codable {
         self.appliedIndex = appliedIndex
         self.voters = voters
         self.learners = learners
+    }
+}
+
+/// A change of the metadata group, for `silo admin cluster`: sent to the leader, applied through Raft.
+public enum MembershipRequest: Sendable, Equatable {
+    /// Add a non-voting member that listens for Raft at `raftAddress` (it catches up, then is promoted).
+    case addLearner(UInt64, raftAddress: String)
+    case promote(UInt64)
+    case remove(UInt64)
+    case transferLeadership(to: UInt64)
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: 32)
+        switch self {
+        case .addLearner(let id, let address):
+            writer.writeByte(1)
+            writer.writeVarint(id)
+            writer.writeString(address)
+        case .promote(let id):
+            writer.writeByte(2)
+            writer.writeVarint(id)
+        case .remove(let id):
+            writer.writeByte(3)
+            writer.writeVarint(id)
+        case .transferLeadership(let id):
+            writer.writeByte(4)
+            writer.writeVarint(id)
+        }
+        return writer.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
+        var reader = ByteReader(bytes)
+        switch try reader.readByte() {
+        case 1: self = .addLearner(try reader.readVarint(), raftAddress: try reader.readString())
+        case 2: self = .promote(try reader.readVarint())
+        case 3: self = .remove(try reader.readVarint())
+        case 4: self = .transferLeadership(to: try reader.readVarint())
+        case let tag: throw .invalidTag(tag)
+        }
+        try reader.expectEnd()
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating (metrics timers take `Int64`).
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : whole &+ attoseconds / 1_000_000_000
     }
 }

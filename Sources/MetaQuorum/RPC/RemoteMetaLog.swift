@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import Metrics
 public import NIOCore
 import NIOPosix
 public import RaftKit
@@ -42,12 +43,21 @@ public final class RemoteMetaLog: MetaLog {
                 options: Options = Options()) {
         precondition(!addresses.isEmpty, "no metadata addresses")
         precondition(secret.count >= MetaRPCLimits.secretBytesMin, "cluster secret shorter than \(MetaRPCLimits.secretBytesMin) bytes")
+        precondition(
+            options.proposalDeadline < .milliseconds(MetaLimits.requestIDRetentionMinMilliseconds),
+            "a proposal may be retried after the state machine forgot its request id")
         nodes = addresses.map { MetaNodeConnection(address: $0, secret: secret, group: group, logger: logger) }
         self.options = options
         self.logger = logger
     }
 
+    private let proposeTimer = Timer(label: "silo_meta_client_seconds", dimensions: [("operation", "propose")])
+    private let queryTimer = Timer(label: "silo_meta_client_seconds", dimensions: [("operation", "query")])
+    private let retries = Counter(label: "silo_meta_client_retries_total")
+
     func propose(_ command: [UInt8]) async throws(MetaError) -> MetaCommandResult {
+        let started = ContinuousClock.now
+        defer { proposeTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let deadline = ContinuousClock.now + options.proposalDeadline
         var mayHaveApplied = false
         var lastProblem = "no metadata replica answered"
@@ -90,6 +100,8 @@ public final class RemoteMetaLog: MetaLog {
     }
 
     func query(_ query: MetaQuery) async throws(MetaError) -> MetaQueryResult {
+        let started = ContinuousClock.now
+        defer { queryTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let encoded = query.encode()
         let deadline = ContinuousClock.now + options.queryDeadline
         var lastProblem = "no metadata replica answered"
@@ -119,6 +131,39 @@ public final class RemoteMetaLog: MetaLog {
         throw .unavailable(lastProblem)
     }
 
+    /// Sends a membership change to the leader (trying each replica in turn); throws `.unavailable` when none
+    /// accepts it before the proposal deadline, `.outcomeUnknown` when one may have.
+    public func changeMembership(_ request: MembershipRequest) async throws(MetaError) {
+        let encoded = request.encode()
+        let deadline = ContinuousClock.now + options.proposalDeadline
+        var lastProblem = "no metadata replica answered"
+        var mayHaveApplied = false
+        var attempt = 0
+        while ContinuousClock.now < deadline {
+            let index = nodeIndex(attempt, start: preferred.withLock { $0.proposals })
+            attempt += 1
+            switch await nodes[index].call(MetaWire.Operation.membership, encoded) {
+            case .success(let payload):
+                switch Self.parse(payload) {
+                case .ok: return
+                case .notLeader: lastProblem = "\(nodes[index].address) is not the leader"
+                case .refused(let message): lastProblem = "\(nodes[index].address): \(message)"
+                case .outcomeUnknown(let message):
+                    mayHaveApplied = true
+                    lastProblem = "\(nodes[index].address): \(message)"
+                case .fault(let message): throw .invalidArgument(message)
+                }
+            case .failure(.notSent(let reason)): lastProblem = "\(nodes[index].address): \(reason)"
+            case .failure(.lost(let reason)):
+                mayHaveApplied = true
+                lastProblem = "\(nodes[index].address): \(reason)"
+            }
+            await pause(afterAttempt: attempt)
+        }
+        if mayHaveApplied { throw .outcomeUnknown(lastProblem) }
+        throw .unavailable(lastProblem)
+    }
+
     /// The status of every replica that answers within `timeout` (nil for those that do not).
     public func statuses() async -> [(address: PeerAddress, status: MetaNodeStatus?)] {
         var answers: [(PeerAddress, MetaNodeStatus?)] = []
@@ -145,6 +190,7 @@ public final class RemoteMetaLog: MetaLog {
     /// No pause within the first round over the replicas; then a short, growing one (an election takes a few
     /// hundred milliseconds).
     private func pause(afterAttempt attempt: Int) async {
+        retries.increment()
         guard attempt % nodes.count == 0 else { return }
         let rounds = attempt / nodes.count
         try? await Task.sleep(for: .milliseconds(min(25 << min(rounds, 4), 300)))

@@ -24,6 +24,8 @@ public struct MetaReplicaConfiguration: Sendable {
     /// How long a proposal or a read waits inside the replica before its outcome is reported unknown (writes)
     /// or the read fails.
     public var requestTimeout: Duration = .seconds(5)
+    /// Receives the Raft driver's timings (metrics).
+    public var observer: (any DriverObserver)?
 
     public init(id: UInt64, directory: String, members: [UInt64: PeerAddress]) {
         self.id = id
@@ -101,6 +103,7 @@ public final class RaftMetaLog: MetaLog {
         serverConfiguration.driver.compactEveryEntries = configuration.compactEveryEntries
         serverConfiguration.driver.proposalTimeout = configuration.requestTimeout
         serverConfiguration.driver.readTimeout = configuration.requestTimeout
+        serverConfiguration.driver.observer = configuration.observer
         var driverLogger = logger
         driverLogger[metadataKey: "component"] = "raft"
         serverConfiguration.driver.logger = driverLogger

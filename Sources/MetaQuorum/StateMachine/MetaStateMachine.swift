@@ -30,6 +30,8 @@ final class MetaStateMachine {
     var timeHighWater: Int64 = .min
     /// Rows in `requests`. Invariant: equals `SELECT count(*) FROM requests` outside `apply`.
     var requestCount: Int = 0
+    /// `MetaLimits.requestIDCountMax`, lowered by tests. Every replica must use the same value.
+    var requestIDCountMax = MetaLimits.requestIDCountMax
 
     /// How a committed batch is made durable.
     enum Durability {
@@ -298,17 +300,22 @@ final class MetaStateMachine {
     }
 
     /// Forgets request ids older than the retention window (in command time), then the oldest beyond the
-    /// count limit. Both use the `requests_by_time` index.
+    /// count limit among those older than the minimum retention. Both use the `requests_by_time` index.
     private func pruneRequests() throws {
         let (cutoff, overflow) = timeHighWater.subtractingReportingOverflow(MetaLimits.requestIDRetentionMilliseconds)
         if !overflow {
             requestCount -= try database.run("DELETE FROM requests WHERE time < ?", [.int(cutoff)])
         }
-        let excess = requestCount - MetaLimits.requestIDCountMax
-        if excess > 0 {
+        let excess = requestCount - requestIDCountMax
+        let (youngest, youngestOverflow) = timeHighWater.subtractingReportingOverflow(
+            MetaLimits.requestIDRetentionMinMilliseconds)
+        if excess > 0 && !youngestOverflow {
             requestCount -= try database.run(
-                "DELETE FROM requests WHERE request_id IN (SELECT request_id FROM requests ORDER BY time, request_id LIMIT ?)",
-                [.int(Int64(excess))])
+                """
+                DELETE FROM requests WHERE request_id IN
+                (SELECT request_id FROM requests WHERE time < ? ORDER BY time, request_id LIMIT ?)
+                """,
+                [.int(youngest), .int(Int64(excess))])
         }
         precondition(requestCount >= 0, "request count \(requestCount) below zero")
     }

@@ -12,6 +12,9 @@ public struct DriverOptions: Sendable {
     /// How long `readIndex`, `waitApplied` and `read` wait when the caller gives no timeout; then they fail with
     /// `DriverError.timedOut`.
     public var readTimeout: Duration = .seconds(5)
+    /// Told how long each WAL append and each apply took, and of every snapshot chunk sent (for metrics; the
+    /// driver calls it on its actor, so it must return at once).
+    public var observer: (any DriverObserver)?
     /// Where the driver reports what stops it (a storage failure, at `critical`) and the frames it drops
     /// (at `warning`, for the 1st, 2nd, 4th, 8th… of each kind; every one is counted in `DriverStatistics`).
     public var logger = Logger(label: "RaftKit.driver")
@@ -507,6 +510,9 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             message.encode(into: &bytes)
             transport.send(bytes, to: message.to)
         }
+        if let observer = options.observer {
+            for message in ready.messages { if case .snapshotChunk = message.kind { observer.snapshotChunkSent() } }
+        }
         ReadyHandler.sendEarly(ready, send: sendMessage)
         if let snapshot = ready.snapshot, let snapshots {
             var metadata: [UInt8] = []
@@ -514,13 +520,22 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             try await snapshots.save(StoredSnapshot(index: snapshot.metadata.index, metadata: metadata, data: snapshot.data))
         }
         let records = ReadyHandler.stage(ready, into: storage)
-        if !records.isEmpty { try await wal.append(records, sync: ready.mustSync) }
+        if !records.isEmpty {
+            let started = ContinuousClock.now
+            try await wal.append(records, sync: ready.mustSync)
+            options.observer?.walAppended(records: records.count, synced: ready.mustSync,
+                                          duration: ContinuousClock.now - started)
+        }
         // Re-check after the await: `stop()` may have run.
         guard case .running = state else { return }
         let planned = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, send: sendMessage)
         let delivery: ReadyHandler.Delivery
         do {
+            let started = ContinuousClock.now
             delivery = try await ReadyHandler.apply(planned, to: machine)
+            if !planned.entries.isEmpty {
+                options.observer?.applied(entries: planned.entries.count, duration: ContinuousClock.now - started)
+            }
         } catch {
             throw MachineFailure(description: "state machine failed at \(planned.previousAppliedIndex + 1)...\(planned.appliedIndex): \(error)")
         }
@@ -623,4 +638,14 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
 /// The state machine threw from `apply`, `restore` or `snapshot`: the driver stops (see `ReplicatedStateMachine`).
 struct MachineFailure: Error, CustomStringConvertible {
     var description: String
+}
+
+/// Receives the driver's timings, for metrics. Called on the driver's actor: implementations only record.
+public protocol DriverObserver: Sendable {
+    /// One WAL append of `records` records took `duration` (with its fsync when `synced`).
+    func walAppended(records: Int, synced: Bool, duration: Duration)
+    /// The state machine applied `entries` commands in `duration`.
+    func applied(entries: Int, duration: Duration)
+    /// A chunk of a snapshot went to a follower that fell behind the compacted log.
+    func snapshotChunkSent()
 }

@@ -1,16 +1,15 @@
 import BlobNode
+public import Gateway
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Hummingbird
-import HummingbirdCore
 public import Logging
 import MetaQuorum
 import NIOCore
 import Placement
 import S3Protocol
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// `silo server`: the all-in-one process. A gateway, a one-voter metadata group and a local blob
 /// store in one data directory, on the same code paths as the cluster (a one-node ring, the same
@@ -47,7 +46,7 @@ public struct EmbeddedServer {
     static let ringVnodesPerWeightUnit = 64
 
     /// Runs until SIGINT or SIGTERM. `onReady` is called once the server listens, with the root keys.
-    public static func run(_ options: Options, logger: Logger,
+    public static func run(_ options: Options, logger: Logger, additionalServices: [any Service] = [],
                            onReady: @escaping @Sendable (RootCredentials, _ generated: Bool) -> Void) async throws {
         GatewayConfiguration.checkLimitRelations()
         try options.gateway.validate()
@@ -83,10 +82,10 @@ public struct EmbeddedServer {
             let nodeID: UInt32 = 1
             let ring = try Ring(epoch: 1, nodes: [RingNode(id: nodeID, zone: nil, weight: 1)], vnodesPerWeightUnit: ringVnodesPerWeightUnit)
             let cluster = BlobCluster(ring: ring, stores: [nodeID: blobs], replicaCount: 1)
-            let compaction = BackgroundRunner(workers: [VolumeCompactor(store: blobs)], logger: logger)
+            let compaction = CompactionService(compactor: VolumeCompactor(store: blobs))
             try await GatewayServer.serve(
                 metadata: metadata, cluster: cluster, configuration: options.gateway,
-                host: options.host, port: options.port, logger: logger, additionalServices: [compaction],
+                host: options.host, port: options.port, logger: logger, additionalServices: [compaction] + additionalServices,
                 onReady: { onReady(root, generated) })
         } catch {
             await metadata.close()
@@ -163,5 +162,17 @@ public struct EmbeddedServer {
         guard directory >= 0 else { throw fail("cannot open the directory of") }
         defer { close(directory) }
         guard fsync(directory) == 0 else { throw fail("cannot fsync the directory of") }
+    }
+}
+
+/// A blob store's compaction loop for the lifetime of the process.
+struct CompactionService: Service {
+    let compactor: VolumeCompactor
+
+    func run() async throws {
+        // Graceful shutdown cancels the loop, which wakes it from its sleep.
+        await cancelWhenGracefulShutdown {
+            await compactor.run()
+        }
     }
 }
