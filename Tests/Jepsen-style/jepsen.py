@@ -608,6 +608,23 @@ class Nemesis:
                 self.cluster.heal()
                 self.cut = False
             self.record("stop-partition", {})
+        elif kind == "transfer":
+            # N18: leadership moves to another voter every 1-3 s for the whole hold.
+            from cluster import meta_transfer_leadership
+            self.record("start-transfer", {"spec": fault, "hold_s": round(hold, 2)})
+            deadline = time.monotonic() + hold
+            transfers = []
+            while not stop.is_set() and time.monotonic() < deadline:
+                leader, _ = self.cluster.meta_leader()
+                if leader:
+                    node = self.cluster.node_named(leader)
+                    others = [n for n in self.cluster.state.nodes if n.role == "meta" and n.name != leader]
+                    target = self.rng.choice(others)
+                    answer = meta_transfer_leadership(node.addresses["api"], self.cluster.state.cluster_secret,
+                                                      target.id)
+                    transfers.append({"from": leader, "to": target.name, "answer": answer})
+                stop.wait(self.rng.uniform(1.0, 3.0))
+            self.record("stop-transfer", {"transfers": transfers})
         elif kind == "packet":
             # N12 (loss only: this kernel has no netem): every process drops 20% of what it receives from
             # every other process, at random (the clients' traffic to the gateways is left alone).
@@ -816,7 +833,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
-                             "packet-loss, none "
+                             "packet-loss, transfer-leader, none "
                              "(partition* need --netns; all but kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
@@ -1056,7 +1073,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     if missing_faults:
         vacuous.append(f"fault classes never injected: {', '.join(missing_faults)} (raise --time-limit)")
     summary["leader_changes"] = nemesis.leader_changes
-    meta_faults = [f for f in faults if f in ("kill-leader", "kill-majority", "pause-leader", "partition-leader")]
+    meta_faults = [f for f in faults if f in ("kill-leader", "kill-majority", "pause-leader", "partition-leader",
+                                              "transfer-leader")]
     if args.target == "cluster" and meta_faults and nemesis.leader_changes < 1:
         vacuous.append(f"no leader change seen under {', '.join(meta_faults)}")
     if any(f.startswith("kill") for f in faults) and not nemesis.restarts:

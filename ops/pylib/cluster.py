@@ -206,9 +206,8 @@ def _varint(data: bytes, offset: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def meta_status(address: str, secret: str, timeout: float = 2.0) -> dict | None:
-    """A metadata node's status over its RPC (MetaWire: nonce, HMAC proof, op 3 = status): id, term, role,
-    leader id, commit and applied index, voters, learners. None if it does not answer in time."""
+def _meta_call(address: str, secret: str, payload: bytes, timeout: float) -> bytes | None:
+    """One authenticated metadata-RPC request (nonce, HMAC proof, request id 1); the reply, or None."""
     import hashlib
     import hmac
     import socket
@@ -218,29 +217,56 @@ def meta_status(address: str, secret: str, timeout: float = 2.0) -> dict | None:
             sock.settimeout(timeout)
             _, nonce = _read_frame(sock)
             proof = hmac.new(secret.encode(), nonce + b"silo-meta/1", hashlib.sha256).digest()
-            sock.sendall(_frame(0, proof) + _frame(1, bytes([3])))
+            sock.sendall(_frame(0, proof) + _frame(1, payload))
             request_id, reply = _read_frame(sock)
-            if request_id != 1 or not reply or reply[0] != 0:
-                return None
-            body, offset, values = reply[1:], 0, []
-            for _ in range(5):
-                value, offset = _varint(body, offset)
-                values.append(value)
-            length, offset = _varint(body, offset)
-            role = body[offset:offset + length].decode()
-            offset += length
-            lists = []
-            for _ in range(2):
-                count, offset = _varint(body, offset)
-                items = []
-                for _ in range(count):
-                    item, offset = _varint(body, offset)
-                    items.append(item)
-                lists.append(items)
-            return {"id": values[0], "term": values[1], "leader_id": values[2], "commit_index": values[3],
-                    "applied_index": values[4], "role": role, "voters": lists[0], "learners": lists[1]}
-    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+            return reply if request_id == 1 and reply else None
+    except OSError:
         return None
+
+
+def meta_transfer_leadership(address: str, secret: str, to_id: int, timeout: float = 5.0) -> str:
+    """Asks the node at address (the leader) to hand leadership to node to_id (MetaWire op 4, membership
+    request 4). Returns "ok", "not_leader", "refused", "outcome_unknown", "fault" or "no answer"."""
+    body = bytes([4, 4])
+    value = to_id
+    while True:  # varint
+        if value < 0x80:
+            body += bytes([value])
+            break
+        body += bytes([(value & 0x7F) | 0x80])
+        value >>= 7
+    reply = _meta_call(address, secret, body, timeout)
+    if reply is None:
+        return "no answer"
+    return {0: "ok", 1: "not_leader", 2: "refused", 3: "outcome_unknown"}.get(reply[0], "fault")
+
+
+def meta_status(address: str, secret: str, timeout: float = 2.0) -> dict | None:
+    """A metadata node's status over its RPC (MetaWire op 3): id, term, role, leader id, commit and applied
+    index, voters, learners. None if it does not answer in time."""
+    reply = _meta_call(address, secret, bytes([3]), timeout)
+    if reply is None or reply[0] != 0:
+        return None
+    try:
+        body, offset, values = reply[1:], 0, []
+        for _ in range(5):
+            value, offset = _varint(body, offset)
+            values.append(value)
+        length, offset = _varint(body, offset)
+        role = body[offset:offset + length].decode()
+        offset += length
+        lists = []
+        for _ in range(2):
+            count, offset = _varint(body, offset)
+            items = []
+            for _ in range(count):
+                item, offset = _varint(body, offset)
+                items.append(item)
+            lists.append(items)
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    return {"id": values[0], "term": values[1], "leader_id": values[2], "commit_index": values[3],
+            "applied_index": values[4], "role": role, "voters": lists[0], "learners": lists[1]}
 
 
 # ---------------------------------------------------------------------------------------------------
