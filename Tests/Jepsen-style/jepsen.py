@@ -792,6 +792,7 @@ def history_stats(path: Path, windows: list[dict]) -> dict:
     ok_in_faults = 0
     errors_500: list[int] = []  # K-crash: a 500 with no fault active
     info_values: set[str] = set()
+    observed: set[str] = set()  # every value or element some ok read returned
     with open(path, encoding="utf-8") as handle:
         next(handle)
         for line in handle:
@@ -812,11 +813,20 @@ def history_stats(path: Path, windows: list[dict]) -> dict:
                     w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
                 errors_500.append(event["index"])
             if event["type"] == "info" and isinstance(event.get("value"), (str, dict)):
-                info_values.add(json.dumps(event["value"]))
+                value = event["value"]
+                info_values.add(value["to"] if isinstance(value, dict) and "to" in value else json.dumps(value)
+                                if isinstance(value, dict) else value)
+            if event["type"] == "ok" and event["f"] in ("get", "read"):
+                seen = event.get("value")
+                if isinstance(seen, list):
+                    observed.update(x for x in seen if isinstance(x, str))
+                elif isinstance(seen, str):
+                    observed.add(seen)
     return {"ops": counts, "ok_total": sum(c.get("ok", 0) for c in counts.values()), "ok_in_fault_windows": ok_in_faults,
             "latency_ms": {f: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99), "max": max(v)}
                            for f, v in latency.items()},
-            "info_writes": len(info_values), "http_500_outside_faults": errors_500}
+            "info_writes": len(info_values), "info_writes_observed": len(info_values & observed),
+            "http_500_outside_faults": errors_500}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
