@@ -1,0 +1,1219 @@
+"""Silo's Jepsen-style harness (JEPSEN-SPEC Part B, first version).
+
+One run: start a cluster (ops/pylib/cluster.py: meta/blob/gateway processes, or one `silo server`), run
+the W1 register and W3 set workloads with concurrent clients through every S3 endpoint, inject faults on a
+schedule drawn from the seed, heal everything, restart every process (kill -9), read everything back, and
+check each history with `silo-jepsen check`. The run passes only if every checker says VALID and the
+sanity, coverage and recovery rules hold; an inconclusive check is a failure. Every process the run
+started is stopped by pid at the end (namespaces removed), also on failure or interrupt.
+
+Exit status: 0 pass, 1 anomaly or rule failure, 3 inconclusive, 4 vacuous (too few operations or a
+scenario that did not happen), 2 harness error (the cluster would not start, a binary is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "ops" / "pylib"))
+sys.path.insert(0, str(HERE))
+from cluster import Cluster, ClusterError  # noqa: E402
+from s3lite import S3  # noqa: E402
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_VACUOUS = 0, 1, 2, 3, 4
+
+
+class HarnessError(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# History (silo-history/1, JEPSEN-SPEC §6.5)
+
+
+class Clock:
+    """The one monotonic clock of the run, in nanoseconds from the run's start."""
+
+    def __init__(self) -> None:
+        self.origin = time.monotonic_ns()
+
+    def now(self) -> int:
+        return time.monotonic_ns() - self.origin
+
+
+class HistoryFile:
+    """Appends events with strictly increasing index; the time is read under the same lock, so index order
+    and time order agree. Invoke times are taken before the request is sent, completion times after the
+    whole response body was read."""
+
+    def __init__(self, path: Path, header: dict, clock: Clock):
+        self.path = path
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.index = 0
+        self.counts: dict[tuple[str, str], int] = {}
+        self.handle = open(path, "w", encoding="utf-8")
+        self.handle.write(json.dumps({"kind": "header", "format": "silo-history/1", **header},
+                                     separators=(",", ":")) + "\n")
+
+    def record(self, **event) -> int:
+        with self.lock:
+            event["time"] = self.clock.now()
+            line = {"index": self.index, **event}
+            self.index += 1
+            self.handle.write(json.dumps(line, separators=(",", ":")) + "\n")
+            if event.get("kind") == "op" and event["type"] != "invoke":
+                key = (event["f"], event["type"])
+                self.counts[key] = self.counts.get(key, 0) + 1
+            return event["time"]
+
+    def close(self) -> None:
+        with self.lock:
+            self.handle.close()
+
+
+def classify_write(status: int | None, error_code: str | None) -> str:
+    """ok / fail / info for a write's response (JEPSEN-SPEC §6.5): fail only when the response proves that
+    nothing was applied; anything server-side or unknown is info."""
+    if status is None:
+        return "info"
+    if 200 <= status < 300:
+        return "ok"
+    if status in (408, 429) or status >= 500:
+        return "info"
+    return "fail"  # 412 PreconditionFailed, 409 ConditionalRequestConflict, 404 NoSuchBucket, 403 ...
+
+
+def transport_error(error: BaseException) -> str:
+    name = type(error).__name__
+    if "timeout" in name.lower() or "timed out" in str(error):
+        return "timeout"
+    return f"connection: {name}: {error}"[:200]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Workers
+
+
+@dataclass
+class Context:
+    """What every worker shares."""
+
+    run_id: str
+    bucket: str
+    endpoints: list[tuple[str, str]]  # (gateway name, URL)
+    access_key: str
+    secret_key: str
+    timeout: float
+    stop: threading.Event
+    clock: Clock
+    args: argparse.Namespace
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker(threading.Thread):
+    """One client: at most one outstanding operation; after an `info` its process id is retired and it
+    continues as process + concurrency (Jepsen's rule)."""
+
+    def __init__(self, ctx: Context, history: HistoryFile, process: int, concurrency: int, rng: random.Random,
+                 rate: float):
+        super().__init__(daemon=True, name=f"{type(self).__name__}-{process}")
+        self.ctx, self.history, self.process, self.concurrency, self.rng = ctx, history, process, concurrency, rng
+        self.seq = 0
+        self.pause_mean = concurrency / rate if rate > 0 else 0
+        self.gateway_index = process % len(ctx.endpoints)
+        self.clients: dict[int, S3] = {}
+
+    def client(self) -> tuple[str, S3]:
+        name, url = self.ctx.endpoints[self.gateway_index]
+        if self.gateway_index not in self.clients:
+            self.clients[self.gateway_index] = S3(url, self.ctx.access_key, self.ctx.secret_key, self.ctx.timeout)
+        return name, self.clients[self.gateway_index]
+
+    def next_value(self) -> str:
+        self.seq += 1
+        return f"{self.ctx.run_id}/{self.process}/{self.seq}"
+
+    def retire(self) -> None:
+        self.process += self.concurrency
+        # The next operation goes through another gateway (N20: a client retries elsewhere).
+        self.gateway_index = (self.gateway_index + 1) % len(self.ctx.endpoints)
+
+    def call(self, f: str, key: str, value, method: str, object_key: str | None, headers=None, body=b"",
+             query=None, read=False, decode=None):
+        """Invoke, send once, complete. Returns (type, response or None)."""
+        gw, client = self.client()
+        invoke = {"kind": "op", "type": "invoke", "process": self.process, "f": f, "key": key, "gw": gw}
+        if value is not None:
+            invoke["value"] = value
+        self.history.record(**invoke)
+        done = {"kind": "op", "process": self.process, "f": f, "key": key, "gw": gw}
+        try:
+            response = client.request(method, self.ctx.bucket, object_key, query=query, headers=headers, body=body)
+        except Exception as error:  # noqa: BLE001 - any transport failure: the outcome is unknown
+            # A refused connection never carried the request: a definite no-op. Anything else (a reset, a
+            # broken pipe, a timeout) may have reached the server: unknown, unless it was a read.
+            outcome = "fail" if read or isinstance(error, ConnectionRefusedError) else "info"
+            if value is not None and not read:
+                done["value"] = value
+            self.history.record(**done, type=outcome, error=transport_error(error))
+            if outcome == "info":
+                self.retire()
+            else:  # the next operation goes through another gateway (N20)
+                self.gateway_index = (self.gateway_index + 1) % len(self.ctx.endpoints)
+            return outcome, None
+        done.update(http=response.status)
+        if response.etag:
+            done["etag"] = response.etag
+        if response.request_id:
+            done["req_id"] = response.request_id
+        if read:
+            if response.status == 200 or (response.status == 404 and response.error_code == "NoSuchKey"):
+                try:
+                    done["value"] = decode(response)
+                    self.history.record(**done, type="ok")
+                    return "ok", response
+                except Exception as error:  # noqa: BLE001 - an unparsable body: a failed read, no effect
+                    self.history.record(**done, type="fail", error=f"undecodable: {error}"[:200])
+                    return "fail", response
+            self.history.record(**done, type="fail", error=response.error_code or f"http {response.status}")
+            return "fail", response
+        outcome = classify_write(response.status, response.error_code)
+        if value is not None:
+            done["value"] = value
+        if outcome != "ok":
+            done["error"] = response.error_code or f"http {response.status}"
+        self.history.record(**done, type=outcome)
+        if outcome == "info":
+            self.retire()
+        return outcome, response
+
+    def run(self) -> None:
+        try:
+            while not self.ctx.stop.is_set():
+                self.step()
+                if self.pause_mean:
+                    self.ctx.stop.wait(self.rng.uniform(0, 2 * self.pause_mean))
+        except Exception:  # noqa: BLE001 - a harness bug must fail the run, loudly
+            self.ctx.errors.append(f"{self.name}: {traceback.format_exc()}")
+            self.ctx.stop.set()
+        finally:
+            for client in self.clients.values():
+                client.close()
+
+
+def etag_of(value: str) -> str:
+    return '"' + hashlib.md5(value.encode()).hexdigest() + '"'
+
+
+class RegisterKeys:
+    """The W1 key space: `live` keys at once, each retired after its jittered operation budget."""
+
+    def __init__(self, rng: random.Random, live: int, ops_per_key: int):
+        self.lock = threading.Lock()
+        self.rng = rng
+        self.ops_per_key = ops_per_key
+        self.next_id = 0
+        self.live: list[list] = []  # [key, remaining budget]
+        self.all: list[str] = []
+        self.recent: dict[str, list[str]] = {}  # key -> recent values written (targets for cas)
+        for _ in range(live):
+            self._add()
+
+    def _add(self) -> None:
+        key = f"r/{self.next_id}"
+        self.next_id += 1
+        self.live.append([key, max(1, int(self.ops_per_key * self.rng.uniform(0.9, 1.0)))])
+        self.all.append(key)
+        self.recent[key] = []
+
+    def pick(self, rng: random.Random) -> str:
+        with self.lock:
+            slot = rng.randrange(len(self.live))
+            self.live[slot][1] -= 1
+            key = self.live[slot][0]
+            if self.live[slot][1] <= 0:
+                self.live.pop(slot)
+                self._add()
+            return key
+
+    def note_value(self, key: str, value: str) -> None:
+        with self.lock:
+            values = self.recent[key]
+            values.append(value)
+            del values[:-8]
+
+    def recent_value(self, key: str, rng: random.Random) -> str | None:
+        with self.lock:
+            values = self.recent[key]
+            return rng.choice(values) if values else None
+
+
+class RegisterWorker(Worker):
+    """W1: get 40%, put 15%, create 15%, cas 20%, delete 10% on a few live keys."""
+
+    keys: RegisterKeys
+    stale_cache: dict
+
+    def __init__(self, *args, keys: RegisterKeys, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+        self.last_read: dict[str, str] = {}
+        self.first_read: dict[str, str] = {}  # for the planted stale-read bug
+
+    def decode(self, response) -> str | None:
+        if response.status == 404:
+            return None
+        return response.body.decode()
+
+    def get(self, key: str) -> str:
+        stale = self.ctx.args.fault_inject_stale_read
+        if stale and key in self.first_read and self.rng.random() < stale:
+            # The planted bug (client side only): answer from an old read instead of asking the server.
+            gw, _ = self.client()
+            self.history.record(kind="op", type="invoke", process=self.process, f="get", key=key, gw=gw)
+            self.history.record(kind="op", type="ok", process=self.process, f="get", key=key, gw=gw,
+                                value=self.first_read[key], http=200, planted="stale-read")
+            return "ok"
+        outcome, response = self.call("get", key, None, "GET", key, read=True, decode=self.decode)
+        if outcome == "ok" and response.status == 200:
+            value = response.body.decode()
+            self.last_read[key] = value
+            self.first_read.setdefault(key, value)
+        elif outcome == "ok":
+            self.last_read.pop(key, None)
+        return outcome
+
+    def step(self) -> None:
+        key = self.keys.pick(self.rng)
+        roll = self.rng.random()
+        if roll < 0.40:
+            self.get(key)
+        elif roll < 0.55:
+            value = self.next_value()
+            self.keys.note_value(key, value)
+            self.call("put", key, value, "PUT", key, body=value.encode())
+        elif roll < 0.70:
+            value = self.next_value()
+            self.keys.note_value(key, value)
+            self.call("create", key, value, "PUT", key, headers={"If-None-Match": "*"}, body=value.encode())
+        elif roll < 0.90:
+            target = self.last_read.get(key) if self.rng.random() < 0.7 else None
+            target = target or self.keys.recent_value(key, self.rng)
+            if target is None:
+                self.get(key)
+                return
+            value = self.next_value()
+            self.keys.note_value(key, value)
+            outcome, _ = self.call("cas", key, {"from": target, "to": value}, "PUT", key,
+                                   headers={"If-Match": etag_of(target)}, body=value.encode())
+            if outcome == "ok":
+                self.last_read[key] = value
+        else:
+            self.call("delete", key, None, "DELETE", key)
+            self.last_read.pop(key, None)
+
+
+class SetState:
+    """The W3 sets: `set/<n>/`, each closed after `cap` adds (below one ListObjectsV2 page)."""
+
+    def __init__(self, cap: int):
+        self.lock = threading.Lock()
+        self.cap = cap
+        self.current = 0
+        self.count = 0
+        self.all = ["set/0"]
+
+    def next_add(self) -> str:
+        with self.lock:
+            if self.count >= self.cap:
+                self.current += 1
+                self.count = 0
+                self.all.append(f"set/{self.current}")
+            self.count += 1
+            return f"set/{self.current}"
+
+    def live(self) -> str:
+        with self.lock:
+            return f"set/{self.current}"
+
+
+class SetWorker(Worker):
+    """W3: add(e) = PUT set/<s>/<e> 80%; read = ListObjectsV2(prefix=set/<s>/) 20%."""
+
+    def __init__(self, *args, sets: SetState, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sets = sets
+
+    def read(self, set_key: str) -> str:
+        prefix = set_key + "/"
+
+        def decode(response):
+            from xml.etree import ElementTree as ET
+            ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+            root = ET.fromstring(response.body)
+            if (root.findtext(f"{ns}IsTruncated") or "false").lower() == "true":
+                raise ValueError("truncated listing (a set outgrew one page)")
+            elements = [(c.findtext(f"{ns}Key") or "")[len(prefix):] for c in root.iter(f"{ns}Contents")]
+            drop = self.ctx.args.fault_inject_lost_element
+            if drop and elements and self.rng.random() < drop:
+                elements.pop(self.rng.randrange(len(elements)))  # the planted bug (client side only)
+            return elements
+
+        outcome, _ = self.call("read", set_key, None, "GET", None, read=True, decode=decode,
+                               query=[("list-type", "2"), ("prefix", prefix), ("max-keys", "1000")])
+        return outcome
+
+    def step(self) -> None:
+        if self.rng.random() < 0.2:
+            self.read(self.sets.live())
+        else:
+            set_key = self.sets.next_add()
+            element = f"{self.ctx.run_id}-{self.process}-{self.next_value().rsplit('/', 1)[1]}"
+            self.call("add", set_key, element, "PUT", f"{set_key}/{element}", body=element.encode())
+
+
+class AppendKeys:
+    """The W2 lists: `live` keys `append/<n>` at once, each retired after `cap` appends."""
+
+    def __init__(self, live: int, cap: int):
+        self.lock = threading.Lock()
+        self.cap = cap
+        self.next_id = 0
+        self.live: list[list] = []
+        self.all: list[str] = []
+        for _ in range(live):
+            self._add()
+
+    def _add(self) -> None:
+        key = f"append/{self.next_id}"
+        self.next_id += 1
+        self.live.append([key, self.cap])
+        self.all.append(key)
+
+    def pick(self, rng: random.Random, write: bool) -> str:
+        with self.lock:
+            slot = rng.randrange(len(self.live))
+            key = self.live[slot][0]
+            if write:
+                self.live[slot][1] -= 1
+                if self.live[slot][1] <= 0:
+                    self.live.pop(slot)
+                    self._add()
+            return key
+
+
+class AppendWorker(Worker):
+    """W2 list-append via conditional PUT: append(x) = GET (body, etag), then PUT If-Match (If-None-Match: *
+    when absent) with body + x, retried on 412/409 up to 10 times; ok only if a PUT answered 200. After a PUT
+    with an unknown outcome there is no retry (the element may be in: a retry could add it twice): info.
+    read = GET, the list of lines. 70% appends, 30% reads."""
+
+    ATTEMPTS = 10
+
+    def __init__(self, *args, keys: AppendKeys, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+
+    def decode(self, response) -> list[str]:
+        if response.status == 404:
+            return []
+        elements = response.body.decode().splitlines()
+        drop = self.ctx.args.fault_inject_lost_element
+        if drop and elements and self.rng.random() < drop:
+            elements.pop(self.rng.randrange(len(elements)))  # the planted bug (client side only)
+        return elements
+
+    def read(self, key: str) -> str:
+        outcome, _ = self.call("read", key, None, "GET", key, read=True, decode=self.decode)
+        return outcome
+
+    def append(self, key: str) -> str:
+        element = f"{self.ctx.run_id}-{self.process}-{self.next_value().rsplit('/', 1)[1]}"
+        gw, client = self.client()
+        base = {"kind": "op", "process": self.process, "f": "append", "key": key, "value": element, "gw": gw}
+        self.history.record(**base, type="invoke")
+        outcome, error, status, attempts = "fail", None, None, 0
+        for attempts in range(1, self.ATTEMPTS + 1):
+            try:
+                current = client.request("GET", self.ctx.bucket, key)
+            except Exception as e:  # noqa: BLE001 - no PUT of this op is in doubt: a definite no-op
+                error = transport_error(e)
+                break
+            if current.status == 404:
+                body, condition = b"", {"If-None-Match": "*"}
+            elif current.status == 200 and current.etag:
+                body, condition = current.body, {"If-Match": current.etag}
+            else:
+                error, status = current.error_code or f"GET http {current.status}", current.status
+                break
+            try:
+                response = client.request("PUT", self.ctx.bucket, key, headers=condition,
+                                          body=body + (element + "\n").encode())
+            except ConnectionRefusedError as e:
+                error = transport_error(e)
+                break
+            except Exception as e:  # noqa: BLE001 - the PUT may have applied
+                outcome, error = "info", transport_error(e)
+                break
+            status = response.status
+            verdict = classify_write(response.status, response.error_code)
+            if verdict in ("ok", "info"):
+                outcome = verdict
+                error = None if verdict == "ok" else (response.error_code or f"http {response.status}")
+                break
+            error = response.error_code or f"http {response.status}"
+            if response.status not in (409, 412):
+                break
+            self.ctx.stop.wait(self.rng.uniform(0, 0.02 * attempts))
+        done = {**base, "type": outcome, "attempts": attempts}
+        if status is not None:
+            done["http"] = status
+        if error and outcome != "ok":
+            done["error"] = error
+        self.history.record(**done)
+        if outcome == "info":
+            self.retire()
+        elif error and (error.startswith("connection") or error == "timeout"):
+            self.gateway_index = (self.gateway_index + 1) % len(self.ctx.endpoints)
+        return outcome
+
+    def step(self) -> None:
+        if self.rng.random() < 0.3:
+            self.read(self.keys.pick(self.rng, write=False))
+        else:
+            self.append(self.keys.pick(self.rng, write=True))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Nemesis
+
+
+class Nemesis:
+    """Faults on a schedule drawn from the seed. Each fault has a start and a stop, recorded in every
+    history as `kind: nemesis`, and in nemesis.log. `heal_all` undoes everything that is still active."""
+
+    def __init__(self, cluster: Cluster, histories: list[HistoryFile], log_path: Path, rng: random.Random,
+                 faults: list[str], interval: float, clock: Clock):
+        self.cluster, self.histories, self.rng, self.faults, self.interval = cluster, histories, rng, faults, interval
+        self.clock = clock
+        self.log = open(log_path, "w", encoding="utf-8")
+        self.lock = threading.Lock()
+        self.log_lock = threading.Lock()
+        self.paused: set[str] = set()
+        self.dead: set[str] = set()
+        self.cut = False
+        self.windows: list[dict] = []
+        self.restarts: dict[str, int] = {}
+        self.leader_changes = 0
+        self.errors: list[str] = []
+
+    def record(self, f: str, value) -> None:
+        with self.log_lock:  # the nemesis and the leader watcher both record
+            times = [h.record(kind="nemesis", type="info", f=f, value=value) for h in self.histories]
+            line = {"time_ns": times[0] if times else self.clock.now(),
+                    "wall": time.strftime("%H:%M:%S"), "f": f, "value": value}
+            self.log.write(json.dumps(line) + "\n")
+            self.log.flush()
+        print(f"  nemesis {line['wall']} {f} {json.dumps(value)}", flush=True)
+
+    def nodes(self, role: str) -> list[str]:
+        return [n.name for n in self.cluster.state.nodes if n.role == role]
+
+    def targets(self, fault: str) -> list[str]:
+        server = self.nodes("server")
+        metas = self.nodes("meta")
+        if server:
+            return server
+        if fault.endswith("majority"):
+            return self.rng.sample(metas, len(metas) // 2 + 1)
+        if fault.endswith("-leader"):
+            leader, _ = self.cluster.meta_leader()
+            return [leader or self.rng.choice(metas)]  # no leader right now: any meta node
+        if fault.startswith(("kill-blob", "pause-blob")):
+            return [self.rng.choice(self.nodes("blob"))]
+        if fault.startswith(("kill-gateway", "pause-gateway")):
+            return [self.rng.choice(self.nodes("gateway"))]
+        return [self.rng.choice(metas)]
+
+    def run(self, stop_at: float, stop: threading.Event) -> None:
+        """From now until stop_at (monotonic seconds): wait interval ±50%, start a fault, hold it, stop it."""
+        deck: list[str] = []
+        try:
+            while not stop.is_set():
+                wait = self.interval * self.rng.uniform(0.5, 1.5)
+                if time.monotonic() + wait >= stop_at or stop.wait(wait):
+                    break
+                if not deck:  # every fault class in turn, in an order drawn from the seed
+                    deck = self.rng.sample(self.faults, len(self.faults))
+                fault = deck.pop()
+                # Up to 1.2 intervals: often longer than the request timeout, so some requests time out.
+                hold = self.rng.uniform(1.0, max(1.5, self.interval * 1.2))
+                hold = min(hold, max(0.5, stop_at - time.monotonic()))
+                self.inject(fault, hold, stop)
+        except Exception:  # noqa: BLE001
+            self.errors.append(traceback.format_exc())
+            stop.set()
+
+    def inject(self, fault: str, hold: float, stop: threading.Event) -> None:
+        kind = fault.split("-")[0]
+        start = self.clock.now()
+        if kind == "kill":
+            targets = self.targets(fault)
+            self.record("start-kill", {"targets": targets, "spec": fault, "restart_after_s": round(hold, 2)})
+            for name in targets:
+                with self.lock:
+                    self.cluster.kill(self.cluster.node_named(name))
+                    self.dead.add(name)
+            stop.wait(hold)
+            for name in targets:
+                self.restart(name)
+            self.record("stop-kill", {"targets": targets})
+        elif kind == "pause":
+            targets = self.targets(fault)
+            self.record("start-pause", {"targets": targets, "spec": fault, "hold_s": round(hold, 2)})
+            for name in targets:
+                with self.lock:
+                    self.cluster.pause(self.cluster.node_named(name))
+                    self.paused.add(name)
+            stop.wait(hold)
+            for name in targets:
+                with self.lock:
+                    self.cluster.resume(self.cluster.node_named(name))
+                    self.paused.discard(name)
+            self.record("stop-pause", {"targets": targets})
+        elif kind == "partition":
+            grudge = self.grudge(fault)
+            self.record("start-partition", {"grudge": grudge, "spec": fault, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.cut = True
+                for name, enemies in grudge.items():
+                    self.cluster.cut(name, enemies, direction="in")
+            stop.wait(hold)
+            with self.lock:
+                self.cluster.heal()
+                self.cut = False
+            self.record("stop-partition", {})
+        elif kind == "transfer":
+            # N18: leadership moves to another voter every 1-3 s for the whole hold.
+            from cluster import meta_transfer_leadership
+            self.record("start-transfer", {"spec": fault, "hold_s": round(hold, 2)})
+            deadline = time.monotonic() + hold
+            transfers = []
+            while not stop.is_set() and time.monotonic() < deadline:
+                leader, _ = self.cluster.meta_leader()
+                if leader:
+                    node = self.cluster.node_named(leader)
+                    others = [n for n in self.cluster.state.nodes if n.role == "meta" and n.name != leader]
+                    target = self.rng.choice(others)
+                    answer = meta_transfer_leadership(node.addresses["api"], self.cluster.state.cluster_secret,
+                                                      target.id)
+                    transfers.append({"from": leader, "to": target.name, "answer": answer})
+                stop.wait(self.rng.uniform(1.0, 3.0))
+            self.record("stop-transfer", {"transfers": transfers})
+        elif kind == "packet":
+            # N12 (loss only: this kernel has no netem): every process drops 20% of what it receives from
+            # every other process, at random (the clients' traffic to the gateways is left alone).
+            everyone = [n.name for n in self.cluster.state.nodes]
+            self.record("start-packet", {"loss_percent": 20, "nodes": everyone, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.cut = True
+                for name in everyone:
+                    self.cluster.cut(name, [o for o in everyone if o != name], direction="in", loss_percent=20)
+            stop.wait(hold)
+            with self.lock:
+                self.cluster.heal()
+                self.cut = False
+            self.record("stop-packet", {})
+        else:
+            raise HarnessError(f"unknown fault {fault}")
+        self.windows.append({"fault": fault, "start_ns": start, "stop_ns": self.clock.now()})
+
+    def grudge(self, fault: str) -> dict[str, list[str]]:
+        """Who drops packets from whom (each side drops what it receives from the other: a full cut)."""
+        server = self.nodes("server")
+        if server:  # one server: cut it off from the clients
+            return {server[0]: ["client"], }
+        metas = self.nodes("meta")
+        shuffled = self.rng.sample(metas, len(metas))
+        if fault == "partition-one":
+            alone, rest = shuffled[:1], shuffled[1:]
+        elif fault == "partition-leader":
+            leader, _ = self.cluster.meta_leader()
+            leader = leader or shuffled[0]
+            alone, rest = [leader], [m for m in metas if m != leader]
+        elif fault == "partition-gateway":
+            # One gateway loses the meta leader (its proposals in flight there: the retry/dedup path).
+            leader, _ = self.cluster.meta_leader()
+            alone, rest = [self.rng.choice(self.nodes("gateway"))], [leader or shuffled[0]]
+        elif fault == "partition-all":
+            # Every process (meta, blob, gateway) shuffled and bisected; the clients still reach every gateway.
+            everyone = metas + self.nodes("blob") + self.nodes("gateway")
+            everyone = self.rng.sample(everyone, len(everyone))
+            cut = len(everyone) // 2
+            alone, rest = everyone[:cut], everyone[cut:]
+        elif fault == "partition-ring":
+            # N4: 5+ meta nodes: a perfect ring (each node hears only its two neighbours, so each sees a
+            # different majority); 3 nodes: Jepsen's construction degenerates, so a cycle of one-way cuts
+            # (node i drops what it receives from node i+1).
+            n = len(shuffled)
+            if n >= 5:
+                return {name: [shuffled[(i + d) % n] for d in range(2, n - 1)] for i, name in enumerate(shuffled)}
+            return {name: [shuffled[(i + 1) % n]] for i, name in enumerate(shuffled)}
+        elif fault == "partition-asymmetric":
+            # N6: one node (the leader half the time) receives nothing from the other meta nodes but can
+            # still send to them, or the reverse.
+            leader, _ = self.cluster.meta_leader()
+            node = leader if leader and self.rng.random() < 0.5 else shuffled[0]
+            others = [m for m in metas if m != node]
+            if self.rng.random() < 0.5:
+                return {node: others}  # deaf
+            return {other: [node] for other in others}  # mute
+        else:  # partition-halves (a majority and a minority)
+            cut = len(shuffled) // 2
+            alone, rest = shuffled[:cut], shuffled[cut:]
+        grudge = {name: list(rest) for name in alone}
+        for name in rest:
+            grudge[name] = list(alone)
+        return grudge
+
+    def restart(self, name: str) -> None:
+        node = self.cluster.node_named(name)
+        with self.lock:
+            self.cluster.start(node)
+        self.cluster.wait_ready(node, 60)
+        with self.lock:
+            self.dead.discard(name)
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+
+    def watch_leader(self, stop: threading.Event, period: float = 1.0) -> None:
+        """Polls every meta node's status; each change of (leader, term) is a `f: leader` nemesis line (no
+        window: the checkers ignore it), for the coverage rule "a fault run sees a leader change"."""
+        last = None
+        while not stop.wait(period):
+            try:
+                leader, term = self.cluster.meta_leader(timeout=0.5)
+            except Exception:  # noqa: BLE001
+                continue
+            if leader is not None and (leader, term) != last:
+                if last is not None:
+                    self.leader_changes += 1
+                self.record("leader", {"leader": leader, "term": term})
+                last = (leader, term)
+
+    def heal_all(self) -> None:
+        with self.lock:
+            paused, dead, cut = sorted(self.paused), sorted(self.dead), self.cut
+        for name in paused:
+            self.cluster.resume(self.cluster.node_named(name))
+        if cut:
+            self.cluster.heal()
+        for name in dead:
+            self.restart(name)
+        self.paused.clear()
+        self.cut = False
+        self.record("heal-all", {"resumed": paused, "restarted": dead, "partition_healed": cut})
+
+    def close(self) -> None:
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The run
+
+
+def bounded_request(ctx: Context, gw_index: int, method: str, key: str | None, deadline: float, **kwargs):
+    """Retry one idempotent request (setup only, never recorded) until it answers 2xx or the deadline."""
+    last = None
+    while time.monotonic() < deadline:
+        name, url = ctx.endpoints[gw_index % len(ctx.endpoints)]
+        client = S3(url, ctx.access_key, ctx.secret_key, ctx.timeout)
+        try:
+            response = client.request(method, ctx.bucket, key, **kwargs)
+            if response.status < 300 or response.error_code == "BucketAlreadyOwnedByYou":
+                return response
+            last = f"{name}: {response.status} {response.error_code}"
+        except Exception as error:  # noqa: BLE001
+            last = f"{name}: {error}"
+        finally:
+            client.close()
+        gw_index += 1
+        time.sleep(0.3)
+    raise HarnessError(f"{method} {ctx.bucket}/{key or ''} did not succeed before the deadline: {last}")
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def run_check(silo_jepsen: Path, history: Path, model: str, out: Path, budget: float) -> tuple[int, str]:
+    name = history.stem
+    argv = [str(silo_jepsen), "check", "--model", model, "--timeout", str(budget), "--workers", "1",
+            "--html", str(out / f"{name}.html"), str(history)]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=budget + 60)
+        code, text = result.returncode, result.stdout + result.stderr
+    except subprocess.TimeoutExpired:
+        code, text = EXIT_INCONCLUSIVE, f"silo-jepsen check did not finish within {budget + 60:.0f}s\n"
+    (out / f"check-{name}.txt").write_text(" ".join(argv) + "\n" + text)
+    return code, text
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def history_stats(path: Path, windows: list[dict]) -> dict:
+    """Ops by f and outcome, ok ops inside fault windows, latency p50/p99/max per f."""
+    open_ops: dict[int, dict] = {}
+    counts: dict[str, dict[str, int]] = {}
+    latency: dict[str, list[float]] = {}
+    ok_in_faults = 0
+    errors_500: list[int] = []  # K-crash: a 500 with no fault active
+    info_values: set[str] = set()
+    observed: set[str] = set()  # every value or element some ok read returned
+    with open(path, encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            event = json.loads(line)
+            if event["kind"] != "op":
+                continue
+            if event["type"] == "invoke":
+                open_ops[event["process"]] = event
+                continue
+            invoke = open_ops.pop(event["process"], None)
+            counts.setdefault(event["f"], {}).setdefault(event["type"], 0)
+            counts[event["f"]][event["type"]] += 1
+            if invoke:
+                latency.setdefault(event["f"], []).append((event["time"] - invoke["time"]) / 1e6)
+            if event["type"] == "ok" and invoke and any(w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
+                ok_in_faults += 1
+            if event.get("http") == 500 and invoke and not any(
+                    w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
+                errors_500.append(event["index"])
+            if event["type"] == "info" and isinstance(event.get("value"), (str, dict)):
+                value = event["value"]
+                info_values.add(value["to"] if isinstance(value, dict) and "to" in value else json.dumps(value)
+                                if isinstance(value, dict) else value)
+            if event["type"] == "ok" and event["f"] in ("get", "read"):
+                seen = event.get("value")
+                if isinstance(seen, list):
+                    observed.update(x for x in seen if isinstance(x, str))
+                elif isinstance(seen, str):
+                    observed.add(seen)
+    return {"ops": counts, "ok_total": sum(c.get("ok", 0) for c in counts.values()), "ok_in_fault_windows": ok_in_faults,
+            "latency_ms": {f: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99), "max": max(v)}
+                           for f, v in latency.items()},
+            "info_writes": len(info_values), "info_writes_observed": len(info_values & observed),
+            "http_500_outside_faults": errors_500}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="Tests/Jepsen-style/run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=None, help="default: from the clock (printed first)")
+    parser.add_argument("--time-limit", type=float, default=60, help="seconds of workload (faults included)")
+    parser.add_argument("--target", choices=["server", "cluster"], default="server")
+    parser.add_argument("--out", default=None, help="default results/jepsen/<time>-seed<N>")
+    parser.add_argument("--silo", default=None, help="silo binary (default $SILO_BIN or .build/debug/silo)")
+    parser.add_argument("--silo-jepsen", default=None,
+                        help="silo-jepsen binary (default $SILO_JEPSEN_BIN or next to the silo binary)")
+    parser.add_argument("--workloads", default="register,set,append", help="comma list of register, set, append")
+    parser.add_argument("--nemesis", default="kill,pause",
+                        help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
+                             "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
+                             "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
+                             "packet-loss, transfer-leader, none "
+                             "(partition* need --netns; all but kill, pause, partition need --target cluster)")
+    parser.add_argument("--nemesis-interval", type=float, default=5.0)
+    parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
+    parser.add_argument("--concurrency", type=int, default=5, help="register clients (set: half, at least 2)")
+    parser.add_argument("--rate", type=float, default=40, help="target ops/s per workload")
+    parser.add_argument("--keys-live", type=int, default=3)
+    parser.add_argument("--ops-per-key", type=int, default=100)
+    parser.add_argument("--set-cap", type=int, default=300)
+    parser.add_argument("--append-cap", type=int, default=150, help="appends per list/key before it is retired")
+    parser.add_argument("--request-timeout", type=float, default=5.0)
+    parser.add_argument("--check-budget", type=float, default=60.0, help="seconds per checker (then INCONCLUSIVE)")
+    parser.add_argument("--recovery-limit", type=float, default=10.0,
+                        help="seconds after the final heal within which a write and a read must succeed")
+    parser.add_argument("--min-ok", type=int, default=200, help="ok ops each workload needs (else VACUOUS)")
+    parser.add_argument("--no-final-restart", action="store_true",
+                        help="skip the kill -9 and restart of every process before the final reads")
+    parser.add_argument("--meta", type=int, default=3)
+    parser.add_argument("--blob", type=int, default=4)
+    parser.add_argument("--gateways", type=int, default=2)
+    parser.add_argument("--keep-data", action="store_true", help="keep data directories even when the run passes")
+    parser.add_argument("--fault-inject-stale-read", type=float, default=0.0, metavar="P",
+                        help="PLANTED BUG (client side): answer a GET with the first value read, with probability P")
+    parser.add_argument("--fault-inject-lost-element", type=float, default=0.0, metavar="P",
+                        help="PLANTED BUG (client side): drop one element from a LIST or a list-append read, "
+                             "with probability P")
+    args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = int(time.time() * 1000) % (2 ** 31)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    print(f"seed {args.seed}", flush=True)
+    silo = Path(args.silo or os.environ.get("SILO_BIN") or REPO / ".build" / "debug" / "silo").resolve()
+    silo_jepsen = Path(args.silo_jepsen or os.environ.get("SILO_JEPSEN_BIN") or silo.parent / "silo-jepsen").resolve()
+    for binary in (silo, silo_jepsen):
+        if not binary.exists():
+            print(f"error: {binary} not found (build it, or pass --silo / --silo-jepsen)", file=sys.stderr)
+            return EXIT_ERROR
+    workloads = [w for w in args.workloads.split(",") if w]
+    faults = [f for f in args.nemesis.split(",") if f and f != "none"]
+    if any(f.startswith(("partition", "packet")) for f in faults) and not args.netns:
+        print("error: partition and packet faults need --netns (network namespaces and nftables, root)",
+              file=sys.stderr)
+        return EXIT_ERROR
+    if args.target == "server" and any(f not in ("kill", "pause", "partition") for f in faults):
+        print("error: that fault needs --target cluster", file=sys.stderr)
+        return EXIT_ERROR
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    out = Path(args.out or REPO / "results" / "jepsen" / f"{stamp}-seed{args.seed}").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"output {out}", flush=True)
+
+    holder: list[Cluster] = []  # the cluster, once it is up (run() appends it)
+    verdicts: dict[str, str] = {}
+    summary: dict = {"seed": args.seed, "target": args.target, "nemesis": faults, "workloads": workloads,
+                     "time_limit_s": args.time_limit, "netns": args.netns,
+                     "planted": {"stale_read": args.fault_inject_stale_read,
+                                 "lost_element": args.fault_inject_lost_element}}
+    status = EXIT_ERROR
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        status = run(args, silo, silo_jepsen, out, workloads, faults, summary, verdicts, holder)
+    except (ClusterError, HarnessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        summary["error"] = str(error)
+        status = EXIT_ERROR
+    except KeyboardInterrupt as error:
+        print(f"interrupted: {error}", file=sys.stderr)
+        summary["error"] = f"interrupted: {error}"
+        status = EXIT_ERROR
+    finally:
+        for cluster in holder:
+            killed = cluster.down(grace=15)
+            if killed:
+                summary["needed_sigkill_at_end"] = killed
+            if status == EXIT_PASS and not args.keep_data:
+                import shutil
+                shutil.rmtree(Path(cluster.state.dir) / "data", ignore_errors=True)
+        summary["result"] = {EXIT_PASS: "PASS", EXIT_FAIL: "FAIL", EXIT_ERROR: "ERROR",
+                             EXIT_INCONCLUSIVE: "INCONCLUSIVE", EXIT_VACUOUS: "VACUOUS"}[status]
+        summary["verdicts"] = verdicts
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"result {summary['result']} (seed {args.seed}, {out})", flush=True)
+    return status
+
+
+def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summary, verdicts, holder) -> int:
+    rng = random.Random(args.seed)
+    cluster = Cluster.up(out / "cluster", meta=args.meta, blob=args.blob, gateways=args.gateways, silo=silo,
+                         single=args.target == "server", netns=args.netns, ready_timeout=120)
+    holder.append(cluster)
+    state = cluster.state
+    gateways = [n for n in state.nodes if n.role in ("gateway", "server")]
+    endpoints = [(n.name, f"http://{n.addresses['s3']}") for n in gateways]
+    clock = Clock()
+    stop = threading.Event()
+    run_id = f"j{args.seed}"
+    ctx = Context(run_id=run_id, bucket=f"jepsen-{args.seed}", endpoints=endpoints, access_key=state.root_access_key,
+                  secret_key=state.root_secret_key, timeout=args.request_timeout, stop=stop, clock=clock, args=args)
+    bounded_request(ctx, 0, "PUT", None, time.monotonic() + 30)
+    nodes = {"meta": [n.name for n in state.nodes if n.role == "meta"],
+             "blob": [n.name for n in state.nodes if n.role == "blob"],
+             "gw": [n.name for n in gateways]}
+    config = {"concurrency": args.concurrency, "ops_per_key": args.ops_per_key, "rate": args.rate,
+              "time_limit_s": args.time_limit, "nemesis": faults, "nemesis_interval_s": args.nemesis_interval,
+              "target": args.target, "netns": args.netns}
+    histories: dict[str, HistoryFile] = {}
+    for workload in workloads:
+        header = {"test": f"{workload}+{'+'.join(faults) or 'none'}", "seed": args.seed, "git": git_commit(),
+                  "started_wall": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "clock": "monotonic-ns",
+                  "nodes": nodes, "config": {**config, "workload": workload}}
+        histories[workload] = HistoryFile(out / f"history-{workload}.jsonl", header, clock)
+
+    workers: list[Worker] = []
+    register_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, args.ops_per_key)
+    sets = SetState(args.set_cap)
+    append_keys = AppendKeys(2, args.append_cap)
+    if "register" in histories:
+        for p in range(args.concurrency):
+            workers.append(RegisterWorker(ctx, histories["register"], p, args.concurrency,
+                                          random.Random(rng.random()), args.rate, keys=register_keys))
+    if "set" in histories:
+        n = max(2, args.concurrency // 2)
+        for p in range(n):
+            workers.append(SetWorker(ctx, histories["set"], p, n, random.Random(rng.random()), args.rate, sets=sets))
+    if "append" in histories:
+        n = max(2, args.concurrency // 2)
+        for p in range(n):
+            workers.append(AppendWorker(ctx, histories["append"], p, n, random.Random(rng.random()), args.rate,
+                                        keys=append_keys))
+    nemesis = Nemesis(cluster, list(histories.values()), out / "nemesis.log", random.Random(rng.random()), faults,
+                      args.nemesis_interval, clock)
+
+    print(f"workload {', '.join(workloads)} for {args.time_limit:.0f}s; nemesis {', '.join(faults) or 'none'}"
+          f" every ~{args.nemesis_interval:.0f}s; {len(endpoints)} S3 endpoint(s)", flush=True)
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    quiet_end = min(5.0, args.time_limit * 0.15)
+    nemesis_thread = threading.Thread(target=nemesis.run, args=(started + args.time_limit - quiet_end, stop),
+                                      daemon=True)
+    first_fault_delay = min(args.nemesis_interval, args.time_limit * 0.2)
+    # Before the first fault: the sanity rule wants ops flowing (minimum QPS) before anything breaks.
+    watcher = None
+    if nodes["meta"]:
+        watcher = threading.Thread(target=nemesis.watch_leader, args=(stop,), daemon=True)
+        watcher.start()
+    if faults:
+        stop.wait(first_fault_delay * 0.5)
+        nemesis_thread.start()
+    stop.wait(max(0.0, started + args.time_limit - time.monotonic()))
+    stop.set()
+    if nemesis_thread.is_alive():
+        nemesis_thread.join(timeout=90)
+    for worker in workers:
+        worker.join(timeout=args.request_timeout + 5)
+    if watcher is not None:
+        watcher.join(timeout=5)
+    if any(w.is_alive() for w in workers) or nemesis_thread.is_alive():
+        raise HarnessError("a worker or the nemesis did not stop within its bound")
+    workload_seconds = time.monotonic() - started
+    ok_before_first = None
+    if nemesis.windows and "register" in histories:
+        first = nemesis.windows[0]["start_ns"]
+        ok_before_first = sum(1 for _ in iter_ok_before(histories["register"].path, first)) / max(first / 1e9, 1e-3)
+
+    # Heal everything, then (K-durable) kill -9 and restart every process, then recovery and final reads.
+    nemesis.heal_all()
+    crashed = unexpected_exits(cluster)  # before the final restart, which would hide them
+    if not args.no_final_restart:
+        names = [n.name for n in state.nodes]
+        nemesis.record("start-kill", {"targets": names, "spec": "final-full-restart"})
+        for node in state.nodes:
+            cluster.kill(node)
+        order = [["server"], ["meta"], ["blob"], ["gateway"]]
+        for roles in order:
+            group = [n for n in state.nodes if n.role in roles]
+            for node in group:
+                cluster.start(node)
+            for node in group:
+                cluster.wait_ready(node, 60)
+        nemesis.record("stop-kill", {"targets": names})
+    healed_at = time.monotonic()
+    recovery = recover(ctx, histories, healed_at, args.recovery_limit)
+    summary["recovery"] = recovery
+    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args)
+    for history in histories.values():
+        history.close()
+    nemesis.close()
+    if ctx.errors or nemesis.errors:
+        for error in ctx.errors + nemesis.errors:
+            print(error, file=sys.stderr)
+        raise HarnessError("a worker or the nemesis crashed (see above)")
+
+    # Checks.
+    problems: list[str] = []
+    vacuous: list[str] = []
+    inconclusive = False
+    summary["faults"] = nemesis.windows
+    summary["restarts"] = nemesis.restarts
+    summary["workload_seconds"] = round(workload_seconds, 1)
+    summary["ok_per_s_before_first_fault"] = ok_before_first
+    if crashed:
+        problems.append(f"K-crash: processes died without a nemesis: {', '.join(crashed)}")
+    for workload, history in histories.items():
+        model = {"register": "s3-register", "set": "set", "append": "list-append"}[workload]
+        code, text = run_check(silo_jepsen, history.path, model, out, args.check_budget)
+        first_line = text.strip().splitlines()[0] if text.strip() else f"exit {code}"
+        print(f"  check {workload}: {first_line}", flush=True)
+        verdicts[workload] = {0: "VALID", 1: "ANOMALY", 3: "INCONCLUSIVE"}.get(code, f"ERROR (exit {code})")
+        if code == 3:
+            inconclusive = True
+        elif code != 0:
+            problems.append(f"{workload}: {verdicts[workload]}\n{text}")
+        stats = history_stats(history.path, nemesis.windows)
+        summary[f"stats_{workload}"] = stats
+        if stats["http_500_outside_faults"]:
+            problems.append(f"K-crash: {workload}: HTTP 500 with no fault active (events "
+                            f"{stats['http_500_outside_faults'][:10]})")
+        if stats["ok_total"] < args.min_ok:
+            vacuous.append(f"{workload}: {stats['ok_total']} ok ops < {args.min_ok}")
+        if workload == "register":
+            ops = stats["ops"]
+            if ops.get("cas", {}).get("ok", 0) < 1:
+                vacuous.append("register: no successful cas")
+            if sum(ops.get(f, {}).get("fail", 0) for f in ("cas", "create")) < 1:
+                vacuous.append("register: no 412 (PreconditionFailed)")
+        if args.target == "cluster" and nemesis.windows and stats["ok_in_fault_windows"] < 20:
+            vacuous.append(f"{workload}: {stats['ok_in_fault_windows']} ok ops inside fault windows < 20")
+    missing_faults = sorted(set(faults) - {w["fault"] for w in nemesis.windows})
+    if missing_faults:
+        vacuous.append(f"fault classes never injected: {', '.join(missing_faults)} (raise --time-limit)")
+    summary["leader_changes"] = nemesis.leader_changes
+    meta_faults = [f for f in faults if f in ("kill-leader", "kill-majority", "pause-leader", "partition-leader",
+                                              "transfer-leader")]
+    if args.target == "cluster" and meta_faults and nemesis.leader_changes < 1:
+        vacuous.append(f"no leader change seen under {', '.join(meta_faults)}")
+    if any(f.startswith("kill") for f in faults) and not nemesis.restarts:
+        vacuous.append("a kill run without a restart")
+    if ok_before_first is not None and ok_before_first < 0.5 * args.rate:
+        vacuous.append(f"{ok_before_first:.1f} ok ops/s before the first fault < half the target rate {args.rate}")
+    if unread:
+        problems.append(f"K-durable: the final reads of {', '.join(unread)} never succeeded")
+    if not recovery["ok"]:
+        problems.append(f"K-live: {recovery['detail']}")
+    summary["problems"] = problems
+    summary["vacuous"] = vacuous
+    for problem in problems:
+        print(f"FAIL {problem}", flush=True)
+    for reason in vacuous:
+        print(f"VACUOUS {reason}", flush=True)
+    if problems:
+        return EXIT_FAIL
+    if inconclusive:
+        return EXIT_INCONCLUSIVE
+    if vacuous:
+        return EXIT_VACUOUS
+    return EXIT_PASS
+
+
+def iter_ok_before(path: Path, before_ns: int):
+    with open(path, encoding="utf-8") as handle:
+        next(handle)
+        for line in handle:
+            event = json.loads(line)
+            if event["time"] > before_ns:
+                return
+            if event["kind"] == "op" and event["type"] == "ok":
+                yield event
+
+
+def unexpected_exits(cluster: Cluster) -> list[str]:
+    from cluster import pid_state
+    return [n.name for n in cluster.state.nodes if pid_state(n.pid, n.pid_start) == "dead"]
+
+
+def recover(ctx: Context, histories: dict[str, HistoryFile], healed_at: float, limit: float) -> dict:
+    """K-live: after the final heal a write and a read must succeed within `limit` seconds. Recorded in
+    the register history (key `recovery`), so they are checked too."""
+    history = histories.get("register") or next(iter(histories.values()))
+    probe = RegisterWorker(ctx, history, 10_000, 1, random.Random(0), 0, keys=RegisterKeys(random.Random(0), 0, 1))
+    wrote = read = None
+    deadline = healed_at + limit
+    index = 0
+    try:
+        while time.monotonic() < deadline and (wrote is None or read is None):
+            probe.gateway_index = index % len(ctx.endpoints)
+            index += 1
+            if history is histories.get("register"):
+                if wrote is None:
+                    value = probe.next_value()
+                    outcome, _ = probe.call("put", "recovery", value, "PUT", "recovery", body=value.encode())
+                    if outcome == "ok":
+                        wrote = time.monotonic() - healed_at
+                if wrote is not None:
+                    outcome, _ = probe.call("get", "recovery", None, "GET", "recovery", read=True, decode=probe.decode)
+                    if outcome == "ok":
+                        read = time.monotonic() - healed_at
+            else:
+                name, url = ctx.endpoints[probe.gateway_index]
+                try:
+                    client = S3(url, ctx.access_key, ctx.secret_key, ctx.timeout)
+                    if client.request("PUT", ctx.bucket, "recovery", body=b"x").status == 200:
+                        wrote = wrote or time.monotonic() - healed_at
+                        if client.request("GET", ctx.bucket, "recovery").status == 200:
+                            read = time.monotonic() - healed_at
+                    client.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            if wrote is None or read is None:
+                time.sleep(0.2)
+    finally:
+        for client in probe.clients.values():
+            client.close()
+    ok = wrote is not None and read is not None
+    detail = (f"write after {wrote:.2f}s, read after {read:.2f}s" if ok else
+              f"no acknowledged write and read within {limit:.0f}s of the final heal (write: {wrote}, read: {read})")
+    print(f"  recovery: {detail}", flush=True)
+    return {"ok": ok, "write_s": wrote, "read_s": read, "detail": detail}
+
+
+def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetState, append_keys: AppendKeys,
+                args) -> list[str]:
+    """After heal (and restart): read every key and every set, recorded, with a fresh process per key, a
+    bounded number of attempts each. A key that cannot be read at all fails the run later (as missing)."""
+    clean_args = argparse.Namespace(**{**vars(args), "fault_inject_stale_read": 0.0, "fault_inject_lost_element": 0.0})
+    local = Context(**{**ctx.__dict__, "stop": threading.Event(), "args": clean_args})
+    missing = []
+    if "register" in histories:
+        reader = RegisterWorker(local, histories["register"], 20_000, 1, random.Random(1), 0,
+                                keys=RegisterKeys(random.Random(0), 0, 1))
+        for key in register_keys.all:
+            for attempt in range(5):
+                reader.gateway_index = attempt % len(ctx.endpoints)
+                if reader.get(key) == "ok":
+                    break
+                time.sleep(0.5)
+            else:
+                missing.append(key)
+            reader.process += 1
+    if "set" in histories:
+        reader = SetWorker(local, histories["set"], 20_000, 1, random.Random(1), 0, sets=sets)
+        for set_key in sets.all:
+            for attempt in range(5):
+                reader.gateway_index = attempt % len(ctx.endpoints)
+                if reader.read(set_key) == "ok":
+                    break
+                time.sleep(0.5)
+            else:
+                missing.append(set_key)
+            reader.process += 1
+    if "append" in histories:
+        reader = AppendWorker(local, histories["append"], 20_000, 1, random.Random(1), 0, keys=append_keys)
+        for key in append_keys.all:
+            for attempt in range(5):
+                reader.gateway_index = attempt % len(ctx.endpoints)
+                if reader.read(key) == "ok":
+                    break
+                time.sleep(0.5)
+            else:
+                missing.append(key)
+            reader.process += 1
+    return missing
+
+
+if __name__ == "__main__":
+    sys.exit(main())
