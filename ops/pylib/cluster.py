@@ -40,7 +40,7 @@ HEALTH_PATH = "/_silo/health"
 # The environment a node gets from the cluster (everything else is inherited from whoever starts it).
 NODE_ENV_KEYS = ("SILO_CLUSTER_SECRET", "SILO_ROOT_ACCESS_KEY", "SILO_ROOT_SECRET_KEY", "SILO_LOG_LEVEL")
 # Ports inside a namespace (every node has its own address there, so fixed ports cannot collide).
-NETNS_PORTS = {"raft": 7100, "api": 7200, "blob": 7300, "s3": 9000}
+NETNS_PORTS = {"raft": 7100, "api": 7200, "blob": 7300, "s3": 9000, "metrics": 9300}
 
 
 class ClusterError(RuntimeError):
@@ -300,7 +300,7 @@ class Cluster:
     @classmethod
     def up(cls, directory, meta: int = 3, blob: int = 4, gateways: int = 2, silo=None, single: bool = False,
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
-           echo=None) -> "Cluster":
+           echo=None, root_keys: tuple[str, str] | None = None) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
 
         On any failure every process already started is stopped again and the error names the process and
@@ -318,7 +318,8 @@ class Cluster:
         os.chmod(directory, 0o700)
         state = ClusterState(
             dir=str(directory), layout="netns" if netns else "loopback", silo=str(silo),
-            root_access_key="SILOROOT" + secrets.token_hex(6).upper(), root_secret_key=secrets.token_urlsafe(30),
+            root_access_key=root_keys[0] if root_keys else "SILOROOT" + secrets.token_hex(6).upper(),
+            root_secret_key=root_keys[1] if root_keys else secrets.token_urlsafe(30),
             cluster_secret=secrets.token_hex(32), s3_endpoints=[], nodes=[])
         cluster = cls(state)
         try:
@@ -384,25 +385,34 @@ class Cluster:
         peers = ",".join(f"{i}={raft}" for i, raft, _ in metas)
         for i, raft, api in metas:
             data = directory / "data" / f"m{i}"
+            metrics = address(index, "metrics")
             state.nodes.append(node("meta", i, f"m{i}", ["meta", "--id", str(i), "--data", str(data), "--raft", raft,
-                                                         "--api", api, "--peers", peers],
-                                    dict(base_env), data, {"raft": raft, "api": api}, f"silo meta {i} ready"))
+                                                         "--api", api, "--peers", peers, "--metrics", metrics],
+                                    dict(base_env), data, {"raft": raft, "api": api, "metrics": metrics},
+                                    f"silo meta {i} ready"))
             index += 1
         blobs = []
         for i in range(1, blob + 1):
             listen = address(index, "blob")
             data = directory / "data" / f"b{i}"
-            state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", str(data), "--listen", listen],
-                                    dict(base_env), data, {"listen": listen}, f"silo blob {i} serving on"))
+            metrics = address(index, "metrics")
+            state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", str(data), "--listen", listen,
+                                                         "--metrics", metrics],
+                                    dict(base_env), data, {"listen": listen, "metrics": metrics},
+                                    f"silo blob {i} serving on"))
             blobs.append((i, listen))
             index += 1
         meta_apis = ",".join(api for _, _, api in metas)
         blob_list = ",".join(f"{i}={listen}" for i, listen in blobs)
         for i in range(1, gateways + 1):
             s3 = address(index, "s3")
+            metrics = address(index, "metrics")
+            # BUCKET.localhost works for virtual-host-style clients on one machine.
             state.nodes.append(node("gateway", i, f"g{i}", ["gateway", "--listen", s3, "--meta", meta_apis,
-                                                            "--blob", blob_list],
-                                    {**base_env, **root_env}, None, {"s3": s3}, "Silo is serving S3 on"))
+                                                            "--blob", blob_list, "--domain", "localhost",
+                                                            "--metrics", metrics],
+                                    {**base_env, **root_env}, None, {"s3": s3, "metrics": metrics},
+                                    "Silo is serving S3 on"))
             state.s3_endpoints.append(f"http://{s3}")
             index += 1
 
