@@ -69,6 +69,8 @@ let package = Package(
             name: "RaftKit",
             dependencies: nio + [
                 "CZlib",
+                // HMAC of Raft frames between members that share a secret.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
             ],

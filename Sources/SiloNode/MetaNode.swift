@@ -56,6 +56,7 @@ public enum MetaNode {
         var configuration = MetaReplicaConfiguration(id: options.id, directory: options.dataDirectory, members: members)
         configuration.join = options.join
         configuration.observer = RaftMetrics()
+        configuration.peerSecret = options.clusterSecret
         let group = MultiThreadedEventLoopGroup.singleton
         let replica: RaftMetaLog
         do {

@@ -80,6 +80,7 @@ final class MetaGroup {
         configuration.join = join
         configuration.electionTimeoutTicks = 30
         configuration.compactEveryEntries = compactEveryEntries
+        configuration.peerSecret = secret
         let replica = try await RaftMetaLog.start(configuration, logger: logger, group: MultiThreadedEventLoopGroup.singleton)
         replicas[id] = replica
         servers[id] = try await MetaRPCServer.start(

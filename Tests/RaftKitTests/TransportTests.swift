@@ -95,6 +95,41 @@ import Testing
         await two.shutdown()
     }
 
+    // Goal: with a shared secret, frames arrive intact from a member that holds it, and a sender with another
+    // secret delivers nothing (its connection is dropped); the tag is stripped before the driver sees a frame.
+    @Test func authenticatedFramesAndAnIntruder() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let secret = FrameAuthenticator(secret: Array("raft-group-secret-0123456789".utf8))
+        let two = TCPTransport(id: 2, listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [:], group: group,
+                               authenticator: secret)
+        let portTwo = try await two.start()
+        let intruder = TCPTransport(
+            id: 3, listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [2: PeerAddress(host: "127.0.0.1", port: portTwo)],
+            group: group, authenticator: FrameAuthenticator(secret: Array("some-other-secret-0123456789".utf8)))
+        _ = try await intruder.start()
+        let plain = TCPTransport(
+            id: 4, listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [2: PeerAddress(host: "127.0.0.1", port: portTwo)],
+            group: group)
+        _ = try await plain.start()
+        for index in 0..<20 {
+            intruder.send([0xEE, UInt8(index)], to: 2)
+            plain.send(payload(UInt64(index), bytes: 40), to: 2)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let one = TCPTransport(
+            id: 1, listen: PeerAddress(host: "127.0.0.1", port: 0), peers: [2: PeerAddress(host: "127.0.0.1", port: portTwo)],
+            group: group, authenticator: secret)
+        _ = try await one.start()
+        let sent = (0..<50).map { TransportFrame(from: 1, payload: payload(UInt64($0), bytes: $0 * 53 % 3000)) }
+        for frame in sent { one.send(frame.payload, to: 2) }
+        let received = await collect(two.inbound, count: sent.count)
+        #expect(received == sent)
+        await intruder.shutdown()
+        await plain.shutdown()
+        await one.shutdown()
+        await two.shutdown()
+    }
+
     // Goal: a dead peer neither stalls a live one nor grows its queue without bound. Method: node 1 sends 10,000
     // frames to a peer whose port nobody listens on, then 100 to a live peer; the live peer gets all 100, and the
     // dead peer's link dropped exactly the frames beyond its queue limit.

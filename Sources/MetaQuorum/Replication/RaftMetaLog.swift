@@ -24,6 +24,8 @@ public struct MetaReplicaConfiguration: Sendable {
     /// How long a proposal or a read waits inside the replica before its outcome is reported unknown (writes)
     /// or the read fails.
     public var requestTimeout: Duration = .seconds(5)
+    /// The cluster secret: authenticates every Raft frame between replicas (nil: unauthenticated, tests).
+    public var peerSecret: [UInt8]?
     /// Receives the Raft driver's timings (metrics).
     public var observer: (any DriverObserver)?
 
@@ -99,6 +101,7 @@ public final class RaftMetaLog: MetaLog {
         var serverConfiguration = RaftServerConfiguration(
             raft: raft, members: configuration.members, dataDirectory: configuration.directory + "/raft")
         serverConfiguration.join = configuration.join
+        serverConfiguration.peerSecret = configuration.peerSecret
         serverConfiguration.driver.tickInterval = configuration.tickInterval
         serverConfiguration.driver.compactEveryEntries = configuration.compactEveryEntries
         serverConfiguration.driver.proposalTimeout = configuration.requestTimeout

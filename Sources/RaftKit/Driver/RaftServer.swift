@@ -26,6 +26,8 @@ public struct RaftServerConfiguration: Sendable {
     /// its applied index as the start of the log. Only for a single-voter bootstrap; otherwise such a machine
     /// is refused as inconsistent.
     public var adoptMachineState = false
+    /// The group's shared secret: when set, every Raft frame over TCP is authenticated (`FrameAuthenticator`).
+    public var peerSecret: [UInt8]?
 
     public init(raft: Config, members: [UInt64: PeerAddress], dataDirectory: String) {
         self.raft = raft
@@ -98,7 +100,8 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         }
         let lock = try await DataDirectoryLock.acquire(configuration.dataDirectory)
         do {
-            let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group)
+            let tcp = TCPTransport(id: id, listen: listen, peers: configuration.members, group: group,
+                                   authenticator: configuration.peerSecret.map(FrameAuthenticator.init(secret:)))
             let port = try await tcp.start()
             // The membership records where this node listens, for the others to dial: the bound port, not 0.
             var bound = configuration

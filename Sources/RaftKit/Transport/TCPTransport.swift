@@ -56,6 +56,8 @@ public final class TCPTransport: RaftTransport {
     private let group: any EventLoopGroup
     private let listenAddress: PeerAddress
     private let state: LockedState
+    /// When set, every frame sent is sealed and every frame received must open (else its connection closes).
+    private let authenticator: FrameAuthenticator?
 
     /// `@unchecked Sendable` is safe: every field is read and written only while holding `lock`.
     private final class LockedState: @unchecked Sendable {
@@ -68,10 +70,13 @@ public final class TCPTransport: RaftTransport {
     }
 
     /// Creates the transport of node `id`, listening on `listen`, sending to `peers` (more can be added with
-    /// `setPeer`). `group` runs the sockets; each peer link is pinned to one of its event loops.
-    public init(id: UInt64, listen: PeerAddress, peers: [UInt64: PeerAddress], group: any EventLoopGroup) {
+    /// `setPeer`). `group` runs the sockets; each peer link is pinned to one of its event loops. With an
+    /// `authenticator` (the group's shared secret), frames are authenticated both ways.
+    public init(id: UInt64, listen: PeerAddress, peers: [UInt64: PeerAddress], group: any EventLoopGroup,
+                authenticator: FrameAuthenticator? = nil) {
         TransportLimits.validate()
         self.id = id
+        self.authenticator = authenticator
         self.listenAddress = listen
         self.group = group
         (inbound, inboundContinuation) = AsyncStream.makeStream(
@@ -86,6 +91,7 @@ public final class TCPTransport: RaftTransport {
     public func start() async throws -> Int {
         let continuation = inboundContinuation
         let state = self.state
+        let authenticator = self.authenticator
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -99,7 +105,7 @@ public final class TCPTransport: RaftTransport {
                 channel.closeFuture.whenComplete { _ in state.lock.withLock { _ = state.accepted.removeValue(forKey: key) } }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(InboundFrameHandler(continuation: continuation))
+                    try channel.pipeline.syncOperations.addHandler(InboundFrameHandler(continuation: continuation, authenticator: authenticator))
                 }
             }
             .bind(host: listenAddress.host, port: listenAddress.port).get()
@@ -144,9 +150,10 @@ public final class TCPTransport: RaftTransport {
     }
 
     public func send(_ payload: [UInt8], to peer: UInt64) {
-        precondition(payload.count <= TransportLimits.framePayloadBytesMax, "frame of \(payload.count) bytes")
+        precondition(payload.count + FrameAuthenticator.tagBytes <= TransportLimits.framePayloadBytesMax,
+                     "frame of \(payload.count) bytes")
         guard let link = state.lock.withLock({ state.isShutDown ? nil : state.links[peer] }) else { return }
-        link.enqueue(TransportFrame(from: id, payload: payload))
+        link.enqueue(TransportFrame(from: id, payload: authenticator?.seal(from: id, payload) ?? payload))
     }
 
     /// Counters of the link to `peer`, or nil for an unknown peer.
@@ -176,13 +183,25 @@ public final class TCPTransport: RaftTransport {
 final class InboundFrameHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = TransportFrame
     let continuation: AsyncStream<TransportFrame>.Continuation
+    let authenticator: FrameAuthenticator?
 
-    init(continuation: AsyncStream<TransportFrame>.Continuation) {
+    init(continuation: AsyncStream<TransportFrame>.Continuation, authenticator: FrameAuthenticator? = nil) {
         self.continuation = continuation
+        self.authenticator = authenticator
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        continuation.yield(Self.unwrapInboundIn(data))
+        let frame = Self.unwrapInboundIn(data)
+        guard let authenticator else {
+            continuation.yield(frame)
+            return
+        }
+        guard let payload = authenticator.open(from: frame.from, frame.payload) else {
+            // Not from a member holding the secret (or altered on the way): drop the connection.
+            context.close(promise: nil)
+            return
+        }
+        continuation.yield(TransportFrame(from: frame.from, payload: payload))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
