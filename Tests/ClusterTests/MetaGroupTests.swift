@@ -313,6 +313,31 @@ struct MetaGroupTests {
         await group.stop()
     }
 
+    // Goal: time decided once: a gateway whose clock runs a day fast cannot date objects in the future (or expire
+    // request ids early): the leader stamps each command with its own clock, never before the last committed time.
+    @Test func theLeaderStampsCommandTimes() async throws {
+        let group = MetaGroup()
+        try await group.start()
+        let day: Int64 = 24 * 60 * 60 * 1000
+        let fast = EmbeddedMetadataService(remote: group.remote(), logger: group.logger, clock: { now + day })
+        do {
+            _ = try await group.leader()
+            try await fast.createBucket(name: "b", owner: "alice", time: now + day, requestID: "create-b")
+            try await fast.putObject(object("b", "k", etag: "e1", time: now + day), requester: "alice",
+                                     precondition: .none, startedTime: now + day, requestID: "put-k")
+            let stored = try await fast.object(bucket: "b", key: "k", requester: "alice")
+            let lastModified = try #require(stored?.lastModifiedTime)
+            #expect(abs(lastModified - now) < 60_000, "Last-Modified \(lastModified - now) ms from now")
+            #expect(try await fast.bucket(name: "b").map { abs($0.createdTime - now) < 60_000 } == true)
+        } catch {
+            await fast.close()
+            await group.stop()
+            throw error
+        }
+        await fast.close()
+        await group.stop()
+    }
+
     // Goal: a client with the wrong cluster secret gets nothing: its connection is closed, and the call fails as
     // unavailable (never a success, never an answer).
     @Test func wrongSecretIsRefused() async throws {

@@ -72,6 +72,38 @@ enum MetaCommand: Sendable, Equatable {
         }
     }
 
+    /// The same command with its envelope's time replaced: what the leader does before proposing, so that
+    /// every command time comes from one clock (see `RaftMetaLog`).
+    func stamped(time: Int64) -> MetaCommand {
+        func with(_ envelope: CommandEnvelope) -> CommandEnvelope {
+            var envelope = envelope
+            envelope.time = time
+            return envelope
+        }
+        switch self {
+        case .createUser(let e, let user): return .createUser(with(e), user: user)
+        case .deleteUser(let e, let name, let heir): return .deleteUser(with(e), name: name, heir: heir)
+        case .createBucket(let e, let name): return .createBucket(with(e), name: name)
+        case .deleteBucket(let e, let name, let aborting):
+            return .deleteBucket(with(e), name: name, abortingUploads: aborting)
+        case .putObject(let e, let object, let precondition, let started):
+            return .putObject(with(e), object: object, precondition: precondition, startedTime: started)
+        case .deleteObjects(let e, let bucket, let keys): return .deleteObjects(with(e), bucket: bucket, keys: keys)
+        case .createMultipartUpload(let e, let upload): return .createMultipartUpload(with(e), upload: upload)
+        case .putPart(let e, let bucket, let key, let uploadID, let part, let started):
+            return .putPart(with(e), bucket: bucket, key: key, uploadID: uploadID, part: part, startedTime: started)
+        case .completeMultipartUpload(let e, let bucket, let key, let uploadID, let parts, let precondition,
+                                      let minimum, let versionID):
+            return .completeMultipartUpload(
+                with(e), bucket: bucket, key: key, uploadID: uploadID, parts: parts, precondition: precondition,
+                minimumPartSizeBytes: minimum, versionID: versionID)
+        case .abortMultipartUpload(let e, let bucket, let key, let uploadID):
+            return .abortMultipartUpload(with(e), bucket: bucket, key: key, uploadID: uploadID)
+        case .forgetGarbage(let e, let ids): return .forgetGarbage(with(e), chunkIDs: ids)
+        case .setQuota(let e, let target, let quota): return .setQuota(with(e), target: target, quota: quota)
+        }
+    }
+
     /// The kind tag on the wire; also stored with a remembered request id, so that a request id reused for
     /// a different kind of command is refused instead of answered with an unrelated result.
     var kind: UInt8 {

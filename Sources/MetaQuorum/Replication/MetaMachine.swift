@@ -33,6 +33,22 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
     private var closeWaiters: [CheckedContinuation<Void, Never>] = []
     private let logger: Logger
     private let directory: String
+    /// The largest command time applied so far (`MetaStateMachine.timeHighWater`), readable from any thread:
+    /// the leader stamps new commands no earlier than this.
+    private var committedTimeValue: Int64 = .min
+
+    /// The largest command time applied here.
+    var committedTime: Int64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return committedTimeValue
+    }
+
+    private func noteCommittedTime(_ machine: MetaStateMachine) {
+        condition.lock()
+        committedTimeValue = machine.timeHighWater
+        condition.unlock()
+    }
 
     private init(directory: String, logger: Logger) {
         self.directory = directory
@@ -149,6 +165,7 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
         }
         logger.info("metadata state machine open",
                     metadata: ["directory": "\(directory)", "appliedIndex": "\(machine.appliedIndex())"])
+        noteCommittedTime(machine)
         opened(.success(()))
         while let job = nextJob() {
             guard perform(job, on: machine) else { break }
@@ -178,6 +195,7 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
             do {
                 let batch = entries.map { (index: $0.index, command: $0.data) }
                 let results = try machine.apply(batch: batch, through: through)
+                noteCommittedTime(machine)
                 reply(.success(results.map { $0.encode() }))
             } catch {
                 logger.critical("metadata apply failed: the replica stops", metadata: ["error": "\(error)"])
@@ -189,6 +207,7 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
         case .restore(let bytes, let index, let reply):
             do {
                 try restore(machine, from: bytes, at: index)
+                noteCommittedTime(machine)
                 reply(.success(()))
             } catch {
                 logger.critical("metadata snapshot restore failed: the replica stops", metadata: ["error": "\(error)"])

@@ -28,6 +28,9 @@ public struct MetaReplicaConfiguration: Sendable {
     public var peerSecret: [UInt8]?
     /// Receives the Raft driver's timings (metrics).
     public var observer: (any DriverObserver)?
+    /// This replica's clock (ms since the Unix epoch): a command that reaches it over the metadata RPC is
+    /// stamped with max(this clock, the last committed command time). Tests move it.
+    public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     public init(id: UInt64, directory: String, members: [UInt64: PeerAddress]) {
         self.id = id
@@ -80,8 +83,11 @@ public final class RaftMetaLog: MetaLog {
 
     /// Starts a one-voter replica with no network (`silo server`). A database written before the metadata had
     /// a Raft log is adopted as the log's starting snapshot.
-    public static func startSingleVoter(directory: String, logger: Logger) async throws -> RaftMetaLog {
-        let configuration = MetaReplicaConfiguration.singleVoter(directory: directory)
+    public static func startSingleVoter(
+        directory: String, logger: Logger, clock: (@Sendable () -> Int64)? = nil
+    ) async throws -> RaftMetaLog {
+        var configuration = MetaReplicaConfiguration.singleVoter(directory: directory)
+        if let clock { configuration.clock = clock }
         return try await start(configuration, logger: logger) { raft, machine in
             var raft = raft
             raft.adoptMachineState = true
@@ -191,7 +197,22 @@ public final class RaftMetaLog: MetaLog {
 
     /// Proposes without waiting for a leader: the RPC server tells its caller who leads instead.
     func proposeOnce(_ command: [UInt8]) async throws(DriverError) -> [UInt8] {
-        try await server.driver.propose(command)
+        try await server.driver.propose(stamp(command))
+    }
+
+    /// Time decided once, for commands that come over the RPC from gateways (a process that proposes
+    /// locally, `silo server`, has one clock already): the command's time becomes max(this replica's clock,
+    /// the last committed time), so
+    /// a gateway with a fast or slow clock cannot reorder Last-Modified, expire request ids early or cut a
+    /// garbage grace short, and times never go back across leaders. Only a leader's proposal commits, so
+    /// every committed time comes from the clock of the leader of its term. A retry of the same request
+    /// gets a new stamp, but the state machine answers a request id it remembers with its first outcome.
+    /// Bytes that do not decode are proposed as they are (every replica then answers them alike).
+    func stamp(_ command: [UInt8]) -> [UInt8] {
+        guard let decoded = try? MetaCommand(decoding: command) else { return command }
+        let time = max(configuration.clock(), machine.committedTime)
+        guard time != decoded.envelope.time else { return command }
+        return decoded.stamped(time: time).encode()
     }
 
     /// Runs a query after `linearize()`, encoded.

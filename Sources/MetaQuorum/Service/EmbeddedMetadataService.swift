@@ -37,7 +37,7 @@ public final class EmbeddedMetadataService: MetadataService {
                 freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault,
                 clock: @escaping @Sendable () -> Int64) async throws(MetaError) {
         do {
-            self.log = try await RaftMetaLog.startSingleVoter(directory: directory, logger: logger)
+            self.log = try await RaftMetaLog.startSingleVoter(directory: directory, logger: logger, clock: clock)
         } catch let error as MetaError {
             throw error
         } catch {
@@ -58,10 +58,11 @@ public final class EmbeddedMetadataService: MetadataService {
         self.freeSpaceFloorBytes = freeSpaceFloorBytes
     }
 
-    /// Over a remote metadata group (`silo gateway`).
-    public init(remote: RemoteMetaLog, logger: Logger) {
+    /// Over a remote metadata group (`silo gateway`). The group's leader re-stamps every command's time with
+    /// its own clock; `clock` (tests: a gateway whose clock is off) only fills the proposal.
+    public init(remote: RemoteMetaLog, logger: Logger, clock: (@Sendable () -> Int64)? = nil) {
         self.log = remote
-        self.clock = EmbeddedMetadataService.wallClock
+        self.clock = clock ?? EmbeddedMetadataService.wallClock
         self.logger = logger
         self.directory = nil
         self.freeSpaceFloorBytes = 0

@@ -30,9 +30,11 @@ extension MetaStateMachine {
     }
 
     func applyPutPart(
-        _ part: PartRecord, bucket: String, key: String, uploadID: String, startedTime: Int64,
+        _ proposed: PartRecord, bucket: String, key: String, uploadID: String, startedTime: Int64,
         envelope: CommandEnvelope
     ) throws {
+        var part = proposed
+        part.lastModifiedTime = envelope.time
         _ = try ownedBucket(bucket, requester: envelope.requester)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
         guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {

@@ -1,8 +1,11 @@
 extension MetaStateMachine {
     func applyPutObject(
-        _ object: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
+        _ proposed: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
         envelope: CommandEnvelope
     ) throws {
+        // Last-Modified is the command's time (the leader's clock), so versions of a key are ordered by one clock.
+        var object = proposed
+        object.lastModifiedTime = envelope.time
         _ = try ownedBucket(object.bucket, requester: envelope.requester)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
         if let body = object.inlineBody {
