@@ -24,6 +24,8 @@ public enum GatewayNode {
         public var metaAddresses: [PeerAddress] = []
         /// Blob nodes by id.
         public var blobNodes: [UInt32: PeerAddress] = [:]
+        /// Copies of each chunk (nil: 3, or every node when there are fewer).
+        public var replicaCount: Int?
         public var clusterSecret: [UInt8] = []
         /// The root user's keys, ensured once the metadata answers (nil: leave the root user as it is).
         public var rootAccessKeyID: String?
@@ -66,7 +68,11 @@ public enum GatewayNode {
         let ring = try Ring(
             epoch: 1, nodes: options.blobNodes.keys.sorted().map { RingNode(id: $0, zone: nil, weight: 1) },
             vnodesPerWeightUnit: ringVnodesPerWeightUnit)
-        let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: 1)
+        let replicas = options.replicaCount ?? min(3, options.blobNodes.count)
+        guard (1...options.blobNodes.count).contains(replicas) else {
+            throw ConfigurationError("--replicas \(replicas) must be 1...\(options.blobNodes.count) (the blob nodes listed)")
+        }
+        let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: replicas)
         let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: options.clusterSecret, group: group,
                                    logger: logger)
         let metadata = EmbeddedMetadataService(remote: remote, logger: logger)

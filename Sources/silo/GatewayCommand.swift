@@ -22,6 +22,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "The blob nodes: ID=HOST:PORT,ID=HOST:PORT,…")
     var blob: String
 
+    @Option(help: "Copies of each chunk on distinct blob nodes (default 3, or every node when fewer are listed).")
+    var replicas: Int?
+
     @Option(help: "File holding the cluster secret (else env SILO_CLUSTER_SECRET).")
     var clusterSecretFile: String?
 
@@ -45,6 +48,7 @@ struct GatewayCommand: AsyncParsableCommand {
             options.blobNodes[nodeID] = address
         }
         options.clusterSecret = try clusterSecret(file: clusterSecretFile)
+        options.replicaCount = replicas
         let environment = ProcessInfo.processInfo.environment
         options.rootAccessKeyID = environment["SILO_ROOT_ACCESS_KEY"]
         options.rootSecretAccessKey = environment["SILO_ROOT_SECRET_KEY"]

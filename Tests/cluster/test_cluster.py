@@ -217,3 +217,27 @@ def test_every_meta_node_killed_at_once_finds_everything(cluster):
     assert sorted(keys) == sorted(bodies)
     for key, body in bodies.items():
         assert b.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+
+
+def test_a_blob_node_down_costs_neither_reads_nor_writes(cluster):
+    # Three copies of every chunk on four nodes (the gateway's default): with one node killed, objects written
+    # before are read from another copy, and new writes go to the next nodes of each chunk's ring order.
+    a, b = client(cluster, 0), client(cluster, 1)
+    bucket = fresh_bucket(a)
+    before = {f"before/{i}": os.urandom((1 << 20) + i * 4099) for i in range(6)}
+    for key, body in before.items():
+        a.put_object(Bucket=bucket, Key=key, Body=body)
+    victim = next(n for n in cluster.state.nodes if n.role == "blob")
+    cluster.kill(victim)
+    try:
+        for key, body in before.items():
+            assert b.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+        during = {f"during/{i}": os.urandom((2 << 20) + i * 577) for i in range(6)}
+        for key, body in during.items():
+            a.put_object(Bucket=bucket, Key=key, Body=body)
+            assert b.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+    finally:
+        cluster.start(victim)
+        cluster.wait_ready(victim)
+    for key, body in {**before, **during}.items():
+        assert a.get_object(Bucket=bucket, Key=key)["Body"].read() == body

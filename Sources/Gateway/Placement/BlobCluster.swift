@@ -27,6 +27,12 @@ public struct BlobCluster: Sendable {
         return nodes
     }
 
+    /// Every node of the ring in this chunk's order: the first `replicaCount` are its placement, the rest
+    /// the fallbacks when one of those cannot take it.
+    func preference(_ chunkID: ChunkID) -> [UInt32] {
+        ring.place(chunkID, replicas: stores.count)
+    }
+
     func store(for node: UInt32) -> (any ChunkStoring)? {
         stores[node]
     }

@@ -125,26 +125,54 @@ struct ObjectBodyWriter: Sendable {
         }
     }
 
-    /// Writes one chunk to every node the ring picks, in parallel; durable when all acknowledged.
+    /// Writes one chunk to `replicaCount` nodes: the ring's first choices in parallel, and for each that fails
+    /// the next node of the chunk's ring order (so a node that is down costs a retry, not the write). Durable
+    /// when `replicaCount` nodes acknowledged; the nodes that hold it are recorded in its `ChunkRef` (reads
+    /// follow the record, not the ring). Fails when fewer nodes than that could take it.
     private func writeChunk(_ bytes: ByteBuffer) async throws -> ChunkRef {
         let chunkID = ChunkID.random(in: ChunkID.min...ChunkID.max)
-        let nodes = cluster.place(chunkID)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for node in nodes {
-                guard let store = cluster.store(for: node) else {
-                    throw S3Error(.serviceUnavailable, "Blob node \(node) is not reachable.")
-                }
-                group.addTask {
-                    do {
-                        try await store.write(chunkID, bytes)
-                    } catch {
-                        throw S3Error.from(error)
+        let preference = cluster.preference(chunkID)
+        let wanted = cluster.replicaCount
+        var holders: [UInt32] = []
+        var next = 0
+        var lastError: (any Error)?
+        while holders.count < wanted {
+            let missing = wanted - holders.count
+            guard preference.count - next >= missing else {
+                throw lastError.map { S3Error.from($0) }
+                    ?? S3Error(.serviceUnavailable, "Fewer than \(wanted) blob nodes can take a chunk.")
+            }
+            let batch = Array(preference[next..<(next + missing)])
+            next += missing
+            let outcomes = await withTaskGroup(of: (UInt32, (any Error)?).self) { group in
+                for node in batch {
+                    group.addTask { [cluster] in
+                        guard let store = cluster.store(for: node) else {
+                            return (node, S3Error(.serviceUnavailable, "Blob node \(node) is not configured."))
+                        }
+                        do {
+                            try await store.write(chunkID, bytes)
+                            return (node, nil)
+                        } catch {
+                            return (node, error)
+                        }
                     }
                 }
+                var outcomes: [(UInt32, (any Error)?)] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
             }
-            try await group.waitForAll()
+            for (node, error) in outcomes {
+                if let error {
+                    lastError = error
+                    logger.warning("chunk write failed; trying the next node",
+                                   metadata: ["node": "\(node)", "error": "\(error)"])
+                } else {
+                    holders.append(node)
+                }
+            }
         }
-        return ChunkRef(id: chunkID, sizeBytes: Int64(bytes.readableBytes), nodes: nodes)
+        return ChunkRef(id: chunkID, sizeBytes: Int64(bytes.readableBytes), nodes: holders.sorted())
     }
 
     /// After the metadata write that would reference `chunks` failed: deletes them only when the failure is
