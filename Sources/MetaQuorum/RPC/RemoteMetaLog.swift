@@ -58,107 +58,73 @@ public final class RemoteMetaLog: MetaLog {
     func propose(_ command: [UInt8]) async throws(MetaError) -> MetaCommandResult {
         let started = ContinuousClock.now
         defer { proposeTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        let deadline = ContinuousClock.now + options.proposalDeadline
-        var mayHaveApplied = false
-        var lastProblem = "no metadata replica answered"
-        var attempt = 0
-        while ContinuousClock.now < deadline {
-            let index = nodeIndex(attempt, start: preferred.withLock { $0.proposals })
-            attempt += 1
-            let reply = await nodes[index].call(MetaWire.Operation.propose, command)
-            switch reply {
-            case .success(let payload):
-                switch Self.parse(payload) {
-                case .ok(let body):
-                    preferred.withLock { $0.proposals = index }
-                    do throws(MetaCodecError) {
-                        return try MetaCommandResult(decoding: body)
-                    } catch {
-                        throw .internalFault("undecodable command result from \(nodes[index].address): \(error)")
-                    }
-                case .notLeader:
-                    lastProblem = "\(nodes[index].address) is not the leader"
-                case .refused(let message):
-                    lastProblem = "\(nodes[index].address): \(message)"
-                case .outcomeUnknown(let message):
-                    mayHaveApplied = true
-                    lastProblem = "\(nodes[index].address): \(message)"
-                case .fault(let message):
-                    throw .internalFault("metadata node \(nodes[index].address): \(message)")
-                }
-            case .failure(.notSent(let reason)):
-                lastProblem = "\(nodes[index].address): \(reason)"
-            case .failure(.lost(let reason)):
-                mayHaveApplied = true
-                lastProblem = "\(nodes[index].address): \(reason)"
-            }
-            await pause(afterAttempt: attempt)
+        let body = try await send(.propose, command, writes: true, deadline: options.proposalDeadline)
+        do throws(MetaCodecError) {
+            return try MetaCommandResult(decoding: body)
+        } catch {
+            throw .internalFault("undecodable command result: \(error)")
         }
-        logger.warning("metadata proposal gave up", metadata: ["problem": "\(lastProblem)", "mayHaveApplied": "\(mayHaveApplied)"])
-        if mayHaveApplied { throw .outcomeUnknown(lastProblem) }
-        throw .unavailable(lastProblem)
     }
 
     func query(_ query: MetaQuery) async throws(MetaError) -> MetaQueryResult {
         let started = ContinuousClock.now
         defer { queryTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        let encoded = query.encode()
-        let deadline = ContinuousClock.now + options.queryDeadline
-        var lastProblem = "no metadata replica answered"
-        var attempt = 0
-        while ContinuousClock.now < deadline {
-            let index = nodeIndex(attempt, start: preferred.withLock { $0.queries })
-            attempt += 1
-            switch await nodes[index].call(MetaWire.Operation.query, encoded) {
-            case .success(let payload):
-                switch Self.parse(payload) {
-                case .ok(let body):
-                    preferred.withLock { $0.queries = index }
-                    do throws(MetaCodecError) {
-                        return try MetaQueryResult(decoding: body)
-                    } catch {
-                        throw .internalFault("undecodable query result from \(nodes[index].address): \(error)")
-                    }
-                case .notLeader: lastProblem = "\(nodes[index].address) knows no leader"
-                case .refused(let message), .outcomeUnknown(let message): lastProblem = "\(nodes[index].address): \(message)"
-                case .fault(let message): throw .internalFault("metadata node \(nodes[index].address): \(message)")
-                }
-            case .failure(.notSent(let reason)), .failure(.lost(let reason)):
-                lastProblem = "\(nodes[index].address): \(reason)"
-            }
-            await pause(afterAttempt: attempt)
+        let body = try await send(.query, query.encode(), writes: false, deadline: options.queryDeadline)
+        do throws(MetaCodecError) {
+            return try MetaQueryResult(decoding: body)
+        } catch {
+            throw .internalFault("undecodable query result: \(error)")
         }
-        throw .unavailable(lastProblem)
     }
 
     /// Sends a membership change to the leader (trying each replica in turn); throws `.unavailable` when none
     /// accepts it before the proposal deadline, `.outcomeUnknown` when one may have.
     public func changeMembership(_ request: MembershipRequest) async throws(MetaError) {
-        let encoded = request.encode()
-        let deadline = ContinuousClock.now + options.proposalDeadline
-        var lastProblem = "no metadata replica answered"
+        _ = try await send(.membership, request.encode(), writes: true, deadline: options.proposalDeadline)
+    }
+
+    /// The one retry loop: sends the same bytes to the replica that answered this kind of request last, then
+    /// to each other in turn, until one answers ok or the deadline passes. For a write (`writes`), an attempt
+    /// that may have been acted on (the replica said so, or the connection went away after the request left)
+    /// turns a final failure into `.outcomeUnknown`; definite refusals (not the leader, refused, not sent)
+    /// only move on. A node's fault reply ends the loop.
+    private func send(_ operation: MetaWire.Operation, _ bytes: [UInt8], writes: Bool, deadline: Duration)
+        async throws(MetaError) -> [UInt8]
+    {
+        let end = ContinuousClock.now + deadline
         var mayHaveApplied = false
+        var lastProblem = "no metadata replica answered"
         var attempt = 0
-        while ContinuousClock.now < deadline {
-            let index = nodeIndex(attempt, start: preferred.withLock { $0.proposals })
+        let start = preferred.withLock { writes ? $0.proposals : $0.queries }
+        while ContinuousClock.now < end {
+            let index = nodeIndex(attempt, start: start)
             attempt += 1
-            switch await nodes[index].call(MetaWire.Operation.membership, encoded) {
+            let address = nodes[index].address
+            switch await nodes[index].call(operation, bytes) {
             case .success(let payload):
                 switch Self.parse(payload) {
-                case .ok: return
-                case .notLeader: lastProblem = "\(nodes[index].address) is not the leader"
-                case .refused(let message): lastProblem = "\(nodes[index].address): \(message)"
+                case .ok(let body):
+                    preferred.withLock { if writes { $0.proposals = index } else { $0.queries = index } }
+                    return body
+                case .notLeader: lastProblem = "\(address) is not the leader (or knows none)"
+                case .refused(let message): lastProblem = "\(address): \(message)"
                 case .outcomeUnknown(let message):
                     mayHaveApplied = true
-                    lastProblem = "\(nodes[index].address): \(message)"
-                case .fault(let message): throw .invalidArgument(message)
+                    lastProblem = "\(address): \(message)"
+                case .fault(let message): throw .internalFault("metadata node \(address): \(message)")
                 }
-            case .failure(.notSent(let reason)): lastProblem = "\(nodes[index].address): \(reason)"
+            case .failure(.notSent(let reason)):
+                lastProblem = "\(address): \(reason)"
             case .failure(.lost(let reason)):
-                mayHaveApplied = true
-                lastProblem = "\(nodes[index].address): \(reason)"
+                mayHaveApplied = mayHaveApplied || writes
+                lastProblem = "\(address): \(reason)"
             }
             await pause(afterAttempt: attempt)
+        }
+        if writes {
+            logger.warning("metadata request gave up",
+                           metadata: ["operation": "\(operation)", "problem": "\(lastProblem)",
+                                      "mayHaveApplied": "\(mayHaveApplied)"])
         }
         if mayHaveApplied { throw .outcomeUnknown(lastProblem) }
         throw .unavailable(lastProblem)
