@@ -9,7 +9,15 @@ cd "$(dirname "$0")/.."
 silo=$1
 shift
 dir=$(mktemp -d /tmp/silo-compat-cluster-XXXXXX)
-cleanup() { ops/cluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() {
+  status=$?
+  ops/cluster down --dir "$dir" >/dev/null 2>&1 || true
+  if [ "$status" -ne 0 ]; then
+    # What the processes said, for the failure above.
+    for log in "$dir"/logs/*.log; do echo "--- $log (last 30 lines)"; tail -n 30 "$log"; done
+  fi
+  rm -rf "$dir"
+}
 trap cleanup EXIT
 ops/cluster up --dir "$dir" --silo "$silo" --log-level warning >/dev/null
 read -r endpoint access secret < <(python3 -c '
