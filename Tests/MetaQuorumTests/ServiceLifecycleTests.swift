@@ -56,6 +56,34 @@ struct ServiceLifecycleTests {
         await service.close()
     }
 
+    // Goal: a database written before the metadata had a Raft log (applied index 3, no raft/ directory) is
+    // adopted, not refused or rewound: its data is there, new writes apply above it, and both survive a restart.
+    @Test func preRaftDatabaseIsAdopted() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+            _ = try driver.apply(.createBucket(envelope("old-1", time: testStartTime), name: "b"))
+            _ = try driver.apply(.putObject(envelope("old-2", time: testStartTime),
+                                            object: objectRecord(bucket: "b", key: "old", chunks: [chunk(1, 2)]),
+                                            precondition: .none, startedTime: testStartTime))
+            _ = try driver.apply(.createBucket(envelope("old-3", time: testStartTime), name: "c"))
+            #expect(driver.machine.appliedIndex() == 3)
+            driver.machine.close()
+        }
+        for round in 0..<2 {
+            let service = try await makeService(directory, clock: TestClock(testStartTime))
+            #expect(try await service.listBuckets(owner: "alice").map(\.name) == ["b", "c"] + (0..<round).map { "new\($0)" })
+            #expect(try await service.object(bucket: "b", key: "old", requester: "alice")?.key == "old")
+            #expect(try await service.appliedIndex() > 3)
+            try await service.createBucket(name: "new\(round)", owner: "alice", time: testStartTime, requestID: "new-\(round)")
+            await service.close()
+        }
+        let service = try await makeService(directory, clock: TestClock(testStartTime))
+        #expect(try await service.listBuckets(owner: "alice").map(\.name) == ["b", "c", "new0", "new1"])
+        await service.close()
+    }
+
     // Goal: measure group commit. Method: the same number of putObject calls, first one at a time (one
     // transaction and fsync each), then from many concurrent tasks (batched); print both rates. No timing
     // assertion: only correctness (every object present) is checked.
