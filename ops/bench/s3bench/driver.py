@@ -22,7 +22,7 @@ from .loadgen import wrk_path
 from .probes import disk, host_line, http_floor, loopback_tcp
 from .procs import PROCESSES, log, perf_record
 from .report import Results
-from .systems import SeaweedFS, Silo, SiloCluster
+from .systems import SeaweedFS, Silo, SiloCluster, stop_clusters
 from .workloads import (Dataset, delete_batches, delete_one_by_one, get_workload, latency_workloads,
                         list_workload, put_workload, remaining_keys, wrk_get, wrk_list, wrk_put)
 
@@ -223,6 +223,7 @@ def main():
         log(f"interrupted ({interrupt}); stopping servers")
         raise SystemExit(130)
     finally:
+        stop_clusters()
         PROCESSES.stop_all()
         for system_dir in sorted(base.glob("*")):
             for log_file in system_dir.glob("*.log"):  # silo/silo.log -> s3-STAMP-silo.log

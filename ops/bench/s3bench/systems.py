@@ -119,6 +119,16 @@ class Silo(S3System):
                     env, self.answers_s3)
 
 
+# Every cluster the bench started (its processes are not in PROCESSES: ops/pylib/cluster.py owns them), stopped
+# by `stop_clusters()` at the end of the run, also when it fails.
+CLUSTERS = []
+
+
+def stop_clusters():
+    for system in CLUSTERS:
+        system.stop()
+
+
 class SiloCluster(S3System):
     """Silo as a cluster on this machine: 3 `silo meta` (RaftKit), 1 `silo blob`, 1 `silo gateway`, started
     by ops/pylib/cluster.py. Its CPU is the sum over all five processes."""
@@ -137,6 +147,7 @@ class SiloCluster(S3System):
         self.cluster = Cluster.up(self.workdir / "cluster", meta=3, blob=1, gateways=1, silo=self.binary,
                                   root_keys=(ACCESS_KEY, SECRET_KEY),
                                   log_level=os.environ.get("SILO_LOG_LEVEL", "warning"))
+        CLUSTERS.append(self)
         gateway = self.cluster.state.s3_endpoints[0]
         self.port = int(gateway.rsplit(":", 1)[1])
 
@@ -150,6 +161,7 @@ class SiloCluster(S3System):
     def stop(self):
         if self.cluster is not None:
             self.cluster.down()
+            self.cluster = None
 
 
 class SeaweedFS(S3System):
