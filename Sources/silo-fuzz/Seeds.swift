@@ -49,6 +49,7 @@ enum FuzzSeeds {
         seeds["raft-message"] = raftMessages().map { encodeMessage($0) }
         seeds["raft-wal-record"] = [walRecords()]
         seeds["meta-command"] = metaCommands()
+        seeds["meta-rpc"] = metaRPC()
         seeds["blob-record-header"] = [blobHeader()]
         seeds["blob-wire"] = blobWireFrames()
         return seeds
@@ -132,6 +133,31 @@ enum FuzzSeeds {
             .forgetGarbage(envelope, chunkIDs: [ChunkID(2)]),
         ]
         return commands.map { $0.encode() } + [MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode()]
+    }
+
+    static func metaRPC() -> [[UInt8]] {
+        let object = ObjectRecord(bucket: "bucket", key: "key", versionID: "v1", sizeBytes: 5, etag: "abc",
+                                  lastModifiedTime: 1, headers: [], userMetadata: [], checksum: nil,
+                                  chunks: [ChunkRef(id: ChunkID(1), sizeBytes: 5, nodes: [1, 2])], partSizes: [])
+        let queries: [MetaQuery] = [
+            .listUsers, .user(accessKeyID: "AK"), .bucket(name: "bucket"),
+            .object(bucket: "bucket", key: "key", requester: "u:1"),
+            .listObjects(ListObjectsQuery(bucket: "bucket", prefix: "p/", delimiter: "/", startAfter: "",
+                                          maxKeys: 1000), requester: "u:1"),
+            .listParts(bucket: "b", key: "k", uploadID: "u", requester: "r", partNumberMarker: 0, maxParts: 10),
+            .referencedChunks([ChunkID(1), ChunkID(2)]), .usage(.bucket("bucket")), .appliedIndex,
+        ]
+        let results: [MetaQueryResult] = [
+            .object(object), .bucket(BucketRecord(name: "b", owner: "u:1", createdTime: 1)),
+            .objects(ListObjectsPage(objects: [ObjectSummary(key: "k", sizeBytes: 1, etag: "e", lastModifiedTime: 1,
+                                                             owner: "u:1")],
+                                     commonPrefixes: ["p/"], isTruncated: true, nextMarker: "k")),
+            .chunkIDs([ChunkID(3)]), .index(42), .failed(.noSuchKey),
+        ]
+        let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
+                                    voters: [1, 2, 3], learners: [4])
+        return queries.map { $0.encode() } + results.map { $0.encode() }
+            + [MembershipRequest.addLearner(4, raftAddress: "127.0.0.1:7100").encode(), status.encode()]
     }
 
     static func blobHeader() -> [UInt8] {

@@ -18,6 +18,13 @@ extension FuzzTargets {
             _ = try? MetaCommand(decoding: bytes)
             _ = try? MetaCommandResult(decoding: bytes)
         }),
+        // What a metadata node decodes from a gateway (and a gateway from a node) over the metadata RPC.
+        FuzzTarget(name: "meta-rpc", run: { bytes in
+            _ = try? MetaQuery(decoding: bytes)
+            _ = try? MetaQueryResult(decoding: bytes)
+            _ = try? MembershipRequest(decoding: bytes)
+            _ = try? MetaNodeStatus(decoding: bytes)
+        }),
     ]
     static let blobTargets: [FuzzTarget] = [
         FuzzTarget(name: "blob-record-header", run: { bytes in
