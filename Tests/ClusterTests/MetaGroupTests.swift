@@ -229,12 +229,18 @@ struct MetaGroupTests {
         do {
             _ = try await group.leader()
             try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            let stoppedAt = await group.replicas[3]!.driver.status.appliedIndex
             await group.stopReplica(3)
             for index in 0..<80 {
                 try await client.putObject(object("b", "s\(index)", etag: "e\(index)"), requester: "alice",
                                            precondition: .none, startedTime: now, requestID: "s-\(index)")
             }
-            let target = await group.replicas[try await group.leader()]!.driver.status.commitIndex
+            let leaderID = try await group.leader()
+            let target = await group.replicas[leaderID]!.driver.status.commitIndex
+            // The leader compacted its log past where replica 3 stopped: only a snapshot can bring it back.
+            let snapshots = (try? FileManager.default.contentsOfDirectory(atPath: "\(group.directory)/meta\(leaderID)/raft/snap")) ?? []
+            let newest = snapshots.compactMap { UInt64($0.replacingOccurrences(of: ".snap", with: ""), radix: 16) }.max() ?? 0
+            #expect(newest > stoppedAt + 1, "leader's newest snapshot \(newest), replica 3 stopped at \(stoppedAt)")
             try await group.startReplica(3)
             try await group.waitApplied(3, target)
             let onThree = EmbeddedMetadataService(remote: group.remote([3]), logger: group.logger)
