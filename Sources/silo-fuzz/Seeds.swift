@@ -124,7 +124,19 @@ enum FuzzSeeds {
         let commands: [MetaCommand] = [
             .createUser(envelope, user: UserRecord(name: "bob", accessKeyID: "AK", secretAccessKey: "secret",
                                                    isRoot: false, createdTime: 1)),
-            .createBucket(envelope, name: "bucket"),
+            .createBucket(envelope, name: "bucket", acl: nil, ownership: nil),
+            .createBucket(envelope, name: "shared", acl: AccessControlList(grants: [
+                ACLGrant(grantee: .user(id: "u:1"), permission: .fullControl),
+                ACLGrant(grantee: .allUsers, permission: .read),
+            ]), ownership: .bucketOwnerPreferred),
+            .putBucketACL(envelope, bucket: "bucket", acl: .ownerOnly("u:1")),
+            .putObjectACL(envelope, bucket: "bucket", key: "k", acl: AccessControlList(grants: [
+                ACLGrant(grantee: .authenticatedUsers, permission: .readACP),
+            ])),
+            .setOwnershipControls(envelope, bucket: "bucket", ownership: .bucketOwnerEnforced),
+            .setOwnershipControls(envelope, bucket: "bucket", ownership: nil),
+            .setBucketPolicy(envelope, bucket: "bucket", policy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}"),
+            .setBucketPolicy(envelope, bucket: "bucket", policy: nil),
             .putObject(envelope, object: object, precondition: .ifMatch("abc"), startedTime: 1),
             .deleteObjects(envelope, bucket: "bucket", keys: ["a", "b"]),
             .completeMultipartUpload(envelope, bucket: "bucket", key: "key", uploadID: "u",
@@ -146,6 +158,7 @@ enum FuzzSeeds {
                                           maxKeys: 1000), requester: "u:1"),
             .listParts(bucket: "b", key: "k", uploadID: "u", requester: "r", partNumberMarker: 0, maxParts: 10),
             .referencedChunks([ChunkID(1), ChunkID(2)]), .usage(.bucket("bucket")), .appliedIndex,
+            .objectAccess(bucket: "bucket", key: "key"),
         ]
         let results: [MetaQueryResult] = [
             .object(object), .bucket(BucketRecord(name: "b", owner: "u:1", createdTime: 1)),
@@ -153,6 +166,9 @@ enum FuzzSeeds {
                                                              owner: "u:1")],
                                      commonPrefixes: ["p/"], isTruncated: true, nextMarker: "k")),
             .chunkIDs([ChunkID(3)]), .index(42), .failed(.noSuchKey),
+            .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1, ownership: .objectWriter,
+                                       policy: "{}"), object),
+            .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1), nil),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])

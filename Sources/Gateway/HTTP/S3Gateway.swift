@@ -110,6 +110,7 @@ public struct S3Gateway: HTTPResponder {
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
             operation = "SiloAdmin"
+            guard let user else { throw S3Error(.accessDenied, "The admin API needs a signed request.") }
             let body = SignedBody(raw: request.body, verified: verified, headers: request.headers, headerList: headers)
             return try await AdminAPI(gateway: self).respond(to: request, body: body, path: path, user: user, now: now)
         }
@@ -117,12 +118,13 @@ public struct S3Gateway: HTTPResponder {
             method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, host: host,
             virtualHostDomains: configuration.virtualHostDomains,
             copySource: request.headers[HTTPField.Name("x-amz-copy-source")!])
-        let call = S3Call(requestID: requestID, method: request.method, headers: request.headers,
+        var call = S3Call(requestID: requestID, method: request.method, headers: request.headers,
                           headerList: headers, target: target, user: user, rawBody: request.body,
                           verified: verified, now: now)
         resource = call.resource
         operation = target.endpoint.operationName
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
+        try await authorize(&call)
         return try await dispatch(call)
     }
 
@@ -132,19 +134,24 @@ public struct S3Gateway: HTTPResponder {
     static func readsBody(_ endpoint: S3Endpoint) -> Bool {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
-        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented:
+        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
+             .putBucketOwnershipControls:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
-             .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts:
+             .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
+             .getBucketOwnershipControls, .deleteBucketOwnershipControls:
             return false
         }
     }
 
-    /// Checks the signature; returns the signing user. Anonymous requests are refused.
+    /// Checks the signature; returns the signing user, or nil for a request that carries no signature at
+    /// all (anonymous: the `Authorizer` decides what it may reach). A request that tries to sign and fails
+    /// is refused here, never treated as anonymous.
     private func authenticate(_ signed: SigV4Request, host: String?, now: Int64) async throws
-        -> (UserRecord, VerifiedRequest)
+        -> (UserRecord?, VerifiedRequest)
     {
+        if Self.isUnsigned(signed) { return (nil, try anonymousVerification(signed)) }
         if let legacy = try SigV2.parse(request: signed) {
             guard let user = try await credentials.user(accessKeyID: legacy.accessKeyID, now: now) else {
                 throw S3Error(.invalidAccessKeyID)
@@ -165,6 +172,37 @@ public struct S3Gateway: HTTPResponder {
         return (user, verified)
     }
 
+    /// No Authorization header and no presigned-URL parameter of either signature version.
+    static func isUnsigned(_ request: SigV4Request) -> Bool {
+        guard request.header("authorization") == nil else { return false }
+        let names = request.rawQuery.split(separator: "&").map { item in
+            item.split(separator: "=", maxSplits: 1).first.map { $0.lowercased() } ?? ""
+        }
+        let presignNames: Set<String> = [
+            "x-amz-signature", "x-amz-algorithm", "x-amz-credential", "awsaccesskeyid", "signature",
+        ]
+        return !names.contains { presignNames.contains($0) }
+    }
+
+    /// What an unsigned request says of its body: nothing signed. A declared SHA-256 is still checked
+    /// against the body (`SignedBody`); the signed aws-chunked modes need a signature and are refused.
+    private func anonymousVerification(_ request: SigV4Request) throws -> VerifiedRequest {
+        var payloadHash = PayloadHash.unsigned
+        if let declared = request.header("x-amz-content-sha256") {
+            guard let parsed = PayloadHash(headerValue: declared) else {
+                throw SigV4Error.invalidContentSHA256(String(declared.prefix(80)))
+            }
+            switch parsed {
+            case .sha256, .unsigned, .streamingUnsignedTrailer: payloadHash = parsed
+            case .streamingSigned, .streamingSignedTrailer:
+                throw S3Error(.accessDenied, "A signed aws-chunked body needs a signed request.")
+            }
+        }
+        return VerifiedRequest(
+            accessKeyID: "", scope: SigV4Scope(date: "", region: configuration.region, service: "s3"), amzDate: "",
+            payloadHash: payloadHash, seedSignature: "", signingKey: SigV4SigningKey(bytes: []), isPresigned: false)
+    }
+
     /// One switch from operation to handler.
     private func dispatch(_ call: S3Call) async throws -> Response {
         switch call.target.endpoint {
@@ -179,6 +217,9 @@ public struct S3Gateway: HTTPResponder {
         case .listObjectVersions: return try await listObjectVersions(call)
         case .getACL(let onObject): return try await getACL(call, onObject: onObject)
         case .putACL(let onObject): return try await putACL(call, onObject: onObject)
+        case .getBucketOwnershipControls: return try await getOwnershipControls(call)
+        case .putBucketOwnershipControls: return try await putOwnershipControls(call)
+        case .deleteBucketOwnershipControls: return try await deleteOwnershipControls(call)
         case .getObjectAttributes: return try await getObjectAttributes(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)

@@ -31,10 +31,7 @@ extension S3Gateway {
                               details: [("ArgumentName", header), ("ArgumentValue", text)])
             }
         }
-        guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.requester)
-        else {
-            throw S3Error(.noSuchKey, details: [("Key", call.key)])
-        }
+        let (_, object) = try await authorizedObject(call, .getObjectAttributes, bucket: call.bucket, key: call.key)
         let checksum = asked.contains("Checksum") ? Self.checksumFields(object.checksum).first : nil
         let result = GetObjectAttributesResult(
             etag: asked.contains("ETag") ? object.etag : nil,

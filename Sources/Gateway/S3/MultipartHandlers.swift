@@ -20,7 +20,8 @@ extension S3Gateway {
         let upload = UploadRecord(
             bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.requester,
             initiatedTime: call.now, headers: ObjectHeaders.stored(from: call.headers),
-            userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm)
+            userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
+            acl: try await requestedObjectACL(call))
         try await metadata.createMultipartUpload(upload, requester: call.requester, requestID: call.requestID)
         var headers = HTTPFields()
         if let algorithm { headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm }

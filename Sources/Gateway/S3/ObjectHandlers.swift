@@ -12,13 +12,14 @@ extension S3Gateway {
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = ObjectHeaders.stored(from: call.headers)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
-        try await ownedBucket(call)
+        let acl = try await requestedObjectACL(call)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax, allowInline: true)
+        // The owner is decided at apply time from the writer and the bucket's ownership controls.
         let object = ObjectRecord(
             bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16),
             sizeBytes: stored.sizeBytes, etag: stored.digests.md5Hex, lastModifiedTime: call.now,
             headers: headers, userMetadata: userMetadata, checksum: stored.digests.checksum,
-            chunks: stored.chunks, partSizes: [], inlineBody: stored.inline)
+            chunks: stored.chunks, partSizes: [], inlineBody: stored.inline, acl: acl)
         do {
             try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
@@ -106,10 +107,7 @@ extension S3Gateway {
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         try validateKey(call.key)
         if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
-        guard let object = try await metadata.object(bucket: call.bucket, key: call.key, requester: call.requester)
-        else {
-            throw S3Error(.noSuchKey, details: [("Key", call.key)])
-        }
+        let (_, object) = try await authorizedObject(call, .getObject, bucket: call.bucket, key: call.key)
         var headers = HTTPFields()
         ObjectHeaders.describe(object, into: &headers)
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .read)
@@ -217,7 +215,6 @@ extension S3Gateway {
     func deleteObjects(_ call: S3Call) async throws -> Response {
         let body = try await readSmallBody(call)
         let request = try DeleteObjectsRequest.parse(Array(buffer: body))
-        try await ownedBucket(call)
         var failures: [DeleteResult.Failure] = []
         var valid: [DeleteResult.Deleted] = []
         for object in request.objects {
@@ -258,14 +255,15 @@ extension S3Gateway {
         let headers = directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
-        try await ownedBucket(call)
+        let acl = try await requestedObjectACL(call)
         let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
                                          checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) },
                                          allowInline: true)
         let object = ObjectRecord(
             bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16), sizeBytes: source.sizeBytes,
             etag: copied.digests.md5Hex, lastModifiedTime: call.now, headers: headers, userMetadata: userMetadata,
-            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [], inlineBody: copied.inline)
+            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [], inlineBody: copied.inline,
+            acl: acl)
         do {
             try await metadata.putObject(object, requester: call.requester, precondition: precondition,
                                          startedTime: call.now, requestID: call.requestID)
@@ -278,16 +276,13 @@ extension S3Gateway {
         return Self.xmlResponse(result.xml())
     }
 
-    /// The object named by `x-amz-copy-source`, after its `x-amz-copy-source-if-*` conditions.
+    /// The object named by `x-amz-copy-source` if the caller may read it (s3:GetObject on the source),
+    /// after its `x-amz-copy-source-if-*` conditions.
     func copySource(_ call: S3Call, _ source: CopySource) async throws -> ObjectRecord {
         if let versionID = source.versionID {
             try Self.requireNullVersion(versionID, parameter: "x-amz-copy-source")
         }
-        guard let object = try await metadata.object(bucket: source.bucket, key: source.key,
-                                                     requester: call.requester)
-        else {
-            throw S3Error(.noSuchKey, details: [("Key", source.key)])
-        }
+        let (_, object) = try await authorizedObject(call, .getObject, bucket: source.bucket, key: source.key)
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .copySource)
         let outcome = condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime,
                                          family: .copySource)

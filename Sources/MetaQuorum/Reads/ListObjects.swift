@@ -7,7 +7,7 @@ extension MetaStateMachine {
     /// rolled-up keys. Entries (keys and common prefixes) are returned only if strictly greater than
     /// `startAfter`; truncation is known by finding one more entry.
     func listObjects(_ query: ListObjectsQuery, requester: String) throws -> ListObjectsPage {
-        let bucket = try ownedBucket(query.bucket, requester: requester)
+        let bucket = try existingBucket(query.bucket)
         guard (0...MetaLimits.listEntriesMax).contains(query.maxKeys) else {
             throw MetaError.invalidArgument("max-keys \(query.maxKeys) outside 0...\(MetaLimits.listEntriesMax)")
         }

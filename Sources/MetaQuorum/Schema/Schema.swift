@@ -9,10 +9,15 @@ enum MetaSchema {
     /// 2: `users.record` carries the user's id (format 2 of the user record).
     /// 3: `bucket_usage` and `quotas`.
     /// 4: `objects.record` in format 2 of the object record (with the optional inline body).
-    static let version: Int64 = 4
+    /// 5: access control: `buckets.acl`, `buckets.ownership`, `buckets.policy`; object and upload records
+    ///    in format 3 (with owner and ACL).
+    static let version: Int64 = 5
 
     /// The object record format stored in `objects.record` at this schema version.
-    static let objectRecordFormat: UInt8 = 2
+    static let objectRecordFormat: UInt8 = 3
+
+    /// The upload record format stored in `uploads.record` at this schema version.
+    static let uploadRecordFormat: UInt8 = 3
 
     /// The user record format stored in `users.record` at this schema version.
     static let userRecordFormat: UInt8 = 2
@@ -22,6 +27,7 @@ enum MetaSchema {
         "CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
         "CREATE TABLE users(name BLOB PRIMARY KEY, access_key_id BLOB NOT NULL UNIQUE, record BLOB NOT NULL) WITHOUT ROWID",
         "CREATE TABLE buckets(name BLOB PRIMARY KEY, owner BLOB NOT NULL, created_time INTEGER NOT NULL) WITHOUT ROWID",
+    ] + accessStatements + [
         "CREATE INDEX buckets_by_owner ON buckets(owner, name)",
         // The current version of each key. Listing reads the key, size, etag and time columns only; `record`
         // is the whole encoded `ObjectRecord`.
@@ -71,6 +77,15 @@ enum MetaSchema {
         """,
         // Quotas: `scope` is `bucket:NAME` or `user:ID`; a NULL limit is unlimited.
         "CREATE TABLE quotas(scope BLOB PRIMARY KEY, bytes_max INTEGER, objects_max INTEGER) WITHOUT ROWID",
+    ]
+
+    /// The access-control columns of `buckets` (schema 5), also added by the migration from 4. NULL means
+    /// the default: `acl` the owner-only ACL (an encoded `AccessControlList` otherwise), `ownership` no
+    /// ownership controls (an `ObjectOwnership` tag otherwise), `policy` no policy (its JSON text otherwise).
+    static let accessStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN acl BLOB",
+        "ALTER TABLE buckets ADD COLUMN ownership INTEGER",
+        "ALTER TABLE buckets ADD COLUMN policy BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

@@ -35,22 +35,32 @@ extension MetaStateMachine {
         }
     }
 
-    func applyCreateBucket(name: String, envelope: CommandEnvelope) throws {
+    /// `acl` nil: the owner-only ACL; `ownership` nil: no ownership controls. Under `BucketOwnerEnforced`
+    /// the bucket's ACL is the owner-only one whatever was asked (the Gateway refuses other ACLs first).
+    func applyCreateBucket(name: String, acl: AccessControlList?, ownership: ObjectOwnership?,
+                           envelope: CommandEnvelope) throws {
         guard !name.isEmpty else { throw MetaError.invalidArgument("empty bucket name") }
         if let existing = try bucketRecord(name) {
             throw existing.owner == envelope.requester
                 ? MetaError.bucketAlreadyOwnedByYou : MetaError.bucketAlreadyExists
         }
+        let stored = ownership == .bucketOwnerEnforced ? nil : acl
         try database.run(
-            "INSERT INTO buckets(name, owner, created_time) VALUES (?, ?, ?)",
-            [.string(name), .string(envelope.requester), .int(envelope.time)])
+            "INSERT INTO buckets(name, owner, created_time, acl, ownership) VALUES (?, ?, ?, ?, ?)",
+            [.string(name), .string(envelope.requester), .int(envelope.time), Self.aclColumn(stored),
+             ownership.map { .int(Int64($0.tag)) } ?? .null])
+    }
+
+    static func aclColumn(_ acl: AccessControlList?) -> SQLiteValue {
+        guard let acl else { return .null }
+        return .bytes(RecordBlob.encode { $0.write(acl) })
     }
 
     /// Refuses a bucket that still holds an object. Its in-progress uploads refuse it too, unless
     /// `abortingUploads`: then each is aborted here, in this command's transaction, and its parts' chunks
     /// enter the garbage queue.
     func applyDeleteBucket(name: String, abortingUploads: Bool, envelope: CommandEnvelope) throws {
-        _ = try ownedBucket(name, requester: envelope.requester)
+        _ = try existingBucket(name)
         let hasObject = try database.firstRow("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.string(name)]) { _ in
             true
         }

@@ -18,6 +18,10 @@ public enum S3Endpoint: Sendable, Hashable {
     case getACL(onObject: Bool)
     /// PutBucketAcl / PutObjectAcl (`PUT ?acl`).
     case putACL(onObject: Bool)
+    /// Get/Put/DeleteBucketOwnershipControls (`?ownershipControls`).
+    case getBucketOwnershipControls
+    case putBucketOwnershipControls
+    case deleteBucketOwnershipControls
     /// `GET /bucket/key?attributes`.
     case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
@@ -57,6 +61,9 @@ public enum S3Endpoint: Sendable, Hashable {
         case .listObjectVersions: return "ListObjectVersions"
         case .getACL(let onObject): return onObject ? "GetObjectAcl" : "GetBucketAcl"
         case .putACL(let onObject): return onObject ? "PutObjectAcl" : "PutBucketAcl"
+        case .getBucketOwnershipControls: return "GetBucketOwnershipControls"
+        case .putBucketOwnershipControls: return "PutBucketOwnershipControls"
+        case .deleteBucketOwnershipControls: return "DeleteBucketOwnershipControls"
         case .getObjectAttributes: return "GetObjectAttributes"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
