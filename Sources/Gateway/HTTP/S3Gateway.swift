@@ -105,12 +105,13 @@ public struct S3Gateway: HTTPResponder {
         let host = request.head.authority
         if let host { headers.append((name: "host", value: host)) }
         let signed = SigV4Request(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, headers: headers)
+        if request.method == .options { throw Self.preflightRefusal(request) }
         let (user, verified) = try await authenticate(signed, host: host, now: now)
-        context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
             operation = "SiloAdmin"
             guard let user else { throw S3Error(.accessDenied, "The admin API needs a signed request.") }
+            context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
             let body = SignedBody(raw: request.body, verified: verified, headers: request.headers, headerList: headers)
             return try await AdminAPI(gateway: self).respond(to: request, body: body, path: path, user: user, now: now)
         }
@@ -125,6 +126,8 @@ public struct S3Gateway: HTTPResponder {
         operation = target.endpoint.operationName
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
         try await authorize(&call)
+        // 100 Continue only once the request may proceed: a refused PUT never has its body sent.
+        context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
         return try await dispatch(call)
     }
 
@@ -170,6 +173,15 @@ public struct S3Gateway: HTTPResponder {
         }
         let verified = try SigV4.verify(authorization, request: signed, secretAccessKey: user.secretAccessKey, now: now)
         return (user, verified)
+    }
+
+    /// A CORS preflight (`OPTIONS`): Silo has no CORS configuration, so S3's answers without one: 400
+    /// without an Origin, 403 with one.
+    static func preflightRefusal(_ request: Request) -> S3Error {
+        guard request.headers[.origin] != nil else {
+            return S3Error(.invalidRequest, "Insufficient information. Origin request header needed.")
+        }
+        return S3Error(.accessDenied, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
     }
 
     /// No Authorization header and no presigned-URL parameter of either signature version.

@@ -104,6 +104,16 @@ extension S3Gateway {
                 displayName: userID == call.requester ? call.user?.name ?? userID : userID)
     }
 
+    /// The owner elements for `userIDs`, with display names: the caller's own name without a lookup, other
+    /// users' names from the user list (read once, only when another user appears). An anonymous writer's
+    /// empty id names the bucket owner.
+    func owners(ofIDs userIDs: [String], call: S3Call) async throws -> (String) -> S3Owner {
+        let others = Set(userIDs).subtracting([call.requester])
+        guard !others.isEmpty else { return { Self.owner(ofID: $0, call: call) } }
+        let resolver = ACLResolver(users: try await metadata.listUsers())
+        return { resolver.owner($0) }
+    }
+
     /// Reads a request body that must be small (XML documents), decoding aws-chunked framing if used.
     func readSmallBody(_ call: S3Call) async throws -> ByteBuffer {
         try await call.signedBody.collectSmall(

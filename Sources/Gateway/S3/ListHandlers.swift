@@ -42,10 +42,11 @@ extension S3Gateway {
                              maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.requester)
         let fetchOwner = version == 1 || call.query("fetch-owner") == "true"
+        let owner = try await owners(ofIDs: fetchOwner ? page.objects.map(\.owner) : [], call: call)
         let contents = page.objects.map { object in
             ListedObject(key: object.key, lastModifiedMilliseconds: object.lastModifiedTime,
                          etag: EntityTag.quote(object.etag), size: object.sizeBytes,
-                         owner: fetchOwner ? Self.owner(ofID: object.owner, call: call) : nil)
+                         owner: fetchOwner ? owner(object.owner) : nil)
         }
         if version == 2 {
             let next = page.isTruncated ? page.nextMarker.map(Self.encodeContinuationToken) : nil
@@ -86,10 +87,11 @@ extension S3Gateway {
             ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: keyMarker,
                              maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.requester)
+        let owner = try await owners(ofIDs: page.objects.map(\.owner), call: call)
         let versions = page.objects.map { object in
             ListedVersion(key: object.key, versionID: Self.nullVersionID, isLatest: true,
                           lastModifiedMilliseconds: object.lastModifiedTime, etag: EntityTag.quote(object.etag),
-                          size: object.sizeBytes, owner: Self.owner(ofID: object.owner, call: call))
+                          size: object.sizeBytes, owner: owner(object.owner))
         }
         // The page's last entry is a version or a common prefix; only a version has a version id to resume at.
         let endsWithVersion = page.objects.last.map { $0.key == page.nextMarker } ?? false
@@ -119,14 +121,17 @@ extension S3Gateway {
             keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",
             maxUploads: min(maxUploads, S3Limits.listUploadsMax))
         let page = try await metadata.listMultipartUploads(query, requester: call.requester)
+        let bucketOwner = authorizedBucket(call).owner
+        let owner = try await owners(ofIDs: page.uploads.map { $0.initiator.isEmpty ? bucketOwner : $0.initiator },
+                                     call: call)
         let result = ListMultipartUploadsResult(
             bucket: call.bucket, keyMarker: query.keyMarker, uploadIDMarker: query.uploadIDMarker,
             nextKeyMarker: page.nextKeyMarker, nextUploadIDMarker: page.nextUploadIDMarker,
             prefix: query.prefix, delimiter: query.delimiter.isEmpty ? nil : query.delimiter,
             maxUploads: maxUploads, isTruncated: page.isTruncated,
             uploads: page.uploads.map {
-                .init(key: $0.key, uploadID: $0.uploadID, initiator: Self.owner(ofID: $0.initiator, call: call),
-                      owner: Self.owner(ofID: $0.initiator, call: call), initiatedMilliseconds: $0.initiatedTime,
+                .init(key: $0.key, uploadID: $0.uploadID, initiator: owner($0.initiator.isEmpty ? bucketOwner : $0.initiator),
+                      owner: owner($0.initiator.isEmpty ? bucketOwner : $0.initiator), initiatedMilliseconds: $0.initiatedTime,
                       checksumAlgorithm: $0.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
             },
             commonPrefixes: page.commonPrefixes, encoding: encoding)

@@ -128,7 +128,8 @@ extension S3Gateway {
         let page = try await metadata.listParts(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                 requester: call.requester, partNumberMarker: marker,
                                                 maxParts: min(maxParts, S3Limits.listPartsMax))
-        let owner = Self.owner(ofID: page.upload.initiator, call: call)
+        let initiator = page.upload.initiator.isEmpty ? authorizedBucket(call).owner : page.upload.initiator
+        let owner = try await owners(ofIDs: [initiator], call: call)(initiator)
         let result = ListPartsResult(
             bucket: call.bucket, key: call.key, uploadID: uploadID, partNumberMarker: marker,
             nextPartNumberMarker: page.nextPartNumberMarker, maxParts: maxParts, isTruncated: page.isTruncated,
