@@ -192,6 +192,60 @@ extension InProcessGateway {
         }
     }
 
+    @Test func bucketPoliciesAllowDenyAndValidate() async throws {
+        try await G.with { client in
+            #expect(try await G.send(client, .root, .put, "/site").status == .ok)
+            for key in ["public/a.txt", "public/secret.txt", "private/b.txt"] {
+                #expect(try await G.send(client, .root, .put, "/site/" + key, body: key).status == .ok)
+            }
+            #expect(try await G.send(client, .root, .get, "/site", query: "policy=").element("Code") == "NoSuchBucketPolicy")
+            let policy = """
+                {"Version":"2012-10-17","Statement":[
+                 {"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/public/*"},
+                 {"Sid":"Secret","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/public/secret*"},
+                 {"Sid":"BobLists","Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::site",
+                  "Condition":{"StringLike":{"s3:prefix":"public/*"}}}]}
+                """
+            #expect(try await G.send(client, .bob, .put, "/site", query: "policy=", body: policy).status == .forbidden)
+            let put = try await G.send(client, .root, .put, "/site", query: "policy=", body: policy)
+            #expect(put.status == .noContent, "\(put.text)")
+            #expect(try await G.send(client, .root, .get, "/site", query: "policy=").text == policy)
+            #expect(try await G.send(client, .root, .get, "/site", query: "policyStatus=").element("IsPublic") == "true")
+
+            #expect(try await G.send(client, .anonymous, .get, "/site/public/a.txt").text == "public/a.txt")
+            #expect(try await G.send(client, .anonymous, .get, "/site/public/secret.txt").status == .forbidden)
+            #expect(try await G.send(client, .anonymous, .get, "/site/private/b.txt").status == .forbidden)
+            // The Deny binds the owner too, except for managing the policy itself.
+            #expect(try await G.send(client, .root, .get, "/site/public/secret.txt").status == .forbidden)
+            #expect(try await G.send(client, .root, .get, "/site/private/b.txt").status == .ok)
+            // A condition on the listing prefix.
+            #expect(try await G.send(client, .bob, .get, "/site", query: "prefix=public%2F").status == .ok)
+            #expect(try await G.send(client, .bob, .get, "/site", query: "prefix=private%2F").status == .forbidden)
+            #expect(try await G.send(client, .bob, .get, "/site").status == .forbidden)
+
+            let malformed = [
+                "{not json", "{\"Statement\":[]}",
+                "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::elsewhere/*\"}}",
+            ]
+            for document in malformed {
+                let response = try await G.send(client, .root, .put, "/site", query: "policy=", body: document)
+                #expect(response.element("Code") == "MalformedPolicy", "\(document)")
+                #expect(response.status == .badRequest)
+            }
+            // A Deny of everything does not lock the owner out of the policy.
+            let lockout = """
+                {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",
+                 "Resource":["arn:aws:s3:::site","arn:aws:s3:::site/*"]}]}
+                """
+            #expect(try await G.send(client, .root, .put, "/site", query: "policy=", body: lockout).status == .noContent)
+            #expect(try await G.send(client, .root, .get, "/site").status == .forbidden)
+            #expect(try await G.send(client, .root, .delete, "/site", query: "policy=").status == .noContent)
+            #expect(try await G.send(client, .root, .get, "/site").status == .ok)
+            #expect(try await G.send(client, .root, .delete, "/site", query: "policy=").status == .noContent)
+            #expect(try await G.send(client, .anonymous, .get, "/site/public/a.txt").status == .forbidden)
+        }
+    }
+
     @Test func authorizerTable() {
         let owner = "u:owner"
         let other = AccessPrincipal.user(id: "u:other")

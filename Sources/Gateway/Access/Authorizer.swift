@@ -1,4 +1,5 @@
 import MetaQuorum
+import S3Protocol
 
 /// An S3 permission as IAM names it (`s3:GetObject`): what a request needs, for ACLs and policies alike.
 enum S3Action: String, Sendable, CaseIterable {
@@ -42,6 +43,10 @@ enum S3Action: String, Sendable, CaseIterable {
         }
     }
 
+    var isPolicyManagement: Bool {
+        self == .getBucketPolicy || self == .putBucketPolicy || self == .deleteBucketPolicy
+    }
+
     /// Whether the action is about an object (its resource is `bucket/key`) rather than the bucket.
     var isObjectAction: Bool {
         switch self {
@@ -57,6 +62,10 @@ enum S3Action: String, Sendable, CaseIterable {
 /// One question to the `Authorizer`: may `principal` do `action` on this bucket (and object)?
 struct AccessRequest: Sendable {
     var principal: AccessPrincipal
+    /// The signing user's name (policy principals may name users by name), nil for anonymous.
+    var principalName: String? = nil
+    /// Condition keys (lower-cased) → values, for the bucket policy.
+    var context: [String: [String]] = [:]
     var action: S3Action
     var bucket: BucketRecord
     /// For object actions on an existing object: its owner and ACL as stored (nil owner or ACL: a record
@@ -81,7 +90,26 @@ struct AccessRequest: Sendable {
 /// Pure: no I/O; the Gateway reads the bucket and object linearizably and hands them in.
 enum Authorizer {
     static func allows(_ request: AccessRequest) -> Bool {
-        aclAllows(request)
+        switch policyDecision(request) {
+        case .deny:
+            // The bucket owner can always manage the policy, so no policy locks its owner out for good.
+            return request.action.isPolicyManagement && request.principal == .user(id: request.bucket.owner)
+        case .allow: return true
+        case .notApplicable: return aclAllows(request)
+        }
+    }
+
+    /// Step 1 and 2: what the bucket policy says, if there is one.
+    static func policyDecision(_ request: AccessRequest) -> PolicyDecision {
+        guard let policy = request.bucket.parsedPolicy else { return .notApplicable }
+        var resource = "arn:aws:s3:::" + request.bucket.name
+        if request.action.isObjectAction { resource += "/" + request.key }
+        let principal: PolicyPrincipal = switch request.principal {
+        case .anonymous: .anonymous
+        case .user(let id): .user(id: id, name: request.principalName ?? id, canonicalID: ACLResolver.canonicalID(id))
+        }
+        return PolicyEvaluator.evaluate(policy, request: PolicyRequest(
+            principal: principal, action: request.action.rawValue, resource: resource, context: request.context))
     }
 
     /// Steps 3 and 4 of the rule: ownership and ACLs, without the policy.
@@ -104,5 +132,14 @@ enum Authorizer {
         if isObjectOwner && (requirement.permission == .readACP || requirement.permission == .writeACP) { return true }
         let acl = object.acl ?? .ownerOnly(owner)
         return acl.grants(requirement.permission, to: request.principal)
+    }
+}
+
+extension BucketRecord {
+    /// The stored policy, parsed. It was validated by the same parser when it was put; text that no
+    /// longer parses (a future format) is ignored, leaving ACLs to decide.
+    var parsedPolicy: BucketPolicy? {
+        guard let policy else { return nil }
+        return try? BucketPolicy.parse(Array(policy.utf8), bucket: name)
     }
 }

@@ -32,6 +32,10 @@ extension S3Gateway {
         case .getACL(let onObject): return onObject ? .object(.getObjectAcl) : .bucket(.getBucketAcl)
         case .putACL(let onObject): return onObject ? .object(.putObjectAcl) : .bucket(.putBucketAcl)
         case .getBucketOwnershipControls: return .bucket(.getBucketOwnershipControls)
+        case .getBucketPolicy: return .bucket(.getBucketPolicy)
+        case .putBucketPolicy: return .bucket(.putBucketPolicy)
+        case .deleteBucketPolicy: return .bucket(.deleteBucketPolicy)
+        case .getBucketPolicyStatus: return .bucket(.getBucketPolicyStatus)
         case .putBucketOwnershipControls, .deleteBucketOwnershipControls: return .bucket(.putBucketOwnershipControls)
         case .getObjectAttributes: return .object(.getObjectAttributes)
         case .getObject, .headObject: return .object(.getObject)
@@ -54,7 +58,7 @@ extension S3Gateway {
             guard let bucket = try await metadata.bucket(name: call.bucket) else {
                 throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
             }
-            let request = AccessRequest(principal: call.principal, action: action, bucket: bucket, object: nil,
+            let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call), action: action, bucket: bucket, object: nil,
                                         key: call.key)
             guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
             call.bucketRecord = bucket
@@ -71,12 +75,41 @@ extension S3Gateway {
     {
         let (bucket, object) = try await metadata.objectAccess(bucket: name, key: key)
         guard let object else {
-            let list = AccessRequest(principal: call.principal, action: .listBucket, bucket: bucket)
+            let list = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call), action: .listBucket, bucket: bucket)
             throw Authorizer.allows(list) ? S3Error(.noSuchKey, details: [("Key", key)]) : S3Error(.accessDenied)
         }
-        let request = AccessRequest(principal: call.principal, action: action, bucket: bucket, object: object, key: key)
+        let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call), action: action, bucket: bucket, object: object, key: key)
         guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
         return (bucket, object)
+    }
+
+    /// The request's facts that policy conditions may name (lower-case keys). Silo serves plain HTTP, so
+    /// `aws:SecureTransport` is false.
+    func policyContext(_ call: S3Call) -> [String: [String]] {
+        var context: [String: [String]] = [
+            "aws:securetransport": ["false"],
+            "aws:currenttime": [S3Time.iso8601(milliseconds: call.now)],
+            "aws:epochtime": [String(call.now / 1000)],
+            "aws:principaltype": [call.user == nil ? "Anonymous" : "User"],
+            "s3:signatureversion": [call.user == nil ? "" : "AWS4-HMAC-SHA256"],
+            "s3:authtype": [call.user == nil ? "" : (call.verified.isPresigned ? "REST-QUERY-STRING" : "REST-HEADER")],
+        ]
+        if let user = call.user {
+            context["aws:username"] = [user.name]
+            context["aws:userid"] = [user.id]
+        }
+        if let address = call.sourceAddress { context["aws:sourceip"] = [address] }
+        if let referer = call.header("referer") { context["aws:referer"] = [referer] }
+        if let agent = call.header("user-agent") { context["aws:useragent"] = [agent] }
+        for name in ["prefix", "delimiter", "max-keys"] {
+            if let value = call.query(name) { context["s3:" + name] = [value] }
+        }
+        for header in ["x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption",
+                       "x-amz-storage-class", "x-amz-content-sha256", "x-amz-grant-read", "x-amz-grant-write",
+                       "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"] {
+            if let value = call.header(header) { context["s3:" + header] = [value] }
+        }
+        return context
     }
 
     /// The bucket `authorize` read; every handler of a `.bucket` operation runs after it.

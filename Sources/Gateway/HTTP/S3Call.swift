@@ -31,6 +31,8 @@ struct S3Call: Sendable {
     /// The bucket as read (linearizably) to authorize the request, for operations on an existing bucket;
     /// set by `S3Gateway.authorize` before the handler runs.
     var bucketRecord: BucketRecord?
+    /// The client's IP address as the connection shows it (`aws:SourceIp`), if known.
+    var sourceAddress: String?
 
     /// Who asks, as the metadata knows them: the user's immutable id (bucket ownership is by id, never by
     /// name, so a user re-created with a deleted user's name owns nothing of theirs). Empty for an

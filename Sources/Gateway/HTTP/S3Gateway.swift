@@ -122,6 +122,7 @@ public struct S3Gateway: HTTPResponder {
         var call = S3Call(requestID: requestID, method: request.method, headers: request.headers,
                           headerList: headers, target: target, user: user, rawBody: request.body,
                           verified: verified, now: now)
+        call.sourceAddress = context.channel.remoteAddress?.ipAddress
         resource = call.resource
         operation = target.endpoint.operationName
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
@@ -138,12 +139,13 @@ public struct S3Gateway: HTTPResponder {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
-             .putBucketOwnershipControls:
+             .putBucketOwnershipControls, .putBucketPolicy:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
-             .getBucketOwnershipControls, .deleteBucketOwnershipControls:
+             .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
+             .getBucketPolicyStatus:
             return false
         }
     }
@@ -232,6 +234,10 @@ public struct S3Gateway: HTTPResponder {
         case .getBucketOwnershipControls: return try await getOwnershipControls(call)
         case .putBucketOwnershipControls: return try await putOwnershipControls(call)
         case .deleteBucketOwnershipControls: return try await deleteOwnershipControls(call)
+        case .getBucketPolicy: return try await getBucketPolicy(call)
+        case .putBucketPolicy: return try await putBucketPolicy(call)
+        case .deleteBucketPolicy: return try await deleteBucketPolicy(call)
+        case .getBucketPolicyStatus: return try await getBucketPolicyStatus(call)
         case .getObjectAttributes: return try await getObjectAttributes(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)

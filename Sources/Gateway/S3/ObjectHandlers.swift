@@ -217,10 +217,18 @@ extension S3Gateway {
         let request = try DeleteObjectsRequest.parse(Array(buffer: body))
         var failures: [DeleteResult.Failure] = []
         var valid: [DeleteResult.Deleted] = []
+        let bucket = authorizedBucket(call)
+        let context = policyContext(call)
         for object in request.objects {
             do {
                 try ObjectKey.validate(object.key)
                 if let versionID = object.versionID { try Self.requireNullVersion(versionID, parameter: "VersionId") }
+                // A bucket policy may allow or deny s3:DeleteObject key by key.
+                if bucket.policy != nil {
+                    let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                context: context, action: .deleteObject, bucket: bucket, key: object.key)
+                    guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+                }
                 valid.append(.init(key: object.key, versionID: object.versionID))
             } catch {
                 let mapped = S3Error.from(error)

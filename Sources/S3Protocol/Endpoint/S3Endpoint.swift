@@ -22,6 +22,11 @@ public enum S3Endpoint: Sendable, Hashable {
     case getBucketOwnershipControls
     case putBucketOwnershipControls
     case deleteBucketOwnershipControls
+    /// Get/Put/DeleteBucketPolicy (`?policy`), GetBucketPolicyStatus (`?policyStatus`).
+    case getBucketPolicy
+    case putBucketPolicy
+    case deleteBucketPolicy
+    case getBucketPolicyStatus
     /// `GET /bucket/key?attributes`.
     case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
@@ -64,6 +69,10 @@ public enum S3Endpoint: Sendable, Hashable {
         case .getBucketOwnershipControls: return "GetBucketOwnershipControls"
         case .putBucketOwnershipControls: return "PutBucketOwnershipControls"
         case .deleteBucketOwnershipControls: return "DeleteBucketOwnershipControls"
+        case .getBucketPolicy: return "GetBucketPolicy"
+        case .putBucketPolicy: return "PutBucketPolicy"
+        case .deleteBucketPolicy: return "DeleteBucketPolicy"
+        case .getBucketPolicyStatus: return "GetBucketPolicyStatus"
         case .getObjectAttributes: return "GetObjectAttributes"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"

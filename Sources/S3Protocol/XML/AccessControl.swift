@@ -153,3 +153,19 @@ public struct OwnershipControlsDocument: Sendable, Hashable {
 private func trimmed(_ text: String) -> String {
     text.trimmingCharacters(in: .whitespacesAndNewlines)
 }
+
+/// `GetBucketPolicyStatus` answer.
+public struct PolicyStatusResult: Sendable, Hashable {
+    /// Whether the bucket policy makes the bucket public.
+    public var isPublic: Bool
+    public init(isPublic: Bool) { self.isPublic = isPublic }
+
+    /// The XML document.
+    public func xml() -> String {
+        var writer = XMLWriter()
+        writer.element("PolicyStatus", namespace: XMLWriter.s3Namespace) { writer in
+            writer.element("IsPublic", isPublic ? "true" : "false")
+        }
+        return writer.finish()
+    }
+}

@@ -1,0 +1,49 @@
+import HTTPTypes
+import Hummingbird
+import MetaQuorum
+import NIOCore
+import S3Protocol
+
+/// GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy, GetBucketPolicyStatus. Who may call them was
+/// decided by `authorize` (the bucket owner, or what the policy itself grants).
+extension S3Gateway {
+    func getBucketPolicy(_ call: S3Call) async throws -> Response {
+        guard let policy = authorizedBucket(call).policy else { throw S3Error(.noSuchBucketPolicy) }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        let buffer = ByteBuffer(string: policy)
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// The document is validated (`BucketPolicy.parse`) and stored as sent.
+    func putBucketPolicy(_ call: S3Call) async throws -> Response {
+        let body = Array(buffer: try await call.signedBody.collectSmall(
+            limitBytes: BucketPolicy.documentBytesMax,
+            tooLarge: S3Error(.malformedPolicy, "Policies must be at most 20 KB")))
+        do {
+            _ = try BucketPolicy.parse(body, bucket: call.bucket)
+        } catch {
+            throw S3Error(.malformedPolicy, error.reason, cause: error)
+        }
+        try await metadata.setBucketPolicy(bucket: call.bucket, policy: String(decoding: body, as: UTF8.self),
+                                           requester: call.requester, requestID: call.requestID)
+        return Self.emptyResponse(.noContent)
+    }
+
+    /// Deleting a policy that is not there succeeds, as in S3.
+    func deleteBucketPolicy(_ call: S3Call) async throws -> Response {
+        do {
+            try await metadata.setBucketPolicy(bucket: call.bucket, policy: nil, requester: call.requester,
+                                               requestID: call.requestID)
+        } catch .noSuchBucketPolicy {
+            // Nothing to delete.
+        }
+        return Self.emptyResponse(.noContent)
+    }
+
+    func getBucketPolicyStatus(_ call: S3Call) async throws -> Response {
+        guard let policy = authorizedBucket(call).parsedPolicy else { throw S3Error(.noSuchBucketPolicy) }
+        return Self.xmlResponse(PolicyStatusResult(isPublic: policy.isPublic).xml())
+    }
+}
