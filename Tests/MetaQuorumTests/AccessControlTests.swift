@@ -141,6 +141,33 @@ import Testing
         #expect(object.owner == bob && object.acl == proposed.acl)
     }
 
+    @Test func anHeirTakesTheDeletedUsersPlaceInACLs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        let user = UserRecord(id: bob, name: "bob", accessKeyID: "AKBOB", secretAccessKey: "s", isRoot: false,
+                              createdTime: 1)
+        try driver.apply(.createUser(envelope("1", ""), user: user))
+        let grants = AccessControlList(grants: [
+            ACLGrant(grantee: .user(id: bob), permission: .fullControl), ACLGrant(grantee: .allUsers, permission: .read),
+        ])
+        try driver.apply(.createBucket(envelope("2", bob), name: "b", acl: grants, ownership: nil))
+        try driver.apply(.putObject(envelope("3", bob), object: objectRecord(bucket: "b", key: "mine"),
+                                    precondition: .none, startedTime: testStartTime))
+        try driver.apply(.putObject(envelope("4", alice), object: objectRecord(bucket: "b", key: "alices"),
+                                    precondition: .none, startedTime: testStartTime))
+        try driver.apply(.deleteUser(envelope("5", ""), name: "bob", heir: "u:root"))
+        let bucket = try driver.machine.existingBucket("b")
+        #expect(bucket.owner == "u:root")
+        #expect(bucket.acl.grants == [ACLGrant(grantee: .user(id: "u:root"), permission: .fullControl),
+                                      ACLGrant(grantee: .allUsers, permission: .read)])
+        let mine = try #require(try driver.machine.objectRecord(bucket: "b", key: "mine"))
+        #expect(mine.owner == "u:root" && mine.acl == .ownerOnly("u:root"))
+        // Another writer's object stays its writer's.
+        let alices = try #require(try driver.machine.objectRecord(bucket: "b", key: "alices"))
+        #expect(alices.owner == alice && alices.acl == .ownerOnly(alice))
+    }
+
     @Test func bucketPolicyIsStoredAndDeleted() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

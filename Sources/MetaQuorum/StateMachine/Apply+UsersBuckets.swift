@@ -26,6 +26,7 @@ extension MetaStateMachine {
         if ownsBuckets {
             guard let heir, !heir.isEmpty else { throw MetaError.userOwnsBuckets }
             if heir != user.id {
+                try passAccess(from: user.id, to: heir)
                 try database.run("UPDATE buckets SET owner = ? WHERE owner = ?", [.string(heir), .string(user.id)])
             }
         }
@@ -37,6 +38,38 @@ extension MetaStateMachine {
 
     /// `acl` nil: the owner-only ACL; `ownership` nil: no ownership controls. Under `BucketOwnerEnforced`
     /// the bucket's ACL is the owner-only one whatever was asked (the Gateway refuses other ACLs first).
+    /// The heir of a deleted user takes its place in the buckets it inherits: in their ACLs, and as owner
+    /// and grantee of the objects in them the user owned or was granted. One pass over those buckets'
+    /// objects, inside the deleting command.
+    private func passAccess(from old: String, to heir: String) throws {
+        func pass(_ acl: AccessControlList) -> AccessControlList {
+            AccessControlList(grants: acl.grants.map { grant in
+                grant.grantee == .user(id: old) ? ACLGrant(grantee: .user(id: heir), permission: grant.permission) : grant
+            })
+        }
+        let names = try database.rows(
+            "SELECT name FROM buckets INDEXED BY buckets_by_owner WHERE owner = ? ORDER BY name", [.string(old)]
+        ) { $0.string(0) }
+        for name in names {
+            let bucket = try existingBucket(name)
+            try database.run("UPDATE buckets SET acl = ? WHERE name = ?", [Self.aclColumn(pass(bucket.acl)), .string(name)])
+            let rows = try database.rows("SELECT key, record FROM objects WHERE bucket = ? ORDER BY key", [.string(name)]) {
+                ($0.bytes(0), $0.bytes(1))
+            }
+            for (key, blob) in rows {
+                var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
+                    try reader.readObject(format: MetaSchema.objectRecordFormat)
+                }
+                guard object.owner == old || object.acl?.grants.contains(where: { $0.grantee == .user(id: old) }) == true
+                else { continue }
+                if object.owner == old { object.owner = heir }
+                object.acl = object.acl.map(pass)
+                try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
+                                 [.bytes(RecordBlob.encode { $0.write(object) }), .string(name), .bytes(key)])
+            }
+        }
+    }
+
     func applyCreateBucket(name: String, acl: AccessControlList?, ownership: ObjectOwnership?,
                            envelope: CommandEnvelope) throws {
         guard !name.isEmpty else { throw MetaError.invalidArgument("empty bucket name") }
