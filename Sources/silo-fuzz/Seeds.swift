@@ -146,6 +146,8 @@ enum FuzzSeeds {
                                           maxKeys: 1000), requester: "u:1"),
             .listParts(bucket: "b", key: "k", uploadID: "u", requester: "r", partNumberMarker: 0, maxParts: 10),
             .referencedChunks([ChunkID(1), ChunkID(2)]), .usage(.bucket("bucket")), .appliedIndex,
+            .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
+            .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
         ]
         let results: [MetaQueryResult] = [
             .object(object), .bucket(BucketRecord(name: "b", owner: "u:1", createdTime: 1)),
@@ -153,6 +155,8 @@ enum FuzzSeeds {
                                                              owner: "u:1")],
                                      commonPrefixes: ["p/"], isTruncated: true, nextMarker: "k")),
             .chunkIDs([ChunkID(3)]), .index(42), .failed(.noSuchKey),
+            .placements(ChunkPlacementPage(chunks: object.chunks, next: .afterPart(uploadID: "u", partNumber: 2))),
+            .placements(ChunkPlacementPage(chunks: [], next: nil)),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])

@@ -18,6 +18,7 @@ enum MetaQuery: Sendable, Equatable {
     case usage(QuotaTarget)
     /// The state machine's applied index (status pages and tests).
     case appliedIndex
+    case chunkPlacements(after: ChunkScanPosition?, limit: Int)
 
     static let formatVersion: UInt8 = 1
 
@@ -48,6 +49,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .chunkIDs(try machine.referencedChunks(ids).sorted())
             case .usage(let target): return .usage(try machine.usageReport(target))
             case .appliedIndex: return .index(machine.appliedIndex())
+            case .chunkPlacements(let position, let limit):
+                return .placements(try machine.chunkPlacements(after: position, limit: limit))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -104,6 +107,10 @@ enum MetaQuery: Sendable, Equatable {
             writer.write(target)
         case .appliedIndex:
             writer.writeByte(13)
+        case .chunkPlacements(let position, let limit):
+            writer.writeByte(14)
+            writer.write(position)
+            writer.writeInt(limit)
         }
         return writer.bytes
     }
@@ -147,6 +154,7 @@ enum MetaQuery: Sendable, Equatable {
             self = .referencedChunks(ids)
         case 12: self = .usage(try reader.readQuotaTarget())
         case 13: self = .appliedIndex
+        case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -169,6 +177,7 @@ enum MetaQueryResult: Sendable, Equatable {
     case chunkIDs([ChunkID])
     case usage(UsageReport)
     case index(UInt64)
+    case placements(ChunkPlacementPage)
     case failed(MetaError)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`.
@@ -257,6 +266,10 @@ enum MetaQueryResult: Sendable, Equatable {
         case .failed(let error):
             writer.writeByte(14)
             writer.write(error)
+        case .placements(let page):
+            writer.writeByte(15)
+            writer.write(page.chunks)
+            writer.write(page.next)
         }
         return writer.bytes
     }
@@ -334,6 +347,8 @@ enum MetaQueryResult: Sendable, Equatable {
             self = .usage(UsageReport(bytes: bytes, objects: objects, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax)))
         case 13: self = .index(try reader.readVarint())
         case 14: self = .failed(try reader.readError())
+        case 15:
+            self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -378,5 +393,33 @@ extension ByteReader {
         strings.reserveCapacity(count)
         for _ in 0..<count { strings.append(try readString()) }
         return strings
+    }
+}
+
+extension ByteWriter {
+    /// A `ChunkScanPosition?`: 0 for nil, 1 after an object (bucket, key), 2 after a part (upload id, number).
+    mutating func write(_ position: ChunkScanPosition?) {
+        switch position {
+        case nil: writeByte(0)
+        case .afterObject(let bucket, let key):
+            writeByte(1)
+            writeString(bucket)
+            writeString(key)
+        case .afterPart(let uploadID, let partNumber):
+            writeByte(2)
+            writeString(uploadID)
+            writeInt(partNumber)
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func readScanPosition() throws(MetaCodecError) -> ChunkScanPosition? {
+        switch try readByte() {
+        case 0: return nil
+        case 1: return .afterObject(bucket: try readString(), key: try readString())
+        case 2: return .afterPart(uploadID: try readString(), partNumber: try readInt())
+        case let tag: throw .invalidTag(tag)
+        }
     }
 }
