@@ -22,6 +22,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ops" / "pylib"))
@@ -110,3 +111,31 @@ def test_wiped_blob_node_is_repaired_from_surviving_copies(cluster):
     cluster.start(b3)
     cluster.wait_ready(b3)
     cluster.save()
+
+
+def test_get_with_no_reachable_copy_answers_503_not_a_cut_200(cluster):
+    """With every blob node down, a GET of a chunked object fails with a status the client can retry
+    (503 ServiceUnavailable with Retry-After), not a 200 whose body is cut short; an inline object, whose
+    bytes live in the metadata, still reads."""
+    s3 = client(cluster)
+    bucket = "down-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="chunked", Body=os.urandom(200_000))
+    s3.put_object(Bucket=bucket, Key="inline", Body=b"small")
+    blobs = [cluster.node("blob", i) for i in (1, 2, 3)]
+    for node in blobs:
+        cluster.kill(node)
+    try:
+        with pytest.raises(ClientError) as failed:
+            s3.get_object(Bucket=bucket, Key="chunked")
+        response = failed.value.response
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 503, response
+        assert response["Error"]["Code"] == "ServiceUnavailable", response
+        assert "retry-after" in response["ResponseMetadata"]["HTTPHeaders"], response
+        assert s3.get_object(Bucket=bucket, Key="inline")["Body"].read() == b"small"
+    finally:
+        for node in blobs:
+            cluster.start(node)
+        for node in blobs:
+            cluster.wait_ready(node)
+        cluster.save()
