@@ -306,12 +306,13 @@ class Cluster:
     def up(cls, directory, meta: int = 3, blob: int = 4, gateways: int = 2, silo=None, single: bool = False,
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
            echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
-           repair_every: int | None = None, proxies: bool = False) -> "Cluster":
+           repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
 
         `replicas`: copies of each chunk (the gateways' --replicas; default theirs). `repair_every`: gateway 1
         runs the chunk repairer with a pass every that many seconds (off when None). `proxies`: gateways talk
-        to meta and blob nodes through fault-injecting proxies (loopback layout only).
+        to meta and blob nodes through fault-injecting proxies (loopback layout only). `blob_disks`: data
+        directories per blob node (DATA/d1, DATA/d2, …; 1: DATA itself).
 
         On any failure every process already started is stopped again and the error names the process and
         shows the tail of its log."""
@@ -337,7 +338,7 @@ class Cluster:
         try:
             if netns:
                 cluster._make_bridge()
-            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies)
+            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies, blob_disks)
             for node in state.nodes:
                 if netns:
                     cluster._make_namespace(node)
@@ -362,7 +363,8 @@ class Cluster:
             raise
 
     def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None,
-              replicas: int | None = None, repair_every: int | None = None, proxies: bool = False) -> None:
+              replicas: int | None = None, repair_every: int | None = None, proxies: bool = False,
+              blob_disks: int = 1) -> None:
         state = self.state
         directory = Path(state.dir)
 
@@ -409,8 +411,9 @@ class Cluster:
             listen = address(index, "blob")
             data = directory / "data" / f"b{i}"
             metrics = address(index, "metrics")
-            state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", str(data), "--listen", listen,
-                                                         "--metrics", metrics],
+            disks = [str(data)] if blob_disks <= 1 else [str(data / f"d{d}") for d in range(1, blob_disks + 1)]
+            state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", ",".join(disks),
+                                                         "--listen", listen, "--metrics", metrics],
                                     dict(base_env), data, {"listen": listen, "metrics": metrics},
                                     f"silo blob {i} serving on"))
             blobs.append((i, listen))
@@ -748,6 +751,7 @@ def main(argv=None) -> int:
     up.add_argument("--ready-timeout", type=float, default=READY_TIMEOUT_S)
     up.add_argument("--proxies", action="store_true",
                     help="gateways reach meta and blob nodes through fault-injecting TCP proxies (loopback only)")
+    up.add_argument("--blob-disks", type=int, default=1, help="data directories per blob node (default 1)")
     up.add_argument("--replicas", type=int, default=None, help="copies of each chunk (default: the gateways' own)")
     up.add_argument("--repair-every", type=int, default=600,
                     help="seconds between chunk-repair passes, run by gateway 1 (0: off; default 600)")
@@ -765,7 +769,7 @@ def main(argv=None) -> int:
             cluster = Cluster.up(args.dir, args.meta, args.blob, args.gateways, args.silo, args.single, args.netns,
                                  args.log_level, args.ready_timeout, echo=lambda line: print(line, flush=True),
                                  replicas=args.replicas, repair_every=args.repair_every or None,
-                                 proxies=args.proxies)
+                                 proxies=args.proxies, blob_disks=args.blob_disks)
             print(f"cluster up in {cluster.state.dir} ({cluster.state.dir}/cluster.json)")
             for endpoint in cluster.state.s3_endpoints:
                 print(f"  S3: {endpoint}")
