@@ -159,6 +159,8 @@ enum FuzzSeeds {
             .listParts(bucket: "b", key: "k", uploadID: "u", requester: "r", partNumberMarker: 0, maxParts: 10),
             .referencedChunks([ChunkID(1), ChunkID(2)]), .usage(.bucket("bucket")), .appliedIndex,
             .objectAccess(bucket: "bucket", key: "key"),
+            .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
+            .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
         ]
         let results: [MetaQueryResult] = [
             .object(object), .bucket(BucketRecord(name: "b", owner: "u:1", createdTime: 1)),
@@ -169,6 +171,8 @@ enum FuzzSeeds {
             .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1, ownership: .objectWriter,
                                        policy: "{}"), object),
             .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1), nil),
+            .placements(ChunkPlacementPage(chunks: object.chunks, next: .afterPart(uploadID: "u", partNumber: 2))),
+            .placements(ChunkPlacementPage(chunks: [], next: nil)),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])

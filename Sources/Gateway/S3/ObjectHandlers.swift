@@ -163,9 +163,16 @@ extension S3Gateway {
         if isHead {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let reader = ObjectBodyReader(cluster: cluster, object: object, range: range, budget: readAhead)
+        // The first piece is read before the status line goes out: when no node holding it answers, the
+        // client gets a 500 or a 503 it can retry, not a 200 cut short. Later failures can only cut the body.
+        var iterator = ObjectBodyReader(cluster: cluster, object: object, range: range, budget: readAhead)
+            .makeAsyncIterator()
+        let first = try await iterator.next()
+        let rest = iterator
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
-            for try await buffer in reader {
+            var iterator = rest
+            if let first { try await writer.write(first) }
+            while let buffer = try await iterator.next() {
                 try await writer.write(buffer)
             }
             try await writer.finish(nil)

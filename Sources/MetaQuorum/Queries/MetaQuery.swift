@@ -21,6 +21,7 @@ enum MetaQuery: Sendable, Equatable {
     /// A bucket and the current version of one of its keys, read together: what an object operation's
     /// access decision needs (the bucket's ACL, ownership controls and policy, the object's owner and ACL).
     case objectAccess(bucket: String, key: String)
+    case chunkPlacements(after: ChunkScanPosition?, limit: Int)
 
     static let formatVersion: UInt8 = 1
 
@@ -54,6 +55,8 @@ enum MetaQuery: Sendable, Equatable {
             case .objectAccess(let bucket, let key):
                 let record = try machine.existingBucket(bucket)
                 return .objectAccess(record, try machine.objectRecord(bucket: bucket, key: key))
+            case .chunkPlacements(let position, let limit):
+                return .placements(try machine.chunkPlacements(after: position, limit: limit))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -114,6 +117,10 @@ enum MetaQuery: Sendable, Equatable {
             writer.writeByte(40)
             writer.writeString(bucket)
             writer.writeString(key)
+        case .chunkPlacements(let position, let limit):
+            writer.writeByte(14)
+            writer.write(position)
+            writer.writeInt(limit)
         }
         return writer.bytes
     }
@@ -158,6 +165,7 @@ enum MetaQuery: Sendable, Equatable {
         case 12: self = .usage(try reader.readQuotaTarget())
         case 13: self = .appliedIndex
         case 40: self = .objectAccess(bucket: try reader.readString(), key: try reader.readString())
+        case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -180,6 +188,7 @@ enum MetaQueryResult: Sendable, Equatable {
     case chunkIDs([ChunkID])
     case usage(UsageReport)
     case index(UInt64)
+    case placements(ChunkPlacementPage)
     case failed(MetaError)
     /// `objectAccess`: the bucket and the key's current version, if any (result format 2).
     case objectAccess(BucketRecord, ObjectRecord?)
@@ -277,6 +286,10 @@ enum MetaQueryResult: Sendable, Equatable {
             writer.write(bucket)
             writer.writeBool(object != nil)
             if let object { writer.write(object) }
+        case .placements(let page):
+            writer.writeByte(15)
+            writer.write(page.chunks)
+            writer.write(page.next)
         }
         return writer.bytes
     }
@@ -357,6 +370,8 @@ enum MetaQueryResult: Sendable, Equatable {
         case 40 where format >= 2:
             let bucket = try reader.readBucket(format: format)
             self = .objectAccess(bucket, try reader.readBool() ? try reader.readObject(format: records) : nil)
+        case 15:
+            self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -408,5 +423,33 @@ extension ByteReader {
         strings.reserveCapacity(count)
         for _ in 0..<count { strings.append(try readString()) }
         return strings
+    }
+}
+
+extension ByteWriter {
+    /// A `ChunkScanPosition?`: 0 for nil, 1 after an object (bucket, key), 2 after a part (upload id, number).
+    mutating func write(_ position: ChunkScanPosition?) {
+        switch position {
+        case nil: writeByte(0)
+        case .afterObject(let bucket, let key):
+            writeByte(1)
+            writeString(bucket)
+            writeString(key)
+        case .afterPart(let uploadID, let partNumber):
+            writeByte(2)
+            writeString(uploadID)
+            writeInt(partNumber)
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func readScanPosition() throws(MetaCodecError) -> ChunkScanPosition? {
+        switch try readByte() {
+        case 0: return nil
+        case 1: return .afterObject(bucket: try readString(), key: try readString())
+        case 2: return .afterPart(uploadID: try readString(), partNumber: try readInt())
+        case let tag: throw .invalidTag(tag)
+        }
     }
 }

@@ -122,6 +122,10 @@ public protocol MetadataService: Sendable {
     /// Of `chunkIDs`, those that some object, part or garbage entry references (used by the sweeper of
     /// chunks written by PUTs that never committed).
     func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID>
+    /// Every live chunk (of objects, then of open uploads' parts) with the nodes its metadata names, a page
+    /// of at most `limit` records after `position` (nil: from the start). For the repairer, which checks
+    /// that each named node still holds a good copy.
+    func chunkPlacements(after position: ChunkScanPosition?, limit: Int) async throws(MetaError) -> ChunkPlacementPage
 
     /// Returns once a linearizable read succeeds (so a metadata quorum answers), else throws (health checks).
     func checkHealth() async throws(MetaError)
