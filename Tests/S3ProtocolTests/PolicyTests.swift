@@ -76,7 +76,14 @@ import Testing
          "Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::photos*"},"ForAnyValue:StringEquals":{"s3:prefix":["a","b"]}}}
         """)
 
+    static let service = statement("""
+        {"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject",
+         "Resource":"arn:aws:s3:::*/*"}
+        """)
+
     static let rows: [Row] = [
+        Row(name: "service principal: valid, matches no request", policy: service, principal: alice,
+            action: "s3:PutObject", resource: "arn:aws:s3:::photos/log", expected: .notApplicable),
         Row(name: "public read: anonymous GetObject", policy: publicRead, principal: .anonymous, action: "s3:GetObject",
             resource: "arn:aws:s3:::photos/cat.jpg", expected: .allow),
         Row(name: "public read: PutObject not named", policy: publicRead, principal: .anonymous, action: "s3:PutObject",
@@ -182,7 +189,9 @@ import Testing
         (statement("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::other/*\"}"), "invalid resource"),
         (statement("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\"}"), "Missing required field Resource"),
         (statement("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos\",\"Condition\":{\"StringSort\":{\"a\":\"b\"}}}"), "Invalid Condition type"),
-        (statement("{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"x\"},\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos\"}"), "Invalid principal"),
+        (statement("{\"Effect\":\"Allow\",\"Principal\":{\"Robot\":\"x\"},\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos\"}"), "Invalid principal"),
+        (statement("{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"bob\"},\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos\"}"), "NotPrincipal"),
+        (statement("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::ph*x/*\"}"), "invalid resource"),
         (statement("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::photos\",\"Color\":\"red\"}"), "Unknown field"),
     ]
 

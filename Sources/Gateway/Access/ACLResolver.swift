@@ -30,8 +30,9 @@ struct ACLResolver {
     }
 
     /// The ACL a canned name gives a resource of `owner` in a bucket of `bucketOwner`.
+    /// Group grants come before the owner's, as S3 and Ceph list them.
     static func canned(_ name: String, owner: String, bucketOwner: String) throws -> AccessControlList {
-        var grants = [ACLGrant(grantee: .user(id: owner), permission: .fullControl)]
+        var grants: [ACLGrant] = []
         switch name {
         case "private": break
         case "public-read": grants.append(ACLGrant(grantee: .allUsers, permission: .read))
@@ -39,18 +40,20 @@ struct ACLResolver {
             grants.append(ACLGrant(grantee: .allUsers, permission: .read))
             grants.append(ACLGrant(grantee: .allUsers, permission: .write))
         case "authenticated-read": grants.append(ACLGrant(grantee: .authenticatedUsers, permission: .read))
-        case "bucket-owner-read":
-            if bucketOwner != owner { grants.append(ACLGrant(grantee: .user(id: bucketOwner), permission: .read)) }
-        case "bucket-owner-full-control":
-            if bucketOwner != owner {
-                grants.append(ACLGrant(grantee: .user(id: bucketOwner), permission: .fullControl))
-            }
+        case "bucket-owner-read", "bucket-owner-full-control": break
         case "aws-exec-read", "log-delivery-write":
             throw S3Error(.notImplemented, "The canned ACL \(name) is not implemented by Silo.",
                           details: [("Header", "x-amz-acl")])
         default:
             throw S3Error(.invalidArgument, "\(name) is not a canned ACL.",
                           details: [("ArgumentName", "x-amz-acl"), ("ArgumentValue", name)])
+        }
+        grants.append(ACLGrant(grantee: .user(id: owner), permission: .fullControl))
+        if bucketOwner != owner && name == "bucket-owner-read" {
+            grants.append(ACLGrant(grantee: .user(id: bucketOwner), permission: .read))
+        }
+        if bucketOwner != owner && name == "bucket-owner-full-control" {
+            grants.append(ACLGrant(grantee: .user(id: bucketOwner), permission: .fullControl))
         }
         return AccessControlList(grants: grants)
     }

@@ -58,7 +58,8 @@ extension S3Gateway {
             guard let bucket = try await metadata.bucket(name: call.bucket) else {
                 throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
             }
-            let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call), action: action, bucket: bucket, object: nil,
+            let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call),
+                                        action: action, bucket: bucket, object: nil,
                                         key: call.key)
             guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
             call.bucketRecord = bucket
@@ -75,10 +76,15 @@ extension S3Gateway {
     {
         let (bucket, object) = try await metadata.objectAccess(bucket: name, key: key)
         guard let object else {
-            let list = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call), action: .listBucket, bucket: bucket)
+            // As S3 decides it: may the caller list this key's name (s3:ListBucket with the key as prefix)?
+            var context = policyContext(call)
+            context["s3:prefix"] = [key]
+            let list = AccessRequest(principal: call.principal, principalName: call.user?.name, context: context,
+                                     action: .listBucket, bucket: bucket)
             throw Authorizer.allows(list) ? S3Error(.noSuchKey, details: [("Key", key)]) : S3Error(.accessDenied)
         }
-        let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call), action: action, bucket: bucket, object: object, key: key)
+        let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call),
+                                    action: action, bucket: bucket, object: object, key: key)
         guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
         return (bucket, object)
     }

@@ -90,14 +90,23 @@ extension S3Gateway {
         guard let ownership = ObjectOwnership(rawValue: document.objectOwnership) else {
             throw S3Error(.malformedXML, "ObjectOwnership must be BucketOwnerPreferred, ObjectWriter or BucketOwnerEnforced.")
         }
+        let bucket = authorizedBucket(call)
+        if ownership == .bucketOwnerEnforced, bucket.acl != .ownerOnly(bucket.owner) {
+            throw S3Error(.invalidBucketAclWithObjectOwnership)
+        }
         try await metadata.setOwnershipControls(bucket: call.bucket, ownership: ownership, requester: call.requester,
                                                 requestID: call.requestID)
         return Self.emptyResponse(.ok)
     }
 
+    /// Deleting controls that are not there succeeds (nothing to delete).
     func deleteOwnershipControls(_ call: S3Call) async throws -> Response {
-        try await metadata.setOwnershipControls(bucket: call.bucket, ownership: nil, requester: call.requester,
-                                                requestID: call.requestID)
+        do {
+            try await metadata.setOwnershipControls(bucket: call.bucket, ownership: nil, requester: call.requester,
+                                                    requestID: call.requestID)
+        } catch .ownershipControlsNotFound {
+            // Nothing to delete.
+        }
         return Self.emptyResponse(.noContent)
     }
 }

@@ -42,8 +42,14 @@ extension S3Gateway {
         return Self.emptyResponse(.noContent)
     }
 
+    /// Public when the policy opens the bucket to everyone, or (as Ceph answers it too) when the bucket's
+    /// ACL grants anything to AllUsers or AuthenticatedUsers.
     func getBucketPolicyStatus(_ call: S3Call) async throws -> Response {
-        guard let policy = authorizedBucket(call).parsedPolicy else { throw S3Error(.noSuchBucketPolicy) }
-        return Self.xmlResponse(PolicyStatusResult(isPublic: policy.isPublic).xml())
+        let bucket = authorizedBucket(call)
+        let publicACL = bucket.ownership != .bucketOwnerEnforced && bucket.acl.grants.contains {
+            $0.grantee == .allUsers || $0.grantee == .authenticatedUsers
+        }
+        let isPublic = publicACL || bucket.parsedPolicy?.isPublic == true
+        return Self.xmlResponse(PolicyStatusResult(isPublic: isPublic).xml())
     }
 }

@@ -54,6 +54,8 @@ public enum PolicyPrincipalPattern: Sendable, Hashable {
     case aws(String)
     /// `{"CanonicalUser": "…"}`.
     case canonicalUser(String)
+    /// `{"Service": "…"}` or `{"Federated": "…"}`: valid, and matches no Silo request.
+    case service(String)
 }
 
 /// One condition: `"Operator": {"key": values}` for one key.
@@ -124,10 +126,17 @@ extension BucketPolicy {
             guard lowered == "*" || lowered.hasPrefix("s3:") else { throw PolicyError("Policy has invalid action") }
         }
         let resources = try patterns(object, "Resource", "NotResource")
-        for resource in resources.list {
-            guard resource == "*" || resource == "arn:aws:s3:::" + bucket || resource.hasPrefix("arn:aws:s3:::" + bucket + "/")
-                || PolicyWildcard.matches(pattern: resource, "arn:aws:s3:::" + bucket)
+        // Every resource must be able to name this bucket or its objects: its bucket part (before any
+        // `/`) matches the bucket's name, wildcards included (`arn:aws:s3:::*/*`).
+        for resource in resources.list where resource != "*" {
+            guard resource.hasPrefix("arn:aws:s3:::"),
+                  let bucketPart = resource.dropFirst("arn:aws:s3:::".count).split(separator: "/", maxSplits: 1,
+                                                                                  omittingEmptySubsequences: false).first,
+                  PolicyWildcard.matches(pattern: String(bucketPart), bucket)
             else { throw PolicyError("Policy has invalid resource") }
+        }
+        if effect == .allow, case .allBut = principals {
+            throw PolicyError("Allow with NotPrincipal is not supported")
         }
         return PolicyStatement(sid: sid, effect: effect, principals: principals, actions: actions.patterns,
                                resources: resources.patterns, conditions: try parseConditions(object["Condition"]))
@@ -146,6 +155,8 @@ extension BucketPolicy {
                 switch kind {
                 case "AWS": patterns.append(name == "*" ? .everyone : .aws(name))
                 case "CanonicalUser": patterns.append(.canonicalUser(name))
+                // AWS services (log delivery and the like) are valid principals that no Silo request is.
+                case "Service", "Federated": patterns.append(.service(name))
                 default: throw PolicyError("Invalid principal in policy")
                 }
             }

@@ -65,6 +65,7 @@ public enum PolicyEvaluator {
     static func matches(_ pattern: PolicyPrincipalPattern, _ principal: PolicyPrincipal) -> Bool {
         switch (pattern, principal) {
         case (.everyone, _): return true
+        case (.service, _): return false
         case (_, .anonymous): return false
         case (.canonicalUser(let id), .user(_, _, let canonicalID)): return id.lowercased() == canonicalID
         case (.aws(let name), .user(let id, let userName, let canonicalID)):
