@@ -109,6 +109,10 @@ import Testing
         let stored = try #require(try driver.machine.objectRecord(bucket: "b", key: "by-bob"))
         #expect(stored.owner == bob)
         #expect(stored.acl == proposed.acl)
+        // Listings name the object's owner, not the bucket's.
+        let listed = try driver.machine.listObjects(
+            ListObjectsQuery(bucket: "b", prefix: "", delimiter: "", startAfter: "", maxKeys: 10), requester: alice)
+        #expect(listed.objects.map(\.owner) == [bob])
 
         // PutObjectAcl replaces the ACL and keeps the owner.
         try driver.apply(.putObjectACL(envelope("3", bob), bucket: "b", key: "by-bob", acl: .ownerOnly(bob)))

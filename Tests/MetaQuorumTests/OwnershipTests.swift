@@ -55,6 +55,7 @@ import Testing
             for column in ["acl", "ownership", "policy"] {
                 try driver.machine.database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
             }
+            try driver.machine.database.execute("ALTER TABLE objects DROP COLUMN owner")
             _ = try driver.machine.database.run("UPDATE meta SET value = 1 WHERE name = 'schema_version'")
             try driver.machine.database.execute("DROP TABLE bucket_usage")
             try driver.machine.database.execute("DROP TABLE quotas")

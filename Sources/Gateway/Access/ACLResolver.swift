@@ -136,9 +136,11 @@ struct ACLResolver {
         S3Owner(id: Self.canonicalID(userID), displayName: users.first { $0.id == userID }?.name ?? userID)
     }
 
-    /// What GetBucketAcl / GetObjectAcl answer.
+    /// What GetBucketAcl / GetObjectAcl answer: group grants first, then user grants, each in stored order
+    /// (the order S3 and Ceph list them in, which some clients' comparisons assume).
     func result(owner: String, acl: AccessControlList) -> AccessControlPolicyResult {
-        AccessControlPolicyResult(owner: self.owner(owner), grants: acl.grants.map { grant in
+        let groupsFirst = acl.grants.filter { $0.grantee.isGroup } + acl.grants.filter { !$0.grantee.isGroup }
+        return AccessControlPolicyResult(owner: self.owner(owner), grants: groupsFirst.map { grant in
             let grantee: ACLGranteeResult
             switch grant.grantee {
             case .user(let id): grantee = .canonicalUser(self.owner(id))
@@ -147,5 +149,12 @@ struct ACLResolver {
             }
             return .init(grantee: grantee, permission: grant.permission.rawValue)
         })
+    }
+}
+
+extension ACLGrantee {
+    var isGroup: Bool {
+        if case .user = self { return false }
+        return true
     }
 }

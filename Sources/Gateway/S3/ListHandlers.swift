@@ -121,8 +121,14 @@ extension S3Gateway {
             keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",
             maxUploads: min(maxUploads, S3Limits.listUploadsMax))
         let page = try await metadata.listMultipartUploads(query, requester: call.requester)
-        let bucketOwner = authorizedBucket(call).owner
-        let owner = try await owners(ofIDs: page.uploads.map { $0.initiator.isEmpty ? bucketOwner : $0.initiator },
+        let bucket = authorizedBucket(call)
+        let bucketOwner = bucket.owner
+        // Owner: who will own the object, as the ownership controls decide now; Initiator: who started it.
+        func objectOwner(_ upload: UploadRecord) -> String {
+            ObjectOwnershipRule.decide(writer: upload.initiator, requested: upload.acl, bucket: bucket).owner
+        }
+        let owner = try await owners(ofIDs: page.uploads.flatMap { [$0.initiator.isEmpty ? bucketOwner : $0.initiator,
+                                                                    objectOwner($0)] },
                                      call: call)
         let result = ListMultipartUploadsResult(
             bucket: call.bucket, keyMarker: query.keyMarker, uploadIDMarker: query.uploadIDMarker,
@@ -131,7 +137,7 @@ extension S3Gateway {
             maxUploads: maxUploads, isTruncated: page.isTruncated,
             uploads: page.uploads.map {
                 .init(key: $0.key, uploadID: $0.uploadID, initiator: owner($0.initiator.isEmpty ? bucketOwner : $0.initiator),
-                      owner: owner($0.initiator.isEmpty ? bucketOwner : $0.initiator), initiatedMilliseconds: $0.initiatedTime,
+                      owner: owner(objectOwner($0)), initiatedMilliseconds: $0.initiatedTime,
                       checksumAlgorithm: $0.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
             },
             commonPrefixes: page.commonPrefixes, encoding: encoding)

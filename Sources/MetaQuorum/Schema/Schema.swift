@@ -27,7 +27,6 @@ enum MetaSchema {
         "CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
         "CREATE TABLE users(name BLOB PRIMARY KEY, access_key_id BLOB NOT NULL UNIQUE, record BLOB NOT NULL) WITHOUT ROWID",
         "CREATE TABLE buckets(name BLOB PRIMARY KEY, owner BLOB NOT NULL, created_time INTEGER NOT NULL) WITHOUT ROWID",
-    ] + accessStatements + [
         "CREATE INDEX buckets_by_owner ON buckets(owner, name)",
         // The current version of each key. Listing reads the key, size, etag and time columns only; `record`
         // is the whole encoded `ObjectRecord`.
@@ -62,7 +61,7 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + [
+    ] + usageStatements + accessStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0)",
     ]
@@ -82,10 +81,12 @@ enum MetaSchema {
     /// The access-control columns of `buckets` (schema 5), also added by the migration from 4. NULL means
     /// the default: `acl` the owner-only ACL (an encoded `AccessControlList` otherwise), `ownership` no
     /// ownership controls (an `ObjectOwnership` tag otherwise), `policy` no policy (its JSON text otherwise).
+    /// `objects.owner` is the object's owner for listings (the record holds it too); NULL: the bucket owner.
     static let accessStatements: [String] = [
         "ALTER TABLE buckets ADD COLUMN acl BLOB",
         "ALTER TABLE buckets ADD COLUMN ownership INTEGER",
         "ALTER TABLE buckets ADD COLUMN policy BLOB",
+        "ALTER TABLE objects ADD COLUMN owner BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

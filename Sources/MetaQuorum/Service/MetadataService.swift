@@ -67,24 +67,25 @@ public protocol MetadataService: Sendable {
 
     // MARK: Objects
     /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
-    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
+    /// `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
     /// (an If-Match precondition and no current version) or
     /// `.requestTooOld` (the write started too long ago: its chunks may have been swept).
     /// The replaced version's chunks are queued for garbage collection in the same transaction.
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
                    startedTime: Int64, requestID: RequestID) async throws(MetaError)
-    /// The current version, or nil. Throws `.noSuchBucket`, `.accessDenied`.
+    /// The current version, or nil. Throws `.noSuchBucket`. (`requester` names who asks; access is the
+    /// Gateway's `Authorizer`'s decision, as for every method here.)
     func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord?
     /// Deletes the current version if there is one (deleting a missing key succeeds, as in S3).
-    /// Returns whether an object was removed. Throws `.noSuchBucket`, `.accessDenied`.
+    /// Returns whether an object was removed. Throws `.noSuchBucket`.
     @discardableResult
     func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
                        requestID: RequestID) async throws(MetaError) -> [Bool]
-    /// One page of current objects in key order. Throws `.noSuchBucket`, `.accessDenied`.
+    /// One page of current objects in key order. Throws `.noSuchBucket`.
     func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage
 
     // MARK: Multipart uploads
-    /// Registers a new upload. Throws `.noSuchBucket`, `.accessDenied`.
+    /// Registers a new upload. Throws `.noSuchBucket`.
     func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
         async throws(MetaError)
     /// The upload, or nil if it is unknown, completed or aborted.

@@ -53,10 +53,12 @@ extension MetaStateMachine {
                         objects: current == nil ? 1 : 0, check: checkQuota)
         try reference(object.chunks)
         try database.run(
-            "INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record, owner) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 .string(object.bucket), .string(object.key), .int(object.sizeBytes), .string(object.etag),
                 .int(object.lastModifiedTime), .bytes(RecordBlob.encode { $0.write(object) }),
+                object.owner.map { .string($0) } ?? .null,
             ])
         if let current { try release(current.chunks, time: time) }
     }

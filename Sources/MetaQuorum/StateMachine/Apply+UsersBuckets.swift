@@ -64,8 +64,9 @@ extension MetaStateMachine {
                 else { continue }
                 if object.owner == old { object.owner = heir }
                 object.acl = object.acl.map(pass)
-                try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
-                                 [.bytes(RecordBlob.encode { $0.write(object) }), .string(name), .bytes(key)])
+                try database.run("UPDATE objects SET record = ?, owner = ? WHERE bucket = ? AND key = ?",
+                                 [.bytes(RecordBlob.encode { $0.write(object) }), object.owner.map { .string($0) } ?? .null,
+                                  .string(name), .bytes(key)])
             }
         }
     }
