@@ -94,6 +94,49 @@ extension InProcessGateway {
         }
     }
 
+    // Goal: no operation lets an unsigned request reach a private bucket: every one of them answers 403
+    // (or 501 for what Silo does not implement, 405 for a wrong method), nothing changes, nothing crashes.
+    @Test func anonymousRequestsReachNothingPrivate() async throws {
+        try await G.with { client in
+            #expect(try await G.send(client, .root, .put, "/vault").status == .ok)
+            #expect(try await G.send(client, .root, .put, "/vault/k", body: "secret").status == .ok)
+            let upload = try await G.send(client, .root, .post, "/vault/mp", query: "uploads=")
+            let uploadID = try #require(upload.element("UploadId"))
+            let deleteBody = "<Delete><Object><Key>k</Key></Object></Delete>"
+            let requests: [(HTTPRequest.Method, String, String, String, [(String, String)])] = [
+                (.get, "/vault", "", "", []), (.get, "/vault", "list-type=2", "", []), (.head, "/vault", "", "", []),
+                (.get, "/vault", "location=", "", []), (.get, "/vault", "uploads=", "", []),
+                (.get, "/vault", "versions=", "", []), (.get, "/vault", "acl=", "", []),
+                (.put, "/vault", "acl=", "", [("x-amz-acl", "public-read")]), (.delete, "/vault", "", "", []),
+                (.get, "/vault", "ownershipControls=", "", []), (.delete, "/vault", "ownershipControls=", "", []),
+                (.get, "/vault", "policy=", "", []), (.delete, "/vault", "policy=", "", []),
+                (.put, "/vault", "policy=", "{}", []), (.get, "/vault", "policyStatus=", "", []),
+                (.post, "/vault", "delete=", deleteBody, [("content-md5", "")]),
+                (.get, "/vault/k", "", "", []), (.head, "/vault/k", "", "", []), (.get, "/vault/k", "acl=", "", []),
+                (.put, "/vault/k", "acl=", "", [("x-amz-acl", "public-read")]),
+                (.get, "/vault/k", "attributes=", "", [("x-amz-object-attributes", "ETag")]),
+                (.put, "/vault/k", "", "overwrite", []), (.delete, "/vault/k", "", "", []),
+                (.put, "/vault/copy", "", "", [("x-amz-copy-source", "/vault/k")]),
+                (.post, "/vault/mp2", "uploads=", "", []),
+                (.put, "/vault/mp", "partNumber=1&uploadId=\(uploadID)", "part", []),
+                (.get, "/vault/mp", "uploadId=\(uploadID)", "", []),
+                (.delete, "/vault/mp", "uploadId=\(uploadID)", "", []),
+                (.post, "/vault/mp", "uploadId=\(uploadID)", "<CompleteMultipartUpload/>", []),
+                (.get, "/", "", "", []), (.put, "/anon-new", "", "", []), (.get, "/vault", "website=", "", []),
+                (.get, "/_silo/admin/users", "", "", []),
+            ]
+            for (method, path, query, body, headers) in requests {
+                let response = try await G.send(client, .anonymous, method, path, query: query, headers: headers, body: body)
+                #expect([.forbidden, .notImplemented].contains(response.status),
+                        "\(method) \(path)?\(query): \(response.status) \(response.text)")
+                #expect(!response.text.contains("secret"))
+            }
+            #expect(try await G.send(client, .root, .get, "/vault/k").text == "secret")
+            #expect(try await G.send(client, .root, .get, "/vault", query: "uploads=").text.contains(uploadID))
+            #expect(try await G.send(client, .root, .get, "/vault", query: "acl=").text.components(separatedBy: "<Grant>").count == 2)
+        }
+    }
+
     @Test func grantsLetAnotherUserInAndWritersOwnTheirObjects() async throws {
         try await G.with { client in
             #expect(try await G.send(client, .root, .put, "/shared").status == .ok)
