@@ -32,6 +32,13 @@ enum FuzzSeeds {
         seeds["xml-create-bucket"] = [Array("""
             <CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>
             """.utf8)]
+        seeds["xml-acl"] = [Array("""
+            <AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>abc</ID></Owner>            <AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"             xsi:type="CanonicalUser"><ID>abc</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>            <Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>            <Permission>READ</Permission></Grant><Grant><Grantee><EmailAddress>a@b.c</EmailAddress></Grantee>            <Permission>WRITE</Permission></Grant></AccessControlList></AccessControlPolicy>
+            """.utf8), Array("id=\"abc\", emailAddress=\"a@b.c\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"".utf8),
+            Array("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>".utf8)]
+        seeds["bucket-policy"] = [Array("""
+            {"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow","Principal":"*",            "Action":["s3:GetObject","s3:List*"],"Resource":["arn:aws:s3:::bucket","arn:aws:s3:::bucket/*"],            "Condition":{"IpAddress":{"aws:SourceIp":["192.0.2.0/24","2001:db8::/32"]},            "StringLikeIfExists":{"aws:Referer":"http://*.example.com/*"},"NumericLessThan":{"s3:max-keys":10},            "DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"Bool":{"aws:SecureTransport":false},            "ForAnyValue:StringEquals":{"s3:prefix":["a","${aws:username}/"]},"Null":{"aws:username":"true"}}},            {"Effect":"Deny","NotPrincipal":{"AWS":["user","arn:aws:iam::1:user/x"],"CanonicalUser":"ab"},            "NotAction":"s3:Get*","NotResource":"arn:aws:s3:::bucket/public/*"}]}
+            """.utf8)]
         seeds["http-headers"] = [text("GET /", [
             "range: bytes=0-99", "range: bytes=-5", "range: bytes=7-", "x-amz-copy-source-range: bytes=0-1",
             "if-match: \"abc\", W/\"def\"", "if-none-match: *", "if-modified-since: Tue, 01 Dec 2026 00:00:00 GMT",
