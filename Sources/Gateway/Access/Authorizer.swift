@@ -1,5 +1,6 @@
 import MetaQuorum
 import S3Protocol
+import Synchronization
 
 /// An S3 permission as IAM names it (`s3:GetObject`): what a request needs, for ACLs and policies alike.
 enum S3Action: String, Sendable, CaseIterable {
@@ -140,6 +141,25 @@ extension BucketRecord {
     /// longer parses (a future format) is ignored, leaving ACLs to decide.
     var parsedPolicy: BucketPolicy? {
         guard let policy else { return nil }
-        return try? BucketPolicy.parse(Array(policy.utf8), bucket: name)
+        return ParsedPolicies.policy(policy, bucket: name)
+    }
+}
+
+/// Parsed bucket policies by (bucket, exact text): a request on a bucket with a policy would otherwise
+/// parse its JSON every time. Keyed by content, so an entry can never be stale: a changed policy is a
+/// new key. Bounded; cleared when full.
+enum ParsedPolicies {
+    static let entriesMax = 256
+    private static let entries = Mutex<[String: BucketPolicy]>([:])
+
+    static func policy(_ text: String, bucket: String) -> BucketPolicy? {
+        let key = bucket + "\u{0}" + text
+        if let cached = entries.withLock({ $0[key] }) { return cached }
+        guard let parsed = try? BucketPolicy.parse(Array(text.utf8), bucket: bucket) else { return nil }
+        entries.withLock { entries in
+            if entries.count >= entriesMax { entries.removeAll(keepingCapacity: true) }
+            entries[key] = parsed
+        }
+        return parsed
     }
 }
