@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -558,6 +559,7 @@ class Nemesis:
         self.cut = False
         self.proxied = False  # some proxy has faults set
         self.last_disk_fault: float | None = None  # monotonic time the last lose/corrupt fault healed
+        self.clocked: set[str] = set()  # processes whose clock is shifted
         self.windows: list[dict] = []
         self.restarts: dict[str, int] = {}
         self.leader_changes = 0
@@ -680,6 +682,37 @@ class Nemesis:
                 self.cluster.heal()
                 self.cut = False
             self.record("stop-packet", {})
+        elif kind == "clock":
+            # N11 (debug builds: WallClock's fault file): clock-bump shifts one process's wall clock by
+            # +/-(1 ms to 300 s, log-uniform) for the hold; clock-strobe flips it between 0 and such an offset
+            # every 20-500 ms. The target is the meta leader (it stamps command times), a gateway (its
+            # clock dates requests, chunk write times and the sweeps) or a blob node, at random.
+            kinds = self.rng.choice(["leader", "gateway", "blob"]) if self.nodes("meta") else "server"
+            if kinds == "leader":
+                leader, _ = self.cluster.meta_leader()
+                name = leader or self.rng.choice(self.nodes("meta"))
+            elif kinds == "server":
+                name = self.nodes("server")[0]
+            else:
+                name = self.rng.choice(self.nodes(kinds))
+            offset = int(round(10 ** self.rng.uniform(0, math.log10(300_000)))) * self.rng.choice([1, -1])
+            self.record(f"start-clock", {"targets": [name], "spec": fault, "offset_ms": offset, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.clocked.add(name)
+            if fault == "clock-strobe":
+                deadline = time.monotonic() + hold
+                shifted = False
+                while not stop.is_set() and time.monotonic() < deadline:
+                    shifted = not shifted
+                    self.cluster.set_clock_offset(name, offset if shifted else 0)
+                    stop.wait(self.rng.uniform(0.02, 0.5))
+            else:
+                self.cluster.set_clock_offset(name, offset)
+                stop.wait(hold)
+            self.cluster.set_clock_offset(name, 0)
+            with self.lock:
+                self.clocked.discard(name)
+            self.record("stop-clock", {"targets": [name]})
         elif kind in ("lose", "corrupt"):
             # N14: one blob node loses its data directory (lose-blob-disk), or has bytes of its volume files
             # flipped (corrupt-blob), while it is down; it restarts after the hold. That is at most one copy
@@ -833,6 +866,9 @@ class Nemesis:
         if proxied or self.cluster.proxies():
             self.cluster.set_proxy_faults(None)
             self.proxied = False
+        for name in sorted(self.clocked):
+            self.cluster.set_clock_offset(name, 0)
+        self.clocked.clear()
         for name in dead:
             self.restart(name)
         self.paused.clear()
@@ -956,7 +992,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
                              "packet-loss, transfer-leader, delay, delay-long, reset, clog, lose-blob-disk, "
-                             "corrupt-blob, none "
+                             "corrupt-blob, clock-bump, clock-strobe, none "
                              "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
                              "kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
@@ -1013,7 +1049,8 @@ def main(argv=None) -> int:
     if args.proxies and (args.netns or args.target != "cluster"):
         print("error: --proxies needs --target cluster without --netns", file=sys.stderr)
         return EXIT_ERROR
-    if args.target == "server" and any(f not in ("kill", "pause", "partition") for f in faults):
+    if args.target == "server" and any(f not in ("kill", "pause", "partition", "clock-bump", "clock-strobe")
+                                       for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
         return EXIT_ERROR
     stamp = time.strftime("%Y%m%dT%H%M%S")
