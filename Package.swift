@@ -64,6 +64,15 @@ let package = Package(
         /// The `silo-history/1` format and the checkers (WGL linearizability, list-append, set).
         .target(name: "HistoryChecker", swiftSettings: strictSettings),
 
+        /// The one wall clock (with a fault offset in debug builds, for clock nemeses).
+        .target(name: "WallClock", swiftSettings: strictSettings),
+        /// The cluster secret and the connection challenge the metadata RPC and the chunk protocol share.
+        .target(
+            name: "ClusterAuth",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Consensus and metadata
         .target(
             name: "RaftKit",
@@ -79,7 +88,7 @@ let package = Package(
         .target(
             name: "MetaQuorum",
             dependencies: nio + [
-                "RaftKit", "CSQLite",
+                "RaftKit", "CSQLite", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
@@ -92,11 +101,9 @@ let package = Package(
         .target(
             name: "BlobNode",
             dependencies: nio + [
-                "CZlib",
+                "CZlib", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
-                // HMAC-SHA256 of the chunk protocol's cluster-secret handshake (`Network/ClusterSecret.swift`).
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -105,7 +112,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
+                "S3Protocol", "MetaQuorum", "BlobNode", "Placement", "WallClock",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -123,7 +130,7 @@ let package = Package(
         .target(
             name: "SiloNode",
             dependencies: nio + [
-                "Gateway", "MetaQuorum", "BlobNode", "RaftKit", "Placement",
+                "Gateway", "MetaQuorum", "BlobNode", "RaftKit", "Placement", "ClusterAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "silo",
             dependencies: [
-                "Gateway", "SiloNode", "MetaQuorum", "BlobNode", "S3Protocol", "RaftKit",
+                "Gateway", "SiloNode", "MetaQuorum", "BlobNode", "S3Protocol", "RaftKit", "ClusterAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -201,11 +208,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
-        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"] + nio, swiftSettings: strictSettings),
+        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode", "ClusterAuth"] + nio, swiftSettings: strictSettings),
         /// A metadata group of real replicas over TCP, reached through the metadata RPC as a gateway does.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["MetaQuorum", "RaftKit", "SiloNode"] + nio,
+            dependencies: ["MetaQuorum", "RaftKit", "SiloNode", "ClusterAuth"] + nio,
             swiftSettings: strictSettings
         ),
         .testTarget(

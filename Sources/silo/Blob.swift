@@ -59,7 +59,7 @@ struct Blob: AsyncParsableCommand {
         }
         var logger = Logger(label: "silo.blob")
         logger.logLevel = level
-        let secret = try Self.clusterSecret(file: clusterSecretFile, logger: logger)
+        let secret = try clusterSecret(file: clusterSecretFile, logger: logger)
         guard reservedSpaceMb <= UInt64.max >> 20, (volumeSizeMb ?? 0) <= UInt64.max >> 20 else {
             throw ValidationError("--reserved-space-mb and --volume-size-mb are too large")
         }
@@ -130,16 +130,6 @@ struct Blob: AsyncParsableCommand {
         }
     }
 
-    /// The secret from `file` (trimmed contents), else from SILO_CLUSTER_SECRET; at least 16 bytes.
-    static func clusterSecret(file: String?, logger: Logger) throws -> ClusterSecret {
-        let text = try clusterSecretText(file: file, logger: logger)
-        do {
-            return try ClusterSecret(text)
-        } catch {
-            if case .invalidOptions(let message) = error { throw ValidationError(message) }
-            throw ValidationError("\(error)")
-        }
-    }
 }
 
 /// A start-up failure with a message for the operator.
