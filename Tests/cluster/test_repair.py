@@ -134,3 +134,33 @@ def test_get_with_no_reachable_copy_answers_503_not_a_cut_200(cluster):
         for node in blobs:
             cluster.wait_ready(node)
         cluster.save()
+
+
+def test_admin_blob_status_reports_every_node(cluster):
+    """`silo admin blob status` shows each node's id, free space and live chunks, and exits 2 while one is
+    down (what an operator checks before and after replacing a disk)."""
+    import json
+    import subprocess
+    from clusterkit import SILO
+    blobs = ",".join(f"{n.id}={n.addresses['listen']}" for n in cluster.state.nodes if n.role == "blob")
+    env = dict(os.environ, SILO_CLUSTER_SECRET=cluster.state.cluster_secret)
+
+    def status():
+        done = subprocess.run([SILO, "admin", "blob", "status", "--blob", blobs, "--json"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        return done.returncode, json.loads(done.stdout)["blobNodes"]
+
+    code, rows = status()
+    assert code == 0, rows
+    assert [row["id"] for row in rows] == [1, 2, 3]
+    assert all(row["reachable"] and row["answersAs"] == row["id"] and row["liveChunks"] > 0 for row in rows), rows
+    b3 = cluster.node("blob", 3)
+    cluster.kill(b3)
+    try:
+        code, rows = status()
+        assert code == 2, rows
+        assert [row["reachable"] for row in rows] == [True, True, False], rows
+    finally:
+        cluster.start(b3)
+        cluster.wait_ready(b3)
+        cluster.save()
