@@ -144,3 +144,56 @@ def test_bucket_policy_opens_a_prefix_and_deny_wins(target, tools, s3, s3_bob, b
     tools.aws_cmd("s3api", "delete-bucket-policy", "--bucket", bucket)
     expect_error("NoSuchBucketPolicy", 404, s3.get_bucket_policy, Bucket=bucket)
     assert anonymous_get(target, bucket, "public/a.txt")[0] == 403
+
+
+def test_secure_transport_condition_follows_tls(target, s3, bucket, tmp_path, expect_error):
+    # Goal: aws:SecureTransport is true exactly on a TLS endpoint. A policy that opens a prefix only over
+    # TLS and denies everything else over plain HTTP: the plain-HTTP session server refuses the anonymous
+    # read (and the owner's), a TLS server with the same policy serves it to urllib trusting the certificate.
+    import shutil
+    import ssl
+
+    import boto3
+
+    from conftest import REGION, ROOT_ACCESS_KEY, ROOT_SECRET_KEY, client_config, unique_bucket
+
+    def policy(name: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/tls/*",
+             "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{name}/*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ]})
+
+    s3.put_object(Bucket=bucket, Key="tls/page", Body=b"only over TLS")
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(bucket))
+    assert anonymous_get(target, bucket, "tls/page")[0] == 403
+    expect_error("AccessDenied", 403, s3.get_object, Bucket=bucket, Key="tls/page")
+    s3.delete_bucket_policy(Bucket=bucket)
+
+    if shutil.which("openssl") is None or target.external:
+        pytest.skip("the TLS half needs openssl and its own server")
+    from test_tls import make_certificate, start
+    from conftest import PROCESSES
+    cert, key = make_certificate(tmp_path)
+    proc, port, log, state = start(tmp_path, "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        assert state == "ready", log.read_text(errors="replace")[-2000:]
+        endpoint = f"https://127.0.0.1:{port}"
+        secure = boto3.session.Session().client("s3", endpoint_url=endpoint, aws_access_key_id=ROOT_ACCESS_KEY,
+                                                aws_secret_access_key=ROOT_SECRET_KEY, region_name=REGION,
+                                                config=client_config(), verify=str(cert))
+        name = unique_bucket("tls")
+        secure.create_bucket(Bucket=name)
+        secure.put_object(Bucket=name, Key="tls/page", Body=b"only over TLS")
+        secure.put_object(Bucket=name, Key="other", Body=b"private")
+        secure.put_bucket_policy(Bucket=name, Policy=policy(name))
+        context = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"{endpoint}/{name}/tls/page", context=context, timeout=30) as response:
+            assert (response.status, response.read()) == (200, b"only over TLS")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{endpoint}/{name}/other", context=context, timeout=30)
+        assert refused.value.code == 403
+        assert secure.get_object(Bucket=name, Key="other")["Body"].read() == b"private"
+    finally:
+        PROCESSES.stop(proc)

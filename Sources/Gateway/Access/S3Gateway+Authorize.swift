@@ -89,11 +89,11 @@ extension S3Gateway {
         return (bucket, object)
     }
 
-    /// The request's facts that policy conditions may name (lower-case keys). Silo serves plain HTTP, so
-    /// `aws:SecureTransport` is false.
+    /// The request's facts that policy conditions may name (lower-case keys). A gateway serves either TLS
+    /// or plain HTTP on its S3 endpoint, so `aws:SecureTransport` is whether it was configured with TLS.
     func policyContext(_ call: S3Call) -> [String: [String]] {
         var context: [String: [String]] = [
-            "aws:securetransport": ["false"],
+            "aws:securetransport": [configuration.tls != nil ? "true" : "false"],
             "aws:currenttime": [S3Time.iso8601(milliseconds: call.now)],
             "aws:epochtime": [String(call.now / 1000)],
             "aws:principaltype": [call.user == nil ? "Anonymous" : "User"],
