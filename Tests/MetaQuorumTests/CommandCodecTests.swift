@@ -15,7 +15,7 @@ struct CommandCodecTests {
             let decoded = try MetaCommand(decoding: command.encode())
             #expect(decoded == command)
         }
-        #expect(kindsSeen.count == 11)
+        #expect(kindsSeen.count == 13)
     }
 
     // Goal: results round-trip too, including every MetaError case.
