@@ -252,11 +252,11 @@ extension S3Gateway {
     }
 
     /// The id of S3's `null` version: the version of an object written while the bucket's versioning was
-    /// never enabled, which is every object in Silo.
-    static let nullVersionID = "null"
+    /// not enabled (`MetaQuorum.nullVersionID`).
+    static let nullVersionID = MetaQuorum.nullVersionID
 
-    /// Refuses a version id other than `null` (Silo keeps no other versions) with the error S3 gives an
-    /// invalid version id.
+    /// Refuses a version id other than `null` with the error S3 gives an invalid version id, for operations
+    /// that address only the current, unversioned object (object ACLs).
     static func requireNullVersion(_ versionID: String, parameter: String) throws {
         guard versionID == nullVersionID else {
             throw S3Error(.invalidArgument, "Invalid version id specified",
