@@ -49,6 +49,9 @@ public enum MetaLimits {
     /// Most garbage entries returned by one `garbageChunks` call.
     public static let garbageChunksPerCallMax = 10_000
 
+    /// Most object and part records one `chunkPlacements` page reads (each names up to a few hundred chunks).
+    public static let chunkScanRecordsPerCallMax = 1000
+
     /// Part numbers allowed by S3. The Gateway checks at start-up that `S3Limits.partNumberMax` is its
     /// upper bound (MetaQuorum does not depend on the S3 protocol module).
     public static let partNumberRange: ClosedRange<Int> = 1...10_000

@@ -160,6 +160,8 @@ enum FuzzSeeds {
             .listVersions(ListVersionsQuery(bucket: "bucket", prefix: "p/", delimiter: "/", keyMarker: "p/a",
                                             versionIDMarker: "null", maxKeys: 1000), requester: "u:1"),
             .bucketVersioning(bucket: "bucket", requester: "u:1"),
+            .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
+            .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
         ]
         let results: [MetaQueryResult] = [
             .object(object), .bucket(BucketRecord(name: "b", owner: "u:1", createdTime: 1)),
@@ -173,6 +175,8 @@ enum FuzzSeeds {
                                           etag: "", lastModifiedTime: 1)],
                 commonPrefixes: ["p/"], isTruncated: true, nextKeyMarker: "k", nextVersionIDMarker: "null", owner: "u:1")),
             .versioning(.enabled),
+            .placements(ChunkPlacementPage(chunks: object.chunks, next: .afterPart(uploadID: "u", partNumber: 2))),
+            .placements(ChunkPlacementPage(chunks: [], next: nil)),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])

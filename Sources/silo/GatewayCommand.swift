@@ -34,6 +34,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent.")
     var metrics: String?
 
+    @Option(help: "Seconds between passes of the chunk repairer (checks every copy of every chunk, rewrites missing or damaged ones from a good copy); off when absent. One gateway per cluster is enough.")
+    var repairEvery: Int?
+
     @OptionGroup var s3: GatewayFlags
 
     func run() async throws {
@@ -56,6 +59,10 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("set both SILO_ROOT_ACCESS_KEY and SILO_ROOT_SECRET_KEY, or neither")
         }
         options.gateway = s3.configuration
+        if let repairEvery {
+            guard repairEvery >= 1 else { throw ValidationError("--repair-every must be at least 1 second") }
+            options.gateway.repairInterval = .seconds(repairEvery)
+        }
         options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }
         let logger = try makeLogger(logLevel)
         try await GatewayNode.run(options, logger: logger) {

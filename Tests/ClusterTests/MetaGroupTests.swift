@@ -75,7 +75,7 @@ final class MetaGroup {
             raftPorts[id] = ports[0]
             apiPorts[id] = ports[1]
         }
-        var members = Dictionary(uniqueKeysWithValues: raftPorts.map { ($0.key, PeerAddress(host: "127.0.0.1", port: $0.value)) })
+        let members = Dictionary(uniqueKeysWithValues: raftPorts.map { ($0.key, PeerAddress(host: "127.0.0.1", port: $0.value)) })
         var configuration = MetaReplicaConfiguration(id: id, directory: "\(directory)/meta\(id)", members: members)
         configuration.join = join
         configuration.electionTimeoutTicks = 30

@@ -107,6 +107,47 @@ struct ServiceContractTests {
         }
     }
 
+    // Goal: the repairer's scan pages through every live chunk, objects first in (bucket, key) order then open
+    // uploads' parts, naming the nodes recorded for each; a page boundary in either table neither skips nor
+    // repeats a record, and replaced or deleted objects' chunks are not listed.
+    @Test func chunkPlacementScanPagesThroughObjectsThenParts() async throws {
+        try await withService { service, _ in
+            try await service.createBucket(name: "a", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            let placed = { (id: ChunkID) in ChunkRef(id: id, sizeBytes: 10, nodes: [UInt32(id % 3) + 1, 9]) }
+            for (bucket, key, ids_) in [("b", "x", [5, 6]), ("a", "z", [3]), ("a", "y", [1, 2]), ("b", "w", [4])] {
+                try await service.putObject(
+                    objectRecord(bucket: bucket, key: key, chunks: ids_.map { placed(ChunkID($0)) }), requester: "alice",
+                    precondition: .none, startedTime: testStartTime, requestID: ids.make())
+            }
+            // Replaced: chunk 4 becomes garbage and must not be scanned.
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "w", etag: "fedcba9876543210fedcba9876543210", chunks: [placed(7)]),
+                requester: "alice", precondition: .none, startedTime: testStartTime, requestID: ids.make())
+            try await service.createMultipartUpload(
+                uploadRecord(bucket: "b", key: "m", uploadID: "u1"), requester: "alice", requestID: ids.make())
+            for number in 1...3 {
+                try await service.putPart(
+                    partRecord(number, sizeBytes: 10, chunkID: ChunkID(10 + number)), bucket: "b", key: "m",
+                    uploadID: "u1", requester: "alice", startedTime: testStartTime, requestID: ids.make())
+            }
+            for limit in [1, 2, 3, 4, 10] {
+                var position: ChunkScanPosition?
+                var seen: [ChunkID] = []
+                var pages = 0
+                repeat {
+                    let page = try await service.chunkPlacements(after: position, limit: limit)
+                    seen += page.chunks.map(\.id)
+                    for chunk in page.chunks where chunk.id < 10 { #expect(chunk.nodes == [UInt32(chunk.id % 3) + 1, 9]) }
+                    position = page.next
+                    pages += 1
+                } while position != nil && pages < 20
+                // a/y, a/z, b/w (replaced), b/x, then the parts of u1.
+                #expect(seen == [1, 2, 3, 7, 5, 6, 11, 12, 13], "limit \(limit)")
+            }
+        }
+    }
+
     @Test func objectsAndAccess() async throws {
         try await withService { service, _ in
             try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())

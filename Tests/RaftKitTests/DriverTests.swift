@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 
@@ -49,7 +50,8 @@ final class ListMachine: ReplicatedStateMachine {
 }
 
 @Suite struct DriverTests {
-    private func configuration(_ id: UInt64, _ directory: TemporaryDirectory, compactEvery: UInt64) -> RaftServerConfiguration {
+    private func configuration(_ id: UInt64, _ directory: TemporaryDirectory, compactEvery: UInt64,
+                               compactEveryBytes: Int = 256 << 20) -> RaftServerConfiguration {
         var raft = Config(id: id, randomSeed: id * 7919)
         raft.electionTimeoutTicks = 10
         raft.heartbeatIntervalTicks = 2
@@ -57,6 +59,7 @@ final class ListMachine: ReplicatedStateMachine {
         var configuration = RaftServerConfiguration(raft: raft, members: members, dataDirectory: directory.path + "/node\(id)")
         configuration.driver.tickInterval = .milliseconds(5)
         configuration.driver.compactEveryEntries = compactEvery
+        configuration.driver.compactEveryBytes = compactEveryBytes
         configuration.segmentSizeBytes = 4096
         return configuration
     }
@@ -118,6 +121,45 @@ final class ListMachine: ReplicatedStateMachine {
         let after = try await leader(of: servers).driver.read { $0.items }
         #expect(after == (1...61).map { [UInt8($0)] })
         for id in servers.keys.sorted() { await servers[id]!.shutdown() }
+    }
+
+    // Goal: large entries compact the log long before the entry count would (the log is in memory until
+    // compacted): 40 entries of 100 bytes with a 1,000-byte threshold snapshot every node; the same entries
+    // under the entry count alone do not, and every node restarts from the snapshots with every entry.
+    @Test func logCompactsByBytesAsWellAsByEntries() async throws {
+        for (bytesThreshold, expectSnapshots) in [(1_000, true), (256 << 20, false)] {
+            let directory = TemporaryDirectory("driver-bytes")
+            defer { directory.remove() }
+            var network = InMemoryNetwork()
+            var servers: [UInt64: RaftServer<ListMachine>] = [:]
+            for id in UInt64(1)...3 {
+                servers[id] = try await RaftServer.start(
+                    configuration: configuration(id, directory, compactEvery: 100_000, compactEveryBytes: bytesThreshold),
+                    machine: ListMachine(), transport: network.transport(for: id))
+            }
+            let commands = (1...40).map { value in [UInt8](repeating: UInt8(value), count: 100) }
+            for command in commands { _ = try await propose(command, servers: servers) }
+            // Followers apply a little after the leader answers: a read on each waits for that.
+            for id in UInt64(1)...3 {
+                _ = try? await servers[id]!.driver.read { $0.items }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            for id in servers.keys.sorted() { await servers[id]!.shutdown() }
+            for id in UInt64(1)...3 {
+                let snapshots = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path + "/node\(id)/snap")) ?? [])
+                    .filter { $0.hasSuffix(".snap") }
+                #expect(snapshots.isEmpty == !expectSnapshots, "node \(id) threshold \(bytesThreshold): \(snapshots)")
+            }
+            network = InMemoryNetwork()
+            for id in UInt64(1)...3 {
+                servers[id] = try await RaftServer.start(
+                    configuration: configuration(id, directory, compactEvery: 100_000, compactEveryBytes: bytesThreshold),
+                    machine: ListMachine(), transport: network.transport(for: id))
+            }
+            let after = try await leader(of: servers).driver.read { $0.items }
+            #expect(after == commands)
+            for id in servers.keys.sorted() { await servers[id]!.shutdown() }
+        }
     }
 
     // Goal: a follower refuses proposals with the leader's ID.

@@ -300,8 +300,12 @@ class Cluster:
     @classmethod
     def up(cls, directory, meta: int = 3, blob: int = 4, gateways: int = 2, silo=None, single: bool = False,
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
-           echo=None, root_keys: tuple[str, str] | None = None) -> "Cluster":
+           echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
+           repair_every: int | None = None) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
+
+        `replicas`: copies of each chunk (the gateways' --replicas; default theirs). `repair_every`: gateway 1
+        runs the chunk repairer with a pass every that many seconds (off when None).
 
         On any failure every process already started is stopped again and the error names the process and
         shows the tail of its log."""
@@ -325,7 +329,7 @@ class Cluster:
         try:
             if netns:
                 cluster._make_bridge()
-            cluster._plan(meta, blob, gateways, single, log_level)
+            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every)
             for node in state.nodes:
                 if netns:
                     cluster._make_namespace(node)
@@ -349,7 +353,8 @@ class Cluster:
             cluster.down(quiet=True)
             raise
 
-    def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None) -> None:
+    def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None,
+              replicas: int | None = None, repair_every: int | None = None) -> None:
         state = self.state
         directory = Path(state.dir)
 
@@ -407,10 +412,13 @@ class Cluster:
         for i in range(1, gateways + 1):
             s3 = address(index, "s3")
             metrics = address(index, "metrics")
+            extra = ["--replicas", str(replicas)] if replicas else []
+            if repair_every and i == 1:
+                extra += ["--repair-every", str(repair_every)]
             # BUCKET.localhost works for virtual-host-style clients on one machine.
             state.nodes.append(node("gateway", i, f"g{i}", ["gateway", "--listen", s3, "--meta", meta_apis,
                                                             "--blob", blob_list, "--domain", "localhost",
-                                                            "--metrics", metrics],
+                                                            "--metrics", metrics, *extra],
                                     {**base_env, **root_env}, None, {"s3": s3, "metrics": metrics},
                                     "Silo is serving S3 on"))
             state.s3_endpoints.append(f"http://{s3}")
@@ -699,6 +707,9 @@ def main(argv=None) -> int:
     up.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
     up.add_argument("--log-level", default=None)
     up.add_argument("--ready-timeout", type=float, default=READY_TIMEOUT_S)
+    up.add_argument("--replicas", type=int, default=None, help="copies of each chunk (default: the gateways' own)")
+    up.add_argument("--repair-every", type=int, default=600,
+                    help="seconds between chunk-repair passes, run by gateway 1 (0: off; default 600)")
     for name, helptext in (("status", "pids alive, health of each gateway"), ("down", "stop every process")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--dir", default="silo-cluster")
@@ -711,7 +722,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "up":
             cluster = Cluster.up(args.dir, args.meta, args.blob, args.gateways, args.silo, args.single, args.netns,
-                                 args.log_level, args.ready_timeout, echo=lambda line: print(line, flush=True))
+                                 args.log_level, args.ready_timeout, echo=lambda line: print(line, flush=True),
+                                 replicas=args.replicas, repair_every=args.repair_every or None)
             print(f"cluster up in {cluster.state.dir} ({cluster.state.dir}/cluster.json)")
             for endpoint in cluster.state.s3_endpoints:
                 print(f"  S3: {endpoint}")

@@ -169,9 +169,16 @@ extension S3Gateway {
         if isHead {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        let reader = ObjectBodyReader(cluster: cluster, object: object, range: range, budget: readAhead)
+        // The first piece is read before the status line goes out: when no node holding it answers, the
+        // client gets a 500 or a 503 it can retry, not a 200 cut short. Later failures can only cut the body.
+        var iterator = ObjectBodyReader(cluster: cluster, object: object, range: range, budget: readAhead)
+            .makeAsyncIterator()
+        let first = try await iterator.next()
+        let rest = iterator
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
-            for try await buffer in reader {
+            var iterator = rest
+            if let first { try await writer.write(first) }
+            while let buffer = try await iterator.next() {
                 try await writer.write(buffer)
             }
             try await writer.finish(nil)
@@ -202,7 +209,10 @@ extension S3Gateway {
             if let versionID {
                 throw S3Error(.noSuchVersion, details: [("Key", key), ("VersionId", versionID)])
             }
-            throw S3Error(.noSuchKey, details: [("Key", key)])
+            // Clients tell "deleted" from "never there" by this header (s3-tests' check_delete_marker).
+            var error = S3Error(.noSuchKey, details: [("Key", key)])
+            error.headers.append(("x-amz-delete-marker", "false"))
+            throw error
         }
         guard version.isDeleteMarker else { return version.object }
         var error: S3Error

@@ -30,6 +30,10 @@ public struct GatewayConfiguration: Sendable {
     /// still commits), so no chunk a write can still commit is ever swept.
     public var orphanChunkAgeMilliseconds: Int64 = MetaLimits.orphanChunkAgeMinMilliseconds + 10 * 60 * 1000
 
+    /// How long the chunk repairer (`ChunkRepairer`: scrub every copy, rewrite missing or damaged ones) rests
+    /// between passes; nil: this gateway does not run it. One gateway per cluster is enough.
+    public var repairInterval: Duration?
+
     /// Object bodies up to this size travel inside the metadata command (`ObjectRecord.inlineBody`): one
     /// durable write per small PUT instead of two. 0 turns it off; at most `MetaLimits.inlineBodyBytesMax`.
     public var inlineBodyBytesMax: Int = 32 << 10

@@ -19,12 +19,16 @@ public enum GatewayServer {
         onReady: @escaping @Sendable () -> Void
     ) async throws {
         let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: configuration, logger: logger)
-        let background = BackgroundRunner(workers: [
+        var workers: [any BackgroundWorker] = [
             GarbageCollector(metadata: metadata, cluster: cluster,
                              graceMilliseconds: configuration.garbageGraceMilliseconds),
             OrphanSweeper(metadata: metadata, cluster: cluster,
                           ageMilliseconds: configuration.orphanChunkAgeMilliseconds),
-        ], logger: logger)
+        ]
+        if let interval = configuration.repairInterval {
+            workers.append(ChunkRepairer(metadata: metadata, cluster: cluster, interval: interval, logger: logger))
+        }
+        let background = BackgroundRunner(workers: workers, logger: logger)
         let app = makeApplication(gateway: gateway, host: host, port: port, logger: logger, onReady: onReady)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),

@@ -358,7 +358,7 @@ enum MetaCommandResult: Sendable, Equatable {
     case failed(MetaError)
     /// `deleteVersions`: one outcome per target (format 3, tag 21).
     case deletedVersions([DeleteOutcome])
-    /// `putObject`: the version id stored, nil in a bucket whose versioning was never enabled (format 3, tag
+    /// `putObject`: the version id stored, nil for the `null` version (versioning not Enabled) (format 3, tag
     /// 22). A `putObject` remembered before format 3 answers `.done`, read as nil.
     case stored(versionID: String?)
 

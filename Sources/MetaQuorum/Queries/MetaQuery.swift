@@ -24,6 +24,7 @@ enum MetaQuery: Sendable, Equatable {
     case listVersions(ListVersionsQuery, requester: String)
     /// A bucket's versioning state (tag 32).
     case bucketVersioning(bucket: String, requester: String)
+    case chunkPlacements(after: ChunkScanPosition?, limit: Int)
 
     static let formatVersion: UInt8 = 1
 
@@ -61,6 +62,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .versions(try machine.listVersions(query, requester: requester))
             case .bucketVersioning(let bucket, let requester):
                 return .versioning(try machine.bucketVersioning(bucket, requester: requester))
+            case .chunkPlacements(let position, let limit):
+                return .placements(try machine.chunkPlacements(after: position, limit: limit))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -133,6 +136,10 @@ enum MetaQuery: Sendable, Equatable {
             writer.writeByte(32)
             writer.writeString(bucket)
             writer.writeString(requester)
+        case .chunkPlacements(let position, let limit):
+            writer.writeByte(14)
+            writer.write(position)
+            writer.writeInt(limit)
         }
         return writer.bytes
     }
@@ -187,6 +194,7 @@ enum MetaQuery: Sendable, Equatable {
                 maxKeys: try reader.readInt())
             self = .listVersions(query, requester: try reader.readString())
         case 32: self = .bucketVersioning(bucket: try reader.readString(), requester: try reader.readString())
+        case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -209,6 +217,7 @@ enum MetaQueryResult: Sendable, Equatable {
     case chunkIDs([ChunkID])
     case usage(UsageReport)
     case index(UInt64)
+    case placements(ChunkPlacementPage)
     case failed(MetaError)
     /// Tag 30.
     case objectVersion(ObjectVersion?)
@@ -332,6 +341,10 @@ enum MetaQueryResult: Sendable, Equatable {
         case .versioning(let state):
             writer.writeByte(32)
             writer.writeByte(state.rawValue)
+        case .placements(let page):
+            writer.writeByte(15)
+            writer.write(page.chunks)
+            writer.write(page.next)
         }
         return writer.bytes
     }
@@ -438,6 +451,8 @@ enum MetaQueryResult: Sendable, Equatable {
             let raw = try reader.readByte()
             guard let state = BucketVersioning(rawValue: raw) else { throw .invalidTag(raw) }
             self = .versioning(state)
+        case 15:
+            self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -482,5 +497,40 @@ extension ByteReader {
         strings.reserveCapacity(count)
         for _ in 0..<count { strings.append(try readString()) }
         return strings
+    }
+}
+
+extension ByteWriter {
+    /// A `ChunkScanPosition?`: 0 for nil, 1 after an object (bucket, key), 2 after a part (upload id, number), 3
+    /// after a noncurrent version (bucket, key, seq).
+    mutating func write(_ position: ChunkScanPosition?) {
+        switch position {
+        case nil: writeByte(0)
+        case .afterObject(let bucket, let key):
+            writeByte(1)
+            writeString(bucket)
+            writeString(key)
+        case .afterPart(let uploadID, let partNumber):
+            writeByte(2)
+            writeString(uploadID)
+            writeInt(partNumber)
+        case .afterVersion(let bucket, let key, let seq):
+            writeByte(3)
+            writeString(bucket)
+            writeString(key)
+            writeInt(seq)
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func readScanPosition() throws(MetaCodecError) -> ChunkScanPosition? {
+        switch try readByte() {
+        case 0: return nil
+        case 1: return .afterObject(bucket: try readString(), key: try readString())
+        case 2: return .afterPart(uploadID: try readString(), partNumber: try readInt())
+        case 3: return .afterVersion(bucket: try readString(), key: try readString(), seq: try readInt64())
+        case let tag: throw .invalidTag(tag)
+        }
     }
 }

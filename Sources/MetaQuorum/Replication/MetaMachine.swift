@@ -155,12 +155,13 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
 
     private func runThread(opened: (Result<Void, MetaError>) -> Void) {
         let machine: MetaStateMachine
+        let path = directory + "/" + Self.databaseName
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            machine = try MetaStateMachine(path: directory + "/" + Self.databaseName, durability: .replayedFromLog)
+            machine = try MetaStateMachine(path: path, durability: .replayedFromLog)
         } catch {
             finishThread()
-            opened(.failure(.internalFault("opening metadata in \(directory): \(error)")))
+            opened(.failure(.internalFault("opening the metadata database \(path): \(error)")))
             return
         }
         logger.info("metadata state machine open",

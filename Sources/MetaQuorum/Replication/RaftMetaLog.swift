@@ -21,6 +21,8 @@ public struct MetaReplicaConfiguration: Sendable {
     public var heartbeatIntervalTicks = 3
     /// Compact the Raft log (after a snapshot of the database) every this many applied entries.
     public var compactEveryEntries: UInt64 = 100_000
+    /// …or once the applied entries in the log hold this many bytes (see `DriverOptions.compactEveryBytes`).
+    public var compactEveryBytes: Int = 256 << 20
     /// How long a proposal or a read waits inside the replica before its outcome is reported unknown (writes)
     /// or the read fails.
     public var requestTimeout: Duration = .seconds(5)
@@ -110,6 +112,7 @@ public final class RaftMetaLog: MetaLog {
         serverConfiguration.peerSecret = configuration.peerSecret
         serverConfiguration.driver.tickInterval = configuration.tickInterval
         serverConfiguration.driver.compactEveryEntries = configuration.compactEveryEntries
+        serverConfiguration.driver.compactEveryBytes = configuration.compactEveryBytes
         serverConfiguration.driver.proposalTimeout = configuration.requestTimeout
         serverConfiguration.driver.readTimeout = configuration.requestTimeout
         serverConfiguration.driver.observer = configuration.observer

@@ -282,6 +282,12 @@ public final class EmbeddedMetadataService: MetadataService {
         Set(try await ask(.referencedChunks(chunkIDs)) { if case .chunkIDs(let v) = $0 { v } else { nil } })
     }
 
+    public func chunkPlacements(after position: ChunkScanPosition?, limit: Int) async throws(MetaError)
+        -> ChunkPlacementPage
+    {
+        try await ask(.chunkPlacements(after: position, limit: limit)) { if case .placements(let v) = $0 { v } else { nil } }
+    }
+
     public func checkHealth() async throws(MetaError) {
         _ = try await appliedIndex()
     }

@@ -52,8 +52,8 @@ public protocol MetadataService: Sendable {
     /// Versioning is decided at apply time by the bucket's state: Enabled keeps the previous current version
     /// as a noncurrent one and the new version takes `object.versionID` (chosen by the proposer); otherwise the
     /// new version is the `null` version and replaces the previous `null` version, whose chunks are queued for
-    /// garbage collection in the same transaction. Returns the version id stored, or nil when the bucket's
-    /// versioning was never enabled (S3 then names no version).
+    /// garbage collection in the same transaction. Returns the version id stored when versioning is Enabled,
+    /// nil for the `null` version (S3 then names no version).
     @discardableResult
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
                    startedTime: Int64, requestID: RequestID) async throws(MetaError) -> String?
@@ -128,6 +128,10 @@ public protocol MetadataService: Sendable {
     /// Of `chunkIDs`, those that some object, part or garbage entry references (used by the sweeper of
     /// chunks written by PUTs that never committed).
     func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID>
+    /// Every live chunk (of objects, then of open uploads' parts) with the nodes its metadata names, a page
+    /// of at most `limit` records after `position` (nil: from the start). For the repairer, which checks
+    /// that each named node still holds a good copy.
+    func chunkPlacements(after position: ChunkScanPosition?, limit: Int) async throws(MetaError) -> ChunkPlacementPage
 
     /// Returns once a linearizable read succeeds (so a metadata quorum answers), else throws (health checks).
     func checkHealth() async throws(MetaError)

@@ -1,5 +1,6 @@
 extension MetaStateMachine {
-    /// Returns the version id stored, nil when the bucket's versioning was never enabled.
+    /// Returns the version id stored when versioning is Enabled; nil otherwise (the `null` version, which S3's
+    /// PutObject does not name).
     func applyPutObject(
         _ proposed: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
         envelope: CommandEnvelope
@@ -25,7 +26,7 @@ extension MetaStateMachine {
         let current = try objectRecord(bucket: object.bucket, key: object.key)
         try check(precondition, current: current)
         try storeNewVersion(object, current: current, versioning: versioning, time: envelope.time, checkQuota: true)
-        return versioning == .unversioned ? nil : object.versionID
+        return versioning == .enabled ? object.versionID : nil
     }
 
     func check(_ precondition: WritePrecondition, current: ObjectRecord?) throws {

@@ -6,6 +6,10 @@ public struct DriverOptions: Sendable {
     public var tickInterval: Duration = .milliseconds(10)
     /// Take a state-machine snapshot and compact the log once this many applied entries are in the log.
     public var compactEveryEntries: UInt64 = 100_000
+    /// …or once the applied entries in the log hold this many bytes of data, whichever comes first: the log
+    /// lives in memory until it is compacted, so large entries (inline object bodies) must not wait for the
+    /// entry count.
+    public var compactEveryBytes: Int = 256 << 20
     /// How long `propose` waits when the caller gives no timeout; then it fails with
     /// `DriverError.outcomeUnknown(.timedOut)`.
     public var proposalTimeout: Duration = .seconds(5)
@@ -87,6 +91,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var state = State.idle
     /// Invariant: `appliedIndex <= node.commitIndex`.
     private var appliedIndex: UInt64
+    /// Data bytes of the applied entries still in the log (since the last compaction), for `compactEveryBytes`.
+    private var appliedBytesInLog = 0
     /// The membership at `appliedIndex` (what a snapshot taken there records).
     private var appliedConfState: ConfState
     /// Proposals appended here and not yet answered, by log index. Invariant: every term ≤ `node.term`.
@@ -132,6 +138,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             var confState = try storage.snapshot().metadata.confState
             if appliedIndex >= storage.firstIndex() {
                 let entries = try storage.entries(from: storage.firstIndex(), to: appliedIndex + 1, bytesMax: .max)
+                appliedBytesInLog = entries.reduce(0) { $0 + $1.data.count }
                 for entry in entries where entry.kind == .confChange {
                     guard let record = try? ConfChangeRecord(decoding: entry.data) else {
                         preconditionFailure("undecodable membership entry at \(entry.index)")
@@ -541,6 +548,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
         guard case .running = state else { return }
         precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
+        if delivery.restore != nil { appliedBytesInLog = 0 }
+        for entry in ready.committedEntries where entry.index > appliedIndex { appliedBytesInLog += entry.data.count }
         appliedIndex = delivery.appliedIndex
         if let confState = delivery.confState { appliedConfState = confState }
         node.advance(ready)
@@ -599,7 +608,9 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
 
     private func compactIfNeeded() async throws {
         let first = storage.firstIndex()
-        guard appliedIndex >= first, appliedIndex - first + 1 >= options.compactEveryEntries else { return }
+        guard appliedIndex >= first,
+              appliedIndex - first + 1 >= options.compactEveryEntries || appliedBytesInLog >= options.compactEveryBytes
+        else { return }
         let index = appliedIndex
         let data = try await machine.snapshot()
         let confState = appliedConfState
@@ -617,6 +628,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             try await snapshots.save(StoredSnapshot(index: index, metadata: metadataBytes, data: data))
         }
         storage.compact(snapshotAt: index, confState: confState, data: data)
+        appliedBytesInLog = 0
         try await wal.append([.compact(throughIndex: index, payload: metadataBytes)])
     }
 

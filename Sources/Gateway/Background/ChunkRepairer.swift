@@ -1,0 +1,120 @@
+import BlobNode
+import Logging
+import MetaQuorum
+import Metrics
+import NIOCore
+
+/// Scrub and repair: walks every live chunk the metadata names (`MetadataService.chunkPlacements`, a page
+/// per step) and checks each copy on the nodes recorded for it. A copy a reachable node does not have
+/// (`chunkNotFound`: a wiped or replaced disk) or holds damaged (`checksumMismatch`) is rewritten from a
+/// good copy on another recorded node. A node that does not answer is left alone: its copies are counted
+/// as unreachable, not lost (it may come back; moving copies to other nodes needs the cluster map).
+///
+/// The probe is a zero-length read, which makes the node read and checksum the whole record, so a pass is
+/// also a scrub of every copy. Safe beside the garbage collector: a chunk unlinked after its page was read
+/// is deleted only after `GatewayConfiguration.garbageGraceMilliseconds` (minutes), far longer than a step;
+/// a copy rewritten after that would be an unreferenced chunk, which the orphan sweeper removes.
+///
+/// Runs on the gateways given `--repair-every` (one per cluster is enough: passes are idempotent).
+actor ChunkRepairer: BackgroundWorker {
+    /// Object and part records one step reads.
+    static let pageSize = 200
+    nonisolated let name = "chunk-repairer"
+    nonisolated let idleInterval: Duration
+    let metadata: any MetadataService
+    let cluster: BlobCluster
+    let logger: Logger
+    private var position: ChunkScanPosition?
+    private var pass = Tally()
+    /// The counts of the last complete pass.
+    private(set) var lastPass: Tally?
+
+    /// What one pass found, by copy (a chunk with three recorded nodes is three copies).
+    struct Tally: Sendable, Equatable {
+        var good = 0
+        var repaired = 0
+        /// Missing or damaged copies with no good copy reachable to repair them from.
+        var unrepairable = 0
+        var unreachable = 0
+    }
+
+    init(metadata: any MetadataService, cluster: BlobCluster, interval: Duration, logger: Logger) {
+        self.metadata = metadata
+        self.cluster = cluster
+        self.idleInterval = interval
+        self.logger = logger
+    }
+
+    func step() async throws -> BackgroundStepResult {
+        let page = try await metadata.chunkPlacements(after: position, limit: Self.pageSize)
+        for chunk in page.chunks { await check(chunk) }
+        position = page.next
+        if position == nil {
+            lastPass = pass
+            logger.info("repair pass complete", metadata: [
+                "good": "\(pass.good)", "repaired": "\(pass.repaired)", "unrepairable": "\(pass.unrepairable)",
+                "unreachable": "\(pass.unreachable)",
+            ])
+            pass = Tally()
+            return .idle
+        }
+        return .busy
+    }
+
+    private enum CopyState { case good, missing, damaged, unreachable }
+
+    private func check(_ chunk: ChunkRef) async {
+        var states: [(node: UInt32, state: CopyState)] = []
+        for node in chunk.nodes { states.append((node, await probe(chunk.id, on: node))) }
+        let bad = states.filter { $0.state == .missing || $0.state == .damaged }
+        pass.good += states.count { $0.state == .good }
+        pass.unreachable += states.count { $0.state == .unreachable }
+        guard !bad.isEmpty else { return }
+        var bytes: ByteBuffer?
+        for source in states where source.state == .good {
+            if let store = cluster.store(for: source.node),
+               let read = try? await store.read(chunk.id, offset: 0, length: Int(chunk.sizeBytes)) {
+                bytes = read
+                break
+            }
+        }
+        guard let bytes else {
+            pass.unrepairable += bad.count
+            logger.error("chunk has no good copy to repair from", metadata: [
+                "chunk": "\(String(chunk.id, radix: 16))", "nodes": "\(chunk.nodes)"])
+            Counter(label: "silo_repair_copies_total", dimensions: [("outcome", "unrepairable")]).increment(by: bad.count)
+            return
+        }
+        for target in bad {
+            guard let store = cluster.store(for: target.node) else { continue }
+            do {
+                // A damaged copy is refused as a conflicting rewrite until it is gone.
+                if target.state == .damaged { try await store.delete([chunk.id]) }
+                try await store.write(chunk.id, bytes)
+                pass.repaired += 1
+                Counter(label: "silo_repair_copies_total", dimensions: [("outcome", "repaired")]).increment()
+                logger.notice("chunk copy repaired", metadata: [
+                    "chunk": "\(String(chunk.id, radix: 16))", "node": "\(target.node)",
+                    "was": "\(target.state == .missing ? "missing" : "damaged")"])
+            } catch {
+                pass.unreachable += 1
+                logger.warning("chunk copy repair failed", metadata: [
+                    "chunk": "\(String(chunk.id, radix: 16))", "node": "\(target.node)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func probe(_ chunkID: ChunkID, on node: UInt32) async -> CopyState {
+        guard let store = cluster.store(for: node) else { return .unreachable }
+        do {
+            _ = try await store.read(chunkID, offset: 0, length: 0)
+            return .good
+        } catch .chunkNotFound {
+            return .missing
+        } catch .checksumMismatch {
+            return .damaged
+        } catch {
+            return .unreachable
+        }
+    }
+}
