@@ -80,6 +80,10 @@ def test_boto3_versions_markers_and_restore(s3, bucket, expect_error):
     copy = s3.copy_object(Bucket=bucket, Key="restored", CopySource={"Bucket": bucket, "Key": "doc", "VersionId": v1})
     assert copy["CopySourceVersionId"] == v1
     assert s3.get_object(Bucket=bucket, Key="restored")["Body"].read() == b"first"
+    # Restoring an old version in place: a copy of it onto its own key becomes the newest version.
+    back = s3.copy_object(Bucket=bucket, Key="doc", CopySource={"Bucket": bucket, "Key": "doc", "VersionId": v1})
+    assert back["VersionId"] not in (v1, v3) and s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"first"
+    s3.delete_object(Bucket=bucket, Key="doc", VersionId=back["VersionId"])
     out = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "doc", "VersionId": v3}, {"Key": "restored"}]})
     by_key = {d["Key"]: d for d in out["Deleted"]}
     assert by_key["doc"]["VersionId"] == v3 and "DeleteMarker" not in by_key["doc"]

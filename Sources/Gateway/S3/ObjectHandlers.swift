@@ -315,7 +315,8 @@ extension S3Gateway {
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.invalidArgument, "Unknown metadata directive.")
         }
-        if source.bucket == call.bucket && source.key == call.key && directive == "COPY" {
+        // Copying a named version onto its own key is how S3 restores an earlier version, and is allowed.
+        if source.bucket == call.bucket && source.key == call.key && directive == "COPY" && copySource.versionID == nil {
             throw S3Error(.invalidRequest,
                           "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
         }
