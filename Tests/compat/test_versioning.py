@@ -80,6 +80,14 @@ def test_boto3_versions_markers_and_restore(s3, bucket, expect_error):
     copy = s3.copy_object(Bucket=bucket, Key="restored", CopySource={"Bucket": bucket, "Key": "doc", "VersionId": v1})
     assert copy["CopySourceVersionId"] == v1
     assert s3.get_object(Bucket=bucket, Key="restored")["Body"].read() == b"first"
+    # UploadPartCopy from an old version.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
+    part = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=upload, PartNumber=1,
+                               CopySource={"Bucket": bucket, "Key": "doc", "VersionId": v1})
+    assert part["CopySourceVersionId"] == v1
+    s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=bucket, Key="assembled")["Body"].read() == b"first"
     # Restoring an old version in place: a copy of it onto its own key becomes the newest version.
     back = s3.copy_object(Bucket=bucket, Key="doc", CopySource={"Bucket": bucket, "Key": "doc", "VersionId": v1})
     assert back["VersionId"] not in (v1, v3) and s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"first"
