@@ -64,6 +64,13 @@ let package = Package(
         /// The `silo-history/1` format and the checkers (WGL linearizability, list-append, set).
         .target(name: "HistoryChecker", swiftSettings: strictSettings),
 
+        /// The cluster secret and the connection challenge the metadata RPC and the chunk protocol share.
+        .target(
+            name: "ClusterAuth",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Consensus and metadata
         .target(
             name: "RaftKit",
@@ -79,7 +86,7 @@ let package = Package(
         .target(
             name: "MetaQuorum",
             dependencies: nio + [
-                "RaftKit", "CSQLite",
+                "RaftKit", "CSQLite", "ClusterAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
@@ -92,11 +99,9 @@ let package = Package(
         .target(
             name: "BlobNode",
             dependencies: nio + [
-                "CZlib",
+                "CZlib", "ClusterAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
-                // HMAC-SHA256 of the chunk protocol's cluster-secret handshake (`Network/ClusterSecret.swift`).
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -123,7 +128,7 @@ let package = Package(
         .target(
             name: "SiloNode",
             dependencies: nio + [
-                "Gateway", "MetaQuorum", "BlobNode", "RaftKit", "Placement",
+                "Gateway", "MetaQuorum", "BlobNode", "RaftKit", "Placement", "ClusterAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "silo",
             dependencies: [
-                "Gateway", "SiloNode", "MetaQuorum", "BlobNode", "S3Protocol", "RaftKit",
+                "Gateway", "SiloNode", "MetaQuorum", "BlobNode", "S3Protocol", "RaftKit", "ClusterAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -201,11 +206,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
-        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode"] + nio, swiftSettings: strictSettings),
+        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode", "ClusterAuth"] + nio, swiftSettings: strictSettings),
         /// A metadata group of real replicas over TCP, reached through the metadata RPC as a gateway does.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["MetaQuorum", "RaftKit", "SiloNode"] + nio,
+            dependencies: ["MetaQuorum", "RaftKit", "SiloNode", "ClusterAuth"] + nio,
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import ClusterAuth
+
 /// The limits of the chunk store, in one place. Each is a named constant; `LocalChunkStore.Options.validate()`
 /// checks the configurable ones against these at start-up, and a unit test checks the relations between them.
 enum Limits {
@@ -70,11 +72,9 @@ enum Limits {
     static let wireDeleteChunkIDsMax = 10_000
     /// Bytes of an error message on the wire; longer messages are cut (at a character boundary).
     static let wireErrorMessageBytesMax = 4096
-    /// Bytes of the server's challenge, and of the client's HMAC-SHA256 answer.
-    static let wireNonceBytes = 32
+    /// Bytes of the server's challenge (`ClusterSecret.challengeBytes`), and of the client's HMAC-SHA256 answer.
+    static let wireNonceBytes = ClusterSecret.challengeBytes
     static let wireAuthenticatorBytes = 32
-    /// The shortest cluster secret a node or client accepts.
-    static let clusterSecretBytesMin = 16
     /// A connection that has not authenticated within this long is closed by the server.
     static let wireAuthenticationTimeout: Duration = .seconds(10)
     /// Requests of one connection the server works on at once; past it the server stops reading the socket,

@@ -1,3 +1,4 @@
+public import ClusterAuth
 import BlobNode
 import Foundation
 public import Gateway
@@ -26,7 +27,8 @@ public enum GatewayNode {
         public var blobNodes: [UInt32: PeerAddress] = [:]
         /// Copies of each chunk (nil: 3, or every node when there are fewer).
         public var replicaCount: Int?
-        public var clusterSecret: [UInt8] = []
+        /// The secret the metadata replicas and blob nodes challenge for (required).
+        public var clusterSecret: ClusterSecret?
         /// The root user's keys, ensured once the metadata answers (nil: leave the root user as it is).
         public var rootAccessKeyID: String?
         public var rootSecretAccessKey: String?
@@ -44,16 +46,10 @@ public enum GatewayNode {
         try options.gateway.validate()
         guard !options.metaAddresses.isEmpty else { throw ConfigurationError("--meta lists no metadata replica") }
         guard !options.blobNodes.isEmpty else { throw ConfigurationError("--blob lists no blob node") }
-        guard options.clusterSecret.count >= MetaRPCLimits.secretBytesMin else {
-            throw ConfigurationError("the cluster secret must be at least \(MetaRPCLimits.secretBytesMin) bytes")
+        guard let secret = options.clusterSecret else {
+            throw ConfigurationError("a cluster secret is required (SILO_CLUSTER_SECRET or --cluster-secret-file)")
         }
         let group = MultiThreadedEventLoopGroup.singleton
-        let secret: ClusterSecret
-        do {
-            secret = try ClusterSecret(bytes: options.clusterSecret)
-        } catch {
-            throw ConfigurationError("cluster secret: \(error)")
-        }
         var stores: [UInt32: any ChunkStoring] = [:]
         var remotes: [RemoteChunkStore] = []
         for (id, address) in options.blobNodes.sorted(by: { $0.key < $1.key }) {
@@ -73,7 +69,7 @@ public enum GatewayNode {
             throw ConfigurationError("--replicas \(replicas) must be 1...\(options.blobNodes.count) (the blob nodes listed)")
         }
         let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: replicas)
-        let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: options.clusterSecret, group: group,
+        let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: secret, group: group,
                                    logger: logger)
         let metadata = EmbeddedMetadataService(remote: remote, logger: logger)
         do {

@@ -1,3 +1,4 @@
+public import ClusterAuth
 import Foundation
 import Gateway
 public import Logging
@@ -26,8 +27,8 @@ public enum MetaNode {
         public var peers: [UInt64: PeerAddress] = [:]
         /// Join a running group as a learner instead of bootstrapping (the leader must add it first).
         public var join = false
-        /// The secret gateways prove they hold (at least 16 bytes).
-        public var clusterSecret: [UInt8] = []
+        /// The secret gateways prove they hold and that authenticates Raft frames (required).
+        public var clusterSecret: ClusterSecret?
         /// Where to serve `GET /metrics` (nil: nowhere).
         public var metricsAddress: PeerAddress?
         public init() {}
@@ -37,9 +38,8 @@ public enum MetaNode {
     public static func run(_ options: Options, logger: Logger,
                            onReady: @escaping @Sendable (_ raftPort: Int, _ apiPort: Int) -> Void) async throws {
         guard options.id != 0 else { throw ConfigurationError("--id must be a nonzero node id") }
-        guard options.clusterSecret.count >= MetaRPCLimits.secretBytesMin else {
-            throw ConfigurationError(
-                "the cluster secret (SILO_CLUSTER_SECRET or --cluster-secret-file) must be at least \(MetaRPCLimits.secretBytesMin) bytes")
+        guard let secret = options.clusterSecret else {
+            throw ConfigurationError("a cluster secret is required (SILO_CLUSTER_SECRET or --cluster-secret-file)")
         }
         var members = options.peers
         if options.join {
@@ -56,7 +56,7 @@ public enum MetaNode {
         var configuration = MetaReplicaConfiguration(id: options.id, directory: options.dataDirectory, members: members)
         configuration.join = options.join
         configuration.observer = RaftMetrics()
-        configuration.peerSecret = options.clusterSecret
+        configuration.peerSecret = secret
         let group = MultiThreadedEventLoopGroup.singleton
         let replica: RaftMetaLog
         do {
@@ -68,7 +68,7 @@ public enum MetaNode {
         do {
             rpc = try await MetaRPCServer.start(
                 replica: replica, host: options.apiAddress.host, port: options.apiAddress.port,
-                secret: options.clusterSecret, group: group, logger: logger)
+                secret: secret, group: group, logger: logger)
         } catch {
             await replica.close()
             throw ConfigurationError("cannot serve the metadata RPC on \(options.apiAddress): \(error)")

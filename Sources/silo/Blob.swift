@@ -10,10 +10,11 @@ import NIOPosix
 import ServiceLifecycle
 import SiloNode
 
-/// `silo blob`: one blob node. Opens the volume store in `--data`, serves it over the chunk protocol
-/// (`BlobServer`) on `--listen`, compacts it in the background, and stops on SIGTERM or SIGINT.
+/// `silo blob`: one blob node. Opens a volume store in each `--data` directory (several: one per disk,
+/// chunks spread by `MultiDiskChunkStore`), serves them over the chunk protocol (`BlobServer`) on `--listen`,
+/// compacts each in the background, and stops on SIGTERM or SIGINT.
 ///
-/// Start-up order: read the cluster secret → open the store → listen → print
+/// Start-up order: read the cluster secret → open the stores → listen → print
 /// `silo blob N serving on HOST:PORT` (the bound port, also with port 0) → serve; on a signal: stop
 /// listening and close connections, stop compaction, close the store (queued writes finish first).
 struct Blob: AsyncParsableCommand {
@@ -27,8 +28,8 @@ struct Blob: AsyncParsableCommand {
     @Option(help: "This node's id, the id the ring places chunks on.")
     var id: UInt32
 
-    @Option(help: "Data directory of the volume files (created 0700 if missing).")
-    var data: String
+    @Option(help: "Data directory of the volume files (created 0700 if missing); repeat it, or give DIR,DIR,…, for one per disk.")
+    var data: [String]
 
     @Option(help: "Address to serve the chunk protocol on, HOST:PORT (port 0: any free port, printed).")
     var listen: String
@@ -58,7 +59,7 @@ struct Blob: AsyncParsableCommand {
         }
         var logger = Logger(label: "silo.blob")
         logger.logLevel = level
-        let secret = try Self.clusterSecret(file: clusterSecretFile, logger: logger)
+        let secret = try clusterSecret(file: clusterSecretFile, logger: logger)
         guard reservedSpaceMb <= UInt64.max >> 20, (volumeSizeMb ?? 0) <= UInt64.max >> 20 else {
             throw ValidationError("--reserved-space-mb and --volume-size-mb are too large")
         }
@@ -72,18 +73,30 @@ struct Blob: AsyncParsableCommand {
                            metadata: ["volumeBytes": "\(options.volumeSizeBytesMax)",
                                       "reservedBytes": "\(options.freeSpaceFloorBytes)"])
         }
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let store: LocalChunkStore
-        do {
-            store = try await LocalChunkStore.open(directory: data, options: options)
-        } catch {
-            throw BlobStartError("cannot open the blob store in \(data): \(error)")
+        let directories = data.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+        guard !directories.isEmpty else { throw ValidationError("--data needs at least one directory") }
+        guard Set(directories).count == directories.count else {
+            throw ValidationError("--data lists a directory twice")
         }
+        var opened: [LocalChunkStore] = []
+        for directory in directories {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+                opened.append(try await LocalChunkStore.open(directory: directory, options: options))
+            } catch {
+                for store in opened { await store.close() }
+                throw BlobStartError("cannot open the blob store in \(directory): \(error)")
+            }
+        }
+        let store = MultiDiskChunkStore(stores: opened)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let server = BlobServer(store: store, nodeID: id, secret: secret, group: group, logger: logger)
+        let server = BlobServer(store: store, nodeID: id, secret: secret, group: group, logger: logger) {
+            () throws(BlobError) in
+            (try store.freeSpaceBytes(), store.liveChunkCount)
+        }
         let serving = BlobServing(server: server, host: host, port: port, nodeID: id)
-        let compaction = BlobCompaction(compactor: VolumeCompactor(store: store))
+        let compaction = BlobCompaction(compactors: opened.map { VolumeCompactor(store: $0) })
         var configurations: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: serving),
             .init(service: compaction, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
@@ -117,16 +130,6 @@ struct Blob: AsyncParsableCommand {
         }
     }
 
-    /// The secret from `file` (trimmed contents), else from SILO_CLUSTER_SECRET; at least 16 bytes.
-    static func clusterSecret(file: String?, logger: Logger) throws -> ClusterSecret {
-        let text = try clusterSecretText(file: file, logger: logger)
-        do {
-            return try ClusterSecret(text)
-        } catch {
-            if case .invalidOptions(let message) = error { throw ValidationError(message) }
-            throw ValidationError("\(error)")
-        }
-    }
 }
 
 /// A start-up failure with a message for the operator.
@@ -160,12 +163,14 @@ struct BlobServing: Service {
 
 /// The store's compaction loop for the lifetime of the node.
 struct BlobCompaction: Service {
-    let compactor: VolumeCompactor
+    let compactors: [VolumeCompactor]
 
     func run() async throws {
-        // Graceful shutdown cancels the loop, which wakes it from its sleep.
+        // Graceful shutdown cancels the loops, which wakes them from their sleeps.
         await cancelWhenGracefulShutdown {
-            await compactor.run()
+            await withDiscardingTaskGroup { group in
+                for compactor in compactors { group.addTask { await compactor.run() } }
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import ClusterAuth
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)
@@ -97,11 +98,14 @@ func clusterSecretText(file: String?, logger: Logger? = nil) throws -> String {
     throw ValidationError("a cluster secret is required: set SILO_CLUSTER_SECRET or pass --cluster-secret-file")
 }
 
-/// The cluster secret as bytes, for the metadata RPC.
-func clusterSecret(file: String?) throws -> [UInt8] {
-    let text = try clusterSecretText(file: file)
-    guard text.utf8.count >= 16 else { throw ValidationError("the cluster secret must be at least 16 bytes") }
-    return Array(text.utf8)
+/// The cluster secret every role uses (metadata RPC, chunk protocol, Raft frames).
+func clusterSecret(file: String?, logger: Logger? = nil) throws -> ClusterSecret {
+    let text = try clusterSecretText(file: file, logger: logger)
+    do {
+        return try ClusterSecret(text)
+    } catch {
+        throw ValidationError(error.description)
+    }
 }
 
 func makeLogger(_ level: String) throws -> Logger {

@@ -1,3 +1,4 @@
+import ClusterAuth
 import Foundation
 import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import ClusterAuth
 import NIOCore
 import Testing
 
@@ -227,23 +228,26 @@ import Testing
         #expect(BlobWire.fixedHeaderBytes + 4 + 16 * Limits.wireDeleteChunkIDsMax <= Limits.wireFrameBytesMax)
         #expect(Limits.serverRequestsInFlightPerConnectionMax <= Limits.serverRequestsInFlightTotalMax)
         #expect(Limits.remoteConnectionsMaxDefault <= Limits.remoteConnectionsMaxLimit)
-        #expect(Limits.clusterSecretBytesMin >= 16)
+        #expect(ClusterSecret.bytesMin >= 16)
         // The handshake frames (challenge, answer) fit the first-frame bound.
         #expect(BlobWire.fixedHeaderBytes + Limits.wireNonceBytes <= Limits.wireHandshakeFrameBytesMax)
         #expect(BlobWire.fixedHeaderBytes + Limits.wireAuthenticatorBytes <= Limits.wireHandshakeFrameBytesMax)
     }
 
-    @Test func shortSecretsAreRefused() throws {
-        #expect(throws: BlobError.self) { try ClusterSecret("too short") }
+    // Goal: the shared challenge refuses short secrets, binds an answer to its challenge, its secret and its
+    // protocol (a chunk-protocol answer does not open the metadata RPC), and never prints the secret.
+    @Test func shortSecretsAreRefusedAndAnswersAreBound() throws {
+        #expect(throws: ClusterSecretError.self) { try ClusterSecret("too short") }
         let secret = try ClusterSecret("0123456789abcdef")
-        let nonce = ClusterSecret.makeNonce()
+        let nonce = ClusterSecret.makeChallenge()
         #expect(nonce.count == Limits.wireNonceBytes)
-        #expect(nonce != ClusterSecret.makeNonce())
-        let answer = secret.authenticator(for: nonce)
+        #expect(nonce != ClusterSecret.makeChallenge())
+        let answer = secret.answer(to: nonce, protocol: BlobWire.challengeProtocol)
         #expect(answer.count == Limits.wireAuthenticatorBytes)
-        #expect(secret.isValid(answer, for: nonce))
-        #expect(!secret.isValid(answer, for: ClusterSecret.makeNonce()))
-        #expect(!(try ClusterSecret("0123456789abcdeF")).isValid(answer, for: nonce))
+        #expect(secret.isValid(answer, to: nonce, protocol: BlobWire.challengeProtocol))
+        #expect(!secret.isValid(answer, to: ClusterSecret.makeChallenge(), protocol: BlobWire.challengeProtocol))
+        #expect(!secret.isValid(answer, to: nonce, protocol: ChallengeProtocol("silo-meta/1")))
+        #expect(!(try ClusterSecret("0123456789abcdeF")).isValid(answer, to: nonce, protocol: BlobWire.challengeProtocol))
         #expect(!"\(secret)".contains("0123"))
     }
 }

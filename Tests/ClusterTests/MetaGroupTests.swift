@@ -1,3 +1,4 @@
+import ClusterAuth
 import Foundation
 import Logging
 import NIOPosix
@@ -10,7 +11,7 @@ import Testing
 /// a gateway reaches them. Waits are bounded by counts of polls, never asserted on time.
 final class MetaGroup {
     let directory: String
-    let secret = Array("cluster-tests-secret-0123456789".utf8)
+    let secret = try! ClusterSecret("cluster-tests-secret-0123456789")
     var raftPorts: [UInt64: Int] = [:]
     var apiPorts: [UInt64: Int] = [:]
     var replicas: [UInt64: RaftMetaLog] = [:]
@@ -93,7 +94,7 @@ final class MetaGroup {
         await replicas.removeValue(forKey: id)?.close()
     }
 
-    func remote(_ ids: [UInt64]? = nil, secret: [UInt8]? = nil) -> RemoteMetaLog {
+    func remote(_ ids: [UInt64]? = nil, secret: ClusterSecret? = nil) -> RemoteMetaLog {
         let chosen = ids ?? apiPorts.keys.sorted()
         return RemoteMetaLog(
             addresses: chosen.map { PeerAddress(host: "127.0.0.1", port: apiPorts[$0]!) }, secret: secret ?? self.secret,
@@ -352,7 +353,7 @@ struct MetaGroupTests {
         _ = try await group.leader()
         let intruder = RemoteMetaLog(
             addresses: [PeerAddress(host: "127.0.0.1", port: group.apiPorts[1]!)],
-            secret: Array("not-the-cluster-secret-at-all".utf8), group: MultiThreadedEventLoopGroup.singleton,
+            secret: try ClusterSecret("not-the-cluster-secret-at-all"), group: MultiThreadedEventLoopGroup.singleton,
             logger: group.logger, options: { var o = RemoteMetaLog.Options(); o.queryDeadline = .seconds(1); return o }())
         await #expect(throws: MetaError.self) {
             _ = try await intruder.query(.listUsers)

@@ -517,6 +517,7 @@ class Nemesis:
         self.paused: set[str] = set()
         self.dead: set[str] = set()
         self.cut = False
+        self.proxied = False  # some proxy has faults set
         self.windows: list[dict] = []
         self.restarts: dict[str, int] = {}
         self.leader_changes = 0
@@ -639,6 +640,37 @@ class Nemesis:
                 self.cluster.heal()
                 self.cut = False
             self.record("stop-packet", {})
+        elif kind in ("delay", "reset", "clog"):
+            # N12 and N7 through the fault proxies between the gateways and the meta and blob nodes (--proxies):
+            # delay 40-60 ms (Jepsen's 50 ms +/- 10), or 100-800 ms (delay-long: past some request deadlines);
+            # reset: 3 % of the pieces forwarded abort their connection (RST both ways); clog: half the proxies,
+            # one by one over 1-2 s, forward nothing until unclogged in another order.
+            proxies = [n.name for n in self.cluster.proxies()]
+            if not proxies:
+                raise HarnessError(f"{fault} needs the fault proxies (--proxies)")
+            if fault == "delay-long":
+                faults, targets = {"delay_ms": [100, 800]}, proxies
+            elif kind == "delay":
+                faults, targets = {"delay_ms": [40, 60]}, proxies
+            elif kind == "reset":
+                faults, targets = {"reset_percent": 3}, proxies
+            else:
+                faults, targets = {"clog": True}, self.rng.sample(proxies, max(1, len(proxies) // 2))
+            self.record(f"start-{kind}", {"proxies": targets, "faults": faults, "spec": fault, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.proxied = True
+            for name in targets:
+                with self.lock:
+                    self.cluster.set_proxy_faults(faults, [name])
+                if kind == "clog":
+                    stop.wait(self.rng.uniform(1.0, 2.0) / len(targets))
+            stop.wait(hold)
+            for name in self.rng.sample(targets, len(targets)):
+                with self.lock:
+                    self.cluster.set_proxy_faults(None, [name])
+            with self.lock:
+                self.proxied = False
+            self.record(f"stop-{kind}", {"proxies": targets})
         else:
             raise HarnessError(f"unknown fault {fault}")
         self.windows.append({"fault": fault, "start_ns": start, "stop_ns": self.clock.now()})
@@ -717,11 +749,14 @@ class Nemesis:
 
     def heal_all(self) -> None:
         with self.lock:
-            paused, dead, cut = sorted(self.paused), sorted(self.dead), self.cut
+            paused, dead, cut, proxied = sorted(self.paused), sorted(self.dead), self.cut, self.proxied
         for name in paused:
             self.cluster.resume(self.cluster.node_named(name))
         if cut:
             self.cluster.heal()
+        if proxied or self.cluster.proxies():
+            self.cluster.set_proxy_faults(None)
+            self.proxied = False
         for name in dead:
             self.restart(name)
         self.paused.clear()
@@ -843,10 +878,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
-                             "packet-loss, transfer-leader, none "
-                             "(partition* need --netns; all but kill, pause, partition need --target cluster)")
+                             "packet-loss, transfer-leader, delay, delay-long, reset, clog, none "
+                             "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
+                             "kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
+    parser.add_argument("--proxies", action="store_true",
+                        help="gateways reach meta and blob nodes through fault-injecting TCP proxies (loopback "
+                             "layout, not with --netns)")
     parser.add_argument("--concurrency", type=int, default=5, help="register clients (set: half, at least 2)")
     parser.add_argument("--rate", type=float, default=40, help="target ops/s per workload")
     parser.add_argument("--keys-live", type=int, default=3)
@@ -890,6 +929,12 @@ def main(argv=None) -> int:
         print("error: partition and packet faults need --netns (network namespaces and nftables, root)",
               file=sys.stderr)
         return EXIT_ERROR
+    if any(f.split("-")[0] in ("delay", "reset", "clog") for f in faults) and not args.proxies:
+        print("error: delay, reset and clog faults need --proxies", file=sys.stderr)
+        return EXIT_ERROR
+    if args.proxies and (args.netns or args.target != "cluster"):
+        print("error: --proxies needs --target cluster without --netns", file=sys.stderr)
+        return EXIT_ERROR
     if args.target == "server" and any(f not in ("kill", "pause", "partition") for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
         return EXIT_ERROR
@@ -901,7 +946,7 @@ def main(argv=None) -> int:
     holder: list[Cluster] = []  # the cluster, once it is up (run() appends it)
     verdicts: dict[str, str] = {}
     summary: dict = {"seed": args.seed, "target": args.target, "nemesis": faults, "workloads": workloads,
-                     "time_limit_s": args.time_limit, "netns": args.netns,
+                     "time_limit_s": args.time_limit, "netns": args.netns, "proxies": args.proxies,
                      "planted": {"stale_read": args.fault_inject_stale_read,
                                  "lost_element": args.fault_inject_lost_element}}
     status = EXIT_ERROR
@@ -939,7 +984,8 @@ def main(argv=None) -> int:
 def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summary, verdicts, holder) -> int:
     rng = random.Random(args.seed)
     cluster = Cluster.up(out / "cluster", meta=args.meta, blob=args.blob, gateways=args.gateways, silo=silo,
-                         single=args.target == "server", netns=args.netns, ready_timeout=120)
+                         single=args.target == "server", netns=args.netns, ready_timeout=120,
+                         proxies=args.proxies)
     holder.append(cluster)
     state = cluster.state
     gateways = [n for n in state.nodes if n.role in ("gateway", "server")]
@@ -955,7 +1001,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
              "gw": [n.name for n in gateways]}
     config = {"concurrency": args.concurrency, "ops_per_key": args.ops_per_key, "rate": args.rate,
               "time_limit_s": args.time_limit, "nemesis": faults, "nemesis_interval_s": args.nemesis_interval,
-              "target": args.target, "netns": args.netns}
+              "target": args.target, "netns": args.netns, "proxies": args.proxies}
     histories: dict[str, HistoryFile] = {}
     for workload in workloads:
         header = {"test": f"{workload}+{'+'.join(faults) or 'none'}", "seed": args.seed, "git": git_commit(),
@@ -1024,7 +1070,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         nemesis.record("start-kill", {"targets": names, "spec": "final-full-restart"})
         for node in state.nodes:
             cluster.kill(node)
-        order = [["server"], ["meta"], ["blob"], ["gateway"]]
+        order = [["server"], ["meta"], ["blob"], ["proxy"], ["gateway"]]
         for roles in order:
             group = [n for n in state.nodes if n.role in roles]
             for node in group:

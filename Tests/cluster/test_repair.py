@@ -1,10 +1,12 @@
-"""Self-repair of chunk copies, as processes: 1 `silo meta`, 3 `silo blob`, 1 `silo gateway` writing 2 copies
-of each chunk and running the chunk repairer every second (ops/pylib/cluster.py, stopped by pid at the end).
+"""Self-repair of chunk copies, as processes: 1 `silo meta`, 3 `silo blob` with two data directories each
+(two disks), 1 `silo gateway` writing 2 copies of each chunk and running the chunk repairer every second
+(ops/pylib/cluster.py, stopped by pid at the end).
 
-Goal (issue 12): a blob node whose disk is lost (killed, data directory wiped, restarted empty) gets back every
-copy the metadata places on it, from the surviving copies, without any client action; afterwards either of the
-other two nodes may fail and every object still reads back byte for byte. Without the repair the objects whose
-copies were on the wiped node and the one stopped afterwards would be unreadable, so the reads would fail.
+Goal (issue 12): a blob node that loses one of its disks (killed, that data directory wiped, restarted with
+it empty) gets back every copy the metadata places on it, from the surviving copies, without any client
+action; afterwards either of the other two nodes may fail and every object still reads back byte for byte.
+Without the repair the objects whose copies were on the lost disk and on the node stopped afterwards would
+be unreadable, so the reads would fail.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ REPAIR_DEADLINE_S = 60
 @pytest.fixture(scope="module")
 def cluster():
     directory = tempfile.mkdtemp(prefix="silo-repair-test-")
-    running = Cluster.up(directory, meta=1, blob=3, gateways=1, silo=SILO, replicas=2, repair_every=1)
+    running = Cluster.up(directory, meta=1, blob=3, gateways=1, silo=SILO, replicas=2, repair_every=1, blob_disks=2)
     try:
         yield running
     finally:
@@ -76,7 +78,13 @@ def test_wiped_blob_node_is_repaired_from_surviving_copies(cluster):
     gateway_log = Path(cluster.node("gateway", 1).log)
     b1, b2, b3 = (cluster.node("blob", i) for i in (1, 2, 3))
     cluster.kill(b2)
-    shutil.rmtree(b2.data)
+    lost_disk = Path(b2.data) / "d1"
+    def stored_bytes(disk: Path) -> int:
+        return sum(f.stat().st_size for f in disk.rglob("*") if f.is_file())
+    # 13 objects, 16 chunks of 100 kB to 1 MiB, 2 copies over 3 nodes: each disk of b2 holds some.
+    assert stored_bytes(lost_disk) > 100_000 and stored_bytes(Path(b2.data) / "d2") > 100_000, \
+        "chunks are spread over both disks"
+    shutil.rmtree(lost_disk)
     mark = gateway_log.stat().st_size
     cluster.start(b2)
     cluster.wait_ready(b2)

@@ -13,6 +13,11 @@ Two network layouts:
   nftables rules inside the namespaces (`cut`, `heal`). Root only; the namespaces and the bridge are
   removed by `down`.
 
+With `proxies` (loopback only), every gateway reaches each metadata replica's RPC and each blob node
+through its own fault-injecting TCP proxy (ops/pylib/tcpproxy.py, a `proxy` process per target, named
+p-m1, p-b2, …); `set_proxy_faults` delays, clogs or resets what they forward (the harness's delay nemesis).
+Raft traffic between replicas is direct.
+
 Standard library only (imported from the tests' venv and from plain python3).
 """
 
@@ -301,11 +306,13 @@ class Cluster:
     def up(cls, directory, meta: int = 3, blob: int = 4, gateways: int = 2, silo=None, single: bool = False,
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
            echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
-           repair_every: int | None = None) -> "Cluster":
+           repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
 
         `replicas`: copies of each chunk (the gateways' --replicas; default theirs). `repair_every`: gateway 1
-        runs the chunk repairer with a pass every that many seconds (off when None).
+        runs the chunk repairer with a pass every that many seconds (off when None). `proxies`: gateways talk
+        to meta and blob nodes through fault-injecting proxies (loopback layout only). `blob_disks`: data
+        directories per blob node (DATA/d1, DATA/d2, …; 1: DATA itself).
 
         On any failure every process already started is stopped again and the error names the process and
         shows the tail of its log."""
@@ -314,6 +321,8 @@ class Cluster:
             old = cls.load(directory)
             if any(pid_state(n.pid, n.pid_start) != "dead" for n in old.state.nodes):
                 raise ClusterError(f"a cluster is already running in {directory} (ops/cluster down --dir {directory})")
+        if proxies and (netns or single):
+            raise ClusterError("proxies need the loopback layout of a cluster (not --netns, not --single)")
         silo = Path(silo or default_silo()).resolve()
         if not silo.exists():
             raise ClusterError(f"silo binary not found at {silo} (build it, set SILO_BIN or pass --silo)")
@@ -329,12 +338,12 @@ class Cluster:
         try:
             if netns:
                 cluster._make_bridge()
-            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every)
+            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies, blob_disks)
             for node in state.nodes:
                 if netns:
                     cluster._make_namespace(node)
             cluster.save()
-            order = [["server"]] if single else [["meta"], ["blob"], ["gateway"]]
+            order = [["server"]] if single else [["meta"], ["blob"], ["proxy"], ["gateway"]]
             for roles in order:
                 group = [n for n in state.nodes if n.role in roles]
                 for node in group:
@@ -354,7 +363,8 @@ class Cluster:
             raise
 
     def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None,
-              replicas: int | None = None, repair_every: int | None = None) -> None:
+              replicas: int | None = None, repair_every: int | None = None, proxies: bool = False,
+              blob_disks: int = 1) -> None:
         state = self.state
         directory = Path(state.dir)
 
@@ -401,12 +411,29 @@ class Cluster:
             listen = address(index, "blob")
             data = directory / "data" / f"b{i}"
             metrics = address(index, "metrics")
-            state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", str(data), "--listen", listen,
-                                                         "--metrics", metrics],
+            disks = [str(data)] if blob_disks <= 1 else [str(data / f"d{d}") for d in range(1, blob_disks + 1)]
+            state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", ",".join(disks),
+                                                         "--listen", listen, "--metrics", metrics],
                                     dict(base_env), data, {"listen": listen, "metrics": metrics},
                                     f"silo blob {i} serving on"))
             blobs.append((i, listen))
             index += 1
+        if proxies:
+            def proxied(name: str, target: str) -> str:
+                listen = f"127.0.0.1:{free_port()}"
+                control = directory / "proxies" / f"{name}.json"
+                control.parent.mkdir(parents=True, exist_ok=True)
+                state.nodes.append(Node(role="proxy", id=len([n for n in state.nodes if n.role == "proxy"]) + 1,
+                                        name=name, argv=[sys.executable, str(Path(__file__).resolve().parent
+                                                                            / "tcpproxy.py"),
+                                                         "--listen", listen, "--target", target,
+                                                         "--control", str(control)],
+                                        env={}, data=None, addresses={"listen": listen, "target": target,
+                                                                      "control": str(control)},
+                                        log=str(directory / "logs" / f"{name}.log"), ready_line="tcpproxy ready"))
+                return listen
+            metas = [(i, raft, proxied(f"p-m{i}", api)) for i, raft, api in metas]
+            blobs = [(i, proxied(f"p-b{i}", listen)) for i, listen in blobs]
         meta_apis = ",".join(api for _, _, api in metas)
         blob_list = ",".join(f"{i}={listen}" for i, listen in blobs)
         for i in range(1, gateways + 1):
@@ -498,6 +525,21 @@ class Cluster:
             self._nft(node, f"add rule inet silo input ip saddr {addresses} {verdict}")
         if direction in ("out", "both"):
             self._nft(node, f"add rule inet silo output ip daddr {addresses} {verdict}")
+
+    def proxies(self) -> list[Node]:
+        return [n for n in self.state.nodes if n.role == "proxy"]
+
+    def set_proxy_faults(self, faults: dict | None, names: list[str] | None = None) -> None:
+        """Writes the control file of the named proxies (default all): `{"delay_ms": [lo, hi]}`,
+        `{"reset_percent": p}`, `{"clog": true}`, or None to forward untouched. Proxies apply it within
+        about 0.1 s (tcpproxy.py polls the file)."""
+        for node in self.proxies():
+            if names is not None and node.name not in names:
+                continue
+            path = Path(node.addresses["control"])
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(faults or {}) + "\n")
+            os.replace(tmp, path)
 
     def heal(self, node_name: str | None = None) -> None:
         for node in self.state.nodes:
@@ -707,6 +749,9 @@ def main(argv=None) -> int:
     up.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
     up.add_argument("--log-level", default=None)
     up.add_argument("--ready-timeout", type=float, default=READY_TIMEOUT_S)
+    up.add_argument("--proxies", action="store_true",
+                    help="gateways reach meta and blob nodes through fault-injecting TCP proxies (loopback only)")
+    up.add_argument("--blob-disks", type=int, default=1, help="data directories per blob node (default 1)")
     up.add_argument("--replicas", type=int, default=None, help="copies of each chunk (default: the gateways' own)")
     up.add_argument("--repair-every", type=int, default=600,
                     help="seconds between chunk-repair passes, run by gateway 1 (0: off; default 600)")
@@ -723,7 +768,8 @@ def main(argv=None) -> int:
         if args.command == "up":
             cluster = Cluster.up(args.dir, args.meta, args.blob, args.gateways, args.silo, args.single, args.netns,
                                  args.log_level, args.ready_timeout, echo=lambda line: print(line, flush=True),
-                                 replicas=args.replicas, repair_every=args.repair_every or None)
+                                 replicas=args.replicas, repair_every=args.repair_every or None,
+                                 proxies=args.proxies, blob_disks=args.blob_disks)
             print(f"cluster up in {cluster.state.dir} ({cluster.state.dir}/cluster.json)")
             for endpoint in cluster.state.s3_endpoints:
                 print(f"  S3: {endpoint}")

@@ -1,3 +1,4 @@
+public import ClusterAuth
 import DequeModule
 public import Logging
 public import NIOCore
@@ -211,7 +212,7 @@ final class BlobServerHandler: ChannelDuplexHandler {
     private var isBusy: Bool { self.inFlight + self.queued.count >= Limits.serverRequestsInFlightPerConnectionMax }
 
     func channelActive(context: ChannelHandlerContext) {
-        let nonce = ClusterSecret.makeNonce()
+        let nonce = ClusterSecret.makeChallenge()
         let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(Limits.wireAuthenticationTimeout)) {
             self.context.logger.notice("blob connection closed: no authentication in time",
                                        metadata: ["peer": "\(String(describing: context.remoteAddress))"])
@@ -232,7 +233,7 @@ final class BlobServerHandler: ChannelDuplexHandler {
         switch self.phase {
         case .challenged(let nonce, let timeout):
             guard frame.requestID == 0, case .authenticate(let authenticator) = frame.message,
-                self.context.secret.isValid(authenticator, for: nonce)
+                self.context.secret.isValid(authenticator, to: nonce, protocol: BlobWire.challengeProtocol)
             else {
                 self.context.logger.warning("blob connection refused: wrong cluster secret",
                                             metadata: ["peer": "\(String(describing: context.remoteAddress))"])

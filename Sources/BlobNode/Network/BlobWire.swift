@@ -1,3 +1,4 @@
+import ClusterAuth
 import NIOCore
 
 /// The chunk protocol between a blob node (`BlobServer`) and its clients (`RemoteChunkStore`). Pure: the NIO
@@ -40,6 +41,8 @@ import NIOCore
 /// A frame that breaks any rule (unknown version or opcode, a field out of its bounds, bytes missing or left
 /// over) is a `BlobWireError`, and the side that reads it closes the connection.
 enum BlobWire {
+    /// What the cluster-secret challenge answer is bound to (`ClusterSecret.answer(to:protocol:)`).
+    static let challengeProtocol = ChallengeProtocol("silo-blob/1")
     /// Version, request id and opcode.
     static let fixedHeaderBytes = 10
 

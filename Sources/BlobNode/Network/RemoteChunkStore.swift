@@ -1,3 +1,4 @@
+public import ClusterAuth
 public import Logging
 public import NIOCore
 import NIOPosix
@@ -402,7 +403,7 @@ final class BlobClientHandler: ChannelInboundHandler {
                 return self.fail(.unavailable("blob node \(self.address) did not start with a challenge"))
             }
             self.phase = .awaitingAcceptance
-            let answer = BlobRequest.authenticate(authenticator: self.secret.authenticator(for: nonce))
+            let answer = BlobRequest.authenticate(authenticator: self.secret.answer(to: nonce, protocol: BlobWire.challengeProtocol))
             self.write(BlobWire.encode(answer, requestID: 0, allocator: context.channel.allocator), context: context)
         case .awaitingAcceptance:
             guard frame.requestID == 0, case .ok = frame.message else {

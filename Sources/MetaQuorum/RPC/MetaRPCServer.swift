@@ -1,3 +1,4 @@
+public import ClusterAuth
 import Foundation
 public import Logging
 import Metrics
@@ -24,9 +25,8 @@ public final class MetaRPCServer: Sendable {
     }
 
     public static func start(
-        replica: RaftMetaLog, host: String, port: Int, secret: [UInt8], group: any EventLoopGroup, logger: Logger
+        replica: RaftMetaLog, host: String, port: Int, secret: ClusterSecret, group: any EventLoopGroup, logger: Logger
     ) async throws -> MetaRPCServer {
-        precondition(secret.count >= MetaRPCLimits.secretBytesMin, "cluster secret shorter than \(MetaRPCLimits.secretBytesMin) bytes")
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -49,8 +49,6 @@ public final class MetaRPCServer: Sendable {
 
 /// Bounds of the metadata RPC.
 public enum MetaRPCLimits {
-    /// The shortest cluster secret accepted.
-    public static let secretBytesMin = 16
     /// Requests one connection may have outstanding; one more closes it (a gateway keeps far fewer).
     static let requestsInFlightPerConnectionMax = 4096
     /// How long a caller waits for one reply before it gives up on the connection's answer.
@@ -64,21 +62,20 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
     typealias InboundIn = TransportFrame
 
     private let replica: RaftMetaLog
-    private let secret: [UInt8]
+    private let secret: ClusterSecret
     private let logger: Logger
     private var nonce: [UInt8] = []
     private var authenticated = false
     private var inFlight = 0
 
-    init(replica: RaftMetaLog, secret: [UInt8], logger: Logger) {
+    init(replica: RaftMetaLog, secret: ClusterSecret, logger: Logger) {
         self.replica = replica
         self.secret = secret
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        var generator = SystemRandomNumberGenerator()
-        nonce = (0..<MetaWire.nonceBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        nonce = ClusterSecret.makeChallenge()
         write(context: context, TransportFrame(from: 0, payload: nonce))
         context.fireChannelActive()
     }
@@ -86,7 +83,7 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard authenticated else {
-            if frame.from == 0, MetaWire.proofMatches(frame.payload, secret: secret, nonce: nonce) {
+            if frame.from == 0, secret.isValid(frame.payload, to: nonce, protocol: MetaWire.challengeProtocol) {
                 authenticated = true
             } else {
                 logger.warning("metadata RPC: authentication failed",

@@ -1,17 +1,18 @@
-import Crypto
+import ClusterAuth
 import Foundation
 
 /// The metadata RPC between a gateway and a metadata node, on RaftKit's frame format (`FrameCodec`:
 /// `[length u32][id u64][payload]`), where the id is the caller's request number and replies carry it back,
 /// so one connection carries many requests at once, answered in any order.
 ///
-/// Connection: the node first sends a frame with id 0 and a 32-byte random nonce; the caller answers id 0 with
-/// `MetaWire.proof(secret:nonce:)`; the node closes the connection unless it matches (constant-time compare).
+/// Connection: the node first sends a frame with id 0 and a random challenge (`ClusterSecret.makeChallenge`);
+/// the caller answers id 0 with `ClusterSecret.answer(to:protocol: MetaWire.challengeProtocol)`; the node closes
+/// the connection unless it is valid (constant-time check). The chunk protocol uses the same challenge.
 /// Then requests: payload `[op][body]`, `op` a `MetaWire.Operation`; replies: `[status][body]`, `status` a
 /// `MetaWire.Status`.
 enum MetaWire {
-    static let nonceBytes = 32
-    static let proofContext = Array("silo-meta/1".utf8)
+    /// What the cluster-secret challenge answer is bound to.
+    static let challengeProtocol = ChallengeProtocol("silo-meta/1")
 
     enum Operation: UInt8 {
         /// Body: an encoded `MetaCommand`. Ok reply body: an encoded `MetaCommandResult`.
@@ -34,23 +35,6 @@ enum MetaWire {
         case outcomeUnknown = 3
         /// The request could not be parsed or the node failed; body: a message.
         case fault = 4
-    }
-
-    /// HMAC-SHA256 of the nonce and the protocol name under the cluster secret.
-    static func proof(secret: [UInt8], nonce: [UInt8]) -> [UInt8] {
-        var message = nonce
-        message.append(contentsOf: proofContext)
-        let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
-        return Array(code)
-    }
-
-    /// Constant-time comparison of a received proof with the expected one.
-    static func proofMatches(_ received: [UInt8], secret: [UInt8], nonce: [UInt8]) -> Bool {
-        let expected = proof(secret: secret, nonce: nonce)
-        guard received.count == expected.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(received, expected) { difference |= a ^ b }
-        return difference == 0
     }
 
     static func reply(_ status: Status, _ body: [UInt8]) -> [UInt8] {

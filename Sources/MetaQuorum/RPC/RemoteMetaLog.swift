@@ -1,3 +1,4 @@
+public import ClusterAuth
 import Foundation
 public import Logging
 import Metrics
@@ -38,11 +39,10 @@ public final class RemoteMetaLog: MetaLog {
     private let options: Options
     private let logger: Logger
 
-    /// - Precondition: at least one address; `secret` at least `MetaRPCLimits.secretBytesMin` bytes.
-    public init(addresses: [PeerAddress], secret: [UInt8], group: any EventLoopGroup, logger: Logger,
+    /// - Precondition: at least one address.
+    public init(addresses: [PeerAddress], secret: ClusterSecret, group: any EventLoopGroup, logger: Logger,
                 options: Options = Options()) {
         precondition(!addresses.isEmpty, "no metadata addresses")
-        precondition(secret.count >= MetaRPCLimits.secretBytesMin, "cluster secret shorter than \(MetaRPCLimits.secretBytesMin) bytes")
         precondition(
             options.proposalDeadline < .milliseconds(MetaLimits.requestIDRetentionMinMilliseconds),
             "a proposal may be retried after the state machine forgot its request id")
@@ -196,7 +196,7 @@ enum MetaCallFailure: Error {
 /// One authenticated, multiplexed connection to one metadata node, reopened on demand after a failure.
 final class MetaNodeConnection: Sendable {
     let address: PeerAddress
-    private let secret: [UInt8]
+    private let secret: ClusterSecret
     private let group: any EventLoopGroup
     private let logger: Logger
 
@@ -209,7 +209,7 @@ final class MetaNodeConnection: Sendable {
 
     private let state = Mutex(State())
 
-    init(address: PeerAddress, secret: [UInt8], group: any EventLoopGroup, logger: Logger) {
+    init(address: PeerAddress, secret: ClusterSecret, group: any EventLoopGroup, logger: Logger) {
         self.address = address
         self.secret = secret
         self.group = group
@@ -313,11 +313,11 @@ private final class MetaRPCClientHandler: ChannelInboundHandler, @unchecked Send
     typealias InboundIn = TransportFrame
 
     private let connection: MetaNodeConnection
-    private let secret: [UInt8]
+    private let secret: ClusterSecret
     private let ready: EventLoopPromise<any Channel>
     private var authenticated = false
 
-    init(connection: MetaNodeConnection, secret: [UInt8], ready: EventLoopPromise<any Channel>) {
+    init(connection: MetaNodeConnection, secret: ClusterSecret, ready: EventLoopPromise<any Channel>) {
         self.connection = connection
         self.secret = secret
         self.ready = ready
@@ -326,11 +326,11 @@ private final class MetaRPCClientHandler: ChannelInboundHandler, @unchecked Send
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         if !authenticated {
-            guard frame.from == 0, frame.payload.count == MetaWire.nonceBytes else {
+            guard frame.from == 0, frame.payload.count == ClusterSecret.challengeBytes else {
                 context.close(promise: nil)
                 return
             }
-            let proof = MetaWire.proof(secret: secret, nonce: frame.payload)
+            let proof = secret.answer(to: frame.payload, protocol: MetaWire.challengeProtocol)
             var buffer = context.channel.allocator.buffer(capacity: FrameCodec.headerBytes + proof.count)
             FrameCodec.encode(TransportFrame(from: 0, payload: proof), into: &buffer)
             context.writeAndFlush(NIOAny(buffer), promise: nil)

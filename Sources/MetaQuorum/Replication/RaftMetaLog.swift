@@ -1,3 +1,4 @@
+public import ClusterAuth
 import Foundation
 public import Logging
 public import NIOCore
@@ -27,7 +28,7 @@ public struct MetaReplicaConfiguration: Sendable {
     /// or the read fails.
     public var requestTimeout: Duration = .seconds(5)
     /// The cluster secret: authenticates every Raft frame between replicas (nil: unauthenticated, tests).
-    public var peerSecret: [UInt8]?
+    public var peerSecret: ClusterSecret?
     /// Receives the Raft driver's timings (metrics).
     public var observer: (any DriverObserver)?
     /// This replica's clock (ms since the Unix epoch): a command that reaches it over the metadata RPC is
@@ -109,7 +110,7 @@ public final class RaftMetaLog: MetaLog {
         var serverConfiguration = RaftServerConfiguration(
             raft: raft, members: configuration.members, dataDirectory: configuration.directory + "/raft")
         serverConfiguration.join = configuration.join
-        serverConfiguration.peerSecret = configuration.peerSecret
+        serverConfiguration.peerSecret = configuration.peerSecret?.rawBytes
         serverConfiguration.driver.tickInterval = configuration.tickInterval
         serverConfiguration.driver.compactEveryEntries = configuration.compactEveryEntries
         serverConfiguration.driver.compactEveryBytes = configuration.compactEveryBytes
