@@ -237,6 +237,23 @@ struct VersioningTests {
         #expect(resultsOne.contains { if case .deletedVersions(let outcomes) = $0 { outcomes.contains(where: \.isDeleteMarker) } else { false } })
     }
 
+    // Goal: a `deleteObjects` of command format 2 (an old log replayed, or an old gateway) still decodes and,
+    // in a versioned bucket, makes delete markers whose ids derive from its request id, the same on every
+    // replica.
+    @Test func formatTwoDeleteObjectsMakesDerivedMarkers() throws {
+        defer { close() }
+        try setVersioning(.enabled)
+        try put("k", version: "v1", chunkID: 1, time: 1)
+        var bytes = MetaCommand.deleteObjects(envelope("old-gateway", time: testStartTime + 2), bucket: "b", keys: ["k"])
+            .encode()
+        bytes[0] = 2
+        let decoded = try MetaCommand(decoding: bytes)
+        #expect(try driver.apply(decoded) == .deleted([true]))
+        let marker = MetaCommand.derivedVersionID(requestID: "old-gateway", position: 0)
+        #expect(marker.count == 32)
+        #expect(entries(try list()) == ["k@\(marker)*(dm)", "k@v1"])
+    }
+
     // Goal: a schema-4 database (objects with random version ids, no versions table) migrates to schema 5:
     // every object is the null version, buckets are unversioned, and versioning then works on it.
     @Test func schemaFourDatabaseIsMigrated() throws {
