@@ -64,6 +64,8 @@ let package = Package(
         /// The `silo-history/1` format and the checkers (WGL linearizability, list-append, set).
         .target(name: "HistoryChecker", swiftSettings: strictSettings),
 
+        /// The one wall clock (with a fault offset in debug builds, for clock nemeses).
+        .target(name: "WallClock", swiftSettings: strictSettings),
         /// The cluster secret and the connection challenge the metadata RPC and the chunk protocol share.
         .target(
             name: "ClusterAuth",
@@ -86,7 +88,7 @@ let package = Package(
         .target(
             name: "MetaQuorum",
             dependencies: nio + [
-                "RaftKit", "CSQLite", "ClusterAuth",
+                "RaftKit", "CSQLite", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
@@ -99,7 +101,7 @@ let package = Package(
         .target(
             name: "BlobNode",
             dependencies: nio + [
-                "CZlib", "ClusterAuth",
+                "CZlib", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -110,7 +112,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "S3Protocol", "MetaQuorum", "BlobNode", "Placement",
+                "S3Protocol", "MetaQuorum", "BlobNode", "Placement", "WallClock",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -16,8 +16,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +38,12 @@ from cluster import Cluster, ClusterError  # noqa: E402
 from s3lite import S3  # noqa: E402
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_VACUOUS = 0, 1, 2, 3, 4
+
+
+# The cluster's gateway g1 runs the chunk repairer this often; after the last blob disk fault a clean pass
+# must follow within REPAIR_BOUND_S of the final heal (K-blob).
+REPAIR_EVERY_S = 2
+REPAIR_BOUND_S = 60
 
 
 class HarnessError(RuntimeError):
@@ -223,9 +232,10 @@ def etag_of(value: str) -> str:
 class RegisterKeys:
     """The W1 key space: `live` keys at once, each retired after its jittered operation budget."""
 
-    def __init__(self, rng: random.Random, live: int, ops_per_key: int):
+    def __init__(self, rng: random.Random, live: int, ops_per_key: int, prefix: str = "r"):
         self.lock = threading.Lock()
         self.rng = rng
+        self.prefix = prefix
         self.ops_per_key = ops_per_key
         self.next_id = 0
         self.live: list[list] = []  # [key, remaining budget]
@@ -235,7 +245,7 @@ class RegisterKeys:
             self._add()
 
     def _add(self) -> None:
-        key = f"r/{self.next_id}"
+        key = f"{self.prefix}/{self.next_id}"
         self.next_id += 1
         self.live.append([key, max(1, int(self.ops_per_key * self.rng.uniform(0.9, 1.0)))])
         self.all.append(key)
@@ -326,6 +336,36 @@ class RegisterWorker(Worker):
         else:
             self.call("delete", key, None, "DELETE", key)
             self.last_read.pop(key, None)
+
+
+class BlobWorker(Worker):
+    """W6 large objects: put 35% / get 65% on a few live keys `b/<n>` of 256 KiB to 3 MiB (one to three 1 MiB
+    chunks each, spread over the ring). The value recorded is `sha256:<32 hex>:<size>` of the body sent, and a
+    read records the same digest of the body it got, so the register model sees wrong, torn or mixed bytes as
+    a value never written (checked with `--model s3-register`, as W1)."""
+
+    def __init__(self, *args, keys: RegisterKeys, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+
+    @staticmethod
+    def digest(body: bytes) -> str:
+        return f"sha256:{hashlib.sha256(body).hexdigest()[:32]}:{len(body)}"
+
+    def decode(self, response) -> str | None:
+        return None if response.status == 404 else self.digest(response.body)
+
+    def get(self, key: str) -> str:
+        outcome, _ = self.call("get", key, None, "GET", key, read=True, decode=self.decode)
+        return outcome
+
+    def step(self) -> None:
+        key = self.keys.pick(self.rng)
+        if self.rng.random() < 0.35:
+            body = self.rng.randbytes(self.rng.randint(256 << 10, 3 << 20))
+            self.call("put", key, self.digest(body), "PUT", key, body=body)
+        else:
+            self.get(key)
 
 
 class SetState:
@@ -518,6 +558,8 @@ class Nemesis:
         self.dead: set[str] = set()
         self.cut = False
         self.proxied = False  # some proxy has faults set
+        self.last_disk_fault: float | None = None  # monotonic time the last lose/corrupt fault healed
+        self.clocked: set[str] = set()  # processes whose clock is shifted
         self.windows: list[dict] = []
         self.restarts: dict[str, int] = {}
         self.leader_changes = 0
@@ -545,7 +587,7 @@ class Nemesis:
         if fault.endswith("-leader"):
             leader, _ = self.cluster.meta_leader()
             return [leader or self.rng.choice(metas)]  # no leader right now: any meta node
-        if fault.startswith(("kill-blob", "pause-blob")):
+        if fault.startswith(("kill-blob", "pause-blob", "lose-blob", "corrupt-blob")):
             return [self.rng.choice(self.nodes("blob"))]
         if fault.startswith(("kill-gateway", "pause-gateway")):
             return [self.rng.choice(self.nodes("gateway"))]
@@ -640,6 +682,57 @@ class Nemesis:
                 self.cluster.heal()
                 self.cut = False
             self.record("stop-packet", {})
+        elif kind == "clock":
+            # N11 (debug builds: WallClock's fault file): clock-bump shifts one process's wall clock by
+            # +/-(1 ms to 300 s, log-uniform) for the hold; clock-strobe flips it between 0 and such an offset
+            # every 20-500 ms. The target is the meta leader (it stamps command times), a gateway (its
+            # clock dates requests, chunk write times and the sweeps) or a blob node, at random.
+            kinds = self.rng.choice(["leader", "gateway", "blob"]) if self.nodes("meta") else "server"
+            if kinds == "leader":
+                leader, _ = self.cluster.meta_leader()
+                name = leader or self.rng.choice(self.nodes("meta"))
+            elif kinds == "server":
+                name = self.nodes("server")[0]
+            else:
+                name = self.rng.choice(self.nodes(kinds))
+            offset = int(round(10 ** self.rng.uniform(0, math.log10(300_000)))) * self.rng.choice([1, -1])
+            self.record(f"start-clock", {"targets": [name], "spec": fault, "offset_ms": offset, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.clocked.add(name)
+            if fault == "clock-strobe":
+                deadline = time.monotonic() + hold
+                shifted = False
+                while not stop.is_set() and time.monotonic() < deadline:
+                    shifted = not shifted
+                    self.cluster.set_clock_offset(name, offset if shifted else 0)
+                    stop.wait(self.rng.uniform(0.02, 0.5))
+            else:
+                self.cluster.set_clock_offset(name, offset)
+                stop.wait(hold)
+            self.cluster.set_clock_offset(name, 0)
+            with self.lock:
+                self.clocked.discard(name)
+            self.record("stop-clock", {"targets": [name]})
+        elif kind in ("lose", "corrupt"):
+            # N14: one blob node loses its data directory (lose-blob-disk), or has bytes of its volume files
+            # flipped (corrupt-blob), while it is down; it restarts after the hold. That is at most one copy
+            # of any chunk (the gateways keep 3 on 4 nodes), so every GET must still return the exact bytes,
+            # and the repairer (gateway g1) must rewrite the lost or damaged copies.
+            name = self.rng.choice(self.nodes("blob"))
+            node = self.cluster.node_named(name)
+            with self.lock:
+                self.cluster.kill(node)
+                self.dead.add(name)
+            detail = {"targets": [name], "spec": fault, "restart_after_s": round(hold, 2)}
+            if kind == "lose":
+                shutil.rmtree(node.data, ignore_errors=True)
+            else:
+                detail["flipped_bytes"] = self.flip_bytes(Path(node.data))
+            self.record(f"start-{kind}", detail)
+            stop.wait(hold)
+            self.restart(name)
+            self.last_disk_fault = time.monotonic()
+            self.record(f"stop-{kind}", {"targets": [name]})
         elif kind in ("delay", "reset", "clog"):
             # N12 and N7 through the fault proxies between the gateways and the meta and blob nodes (--proxies):
             # delay 40-60 ms (Jepsen's 50 ms +/- 10), or 100-800 ms (delay-long: past some request deadlines);
@@ -674,6 +767,22 @@ class Nemesis:
         else:
             raise HarnessError(f"unknown fault {fault}")
         self.windows.append({"fault": fault, "start_ns": start, "stop_ns": self.clock.now()})
+
+    def flip_bytes(self, data: Path) -> int:
+        """Flips about one byte in 20,000 of every volume file (never in its first 64 bytes, so the file still
+        opens: damaged records are what the store must detect). Returns how many."""
+        flipped = 0
+        for path in sorted(p for p in data.rglob("*") if p.is_file() and p.stat().st_size > 64):
+            size = path.stat().st_size
+            with open(path, "r+b") as handle:
+                for _ in range(max(1, size // 20_000)):
+                    offset = self.rng.randrange(64, size)
+                    handle.seek(offset)
+                    byte = handle.read(1)
+                    handle.seek(offset)
+                    handle.write(bytes([byte[0] ^ 0xFF]))
+                    flipped += 1
+        return flipped
 
     def grudge(self, fault: str) -> dict[str, list[str]]:
         """Who drops packets from whom (each side drops what it receives from the other: a full cut)."""
@@ -757,6 +866,9 @@ class Nemesis:
         if proxied or self.cluster.proxies():
             self.cluster.set_proxy_faults(None)
             self.proxied = False
+        for name in sorted(self.clocked):
+            self.cluster.set_clock_offset(name, 0)
+        self.clocked.clear()
         for name in dead:
             self.restart(name)
         self.paused.clear()
@@ -873,12 +985,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--silo", default=None, help="silo binary (default $SILO_BIN or .build/debug/silo)")
     parser.add_argument("--silo-jepsen", default=None,
                         help="silo-jepsen binary (default $SILO_JEPSEN_BIN or next to the silo binary)")
-    parser.add_argument("--workloads", default="register,set,append", help="comma list of register, set, append")
+    parser.add_argument("--workloads", default="register,set,append",
+                        help="comma list of register, set, append, blob (W6: 256 KiB-3 MiB objects)")
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
-                             "packet-loss, transfer-leader, delay, delay-long, reset, clog, none "
+                             "packet-loss, transfer-leader, delay, delay-long, reset, clog, lose-blob-disk, "
+                             "corrupt-blob, clock-bump, clock-strobe, none "
                              "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
                              "kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
@@ -935,7 +1049,8 @@ def main(argv=None) -> int:
     if args.proxies and (args.netns or args.target != "cluster"):
         print("error: --proxies needs --target cluster without --netns", file=sys.stderr)
         return EXIT_ERROR
-    if args.target == "server" and any(f not in ("kill", "pause", "partition") for f in faults):
+    if args.target == "server" and any(f not in ("kill", "pause", "partition", "clock-bump", "clock-strobe")
+                                       for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
         return EXIT_ERROR
     stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -985,7 +1100,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     rng = random.Random(args.seed)
     cluster = Cluster.up(out / "cluster", meta=args.meta, blob=args.blob, gateways=args.gateways, silo=silo,
                          single=args.target == "server", netns=args.netns, ready_timeout=120,
-                         proxies=args.proxies)
+                         proxies=args.proxies, repair_every=None if args.target == "server" else REPAIR_EVERY_S)
     holder.append(cluster)
     state = cluster.state
     gateways = [n for n in state.nodes if n.role in ("gateway", "server")]
@@ -1011,12 +1126,18 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
 
     workers: list[Worker] = []
     register_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, args.ops_per_key)
+    blob_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, max(4, args.ops_per_key // 10), prefix="b")
     sets = SetState(args.set_cap)
     append_keys = AppendKeys(2, args.append_cap)
     if "register" in histories:
         for p in range(args.concurrency):
             workers.append(RegisterWorker(ctx, histories["register"], p, args.concurrency,
                                           random.Random(rng.random()), args.rate, keys=register_keys))
+    if "blob" in histories:
+        n = max(2, args.concurrency // 2)
+        for p in range(n):
+            workers.append(BlobWorker(ctx, histories["blob"], p, n, random.Random(rng.random()), args.rate / 4,
+                                      keys=blob_keys))
     if "set" in histories:
         n = max(2, args.concurrency // 2)
         for p in range(n):
@@ -1081,7 +1202,12 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     healed_at = time.monotonic()
     recovery = recover(ctx, histories, healed_at, args.recovery_limit)
     summary["recovery"] = recovery
-    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args)
+    repair = None
+    if nemesis.last_disk_fault is not None:
+        repair = await_clean_repair(cluster, time.monotonic())
+        summary["repair"] = repair
+        print(f"  repair: {repair['detail']}", flush=True)
+    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args, blob_keys)
     for history in histories.values():
         history.close()
     nemesis.close()
@@ -1101,7 +1227,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     if crashed:
         problems.append(f"K-crash: processes died without a nemesis: {', '.join(crashed)}")
     for workload, history in histories.items():
-        model = {"register": "s3-register", "set": "set", "append": "list-append"}[workload]
+        model = {"register": "s3-register", "blob": "s3-register", "set": "set", "append": "list-append"}[workload]
         code, text = run_check(silo_jepsen, history.path, model, out, args.check_budget)
         first_line = text.strip().splitlines()[0] if text.strip() else f"exit {code}"
         print(f"  check {workload}: {first_line}", flush=True)
@@ -1137,6 +1263,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         vacuous.append("a kill run without a restart")
     if ok_before_first is not None and ok_before_first < 0.5 * args.rate:
         vacuous.append(f"{ok_before_first:.1f} ok ops/s before the first fault < half the target rate {args.rate}")
+    if repair is not None and not repair["ok"]:
+        problems.append(f"K-blob: {repair['detail']}")
     if unread:
         problems.append(f"K-durable: the final reads of {', '.join(unread)} never succeeded")
     if not recovery["ok"]:
@@ -1217,8 +1345,37 @@ def recover(ctx: Context, histories: dict[str, HistoryFile], healed_at: float, l
     return {"ok": ok, "write_s": wrote, "read_s": read, "detail": detail}
 
 
+def await_clean_repair(cluster: Cluster, since: float) -> dict:
+    """K-blob: waits until gateway g1's repairer logs two complete passes after `since` that found every copy
+    good (repaired, unrepairable and unreachable all 0): the copies lost or damaged by N14 are back. Passes
+    that repaired copies on the way are counted. A pass that found no good copy of some chunk is data loss."""
+    log = Path(cluster.node("gateway", 1).log)
+    offset = log.stat().st_size
+    deadline = since + REPAIR_BOUND_S
+    clean = repaired = unrepairable = 0
+    while time.monotonic() < deadline:
+        text = log.read_bytes()[offset:].decode(errors="replace")
+        clean = repaired = unrepairable = 0
+        for line in text.splitlines():
+            if "repair pass complete" not in line:
+                continue
+            counts = {k: int(v) for k, v in re.findall(r"(repaired|unrepairable|unreachable)=(\d+)", line)}
+            repaired += counts.get("repaired", 0)
+            unrepairable += counts.get("unrepairable", 0)
+            clean = clean + 1 if not any(counts.values()) else 0
+        if unrepairable:
+            return {"ok": False, "detail": f"{unrepairable} copies had no good copy to repair from (data loss)"}
+        if clean >= 2:
+            seconds = time.monotonic() - since
+            return {"ok": True, "seconds": round(seconds, 1), "repaired_after_heal": repaired,
+                    "detail": f"every copy good {seconds:.1f}s after the heal ({repaired} repaired since)"}
+        time.sleep(0.5)
+    return {"ok": False, "detail": f"no clean repair pass within {REPAIR_BOUND_S}s of the final heal "
+                                   f"({repaired} copies repaired meanwhile)"}
+
+
 def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetState, append_keys: AppendKeys,
-                args) -> list[str]:
+                args, blob_keys: RegisterKeys | None = None) -> list[str]:
     """After heal (and restart): read every key and every set, recorded, with a fresh process per key, a
     bounded number of attempts each. A key that cannot be read at all fails the run later (as missing)."""
     clean_args = argparse.Namespace(**{**vars(args), "fault_inject_stale_read": 0.0, "fault_inject_lost_element": 0.0})
@@ -1228,6 +1385,18 @@ def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetS
         reader = RegisterWorker(local, histories["register"], 20_000, 1, random.Random(1), 0,
                                 keys=RegisterKeys(random.Random(0), 0, 1))
         for key in register_keys.all:
+            for attempt in range(5):
+                reader.gateway_index = attempt % len(ctx.endpoints)
+                if reader.get(key) == "ok":
+                    break
+                time.sleep(0.5)
+            else:
+                missing.append(key)
+            reader.process += 1
+    if "blob" in histories and blob_keys is not None:
+        reader = BlobWorker(local, histories["blob"], 20_000, 1, random.Random(1), 0,
+                            keys=RegisterKeys(random.Random(0), 0, 1, prefix="b"))
+        for key in blob_keys.all:
             for attempt in range(5):
                 reader.gateway_index = attempt % len(ctx.endpoints)
                 if reader.get(key) == "ok":

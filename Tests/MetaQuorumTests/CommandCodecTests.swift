@@ -18,6 +18,20 @@ struct CommandCodecTests {
         #expect(kindsSeen.count == 13)
     }
 
+    // Goal: the RPC server's log reads the kind and request id at the head of any encoded command without
+    // decoding the rest; bytes that do not start like a command give nil.
+    @Test func headerPeekMatchesTheCommand() throws {
+        var random = RandomValues(seed: 3)
+        for _ in 0..<500 {
+            let command = random.command()
+            let header = try #require(MetaCommand.peekHeader(command.encode()))
+            #expect(header.kind == command.kind)
+            #expect(header.requestID == command.envelope.requestID)
+        }
+        #expect(MetaCommand.peekHeader([]) == nil)
+        #expect(MetaCommand.peekHeader([0xEE, 5, 1, 2]) == nil)
+    }
+
     // Goal: results round-trip too, including every MetaError case.
     @Test func randomResultsRoundTrip() throws {
         var random = RandomValues(seed: 2)

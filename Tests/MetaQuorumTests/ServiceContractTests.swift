@@ -286,6 +286,12 @@ struct ServiceContractTests {
             try await service.createMultipartUpload(
                 uploadRecord(bucket: "b", key: "m", uploadID: "u"), requester: "alice",
                 requestID: ids.make())
+            // At the limit a write still commits; one millisecond later it is refused. (Command times never go
+            // back, so the boundary comes first.)
+            clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds
+            try await service.putObject(
+                objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
+                startedTime: testStartTime, requestID: ids.make())
             clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds + 1
             await #expect(throws: MetaError.requestTooOld) {
                 try await service.putObject(
@@ -297,10 +303,6 @@ struct ServiceContractTests {
                     partRecord(1, sizeBytes: 5, chunkID: 9), bucket: "b", key: "m", uploadID: "u",
                     requester: "alice", startedTime: testStartTime, requestID: ids.make())
             }
-            clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds
-            try await service.putObject(
-                objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                startedTime: testStartTime, requestID: ids.make())
         }
     }
 
@@ -414,7 +416,28 @@ struct ServiceContractTests {
                     bucket: "b", key: "big", uploadID: "u1", parts: parts, requester: "alice", precondition: .none,
                     time: testStartTime + 99, minimumPartSizeBytes: 5, requestID: ids.make())
             }
-            #expect(try await service.object(bucket: "b", key: "big", requester: "alice") == replacement)
+            // Command times never go back: the PUT after the Complete stamped +99 is stamped +99 as well.
+            var stored = replacement
+            stored.lastModifiedTime = testStartTime + 99
+            #expect(try await service.object(bucket: "b", key: "big", requester: "alice") == stored)
+        }
+    }
+
+    // Goal: over a replica in this process, a clock that steps back does not take command times with it:
+    // each command is stamped with max(the clock, the last committed time), so Last-Modified never goes back.
+    @Test func commandTimesNeverGoBackWithTheClock() async throws {
+        try await withService { service, clock in
+            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            clock.milliseconds = testStartTime + 60_000
+            try await service.putObject(objectRecord(bucket: "b", key: "a"), requester: "alice", precondition: .none,
+                                        startedTime: testStartTime, requestID: ids.make())
+            clock.milliseconds = testStartTime + 1_000  // the clock steps back 59 s
+            try await service.putObject(objectRecord(bucket: "b", key: "b"), requester: "alice", precondition: .none,
+                                        startedTime: testStartTime, requestID: ids.make())
+            let first = try #require(try await service.object(bucket: "b", key: "a", requester: "alice"))
+            let second = try #require(try await service.object(bucket: "b", key: "b", requester: "alice"))
+            #expect(first.lastModifiedTime == testStartTime + 60_000)
+            #expect(second.lastModifiedTime == testStartTime + 60_000)
         }
     }
 

@@ -1,3 +1,4 @@
+import WallClock
 public import Logging
 public import NIOCore
 import NIOPosix
@@ -75,11 +76,9 @@ public final class LocalChunkStore: ChunkStoring {
         self.core = core
     }
 
-    /// The wall clock in ms since the Unix epoch.
+    /// The wall clock in ms since the Unix epoch (`WallClock`).
     public static func systemTimeMs() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        WallClock.nowMilliseconds()
     }
 
     /// Opens (creating if needed) the store in `directory`: locks the directory, scans every volume to

@@ -1,3 +1,4 @@
+import WallClock
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -246,7 +247,7 @@ public struct S3Gateway: HTTPResponder {
     }
 
     static func wallClockMilliseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        WallClock.nowMilliseconds()
     }
 
     static func splitPathAndQuery(_ rawPath: String) -> (path: String, query: String) {

@@ -160,6 +160,16 @@ enum MetaCommand: Sendable, Equatable {
         }
     }
 
+    /// The kind tag and request id at the head of an encoded command, without decoding the rest (for logs
+    /// on the way through the RPC); nil when the bytes do not start like a command.
+    static func peekHeader(_ bytes: [UInt8]) -> (kind: UInt8, requestID: RequestID)? {
+        var reader = ByteReader(bytes)
+        guard let format = try? reader.readByte(), decodableFormats.contains(format),
+              let kind = try? reader.readByte(), let requestID = try? reader.readString()
+        else { return nil }
+        return (kind, requestID)
+    }
+
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 256)
         writer.writeByte(Self.formatVersion)

@@ -105,10 +105,12 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         Task {
             let started = ContinuousClock.now
             let reply = await Self.answer(frame.payload, replica: replica)
-            Timer(label: "silo_meta_rpc_server_seconds",
-                  dimensions: [("operation", Self.operationName(frame.payload.first)),
-                               ("status", Self.statusName(reply.first))])
-                .recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            let elapsed = ContinuousClock.now - started
+            let operation = Self.operationName(frame.payload.first)
+            let status = Self.statusName(reply.first)
+            Timer(label: "silo_meta_rpc_server_seconds", dimensions: [("operation", operation), ("status", status)])
+                .recordNanoseconds(elapsed.nanoseconds)
+            Self.log(frame.payload, operation: operation, status: status, elapsed: elapsed, logger: logger)
             loop.execute {
                 handler.value.inFlight -= 1
                 var buffer = channel.allocator.buffer(capacity: FrameCodec.headerBytes + reply.count)
@@ -127,6 +129,19 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         var buffer = context.channel.allocator.buffer(capacity: FrameCodec.headerBytes + frame.payload.count)
         FrameCodec.encode(frame, into: &buffer)
         context.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+
+    /// Proposals carry the gateway's request id (the S3 `x-amz-request-id` of the request that made them) in
+    /// their envelope: every proposal is logged with it at debug, and one whose outcome is unknown at notice,
+    /// so a client's request can be followed from the gateway's log into the metadata node's.
+    static func log(_ payload: [UInt8], operation: String, status: String, elapsed: Duration, logger: Logger) {
+        guard operation == "propose" else { return }
+        let level: Logger.Level = status == "outcome_unknown" ? .notice : .debug
+        guard logger.logLevel <= level, let header = MetaCommand.peekHeader(Array(payload.dropFirst())) else { return }
+        logger.log(level: level, "metadata proposal", metadata: [
+            "requestID": "\(header.requestID)", "kind": "\(header.kind)", "status": "\(status)",
+            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
     }
 
     static func operationName(_ byte: UInt8?) -> String {

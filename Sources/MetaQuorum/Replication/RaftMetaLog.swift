@@ -1,3 +1,4 @@
+import WallClock
 public import ClusterAuth
 import Foundation
 public import Logging
@@ -33,7 +34,7 @@ public struct MetaReplicaConfiguration: Sendable {
     public var observer: (any DriverObserver)?
     /// This replica's clock (ms since the Unix epoch): a command that reaches it over the metadata RPC is
     /// stamped with max(this clock, the last committed command time). Tests move it.
-    public var clock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    public var clock: @Sendable () -> Int64 = { WallClock.nowMilliseconds() }
 
     public init(id: UInt64, directory: String, members: [UInt64: PeerAddress]) {
         self.id = id
@@ -198,6 +199,9 @@ public final class RaftMetaLog: MetaLog {
     }
 
     // MARK: Raw calls for the metadata RPC
+
+    /// The newest command time this replica has applied (`Int64.min` before the first).
+    var committedTime: Int64 { machine.committedTime }
 
     /// Proposes without waiting for a leader: the RPC server tells its caller who leads instead.
     func proposeOnce(_ command: [UInt8]) async throws(DriverError) -> [UInt8] {

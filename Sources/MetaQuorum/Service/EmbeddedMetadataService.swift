@@ -1,3 +1,4 @@
+import WallClock
 import Foundation
 public import Logging
 
@@ -9,7 +10,9 @@ public import Logging
 /// Lifecycle: create once at start-up, share the instance (it is `Sendable`) with every request handler,
 /// `await close()` once at shutdown. A call after `close()` fails with `.unavailable`.
 ///
-/// Mutations are stamped with this process's wall-clock time where the contract carries none. Concurrent
+/// Mutations are stamped with this process's wall-clock time where the contract carries none; over a replica
+/// in this process, with max(that clock, the last committed time), so times never go back when the clock
+/// steps back (a remote group's leader does the same on its side). Concurrent
 /// proposals share Raft appends and SQLite transactions (group commit at both levels).
 public final class EmbeddedMetadataService: MetadataService {
     private let log: any MetaLog
@@ -26,9 +29,7 @@ public final class EmbeddedMetadataService: MetadataService {
                             freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault) async throws(MetaError) {
         try await self.init(
             directory: directory, logger: logger, freeSpaceFloorBytes: freeSpaceFloorBytes,
-            clock: {
-                Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-            })
+            clock: { WallClock.nowMilliseconds() })
     }
 
     /// As `init(directory:logger:)`, with `clock` (milliseconds since the Unix epoch) stamping the commands
@@ -36,14 +37,16 @@ public final class EmbeddedMetadataService: MetadataService {
     public init(directory: String, logger: Logger,
                 freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault,
                 clock: @escaping @Sendable () -> Int64) async throws(MetaError) {
+        let replica: RaftMetaLog
         do {
-            self.log = try await RaftMetaLog.startSingleVoter(directory: directory, logger: logger, clock: clock)
+            replica = try await RaftMetaLog.startSingleVoter(directory: directory, logger: logger, clock: clock)
         } catch let error as MetaError {
             throw error
         } catch {
             throw .internalFault("opening the metadata in \(directory): \(error)")
         }
-        self.clock = clock
+        self.log = replica
+        self.clock = { max(clock(), replica.committedTime) }
         self.logger = logger
         self.directory = directory
         self.freeSpaceFloorBytes = freeSpaceFloorBytes
@@ -52,7 +55,7 @@ public final class EmbeddedMetadataService: MetadataService {
     /// Over a replica this process already runs (`silo meta`).
     public init(replica: RaftMetaLog, logger: Logger, freeSpaceFloorBytes: UInt64 = MetaLimits.freeSpaceFloorBytesDefault) {
         self.log = replica
-        self.clock = EmbeddedMetadataService.wallClock
+        self.clock = { max(EmbeddedMetadataService.wallClock(), replica.committedTime) }
         self.logger = logger
         self.directory = replica.directory
         self.freeSpaceFloorBytes = freeSpaceFloorBytes
@@ -68,9 +71,7 @@ public final class EmbeddedMetadataService: MetadataService {
         self.freeSpaceFloorBytes = 0
     }
 
-    private static let wallClock: @Sendable () -> Int64 = {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
+    private static let wallClock: @Sendable () -> Int64 = { WallClock.nowMilliseconds() }
 
     /// Applies everything already queued, closes the database and stops the service's thread.
     public func close() async {
