@@ -9,7 +9,7 @@ import S3Protocol
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Administer a running Silo (users, buckets, quotas). Authenticates with the root key.",
-        subcommands: [User.self, Bucket.self, ClusterAdmin.self])
+        subcommands: [User.self, Bucket.self, ClusterAdmin.self, BlobAdmin.self])
 }
 
 /// Where the server is and which root key signs: shared by every admin subcommand.

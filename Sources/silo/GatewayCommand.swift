@@ -66,7 +66,7 @@ struct GatewayCommand: AsyncParsableCommand {
         options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }
         let logger = try makeLogger(logLevel)
         try await GatewayNode.run(options, logger: logger) {
-            print("Silo is serving S3 on http://\(host):\(port)")
+            print("Silo is serving S3 on \(s3.tlsCert == nil ? "http" : "https")://\(host):\(port)")
             fflush(nil)
         }
     }

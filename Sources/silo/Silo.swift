@@ -70,7 +70,7 @@ struct Server: AsyncParsableCommand {
             services.append(SiloMetrics.endpoint(host: address.host, port: address.port, logger: logger))
         }
         try await EmbeddedServer.run(options, logger: logger, additionalServices: services) { root, generated in
-            var lines = ["Silo is serving S3 on http://\(host):\(port) (data: \(dataPath))"]
+            var lines = ["Silo is serving S3 on \(s3.tlsCert == nil ? "http" : "https")://\(host):\(port) (data: \(dataPath))"]
             if generated {
                 // The only time the secret is printed: it was just made, and the operator needs it once.
                 lines.append("Generated root credentials (stored in \(dataPath)/root-credentials, mode 0600):")
@@ -114,7 +114,19 @@ struct GatewayFlags: ParsableArguments {
     @Option(help: "KiB up to which an object's bytes travel inside its metadata (one fsync per small PUT); 0: off (env SILO_INLINE_BODY_KB).")
     var inlineBodyKb: Int = ProcessInfo.processInfo.environment["SILO_INLINE_BODY_KB"].flatMap { Int($0) } ?? 32
 
+    @Option(help: "PEM certificate chain (leaf first) to serve S3 over TLS with; needs --tls-key (env SILO_TLS_CERT).")
+    var tlsCert: String? = ProcessInfo.processInfo.environment["SILO_TLS_CERT"]
+
+    @Option(help: "PEM private key of --tls-cert (env SILO_TLS_KEY).")
+    var tlsKey: String? = ProcessInfo.processInfo.environment["SILO_TLS_KEY"]
+
     @OptionGroup var connections: ConnectionOptions
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+    }
 
     var configuration: GatewayConfiguration {
         var configuration = GatewayConfiguration()
@@ -124,6 +136,9 @@ struct GatewayFlags: ParsableArguments {
         configuration.readAheadBytesMax = readAheadMb << 20
         configuration.inlineBodyBytesMax = inlineBodyKb << 10
         configuration.garbageGraceMilliseconds = garbageGraceSeconds * 1000
+        if let tlsCert, let tlsKey {
+            configuration.tls = TLSFiles(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
+        }
         return configuration
     }
 }

@@ -1380,53 +1380,34 @@ def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetS
     bounded number of attempts each. A key that cannot be read at all fails the run later (as missing)."""
     clean_args = argparse.Namespace(**{**vars(args), "fault_inject_stale_read": 0.0, "fault_inject_lost_element": 0.0})
     local = Context(**{**ctx.__dict__, "stop": threading.Event(), "args": clean_args})
-    missing = []
+    missing: list[str] = []
+
+    def read_each(reader: Worker, keys: list[str], read) -> None:
+        """Each key read by a fresh process, through each gateway in turn, up to 5 attempts."""
+        for key in keys:
+            for attempt in range(5):
+                reader.gateway_index = attempt % len(ctx.endpoints)
+                if read(key) == "ok":
+                    break
+                time.sleep(0.5)
+            else:
+                missing.append(key)
+            reader.process += 1
+
     if "register" in histories:
         reader = RegisterWorker(local, histories["register"], 20_000, 1, random.Random(1), 0,
                                 keys=RegisterKeys(random.Random(0), 0, 1))
-        for key in register_keys.all:
-            for attempt in range(5):
-                reader.gateway_index = attempt % len(ctx.endpoints)
-                if reader.get(key) == "ok":
-                    break
-                time.sleep(0.5)
-            else:
-                missing.append(key)
-            reader.process += 1
+        read_each(reader, register_keys.all, reader.get)
     if "blob" in histories and blob_keys is not None:
         reader = BlobWorker(local, histories["blob"], 20_000, 1, random.Random(1), 0,
                             keys=RegisterKeys(random.Random(0), 0, 1, prefix="b"))
-        for key in blob_keys.all:
-            for attempt in range(5):
-                reader.gateway_index = attempt % len(ctx.endpoints)
-                if reader.get(key) == "ok":
-                    break
-                time.sleep(0.5)
-            else:
-                missing.append(key)
-            reader.process += 1
+        read_each(reader, blob_keys.all, reader.get)
     if "set" in histories:
         reader = SetWorker(local, histories["set"], 20_000, 1, random.Random(1), 0, sets=sets)
-        for set_key in sets.all:
-            for attempt in range(5):
-                reader.gateway_index = attempt % len(ctx.endpoints)
-                if reader.read(set_key) == "ok":
-                    break
-                time.sleep(0.5)
-            else:
-                missing.append(set_key)
-            reader.process += 1
+        read_each(reader, sets.all, reader.read)
     if "append" in histories:
         reader = AppendWorker(local, histories["append"], 20_000, 1, random.Random(1), 0, keys=append_keys)
-        for key in append_keys.all:
-            for attempt in range(5):
-                reader.gateway_index = attempt % len(ctx.endpoints)
-                if reader.read(key) == "ok":
-                    break
-                time.sleep(0.5)
-            else:
-                missing.append(key)
-            reader.process += 1
+        read_each(reader, append_keys.all, reader.read)
     return missing
 
 

@@ -13,41 +13,26 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "ops" / "pylib"))
-from cluster import Cluster  # noqa: E402
-
-SILO = os.environ.get("SILO_BIN", str(REPO / ".build" / "debug" / "silo"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clusterkit import running_cluster, s3_client  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    directory = tempfile.mkdtemp(prefix="silo-cluster-test-")
-    running = Cluster.up(directory, meta=3, blob=4, gateways=2, silo=SILO)
-    try:
+    with running_cluster("silo-cluster-test-", meta=3, blob=4, gateways=2) as running:
         yield running
-    finally:
-        running.down()
 
 
 def client(cluster, index: int):
-    endpoint = cluster.state.s3_endpoints[index]
-    return boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id=cluster.state.root_access_key, aws_secret_access_key=cluster.state.root_secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30,
-                      s3={"addressing_style": "path"}))
+    return s3_client(cluster, index)
 
 
 def status_of(error: ClientError) -> int:

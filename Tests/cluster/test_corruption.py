@@ -14,39 +14,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "ops" / "pylib"))
-from cluster import Cluster, ClusterError  # noqa: E402
-
-SILO = os.environ.get("SILO_BIN", str(REPO / ".build" / "debug" / "silo"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clusterkit import ClusterError, running_cluster, s3_client  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    directory = tempfile.mkdtemp(prefix="silo-corruption-test-")
-    running = Cluster.up(directory, meta=3, blob=1, gateways=1, silo=SILO)
-    try:
+    with running_cluster("silo-corruption-test-", meta=3, blob=1, gateways=1) as running:
         yield running
-    finally:
-        running.down()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def s3_client(cluster):
-    return boto3.client(
-        "s3", endpoint_url=cluster.state.s3_endpoints[0], region_name="us-east-1",
-        aws_access_key_id=cluster.state.root_access_key, aws_secret_access_key=cluster.state.root_secret_key,
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30,
-                      s3={"addressing_style": "path"}))
 
 
 def wal_segments(node) -> list[Path]:
@@ -71,7 +52,7 @@ def start_fails_naming(cluster, node, needle: str) -> str:
 
 
 def test_damaged_replica_refuses_to_start_and_torn_tail_is_cut(cluster):
-    s3 = s3_client(cluster)
+    s3 = s3_client(cluster, attempts=3)
     bucket = "corrupt-" + uuid.uuid4().hex[:8]
     s3.create_bucket(Bucket=bucket)
     writes_work(s3, bucket, "before", count=40)

@@ -16,42 +16,29 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "ops" / "pylib"))
-from cluster import Cluster  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clusterkit import running_cluster, s3_client  # noqa: E402
 
-SILO = os.environ.get("SILO_BIN", str(REPO / ".build" / "debug" / "silo"))
 PASS_LINE = re.compile(r"^.*repair pass complete.*$", re.MULTILINE)
 REPAIR_DEADLINE_S = 60
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    directory = tempfile.mkdtemp(prefix="silo-repair-test-")
-    running = Cluster.up(directory, meta=1, blob=3, gateways=1, silo=SILO, replicas=2, repair_every=1, blob_disks=2)
-    try:
+    with running_cluster("silo-repair-test-", meta=1, blob=3, gateways=1, replicas=2, repair_every=1,
+                         blob_disks=2) as running:
         yield running
-    finally:
-        running.down()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def client(cluster):
-    return boto3.client(
-        "s3", endpoint_url=cluster.state.s3_endpoints[0], region_name="us-east-1",
-        aws_access_key_id=cluster.state.root_access_key, aws_secret_access_key=cluster.state.root_secret_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30,
-                      s3={"addressing_style": "path"}))
+    return s3_client(cluster)
 
 
 def passes(log_path: Path, after: int) -> list[dict[str, int]]:
@@ -146,4 +133,34 @@ def test_get_with_no_reachable_copy_answers_503_not_a_cut_200(cluster):
             cluster.start(node)
         for node in blobs:
             cluster.wait_ready(node)
+        cluster.save()
+
+
+def test_admin_blob_status_reports_every_node(cluster):
+    """`silo admin blob status` shows each node's id, free space and live chunks, and exits 2 while one is
+    down (what an operator checks before and after replacing a disk)."""
+    import json
+    import subprocess
+    from clusterkit import SILO
+    blobs = ",".join(f"{n.id}={n.addresses['listen']}" for n in cluster.state.nodes if n.role == "blob")
+    env = dict(os.environ, SILO_CLUSTER_SECRET=cluster.state.cluster_secret)
+
+    def status():
+        done = subprocess.run([SILO, "admin", "blob", "status", "--blob", blobs, "--json"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        return done.returncode, json.loads(done.stdout)["blobNodes"]
+
+    code, rows = status()
+    assert code == 0, rows
+    assert [row["id"] for row in rows] == [1, 2, 3]
+    assert all(row["reachable"] and row["answersAs"] == row["id"] and row["liveChunks"] > 0 for row in rows), rows
+    b3 = cluster.node("blob", 3)
+    cluster.kill(b3)
+    try:
+        code, rows = status()
+        assert code == 2, rows
+        assert [row["reachable"] for row in rows] == [True, True, False], rows
+    finally:
+        cluster.start(b3)
+        cluster.wait_ready(b3)
         cluster.save()

@@ -43,6 +43,8 @@ public struct GatewayConfiguration: Sendable {
     public var readAheadChunksMax: Int = 3
     /// Connections, deadlines and drain limits of the HTTP server.
     public var connections = ConnectionLimits()
+    /// Serve S3 over TLS with this certificate chain and key (PEM files); nil: plain HTTP.
+    public var tls: TLSFiles?
 
     public init() {}
 
@@ -89,5 +91,16 @@ public struct GatewayConfiguration: Sendable {
         do { try connections.validate() } catch { try require(false, error.description) }
         try require(orphanChunkAgeMilliseconds >= MetaLimits.orphanChunkAgeMinMilliseconds,
                     "orphan chunk age below MetaLimits.orphanChunkAgeMinMilliseconds would sweep committable chunks")
+    }
+}
+
+/// The PEM files of a TLS endpoint: the certificate chain (leaf first) and its private key. Read once at
+/// start-up (`GatewayServer.makeApplication`); a file that does not load stops the start with its path.
+public struct TLSFiles: Sendable, Equatable {
+    public var certificateChainPath: String
+    public var privateKeyPath: String
+    public init(certificateChainPath: String, privateKeyPath: String) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
     }
 }

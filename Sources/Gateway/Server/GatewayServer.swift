@@ -1,9 +1,11 @@
 import Foundation
 public import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import MetaQuorum
 import NIOCore
+import NIOSSL
 import S3Protocol
 public import ServiceLifecycle
 
@@ -29,7 +31,7 @@ public enum GatewayServer {
             workers.append(ChunkRepairer(metadata: metadata, cluster: cluster, interval: interval, logger: logger))
         }
         let background = BackgroundRunner(workers: workers, logger: logger)
-        let app = makeApplication(gateway: gateway, host: host, port: port, logger: logger, onReady: onReady)
+        let app = try makeApplication(gateway: gateway, host: host, port: port, logger: logger, onReady: onReady)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app),
             .init(service: background, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
@@ -42,9 +44,10 @@ public enum GatewayServer {
         try await group.run()
     }
 
-    /// The Hummingbird application serving `gateway`, with Silo's HTTP/1.1 channel settings.
+    /// The Hummingbird application serving `gateway`, with Silo's HTTP/1.1 channel settings, over TLS when
+    /// the configuration names certificate files (throws `TLSSetupError` naming a file that does not load).
     public static func makeApplication(gateway: S3Gateway, host: String, port: Int, logger: Logger,
-                                       onReady: @escaping @Sendable () -> Void) -> some ApplicationProtocol {
+                                       onReady: @escaping @Sendable () -> Void) throws -> some ApplicationProtocol {
         var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
         decoder.maxHeaderListSize = S3Limits.requestHeaderBytesMax
         decoder.maxHeaderFieldSize = S3Limits.requestHeaderFieldBytesMax
@@ -58,13 +61,40 @@ public enum GatewayServer {
             ],
             idleTimeout: limits.idleTimeout,
             httpDecoderConfiguration: decoder)
+        var server: HTTPServerBuilder = .http1(configuration: http1)
+        if let files = gateway.configuration.tls {
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: try tlsConfiguration(files))
+        }
         return Application(
             responder: gateway,
-            server: .http1(configuration: http1),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "Silo",
                                  backlog: 1024, reuseAddress: true),
             onServerRunning: { _ in onReady() },
             logger: logger)
+    }
+
+    /// A TLS 1.2+ server configuration from PEM files.
+    static func tlsConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChainPath)
+        } catch {
+            throw TLSSetupError("cannot load the TLS certificate chain \(files.certificateChainPath): \(error)")
+        }
+        guard !chain.isEmpty else {
+            throw TLSSetupError("the TLS certificate file \(files.certificateChainPath) holds no certificate")
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: files.privateKeyPath, format: .pem)
+        } catch {
+            throw TLSSetupError("cannot load the TLS private key \(files.privateKeyPath): \(error)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        return configuration
     }
 
     /// Makes the metadata's root user hold these keys: created on the first start, its keys replaced (same
@@ -94,4 +124,10 @@ public enum GatewayServer {
             }
         }
     }
+}
+
+/// A TLS certificate or key that does not load, with the file's path.
+public struct TLSSetupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
