@@ -49,6 +49,7 @@ import Testing
             // one byte (the absent inline body).
             _ = try driver.machine.database.run("UPDATE objects SET record = substr(record, 1, length(record) - 1)")
             _ = try driver.machine.database.run("UPDATE meta SET value = 1 WHERE name = 'schema_version'")
+            try downgradeToSchemaFour(driver.machine.database)
             try driver.machine.database.execute("DROP TABLE bucket_usage")
             try driver.machine.database.execute("DROP TABLE quotas")
             driver.machine.close()

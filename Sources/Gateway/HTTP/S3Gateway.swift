@@ -133,11 +133,13 @@ public struct S3Gateway: HTTPResponder {
     static func readsBody(_ endpoint: S3Endpoint) -> Bool {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
-        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented:
+        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
+             .putBucketVersioning:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
-             .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts:
+             .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
+             .getBucketVersioning:
             return false
         }
     }
@@ -181,6 +183,8 @@ public struct S3Gateway: HTTPResponder {
         case .getACL(let onObject): return try await getACL(call, onObject: onObject)
         case .putACL(let onObject): return try await putACL(call, onObject: onObject)
         case .getObjectAttributes: return try await getObjectAttributes(call)
+        case .getBucketVersioning: return try await getBucketVersioning(call)
+        case .putBucketVersioning: return try await putBucketVersioning(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)

@@ -40,14 +40,28 @@ enum MetaCommand: Sendable, Equatable {
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
     /// Both limits nil: remove the quota.
     case setQuota(CommandEnvelope, target: QuotaTarget, quota: Quota)
+    /// Deletes versions or makes delete markers (format 3); the marker ids are chosen by the proposer.
+    case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget])
+    /// Enables or suspends a bucket's versioning (format 3).
+    case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
     /// inline body; `deleteBucket` carries `abortingUploads`; preconditions `ifMatchAny` and
     /// `ifNoneMatch(etag)`.
-    static let formatVersion: UInt8 = 2
+    /// 3: `deleteVersions` and `setBucketVersioning` (kinds 21, 22). No field of an older kind changed, so
+    /// commands of formats 1 and 2 decode as before (a format-1/2 `deleteObjects` in a versioned bucket makes
+    /// delete markers whose ids `derivedVersionID` gives).
+    static let formatVersion: UInt8 = 3
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
-    static let decodableFormats: ClosedRange<UInt8> = 1...2
+    static let decodableFormats: ClosedRange<UInt8> = 1...3
+
+    /// A version id derived from a request id and a position (32 hex digits): what a command that names no
+    /// version id (a `deleteObjects` from before format 3) gives the delete markers it makes, the same on
+    /// every replica.
+    static func derivedVersionID(requestID: RequestID, position: Int) -> String {
+        completedVersionID(uploadID: "marker/\(position)/" + requestID)
+    }
 
     /// The version id every proposer gives the object an upload's completion makes: the first 16 bytes
     /// of SHA-256 of the upload id, as 32 hex digits (upload ids are unique, so these are too). A retried
@@ -67,7 +81,8 @@ enum MetaCommand: Sendable, Equatable {
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
-            .setQuota(let envelope, _, _):
+            .setQuota(let envelope, _, _), .deleteVersions(let envelope, _, _),
+            .setBucketVersioning(let envelope, _, _):
             return envelope
         }
     }
@@ -101,6 +116,10 @@ enum MetaCommand: Sendable, Equatable {
             return .abortMultipartUpload(with(e), bucket: bucket, key: key, uploadID: uploadID)
         case .forgetGarbage(let e, let ids): return .forgetGarbage(with(e), chunkIDs: ids)
         case .setQuota(let e, let target, let quota): return .setQuota(with(e), target: target, quota: quota)
+        case .deleteVersions(let e, let bucket, let targets):
+            return .deleteVersions(with(e), bucket: bucket, targets: targets)
+        case .setBucketVersioning(let e, let bucket, let state):
+            return .setBucketVersioning(with(e), bucket: bucket, state: state)
         }
     }
 
@@ -120,6 +139,8 @@ enum MetaCommand: Sendable, Equatable {
         case .abortMultipartUpload: return 10
         case .forgetGarbage: return 11
         case .setQuota: return 20
+        case .deleteVersions: return 21
+        case .setBucketVersioning: return 22
         }
     }
 
@@ -131,6 +152,10 @@ enum MetaCommand: Sendable, Equatable {
         case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota:
+            return false
+        case .deleteVersions, .setBucketVersioning:
+            // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
+            // space is low, like every delete, so that a client can always free space.
             return false
         }
     }
@@ -213,6 +238,17 @@ enum MetaCommand: Sendable, Equatable {
                 writer.writeBool(limit != nil)
                 if let limit { writer.writeInt(limit) }
             }
+        case .deleteVersions(_, let bucket, let targets):
+            writer.writeString(bucket)
+            writer.writeCount(targets.count)
+            for target in targets {
+                writer.writeString(target.key)
+                writer.write(target.versionID)
+                writer.writeString(target.markerVersionID)
+            }
+        case .setBucketVersioning(_, let bucket, let state):
+            writer.writeString(bucket)
+            writer.writeByte(state.rawValue)
         }
     }
 
@@ -277,6 +313,22 @@ enum MetaCommand: Sendable, Equatable {
             let bytesMax = try reader.readBool() ? try reader.readInt64() : nil
             let objectsMax = try reader.readBool() ? try reader.readInt64() : nil
             return .setQuota(envelope, target: target, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax))
+        case 21 where format >= 3:
+            let bucket = try reader.readString()
+            let count = try reader.readCount(elementBytesMin: 3)
+            var targets: [DeleteTarget] = []
+            targets.reserveCapacity(count)
+            for _ in 0..<count {
+                targets.append(
+                    DeleteTarget(key: try reader.readString(), versionID: try reader.readOptionalString(),
+                                 markerVersionID: try reader.readString()))
+            }
+            return .deleteVersions(envelope, bucket: bucket, targets: targets)
+        case 22 where format >= 3:
+            let bucket = try reader.readString()
+            let raw = try reader.readByte()
+            guard let state = BucketVersioning(rawValue: raw) else { throw .invalidTag(raw) }
+            return .setBucketVersioning(envelope, bucket: bucket, state: state)
         default:
             throw .invalidTag(kind)
         }
@@ -314,10 +366,15 @@ enum MetaCommandResult: Sendable, Equatable {
     case object(ObjectRecord)
     /// The command was refused (a precondition, ownership or existence check failed) and changed nothing.
     case failed(MetaError)
+    /// `deleteVersions`: one outcome per target (format 3, tag 21).
+    case deletedVersions([DeleteOutcome])
+    /// `putObject`: the version id stored, nil for the `null` version (versioning not Enabled) (format 3, tag
+    /// 22). A `putObject` remembered before format 3 answers `.done`, read as nil.
+    case stored(versionID: String?)
 
-    /// 2: objects may carry an inline body.
-    static let formatVersion: UInt8 = 2
-    static let decodableFormats: ClosedRange<UInt8> = 1...2
+    /// 2: objects may carry an inline body. 3: `deletedVersions`, `stored`.
+    static let formatVersion: UInt8 = 3
+    static let decodableFormats: ClosedRange<UInt8> = 1...3
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 16)
@@ -335,6 +392,17 @@ enum MetaCommandResult: Sendable, Equatable {
         case .failed(let error):
             writer.writeByte(4)
             writer.write(error)
+        case .deletedVersions(let outcomes):
+            writer.writeByte(21)
+            writer.writeCount(outcomes.count)
+            for outcome in outcomes {
+                writer.write(outcome.versionID)
+                writer.writeBool(outcome.isDeleteMarker)
+                writer.writeBool(outcome.removedCurrent)
+            }
+        case .stored(let versionID):
+            writer.writeByte(22)
+            writer.write(versionID)
         }
         return writer.bytes
     }
@@ -356,6 +424,18 @@ enum MetaCommandResult: Sendable, Equatable {
             self = .object(try reader.readObject(format: version))
         case 4:
             self = .failed(try reader.readError())
+        case 21 where version >= 3:
+            let count = try reader.readCount(elementBytesMin: 3)
+            var outcomes: [DeleteOutcome] = []
+            outcomes.reserveCapacity(count)
+            for _ in 0..<count {
+                outcomes.append(
+                    DeleteOutcome(versionID: try reader.readOptionalString(), isDeleteMarker: try reader.readBool(),
+                                  removedCurrent: try reader.readBool()))
+            }
+            self = .deletedVersions(outcomes)
+        case 22 where version >= 3:
+            self = .stored(versionID: try reader.readOptionalString())
         case let tag:
             throw .invalidTag(tag)
         }

@@ -130,8 +130,26 @@ final class MetaStateMachine {
                 try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
                                  [.bytes(RecordBlob.encode { $0.write(object) }), .bytes(bucket), .bytes(key)])
             }
+        case 4:
+            try migrateToVersioning()
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
+        }
+    }
+
+    /// Schema 4 → 5, self-contained: buckets gain their versioning state (never enabled), the versions table
+    /// and its counter appear, and every stored object becomes the `null` version it always was to S3.
+    private func migrateToVersioning() throws {
+        try database.execute("ALTER TABLE buckets ADD COLUMN versioning INTEGER NOT NULL DEFAULT 0")
+        try database.execute("ALTER TABLE objects ADD COLUMN completed_upload BLOB")
+        for statement in MetaSchema.versionStatements { try database.execute(statement) }
+        try database.execute("INSERT INTO meta(name, value) VALUES ('version_seq', 0)")
+        let rows = try database.rows("SELECT bucket, key, record FROM objects") { ($0.bytes(0), $0.bytes(1), $0.bytes(2)) }
+        for (bucket, key, blob) in rows {
+            var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: 2) }
+            object.versionID = nullVersionID
+            try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
+                             [.bytes(RecordBlob.encode { $0.write(object) }), .bytes(bucket), .bytes(key)])
         }
     }
 
@@ -245,7 +263,9 @@ final class MetaStateMachine {
         case .deleteBucket(let envelope, let name, let abortingUploads):
             try applyDeleteBucket(name: name, abortingUploads: abortingUploads, envelope: envelope)
         case .putObject(let envelope, let object, let precondition, let startedTime):
-            try applyPutObject(object, precondition: precondition, startedTime: startedTime, envelope: envelope)
+            return .stored(
+                versionID: try applyPutObject(
+                    object, precondition: precondition, startedTime: startedTime, envelope: envelope))
         case .deleteObjects(let envelope, let bucket, let keys):
             return .deleted(try applyDeleteObjects(bucket: bucket, keys: keys, envelope: envelope))
         case .createMultipartUpload(let envelope, let upload):
@@ -270,6 +290,10 @@ final class MetaStateMachine {
             try applyForgetGarbage(chunkIDs)
         case .setQuota(_, let target, let quota):
             try applySetQuota(quota, for: target)
+        case .deleteVersions(let envelope, let bucket, let targets):
+            return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
+        case .setBucketVersioning(let envelope, let bucket, let state):
+            try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
         }
         return .done
     }

@@ -10,7 +10,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
     ("notification", "BucketNotificationConfiguration"), ("object-lock", "ObjectLockConfiguration"),
     ("ownershipControls", "BucketOwnershipControls"), ("policy", "BucketPolicy"), ("policyStatus", "BucketPolicyStatus"),
     ("publicAccessBlock", "PublicAccessBlock"), ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
-    ("tagging", "BucketTagging"), ("versioning", "BucketVersioning"), ("website", "BucketWebsite"),
+    ("tagging", "BucketTagging"), ("website", "BucketWebsite"),
     ("session", "Session"),
 ]
 
@@ -48,6 +48,13 @@ extension S3RequestTarget {
         method: String, has: (String) -> Bool, value: (String) -> String?
     ) throws(S3RequestError) -> S3Endpoint {
         if has("acl") { return try routeACL(method: method, onObject: false) }
+        if has("versioning") {
+            switch method {
+            case "GET", "HEAD": return .getBucketVersioning
+            case "PUT": return .putBucketVersioning
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
         if let unsupported = bucketSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }

@@ -18,6 +18,10 @@ public enum S3Endpoint: Sendable, Hashable {
     case getACL(onObject: Bool)
     /// PutBucketAcl / PutObjectAcl (`PUT ?acl`).
     case putACL(onObject: Bool)
+    /// GetBucketVersioning (`GET ?versioning`).
+    case getBucketVersioning
+    /// PutBucketVersioning (`PUT ?versioning`).
+    case putBucketVersioning
     /// `GET /bucket/key?attributes`.
     case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
@@ -58,6 +62,8 @@ public enum S3Endpoint: Sendable, Hashable {
         case .getACL(let onObject): return onObject ? "GetObjectAcl" : "GetBucketAcl"
         case .putACL(let onObject): return onObject ? "PutObjectAcl" : "PutBucketAcl"
         case .getObjectAttributes: return "GetObjectAttributes"
+        case .getBucketVersioning: return "GetBucketVersioning"
+        case .putBucketVersioning: return "PutBucketVersioning"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
         case .copyObject: return "CopyObject"
