@@ -25,6 +25,11 @@ public enum GatewayNode {
         public var metaAddresses: [PeerAddress] = []
         /// Blob nodes by id.
         public var blobNodes: [UInt32: PeerAddress] = [:]
+        /// Failure domains of blob nodes (rack, room): copies of a chunk go to distinct labelled zones first.
+        public var blobZones: [UInt32: String] = [:]
+        /// Capacity weights of blob nodes (default 1): a node takes new chunks in proportion; 0 takes none
+        /// (draining: it still serves what it holds).
+        public var blobWeights: [UInt32: Int] = [:]
         /// Copies of each chunk (nil: 3, or every node when there are fewer).
         public var replicaCount: Int?
         /// The secret the metadata replicas and blob nodes challenge for (required).
@@ -61,12 +66,26 @@ public enum GatewayNode {
                 throw ConfigurationError("blob node \(id) at \(address): \(error)")
             }
         }
-        let ring = try Ring(
-            epoch: 1, nodes: options.blobNodes.keys.sorted().map { RingNode(id: $0, zone: nil, weight: 1) },
-            vnodesPerWeightUnit: ringVnodesPerWeightUnit)
-        let replicas = options.replicaCount ?? min(3, options.blobNodes.count)
-        guard (1...options.blobNodes.count).contains(replicas) else {
-            throw ConfigurationError("--replicas \(replicas) must be 1...\(options.blobNodes.count) (the blob nodes listed)")
+        for id in Set(options.blobZones.keys).union(options.blobWeights.keys) where options.blobNodes[id] == nil {
+            throw ConfigurationError("blob node \(id) has a zone or weight but is not in --blob")
+        }
+        if let (id, weight) = options.blobWeights.first(where: { $0.value < 0 }) {
+            throw ConfigurationError("blob node \(id) has weight \(weight); weights are 0 (draining) or more")
+        }
+        let ringNodes = options.blobNodes.keys.sorted().map {
+            RingNode(id: $0, zone: options.blobZones[$0], weight: options.blobWeights[$0] ?? 1)
+        }
+        let ring: Ring
+        do {
+            ring = try Ring(epoch: 1, nodes: ringNodes, vnodesPerWeightUnit: ringVnodesPerWeightUnit)
+        } catch {
+            throw ConfigurationError("the blob ring cannot be built: \(error)")
+        }
+        let takingWrites = ringNodes.filter { $0.weight > 0 }.count
+        let replicas = options.replicaCount ?? min(3, takingWrites)
+        guard replicas >= 1, replicas <= takingWrites else {
+            throw ConfigurationError(
+                "--replicas \(replicas) must be 1...\(takingWrites) (the blob nodes listed with a weight above 0)")
         }
         let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: replicas)
         let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: secret, group: group,

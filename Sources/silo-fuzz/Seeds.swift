@@ -150,8 +150,18 @@ enum FuzzSeeds {
                                      parts: [CompletedPart(partNumber: 1, etag: "e")], precondition: .ifNoneMatchAny,
                                      minimumPartSizeBytes: 5, versionID: "v2"),
             .forgetGarbage(envelope, chunkIDs: [ChunkID(2)]),
+            .deleteVersions(envelope, bucket: "bucket", targets: [
+                DeleteTarget(key: "a", versionID: nil, markerVersionID: "0123456789abcdef0123456789abcdef"),
+                DeleteTarget(key: "b", versionID: "null", markerVersionID: ""),
+            ]),
+            .setBucketVersioning(envelope, bucket: "bucket", state: .suspended),
         ]
-        return commands.map { $0.encode() } + [MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode()]
+        return commands.map { $0.encode() } + [
+            MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode(),
+            MetaCommandResult.deletedVersions([DeleteOutcome(versionID: "null", isDeleteMarker: true, removedCurrent: true)])
+                .encode(),
+            MetaCommandResult.stored(versionID: "0123456789abcdef0123456789abcdef").encode(),
+        ]
     }
 
     static func metaRPC() -> [[UInt8]] {
@@ -166,6 +176,10 @@ enum FuzzSeeds {
             .listParts(bucket: "b", key: "k", uploadID: "u", requester: "r", partNumberMarker: 0, maxParts: 10),
             .referencedChunks([ChunkID(1), ChunkID(2)]), .usage(.bucket("bucket")), .appliedIndex,
             .objectAccess(bucket: "bucket", key: "key"),
+            .objectVersion(bucket: "bucket", key: "key", versionID: "null", requester: "u:1"),
+            .listVersions(ListVersionsQuery(bucket: "bucket", prefix: "p/", delimiter: "/", keyMarker: "p/a",
+                                            versionIDMarker: "null", maxKeys: 1000), requester: "u:1"),
+            .bucketVersioning(bucket: "bucket", requester: "u:1"),
             .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
             .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
         ]
@@ -178,6 +192,12 @@ enum FuzzSeeds {
             .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1, ownership: .objectWriter,
                                        policy: "{}"), object),
             .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1), nil),
+            .objectVersion(ObjectVersion(object: object, isDeleteMarker: false, isLatest: true)),
+            .versions(ListVersionsPage(
+                versions: [VersionSummary(key: "k", versionID: "null", isLatest: true, isDeleteMarker: true, sizeBytes: 0,
+                                          etag: "", lastModifiedTime: 1)],
+                commonPrefixes: ["p/"], isTruncated: true, nextKeyMarker: "k", nextVersionIDMarker: "null", owner: "u:1")),
+            .versioning(.enabled),
             .placements(ChunkPlacementPage(chunks: object.chunks, next: .afterPart(uploadID: "u", partNumber: 2))),
             .placements(ChunkPlacementPage(chunks: [], next: nil)),
         ]

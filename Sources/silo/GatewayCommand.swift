@@ -25,6 +25,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Copies of each chunk on distinct blob nodes (default 3, or every node when fewer are listed).")
     var replicas: Int?
 
+    @Option(help: "Failure domains of blob nodes: ID=ZONE,ID=ZONE,… (copies go to distinct zones first).")
+    var blobZone: String?
+
+    @Option(help: "Capacity weights of blob nodes: ID=WEIGHT,… (default 1; 0: drain, no new chunks).")
+    var blobWeight: String?
+
     @Option(help: "File holding the cluster secret (else env SILO_CLUSTER_SECRET).")
     var clusterSecretFile: String?
 
@@ -39,6 +45,18 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @OptionGroup var s3: GatewayFlags
 
+    /// `ID=VALUE,ID=VALUE` (absent: none).
+    static func pairs(_ text: String?, flag: String) throws -> [(UInt32, String)] {
+        guard let text, !text.isEmpty else { return [] }
+        return try text.split(separator: ",").map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let id = UInt32(parts[0]) else {
+                throw ValidationError("\(flag) wants ID=VALUE,…, got \(item)")
+            }
+            return (id, parts[1])
+        }
+    }
+
     func run() async throws {
         SiloMetrics.bootstrap()
         let (host, port) = try parseAddress(listen)
@@ -49,6 +67,14 @@ struct GatewayCommand: AsyncParsableCommand {
         for (id, address) in try parsePeers(blob) {
             guard let nodeID = UInt32(exactly: id) else { throw ValidationError("blob node id \(id) is too large") }
             options.blobNodes[nodeID] = address
+        }
+        for (id, zone) in try Self.pairs(blobZone, flag: "--blob-zone") {
+            guard !zone.isEmpty else { throw ValidationError("--blob-zone \(id) has an empty zone") }
+            options.blobZones[id] = zone
+        }
+        for (id, text) in try Self.pairs(blobWeight, flag: "--blob-weight") {
+            guard let weight = Int(text) else { throw ValidationError("--blob-weight \(id)=\(text) is not a whole number") }
+            options.blobWeights[id] = weight
         }
         options.clusterSecret = try clusterSecret(file: clusterSecretFile)
         options.replicaCount = replicas

@@ -120,7 +120,7 @@ var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
 func object(_ bucket: String, _ key: String, etag: String, time: Int64 = now) -> ObjectRecord {
     ObjectRecord(
-        bucket: bucket, key: key, versionID: "v-\(key)-\(etag.prefix(6))", sizeBytes: 1, etag: etag, lastModifiedTime: time,
+        bucket: bucket, key: key, versionID: nullVersionID, sizeBytes: 1, etag: etag, lastModifiedTime: time,
         headers: [], userMetadata: [], checksum: nil, chunks: [ChunkRef(id: ChunkID(etag.hashValue.magnitude), sizeBytes: 1, nodes: [1])],
         partSizes: [])
 }

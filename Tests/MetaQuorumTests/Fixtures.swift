@@ -65,7 +65,8 @@ func objectRecord(
     chunks: [ChunkRef] = [], time: Int64 = testStartTime
 ) -> ObjectRecord {
     ObjectRecord(
-        bucket: bucket, key: key, versionID: "v-\(key)-\(etag.prefix(4))",
+        // `null`: what an unversioned bucket stores, whatever the proposer chose.
+        bucket: bucket, key: key, versionID: nullVersionID,
         sizeBytes: chunks.reduce(0) { $0 + $1.sizeBytes }, etag: etag, lastModifiedTime: time,
         headers: [HeaderField(name: "content-type", value: "text/plain")],
         userMetadata: [HeaderField(name: "color", value: "blue")], checksum: nil, chunks: chunks,
@@ -105,6 +106,27 @@ final class MachineDriver {
         nextIndex += UInt64(commands.count)
         return try machine.apply(batch: batch)
     }
+}
+
+/// Removes what schema 5 added (versioning), so that a test can build an older database from a current one.
+/// Only for databases without versioned buckets; the caller sets `schema_version`.
+/// Undoes schema 6 (access control) of a database whose object records have no owner or ACL: the access
+/// columns go, and object and upload records lose their absent format-3 fields.
+func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
+    for column in ["acl", "ownership", "policy"] {
+        try database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
+    }
+    try database.execute("ALTER TABLE objects DROP COLUMN owner")
+    try database.execute("UPDATE objects SET record = substr(record, 1, length(record) - 2) WHERE true")
+    try database.execute("UPDATE versions SET record = substr(record, 1, length(record) - 2) WHERE true")
+    try database.execute("UPDATE uploads SET record = substr(record, 1, length(record) - 1) WHERE true")
+}
+
+func downgradeToSchemaFour(_ database: SQLiteConnection) throws {
+    try database.execute("DROP TABLE versions")
+    try database.execute("ALTER TABLE buckets DROP COLUMN versioning")
+    try database.execute("ALTER TABLE objects DROP COLUMN completed_upload")
+    try database.execute("DELETE FROM meta WHERE name = 'version_seq'")
 }
 
 func envelope(_ requestID: String, _ requester: String = "alice", time: Int64 = testStartTime) -> CommandEnvelope {

@@ -57,6 +57,7 @@ import Testing
             }
             try driver.machine.database.execute("ALTER TABLE objects DROP COLUMN owner")
             _ = try driver.machine.database.run("UPDATE meta SET value = 1 WHERE name = 'schema_version'")
+            try downgradeToSchemaFour(driver.machine.database)
             try driver.machine.database.execute("DROP TABLE bucket_usage")
             try driver.machine.database.execute("DROP TABLE quotas")
             driver.machine.close()

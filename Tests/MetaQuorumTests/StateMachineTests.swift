@@ -31,19 +31,32 @@ func plausibleCommandLog(seed: UInt64, count: Int) -> [MetaCommand] {
                 return chunk(nextChunk, Int64(random.int(1...10)))
             }
         }
-        switch random.int(0...15) {
+        switch random.int(0...18) {
+        case 16:
+            commands.append(
+                .setBucketVersioning(envelope, bucket: bucket, state: random.bool() ? .enabled : .suspended))
+        case 17, 18:
+            // Versions by id (earlier commands' ids, `null`, or none: a delete marker).
+            let targets = (0..<random.int(1...2)).map { _ in
+                let choice = random.int(0...3)
+                let versionID: String? = choice == 0 ? nil : choice == 1 ? "null" : "v\(random.int(0...max(index, 1)))"
+                return DeleteTarget(key: keys[random.int(0...(keys.count - 1))], versionID: versionID,
+                                    markerVersionID: "m\(index)-\(random.int(0...1_000_000))")
+            }
+            commands.append(.deleteVersions(envelope, bucket: bucket, targets: targets))
         case 0: commands.append(.createBucket(envelope, name: bucket))
         case 1: commands.append(.deleteBucket(envelope, name: bucket, abortingUploads: random.bool()))
         case 2, 3:
             let chunks = freshChunks()
             let precondition: WritePrecondition = [.none, .ifNoneMatchAny, .ifMatch(md5Hex(random.int(0...3)))][
                 random.int(0...2)]
+            var object = objectRecord(
+                bucket: bucket, key: key, etag: md5Hex(random.int(0...3)), chunks: chunks, time: time)
+            object.versionID = "v\(index)"
             commands.append(
                 .putObject(
                     envelope,
-                    object: objectRecord(
-                        bucket: bucket, key: key, etag: md5Hex(random.int(0...3)),
-                        chunks: chunks, time: time),
+                    object: object,
                     precondition: precondition, startedTime: time - Int64(random.int(0...1000))))
         case 4: commands.append(.deleteObjects(envelope, bucket: bucket, keys: [key, keys[random.int(0...4)]]))
         case 5:
@@ -133,6 +146,27 @@ struct StateMachineTests {
             let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
             for chunk in object.chunks { expected[chunk.id, default: 0] += 1 }
         }
+        // Noncurrent versions keep their chunks referenced (delete markers have none).
+        let versionBlobs = try database.rows("SELECT record FROM versions") { $0.bytes(0) }
+        for blob in versionBlobs {
+            let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
+            for chunk in object.chunks { expected[chunk.id, default: 0] += 1 }
+        }
+        // Usage counts every object version's bytes plus open parts, per bucket.
+        let counted = try database.rows("SELECT bucket, bytes, objects FROM bucket_usage ORDER BY bucket") {
+            "\($0.string(0)) \($0.int64(1)) \($0.int64(2))"
+        }
+        let recomputed = try database.rows(
+            """
+            SELECT bucket, SUM(bytes), SUM(objects) FROM (
+                SELECT bucket, size_bytes AS bytes, 1 AS objects FROM objects
+                UNION ALL SELECT bucket, size_bytes, 1 FROM versions WHERE is_delete_marker = 0
+                UNION ALL SELECT uploads.bucket, parts.size_bytes, 0 FROM parts JOIN uploads USING (upload_id))
+            GROUP BY bucket HAVING SUM(bytes) > 0 OR SUM(objects) > 0 ORDER BY bucket
+            """
+        ) { "\($0.string(0)) \($0.int64(1)) \($0.int64(2))" }
+        #expect(counted.filter { !$0.hasSuffix(" 0 0") } == recomputed)
+        #expect(!versionBlobs.isEmpty)
         let partBlobs = try database.rows("SELECT record FROM parts") { $0.bytes(0) }
         for blob in partBlobs {
             let part = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readPart() }
@@ -262,13 +296,13 @@ struct StateMachineTests {
             try driver.apply(
                 .putObject(
                     envelope("p1"), object: objectRecord(bucket: "b", key: "src", chunks: shared),
-                    precondition: .none, startedTime: testStartTime)) == .done)
+                    precondition: .none, startedTime: testStartTime)) == .stored(versionID: nil))
         // A metadata-only copy shares the chunk; deleting the source keeps it alive.
         #expect(
             try driver.apply(
                 .putObject(
                     envelope("p2"), object: objectRecord(bucket: "b", key: "copy", chunks: shared),
-                    precondition: .none, startedTime: testStartTime)) == .done)
+                    precondition: .none, startedTime: testStartTime)) == .stored(versionID: nil))
         #expect(try driver.apply(.deleteObjects(envelope("d1"), bucket: "b", keys: ["src"])) == .deleted([true]))
         #expect(try driver.machine.garbageChunks(limit: 10).isEmpty)
         #expect(try driver.apply(.deleteObjects(envelope("d2"), bucket: "b", keys: ["copy"])) == .deleted([true]))

@@ -115,7 +115,15 @@ struct RandomValues {
 
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64())
-        switch int(0...14) {
+        switch int(0...16) {
+        case 14:
+            return .deleteVersions(
+                envelope, bucket: string(),
+                targets: (0..<int(0...3)).map { _ in
+                    DeleteTarget(key: string(), versionID: bool() ? nil : string(), markerVersionID: string())
+                })
+        case 15:
+            return .setBucketVersioning(envelope, bucket: string(), state: [.unversioned, .enabled, .suspended][int(0...2)])
         case 0:
             return .createUser(
                 envelope,
@@ -152,10 +160,16 @@ struct RandomValues {
     }
 
     mutating func result() -> MetaCommandResult {
-        switch int(0...3) {
+        switch int(0...5) {
         case 0: return .done
         case 1: return .deleted((0..<int(0...5)).map { _ in bool() })
         case 2: return .object(object())
+        case 4:
+            return .deletedVersions(
+                (0..<int(0...3)).map { _ in
+                    DeleteOutcome(versionID: bool() ? nil : string(), isDeleteMarker: bool(), removedCurrent: bool())
+                })
+        case 5: return .stored(versionID: bool() ? nil : string())
         default: return .failed(error())
         }
     }

@@ -57,8 +57,9 @@ private let awsDocExamples: [RouteCase] = [
     .init(method: "PUT", target: "/amzn-s3-demo-bucket?acl", operation: "PutBucketAcl"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?acl", operation: "GetObjectAcl"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket/my-image.jpg?attributes", operation: "GetObjectAttributes"),
-    // Recognised, not implemented.
     .init(method: "GET", target: "/amzn-s3-demo-bucket?versioning", operation: "GetBucketVersioning"),
+    .init(method: "PUT", target: "/amzn-s3-demo-bucket?versioning", operation: "PutBucketVersioning"),
+    // Recognised, not implemented.
     .init(method: "DELETE", target: "/amzn-s3-demo-bucket?policy", operation: "DeleteBucketPolicy"),
     .init(method: "PUT", target: "/amzn-s3-demo-bucket?lifecycle", operation: "PutBucketLifecycleConfiguration"),
     .init(method: "GET", target: "/amzn-s3-demo-bucket?object-lock", operation: "GetObjectLockConfiguration"),

@@ -256,3 +256,39 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
     #expect(request.parts.count == S3Limits.partNumberMax)
     #expect(request.parts.last?.checksums.count == checksums.count)
 }
+
+@Test func listObjectVersionsWithDeleteMarker() {
+    // Goal: a delete marker is a <DeleteMarker> entry without ETag, Size or StorageClass, in listing order
+    // among the <Version> entries.
+    let marker = ListedVersion(
+        key: "k", versionID: "3fa4", isLatest: true, lastModifiedMilliseconds: 1_255_369_830_000, etag: "\"\"",
+        size: 0, owner: owner, isDeleteMarker: true)
+    let version = ListedVersion(
+        key: "k", versionID: "77aa", isLatest: false, lastModifiedMilliseconds: 1_255_369_830_000,
+        etag: "\"fba9dede5f27731c9771645a39863328\"", size: 4, owner: owner)
+    let result = ListVersionsResult(
+        name: "bucket", prefix: "", keyMarker: "", versionIDMarker: "", nextKeyMarker: nil, nextVersionIDMarker: nil,
+        maxKeys: 1000, delimiter: nil, isTruncated: false, versions: [marker, version], commonPrefixes: [],
+        encoding: nil)
+    let xml = result.xml()
+    #expect(xml.contains("<DeleteMarker><Key>k</Key><VersionId>3fa4</VersionId><IsLatest>true</IsLatest>"
+        + "<LastModified>2009-10-12T17:50:30.000Z</LastModified><Owner><ID>\(owner.id)</ID>"
+        + "<DisplayName>webfile</DisplayName></Owner></DeleteMarker><Version><Key>k</Key><VersionId>77aa</VersionId>"
+        + "<IsLatest>false</IsLatest>"))
+}
+
+@Test func versioningConfiguration() throws {
+    // Goal: PutBucketVersioning bodies as SDKs send them parse; other Status values are malformed; the
+    // GetBucketVersioning answer is empty before versioning was ever set.
+    let body = Array(("<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Status>Suspended</Status><MfaDelete>Disabled</MfaDelete></VersioningConfiguration>").utf8)
+    #expect(try VersioningConfiguration.parse(body) == VersioningConfiguration(status: "Suspended", mfaDelete: "Disabled"))
+    let empty = Array("<VersioningConfiguration/>".utf8)
+    #expect(try VersioningConfiguration.parse(empty) == VersioningConfiguration(status: nil, mfaDelete: nil))
+    let bad = Array("<VersioningConfiguration><Status>On</Status></VersioningConfiguration>".utf8)
+    #expect(throws: XMLRequestError.self) { try VersioningConfiguration.parse(bad) }
+    #expect(throws: XMLRequestError.self) { try VersioningConfiguration.parse(Array("<Versioning/>".utf8)) }
+    #expect(VersioningConfigurationResult(status: nil).xml()
+        == declaration + "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></VersioningConfiguration>")
+    #expect(VersioningConfigurationResult(status: "Enabled").xml().contains("<Status>Enabled</Status>"))
+}

@@ -295,8 +295,10 @@ def empty_and_delete(client, bucket: str) -> None:
     except ClientError:
         pass
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        # Every version and delete marker (a bucket whose versioning was never enabled has only `null` ones).
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+            keys = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in entries]
             if keys:
                 client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
         client.delete_bucket(Bucket=bucket)

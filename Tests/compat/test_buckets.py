@@ -162,7 +162,6 @@ def test_recreate_after_delete(s3):
 
 @pytest.mark.silo_only
 @pytest.mark.parametrize("call", [
-    ("put_bucket_versioning", dict(VersioningConfiguration={"Status": "Enabled"})),
     ("put_bucket_lifecycle_configuration", dict(LifecycleConfiguration={"Rules": [
         {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})),
     ("put_object_tagging", dict(Key="obj", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})),

@@ -306,13 +306,15 @@ class Cluster:
     def up(cls, directory, meta: int = 3, blob: int = 4, gateways: int = 2, silo=None, single: bool = False,
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
            echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
-           repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1) -> "Cluster":
+           repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1,
+           gateway_args: list[str] | None = None) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
 
         `replicas`: copies of each chunk (the gateways' --replicas; default theirs). `repair_every`: gateway 1
         runs the chunk repairer with a pass every that many seconds (off when None). `proxies`: gateways talk
         to meta and blob nodes through fault-injecting proxies (loopback layout only). `blob_disks`: data
-        directories per blob node (DATA/d1, DATA/d2, …; 1: DATA itself).
+        directories per blob node (DATA/d1, DATA/d2, …; 1: DATA itself). `gateway_args`: extra flags for every
+        gateway (e.g. `--blob-zone 1=a,2=b`).
 
         On any failure every process already started is stopped again and the error names the process and
         shows the tail of its log."""
@@ -338,7 +340,8 @@ class Cluster:
         try:
             if netns:
                 cluster._make_bridge()
-            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies, blob_disks)
+            cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies, blob_disks,
+                          gateway_args or [])
             for node in state.nodes:
                 if netns:
                     cluster._make_namespace(node)
@@ -364,7 +367,7 @@ class Cluster:
 
     def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None,
               replicas: int | None = None, repair_every: int | None = None, proxies: bool = False,
-              blob_disks: int = 1) -> None:
+              blob_disks: int = 1, gateway_args: list[str] | None = None) -> None:
         state = self.state
         directory = Path(state.dir)
 
@@ -442,7 +445,7 @@ class Cluster:
         for i in range(1, gateways + 1):
             s3 = address(index, "s3")
             metrics = address(index, "metrics")
-            extra = ["--replicas", str(replicas)] if replicas else []
+            extra = (["--replicas", str(replicas)] if replicas else []) + list(gateway_args or [])
             if repair_every and i == 1:
                 extra += ["--repair-every", str(repair_every)]
             # BUCKET.localhost works for virtual-host-style clients on one machine.

@@ -19,6 +19,9 @@ enum S3Action: String, Sendable, CaseIterable {
     case deleteBucketPolicy = "s3:DeleteBucketPolicy"
     case getBucketPolicyStatus = "s3:GetBucketPolicyStatus"
     case getObject = "s3:GetObject"
+    case getObjectVersion = "s3:GetObjectVersion"
+    case getBucketVersioning = "s3:GetBucketVersioning"
+    case putBucketVersioning = "s3:PutBucketVersioning"
     case getObjectAttributes = "s3:GetObjectAttributes"
     case getObjectAcl = "s3:GetObjectAcl"
     case putObjectAcl = "s3:PutObjectAcl"
@@ -35,11 +38,12 @@ enum S3Action: String, Sendable, CaseIterable {
         case .putObject, .deleteObject, .abortMultipartUpload: return (.write, false)
         case .getBucketAcl: return (.readACP, false)
         case .putBucketAcl: return (.writeACP, false)
-        case .getObject, .getObjectAttributes: return (.read, true)
+        case .getObject, .getObjectVersion, .getObjectAttributes: return (.read, true)
         case .getObjectAcl: return (.readACP, true)
         case .putObjectAcl: return (.writeACP, true)
         case .getBucketLocation, .deleteBucket, .getBucketOwnershipControls, .putBucketOwnershipControls,
-             .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy, .getBucketPolicyStatus:
+             .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy, .getBucketPolicyStatus, .getBucketVersioning,
+             .putBucketVersioning:
             return nil
         }
     }
@@ -51,7 +55,7 @@ enum S3Action: String, Sendable, CaseIterable {
     /// Whether the action is about an object (its resource is `bucket/key`) rather than the bucket.
     var isObjectAction: Bool {
         switch self {
-        case .getObject, .getObjectAttributes, .getObjectAcl, .putObjectAcl, .putObject, .deleteObject,
+        case .getObject, .getObjectVersion, .getObjectAttributes, .getObjectAcl, .putObjectAcl, .putObject, .deleteObject,
              .abortMultipartUpload, .listMultipartUploadParts:
             return true
         default:

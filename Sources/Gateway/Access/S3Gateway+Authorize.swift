@@ -36,6 +36,8 @@ extension S3Gateway {
         case .putBucketPolicy: return .bucket(.putBucketPolicy)
         case .deleteBucketPolicy: return .bucket(.deleteBucketPolicy)
         case .getBucketPolicyStatus: return .bucket(.getBucketPolicyStatus)
+        case .getBucketVersioning: return .bucket(.getBucketVersioning)
+        case .putBucketVersioning: return .bucket(.putBucketVersioning)
         case .putBucketOwnershipControls, .deleteBucketOwnershipControls: return .bucket(.putBucketOwnershipControls)
         case .getObjectAttributes: return .object(.getObjectAttributes)
         case .getObject, .headObject: return .object(.getObject)

@@ -140,13 +140,13 @@ public struct S3Gateway: HTTPResponder {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
-             .putBucketOwnershipControls, .putBucketPolicy:
+             .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
              .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
-             .getBucketPolicyStatus:
+             .getBucketPolicyStatus, .getBucketVersioning:
             return false
         }
     }
@@ -240,6 +240,8 @@ public struct S3Gateway: HTTPResponder {
         case .deleteBucketPolicy: return try await deleteBucketPolicy(call)
         case .getBucketPolicyStatus: return try await getBucketPolicyStatus(call)
         case .getObjectAttributes: return try await getObjectAttributes(call)
+        case .getBucketVersioning: return try await getBucketVersioning(call)
+        case .putBucketVersioning: return try await putBucketVersioning(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)

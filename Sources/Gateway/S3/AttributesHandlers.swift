@@ -11,7 +11,8 @@ extension S3Gateway {
 
     func getObjectAttributes(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
-        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
+        let versionID = call.query("versionId")
+        if let versionID { try Self.validateVersionID(versionID, parameter: "versionId") }
         let asked = Set(call.headers[values: HTTPField.Name("x-amz-object-attributes")!]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
@@ -31,7 +32,8 @@ extension S3Gateway {
                               details: [("ArgumentName", header), ("ArgumentValue", text)])
             }
         }
-        let (_, object) = try await authorizedObject(call, .getObjectAttributes, bucket: call.bucket, key: call.key)
+        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call,
+                                               action: .getObjectAttributes)
         let checksum = asked.contains("Checksum") ? Self.checksumFields(object.checksum).first : nil
         let result = GetObjectAttributesResult(
             etag: asked.contains("ETag") ? object.etag : nil,
@@ -42,6 +44,7 @@ extension S3Gateway {
             objectSize: asked.contains("ObjectSize") ? object.sizeBytes : nil)
         var headers = HTTPFields()
         headers[.lastModified] = S3Time.httpDate(milliseconds: object.lastModifiedTime)
+        if versionID != nil || object.versionID != Self.nullVersionID { headers[Self.versionIDHeader] = object.versionID }
         return Self.xmlResponse(result.xml(), headers: headers)
     }
 }

@@ -65,10 +65,9 @@ extension S3Gateway {
         return Self.xmlResponse(result.xml())
     }
 
-    /// ListObjectVersions. Silo keeps one version per key, written with versioning never enabled: S3's
-    /// `null` version, which is also the latest. So the versions of a bucket are its current objects, and
-    /// the listing is the same index range scan as ListObjects: `(key-marker, version-id-marker)` names a
-    /// position after which the next page starts, and after the `null` version of a key comes the next key.
+    /// ListObjectVersions: every version and delete marker in key order, newest first within a key (in a
+    /// bucket whose versioning was never enabled, every object is its key's only, `null`, version).
+    /// `(key-marker, version-id-marker)` names a position after which the next page starts.
     func listObjectVersions(_ call: S3Call) async throws -> Response {
         let prefix = call.query("prefix") ?? ""
         let delimiter = call.query("delimiter") ?? ""
@@ -81,24 +80,21 @@ extension S3Gateway {
                 throw S3Error(.invalidArgument, "A version-id marker cannot be specified without a key marker.",
                               details: [("ArgumentName", "version-id-marker"), ("ArgumentValue", versionIDMarker)])
             }
-            try Self.requireNullVersion(versionIDMarker, parameter: "version-id-marker")
+            try Self.validateVersionID(versionIDMarker, parameter: "version-id-marker")
         }
-        let page = try await metadata.listObjects(
-            ListObjectsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, startAfter: keyMarker,
-                             maxKeys: min(maxKeys, S3Limits.listKeysMax)),
+        let page = try await metadata.listObjectVersions(
+            ListVersionsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, keyMarker: keyMarker,
+                              versionIDMarker: versionIDMarker, maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.requester)
-        let owner = try await owners(ofIDs: page.objects.map(\.owner), call: call)
-        let versions = page.objects.map { object in
-            ListedVersion(key: object.key, versionID: Self.nullVersionID, isLatest: true,
-                          lastModifiedMilliseconds: object.lastModifiedTime, etag: EntityTag.quote(object.etag),
-                          size: object.sizeBytes, owner: owner(object.owner))
+        let owner = try await owners(ofIDs: [page.owner], call: call)(page.owner)
+        let versions = page.versions.map { version in
+            ListedVersion(key: version.key, versionID: version.versionID, isLatest: version.isLatest,
+                          lastModifiedMilliseconds: version.lastModifiedTime, etag: EntityTag.quote(version.etag),
+                          size: version.sizeBytes, owner: owner, isDeleteMarker: version.isDeleteMarker)
         }
-        // The page's last entry is a version or a common prefix; only a version has a version id to resume at.
-        let endsWithVersion = page.objects.last.map { $0.key == page.nextMarker } ?? false
         let result = ListVersionsResult(
             name: call.bucket, prefix: prefix, keyMarker: keyMarker, versionIDMarker: versionIDMarker,
-            nextKeyMarker: page.isTruncated ? page.nextMarker : nil,
-            nextVersionIDMarker: page.isTruncated && endsWithVersion ? Self.nullVersionID : nil,
+            nextKeyMarker: page.nextKeyMarker, nextVersionIDMarker: page.nextVersionIDMarker,
             maxKeys: maxKeys, delimiter: delimiter.isEmpty ? nil : delimiter, isTruncated: page.isTruncated,
             versions: versions, commonPrefixes: page.commonPrefixes, encoding: encoding)
         return Self.xmlResponse(result.xml())

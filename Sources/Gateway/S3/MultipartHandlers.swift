@@ -84,7 +84,9 @@ extension S3Gateway {
         try await storePart(part, call: call, upload: upload)
         let result = CopyResult(kind: .copyPart, lastModifiedMilliseconds: part.lastModifiedTime,
                                 etag: EntityTag.quote(part.etag), checksums: Self.checksumFields(part.checksum))
-        return Self.xmlResponse(result.xml())
+        var headers = HTTPFields()
+        Self.describeCopySourceVersion(source, requested: copySource, into: &headers)
+        return Self.xmlResponse(result.xml(), headers: headers)
     }
 
     private func storePart(_ part: PartRecord, call: S3Call, upload: UploadRecord) async throws {
@@ -113,7 +115,9 @@ extension S3Gateway {
             location: "/\(call.bucket)/\(call.key)", bucket: call.bucket, key: call.key,
             etag: EntityTag.quote(object.etag), checksums: Self.checksumFields(object.checksum),
             checksumType: object.checksum.flatMap { ChecksumType(headerValue: $0.type) })
-        return Self.xmlResponse(result.xml())
+        var headers = HTTPFields()
+        if object.versionID != Self.nullVersionID { headers[Self.versionIDHeader] = object.versionID }
+        return Self.xmlResponse(result.xml(), headers: headers)
     }
 
     func abortMultipartUpload(_ call: S3Call, uploadID: String) async throws -> Response {

@@ -20,15 +20,17 @@ extension S3Gateway {
             sizeBytes: stored.sizeBytes, etag: stored.digests.md5Hex, lastModifiedTime: call.now,
             headers: headers, userMetadata: userMetadata, checksum: stored.digests.checksum,
             chunks: stored.chunks, partSizes: [], inlineBody: stored.inline, acl: acl)
+        let versionID: String?
         do {
-            try await metadata.putObject(object, requester: call.requester, precondition: precondition,
-                                         startedTime: call.now, requestID: call.requestID)
+            versionID = try await metadata.putObject(object, requester: call.requester, precondition: precondition,
+                                                     startedTime: call.now, requestID: call.requestID)
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(stored.chunks, after: error)
             throw error
         }
         var responseHeaders = HTTPFields()
         responseHeaders[.eTag] = EntityTag.quote(object.etag)
+        if let versionID { responseHeaders[Self.versionIDHeader] = versionID }
         if let checksum = object.checksum { ObjectHeaders.describe(checksum, into: &responseHeaders) }
         return Self.emptyResponse(.ok, headers: responseHeaders)
     }
@@ -106,10 +108,15 @@ extension S3Gateway {
 
     func getObject(_ call: S3Call, isHead: Bool) async throws -> Response {
         try validateKey(call.key)
-        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
-        let (_, object) = try await authorizedObject(call, .getObject, bucket: call.bucket, key: call.key)
+        let requestedVersion = call.query("versionId")
+        if let requestedVersion { try Self.validateVersionID(requestedVersion, parameter: "versionId") }
+        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: requestedVersion,
+                                               call: call)
         var headers = HTTPFields()
         ObjectHeaders.describe(object, into: &headers)
+        if requestedVersion != nil || object.versionID != Self.nullVersionID {
+            headers[Self.versionIDHeader] = object.versionID
+        }
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .read)
         switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime, family: .read) {
         case .proceed: break
@@ -193,25 +200,97 @@ extension S3Gateway {
         }
     }
 
-    /// DeleteObject; `versionId=null` names the current (unversioned) object. Silo has no object lock, so
+    /// The version a GET, HEAD or copy reads: the current object or the named version. A missing key is
+    /// NoSuchKey (with the delete-marker headers when a marker hides it), a missing version NoSuchVersion, and
+    /// a delete marker named by its version id MethodNotAllowed, as S3 answers them.
+    /// The version a read names, if the caller may read it (`action`, s3:GetObjectVersion for a named
+    /// version): the current object through `authorizedObject` (one read of bucket and object), any other
+    /// version after a linearizable read of its bucket. What is missing or a delete marker is reported only
+    /// to a caller who may list the key (else AccessDenied), as S3 does.
+    func readableVersion(bucket: String, key: String, versionID: String?, call: S3Call,
+                         action: S3Action = .getObject) async throws -> ObjectRecord {
+        if versionID == nil, let found = try? await authorizedObject(call, action, bucket: bucket, key: key) {
+            return found.object
+        }
+        guard let bucketRecord = try await metadata.bucket(name: bucket) else {
+            throw S3Error(.noSuchBucket, details: [("BucketName", bucket)])
+        }
+        let version = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID,
+                                                       requester: call.requester)
+        if let version, !version.isDeleteMarker {
+            let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                        context: policyContext(call), action: versionID == nil ? action : .getObjectVersion,
+                                        bucket: bucketRecord, object: version.object, key: key)
+            guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+            return version.object
+        }
+        var context = policyContext(call)
+        context["s3:prefix"] = [key]
+        let list = AccessRequest(principal: call.principal, principalName: call.user?.name, context: context,
+                                 action: .listBucket, bucket: bucketRecord)
+        guard Authorizer.allows(list) else { throw S3Error(.accessDenied) }
+        guard let version else {
+            if let versionID {
+                throw S3Error(.noSuchVersion, details: [("Key", key), ("VersionId", versionID)])
+            }
+            // Clients tell "deleted" from "never there" by this header (s3-tests' check_delete_marker).
+            var error = S3Error(.noSuchKey, details: [("Key", key)])
+            error.headers.append(("x-amz-delete-marker", "false"))
+            throw error
+        }
+        guard version.isDeleteMarker else { return version.object }
+        var error: S3Error
+        if versionID == nil {
+            error = S3Error(.noSuchKey, details: [("Key", key)])
+        } else {
+            error = S3Error(.methodNotAllowed, details: [("Method", call.method.rawValue), ("ResourceType", "DeleteMarker")])
+            error.headers.append(("Last-Modified", S3Time.httpDate(milliseconds: version.object.lastModifiedTime)))
+            error.headers.append(("Allow", "DELETE"))
+        }
+        error.headers.append(("x-amz-delete-marker", "true"))
+        error.headers.append(("x-amz-version-id", version.object.versionID))
+        throw error
+    }
+
+    static let versionIDHeader = HTTPField.Name("x-amz-version-id")!
+    static let deleteMarkerHeader = HTTPField.Name("x-amz-delete-marker")!
+
+    /// DeleteObject: without `versionId`, the current object goes (unversioned bucket) or a delete marker is
+    /// made; with it, exactly that version goes (`null` included). Silo has no object lock, so
     /// `x-amz-bypass-governance-retention` has nothing to bypass and is accepted.
     func deleteObject(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
         let versionID = call.query("versionId")
-        if let versionID { try Self.requireNullVersion(versionID, parameter: "versionId") }
-        try await metadata.deleteObjects(bucket: call.bucket, keys: [call.key], requester: call.requester,
-                                         time: call.now, requestID: call.requestID)
+        if let versionID { try Self.validateVersionID(versionID, parameter: "versionId") }
+        let target = DeleteTarget(key: call.key, versionID: versionID, markerVersionID: Self.randomHex(bytes: 16))
+        let outcomes = try await metadata.deleteObjectVersions(
+            bucket: call.bucket, targets: [target], requester: call.requester, time: call.now,
+            requestID: call.requestID)
         var headers = HTTPFields()
-        if let versionID { headers[HTTPField.Name("x-amz-version-id")!] = versionID }
+        if let outcome = outcomes.first {
+            if let id = outcome.versionID { headers[Self.versionIDHeader] = id }
+            if outcome.isDeleteMarker { headers[Self.deleteMarkerHeader] = "true" }
+        }
         return Self.emptyResponse(.noContent, headers: headers)
     }
 
-    /// The id of S3's `null` version: the version of an object written while the bucket's versioning was
-    /// never enabled, which is every object in Silo.
-    static let nullVersionID = "null"
+    /// Refuses a version id that no Silo version can have (`null` or 32 lower-case hex digits) with the error
+    /// S3 gives an invalid version id.
+    static func validateVersionID(_ versionID: String, parameter: String) throws {
+        let isHex = versionID.utf8.count == 32
+            && versionID.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        guard versionID == nullVersionID || isHex else {
+            throw S3Error(.invalidArgument, "Invalid version id specified",
+                          details: [("ArgumentName", parameter), ("ArgumentValue", String(versionID.prefix(64)))])
+        }
+    }
 
-    /// Refuses a version id other than `null` (Silo keeps no other versions) with the error S3 gives an
-    /// invalid version id.
+    /// The id of S3's `null` version: the version of an object written while the bucket's versioning was
+    /// not enabled (`MetaQuorum.nullVersionID`).
+    static let nullVersionID = MetaQuorum.nullVersionID
+
+    /// Refuses a version id other than `null` with the error S3 gives an invalid version id, for operations
+    /// that address only the current, unversioned object (object ACLs).
     static func requireNullVersion(_ versionID: String, parameter: String) throws {
         guard versionID == nullVersionID else {
             throw S3Error(.invalidArgument, "Invalid version id specified",
@@ -223,31 +302,39 @@ extension S3Gateway {
         let body = try await readSmallBody(call)
         let request = try DeleteObjectsRequest.parse(Array(buffer: body))
         var failures: [DeleteResult.Failure] = []
-        var valid: [DeleteResult.Deleted] = []
+        var targets: [DeleteTarget] = []
         let bucket = authorizedBucket(call)
         let context = policyContext(call)
         for object in request.objects {
             do {
                 try ObjectKey.validate(object.key)
-                if let versionID = object.versionID { try Self.requireNullVersion(versionID, parameter: "VersionId") }
+                if let versionID = object.versionID { try Self.validateVersionID(versionID, parameter: "VersionId") }
                 // A bucket policy may allow or deny s3:DeleteObject key by key.
                 if bucket.policy != nil {
                     let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
                                                 context: context, action: .deleteObject, bucket: bucket, key: object.key)
                     guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
                 }
-                valid.append(.init(key: object.key, versionID: object.versionID))
+                targets.append(DeleteTarget(key: object.key, versionID: object.versionID,
+                                            markerVersionID: Self.randomHex(bytes: 16)))
             } catch {
                 let mapped = S3Error.from(error)
                 failures.append(.init(key: object.key, versionID: object.versionID, code: mapped.code.rawValue,
                                       message: mapped.message))
             }
         }
-        if !valid.isEmpty {
-            try await metadata.deleteObjects(bucket: call.bucket, keys: valid.map(\.key), requester: call.requester,
-                                             time: call.now, requestID: call.requestID)
+        var deleted: [DeleteResult.Deleted] = []
+        if !targets.isEmpty {
+            let outcomes = try await metadata.deleteObjectVersions(
+                bucket: call.bucket, targets: targets, requester: call.requester, time: call.now,
+                requestID: call.requestID)
+            for (target, outcome) in zip(targets, outcomes) {
+                deleted.append(.init(key: target.key, versionID: target.versionID,
+                                     deleteMarker: outcome.isDeleteMarker ? true : nil,
+                                     deleteMarkerVersionID: outcome.isDeleteMarker ? outcome.versionID : nil))
+            }
         }
-        let result = DeleteResult(deleted: valid, failures: failures, quiet: request.quiet)
+        let result = DeleteResult(deleted: deleted, failures: failures, quiet: request.quiet)
         return Self.xmlResponse(result.xml())
     }
 
@@ -259,7 +346,8 @@ extension S3Gateway {
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.invalidArgument, "Unknown metadata directive.")
         }
-        if source.bucket == call.bucket && source.key == call.key && directive == "COPY" {
+        // Copying a named version onto its own key is how S3 restores an earlier version, and is allowed.
+        if source.bucket == call.bucket && source.key == call.key && directive == "COPY" && copySource.versionID == nil {
             throw S3Error(.invalidRequest,
                           "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
         }
@@ -279,25 +367,47 @@ extension S3Gateway {
             etag: copied.digests.md5Hex, lastModifiedTime: call.now, headers: headers, userMetadata: userMetadata,
             checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [], inlineBody: copied.inline,
             acl: acl)
+        let versionID: String?
         do {
-            try await metadata.putObject(object, requester: call.requester, precondition: precondition,
-                                         startedTime: call.now, requestID: call.requestID)
+            versionID = try await metadata.putObject(object, requester: call.requester, precondition: precondition,
+                                                     startedTime: call.now, requestID: call.requestID)
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(copied.chunks, after: error)
             throw error
         }
         let result = CopyResult(kind: .copyObject, lastModifiedMilliseconds: object.lastModifiedTime,
                                 etag: EntityTag.quote(object.etag), checksums: Self.checksumFields(object.checksum))
-        return Self.xmlResponse(result.xml())
+        var responseHeaders = HTTPFields()
+        if let versionID { responseHeaders[Self.versionIDHeader] = versionID }
+        Self.describeCopySourceVersion(source, requested: copySource, into: &responseHeaders)
+        return Self.xmlResponse(result.xml(), headers: responseHeaders)
     }
 
-    /// The object named by `x-amz-copy-source` if the caller may read it (s3:GetObject on the source),
-    /// after its `x-amz-copy-source-if-*` conditions.
+    /// `x-amz-copy-source-version-id`: the version copied, when it has an id or one was asked for.
+    static func describeCopySourceVersion(_ object: ObjectRecord, requested: CopySource, into headers: inout HTTPFields) {
+        if requested.versionID != nil || object.versionID != nullVersionID {
+            headers[HTTPField.Name("x-amz-copy-source-version-id")!] = object.versionID
+        }
+    }
+
+    /// The object (or the version) named by `x-amz-copy-source`, after its `x-amz-copy-source-if-*` conditions.
+    /// A delete marker named by version id is refused with InvalidRequest, as S3 does.
     func copySource(_ call: S3Call, _ source: CopySource) async throws -> ObjectRecord {
         if let versionID = source.versionID {
-            try Self.requireNullVersion(versionID, parameter: "x-amz-copy-source")
+            try Self.validateVersionID(versionID, parameter: "x-amz-copy-source")
         }
-        let (_, object) = try await authorizedObject(call, .getObject, bucket: source.bucket, key: source.key)
+        let object: ObjectRecord
+        do {
+            object = try await readableVersion(bucket: source.bucket, key: source.key, versionID: source.versionID,
+                                               call: call)
+        } catch let error as S3Error where error.code == .methodNotAllowed {
+            throw S3Error(.invalidRequest,
+                          "The source of a copy request may not specifically refer to a delete marker by version id.")
+        } catch var error as S3Error where error.code == .noSuchKey {
+            // The delete-marker headers describe the copy source, not the object this request writes.
+            error.headers = []
+            throw error
+        }
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .copySource)
         let outcome = condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime,
                                          family: .copySource)

@@ -63,6 +63,7 @@ public struct S3Error: Error, Sendable {
         case noSuchBucket = "NoSuchBucket"
         case noSuchKey = "NoSuchKey"
         case noSuchUpload = "NoSuchUpload"
+        case noSuchVersion = "NoSuchVersion"
         case notImplemented = "NotImplemented"
         case notModified = "NotModified"
         case preconditionFailed = "PreconditionFailed"
@@ -94,7 +95,7 @@ public struct S3Error: Error, Sendable {
             case .accessDenied, .invalidAccessKeyID, .requestTimeTooSkewed, .signatureDoesNotMatch,
                  .expiredToken, .quotaExceeded:
                 return .forbidden
-            case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .ownershipControlsNotFoundError,
+            case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion, .ownershipControlsNotFoundError,
                  .noSuchBucketPolicy:
                 return .notFound
             case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
@@ -171,6 +172,7 @@ public struct S3Error: Error, Sendable {
             case .invalidLocationConstraint: return "The specified location constraint is not valid."
             case .userAlreadyExists: return "A user with this name or access key already exists."
             case .noSuchUser: return "The specified user does not exist."
+            case .noSuchVersion: return "The specified version does not exist."
             case .quotaExceeded: return "The bucket or its owner has reached its storage quota."
             case .deleteConflict:
                 return "The user still owns buckets: delete them first, or force the deletion to give them to root."

@@ -63,8 +63,9 @@ public struct GatewayConfiguration: Sendable {
             S3Limits.listKeysMax <= MetaLimits.listEntriesMax && S3Limits.listPartsMax <= MetaLimits.listEntriesMax
                 && S3Limits.listUploadsMax <= MetaLimits.listEntriesMax,
             "an S3 page is larger than the metadata's \(MetaLimits.listEntriesMax)")
+        // Per target: the key, a version id (`null` or 32 hex digits) and a marker id, with their lengths and flags.
         precondition(
-            S3Limits.deleteObjectsCountMax * (S3Limits.objectKeyBytesMax + 8) < MetaLimits.commandBytesMax,
+            S3Limits.deleteObjectsCountMax * (S3Limits.objectKeyBytesMax + 8 + 2 * (32 + 2)) < MetaLimits.commandBytesMax,
             "a full DeleteObjects does not fit one metadata command of \(MetaLimits.commandBytesMax) bytes")
         precondition(GarbageCollector.pageSize <= MetaLimits.garbageChunksPerCallMax,
                      "garbage pages of \(GarbageCollector.pageSize) above what metadata answers")

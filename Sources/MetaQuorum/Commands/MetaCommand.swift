@@ -49,16 +49,30 @@ enum MetaCommand: Sendable, Equatable {
     case setOwnershipControls(CommandEnvelope, bucket: String, ownership: ObjectOwnership?)
     /// PutBucketPolicy (the JSON text) or DeleteBucketPolicy (nil) (format 3).
     case setBucketPolicy(CommandEnvelope, bucket: String, policy: String?)
+    /// Deletes versions or makes delete markers (format 3); the marker ids are chosen by the proposer.
+    case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget])
+    /// Enables or suspends a bucket's versioning (format 3).
+    case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
     /// inline body; `deleteBucket` carries `abortingUploads`; preconditions `ifMatchAny` and
     /// `ifNoneMatch(etag)`.
-    /// 3: access control: `createBucket` carries an ACL and ownership controls; object records an owner
-    /// and ACL, upload records an ACL; the access-control commands (kinds 30–33).
+    /// 3: shared by two additions. Access control: `createBucket` carries an ACL and ownership controls;
+    /// object records an owner and ACL, upload records an ACL; the access-control commands (kinds 30–33).
+    /// Versioning: `deleteVersions` and `setBucketVersioning` (kinds 21, 22), no field of an older kind
+    /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
+    /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
     static let formatVersion: UInt8 = 3
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...3
+
+    /// A version id derived from a request id and a position (32 hex digits): what a command that names no
+    /// version id (a `deleteObjects` from before format 3) gives the delete markers it makes, the same on
+    /// every replica.
+    static func derivedVersionID(requestID: RequestID, position: Int) -> String {
+        completedVersionID(uploadID: "marker/\(position)/" + requestID)
+    }
 
     /// The version id every proposer gives the object an upload's completion makes: the first 16 bytes
     /// of SHA-256 of the upload id, as 32 hex digits (upload ids are unique, so these are too). A retried
@@ -79,7 +93,8 @@ enum MetaCommand: Sendable, Equatable {
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
             .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
-            .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _):
+            .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
+            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _):
             return envelope
         }
     }
@@ -121,6 +136,10 @@ enum MetaCommand: Sendable, Equatable {
             return .setOwnershipControls(with(e), bucket: bucket, ownership: ownership)
         case .setBucketPolicy(let e, let bucket, let policy):
             return .setBucketPolicy(with(e), bucket: bucket, policy: policy)
+        case .deleteVersions(let e, let bucket, let targets):
+            return .deleteVersions(with(e), bucket: bucket, targets: targets)
+        case .setBucketVersioning(let e, let bucket, let state):
+            return .setBucketVersioning(with(e), bucket: bucket, state: state)
         }
     }
 
@@ -144,6 +163,8 @@ enum MetaCommand: Sendable, Equatable {
         case .putObjectACL: return 31
         case .setOwnershipControls: return 32
         case .setBucketPolicy: return 33
+        case .deleteVersions: return 21
+        case .setBucketVersioning: return 22
         }
     }
 
@@ -156,6 +177,10 @@ enum MetaCommand: Sendable, Equatable {
              .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota:
+            return false
+        case .deleteVersions, .setBucketVersioning:
+            // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
+            // space is low, like every delete, so that a client can always free space.
             return false
         }
     }
@@ -253,6 +278,17 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketPolicy(_, let bucket, let policy):
             writer.writeString(bucket)
             writer.write(policy)
+        case .deleteVersions(_, let bucket, let targets):
+            writer.writeString(bucket)
+            writer.writeCount(targets.count)
+            for target in targets {
+                writer.writeString(target.key)
+                writer.write(target.versionID)
+                writer.writeString(target.markerVersionID)
+            }
+        case .setBucketVersioning(_, let bucket, let state):
+            writer.writeString(bucket)
+            writer.writeByte(state.rawValue)
         }
     }
 
@@ -330,6 +366,22 @@ enum MetaCommand: Sendable, Equatable {
             return .setOwnershipControls(envelope, bucket: try reader.readString(), ownership: try reader.readOwnership())
         case 33 where format >= 3:
             return .setBucketPolicy(envelope, bucket: try reader.readString(), policy: try reader.readOptionalString())
+        case 21 where format >= 3:
+            let bucket = try reader.readString()
+            let count = try reader.readCount(elementBytesMin: 3)
+            var targets: [DeleteTarget] = []
+            targets.reserveCapacity(count)
+            for _ in 0..<count {
+                targets.append(
+                    DeleteTarget(key: try reader.readString(), versionID: try reader.readOptionalString(),
+                                 markerVersionID: try reader.readString()))
+            }
+            return .deleteVersions(envelope, bucket: bucket, targets: targets)
+        case 22 where format >= 3:
+            let bucket = try reader.readString()
+            let raw = try reader.readByte()
+            guard let state = BucketVersioning(rawValue: raw) else { throw .invalidTag(raw) }
+            return .setBucketVersioning(envelope, bucket: bucket, state: state)
         default:
             throw .invalidTag(kind)
         }
@@ -367,8 +419,14 @@ enum MetaCommandResult: Sendable, Equatable {
     case object(ObjectRecord)
     /// The command was refused (a precondition, ownership or existence check failed) and changed nothing.
     case failed(MetaError)
+    /// `deleteVersions`: one outcome per target (format 3, tag 21).
+    case deletedVersions([DeleteOutcome])
+    /// `putObject`: the version id stored, nil for the `null` version (versioning not Enabled) (format 3, tag
+    /// 22). A `putObject` remembered before format 3 answers `.done`, read as nil.
+    case stored(versionID: String?)
 
-    /// 2: objects may carry an inline body. 3: objects carry owner and ACL; MetaError tags 50–52.
+    /// 2: objects may carry an inline body. 3: objects carry owner and ACL; MetaError tags 50–52;
+    /// `deletedVersions`, `stored`.
     static let formatVersion: UInt8 = 3
     static let decodableFormats: ClosedRange<UInt8> = 1...3
 
@@ -388,6 +446,17 @@ enum MetaCommandResult: Sendable, Equatable {
         case .failed(let error):
             writer.writeByte(4)
             writer.write(error)
+        case .deletedVersions(let outcomes):
+            writer.writeByte(21)
+            writer.writeCount(outcomes.count)
+            for outcome in outcomes {
+                writer.write(outcome.versionID)
+                writer.writeBool(outcome.isDeleteMarker)
+                writer.writeBool(outcome.removedCurrent)
+            }
+        case .stored(let versionID):
+            writer.writeByte(22)
+            writer.write(versionID)
         }
         return writer.bytes
     }
@@ -409,6 +478,18 @@ enum MetaCommandResult: Sendable, Equatable {
             self = .object(try reader.readObject(format: version))
         case 4:
             self = .failed(try reader.readError())
+        case 21 where version >= 3:
+            let count = try reader.readCount(elementBytesMin: 3)
+            var outcomes: [DeleteOutcome] = []
+            outcomes.reserveCapacity(count)
+            for _ in 0..<count {
+                outcomes.append(
+                    DeleteOutcome(versionID: try reader.readOptionalString(), isDeleteMarker: try reader.readBool(),
+                                  removedCurrent: try reader.readBool()))
+            }
+            self = .deletedVersions(outcomes)
+        case 22 where version >= 3:
+            self = .stored(versionID: try reader.readOptionalString())
         case let tag:
             throw .invalidTag(tag)
         }

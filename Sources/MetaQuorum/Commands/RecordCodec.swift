@@ -46,7 +46,8 @@ extension ByteWriter {
         writeString(text)
     }
 
-    mutating func write(_ object: ObjectRecord) {
+    /// `format`: the record format to write (3 unless a migration writes an older schema's records).
+    mutating func write(_ object: ObjectRecord, format: UInt8 = MetaSchema.objectRecordFormat) {
         writeString(object.bucket)
         writeString(object.key)
         writeString(object.versionID)
@@ -63,6 +64,7 @@ extension ByteWriter {
         writeBool(object.inlineBody != nil)
         if let body = object.inlineBody { writeBytes(body) }
         // Format 3: owner and ACL (absent for records from before ACLs).
+        guard format >= 3 else { return }
         write(object.owner)
         write(object.acl)
     }

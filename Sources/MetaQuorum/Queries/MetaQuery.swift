@@ -21,6 +21,12 @@ enum MetaQuery: Sendable, Equatable {
     /// A bucket and the current version of one of its keys, read together: what an object operation's
     /// access decision needs (the bucket's ACL, ownership controls and policy, the object's owner and ACL).
     case objectAccess(bucket: String, key: String)
+    /// The latest version of a key (`versionID` nil) or the one named (tag 30).
+    case objectVersion(bucket: String, key: String, versionID: String?, requester: String)
+    /// A page of ListObjectVersions (tag 31).
+    case listVersions(ListVersionsQuery, requester: String)
+    /// A bucket's versioning state (tag 32).
+    case bucketVersioning(bucket: String, requester: String)
     case chunkPlacements(after: ChunkScanPosition?, limit: Int)
 
     static let formatVersion: UInt8 = 1
@@ -55,6 +61,13 @@ enum MetaQuery: Sendable, Equatable {
             case .objectAccess(let bucket, let key):
                 let record = try machine.existingBucket(bucket)
                 return .objectAccess(record, try machine.objectRecord(bucket: bucket, key: key))
+            case .objectVersion(let bucket, let key, let versionID, let requester):
+                return .objectVersion(
+                    try machine.objectVersion(bucket: bucket, key: key, versionID: versionID, requester: requester))
+            case .listVersions(let query, let requester):
+                return .versions(try machine.listVersions(query, requester: requester))
+            case .bucketVersioning(let bucket, let requester):
+                return .versioning(try machine.bucketVersioning(bucket, requester: requester))
             case .chunkPlacements(let position, let limit):
                 return .placements(try machine.chunkPlacements(after: position, limit: limit))
             }
@@ -117,6 +130,22 @@ enum MetaQuery: Sendable, Equatable {
             writer.writeByte(40)
             writer.writeString(bucket)
             writer.writeString(key)
+        case .objectVersion(let bucket, let key, let versionID, let requester):
+            writer.writeByte(30)
+            for text in [bucket, key] { writer.writeString(text) }
+            writer.write(versionID)
+            writer.writeString(requester)
+        case .listVersions(let query, let requester):
+            writer.writeByte(31)
+            for text in [query.bucket, query.prefix, query.delimiter, query.keyMarker, query.versionIDMarker] {
+                writer.writeString(text)
+            }
+            writer.writeInt(query.maxKeys)
+            writer.writeString(requester)
+        case .bucketVersioning(let bucket, let requester):
+            writer.writeByte(32)
+            writer.writeString(bucket)
+            writer.writeString(requester)
         case .chunkPlacements(let position, let limit):
             writer.writeByte(14)
             writer.write(position)
@@ -165,6 +194,17 @@ enum MetaQuery: Sendable, Equatable {
         case 12: self = .usage(try reader.readQuotaTarget())
         case 13: self = .appliedIndex
         case 40: self = .objectAccess(bucket: try reader.readString(), key: try reader.readString())
+        case 30:
+            self = .objectVersion(
+                bucket: try reader.readString(), key: try reader.readString(), versionID: try reader.readOptionalString(),
+                requester: try reader.readString())
+        case 31:
+            let query = ListVersionsQuery(
+                bucket: try reader.readString(), prefix: try reader.readString(), delimiter: try reader.readString(),
+                keyMarker: try reader.readString(), versionIDMarker: try reader.readString(),
+                maxKeys: try reader.readInt())
+            self = .listVersions(query, requester: try reader.readString())
+        case 32: self = .bucketVersioning(bucket: try reader.readString(), requester: try reader.readString())
         case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case let tag: throw .invalidTag(tag)
         }
@@ -192,6 +232,12 @@ enum MetaQueryResult: Sendable, Equatable {
     case failed(MetaError)
     /// `objectAccess`: the bucket and the key's current version, if any (result format 2).
     case objectAccess(BucketRecord, ObjectRecord?)
+    /// Tag 30.
+    case objectVersion(ObjectVersion?)
+    /// Tag 31.
+    case versions(ListVersionsPage)
+    /// Tag 32.
+    case versioning(BucketVersioning)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
     /// ownership controls and policy.
@@ -286,6 +332,35 @@ enum MetaQueryResult: Sendable, Equatable {
             writer.write(bucket)
             writer.writeBool(object != nil)
             if let object { writer.write(object) }
+        case .objectVersion(let version):
+            writer.writeByte(30)
+            writer.writeBool(version != nil)
+            if let version {
+                writer.write(version.object)
+                writer.writeBool(version.isDeleteMarker)
+                writer.writeBool(version.isLatest)
+            }
+        case .versions(let page):
+            writer.writeByte(31)
+            writer.writeCount(page.versions.count)
+            for version in page.versions {
+                writer.writeString(version.key)
+                writer.writeString(version.versionID)
+                writer.writeBool(version.isLatest)
+                writer.writeBool(version.isDeleteMarker)
+                writer.writeInt(version.sizeBytes)
+                writer.writeString(version.etag)
+                writer.writeInt(version.lastModifiedTime)
+            }
+            writer.writeCount(page.commonPrefixes.count)
+            for prefix in page.commonPrefixes { writer.writeString(prefix) }
+            writer.writeBool(page.isTruncated)
+            writer.write(page.nextKeyMarker)
+            writer.write(page.nextVersionIDMarker)
+            writer.writeString(page.owner)
+        case .versioning(let state):
+            writer.writeByte(32)
+            writer.writeByte(state.rawValue)
         case .placements(let page):
             writer.writeByte(15)
             writer.write(page.chunks)
@@ -370,6 +445,35 @@ enum MetaQueryResult: Sendable, Equatable {
         case 40 where format >= 2:
             let bucket = try reader.readBucket(format: format)
             self = .objectAccess(bucket, try reader.readBool() ? try reader.readObject(format: records) : nil)
+        case 30:
+            guard try reader.readBool() else {
+                self = .objectVersion(nil)
+                break
+            }
+            self = .objectVersion(
+                ObjectVersion(object: try reader.readObject(format: records), isDeleteMarker: try reader.readBool(),
+                              isLatest: try reader.readBool()))
+        case 31:
+            let count = try reader.readCount(elementBytesMin: 7)
+            var versions: [VersionSummary] = []
+            versions.reserveCapacity(count)
+            for _ in 0..<count {
+                versions.append(
+                    VersionSummary(
+                        key: try reader.readString(), versionID: try reader.readString(), isLatest: try reader.readBool(),
+                        isDeleteMarker: try reader.readBool(), sizeBytes: try reader.readInt64(),
+                        etag: try reader.readString(), lastModifiedTime: try reader.readInt64()))
+            }
+            let prefixes = try reader.readStrings()
+            self = .versions(
+                ListVersionsPage(
+                    versions: versions, commonPrefixes: prefixes, isTruncated: try reader.readBool(),
+                    nextKeyMarker: try reader.readOptionalString(), nextVersionIDMarker: try reader.readOptionalString(),
+                    owner: try reader.readString()))
+        case 32:
+            let raw = try reader.readByte()
+            guard let state = BucketVersioning(rawValue: raw) else { throw .invalidTag(raw) }
+            self = .versioning(state)
         case 15:
             self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
         case let tag: throw .invalidTag(tag)
@@ -427,7 +531,8 @@ extension ByteReader {
 }
 
 extension ByteWriter {
-    /// A `ChunkScanPosition?`: 0 for nil, 1 after an object (bucket, key), 2 after a part (upload id, number).
+    /// A `ChunkScanPosition?`: 0 for nil, 1 after an object (bucket, key), 2 after a part (upload id, number), 3
+    /// after a noncurrent version (bucket, key, seq).
     mutating func write(_ position: ChunkScanPosition?) {
         switch position {
         case nil: writeByte(0)
@@ -439,6 +544,11 @@ extension ByteWriter {
             writeByte(2)
             writeString(uploadID)
             writeInt(partNumber)
+        case .afterVersion(let bucket, let key, let seq):
+            writeByte(3)
+            writeString(bucket)
+            writeString(key)
+            writeInt(seq)
         }
     }
 }
@@ -449,6 +559,7 @@ extension ByteReader {
         case 0: return nil
         case 1: return .afterObject(bucket: try readString(), key: try readString())
         case 2: return .afterPart(uploadID: try readString(), partNumber: try readInt())
+        case 3: return .afterVersion(bucket: try readString(), key: try readString(), seq: try readInt64())
         case let tag: throw .invalidTag(tag)
         }
     }

@@ -1,7 +1,11 @@
-/// Where a scan of every live chunk's placement stands: after the object at (bucket, key), or after the part
-/// (uploadID, partNumber). Objects come first, in (bucket, key) order, then the parts of open uploads.
+/// Where a scan of every live chunk's placement stands: after the current object at (bucket, key), after the
+/// noncurrent version (bucket, key, seq), or after the part (uploadID, partNumber). Current objects come first,
+/// in (bucket, key) order, then noncurrent versions in (bucket, key, seq descending) order, then the parts of
+/// open uploads.
 public enum ChunkScanPosition: Sendable, Equatable {
     case afterObject(bucket: String, key: String)
+    /// Wire tag 3 (schema 5: noncurrent versions keep their chunks).
+    case afterVersion(bucket: String, key: String, seq: Int64)
     case afterPart(uploadID: String, partNumber: Int)
 }
 
@@ -16,16 +20,21 @@ public struct ChunkPlacementPage: Sendable, Equatable {
     }
 }
 
-/// The scan behind `chunkPlacements`: a range read of `objects` then of `parts` by primary key, at most
-/// `limit` records a page (bounded by `MetaLimits.chunkScanRecordsPerCallMax`), so a scan of any size is a
-/// sequence of short reads a repairer can spread over time.
+/// The scan behind `chunkPlacements`: range reads of `objects`, then `versions`, then `parts` by primary key,
+/// at most `limit` records a page (bounded by `MetaLimits.chunkScanRecordsPerCallMax`), so a scan of any size
+/// is a sequence of short reads a repairer can spread over time.
 extension MetaStateMachine {
     func chunkPlacements(after position: ChunkScanPosition?, limit: Int) throws -> ChunkPlacementPage {
         let count = min(max(limit, 1), MetaLimits.chunkScanRecordsPerCallMax)
-        var chunks: [ChunkRef] = []
-        var read = 0
-        var last: ChunkScanPosition? = position
-        if position == nil || { if case .afterObject = position! { true } else { false } }() {
+        var page = ChunkPlacementPage(chunks: [], next: position)
+        var remaining = count
+        let phase: Int
+        switch position {
+        case nil, .afterObject?: phase = 0
+        case .afterVersion?: phase = 1
+        case .afterPart?: phase = 2
+        }
+        if phase == 0 {
             var sql = "SELECT bucket, key, record FROM objects"
             var arguments: [SQLiteValue] = []
             if case .afterObject(let bucket, let key) = position {
@@ -33,34 +42,53 @@ extension MetaStateMachine {
                 arguments = [.string(bucket), .string(bucket), .string(key)]
             }
             sql += " ORDER BY bucket, key LIMIT ?"
-            arguments.append(.int(Int64(count)))
+            arguments.append(.int(Int64(remaining)))
             let rows = try database.rows(sql, arguments) { ($0.string(0), $0.string(1), $0.bytes(2)) }
             for (bucket, key, blob) in rows {
-                let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
-                    try reader.readObject(format: MetaSchema.objectRecordFormat)
-                }
-                chunks += object.chunks
-                last = .afterObject(bucket: bucket, key: key)
+                page.chunks += try Self.decodeObjectRecord(blob).chunks
+                page.next = .afterObject(bucket: bucket, key: key)
             }
-            read = rows.count
-            if read == count { return ChunkPlacementPage(chunks: chunks, next: last) }
-            last = nil
+            remaining -= rows.count
+            if remaining == 0 { return page }
+        }
+        if phase <= 1 {
+            var sql = "SELECT bucket, key, seq, record FROM versions"
+            var arguments: [SQLiteValue] = []
+            if case .afterVersion(let bucket, let key, let seq) = position {
+                sql += " WHERE bucket > ? OR (bucket = ? AND (key > ? OR (key = ? AND seq < ?)))"
+                arguments = [.string(bucket), .string(bucket), .string(key), .string(key), .int(seq)]
+            }
+            sql += " ORDER BY bucket, key, seq DESC LIMIT ?"
+            arguments.append(.int(Int64(remaining)))
+            let rows = try database.rows(sql, arguments) { ($0.string(0), $0.string(1), $0.int64(2), $0.bytes(3)) }
+            for (bucket, key, seq, blob) in rows {
+                page.chunks += try Self.decodeObjectRecord(blob).chunks
+                page.next = .afterVersion(bucket: bucket, key: key, seq: seq)
+            }
+            remaining -= rows.count
+            if remaining == 0 { return page }
         }
         var sql = "SELECT upload_id, part_number, record FROM parts"
         var arguments: [SQLiteValue] = []
-        if case .afterPart(let uploadID, let partNumber) = last {
+        if case .afterPart(let uploadID, let partNumber) = position {
             sql += " WHERE upload_id > ? OR (upload_id = ? AND part_number > ?)"
             arguments = [.string(uploadID), .string(uploadID), .int(Int64(partNumber))]
         }
         sql += " ORDER BY upload_id, part_number LIMIT ?"
-        let remaining = count - read
         arguments.append(.int(Int64(remaining)))
         let rows = try database.rows(sql, arguments) { ($0.string(0), $0.int64(1), $0.bytes(2)) }
         for (uploadID, partNumber, blob) in rows {
             let part = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readPart() }
-            chunks += part.chunks
-            last = .afterPart(uploadID: uploadID, partNumber: Int(partNumber))
+            page.chunks += part.chunks
+            page.next = .afterPart(uploadID: uploadID, partNumber: Int(partNumber))
         }
-        return ChunkPlacementPage(chunks: chunks, next: rows.count == remaining ? last : nil)
+        if rows.count < remaining { page.next = nil }
+        return page
+    }
+
+    private static func decodeObjectRecord(_ blob: [UInt8]) throws -> ObjectRecord {
+        try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
+            try reader.readObject(format: MetaSchema.objectRecordFormat)
+        }
     }
 }

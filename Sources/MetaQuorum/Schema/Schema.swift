@@ -9,9 +9,14 @@ enum MetaSchema {
     /// 2: `users.record` carries the user's id (format 2 of the user record).
     /// 3: `bucket_usage` and `quotas`.
     /// 4: `objects.record` in format 2 of the object record (with the optional inline body).
-    /// 5: access control: `buckets.acl`, `buckets.ownership`, `buckets.policy`; object and upload records
-    ///    in format 3 (with owner and ACL).
-    static let version: Int64 = 5
+    /// 5: versioning. `buckets.versioning` (a `BucketVersioning` raw value; 0 before), the `versions` table of
+    ///    noncurrent versions and delete markers, the `version_seq` counter in `meta`, `objects.completed_upload`
+    ///    (NULL for objects from before). The object record
+    ///    format is unchanged (2); the migration rewrites every existing record's `versionID` to `null`,
+    ///    because every object written before schema 5 is S3's `null` version.
+    /// 6: access control: `buckets.acl`, `buckets.ownership`, `buckets.policy`, `objects.owner`; object
+    ///    records (in `objects` and `versions`) and upload records in format 3 (with owner and ACL).
+    static let version: Int64 = 6
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -26,14 +31,16 @@ enum MetaSchema {
         // Named integers: schema_version, applied_index, time_high_water, request_count.
         "CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
         "CREATE TABLE users(name BLOB PRIMARY KEY, access_key_id BLOB NOT NULL UNIQUE, record BLOB NOT NULL) WITHOUT ROWID",
-        "CREATE TABLE buckets(name BLOB PRIMARY KEY, owner BLOB NOT NULL, created_time INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE buckets(name BLOB PRIMARY KEY, owner BLOB NOT NULL, created_time INTEGER NOT NULL, "
+            + "versioning INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
         "CREATE INDEX buckets_by_owner ON buckets(owner, name)",
-        // The current version of each key. Listing reads the key, size, etag and time columns only; `record`
-        // is the whole encoded `ObjectRecord`.
+        // The current version of each key (never a delete marker). Listing reads the key, size, etag and time
+        // columns only; `record` is the whole encoded `ObjectRecord`. `completed_upload` (schema 5): the upload
+        // whose completion made this `null` version, so that a retried completion is recognised; NULL otherwise.
         """
         CREATE TABLE objects(bucket BLOB NOT NULL, key BLOB NOT NULL, size_bytes INTEGER NOT NULL,
             etag BLOB NOT NULL, last_modified_time INTEGER NOT NULL, record BLOB NOT NULL,
-            PRIMARY KEY(bucket, key)) WITHOUT ROWID
+            completed_upload BLOB, PRIMARY KEY(bucket, key)) WITHOUT ROWID
         """,
         """
         CREATE TABLE uploads(upload_id BLOB PRIMARY KEY, bucket BLOB NOT NULL, key BLOB NOT NULL,
@@ -61,9 +68,29 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + accessStatements + [
+    ] + usageStatements + versionStatements + accessStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
-            + "('time_high_water', \(Int64.min)), ('request_count', 0)",
+            + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
+    ]
+
+    /// The versions table (schema 5), also created by the migration from 4.
+    ///
+    /// Invariants, per (bucket, key): `objects` holds the current version if it is an object; `versions` holds
+    /// every other version and delete marker, newest first in `seq DESC` order (`seq` comes from the
+    /// `version_seq` counter when a row enters the table, so a demoted version is newer than every row already
+    /// there). An `objects` row is newer than every `versions` row of its key; without one, the newest
+    /// `versions` row, if any, is a delete marker (the latest version). Version ids are unique per key across
+    /// both tables, and at most one is `null`. So ListObjects scans `objects` only, whatever the number of old
+    /// versions, and ListObjectVersions merges two range scans. `record` is the encoded `ObjectRecord`
+    /// (format 3 since schema 6; a delete marker's has size 0, no chunks and an empty ETag).
+    static let versionStatements: [String] = [
+        """
+        CREATE TABLE versions(bucket BLOB NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,
+            version_id BLOB NOT NULL, is_delete_marker INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+            etag BLOB NOT NULL, last_modified_time INTEGER NOT NULL, record BLOB NOT NULL,
+            PRIMARY KEY(bucket, key, seq DESC)) WITHOUT ROWID
+        """,
+        "CREATE UNIQUE INDEX versions_by_id ON versions(bucket, key, version_id)",
     ]
 
     /// The usage and quota tables (schema 3), also created by the migration from 2.
@@ -94,6 +121,7 @@ enum MetaSchema {
         ("meta", "name"), ("users", "name"), ("buckets", "name"), ("objects", "bucket, key"),
         ("uploads", "upload_id"), ("parts", "upload_id, part_number"), ("chunk_refs", "chunk_id"),
         ("garbage", "seq"), ("requests", "request_id"), ("bucket_usage", "bucket"), ("quotas", "scope"),
+        ("versions", "bucket, key, seq DESC"),
     ]
 }
 

@@ -156,12 +156,56 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Objects
 
+    @discardableResult
     public func putObject(
         _ object: ObjectRecord, requester: String, precondition: WritePrecondition,
         startedTime: Int64, requestID: RequestID
-    ) async throws(MetaError) {
+    ) async throws(MetaError) -> String? {
         let envelope = try envelope(requestID, requester: requester, time: clock())
-        try await expectDone(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime))
+        switch try await submit(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime)) {
+        case .stored(let versionID): return versionID
+        // A retry answered with an outcome remembered before command format 3.
+        case .done: return nil
+        default: throw .internalFault("putObject returned an unexpected result")
+        }
+    }
+
+    public func objectVersion(bucket: String, key: String, versionID: String?, requester: String)
+        async throws(MetaError) -> ObjectVersion?
+    {
+        try await ask(.objectVersion(bucket: bucket, key: key, versionID: versionID, requester: requester)) {
+            if case .objectVersion(let v) = $0 { v } else { nil }
+        }
+    }
+
+    public func deleteObjectVersions(
+        bucket: String, targets: [DeleteTarget], requester: String, time: Int64, requestID: RequestID
+    ) async throws(MetaError) -> [DeleteOutcome] {
+        let command = MetaCommand.deleteVersions(
+            try envelope(requestID, requester: requester, time: time), bucket: bucket, targets: targets)
+        guard case .deletedVersions(let outcomes) = try await submit(command), outcomes.count == targets.count else {
+            throw .internalFault("deleteVersions returned an unexpected result")
+        }
+        return outcomes
+    }
+
+    public func listObjectVersions(_ query: ListVersionsQuery, requester: String) async throws(MetaError)
+        -> ListVersionsPage
+    {
+        try await ask(.listVersions(query, requester: requester)) { if case .versions(let v) = $0 { v } else { nil } }
+    }
+
+    public func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String,
+                                    requestID: RequestID) async throws(MetaError) {
+        try await expectDone(
+            .setBucketVersioning(try envelope(requestID, requester: requester, time: clock()), bucket: bucket,
+                                 state: state))
+    }
+
+    public func bucketVersioning(bucket: String, requester: String) async throws(MetaError) -> BucketVersioning {
+        try await ask(.bucketVersioning(bucket: bucket, requester: requester)) {
+            if case .versioning(let v) = $0 { v } else { nil }
+        }
     }
 
     public func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord? {
@@ -173,13 +217,14 @@ public final class EmbeddedMetadataService: MetadataService {
         bucket: String, keys: [String], requester: String, time: Int64,
         requestID: RequestID
     ) async throws(MetaError) -> [Bool] {
-        let command = MetaCommand.deleteObjects(
-            try envelope(requestID, requester: requester, time: time),
-            bucket: bucket, keys: keys)
-        guard case .deleted(let flags) = try await submit(command), flags.count == keys.count else {
-            throw .internalFault("deleteObjects returned an unexpected result")
+        // Marker ids derived from the request id: a retry names the same ones.
+        let targets = keys.enumerated().map { position, key in
+            DeleteTarget(key: key, versionID: nil,
+                         markerVersionID: MetaCommand.derivedVersionID(requestID: requestID, position: position))
         }
-        return flags
+        return try await deleteObjectVersions(
+            bucket: bucket, targets: targets, requester: requester, time: time, requestID: requestID
+        ).map(\.removedCurrent)
     }
 
     public func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage {

@@ -70,14 +70,40 @@ public protocol MetadataService: Sendable {
     /// `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
     /// (an If-Match precondition and no current version) or
     /// `.requestTooOld` (the write started too long ago: its chunks may have been swept).
-    /// The replaced version's chunks are queued for garbage collection in the same transaction.
+    ///
+    /// Versioning is decided at apply time by the bucket's state: Enabled keeps the previous current version
+    /// as a noncurrent one and the new version takes `object.versionID` (chosen by the proposer); otherwise the
+    /// new version is the `null` version and replaces the previous `null` version, whose chunks are queued for
+    /// garbage collection in the same transaction. Returns the version id stored when versioning is Enabled,
+    /// nil for the `null` version (S3 then names no version).
+    @discardableResult
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
-                   startedTime: Int64, requestID: RequestID) async throws(MetaError)
-    /// The current version, or nil. Throws `.noSuchBucket`. (`requester` names who asks; access is the
-    /// Gateway's `Authorizer`'s decision, as for every method here.)
+                   startedTime: Int64, requestID: RequestID) async throws(MetaError) -> String?
+    /// The current version, or nil (none, or the latest version is a delete marker). Throws `.noSuchBucket`.
+    /// (`requester` names who asks; access is the Gateway's `Authorizer`'s decision, as for every method here.)
     func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord?
-    /// Deletes the current version if there is one (deleting a missing key succeeds, as in S3).
-    /// Returns whether an object was removed. Throws `.noSuchBucket`.
+    /// One version of a key: the latest (`versionID` nil; possibly a delete marker) or the one named
+    /// (`null` included). Nil when there is none. Throws `.noSuchBucket`.
+    func objectVersion(bucket: String, key: String, versionID: String?, requester: String) async throws(MetaError)
+        -> ObjectVersion?
+    /// Deletes versions or makes delete markers, one outcome per target in order, in one command. A target
+    /// without a version id deletes the current version of an unversioned bucket, and otherwise makes a delete
+    /// marker (its id is the target's `markerVersionID` when versioning is Enabled, `null` when Suspended). A
+    /// target with a version id removes exactly that version (a missing one is no error, as in S3); when it
+    /// was the latest, the next newer version becomes current. Throws `.noSuchBucket`.
+    func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, time: Int64,
+                              requestID: RequestID) async throws(MetaError) -> [DeleteOutcome]
+    /// One page of every version and delete marker, in key order and newest first within a key.
+    func listObjectVersions(_ query: ListVersionsQuery, requester: String) async throws(MetaError)
+        -> ListVersionsPage
+    /// Enables or suspends versioning (a bucket never returns to unversioned). Throws `.noSuchBucket`, `.invalidArgument` for `.unversioned`.
+    func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    /// The bucket's versioning state. Throws `.noSuchBucket`.
+    func bucketVersioning(bucket: String, requester: String) async throws(MetaError) -> BucketVersioning
+    /// Deletes each key as `deleteObjectVersions` does with targets that name no version (deleting a missing
+    /// key succeeds, as in S3; a versioned bucket gets delete markers with fresh ids). Returns whether a
+    /// current version stopped being current. Throws `.noSuchBucket`.
     @discardableResult
     func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
                        requestID: RequestID) async throws(MetaError) -> [Bool]
@@ -328,6 +354,130 @@ public struct HeaderField: Sendable, Equatable, Hashable {
     public init(name: String, value: String) {
         self.name = name
         self.value = value
+    }
+}
+
+/// A bucket's versioning state (S3's `Status` of `VersioningConfiguration`, plus the state before it was
+/// ever set). Raw values are the stored and encoded form.
+public enum BucketVersioning: UInt8, Sendable, Equatable {
+    /// Versioning was never enabled: every object is the `null` version and a write replaces it.
+    case unversioned = 0
+    /// Every write makes a new version with a proposer-chosen id; deletes make delete markers.
+    case enabled = 1
+    /// Existing versions stay; new writes replace the `null` version, deletes make a `null` delete marker.
+    case suspended = 2
+}
+
+/// The version id of S3's `null` version (objects written while versioning was not enabled).
+public let nullVersionID = "null"
+
+/// One version of a key as stored: an object, or a delete marker (then `object` carries only bucket,
+/// key, versionID and lastModifiedTime, with size 0 and no chunks).
+public struct ObjectVersion: Sendable, Equatable {
+    public var object: ObjectRecord
+    public var isDeleteMarker: Bool
+    /// Whether this is the latest version of its key (the current object, or a delete marker that hides it).
+    public var isLatest: Bool
+    public init(object: ObjectRecord, isDeleteMarker: Bool, isLatest: Bool) {
+        self.object = object
+        self.isDeleteMarker = isDeleteMarker
+        self.isLatest = isLatest
+    }
+}
+
+/// One key (and optionally one version of it) to delete.
+public struct DeleteTarget: Sendable, Equatable {
+    public var key: String
+    /// nil: the current version (or a delete marker in a versioned bucket); `null` included otherwise.
+    public var versionID: String?
+    /// The id a delete marker made for this target takes when versioning is Enabled; chosen by the proposer
+    /// (unused, and may be empty, when `versionID` is set).
+    public var markerVersionID: String
+    public init(key: String, versionID: String?, markerVersionID: String) {
+        self.key = key
+        self.versionID = versionID
+        self.markerVersionID = markerVersionID
+    }
+}
+
+/// What deleting one target did.
+public struct DeleteOutcome: Sendable, Equatable {
+    /// The version removed (the target's version id), or the delete marker made; nil for a plain delete in an
+    /// unversioned bucket.
+    public var versionID: String?
+    /// A delete marker was made, or the version removed was one.
+    public var isDeleteMarker: Bool
+    /// Whether a current object stopped being current.
+    public var removedCurrent: Bool
+    public init(versionID: String?, isDeleteMarker: Bool, removedCurrent: Bool) {
+        self.versionID = versionID
+        self.isDeleteMarker = isDeleteMarker
+        self.removedCurrent = removedCurrent
+    }
+}
+
+/// A page request of ListObjectVersions.
+public struct ListVersionsQuery: Sendable, Equatable {
+    public var bucket: String
+    public var prefix: String
+    /// Empty: no roll-up.
+    public var delimiter: String
+    /// Start after this key (every version of it) or, with `versionIDMarker`, after that version of it.
+    public var keyMarker: String
+    public var versionIDMarker: String
+    /// 0...1000.
+    public var maxKeys: Int
+    public init(bucket: String, prefix: String, delimiter: String, keyMarker: String, versionIDMarker: String,
+                maxKeys: Int) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.keyMarker = keyMarker
+        self.versionIDMarker = versionIDMarker
+        self.maxKeys = maxKeys
+    }
+}
+
+/// One entry of a version listing (no chunks, no body).
+public struct VersionSummary: Sendable, Equatable {
+    public var key: String
+    public var versionID: String
+    public var isLatest: Bool
+    public var isDeleteMarker: Bool
+    public var sizeBytes: Int64
+    public var etag: String
+    public var lastModifiedTime: Int64
+    public init(key: String, versionID: String, isLatest: Bool, isDeleteMarker: Bool, sizeBytes: Int64,
+                etag: String, lastModifiedTime: Int64) {
+        self.key = key
+        self.versionID = versionID
+        self.isLatest = isLatest
+        self.isDeleteMarker = isDeleteMarker
+        self.sizeBytes = sizeBytes
+        self.etag = etag
+        self.lastModifiedTime = lastModifiedTime
+    }
+}
+
+/// One page of ListObjectVersions: `versions` and `commonPrefixes` together hold at most `maxKeys` entries.
+/// When truncated, `nextKeyMarker` is the last key or common prefix returned and `nextVersionIDMarker` the
+/// last version's id (nil after a common prefix).
+public struct ListVersionsPage: Sendable, Equatable {
+    public var versions: [VersionSummary]
+    public var commonPrefixes: [String]
+    public var isTruncated: Bool
+    public var nextKeyMarker: String?
+    public var nextVersionIDMarker: String?
+    /// The bucket owner (every version's owner).
+    public var owner: String
+    public init(versions: [VersionSummary], commonPrefixes: [String], isTruncated: Bool, nextKeyMarker: String?,
+                nextVersionIDMarker: String?, owner: String) {
+        self.versions = versions
+        self.commonPrefixes = commonPrefixes
+        self.isTruncated = isTruncated
+        self.nextKeyMarker = nextKeyMarker
+        self.nextVersionIDMarker = nextVersionIDMarker
+        self.owner = owner
     }
 }
 

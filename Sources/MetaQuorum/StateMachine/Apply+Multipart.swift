@@ -77,21 +77,22 @@ extension MetaStateMachine {
         let chosen = try choose(request.parts, from: stored, minimumPartSizeBytes: request.minimumPartSizeBytes)
         let current = try objectRecord(bucket: request.bucket, key: request.key)
         try check(request.precondition, current: current)
+        let versioning = try bucketVersioning(request.bucket)
         // The initiator writes the object; its owner and ACL follow the ownership controls at completion.
         let (owner, acl) = ObjectOwnershipRule.decide(
             writer: upload.initiator, requested: upload.acl, bucket: bucket)
         let object = ObjectRecord(
-            bucket: request.bucket, key: request.key, versionID: request.versionID,
+            bucket: request.bucket, key: request.key,
+            versionID: Self.storedVersionID(proposed: request.versionID, versioning: versioning),
             sizeBytes: try Self.totalSize(chosen), etag: try multipartETag(chosen),
             lastModifiedTime: envelope.time, headers: upload.headers, userMetadata: upload.userMetadata,
             checksum: nil, chunks: chosen.flatMap(\.chunks), partSizes: chosen.map(\.sizeBytes),
             owner: owner, acl: acl)
         // The parts are already counted: the net growth is the object minus every part (and the version it
-        // replaces), and one object more if the key was free.
+        // replaces, if any).
         let partBytes = stored.reduce(Int64(0)) { $0 + $1.sizeBytes }
-        try checkQuota(bucket: request.bucket, bytes: object.sizeBytes - partBytes - (current?.sizeBytes ?? 0),
-                       objects: current == nil ? 1 : 0)
-        try storeCurrentVersion(object, replacing: current, time: envelope.time, checkQuota: false)
+        try storeNewVersion(object, current: current, versioning: versioning, time: envelope.time, checkQuota: true,
+                            quotaCreditBytes: partBytes, completedUpload: request.uploadID)
         // The object now holds its own references; dropping every part's releases exactly the unused ones.
         try removeUpload(request.uploadID, bucket: request.bucket, parts: stored, time: envelope.time)
         return object
@@ -99,11 +100,15 @@ extension MetaStateMachine {
 
     /// A repeated completion: the upload is gone, but the current version of its key is the one this
     /// upload's completion made (the proposer derives `versionID` from the upload id, so a retry carries the
-    /// same id) and the named parts give its ETag. S3 answers such a retry with the object, not
-    /// NoSuchUpload; once the key is overwritten or deleted, the upload is simply unknown.
+    /// same id; a `null` version, of a bucket not versioning, by `objects.completed_upload`) and the named
+    /// parts give its ETag. S3 answers such a retry with the object, not NoSuchUpload; once the key
+    /// is overwritten or deleted, the upload is simply unknown.
     private func completedVersion(_ request: CompleteRequest) throws -> ObjectRecord? {
-        guard let current = try objectRecord(bucket: request.bucket, key: request.key),
-            current.versionID == request.versionID, !current.partSizes.isEmpty,
+        guard let current = try objectRecord(bucket: request.bucket, key: request.key) else { return nil }
+        let completer = current.versionID == nullVersionID
+            ? try completedUpload(bucket: request.bucket, key: request.key) : nil
+        let completedHere = completer == request.uploadID
+        guard current.versionID == request.versionID || completedHere, !current.partSizes.isEmpty,
             let etag = Self.multipartETag(request.parts.map(\.etag)), etag == current.etag
         else { return nil }
         return current

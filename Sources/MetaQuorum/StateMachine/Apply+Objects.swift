@@ -1,8 +1,10 @@
 extension MetaStateMachine {
+    /// Returns the version id stored when versioning is Enabled; nil otherwise (the `null` version, which S3's
+    /// PutObject does not name).
     func applyPutObject(
         _ proposed: ObjectRecord, precondition: WritePrecondition, startedTime: Int64,
         envelope: CommandEnvelope
-    ) throws {
+    ) throws -> String? {
         // Last-Modified is the command's time (the leader's clock), so versions of a key are ordered by one clock.
         var object = proposed
         object.lastModifiedTime = envelope.time
@@ -21,46 +23,13 @@ extension MetaStateMachine {
             try checkChunkSizes(object.chunks, total: object.sizeBytes)
         }
         guard !object.key.isEmpty else { throw MetaError.invalidArgument("empty key") }
+        let versioning = try bucketVersioning(object.bucket)
+        object.versionID = Self.storedVersionID(proposed: proposed.versionID, versioning: versioning)
+        // Conditions concern the current object only (a delete marker is no current object).
         let current = try objectRecord(bucket: object.bucket, key: object.key)
         try check(precondition, current: current)
-        try storeCurrentVersion(object, replacing: current, time: envelope.time)
-    }
-
-    func applyDeleteObjects(bucket: String, keys: [String], envelope: CommandEnvelope) throws -> [Bool] {
-        _ = try existingBucket(bucket)
-        var removed: [Bool] = []
-        removed.reserveCapacity(keys.count)
-        for key in keys {
-            guard let current = try objectRecord(bucket: bucket, key: key) else {
-                removed.append(false)
-                continue
-            }
-            try database.run("DELETE FROM objects WHERE bucket = ? AND key = ?", [.string(bucket), .string(key)])
-            try adjustUsage(bucket: bucket, bytes: -current.sizeBytes, objects: -1, check: false)
-            try release(current.chunks, time: envelope.time)
-            removed.append(true)
-        }
-        return removed
-    }
-
-    /// Makes `object` the current version; the replaced version's chunks lose a reference. New references
-    /// are counted before old ones are dropped, so a version sharing chunks with its predecessor (a copy
-    /// onto itself) keeps them. The bucket's usage follows; with `checkQuota`, growth past a quota is
-    /// refused before anything changes.
-    func storeCurrentVersion(_ object: ObjectRecord, replacing current: ObjectRecord?, time: Int64,
-                             checkQuota: Bool = true) throws {
-        try adjustUsage(bucket: object.bucket, bytes: object.sizeBytes - (current?.sizeBytes ?? 0),
-                        objects: current == nil ? 1 : 0, check: checkQuota)
-        try reference(object.chunks)
-        try database.run(
-            "INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record, owner) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                .string(object.bucket), .string(object.key), .int(object.sizeBytes), .string(object.etag),
-                .int(object.lastModifiedTime), .bytes(RecordBlob.encode { $0.write(object) }),
-                object.owner.map { .string($0) } ?? .null,
-            ])
-        if let current { try release(current.chunks, time: time) }
+        try storeNewVersion(object, current: current, versioning: versioning, time: envelope.time, checkQuota: true)
+        return versioning == .enabled ? object.versionID : nil
     }
 
     func check(_ precondition: WritePrecondition, current: ObjectRecord?) throws {

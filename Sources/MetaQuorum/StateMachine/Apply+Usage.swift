@@ -1,7 +1,8 @@
 /// Usage accounting and quotas, decided at apply time like every other precondition.
 ///
-/// Invariant: `bucket_usage` holds, per bucket, the sizes of its current objects plus the parts of its
-/// open uploads, and the count of its current objects. Every place that adds or removes an object or a
+/// Invariant: `bucket_usage` holds, per bucket, the sizes of its object versions (current and noncurrent:
+/// S3 bills both; delete markers count nothing) plus the parts of its open uploads, and the count of its
+/// object versions. Every place that adds or removes an object or a
 /// part calls `adjustUsage` in the same command, so the counters can never drift from the rows.
 extension MetaStateMachine {
     static func quotaScope(bucket: String) -> String { "bucket:" + bucket }

@@ -99,6 +99,11 @@ extension MetaStateMachine {
             true
         }
         if hasObject == true { throw MetaError.bucketNotEmpty }
+        // Noncurrent versions and delete markers keep a bucket non-empty too, as in S3.
+        let hasVersion = try database.firstRow("SELECT 1 FROM versions WHERE bucket = ? LIMIT 1", [.string(name)]) { _ in
+            true
+        }
+        if hasVersion == true { throw MetaError.bucketNotEmpty }
         let uploadIDs = try database.rows(
             "SELECT upload_id FROM uploads INDEXED BY uploads_by_key WHERE bucket = ? ORDER BY key, initiated_time, upload_id",
             [.string(name)]

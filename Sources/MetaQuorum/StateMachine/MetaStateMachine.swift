@@ -129,14 +129,34 @@ final class MetaStateMachine {
             // current encoder (which writes a later format).
             try database.execute("UPDATE objects SET record = record || x'00' WHERE true")
         case 4:
+            try migrateToVersioning()
+        case 5:
             // Access control: bucket columns (NULL: owner-only ACL, no ownership controls, no policy);
             // object records in format 3 gain an absent owner and an absent ACL (two 0 bytes: private to
             // the bucket owner), upload records an absent ACL (one 0 byte).
             for statement in MetaSchema.accessStatements { try database.execute(statement) }
             try database.execute("UPDATE objects SET record = record || x'0000' WHERE true")
+            try database.execute("UPDATE versions SET record = record || x'0000' WHERE true")
             try database.execute("UPDATE uploads SET record = record || x'00' WHERE true")
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
+        }
+    }
+
+    /// Schema 4 → 5, self-contained: buckets gain their versioning state (never enabled), the versions table
+    /// and its counter appear, and every stored object becomes the `null` version it always was to S3.
+    private func migrateToVersioning() throws {
+        try database.execute("ALTER TABLE buckets ADD COLUMN versioning INTEGER NOT NULL DEFAULT 0")
+        try database.execute("ALTER TABLE objects ADD COLUMN completed_upload BLOB")
+        for statement in MetaSchema.versionStatements { try database.execute(statement) }
+        try database.execute("INSERT INTO meta(name, value) VALUES ('version_seq', 0)")
+        let rows = try database.rows("SELECT bucket, key, record FROM objects") { ($0.bytes(0), $0.bytes(1), $0.bytes(2)) }
+        for (bucket, key, blob) in rows {
+            var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: 2) }
+            object.versionID = nullVersionID
+            // Schema 5 stores format 2; the access step (5 → 6) appends the format-3 fields.
+            try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
+                             [.bytes(RecordBlob.encode { $0.write(object, format: 2) }), .bytes(bucket), .bytes(key)])
         }
     }
 
@@ -250,7 +270,9 @@ final class MetaStateMachine {
         case .deleteBucket(let envelope, let name, let abortingUploads):
             try applyDeleteBucket(name: name, abortingUploads: abortingUploads, envelope: envelope)
         case .putObject(let envelope, let object, let precondition, let startedTime):
-            try applyPutObject(object, precondition: precondition, startedTime: startedTime, envelope: envelope)
+            return .stored(
+                versionID: try applyPutObject(
+                    object, precondition: precondition, startedTime: startedTime, envelope: envelope))
         case .deleteObjects(let envelope, let bucket, let keys):
             return .deleted(try applyDeleteObjects(bucket: bucket, keys: keys, envelope: envelope))
         case .createMultipartUpload(let envelope, let upload):
@@ -283,6 +305,10 @@ final class MetaStateMachine {
             try applySetOwnershipControls(bucket: bucket, ownership: ownership)
         case .setBucketPolicy(_, let bucket, let policy):
             try applySetBucketPolicy(bucket: bucket, policy: policy)
+        case .deleteVersions(let envelope, let bucket, let targets):
+            return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
+        case .setBucketVersioning(let envelope, let bucket, let state):
+            try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
         }
         return .done
     }

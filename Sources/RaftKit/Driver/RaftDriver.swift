@@ -526,43 +526,53 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             snapshot.metadata.encode(into: &metadata)
             try await snapshots.save(StoredSnapshot(index: snapshot.metadata.index, metadata: metadata, data: snapshot.data))
         }
+        let durableLastIndex = storage.lastIndex()
         let records = ReadyHandler.stage(ready, into: storage)
-        if !records.isEmpty {
-            let started = ContinuousClock.now
-            try await wal.append(records, sync: ready.mustSync)
-            options.observer?.walAppended(records: records.count, synced: ready.mustSync,
-                                          duration: ContinuousClock.now - started)
-        }
-        // Re-check after the await: `stop()` may have run.
-        guard case .running = state else { return }
-        let planned = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, send: sendMessage)
+        let overlap = !records.isEmpty && ReadyHandler.canApplyDuringAppend(ready, durableLastIndex: durableLastIndex)
         let delivery: ReadyHandler.Delivery
-        do {
-            let started = ContinuousClock.now
-            delivery = try await ReadyHandler.apply(planned, to: machine)
-            if !planned.entries.isEmpty {
-                options.observer?.applied(entries: planned.entries.count, duration: ContinuousClock.now - started)
+        if overlap {
+            // The committed entries are already on disk (an earlier Ready's append): apply them on the machine's
+            // thread while this Ready's records are fsynced, and answer their proposals and reads as soon as
+            // they are applied. A single voter's write then waits for one fsync, not for the next one too.
+            let planned = ReadyHandler.plan(ready, appliedIndex: appliedIndex)
+            async let appended: Void = appendObserved(records, sync: ready.mustSync)
+            let applied: ReadyHandler.Delivery
+            do {
+                applied = try await applyObserved(planned)
+            } catch {
+                try? await appended
+                throw error
             }
-        } catch {
-            throw MachineFailure(description: "state machine failed at \(planned.previousAppliedIndex + 1)...\(planned.appliedIndex): \(error)")
+            if case .running = state { noteApplied(applied) }
+            try await appended
+            guard case .running = state else { return }
+            ReadyHandler.sendLate(ready, send: sendMessage)
+            node.advance(ready)
+            announceMembershipIfChanged()
+            settle(applied, ready: ready)
+        } else {
+            if !records.isEmpty { try await appendObserved(records, sync: ready.mustSync) }
+            // Re-check after the await: `stop()` may have run.
+            guard case .running = state else { return }
+            let planned = ReadyHandler.deliver(ready, appliedIndex: appliedIndex, send: sendMessage)
+            let delivery = try await applyObserved(planned)
+            guard case .running = state else { return }
+            noteApplied(delivery)
+            node.advance(ready)
+            announceMembershipIfChanged()
+            settle(delivery, ready: ready)
         }
-        guard case .running = state else { return }
-        precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
-        if delivery.restore != nil { appliedBytesInLog = 0 }
-        for entry in ready.committedEntries where entry.index > appliedIndex { appliedBytesInLog += entry.data.count }
-        appliedIndex = delivery.appliedIndex
-        if let confState = delivery.confState { appliedConfState = confState }
-        node.advance(ready)
-        announceMembershipIfChanged()
-        settle(delivery, ready: ready)
         try await compactIfNeeded()
     }
 
-    /// Answers proposals whose index was applied (or passed by a snapshot), and reads whose index is now
-    /// confirmed or applied. A proposal outlives a change of leader: its entry then either commits (the result)
-    /// or is replaced by another entry that commits (`.proposalDropped`), which this node learns as a follower;
-    /// only if neither happens before the deadline is the outcome unknown.
-    private func settle(_ delivery: ReadyHandler.Delivery, ready: Ready) {
+    /// Takes `delivery` as applied: the applied index and membership move, and the proposals it committed and
+    /// the reads waiting for its index are answered. Called once per delivery, before `settle`.
+    private func noteApplied(_ delivery: ReadyHandler.Delivery) {
+        precondition(delivery.appliedIndex >= appliedIndex, "applied went back: \(delivery.appliedIndex) < \(appliedIndex)")
+        if delivery.restore != nil { appliedBytesInLog = 0 }
+        appliedBytesInLog += delivery.entries.reduce(0) { $0 + $1.data.count }
+        appliedIndex = delivery.appliedIndex
+        if let confState = delivery.confState { appliedConfState = confState }
         var results: [UInt64: [UInt8]] = [:]
         for item in delivery.results { results[item.index] = item.result }
         for (index, term) in delivery.committed {
@@ -573,6 +583,39 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                 waiting.continuation.resume(returning: .failure(.proposalDropped))
             }
         }
+        if !waitingForApply.isEmpty {
+            let applied = appliedIndex
+            let done = waitingForApply.filter { $0.index <= applied }
+            waitingForApply.removeAll { $0.index <= applied }
+            for waiting in done { waiting.continuation.resume(returning: .success(())) }
+        }
+    }
+
+    private nonisolated func appendObserved(_ records: [WALRecord], sync: Bool) async throws {
+        let started = ContinuousClock.now
+        try await wal.append(records, sync: sync)
+        options.observer?.walAppended(records: records.count, synced: sync, duration: ContinuousClock.now - started)
+    }
+
+    /// Restores and applies `planned` on the machine; a throw becomes the `MachineFailure` that stops the node.
+    private nonisolated func applyObserved(_ planned: ReadyHandler.Delivery) async throws -> ReadyHandler.Delivery {
+        do {
+            let started = ContinuousClock.now
+            let delivery = try await ReadyHandler.apply(planned, to: machine)
+            if !planned.entries.isEmpty {
+                options.observer?.applied(entries: planned.entries.count, duration: ContinuousClock.now - started)
+            }
+            return delivery
+        } catch {
+            throw MachineFailure(description: "state machine failed at \(planned.previousAppliedIndex + 1)...\(planned.appliedIndex): \(error)")
+        }
+    }
+
+    /// After `noteApplied` and `RaftNode.advance`: answers proposals passed by a snapshot, and reads whose index
+    /// is now confirmed. A proposal outlives a change of leader: its entry then either commits (the result)
+    /// or is replaced by another entry that commits (`.proposalDropped`), which this node learns as a follower;
+    /// only if neither happens before the deadline is the outcome unknown.
+    private func settle(_ delivery: ReadyHandler.Delivery, ready: Ready) {
         if let snapshot = ready.snapshot, !proposals.isEmpty {
             // Entries the snapshot covers are never handed to `deliver`: their results are gone.
             for index in proposals.keys.sorted() where index <= snapshot.metadata.index {
@@ -597,12 +640,6 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
                 transfer.continuation.resume(returning: outcome)
             }
             transfers.removeAll()
-        }
-        if !waitingForApply.isEmpty {
-            let applied = appliedIndex
-            let done = waitingForApply.filter { $0.index <= applied }
-            waitingForApply.removeAll { $0.index <= applied }
-            for waiting in done { waiting.continuation.resume(returning: .success(())) }
         }
     }
 

@@ -7,6 +7,11 @@
 /// 4. `deliver` — sends the other messages and plans what to apply; `apply` restores and applies it (awaited:
 ///    the machine runs on its own thread);
 /// 5. `RaftNode.advance(ready)`.
+///
+/// When `canApplyDuringAppend` holds, the shell may instead plan (`plan`) and apply before step 3 finishes,
+/// overlapping the machine's work with the fsync, and send the other messages (`sendLate`) once step 3 is
+/// durable: the committed entries were made durable by an earlier `Ready`, so applying them never gets ahead
+/// of the log (a single voter's steady state, where the entries committed now were appended one `Ready` ago).
 public enum ReadyHandler {
     /// Step 1: sends `ready.messages[..<ready.earlyMessageCount]` through `send`.
     public static func sendEarly(_ ready: Ready, send: (Message) -> Void) {
@@ -68,7 +73,26 @@ public enum ReadyHandler {
     /// this once step 2 is durable), and works out what the machine must restore and apply. `appliedIndex` is the
     /// machine's applied index before the call.
     public static func deliver(_ ready: Ready, appliedIndex: UInt64, send: (Message) -> Void) -> Delivery {
+        sendLate(ready, send: send)
+        return plan(ready, appliedIndex: appliedIndex)
+    }
+
+    /// Whether `ready`'s committed entries may be applied while its WAL records are being made durable: it
+    /// installs no snapshot and every committed entry is at or below `durableLastIndex`, the log's last index
+    /// before `stage` (durable, since the previous `Ready`'s append finished). Committed entries are never
+    /// overwritten, so those are the same entries the disk already holds.
+    public static func canApplyDuringAppend(_ ready: Ready, durableLastIndex: UInt64) -> Bool {
+        guard ready.snapshot == nil, let last = ready.committedEntries.last else { return false }
+        return last.index <= durableLastIndex
+    }
+
+    /// Step 4a, first half: sends `ready.messages` after `earlyMessageCount` (only once step 2 is durable).
+    public static func sendLate(_ ready: Ready, send: (Message) -> Void) {
         for message in ready.messages.dropFirst(ready.earlyMessageCount) { send(message) }
+    }
+
+    /// Step 4a, second half: what the machine must restore and apply, given its applied index before the call.
+    public static func plan(_ ready: Ready, appliedIndex: UInt64) -> Delivery {
         var delivery = Delivery()
         delivery.previousAppliedIndex = appliedIndex
         var applied = appliedIndex

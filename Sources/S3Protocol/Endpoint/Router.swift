@@ -10,7 +10,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
     ("notification", "BucketNotificationConfiguration"), ("object-lock", "ObjectLockConfiguration"),
 
     ("publicAccessBlock", "PublicAccessBlock"), ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
-    ("tagging", "BucketTagging"), ("versioning", "BucketVersioning"), ("website", "BucketWebsite"),
+    ("tagging", "BucketTagging"), ("website", "BucketWebsite"),
     ("session", "Session"),
 ]
 
@@ -65,6 +65,13 @@ extension S3RequestTarget {
             case "GET", "HEAD": return .getBucketOwnershipControls
             case "PUT": return .putBucketOwnershipControls
             case "DELETE": return .deleteBucketOwnershipControls
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("versioning") {
+            switch method {
+            case "GET", "HEAD": return .getBucketVersioning
+            case "PUT": return .putBucketVersioning
             default: throw .methodNotAllowed(method: method)
             }
         }

@@ -27,6 +27,10 @@ public enum S3Endpoint: Sendable, Hashable {
     case putBucketPolicy
     case deleteBucketPolicy
     case getBucketPolicyStatus
+    /// GetBucketVersioning (`GET ?versioning`).
+    case getBucketVersioning
+    /// PutBucketVersioning (`PUT ?versioning`).
+    case putBucketVersioning
     /// `GET /bucket/key?attributes`.
     case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
@@ -74,6 +78,8 @@ public enum S3Endpoint: Sendable, Hashable {
         case .deleteBucketPolicy: return "DeleteBucketPolicy"
         case .getBucketPolicyStatus: return "GetBucketPolicyStatus"
         case .getObjectAttributes: return "GetObjectAttributes"
+        case .getBucketVersioning: return "GetBucketVersioning"
+        case .putBucketVersioning: return "PutBucketVersioning"
         case .deleteObjects: return "DeleteObjects"
         case .putObject: return "PutObject"
         case .copyObject: return "CopyObject"

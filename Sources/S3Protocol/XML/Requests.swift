@@ -234,6 +234,34 @@ public struct DeleteObjectsRequest: Sendable, Hashable {
     }
 }
 
+/// The body of `PutBucketVersioning`.
+public struct VersioningConfiguration: Sendable, Hashable {
+    /// `Enabled` or `Suspended`; nil when absent (S3 then changes nothing).
+    public var status: String?
+    /// `Enabled` or `Disabled`; nil when absent.
+    public var mfaDelete: String?
+
+    /// Creates a configuration.
+    public init(status: String?, mfaDelete: String?) {
+        self.status = status
+        self.mfaDelete = mfaDelete
+    }
+
+    /// Parses the body; a `Status` or `MfaDelete` with any other value is malformed, as S3 answers it.
+    public static func parse(_ body: [UInt8]) throws(XMLRequestError) -> VersioningConfiguration {
+        let root = try XMLTree.parse(body, rootName: "VersioningConfiguration")
+        let status = root.child("Status").map { String($0.text.trimmingSpaces()) }
+        let mfaDelete = root.child("MfaDelete").map { String($0.text.trimmingSpaces()) }
+        if let status, status != "Enabled" && status != "Suspended" {
+            throw .malformedXML(reason: "Status must be Enabled or Suspended")
+        }
+        if let mfaDelete, mfaDelete != "Enabled" && mfaDelete != "Disabled" {
+            throw .malformedXML(reason: "MfaDelete must be Enabled or Disabled")
+        }
+        return VersioningConfiguration(status: status, mfaDelete: mfaDelete)
+    }
+}
+
 /// The optional body of `CreateBucket`.
 public struct CreateBucketConfiguration: Sendable, Hashable {
     /// The requested region, if any.

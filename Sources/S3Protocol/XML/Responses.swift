@@ -346,12 +346,15 @@ public struct ListedVersion: Sendable, Hashable {
     public var storageClass: String
     /// The object's owner.
     public var owner: S3Owner
+    /// A `<DeleteMarker>` entry (key, version id, latest flag, time and owner only) instead of a `<Version>`.
+    public var isDeleteMarker: Bool
 
     /// Creates an entry.
     public init(
         key: String, versionID: String, isLatest: Bool, lastModifiedMilliseconds: Int64, etag: String, size: Int64,
-        storageClass: String = "STANDARD", owner: S3Owner
+        storageClass: String = "STANDARD", owner: S3Owner, isDeleteMarker: Bool = false
     ) {
+        self.isDeleteMarker = isDeleteMarker
         self.key = key
         self.versionID = versionID
         self.isLatest = isLatest
@@ -363,6 +366,16 @@ public struct ListedVersion: Sendable, Hashable {
     }
 
     func write(to writer: inout XMLWriter, encode: (String) -> String) {
+        if isDeleteMarker {
+            writer.element("DeleteMarker") { writer in
+                writer.element("Key", encode(key))
+                writer.element("VersionId", versionID)
+                writer.element("IsLatest", isLatest)
+                writer.element("LastModified", S3Time.iso8601(milliseconds: lastModifiedMilliseconds))
+                owner.write("Owner", to: &writer)
+            }
+            return
+        }
         writer.element("Version") { writer in
             writer.element("Key", encode(key))
             writer.element("VersionId", versionID)
@@ -432,6 +445,25 @@ public struct ListVersionsResult: Sendable, Hashable {
             writer.element("EncodingType", ifPresent: encoding?.rawValue)
             for version in versions { version.write(to: &writer, encode: encode) }
             writer.commonPrefixes(commonPrefixes, encode: encode)
+        }
+        return writer.finish()
+    }
+}
+
+/// `GetBucketVersioning` response: `<VersioningConfiguration>` with `Status` once versioning was ever set
+/// (`Enabled` or `Suspended`), empty before.
+public struct VersioningConfigurationResult: Sendable, Hashable {
+    /// nil for a bucket whose versioning was never set.
+    public var status: String?
+
+    /// Creates the response.
+    public init(status: String?) { self.status = status }
+
+    /// The XML document.
+    public func xml() -> String {
+        var writer = XMLWriter()
+        writer.element("VersioningConfiguration", namespace: XMLWriter.s3Namespace) { writer in
+            writer.element("Status", ifPresent: status)
         }
         return writer.finish()
     }
