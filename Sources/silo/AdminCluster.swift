@@ -117,10 +117,42 @@ struct ClusterAdmin: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a member (to replace one whose disk is gone: remove it, then add a new id as a learner).")
+            abstract: "Remove a member (to replace one whose disk is gone: remove it, then add a new id as a learner).",
+            discussion: "Removing the leader first hands leadership to the most caught-up other voter.")
         @OptionGroup var connection: Connection
         @Option(help: "The member's node id.") var id: UInt64
-        func run() async throws { try await connection.change(.remove(id)) }
+        func run() async throws {
+            try await handOffLeadershipIfLeader()
+            try await connection.change(.remove(id))
+        }
+
+        /// A leader cannot remove itself (RaftKit refuses): transfer to the voter with the highest applied
+        /// index and wait (bounded) until someone else leads.
+        private func handOffLeadershipIfLeader() async throws {
+            let log = try connection.log()
+            defer { Task { await log.close() } }
+            let statuses = await log.statuses().compactMap(\.status)
+            guard let leader = statuses.filter({ $0.role == "leader" }).max(by: { $0.term < $1.term }),
+                  leader.id == id else { return }
+            guard let heir = statuses.filter({ $0.id != id && leader.voters.contains($0.id) })
+                .max(by: { $0.appliedIndex < $1.appliedIndex }) else {
+                throw ValidationError("node \(id) leads and no other voter answers: nothing to hand leadership to")
+            }
+            print("node \(id) leads: transferring leadership to node \(heir.id) first")
+            do {
+                try await log.changeMembership(.transferLeadership(to: heir.id))
+            } catch {
+                throw ValidationError("transfer of leadership to node \(heir.id) failed: \(error)")
+            }
+            for _ in 0..<100 {
+                let now = await log.statuses().compactMap(\.status)
+                if let current = now.filter({ $0.role == "leader" }).max(by: { $0.term < $1.term }), current.id != id {
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ValidationError("node \(id) still leads 10 s after the transfer to node \(heir.id)")
+        }
     }
 
     struct TransferLeader: AsyncParsableCommand {

@@ -682,6 +682,38 @@ class Nemesis:
                 self.cluster.heal()
                 self.cut = False
             self.record("stop-packet", {})
+        elif kind == "membership":
+            # N16: a meta node's disk is lost and it is replaced, as ops/README describes: remove it from the
+            # group, wipe it, add it back under a new id as a learner at the same addresses (so every gateway's
+            # --meta list still holds), start it with --join, promote it once it caught up. The leader is the
+            # victim half the time. Writes continue throughout; the hold is not used (the change takes its time).
+            metas = self.nodes("meta")
+            leader, _ = self.cluster.meta_leader()
+            name = leader if leader and self.rng.random() < 0.5 else self.rng.choice(metas)
+            node = self.cluster.node_named(name)
+            old_id = node.id
+            new_id = max(n.id for n in self.cluster.state.nodes if n.role == "meta") + 1
+            steps = []
+            self.record("start-membership", {"targets": [name], "spec": fault, "old_id": old_id, "new_id": new_id})
+            steps.append(["remove", self.admin("remove", "--id", str(old_id))])
+            with self.lock:
+                self.cluster.kill(node)
+                self.dead.add(name)
+            shutil.rmtree(node.data, ignore_errors=True)
+            steps.append(["add-learner", self.admin("add-learner", "--id", str(new_id), "--raft", node.addresses["raft"])])
+            peers = ",".join(f"{n.id if n is not node else new_id}={n.addresses['raft']}"
+                             for n in self.cluster.state.nodes if n.role == "meta")
+            argv = list(node.argv)
+            argv[argv.index("--id") + 1] = str(new_id)
+            argv[argv.index("--peers") + 1] = peers
+            if "--join" not in argv:
+                argv.append("--join")
+            node.argv, node.id, node.ready_line = argv, new_id, f"silo meta {new_id} ready"
+            self.restart(name)
+            caught_up = self.await_caught_up(name, stop)
+            steps.append(["caught-up", caught_up])
+            steps.append(["promote", self.admin("promote", "--id", str(new_id))])
+            self.record("stop-membership", {"targets": [name], "steps": steps})
         elif kind == "clock":
             # N11 (debug builds: WallClock's fault file): clock-bump shifts one process's wall clock by
             # +/-(1 ms to 300 s, log-uniform) for the hold; clock-strobe flips it between 0 and such an offset
@@ -767,6 +799,37 @@ class Nemesis:
         else:
             raise HarnessError(f"unknown fault {fault}")
         self.windows.append({"fault": fault, "start_ns": start, "stop_ns": self.clock.now()})
+
+    def admin(self, *args: str, attempts: int = 6) -> str:
+        """`silo admin cluster ARGS` against every meta node's RPC, retried (a leader change answers
+        not-leader) until it succeeds or attempts run out. Returns "ok" or the last error line."""
+        apis = ",".join(n.addresses["api"] for n in self.cluster.state.nodes if n.role == "meta")
+        env = dict(os.environ, SILO_CLUSTER_SECRET=self.cluster.state.cluster_secret)
+        last = ""
+        for _ in range(attempts):
+            done = subprocess.run([self.cluster.state.silo, "admin", "cluster", *args, "--meta", apis], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            if done.returncode == 0:
+                return "ok"
+            last = (done.stderr.strip().splitlines() or ["exit %d" % done.returncode])[-1][:300]
+            time.sleep(0.5)
+        self.errors.append(f"silo admin cluster {' '.join(args)} failed: {last}")
+        return last
+
+    def await_caught_up(self, name: str, stop: threading.Event, limit: float = 60.0) -> str:
+        """Until meta node `name` has applied the leader's commit index (as its own status says)."""
+        from cluster import meta_status
+        node = self.cluster.node_named(name)
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            own = meta_status(node.addresses["api"], self.cluster.state.cluster_secret, 1.0)
+            _, term = self.cluster.meta_leader()
+            leaders = [s for s in self.cluster.meta_statuses(1.0).values()
+                       if s and s["role"].lower() == "leader" and s["term"] == term]
+            if own and leaders and own["applied_index"] >= leaders[0]["commit_index"]:
+                return "ok"
+            time.sleep(0.2)
+        return f"not caught up within {limit:.0f}s"
 
     def flip_bytes(self, data: Path) -> int:
         """Flips about one byte in 20,000 of every volume file (never in its first 64 bytes, so the file still
@@ -992,7 +1055,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
                              "packet-loss, transfer-leader, delay, delay-long, reset, clog, lose-blob-disk, "
-                             "corrupt-blob, clock-bump, clock-strobe, none "
+                             "corrupt-blob, clock-bump, clock-strobe, membership, none "
                              "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
                              "kill, pause, partition need --target cluster)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
@@ -1183,6 +1246,9 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         first = nemesis.windows[0]["start_ns"]
         ok_before_first = sum(1 for _ in iter_ok_before(histories["register"].path, first)) / max(first / 1e9, 1e-3)
 
+    # A nemesis failure first, so that a heal that trips over the state it left does not hide it.
+    for error in nemesis.errors:
+        print(f"nemesis error:\n{error}", file=sys.stderr, flush=True)
     # Heal everything, then (K-durable) kill -9 and restart every process, then recovery and final reads.
     nemesis.heal_all()
     crashed = unexpected_exits(cluster)  # before the final restart, which would hide them

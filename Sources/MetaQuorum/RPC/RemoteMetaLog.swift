@@ -94,6 +94,9 @@ public final class RemoteMetaLog: MetaLog {
         let end = ContinuousClock.now + deadline
         var mayHaveApplied = false
         var lastProblem = "no metadata replica answered"
+        // A replica's refusal says why (the leader refused the change); later "not the leader" answers from
+        // the others must not hide it.
+        var refusal: String?
         var attempt = 0
         let start = preferred.withLock { writes ? $0.proposals : $0.queries }
         while ContinuousClock.now < end {
@@ -107,7 +110,9 @@ public final class RemoteMetaLog: MetaLog {
                     preferred.withLock { if writes { $0.proposals = index } else { $0.queries = index } }
                     return body
                 case .notLeader: lastProblem = "\(address) is not the leader (or knows none)"
-                case .refused(let message): lastProblem = "\(address): \(message)"
+                case .refused(let message):
+                    lastProblem = "\(address): \(message)"
+                    refusal = lastProblem
                 case .outcomeUnknown(let message):
                     mayHaveApplied = true
                     lastProblem = "\(address): \(message)"
@@ -126,8 +131,8 @@ public final class RemoteMetaLog: MetaLog {
                            metadata: ["operation": "\(operation)", "problem": "\(lastProblem)",
                                       "mayHaveApplied": "\(mayHaveApplied)"])
         }
-        if mayHaveApplied { throw .outcomeUnknown(lastProblem) }
-        throw .unavailable(lastProblem)
+        if mayHaveApplied { throw .outcomeUnknown(refusal ?? lastProblem) }
+        throw .unavailable(refusal ?? lastProblem)
     }
 
     /// The status of every replica that answers within `timeout` (nil for those that do not).
