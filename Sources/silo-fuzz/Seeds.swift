@@ -32,6 +32,13 @@ enum FuzzSeeds {
         seeds["xml-create-bucket"] = [Array("""
             <CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>
             """.utf8)]
+        seeds["xml-acl"] = [Array("""
+            <AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>abc</ID></Owner>            <AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"             xsi:type="CanonicalUser"><ID>abc</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>            <Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>            <Permission>READ</Permission></Grant><Grant><Grantee><EmailAddress>a@b.c</EmailAddress></Grantee>            <Permission>WRITE</Permission></Grant></AccessControlList></AccessControlPolicy>
+            """.utf8), Array("id=\"abc\", emailAddress=\"a@b.c\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"".utf8),
+            Array("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>".utf8)]
+        seeds["bucket-policy"] = [Array("""
+            {"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow","Principal":"*",            "Action":["s3:GetObject","s3:List*"],"Resource":["arn:aws:s3:::bucket","arn:aws:s3:::bucket/*"],            "Condition":{"IpAddress":{"aws:SourceIp":["192.0.2.0/24","2001:db8::/32"]},            "StringLikeIfExists":{"aws:Referer":"http://*.example.com/*"},"NumericLessThan":{"s3:max-keys":10},            "DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"Bool":{"aws:SecureTransport":false},            "ForAnyValue:StringEquals":{"s3:prefix":["a","${aws:username}/"]},"Null":{"aws:username":"true"}}},            {"Effect":"Deny","NotPrincipal":{"AWS":["user","arn:aws:iam::1:user/x"],"CanonicalUser":"ab"},            "NotAction":"s3:Get*","NotResource":"arn:aws:s3:::bucket/public/*"}]}
+            """.utf8)]
         seeds["http-headers"] = [text("GET /", [
             "range: bytes=0-99", "range: bytes=-5", "range: bytes=7-", "x-amz-copy-source-range: bytes=0-1",
             "if-match: \"abc\", W/\"def\"", "if-none-match: *", "if-modified-since: Tue, 01 Dec 2026 00:00:00 GMT",
@@ -124,7 +131,19 @@ enum FuzzSeeds {
         let commands: [MetaCommand] = [
             .createUser(envelope, user: UserRecord(name: "bob", accessKeyID: "AK", secretAccessKey: "secret",
                                                    isRoot: false, createdTime: 1)),
-            .createBucket(envelope, name: "bucket"),
+            .createBucket(envelope, name: "bucket", acl: nil, ownership: nil),
+            .createBucket(envelope, name: "shared", acl: AccessControlList(grants: [
+                ACLGrant(grantee: .user(id: "u:1"), permission: .fullControl),
+                ACLGrant(grantee: .allUsers, permission: .read),
+            ]), ownership: .bucketOwnerPreferred),
+            .putBucketACL(envelope, bucket: "bucket", acl: .ownerOnly("u:1")),
+            .putObjectACL(envelope, bucket: "bucket", key: "k", acl: AccessControlList(grants: [
+                ACLGrant(grantee: .authenticatedUsers, permission: .readACP),
+            ])),
+            .setOwnershipControls(envelope, bucket: "bucket", ownership: .bucketOwnerEnforced),
+            .setOwnershipControls(envelope, bucket: "bucket", ownership: nil),
+            .setBucketPolicy(envelope, bucket: "bucket", policy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}"),
+            .setBucketPolicy(envelope, bucket: "bucket", policy: nil),
             .putObject(envelope, object: object, precondition: .ifMatch("abc"), startedTime: 1),
             .deleteObjects(envelope, bucket: "bucket", keys: ["a", "b"]),
             .completeMultipartUpload(envelope, bucket: "bucket", key: "key", uploadID: "u",
@@ -156,6 +175,7 @@ enum FuzzSeeds {
                                           maxKeys: 1000), requester: "u:1"),
             .listParts(bucket: "b", key: "k", uploadID: "u", requester: "r", partNumberMarker: 0, maxParts: 10),
             .referencedChunks([ChunkID(1), ChunkID(2)]), .usage(.bucket("bucket")), .appliedIndex,
+            .objectAccess(bucket: "bucket", key: "key"),
             .objectVersion(bucket: "bucket", key: "key", versionID: "null", requester: "u:1"),
             .listVersions(ListVersionsQuery(bucket: "bucket", prefix: "p/", delimiter: "/", keyMarker: "p/a",
                                             versionIDMarker: "null", maxKeys: 1000), requester: "u:1"),
@@ -169,6 +189,9 @@ enum FuzzSeeds {
                                                              owner: "u:1")],
                                      commonPrefixes: ["p/"], isTruncated: true, nextMarker: "k")),
             .chunkIDs([ChunkID(3)]), .index(42), .failed(.noSuchKey),
+            .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1, ownership: .objectWriter,
+                                       policy: "{}"), object),
+            .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1), nil),
             .objectVersion(ObjectVersion(object: object, isDeleteMarker: false, isLatest: true)),
             .versions(ListVersionsPage(
                 versions: [VersionSummary(key: "k", versionID: "null", isLatest: true, isDeleteMarker: true, sizeBytes: 0,

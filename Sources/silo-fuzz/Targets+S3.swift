@@ -11,9 +11,35 @@ extension FuzzTargets {
         FuzzTarget(name: "xml-complete-multipart", run: { _ = try? CompleteMultipartUploadRequest.parse($0) }),
         FuzzTarget(name: "xml-delete-objects", run: { _ = try? DeleteObjectsRequest.parse($0) }),
         FuzzTarget(name: "xml-create-bucket", run: { _ = try? CreateBucketConfiguration.parse($0) }),
+        FuzzTarget(name: "xml-acl", run: accessControl),
+        FuzzTarget(name: "bucket-policy", run: bucketPolicy),
         FuzzTarget(name: "http-headers", run: httpHeaders),
         FuzzTarget(name: "endpoint", run: endpoint),
     ]
+
+    /// An AccessControlPolicy body, the same bytes as an `x-amz-grant-*` header value, and an
+    /// OwnershipControls body.
+    static func accessControl(_ bytes: [UInt8]) {
+        _ = try? AccessControlPolicyRequest.parse(bytes)
+        _ = try? AccessControlPolicyRequest.parseGrantHeader(String(decoding: bytes, as: UTF8.self))
+        _ = try? OwnershipControlsDocument.parse(bytes)
+    }
+
+    /// A bucket policy document, then, when it parses, its evaluation for a fixed request whose context
+    /// values come from the same bytes (so conditions compare against hostile values too).
+    static func bucketPolicy(_ bytes: [UInt8]) {
+        guard let policy = try? BucketPolicy.parse(bytes, bucket: "bucket") else { return }
+        let text = String(decoding: bytes.prefix(256), as: UTF8.self)
+        let context = ["aws:sourceip": [text, "192.0.2.1", "2001:db8::1"], "aws:currenttime": [text],
+                       "s3:prefix": [text], "s3:max-keys": [text], "aws:referer": [text], "aws:username": ["user"]]
+        for principal in [PolicyPrincipal.anonymous, .user(id: "u:1", name: "user", canonicalID: "ab")] {
+            for resource in ["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/" + text] {
+                _ = PolicyEvaluator.evaluate(policy, request: PolicyRequest(
+                    principal: principal, action: "s3:GetObject", resource: resource, context: context))
+            }
+        }
+        _ = policy.isPublic
+    }
 
     private static func signedRequest(_ text: RequestText) -> SigV4Request {
         SigV4Request(method: text.method, rawPath: text.path, rawQuery: text.query, headers: text.headers)

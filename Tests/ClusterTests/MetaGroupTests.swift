@@ -345,6 +345,55 @@ struct MetaGroupTests {
         await group.stop()
     }
 
+    // Goal: access control crosses the metadata RPC whole: ACL, ownership and policy commands proposed through
+    // one client are read back through another that asks a follower first, by `bucket` and by the combined
+    // `objectAccess` read (bucket and object in one linearizable read), with owners decided at apply time.
+    @Test func accessControlRoundTripsThroughTheRPC() async throws {
+        let group = MetaGroup()
+        try await group.start()
+        let leaderID = try await group.leader()
+        let followerID = group.replicas.keys.sorted().first { $0 != leaderID }!
+        let a = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
+        let b = EmbeddedMetadataService(remote: group.remote([followerID, leaderID]), logger: group.logger)
+        do {
+            let shared = AccessControlList(grants: [
+                ACLGrant(grantee: .user(id: "alice"), permission: .fullControl),
+                ACLGrant(grantee: .user(id: "bob"), permission: .write),
+            ])
+            try await a.createBucket(name: "b", owner: "alice", time: now, acl: shared, ownership: .objectWriter,
+                                     requestID: "create-b")
+            var written = object("b", "k", etag: "e1")
+            written.acl = AccessControlList(grants: [ACLGrant(grantee: .allUsers, permission: .read)])
+            try await a.putObject(written, requester: "bob", precondition: .none, startedTime: now, requestID: "put-k")
+            try await a.setBucketPolicy(bucket: "b", policy: "{\"Statement\":[]}", requester: "alice", requestID: "pol")
+            let (bucket, stored) = try await b.objectAccess(bucket: "b", key: "k")
+            #expect(bucket.acl == shared)
+            #expect(bucket.ownership == .objectWriter)
+            #expect(bucket.policy == "{\"Statement\":[]}")
+            #expect(stored?.owner == "bob")
+            #expect(stored?.acl == written.acl)
+            try await a.putObjectACL(bucket: "b", key: "k", acl: .ownerOnly("bob"), requester: "bob", requestID: "oacl")
+            try await a.setOwnershipControls(bucket: "b", ownership: .bucketOwnerEnforced, requester: "alice",
+                                             requestID: "own")
+            await #expect(throws: MetaError.aclNotSupported) {
+                try await a.putBucketACL(bucket: "b", acl: shared, requester: "alice", requestID: "bacl")
+            }
+            let after = try await b.objectAccess(bucket: "b", key: "k")
+            #expect(after.object?.acl == .ownerOnly("bob"))
+            #expect(after.bucket.acl == .ownerOnly("alice"))
+            #expect(try await b.bucket(name: "b")?.ownership == .bucketOwnerEnforced)
+            await #expect(throws: MetaError.noSuchBucket) { try await b.objectAccess(bucket: "none", key: "k") }
+        } catch {
+            await a.close()
+            await b.close()
+            await group.stop()
+            throw error
+        }
+        await a.close()
+        await b.close()
+        await group.stop()
+    }
+
     // Goal: a client with the wrong cluster secret gets nothing: its connection is closed, and the call fails as
     // unavailable (never a success, never an answer).
     @Test func wrongSecretIsRefused() async throws {

@@ -16,6 +16,8 @@ import Testing
 struct InProcessGateway {
     static let root = (accessKeyID: "AKIAROUTERTESTS00001",
                            secretAccessKey: "router-tests-secret-key-0000000000000000")
+    static let bob = (id: "u:bob", accessKeyID: "AKIAROUTERTESTSBOB01",
+                      secretAccessKey: "router-tests-bob-secret-000000000000000")
 
     /// Runs `body` with a client of a fresh gateway; removes everything afterwards.
     static func with(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -31,6 +33,11 @@ struct InProcessGateway {
                                                          freeSpaceFloorBytes: 0)
         do {
             try await GatewayServer.ensureRootUser(accessKeyID: root.accessKeyID, secretAccessKey: root.secretAccessKey, metadata: metadata)
+            // A second, ordinary user for the access-control tests.
+            try await metadata.createUser(
+                UserRecord(id: bob.id, name: "bob", accessKeyID: bob.accessKeyID, secretAccessKey: bob.secretAccessKey,
+                           isRoot: false, createdTime: 1),
+                requestID: "create-bob")
             let ring = try Ring(epoch: 1, nodes: [RingNode(id: 1, zone: nil, weight: 1)], vnodesPerWeightUnit: 8)
             let cluster = BlobCluster(ring: ring, stores: [1: blobs], replicaCount: 1)
             let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: GatewayConfiguration(),

@@ -110,6 +110,18 @@ final class MachineDriver {
 
 /// Removes what schema 5 added (versioning), so that a test can build an older database from a current one.
 /// Only for databases without versioned buckets; the caller sets `schema_version`.
+/// Undoes schema 6 (access control) of a database whose object records have no owner or ACL: the access
+/// columns go, and object and upload records lose their absent format-3 fields.
+func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
+    for column in ["acl", "ownership", "policy"] {
+        try database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
+    }
+    try database.execute("ALTER TABLE objects DROP COLUMN owner")
+    try database.execute("UPDATE objects SET record = substr(record, 1, length(record) - 2) WHERE true")
+    try database.execute("UPDATE versions SET record = substr(record, 1, length(record) - 2) WHERE true")
+    try database.execute("UPDATE uploads SET record = substr(record, 1, length(record) - 1) WHERE true")
+}
+
 func downgradeToSchemaFour(_ database: SQLiteConnection) throws {
     try database.execute("DROP TABLE versions")
     try database.execute("ALTER TABLE buckets DROP COLUMN versioning")

@@ -73,13 +73,27 @@ struct RandomValues {
             bucket: string(), key: string(), versionID: string(), sizeBytes: int64(), etag: string(),
             lastModifiedTime: int64(), headers: fields(), userMetadata: fields(), checksum: checksum(),
             chunks: chunks(), partSizes: (0..<int(0...3)).map { _ in int64() },
-            inlineBody: bool() ? Array(string().utf8) : nil)
+            inlineBody: bool() ? Array(string().utf8) : nil, owner: bool() ? string() : nil,
+            acl: bool() ? acl() : nil)
+    }
+
+    mutating func acl() -> AccessControlList {
+        AccessControlList(grants: (0..<int(0...4)).map { _ in
+            let grantee: ACLGrantee
+            switch int(0...2) {
+            case 0: grantee = .user(id: string())
+            case 1: grantee = .allUsers
+            default: grantee = .authenticatedUsers
+            }
+            return ACLGrant(grantee: grantee, permission: ACLPermission.allCases[int(0...4)])
+        })
     }
 
     mutating func upload() -> UploadRecord {
         UploadRecord(
             bucket: string(), key: string(), uploadID: string(), initiator: string(), initiatedTime: int64(),
-            headers: fields(), userMetadata: fields(), checksumAlgorithm: bool() ? string() : nil)
+            headers: fields(), userMetadata: fields(), checksumAlgorithm: bool() ? string() : nil,
+            acl: bool() ? acl() : nil)
     }
 
     mutating func part() -> PartRecord {
@@ -94,20 +108,21 @@ struct RandomValues {
             .noSuchKey, .noSuchUpload, .invalidPart(partNumber: int(0...10_000)), .invalidPartOrder,
             .entityTooSmall(partNumber: int(0...10_000)), .preconditionFailed, .requestTooOld, .userAlreadyExists,
             .noSuchUser, .invalidArgument(string()), .unavailable(string()), .internalFault(string()),
+            .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported,
         ]
         return all[int(0...(all.count - 1))]
     }
 
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64())
-        switch int(0...12) {
-        case 11:
+        switch int(0...16) {
+        case 14:
             return .deleteVersions(
                 envelope, bucket: string(),
                 targets: (0..<int(0...3)).map { _ in
                     DeleteTarget(key: string(), versionID: bool() ? nil : string(), markerVersionID: string())
                 })
-        case 12:
+        case 15:
             return .setBucketVersioning(envelope, bucket: string(), state: [.unversioned, .enabled, .suspended][int(0...2)])
         case 0:
             return .createUser(
@@ -116,7 +131,9 @@ struct RandomValues {
                     id: bool() ? nil : string(), name: string(), accessKeyID: string(),
                     secretAccessKey: string(), isRoot: bool(), createdTime: int64()))
         case 1: return .deleteUser(envelope, name: string(), heir: bool() ? nil : string())
-        case 2: return .createBucket(envelope, name: string())
+        case 2:
+            return .createBucket(envelope, name: string(), acl: bool() ? acl() : nil,
+                                 ownership: bool() ? nil : ObjectOwnership.allCases[int(0...2)])
         case 3: return .deleteBucket(envelope, name: string(), abortingUploads: bool())
         case 4: return .putObject(envelope, object: object(), precondition: precondition(), startedTime: int64())
         case 5: return .deleteObjects(envelope, bucket: string(), keys: (0..<int(0...4)).map { _ in string() })
@@ -132,6 +149,12 @@ struct RandomValues {
                 precondition: precondition(), minimumPartSizeBytes: int64(),
                 versionID: string())
         case 9: return .abortMultipartUpload(envelope, bucket: string(), key: string(), uploadID: string())
+        case 10: return .putBucketACL(envelope, bucket: string(), acl: acl())
+        case 11: return .putObjectACL(envelope, bucket: string(), key: string(), acl: acl())
+        case 12:
+            return .setOwnershipControls(envelope, bucket: string(),
+                                         ownership: bool() ? nil : ObjectOwnership.allCases[int(0...2)])
+        case 13: return .setBucketPolicy(envelope, bucket: string(), policy: bool() ? nil : string())
         default: return .forgetGarbage(envelope, chunkIDs: (0..<int(0...3)).map { _ in chunkID() })
         }
     }
@@ -149,5 +172,22 @@ struct RandomValues {
         case 5: return .stored(versionID: bool() ? nil : string())
         default: return .failed(error())
         }
+    }
+}
+
+extension MetaCommand {
+    /// A bucket with the owner-only ACL and no ownership controls (what every command before format 3 made).
+    static func createBucket(_ envelope: CommandEnvelope, name: String) -> MetaCommand {
+        .createBucket(envelope, name: name, acl: nil, ownership: nil)
+    }
+}
+
+extension ObjectRecord {
+    /// The record as the state machine stores a write of `owner` that asked for no ACL.
+    func owned(by owner: String) -> ObjectRecord {
+        var object = self
+        object.owner = owner
+        object.acl = .ownerOnly(owner)
+        return object
     }
 }

@@ -255,7 +255,8 @@ struct VersioningTests {
     }
 
     // Goal: a schema-4 database (objects with random version ids, no versions table) migrates to schema 5:
-    // every object is the null version, buckets are unversioned, and versioning then works on it.
+    // every object is the null version, buckets are unversioned, and versioning then works on it; the access
+    // step (5 → 6) follows, and the object reads as private to its bucket owner.
     @Test func schemaFourDatabaseIsMigrated() throws {
         let path = directory.path + "/meta.sqlite"
         try put("k", version: "random-id", chunkID: 1, time: 1)
@@ -266,6 +267,7 @@ struct VersioningTests {
                 object.versionID = "5d41402abc4b2a76b9719d911017c592"
                 writer.write(object)
             }), .string("k")])
+        try downgradeToSchemaFive(driver.machine.database)
         try downgradeToSchemaFour(driver.machine.database)
         try driver.machine.database.execute("UPDATE meta SET value = 4 WHERE name = 'schema_version'")
         driver.machine.close()
@@ -273,9 +275,10 @@ struct VersioningTests {
 
         let reopened = try MachineDriver(path: path)
         defer { reopened.machine.close() }
-        #expect(try reopened.machine.metaValue("schema_version") == 5)
+        #expect(try reopened.machine.metaValue("schema_version") == MetaSchema.version)
         #expect(try reopened.machine.bucketVersioning("b") == .unversioned)
         #expect(try reopened.machine.objectRecord(bucket: "b", key: "k")?.versionID == "null")
+        #expect(try reopened.machine.objectRecord(bucket: "b", key: "k")?.owner == nil)
         try reopened.apply(.setBucketVersioning(envelope("m1", time: testStartTime + 5), bucket: "b", state: .enabled))
         var object = objectRecord(bucket: "b", key: "k", etag: md5Hex(2), chunks: [chunk(2, 5)])
         object.versionID = "v2"

@@ -92,7 +92,7 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
 
 @Test func accessControlPolicy() {
     // Goal: the AccessControlPolicy shape, with the CanonicalUser grantee typed by xsi:type.
-    let result = AccessControlPolicyResult(owner: owner, grants: [.init(grantee: owner, permission: "FULL_CONTROL")])
+    let result = AccessControlPolicyResult(owner: owner, grants: [.init(grantee: .canonicalUser(owner), permission: "FULL_CONTROL")])
     let ownerXML = "<ID>\(owner.id)</ID><DisplayName>webfile</DisplayName>"
     #expect(result.xml() == declaration + "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         + "<Owner>\(ownerXML)</Owner><AccessControlList><Grant>"

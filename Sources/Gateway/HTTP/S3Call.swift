@@ -4,7 +4,7 @@ import MetaQuorum
 import NIOCore
 import S3Protocol
 
-/// One authenticated S3 request, as the handlers see it: who asks, for what, with which body.
+/// One S3 request, as the handlers see it: who asks (a signed user, or nobody), for what, with which body.
 ///
 /// Built by `S3Gateway.respond` after parsing and authentication, then passed to exactly one handler.
 struct S3Call: Sendable {
@@ -14,7 +14,9 @@ struct S3Call: Sendable {
     /// Every header as (lower-case name, value), in arrival order (for the S3Protocol parsers).
     let headerList: [(name: String, value: String)]
     let target: S3RequestTarget
-    let user: UserRecord
+    /// The signing user; nil for an anonymous (unsigned) request, which reaches only what an ACL or a
+    /// policy opens to everyone (the `Authorizer` decides before any handler runs).
+    let user: UserRecord?
     /// The request body as sent on the wire (still aws-chunked framed in streaming modes).
     let rawBody: RequestBody
     let verified: VerifiedRequest
@@ -26,9 +28,19 @@ struct S3Call: Sendable {
         SignedBody(raw: rawBody, verified: verified, headers: headers, headerList: headerList)
     }
 
+    /// The bucket as read (linearizably) to authorize the request, for operations on an existing bucket;
+    /// set by `S3Gateway.authorize` before the handler runs.
+    var bucketRecord: BucketRecord?
+    /// The client's IP address as the connection shows it (`aws:SourceIp`), if known.
+    var sourceAddress: String?
+
     /// Who asks, as the metadata knows them: the user's immutable id (bucket ownership is by id, never by
-    /// name, so a user re-created with a deleted user's name owns nothing of theirs).
-    var requester: String { user.id }
+    /// name, so a user re-created with a deleted user's name owns nothing of theirs). Empty for an
+    /// anonymous request: what it writes belongs to the bucket owner (`ObjectOwnershipRule`).
+    var requester: String { user?.id ?? "" }
+
+    /// Who asks, for the `Authorizer`.
+    var principal: AccessPrincipal { user.map { .user(id: $0.id) } ?? .anonymous }
 
     var bucket: String { target.bucket ?? "" }
     var key: String { target.key ?? "" }

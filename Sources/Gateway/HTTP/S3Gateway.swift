@@ -106,11 +106,13 @@ public struct S3Gateway: HTTPResponder {
         let host = request.head.authority
         if let host { headers.append((name: "host", value: host)) }
         let signed = SigV4Request(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, headers: headers)
+        if request.method == .options { throw Self.preflightRefusal(request) }
         let (user, verified) = try await authenticate(signed, host: host, now: now)
-        context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
             operation = "SiloAdmin"
+            guard let user else { throw S3Error(.accessDenied, "The admin API needs a signed request.") }
+            context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
             let body = SignedBody(raw: request.body, verified: verified, headers: request.headers, headerList: headers)
             return try await AdminAPI(gateway: self).respond(to: request, body: body, path: path, user: user, now: now)
         }
@@ -118,12 +120,16 @@ public struct S3Gateway: HTTPResponder {
             method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, host: host,
             virtualHostDomains: configuration.virtualHostDomains,
             copySource: request.headers[HTTPField.Name("x-amz-copy-source")!])
-        let call = S3Call(requestID: requestID, method: request.method, headers: request.headers,
+        var call = S3Call(requestID: requestID, method: request.method, headers: request.headers,
                           headerList: headers, target: target, user: user, rawBody: request.body,
                           verified: verified, now: now)
+        call.sourceAddress = context.channel.remoteAddress?.ipAddress
         resource = call.resource
         operation = target.endpoint.operationName
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
+        try await authorize(&call)
+        // 100 Continue only once the request may proceed: a refused PUT never has its body sent.
+        context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
         return try await dispatch(call)
     }
 
@@ -134,20 +140,24 @@ public struct S3Gateway: HTTPResponder {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
-             .putBucketVersioning:
+             .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
-             .getBucketVersioning:
+             .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
+             .getBucketPolicyStatus, .getBucketVersioning:
             return false
         }
     }
 
-    /// Checks the signature; returns the signing user. Anonymous requests are refused.
+    /// Checks the signature; returns the signing user, or nil for a request that carries no signature at
+    /// all (anonymous: the `Authorizer` decides what it may reach). A request that tries to sign and fails
+    /// is refused here, never treated as anonymous.
     private func authenticate(_ signed: SigV4Request, host: String?, now: Int64) async throws
-        -> (UserRecord, VerifiedRequest)
+        -> (UserRecord?, VerifiedRequest)
     {
+        if Self.isUnsigned(signed) { return (nil, try anonymousVerification(signed)) }
         if let legacy = try SigV2.parse(request: signed) {
             guard let user = try await credentials.user(accessKeyID: legacy.accessKeyID, now: now) else {
                 throw S3Error(.invalidAccessKeyID)
@@ -168,6 +178,46 @@ public struct S3Gateway: HTTPResponder {
         return (user, verified)
     }
 
+    /// A CORS preflight (`OPTIONS`): Silo has no CORS configuration, so S3's answers without one: 400
+    /// without an Origin, 403 with one.
+    static func preflightRefusal(_ request: Request) -> S3Error {
+        guard request.headers[.origin] != nil else {
+            return S3Error(.invalidRequest, "Insufficient information. Origin request header needed.")
+        }
+        return S3Error(.accessDenied, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+    }
+
+    /// No Authorization header and no presigned-URL parameter of either signature version.
+    static func isUnsigned(_ request: SigV4Request) -> Bool {
+        guard request.header("authorization") == nil else { return false }
+        let names = request.rawQuery.split(separator: "&").map { item in
+            item.split(separator: "=", maxSplits: 1).first.map { $0.lowercased() } ?? ""
+        }
+        let presignNames: Set<String> = [
+            "x-amz-signature", "x-amz-algorithm", "x-amz-credential", "awsaccesskeyid", "signature",
+        ]
+        return !names.contains { presignNames.contains($0) }
+    }
+
+    /// What an unsigned request says of its body: nothing signed. A declared SHA-256 is still checked
+    /// against the body (`SignedBody`); the signed aws-chunked modes need a signature and are refused.
+    private func anonymousVerification(_ request: SigV4Request) throws -> VerifiedRequest {
+        var payloadHash = PayloadHash.unsigned
+        if let declared = request.header("x-amz-content-sha256") {
+            guard let parsed = PayloadHash(headerValue: declared) else {
+                throw SigV4Error.invalidContentSHA256(String(declared.prefix(80)))
+            }
+            switch parsed {
+            case .sha256, .unsigned, .streamingUnsignedTrailer: payloadHash = parsed
+            case .streamingSigned, .streamingSignedTrailer:
+                throw S3Error(.accessDenied, "A signed aws-chunked body needs a signed request.")
+            }
+        }
+        return VerifiedRequest(
+            accessKeyID: "", scope: SigV4Scope(date: "", region: configuration.region, service: "s3"), amzDate: "",
+            payloadHash: payloadHash, seedSignature: "", signingKey: SigV4SigningKey(bytes: []), isPresigned: false)
+    }
+
     /// One switch from operation to handler.
     private func dispatch(_ call: S3Call) async throws -> Response {
         switch call.target.endpoint {
@@ -182,6 +232,13 @@ public struct S3Gateway: HTTPResponder {
         case .listObjectVersions: return try await listObjectVersions(call)
         case .getACL(let onObject): return try await getACL(call, onObject: onObject)
         case .putACL(let onObject): return try await putACL(call, onObject: onObject)
+        case .getBucketOwnershipControls: return try await getOwnershipControls(call)
+        case .putBucketOwnershipControls: return try await putOwnershipControls(call)
+        case .deleteBucketOwnershipControls: return try await deleteOwnershipControls(call)
+        case .getBucketPolicy: return try await getBucketPolicy(call)
+        case .putBucketPolicy: return try await putBucketPolicy(call)
+        case .deleteBucketPolicy: return try await deleteBucketPolicy(call)
+        case .getBucketPolicyStatus: return try await getBucketPolicyStatus(call)
         case .getObjectAttributes: return try await getObjectAttributes(call)
         case .getBucketVersioning: return try await getBucketVersioning(call)
         case .putBucketVersioning: return try await putBucketVersioning(call)

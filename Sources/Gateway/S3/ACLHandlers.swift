@@ -3,45 +3,110 @@ import Hummingbird
 import MetaQuorum
 import S3Protocol
 
-/// GetBucketAcl, GetObjectAcl, PutBucketAcl, PutObjectAcl.
+/// GetBucketAcl, GetObjectAcl, PutBucketAcl, PutObjectAcl, Get/Put/DeleteBucketOwnershipControls.
 ///
-/// Silo has one access rule: a bucket and every object in it belong to the bucket's owner alone. The
-/// GET operations report exactly that ACL (the owner, with FULL_CONTROL); the PUT operations accept only
-/// what leaves it so, the canned ACL `private`, and answer 501 to any other ACL rather than pretend to
-/// store it.
+/// Who may call them was decided by `authorize` (bucket ACLs, ownership controls) or is decided here
+/// through `authorizedObject` (object ACLs). Under `BucketOwnerEnforced` ACLs are disabled: they read as
+/// the bucket owner's FULL_CONTROL and every change is AccessControlListNotSupported.
 extension S3Gateway {
     func getACL(_ call: S3Call, onObject: Bool) async throws -> Response {
-        let bucket = try await aclTarget(call, onObject: onObject)
-        let owner = Self.owner(ofID: bucket.owner, call: call)
-        let result = AccessControlPolicyResult(owner: owner, grants: [.init(grantee: owner, permission: "FULL_CONTROL")])
-        return Self.xmlResponse(result.xml())
+        let resolver = ACLResolver(users: try await metadata.listUsers())
+        guard onObject else {
+            let bucket = authorizedBucket(call)
+            let acl = bucket.ownership == .bucketOwnerEnforced ? .ownerOnly(bucket.owner) : bucket.acl
+            return Self.xmlResponse(resolver.result(owner: bucket.owner, acl: acl).xml())
+        }
+        try validateKey(call.key)
+        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
+        let (bucket, object) = try await authorizedObject(call, .getObjectAcl, bucket: call.bucket, key: call.key)
+        if bucket.ownership == .bucketOwnerEnforced {
+            return Self.xmlResponse(resolver.result(owner: bucket.owner, acl: .ownerOnly(bucket.owner)).xml())
+        }
+        let owner = object.owner ?? bucket.owner
+        return Self.xmlResponse(resolver.result(owner: owner, acl: object.acl ?? .ownerOnly(owner)).xml())
     }
 
     func putACL(_ call: S3Call, onObject: Bool) async throws -> Response {
-        // x-amz-grant-* headers and canned ACLs other than `private` are refused here.
-        try ObjectHeaders.refuseUnsupported(call.headers)
-        let body = try await readSmallBody(call)
-        if body.readableBytes > 0 {
-            throw S3Error(.notImplemented,
-                          "\(call.target.endpoint.operationName) with an AccessControlPolicy document is not implemented by Silo: every bucket and object is private to the bucket owner.")
+        let body = Array(buffer: try await readSmallBody(call))
+        let hasDocument = body.contains { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+        let hasHeaders = ACLResolver.hasACLHeaders(call.headers)
+        if hasDocument && hasHeaders {
+            throw S3Error(.invalidRequest, "Specify an ACL either in headers or in an AccessControlPolicy document, not both.")
         }
-        guard call.header("x-amz-acl") != nil else {
-            throw S3Error(.invalidRequest, "\(call.target.endpoint.operationName) needs the x-amz-acl header or an AccessControlPolicy document.")
+        guard hasDocument || hasHeaders else {
+            throw S3Error(.invalidRequest, "\(call.target.endpoint.operationName) needs the x-amz-acl header, x-amz-grant-* headers or an AccessControlPolicy document.")
         }
-        _ = try await aclTarget(call, onObject: onObject)
+        let resolver = ACLResolver(users: try await metadata.listUsers())
+        func acl(owner: String, bucketOwner: String) throws -> AccessControlList {
+            if hasDocument { return try resolver.fromDocument(body, owner: owner) }
+            // hasHeaders: fromHeaders names an ACL.
+            return try resolver.fromHeaders(call.headers, owner: owner, bucketOwner: bucketOwner) ?? .ownerOnly(owner)
+        }
+        guard onObject else {
+            let bucket = authorizedBucket(call)
+            guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
+            try await metadata.putBucketACL(bucket: call.bucket, acl: try acl(owner: bucket.owner, bucketOwner: bucket.owner),
+                                            requester: call.requester, requestID: call.requestID)
+            return Self.emptyResponse(.ok)
+        }
+        try validateKey(call.key)
+        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
+        let (bucket, object) = try await authorizedObject(call, .putObjectAcl, bucket: call.bucket, key: call.key)
+        guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
+        let owner = object.owner ?? bucket.owner
+        try await metadata.putObjectACL(bucket: call.bucket, key: call.key,
+                                        acl: try acl(owner: owner, bucketOwner: bucket.owner),
+                                        requester: call.requester, requestID: call.requestID)
         return Self.emptyResponse(.ok)
     }
 
-    /// The owned bucket an ACL request addresses; for an object ACL, the object must exist.
-    private func aclTarget(_ call: S3Call, onObject: Bool) async throws -> BucketRecord {
-        let bucket = try await ownedBucket(call)
-        if onObject {
-            try validateKey(call.key)
-            if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
-            guard try await metadata.object(bucket: call.bucket, key: call.key, requester: call.requester) != nil else {
-                throw S3Error(.noSuchKey, details: [("Key", call.key)])
-            }
+    /// The ACL a write asks for in its headers (PutObject, CopyObject, CreateMultipartUpload), for an object
+    /// the caller will own; nil: none asked (the object gets the owner-only ACL). Under
+    /// `BucketOwnerEnforced` only `bucket-owner-full-control` (or nothing) is accepted.
+    func requestedObjectACL(_ call: S3Call) async throws -> AccessControlList? {
+        guard ACLResolver.hasACLHeaders(call.headers) else { return nil }
+        let bucket = authorizedBucket(call)
+        if bucket.ownership == .bucketOwnerEnforced {
+            guard call.header("x-amz-acl")?.trimmingCharacters(in: .whitespaces) == "bucket-owner-full-control",
+                  !ACLResolver.grantHeaders.contains(where: { call.header($0.name) != nil })
+            else { throw S3Error(.accessControlListNotSupported) }
+            return nil
         }
-        return bucket
+        let writer = call.user?.id ?? bucket.owner
+        // Canned ACLs need no user list; grant headers do.
+        let needsUsers = ACLResolver.grantHeaders.contains { call.header($0.name) != nil }
+        let resolver = ACLResolver(users: needsUsers ? try await metadata.listUsers() : [])
+        return try resolver.fromHeaders(call.headers, owner: writer, bucketOwner: bucket.owner)
+    }
+
+    func getOwnershipControls(_ call: S3Call) async throws -> Response {
+        guard let ownership = authorizedBucket(call).ownership else { throw S3Error(.ownershipControlsNotFoundError) }
+        return Self.xmlResponse(OwnershipControlsDocument(objectOwnership: ownership.rawValue).xml())
+    }
+
+    func putOwnershipControls(_ call: S3Call) async throws -> Response {
+        let body = Array(buffer: try await readSmallBody(call))
+        let document = try OwnershipControlsDocument.parse(body)
+        guard let ownership = ObjectOwnership(rawValue: document.objectOwnership) else {
+            throw S3Error(.malformedXML, "ObjectOwnership must be BucketOwnerPreferred, ObjectWriter or BucketOwnerEnforced.")
+        }
+        let bucket = authorizedBucket(call)
+        if ownership == .bucketOwnerEnforced, bucket.acl != .ownerOnly(bucket.owner) {
+            throw S3Error(.invalidBucketAclWithObjectOwnership)
+        }
+        try await metadata.setOwnershipControls(bucket: call.bucket, ownership: ownership, requester: call.requester,
+                                                requestID: call.requestID)
+        return Self.emptyResponse(.ok)
+    }
+
+    /// Deleting controls that are not there succeeds (nothing to delete).
+    func deleteOwnershipControls(_ call: S3Call) async throws -> Response {
+        do {
+            try await metadata.setOwnershipControls(bucket: call.bucket, ownership: nil, requester: call.requester,
+                                                    requestID: call.requestID)
+        } catch .ownershipControlsNotFound {
+            // Nothing to delete.
+        }
+        return Self.emptyResponse(.noContent)
     }
 }

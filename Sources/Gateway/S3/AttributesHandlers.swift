@@ -32,7 +32,8 @@ extension S3Gateway {
                               details: [("ArgumentName", header), ("ArgumentValue", text)])
             }
         }
-        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call)
+        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call,
+                                               action: .getObjectAttributes)
         let checksum = asked.contains("Checksum") ? Self.checksumFields(object.checksum).first : nil
         let result = GetObjectAttributesResult(
             etag: asked.contains("ETag") ? object.etag : nil,

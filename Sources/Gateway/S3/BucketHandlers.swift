@@ -23,6 +23,7 @@ extension S3Gateway {
             }
             after = decoded
         }
+        // `authorize` let only signed requests through.
         var buckets = try await metadata.listBuckets(owner: call.requester).filter { bucket in
             (prefix.map { bucket.name.hasPrefix($0) } ?? true) && (after.map { bucket.name > $0 } ?? true)
         }
@@ -51,9 +52,19 @@ extension S3Gateway {
                               details: [("LocationConstraint", location)])
             }
         }
+        let ownership = call.header("x-amz-object-ownership").flatMap { ObjectOwnership(rawValue: $0) }
+        var acl: AccessControlList?
+        if ACLResolver.hasACLHeaders(call.headers) {
+            let needsUsers = ACLResolver.grantHeaders.contains { call.header($0.name) != nil }
+            let resolver = ACLResolver(users: needsUsers ? try await metadata.listUsers() : [])
+            acl = try resolver.fromHeaders(call.headers, owner: call.requester, bucketOwner: call.requester)
+            if ownership == .bucketOwnerEnforced, acl != .ownerOnly(call.requester) {
+                throw S3Error(.invalidBucketAclWithObjectOwnership)
+            }
+        }
         do {
-            try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now,
-                                            requestID: call.requestID)
+            try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now, acl: acl,
+                                            ownership: ownership, requestID: call.requestID)
         } catch {
             // AWS's legacy us-east-1 answers 200 to an owner re-creating a bucket (nothing changes);
             // every other region answers BucketAlreadyOwnedByYou.
@@ -70,14 +81,12 @@ extension S3Gateway {
     }
 
     func headBucket(_ call: S3Call) async throws -> Response {
-        _ = try await ownedBucket(call)
         var headers = HTTPFields()
         headers[.init("x-amz-bucket-region")!] = configuration.region
         return Self.emptyResponse(.ok, headers: headers)
     }
 
     func getBucketLocation(_ call: S3Call) async throws -> Response {
-        _ = try await ownedBucket(call)
         // us-east-1 is the empty constraint, as S3 answers it.
         let region: String? = configuration.region == Self.usEast1 ? nil : configuration.region
         return Self.xmlResponse(LocationConstraintResult(region: region).xml())
@@ -87,23 +96,22 @@ extension S3Gateway {
     /// already owns succeeds there.
     static let usEast1 = "us-east-1"
 
-    /// The bucket of `call`, if it exists and the caller owns it.
-    @discardableResult
-    func ownedBucket(_ call: S3Call) async throws -> BucketRecord {
-        guard let bucket = try await metadata.bucket(name: call.bucket) else {
-            throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
-        }
-        guard bucket.owner == call.requester else { throw S3Error(.accessDenied) }
-        return bucket
-    }
-
     /// S3 owners have a 64-hex canonical id: the SHA-256 of the user's immutable id (for users from
     /// before ids, their name, so canonical ids did not change). The display name is the caller's name
-    /// when the owner is the caller (only owners reach a bucket today), else the id itself.
+    /// when the owner is the caller, else the id itself.
     static func owner(ofID userID: String, call: S3Call) -> S3Owner {
-        let digest = SHA256.hash(data: Array(userID.utf8))
-        return S3Owner(id: Hex.encode(digest),
-                       displayName: userID == call.requester ? call.user.name : userID)
+        S3Owner(id: ACLResolver.canonicalID(userID),
+                displayName: userID == call.requester ? call.user?.name ?? userID : userID)
+    }
+
+    /// The owner elements for `userIDs`, with display names: the caller's own name without a lookup, other
+    /// users' names from the user list (read once, only when another user appears). An anonymous writer's
+    /// empty id names the bucket owner.
+    func owners(ofIDs userIDs: [String], call: S3Call) async throws -> (String) -> S3Owner {
+        let others = Set(userIDs).subtracting([call.requester])
+        guard !others.isEmpty else { return { Self.owner(ofID: $0, call: call) } }
+        let resolver = ACLResolver(users: try await metadata.listUsers())
+        return { resolver.owner($0) }
     }
 
     /// Reads a request body that must be small (XML documents), decoding aws-chunked framing if used.

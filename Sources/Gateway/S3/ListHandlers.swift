@@ -42,10 +42,11 @@ extension S3Gateway {
                              maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.requester)
         let fetchOwner = version == 1 || call.query("fetch-owner") == "true"
+        let owner = try await owners(ofIDs: fetchOwner ? page.objects.map(\.owner) : [], call: call)
         let contents = page.objects.map { object in
             ListedObject(key: object.key, lastModifiedMilliseconds: object.lastModifiedTime,
                          etag: EntityTag.quote(object.etag), size: object.sizeBytes,
-                         owner: fetchOwner ? Self.owner(ofID: object.owner, call: call) : nil)
+                         owner: fetchOwner ? owner(object.owner) : nil)
         }
         if version == 2 {
             let next = page.isTruncated ? page.nextMarker.map(Self.encodeContinuationToken) : nil
@@ -85,7 +86,7 @@ extension S3Gateway {
             ListVersionsQuery(bucket: call.bucket, prefix: prefix, delimiter: delimiter, keyMarker: keyMarker,
                               versionIDMarker: versionIDMarker, maxKeys: min(maxKeys, S3Limits.listKeysMax)),
             requester: call.requester)
-        let owner = Self.owner(ofID: page.owner, call: call)
+        let owner = try await owners(ofIDs: [page.owner], call: call)(page.owner)
         let versions = page.versions.map { version in
             ListedVersion(key: version.key, versionID: version.versionID, isLatest: version.isLatest,
                           lastModifiedMilliseconds: version.lastModifiedTime, etag: EntityTag.quote(version.etag),
@@ -116,14 +117,23 @@ extension S3Gateway {
             keyMarker: call.query("key-marker") ?? "", uploadIDMarker: call.query("upload-id-marker") ?? "",
             maxUploads: min(maxUploads, S3Limits.listUploadsMax))
         let page = try await metadata.listMultipartUploads(query, requester: call.requester)
+        let bucket = authorizedBucket(call)
+        let bucketOwner = bucket.owner
+        // Owner: who will own the object, as the ownership controls decide now; Initiator: who started it.
+        func objectOwner(_ upload: UploadRecord) -> String {
+            ObjectOwnershipRule.decide(writer: upload.initiator, requested: upload.acl, bucket: bucket).owner
+        }
+        let owner = try await owners(ofIDs: page.uploads.flatMap { [$0.initiator.isEmpty ? bucketOwner : $0.initiator,
+                                                                    objectOwner($0)] },
+                                     call: call)
         let result = ListMultipartUploadsResult(
             bucket: call.bucket, keyMarker: query.keyMarker, uploadIDMarker: query.uploadIDMarker,
             nextKeyMarker: page.nextKeyMarker, nextUploadIDMarker: page.nextUploadIDMarker,
             prefix: query.prefix, delimiter: query.delimiter.isEmpty ? nil : query.delimiter,
             maxUploads: maxUploads, isTruncated: page.isTruncated,
             uploads: page.uploads.map {
-                .init(key: $0.key, uploadID: $0.uploadID, initiator: Self.owner(ofID: $0.initiator, call: call),
-                      owner: Self.owner(ofID: $0.initiator, call: call), initiatedMilliseconds: $0.initiatedTime,
+                .init(key: $0.key, uploadID: $0.uploadID, initiator: owner($0.initiator.isEmpty ? bucketOwner : $0.initiator),
+                      owner: owner(objectOwner($0)), initiatedMilliseconds: $0.initiatedTime,
                       checksumAlgorithm: $0.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
             },
             commonPrefixes: page.commonPrefixes, encoding: encoding)

@@ -20,7 +20,8 @@ extension S3Gateway {
         let upload = UploadRecord(
             bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.requester,
             initiatedTime: call.now, headers: ObjectHeaders.stored(from: call.headers),
-            userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm)
+            userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
+            acl: try await requestedObjectACL(call))
         try await metadata.createMultipartUpload(upload, requester: call.requester, requestID: call.requestID)
         var headers = HTTPFields()
         if let algorithm { headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm }
@@ -131,7 +132,13 @@ extension S3Gateway {
         let page = try await metadata.listParts(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                 requester: call.requester, partNumberMarker: marker,
                                                 maxParts: min(maxParts, S3Limits.listPartsMax))
-        let owner = Self.owner(ofID: page.upload.initiator, call: call)
+        let bucket = authorizedBucket(call)
+        // The initiator; the owner is who will own the object, as the ownership controls decide now.
+        let initiatorID = page.upload.initiator.isEmpty ? bucket.owner : page.upload.initiator
+        let ownerID = ObjectOwnershipRule.decide(writer: page.upload.initiator, requested: page.upload.acl,
+                                                 bucket: bucket).owner
+        let names = try await owners(ofIDs: [initiatorID, ownerID], call: call)
+        let (initiator, owner) = (names(initiatorID), names(ownerID))
         let result = ListPartsResult(
             bucket: call.bucket, key: call.key, uploadID: uploadID, partNumberMarker: marker,
             nextPartNumberMarker: page.nextPartNumberMarker, maxParts: maxParts, isTruncated: page.isTruncated,
@@ -139,7 +146,7 @@ extension S3Gateway {
                 .init(partNumber: $0.partNumber, lastModifiedMilliseconds: $0.lastModifiedTime,
                       etag: EntityTag.quote($0.etag), size: $0.sizeBytes, checksums: Self.checksumFields($0.checksum))
             },
-            initiator: owner, owner: owner,
+            initiator: initiator, owner: owner,
             checksumAlgorithm: page.upload.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
         return Self.xmlResponse(result.xml())
     }

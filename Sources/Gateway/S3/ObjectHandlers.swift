@@ -12,13 +12,14 @@ extension S3Gateway {
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = ObjectHeaders.stored(from: call.headers)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
-        try await ownedBucket(call)
+        let acl = try await requestedObjectACL(call)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax, allowInline: true)
+        // The owner is decided at apply time from the writer and the bucket's ownership controls.
         let object = ObjectRecord(
             bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16),
             sizeBytes: stored.sizeBytes, etag: stored.digests.md5Hex, lastModifiedTime: call.now,
             headers: headers, userMetadata: userMetadata, checksum: stored.digests.checksum,
-            chunks: stored.chunks, partSizes: [], inlineBody: stored.inline)
+            chunks: stored.chunks, partSizes: [], inlineBody: stored.inline, acl: acl)
         let versionID: String?
         do {
             versionID = try await metadata.putObject(object, requester: call.requester, precondition: precondition,
@@ -202,10 +203,33 @@ extension S3Gateway {
     /// The version a GET, HEAD or copy reads: the current object or the named version. A missing key is
     /// NoSuchKey (with the delete-marker headers when a marker hides it), a missing version NoSuchVersion, and
     /// a delete marker named by its version id MethodNotAllowed, as S3 answers them.
-    func readableVersion(bucket: String, key: String, versionID: String?, call: S3Call) async throws -> ObjectRecord {
-        guard let version = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID,
-                                                             requester: call.requester)
-        else {
+    /// The version a read names, if the caller may read it (`action`, s3:GetObjectVersion for a named
+    /// version): the current object through `authorizedObject` (one read of bucket and object), any other
+    /// version after a linearizable read of its bucket. What is missing or a delete marker is reported only
+    /// to a caller who may list the key (else AccessDenied), as S3 does.
+    func readableVersion(bucket: String, key: String, versionID: String?, call: S3Call,
+                         action: S3Action = .getObject) async throws -> ObjectRecord {
+        if versionID == nil, let found = try? await authorizedObject(call, action, bucket: bucket, key: key) {
+            return found.object
+        }
+        guard let bucketRecord = try await metadata.bucket(name: bucket) else {
+            throw S3Error(.noSuchBucket, details: [("BucketName", bucket)])
+        }
+        let version = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID,
+                                                       requester: call.requester)
+        if let version, !version.isDeleteMarker {
+            let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                        context: policyContext(call), action: versionID == nil ? action : .getObjectVersion,
+                                        bucket: bucketRecord, object: version.object, key: key)
+            guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+            return version.object
+        }
+        var context = policyContext(call)
+        context["s3:prefix"] = [key]
+        let list = AccessRequest(principal: call.principal, principalName: call.user?.name, context: context,
+                                 action: .listBucket, bucket: bucketRecord)
+        guard Authorizer.allows(list) else { throw S3Error(.accessDenied) }
+        guard let version else {
             if let versionID {
                 throw S3Error(.noSuchVersion, details: [("Key", key), ("VersionId", versionID)])
             }
@@ -277,13 +301,20 @@ extension S3Gateway {
     func deleteObjects(_ call: S3Call) async throws -> Response {
         let body = try await readSmallBody(call)
         let request = try DeleteObjectsRequest.parse(Array(buffer: body))
-        try await ownedBucket(call)
         var failures: [DeleteResult.Failure] = []
         var targets: [DeleteTarget] = []
+        let bucket = authorizedBucket(call)
+        let context = policyContext(call)
         for object in request.objects {
             do {
                 try ObjectKey.validate(object.key)
                 if let versionID = object.versionID { try Self.validateVersionID(versionID, parameter: "VersionId") }
+                // A bucket policy may allow or deny s3:DeleteObject key by key.
+                if bucket.policy != nil {
+                    let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                context: context, action: .deleteObject, bucket: bucket, key: object.key)
+                    guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+                }
                 targets.append(DeleteTarget(key: object.key, versionID: object.versionID,
                                             markerVersionID: Self.randomHex(bytes: 16)))
             } catch {
@@ -327,14 +358,15 @@ extension S3Gateway {
         let headers = directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
-        try await ownedBucket(call)
+        let acl = try await requestedObjectACL(call)
         let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
                                          checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) },
                                          allowInline: true)
         let object = ObjectRecord(
             bucket: call.bucket, key: call.key, versionID: Self.randomHex(bytes: 16), sizeBytes: source.sizeBytes,
             etag: copied.digests.md5Hex, lastModifiedTime: call.now, headers: headers, userMetadata: userMetadata,
-            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [], inlineBody: copied.inline)
+            checksum: copied.digests.checksum, chunks: copied.chunks, partSizes: [], inlineBody: copied.inline,
+            acl: acl)
         let versionID: String?
         do {
             versionID = try await metadata.putObject(object, requester: call.requester, precondition: precondition,

@@ -47,16 +47,10 @@ enum ObjectHeaders {
         }
     }
 
-    /// S3's canned ACLs (`x-amz-acl`). Silo keeps `private` only; the others answer 501.
-    static let cannedACLs: Set<String> = [
-        "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read",
-        "bucket-owner-full-control", "log-delivery-write",
-    ]
-
     /// Refuses headers that ask for something Silo does not do, rather than storing the object without it:
-    /// server-side encryption, storage classes other than STANDARD, tagging, object lock, ACLs other than
-    /// `private` (every object is private to its bucket owner), grants, website redirects. A silent success
-    /// would be a wrong success.
+    /// server-side encryption, storage classes other than STANDARD, tagging, object lock, website
+    /// redirects. A silent success would be a wrong success. ACL headers (`x-amz-acl`, `x-amz-grant-*`)
+    /// are read by `ACLResolver`, which refuses what it cannot store.
     static func refuseUnsupported(_ headers: HTTPFields, bucketCreation: Bool = false) throws {
         for field in headers {
             let name = field.name.canonicalName
@@ -64,20 +58,19 @@ enum ObjectHeaders {
             let unsupported: Bool
             switch name {
             case "x-amz-storage-class": unsupported = value.uppercased() != "STANDARD"
-            case "x-amz-acl":
-                // A name that is no canned ACL at all is the client's mistake, not a missing feature.
-                guard cannedACLs.contains(value.lowercased()) else {
-                    throw S3Error(.invalidArgument, "\(value) is not a canned ACL.",
-                                  details: [("ArgumentName", "x-amz-acl"), ("ArgumentValue", value)])
-                }
-                unsupported = value.lowercased() != "private"
             case "x-amz-bucket-object-lock-enabled": unsupported = value.lowercased() == "true"
-            case "x-amz-object-ownership": unsupported = value != "BucketOwnerEnforced"
+            case "x-amz-object-ownership":
+                guard bucketCreation else { unsupported = false; break }
+                guard ObjectOwnership(rawValue: value) != nil else {
+                    throw S3Error(.invalidArgument, "Invalid x-amz-object-ownership header: \(value)",
+                                  details: [("ArgumentName", "x-amz-object-ownership"), ("ArgumentValue", value)])
+                }
+                unsupported = false
             case "x-amz-tagging", "x-amz-website-redirect-location", "x-amz-object-lock-mode",
                  "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold":
                 unsupported = !bucketCreation
             default:
-                unsupported = name.hasPrefix("x-amz-server-side-encryption") || name.hasPrefix("x-amz-grant-")
+                unsupported = name.hasPrefix("x-amz-server-side-encryption")
             }
             if unsupported {
                 throw S3Error(.notImplemented, "\(name): \(value) is not implemented by Silo.",

@@ -80,6 +80,13 @@ public struct S3Error: Error, Sendable {
         case noSuchUser = "NoSuchUser"
         case deleteConflict = "DeleteConflict"
         case quotaExceeded = "QuotaExceeded"
+        case malformedACLError = "MalformedACLError"
+        case unresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
+        case accessControlListNotSupported = "AccessControlListNotSupported"
+        case invalidBucketAclWithObjectOwnership = "InvalidBucketAclWithObjectOwnership"
+        case ownershipControlsNotFoundError = "OwnershipControlsNotFoundError"
+        case noSuchBucketPolicy = "NoSuchBucketPolicy"
+        case malformedPolicy = "MalformedPolicy"
 
         /// The HTTP status of each code, as S3 answers it.
         public var status: HTTPResponse.Status {
@@ -88,7 +95,9 @@ public struct S3Error: Error, Sendable {
             case .accessDenied, .invalidAccessKeyID, .requestTimeTooSkewed, .signatureDoesNotMatch,
                  .expiredToken, .quotaExceeded:
                 return .forbidden
-            case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion: return .notFound
+            case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion, .ownershipControlsNotFoundError,
+                 .noSuchBucketPolicy:
+                return .notFound
             case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
                 return .conflict
             case .methodNotAllowed: return .methodNotAllowed
@@ -103,7 +112,8 @@ public struct S3Error: Error, Sendable {
                  .invalidDigest, .invalidPart, .invalidPartOrder, .invalidRequest, .invalidToken, .invalidURI, .keyTooLong,
                  .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
                  .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm,
-                 .invalidLocationConstraint:
+                 .invalidLocationConstraint, .malformedACLError, .unresolvableGrantByEmailAddress,
+                 .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership, .malformedPolicy:
                 return .badRequest
             }
         }
@@ -166,6 +176,14 @@ public struct S3Error: Error, Sendable {
             case .quotaExceeded: return "The bucket or its owner has reached its storage quota."
             case .deleteConflict:
                 return "The user still owns buckets: delete them first, or force the deletion to give them to root."
+            case .malformedACLError: return "The XML you provided was not well-formed or did not validate against our published schema."
+            case .unresolvableGrantByEmailAddress: return "The e-mail address you provided does not match any account on record."
+            case .accessControlListNotSupported: return "The bucket does not allow ACLs"
+            case .invalidBucketAclWithObjectOwnership:
+                return "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+            case .ownershipControlsNotFoundError: return "The bucket ownership controls were not found"
+            case .noSuchBucketPolicy: return "The bucket policy does not exist"
+            case .malformedPolicy: return "Policies must be valid JSON and the first byte must be '{'"
             }
         }
     }
@@ -205,6 +223,18 @@ extension S3Error {
             self.init(.serviceUnavailable, "The server is low on storage: delete objects to make room, or retry later.",
                       cause: error)
         case .internalFault: self.init(.internalError, cause: error)
+        case .noSuchBucketPolicy: self.init(.noSuchBucketPolicy, cause: error)
+        case .ownershipControlsNotFound: self.init(.ownershipControlsNotFoundError, cause: error)
+        case .aclNotSupported: self.init(.accessControlListNotSupported, cause: error)
+        }
+    }
+
+    /// ACL documents and grant headers.
+    init(_ error: ACLParseFailure) {
+        switch error {
+        case .xml(let failure): self.init(failure)
+        case .acl(.malformed): self.init(.malformedACLError, cause: error)
+        case .acl(.invalidArgument(let reason)): self.init(.invalidArgument, reason, cause: error)
         }
     }
 
@@ -391,6 +421,8 @@ extension S3Error {
         case let error as ChecksumError: return S3Error(error)
         case let error as S3RequestError: return S3Error(error)
         case let error as XMLRequestError: return S3Error(error)
+        case let error as ACLParseFailure: return S3Error(error)
+        case let error as ACLRequestError: return S3Error(.acl(error))
         case let error as BucketNameError: return S3Error(error)
         case let error as ObjectKeyError: return S3Error(error)
         case let error as UserMetadataError: return S3Error(error)

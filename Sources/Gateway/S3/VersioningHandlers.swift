@@ -21,7 +21,6 @@ extension S3Gateway {
     func putBucketVersioning(_ call: S3Call) async throws -> Response {
         let body = try await readSmallBody(call)
         let configuration = try VersioningConfiguration.parse(Array(buffer: body))
-        try await ownedBucket(call)
         if configuration.mfaDelete == "Enabled" {
             guard call.header("x-amz-mfa") != nil else {
                 throw S3Error(.accessDenied, "Mfa Authentication must be used for this request")

@@ -20,8 +20,9 @@ enum MetaCommand: Sendable, Equatable {
     case createUser(CommandEnvelope, user: UserRecord)
     /// `heir`: the user id that takes over the user's buckets (nil: refused while the user owns any).
     case deleteUser(CommandEnvelope, name: String, heir: String?)
-    /// The owner is `envelope.requester`; the creation time is `envelope.time`.
-    case createBucket(CommandEnvelope, name: String)
+    /// The owner is `envelope.requester`; the creation time is `envelope.time`. `acl` nil: owner-only;
+    /// `ownership` nil: no ownership controls (both format 3; earlier formats decode with nil).
+    case createBucket(CommandEnvelope, name: String, acl: AccessControlList?, ownership: ObjectOwnership?)
     /// `abortingUploads`: in-progress multipart uploads do not make the bucket non-empty; they are aborted
     /// with it (AWS's behaviour; format 2). Format 1 commands decode with `false`: such a bucket was refused.
     case deleteBucket(CommandEnvelope, name: String, abortingUploads: Bool)
@@ -40,6 +41,14 @@ enum MetaCommand: Sendable, Equatable {
     case forgetGarbage(CommandEnvelope, chunkIDs: [ChunkID])
     /// Both limits nil: remove the quota.
     case setQuota(CommandEnvelope, target: QuotaTarget, quota: Quota)
+    /// PutBucketAcl (format 3).
+    case putBucketACL(CommandEnvelope, bucket: String, acl: AccessControlList)
+    /// PutObjectAcl on the current version (format 3).
+    case putObjectACL(CommandEnvelope, bucket: String, key: String, acl: AccessControlList)
+    /// Put (non-nil) or DeleteBucketOwnershipControls (nil) (format 3).
+    case setOwnershipControls(CommandEnvelope, bucket: String, ownership: ObjectOwnership?)
+    /// PutBucketPolicy (the JSON text) or DeleteBucketPolicy (nil) (format 3).
+    case setBucketPolicy(CommandEnvelope, bucket: String, policy: String?)
     /// Deletes versions or makes delete markers (format 3); the marker ids are chosen by the proposer.
     case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget])
     /// Enables or suspends a bucket's versioning (format 3).
@@ -49,9 +58,11 @@ enum MetaCommand: Sendable, Equatable {
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
     /// inline body; `deleteBucket` carries `abortingUploads`; preconditions `ifMatchAny` and
     /// `ifNoneMatch(etag)`.
-    /// 3: `deleteVersions` and `setBucketVersioning` (kinds 21, 22). No field of an older kind changed, so
-    /// commands of formats 1 and 2 decode as before (a format-1/2 `deleteObjects` in a versioned bucket makes
-    /// delete markers whose ids `derivedVersionID` gives).
+    /// 3: shared by two additions. Access control: `createBucket` carries an ACL and ownership controls;
+    /// object records an owner and ACL, upload records an ACL; the access-control commands (kinds 30–33).
+    /// Versioning: `deleteVersions` and `setBucketVersioning` (kinds 21, 22), no field of an older kind
+    /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
+    /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
     static let formatVersion: UInt8 = 3
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...3
@@ -76,13 +87,14 @@ enum MetaCommand: Sendable, Equatable {
 
     var envelope: CommandEnvelope {
         switch self {
-        case .createUser(let envelope, _), .deleteUser(let envelope, _, _), .createBucket(let envelope, _),
+        case .createUser(let envelope, _), .deleteUser(let envelope, _, _), .createBucket(let envelope, _, _, _),
             .deleteBucket(let envelope, _, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
-            .setQuota(let envelope, _, _), .deleteVersions(let envelope, _, _),
-            .setBucketVersioning(let envelope, _, _):
+            .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
+            .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
+            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _):
             return envelope
         }
     }
@@ -98,7 +110,8 @@ enum MetaCommand: Sendable, Equatable {
         switch self {
         case .createUser(let e, let user): return .createUser(with(e), user: user)
         case .deleteUser(let e, let name, let heir): return .deleteUser(with(e), name: name, heir: heir)
-        case .createBucket(let e, let name): return .createBucket(with(e), name: name)
+        case .createBucket(let e, let name, let acl, let ownership):
+            return .createBucket(with(e), name: name, acl: acl, ownership: ownership)
         case .deleteBucket(let e, let name, let aborting):
             return .deleteBucket(with(e), name: name, abortingUploads: aborting)
         case .putObject(let e, let object, let precondition, let started):
@@ -116,6 +129,13 @@ enum MetaCommand: Sendable, Equatable {
             return .abortMultipartUpload(with(e), bucket: bucket, key: key, uploadID: uploadID)
         case .forgetGarbage(let e, let ids): return .forgetGarbage(with(e), chunkIDs: ids)
         case .setQuota(let e, let target, let quota): return .setQuota(with(e), target: target, quota: quota)
+        case .putBucketACL(let e, let bucket, let acl): return .putBucketACL(with(e), bucket: bucket, acl: acl)
+        case .putObjectACL(let e, let bucket, let key, let acl):
+            return .putObjectACL(with(e), bucket: bucket, key: key, acl: acl)
+        case .setOwnershipControls(let e, let bucket, let ownership):
+            return .setOwnershipControls(with(e), bucket: bucket, ownership: ownership)
+        case .setBucketPolicy(let e, let bucket, let policy):
+            return .setBucketPolicy(with(e), bucket: bucket, policy: policy)
         case .deleteVersions(let e, let bucket, let targets):
             return .deleteVersions(with(e), bucket: bucket, targets: targets)
         case .setBucketVersioning(let e, let bucket, let state):
@@ -139,6 +159,10 @@ enum MetaCommand: Sendable, Equatable {
         case .abortMultipartUpload: return 10
         case .forgetGarbage: return 11
         case .setQuota: return 20
+        case .putBucketACL: return 30
+        case .putObjectACL: return 31
+        case .setOwnershipControls: return 32
+        case .setBucketPolicy: return 33
         case .deleteVersions: return 21
         case .setBucketVersioning: return 22
         }
@@ -149,7 +173,8 @@ enum MetaCommand: Sendable, Equatable {
     /// collection) still goes through.
     var growsMetadata: Bool {
         switch self {
-        case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload:
+        case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload,
+             .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota:
             return false
@@ -190,8 +215,10 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeString(name)
             writer.writeBool(heir != nil)
             if let heir { writer.writeString(heir) }
-        case .createBucket(_, let name):
+        case .createBucket(_, let name, let acl, let ownership):
             writer.writeString(name)
+            writer.write(acl)
+            writer.write(ownership)
         case .deleteBucket(_, let name, let abortingUploads):
             writer.writeString(name)
             writer.writeBool(abortingUploads)
@@ -238,6 +265,19 @@ enum MetaCommand: Sendable, Equatable {
                 writer.writeBool(limit != nil)
                 if let limit { writer.writeInt(limit) }
             }
+        case .putBucketACL(_, let bucket, let acl):
+            writer.writeString(bucket)
+            writer.write(acl)
+        case .putObjectACL(_, let bucket, let key, let acl):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.write(acl)
+        case .setOwnershipControls(_, let bucket, let ownership):
+            writer.writeString(bucket)
+            writer.write(ownership)
+        case .setBucketPolicy(_, let bucket, let policy):
+            writer.writeString(bucket)
+            writer.write(policy)
         case .deleteVersions(_, let bucket, let targets):
             writer.writeString(bucket)
             writer.writeCount(targets.count)
@@ -275,7 +315,11 @@ enum MetaCommand: Sendable, Equatable {
             var heir: String?
             if format >= 2, try reader.readBool() { heir = try reader.readString() }
             return .deleteUser(envelope, name: name, heir: heir)
-        case 3: return .createBucket(envelope, name: try reader.readString())
+        case 3:
+            let name = try reader.readString()
+            guard format >= 3 else { return .createBucket(envelope, name: name, acl: nil, ownership: nil) }
+            return .createBucket(envelope, name: name, acl: try reader.readOptionalACL(),
+                                 ownership: try reader.readOwnership())
         case 4:
             let name = try reader.readString()
             let abortingUploads = try format >= 2 ? reader.readBool() : false
@@ -291,7 +335,7 @@ enum MetaCommand: Sendable, Equatable {
             keys.reserveCapacity(count)
             for _ in 0..<count { keys.append(try reader.readString()) }
             return .deleteObjects(envelope, bucket: bucket, keys: keys)
-        case 7: return .createMultipartUpload(envelope, upload: try reader.readUpload())
+        case 7: return .createMultipartUpload(envelope, upload: try reader.readUpload(format: format))
         case 8:
             return .putPart(
                 envelope, bucket: try reader.readString(), key: try reader.readString(),
@@ -313,6 +357,15 @@ enum MetaCommand: Sendable, Equatable {
             let bytesMax = try reader.readBool() ? try reader.readInt64() : nil
             let objectsMax = try reader.readBool() ? try reader.readInt64() : nil
             return .setQuota(envelope, target: target, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax))
+        case 30 where format >= 3:
+            return .putBucketACL(envelope, bucket: try reader.readString(), acl: try reader.readACL())
+        case 31 where format >= 3:
+            return .putObjectACL(envelope, bucket: try reader.readString(), key: try reader.readString(),
+                                 acl: try reader.readACL())
+        case 32 where format >= 3:
+            return .setOwnershipControls(envelope, bucket: try reader.readString(), ownership: try reader.readOwnership())
+        case 33 where format >= 3:
+            return .setBucketPolicy(envelope, bucket: try reader.readString(), policy: try reader.readOptionalString())
         case 21 where format >= 3:
             let bucket = try reader.readString()
             let count = try reader.readCount(elementBytesMin: 3)
@@ -372,7 +425,8 @@ enum MetaCommandResult: Sendable, Equatable {
     /// 22). A `putObject` remembered before format 3 answers `.done`, read as nil.
     case stored(versionID: String?)
 
-    /// 2: objects may carry an inline body. 3: `deletedVersions`, `stored`.
+    /// 2: objects may carry an inline body. 3: objects carry owner and ACL; MetaError tags 50–52;
+    /// `deletedVersions`, `stored`.
     static let formatVersion: UInt8 = 3
     static let decodableFormats: ClosedRange<UInt8> = 1...3
 

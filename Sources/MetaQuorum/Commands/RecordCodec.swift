@@ -46,7 +46,8 @@ extension ByteWriter {
         writeString(text)
     }
 
-    mutating func write(_ object: ObjectRecord) {
+    /// `format`: the record format to write (3 unless a migration writes an older schema's records).
+    mutating func write(_ object: ObjectRecord, format: UInt8 = MetaSchema.objectRecordFormat) {
         writeString(object.bucket)
         writeString(object.key)
         writeString(object.versionID)
@@ -62,6 +63,10 @@ extension ByteWriter {
         // Format 2: the inline body.
         writeBool(object.inlineBody != nil)
         if let body = object.inlineBody { writeBytes(body) }
+        // Format 3: owner and ACL (absent for records from before ACLs).
+        guard format >= 3 else { return }
+        write(object.owner)
+        write(object.acl)
     }
 
     mutating func write(_ upload: UploadRecord) {
@@ -73,6 +78,8 @@ extension ByteWriter {
         write(upload.headers)
         write(upload.userMetadata)
         write(upload.checksumAlgorithm)
+        // Format 3: the ACL of the object to be.
+        write(upload.acl)
     }
 
     mutating func write(_ part: PartRecord) {
@@ -137,6 +144,9 @@ extension ByteWriter {
         case .outcomeUnknown(let message):
             writeByte(43)
             writeString(message)
+        case .noSuchBucketPolicy: writeByte(50)
+        case .ownershipControlsNotFound: writeByte(51)
+        case .aclNotSupported: writeByte(52)
         }
     }
 }
@@ -212,17 +222,23 @@ extension ByteReader {
         for _ in 0..<count { partSizes.append(try readInt64()) }
         var inlineBody: [UInt8]?
         if format >= 2, try readBool() { inlineBody = try readBytes() }
+        let owner = format >= 3 ? try readOptionalString() : nil
+        let acl = format >= 3 ? try readOptionalACL() : nil
         return ObjectRecord(
             bucket: bucket, key: key, versionID: versionID, sizeBytes: sizeBytes, etag: etag,
             lastModifiedTime: lastModifiedTime, headers: headers, userMetadata: userMetadata,
-            checksum: checksum, chunks: chunks, partSizes: partSizes, inlineBody: inlineBody)
+            checksum: checksum, chunks: chunks, partSizes: partSizes, inlineBody: inlineBody,
+            owner: owner, acl: acl)
     }
 
-    mutating func readUpload() throws(MetaCodecError) -> UploadRecord {
-        UploadRecord(
+    /// `format` 3 ends with the ACL; 1 and 2 have none.
+    mutating func readUpload(format: UInt8) throws(MetaCodecError) -> UploadRecord {
+        var upload = UploadRecord(
             bucket: try readString(), key: try readString(), uploadID: try readString(),
             initiator: try readString(), initiatedTime: try readInt64(), headers: try readHeaderFields(),
             userMetadata: try readHeaderFields(), checksumAlgorithm: try readOptionalString())
+        if format >= 3 { upload.acl = try readOptionalACL() }
+        return upload
     }
 
     mutating func readPart() throws(MetaCodecError) -> PartRecord {
@@ -265,6 +281,9 @@ extension ByteReader {
         case 17: return .internalFault(try readString())
         case 40: return .insufficientStorage(try readString())
         case 43: return .outcomeUnknown(try readString())
+        case 50: return .noSuchBucketPolicy
+        case 51: return .ownershipControlsNotFound
+        case 52: return .aclNotSupported
         case let tag: throw .invalidTag(tag)
         }
     }

@@ -18,6 +18,9 @@ enum MetaQuery: Sendable, Equatable {
     case usage(QuotaTarget)
     /// The state machine's applied index (status pages and tests).
     case appliedIndex
+    /// A bucket and the current version of one of its keys, read together: what an object operation's
+    /// access decision needs (the bucket's ACL, ownership controls and policy, the object's owner and ACL).
+    case objectAccess(bucket: String, key: String)
     /// The latest version of a key (`versionID` nil) or the one named (tag 30).
     case objectVersion(bucket: String, key: String, versionID: String?, requester: String)
     /// A page of ListObjectVersions (tag 31).
@@ -55,6 +58,9 @@ enum MetaQuery: Sendable, Equatable {
                 return .chunkIDs(try machine.referencedChunks(ids).sorted())
             case .usage(let target): return .usage(try machine.usageReport(target))
             case .appliedIndex: return .index(machine.appliedIndex())
+            case .objectAccess(let bucket, let key):
+                let record = try machine.existingBucket(bucket)
+                return .objectAccess(record, try machine.objectRecord(bucket: bucket, key: key))
             case .objectVersion(let bucket, let key, let versionID, let requester):
                 return .objectVersion(
                     try machine.objectVersion(bucket: bucket, key: key, versionID: versionID, requester: requester))
@@ -120,6 +126,10 @@ enum MetaQuery: Sendable, Equatable {
             writer.write(target)
         case .appliedIndex:
             writer.writeByte(13)
+        case .objectAccess(let bucket, let key):
+            writer.writeByte(40)
+            writer.writeString(bucket)
+            writer.writeString(key)
         case .objectVersion(let bucket, let key, let versionID, let requester):
             writer.writeByte(30)
             for text in [bucket, key] { writer.writeString(text) }
@@ -183,6 +193,7 @@ enum MetaQuery: Sendable, Equatable {
             self = .referencedChunks(ids)
         case 12: self = .usage(try reader.readQuotaTarget())
         case 13: self = .appliedIndex
+        case 40: self = .objectAccess(bucket: try reader.readString(), key: try reader.readString())
         case 30:
             self = .objectVersion(
                 bucket: try reader.readString(), key: try reader.readString(), versionID: try reader.readOptionalString(),
@@ -219,6 +230,8 @@ enum MetaQueryResult: Sendable, Equatable {
     case index(UInt64)
     case placements(ChunkPlacementPage)
     case failed(MetaError)
+    /// `objectAccess`: the bucket and the key's current version, if any (result format 2).
+    case objectAccess(BucketRecord, ObjectRecord?)
     /// Tag 30.
     case objectVersion(ObjectVersion?)
     /// Tag 31.
@@ -226,8 +239,10 @@ enum MetaQueryResult: Sendable, Equatable {
     /// Tag 32.
     case versioning(BucketVersioning)
 
-    /// Record formats inside follow `MetaCommandResult.formatVersion`.
-    static let formatVersion: UInt8 = 1
+    /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
+    /// ownership controls and policy.
+    static let formatVersion: UInt8 = 2
+    static let decodableFormats: ClosedRange<UInt8> = 1...2
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 64)
@@ -312,6 +327,11 @@ enum MetaQueryResult: Sendable, Equatable {
         case .failed(let error):
             writer.writeByte(14)
             writer.write(error)
+        case .objectAccess(let bucket, let object):
+            writer.writeByte(40)
+            writer.write(bucket)
+            writer.writeBool(object != nil)
+            if let object { writer.write(object) }
         case .objectVersion(let version):
             writer.writeByte(30)
             writer.writeBool(version != nil)
@@ -352,7 +372,7 @@ enum MetaQueryResult: Sendable, Equatable {
     init(decoding bytes: [UInt8]) throws(MetaCodecError) {
         var reader = ByteReader(bytes)
         let format = try reader.readByte()
-        guard format == Self.formatVersion else { throw .unsupportedVersion(format) }
+        guard Self.decodableFormats.contains(format) else { throw .unsupportedVersion(format) }
         let records = MetaCommandResult.formatVersion
         switch try reader.readByte() {
         case 1:
@@ -364,9 +384,9 @@ enum MetaQueryResult: Sendable, Equatable {
         case 3:
             let count = try reader.readCount(elementBytesMin: 3)
             var buckets: [BucketRecord] = []
-            for _ in 0..<count { buckets.append(try reader.readBucket()) }
+            for _ in 0..<count { buckets.append(try reader.readBucket(format: format)) }
             self = .buckets(buckets)
-        case 4: self = .bucket(try reader.readBool() ? try reader.readBucket() : nil)
+        case 4: self = .bucket(try reader.readBool() ? try reader.readBucket(format: format) : nil)
         case 5: self = .object(try reader.readBool() ? try reader.readObject(format: records) : nil)
         case 6:
             let count = try reader.readCount(elementBytesMin: 5)
@@ -382,9 +402,9 @@ enum MetaQueryResult: Sendable, Equatable {
                 ListObjectsPage(
                     objects: summaries, commonPrefixes: prefixes, isTruncated: try reader.readBool(),
                     nextMarker: try reader.readOptionalString()))
-        case 7: self = .upload(try reader.readBool() ? try reader.readUpload() : nil)
+        case 7: self = .upload(try reader.readBool() ? try reader.readUpload(format: records) : nil)
         case 8:
-            let upload = try reader.readUpload()
+            let upload = try reader.readUpload(format: records)
             let count = try reader.readCount(elementBytesMin: 4)
             var parts: [PartRecord] = []
             for _ in 0..<count { parts.append(try reader.readPart()) }
@@ -395,7 +415,7 @@ enum MetaQueryResult: Sendable, Equatable {
         case 9:
             let count = try reader.readCount(elementBytesMin: 4)
             var uploads: [UploadRecord] = []
-            for _ in 0..<count { uploads.append(try reader.readUpload()) }
+            for _ in 0..<count { uploads.append(try reader.readUpload(format: records)) }
             let prefixes = try reader.readStrings()
             self = .uploads(
                 ListUploadsPage(
@@ -422,6 +442,9 @@ enum MetaQueryResult: Sendable, Equatable {
             self = .usage(UsageReport(bytes: bytes, objects: objects, quota: Quota(bytesMax: bytesMax, objectsMax: objectsMax)))
         case 13: self = .index(try reader.readVarint())
         case 14: self = .failed(try reader.readError())
+        case 40 where format >= 2:
+            let bucket = try reader.readBucket(format: format)
+            self = .objectAccess(bucket, try reader.readBool() ? try reader.readObject(format: records) : nil)
         case 30:
             guard try reader.readBool() else {
                 self = .objectVersion(nil)
@@ -460,10 +483,14 @@ enum MetaQueryResult: Sendable, Equatable {
 }
 
 extension ByteWriter {
+    /// Result format 2 adds the ACL, ownership controls and policy.
     mutating func write(_ bucket: BucketRecord) {
         writeString(bucket.name)
         writeString(bucket.owner)
         writeInt(bucket.createdTime)
+        write(bucket.acl)
+        write(bucket.ownership)
+        write(bucket.policy)
     }
 
     mutating func write(_ target: QuotaTarget) {
@@ -479,8 +506,11 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    mutating func readBucket() throws(MetaCodecError) -> BucketRecord {
-        BucketRecord(name: try readString(), owner: try readString(), createdTime: try readInt64())
+    mutating func readBucket(format: UInt8) throws(MetaCodecError) -> BucketRecord {
+        let bucket = BucketRecord(name: try readString(), owner: try readString(), createdTime: try readInt64())
+        guard format >= 2 else { return bucket }
+        return BucketRecord(name: bucket.name, owner: bucket.owner, createdTime: bucket.createdTime,
+                            acl: try readACL(), ownership: try readOwnership(), policy: try readOptionalString())
     }
 
     mutating func readQuotaTarget() throws(MetaCodecError) -> QuotaTarget {

@@ -7,7 +7,7 @@ extension MetaStateMachine {
     /// rolled-up keys. Entries (keys and common prefixes) are returned only if strictly greater than
     /// `startAfter`; truncation is known by finding one more entry.
     func listObjects(_ query: ListObjectsQuery, requester: String) throws -> ListObjectsPage {
-        let bucket = try ownedBucket(query.bucket, requester: requester)
+        let bucket = try existingBucket(query.bucket)
         guard (0...MetaLimits.listEntriesMax).contains(query.maxKeys) else {
             throw MetaError.invalidArgument("max-keys \(query.maxKeys) outside 0...\(MetaLimits.listEntriesMax)")
         }
@@ -41,7 +41,7 @@ extension MetaStateMachine {
                     ObjectSummary(
                         key: String(decoding: row.key, as: UTF8.self), sizeBytes: row.sizeBytes,
                         etag: row.etag, lastModifiedTime: row.lastModifiedTime,
-                        owner: bucket.owner))
+                        owner: row.owner ?? bucket.owner))
                 entryCount += 1
                 lastEntry = row.key
                 lower = KeyRange.immediateSuccessor(of: row.key)
@@ -57,20 +57,23 @@ extension MetaStateMachine {
         var sizeBytes: Int64
         var etag: String
         var lastModifiedTime: Int64
+        /// nil: a record from before ACLs, owned by the bucket owner.
+        var owner: String?
     }
 
     private func objectRows(bucket: String, lower: [UInt8], upper: [UInt8]?, limit: Int) throws -> [ObjectRow] {
         let map = { (row: SQLiteRow) in
-            ObjectRow(key: row.bytes(0), sizeBytes: row.int64(1), etag: row.string(2), lastModifiedTime: row.int64(3))
+            ObjectRow(key: row.bytes(0), sizeBytes: row.int64(1), etag: row.string(2), lastModifiedTime: row.int64(3),
+                      owner: row.isNull(4) ? nil : row.string(4))
         }
         if let upper {
             return try database.rows(
-                "SELECT key, size_bytes, etag, last_modified_time FROM objects "
+                "SELECT key, size_bytes, etag, last_modified_time, owner FROM objects "
                     + "WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?",
                 [.string(bucket), .bytes(lower), .bytes(upper), .int(Int64(limit))], map)
         }
         return try database.rows(
-            "SELECT key, size_bytes, etag, last_modified_time FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
+            "SELECT key, size_bytes, etag, last_modified_time, owner FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
             [.string(bucket), .bytes(lower), .int(Int64(limit))], map)
     }
 }

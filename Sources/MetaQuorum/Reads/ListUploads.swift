@@ -3,7 +3,7 @@ extension MetaStateMachine {
     /// done as in `listObjects` (seek past each common prefix). The scan is a row-value range on the
     /// `uploads_by_key` index.
     func listUploads(_ query: ListUploadsQuery, requester: String) throws -> ListUploadsPage {
-        _ = try ownedBucket(query.bucket, requester: requester)
+        _ = try existingBucket(query.bucket)
         guard (0...MetaLimits.listEntriesMax).contains(query.maxUploads) else {
             throw MetaError.invalidArgument("max-uploads \(query.maxUploads) outside 0...\(MetaLimits.listEntriesMax)")
         }
@@ -37,7 +37,7 @@ extension MetaStateMachine {
                     cursor = UploadCursor(key: next, initiatedTime: .min, uploadID: [])
                     continue scan
                 }
-                let upload = try RecordBlob.decode(row.record) { reader throws(MetaCodecError) in try reader.readUpload() }
+                let upload = try RecordBlob.decode(row.record) { reader throws(MetaCodecError) in try reader.readUpload(format: MetaSchema.uploadRecordFormat) }
                 page.uploads.append(upload)
                 entryCount += 1
                 last = (row.key, upload.uploadID)
@@ -105,7 +105,7 @@ extension MetaStateMachine {
         bucket: String, key: String, uploadID: String, requester: String, partNumberMarker: Int,
         maxParts: Int
     ) throws -> ListPartsPage {
-        _ = try ownedBucket(bucket, requester: requester)
+        _ = try existingBucket(bucket)
         guard let upload = try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) else {
             throw MetaError.noSuchUpload
         }

@@ -23,7 +23,7 @@ extension MetaStateMachine {
     }
 
     func listVersions(_ query: ListVersionsQuery, requester: String) throws -> ListVersionsPage {
-        let bucket = try ownedBucket(query.bucket, requester: requester)
+        let bucket = try existingBucket(query.bucket)
         guard (0...MetaLimits.listEntriesMax).contains(query.maxKeys) else {
             throw MetaError.invalidArgument("max-keys \(query.maxKeys) outside 0...\(MetaLimits.listEntriesMax)")
         }

@@ -1,16 +1,37 @@
 /// Point lookups shared by the apply path and the reads. They throw `MetaError` for a refusal and
 /// `SQLiteError` / `MetaCodecError` for a storage fault.
 extension MetaStateMachine {
+    /// The columns `bucket(from:name:)` reads, in its order.
+    static let bucketColumns = "owner, created_time, acl, ownership, policy"
+
     func bucketRecord(_ name: String) throws -> BucketRecord? {
-        try database.firstRow("SELECT owner, created_time FROM buckets WHERE name = ?", [.string(name)]) { row in
-            BucketRecord(name: name, owner: row.string(0), createdTime: row.int64(1))
+        let row = try database.firstRow("SELECT \(Self.bucketColumns) FROM buckets WHERE name = ?", [.string(name)]) {
+            row in (row.string(0), row.int64(1), row.isNull(2) ? nil : row.bytes(2), row.isNull(3) ? nil : row.int64(3),
+                    row.isNull(4) ? nil : row.string(4))
         }
+        guard let row else { return nil }
+        return try Self.bucket(name: name, columns: row)
     }
 
-    /// The bucket, if it exists and `requester` owns it. Throws `.noSuchBucket` or `.accessDenied`.
-    func ownedBucket(_ name: String, requester: String) throws -> BucketRecord {
+    /// A bucket from its row; NULL access columns are the defaults (schema 5).
+    static func bucket(name: String, columns: (String, Int64, [UInt8]?, Int64?, String?)) throws -> BucketRecord {
+        let (owner, createdTime, aclBlob, ownershipTag, policy) = columns
+        let acl = try aclBlob.map { blob in
+            try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readACL() }
+        }
+        var ownership: ObjectOwnership?
+        if let ownershipTag {
+            guard let tag = UInt8(exactly: ownershipTag) else { throw MetaCodecError.invalidValue("ownership \(ownershipTag)") }
+            ownership = try ObjectOwnership(tag: tag)
+        }
+        return BucketRecord(name: name, owner: owner, createdTime: createdTime, acl: acl, ownership: ownership,
+                            policy: policy)
+    }
+
+    /// The bucket, if it exists. Throws `.noSuchBucket`. Who may act on it is decided by the Gateway's
+    /// `Authorizer` before the command is proposed, never here.
+    func existingBucket(_ name: String) throws -> BucketRecord {
         guard let bucket = try bucketRecord(name) else { throw MetaError.noSuchBucket }
-        guard bucket.owner == requester else { throw MetaError.accessDenied }
         return bucket
     }
 
@@ -30,7 +51,7 @@ extension MetaStateMachine {
                 "SELECT record FROM uploads WHERE upload_id = ? AND bucket = ? AND key = ?",
                 [.string(uploadID), .string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readUpload() }
+        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readUpload(format: MetaSchema.uploadRecordFormat) }
     }
 
     func partRecords(uploadID: String) throws -> [PartRecord] {

@@ -15,19 +15,21 @@ extension MetaStateMachine {
     }
 
     func listBuckets(owner: String) throws -> [BucketRecord] {
-        try database.rows("SELECT name, created_time FROM buckets WHERE owner = ? ORDER BY name", [.string(owner)]) {
-            row in
-            BucketRecord(name: row.string(0), owner: owner, createdTime: row.int64(1))
-        }
+        try database.rows(
+            "SELECT name, \(Self.bucketColumns) FROM buckets WHERE owner = ? ORDER BY name", [.string(owner)]
+        ) { row in
+            (row.string(0), (row.string(1), row.int64(2), row.isNull(3) ? nil : row.bytes(3),
+                             row.isNull(4) ? nil : row.int64(4), row.isNull(5) ? nil : row.string(5)))
+        }.map { row in try Self.bucket(name: row.0, columns: row.1) }
     }
 
     func object(bucket: String, key: String, requester: String) throws -> ObjectRecord? {
-        _ = try ownedBucket(bucket, requester: requester)
+        _ = try existingBucket(bucket)
         return try objectRecord(bucket: bucket, key: key)
     }
 
     func upload(bucket: String, key: String, uploadID: String, requester: String) throws -> UploadRecord? {
-        _ = try ownedBucket(bucket, requester: requester)
+        _ = try existingBucket(bucket)
         return try uploadRecord(bucket: bucket, key: key, uploadID: uploadID)
     }
 

@@ -14,10 +14,15 @@ enum MetaSchema {
     ///    (NULL for objects from before). The object record
     ///    format is unchanged (2); the migration rewrites every existing record's `versionID` to `null`,
     ///    because every object written before schema 5 is S3's `null` version.
-    static let version: Int64 = 5
+    /// 6: access control: `buckets.acl`, `buckets.ownership`, `buckets.policy`, `objects.owner`; object
+    ///    records (in `objects` and `versions`) and upload records in format 3 (with owner and ACL).
+    static let version: Int64 = 6
 
     /// The object record format stored in `objects.record` at this schema version.
-    static let objectRecordFormat: UInt8 = 2
+    static let objectRecordFormat: UInt8 = 3
+
+    /// The upload record format stored in `uploads.record` at this schema version.
+    static let uploadRecordFormat: UInt8 = 3
 
     /// The user record format stored in `users.record` at this schema version.
     static let userRecordFormat: UInt8 = 2
@@ -63,7 +68,7 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + versionStatements + [
+    ] + usageStatements + versionStatements + accessStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -77,7 +82,7 @@ enum MetaSchema {
     /// `versions` row, if any, is a delete marker (the latest version). Version ids are unique per key across
     /// both tables, and at most one is `null`. So ListObjects scans `objects` only, whatever the number of old
     /// versions, and ListObjectVersions merges two range scans. `record` is the encoded `ObjectRecord`
-    /// (format 2; a delete marker's has size 0, no chunks and an empty ETag).
+    /// (format 3 since schema 6; a delete marker's has size 0, no chunks and an empty ETag).
     static let versionStatements: [String] = [
         """
         CREATE TABLE versions(bucket BLOB NOT NULL, key BLOB NOT NULL, seq INTEGER NOT NULL,
@@ -98,6 +103,17 @@ enum MetaSchema {
         """,
         // Quotas: `scope` is `bucket:NAME` or `user:ID`; a NULL limit is unlimited.
         "CREATE TABLE quotas(scope BLOB PRIMARY KEY, bytes_max INTEGER, objects_max INTEGER) WITHOUT ROWID",
+    ]
+
+    /// The access-control columns of `buckets` (schema 5), also added by the migration from 4. NULL means
+    /// the default: `acl` the owner-only ACL (an encoded `AccessControlList` otherwise), `ownership` no
+    /// ownership controls (an `ObjectOwnership` tag otherwise), `policy` no policy (its JSON text otherwise).
+    /// `objects.owner` is the object's owner for listings (the record holds it too); NULL: the bucket owner.
+    static let accessStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN acl BLOB",
+        "ALTER TABLE buckets ADD COLUMN ownership INTEGER",
+        "ALTER TABLE buckets ADD COLUMN policy BLOB",
+        "ALTER TABLE objects ADD COLUMN owner BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

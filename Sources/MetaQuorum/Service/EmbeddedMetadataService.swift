@@ -98,8 +98,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Buckets
 
-    public func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name))
+    public func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
+                             ownership: ObjectOwnership?, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name,
+                                           acl: acl, ownership: ownership))
     }
 
     public func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError) {
@@ -114,6 +116,42 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func bucket(name: String) async throws(MetaError) -> BucketRecord? {
         try await ask(.bucket(name: name)) { if case .bucket(let v) = $0 { v } else { nil } }
+    }
+
+    // MARK: Access control
+
+    public func objectAccess(bucket: String, key: String) async throws(MetaError)
+        -> (bucket: BucketRecord, object: ObjectRecord?)
+    {
+        try await ask(.objectAccess(bucket: bucket, key: key)) {
+            if case .objectAccess(let bucket, let object) = $0 { (bucket, object) } else { nil }
+        }
+    }
+
+    public func putBucketACL(bucket: String, acl: AccessControlList, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(.putBucketACL(try envelope(requestID, requester: requester, time: clock()),
+                                           bucket: bucket, acl: acl))
+    }
+
+    public func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
+                             requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.putObjectACL(try envelope(requestID, requester: requester, time: clock()),
+                                           bucket: bucket, key: key, acl: acl))
+    }
+
+    public func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
+                                     requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.setOwnershipControls(try envelope(requestID, requester: requester, time: clock()),
+                                                   bucket: bucket, ownership: ownership))
+    }
+
+    public func setBucketPolicy(bucket: String, policy: String?, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(.setBucketPolicy(try envelope(requestID, requester: requester, time: clock()),
+                                              bucket: bucket, policy: policy))
     }
 
     // MARK: Objects

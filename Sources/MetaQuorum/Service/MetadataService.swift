@@ -33,19 +33,41 @@ public protocol MetadataService: Sendable {
     func usage(of target: QuotaTarget) async throws(MetaError) -> UsageReport
 
     // MARK: Buckets
-    /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`.
-    func createBucket(name: String, owner: String, time: Int64, requestID: RequestID) async throws(MetaError)
-    /// Throws `.noSuchBucket`, `.accessDenied` (requester is not the owner), `.bucketNotEmpty` (objects
+    /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`. `acl` nil: the owner-only ACL;
+    /// `ownership` nil: no ownership controls.
+    func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
+                      ownership: ObjectOwnership?, requestID: RequestID) async throws(MetaError)
+    /// Throws `.noSuchBucket`, `.bucketNotEmpty` (objects
     /// remain). In-progress multipart uploads are aborted with the bucket, as in AWS, in the same applied
     /// command: their parts' chunks go to the garbage queue in that transaction.
     func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError)
     /// Buckets owned by `owner`, sorted by name.
     func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord]
+    /// The bucket with its ACL, ownership controls and policy: a linearizable read, so the `Authorizer`
+    /// decides on what the last applied access-control command left.
     func bucket(name: String) async throws(MetaError) -> BucketRecord?
+
+    /// The bucket and the current version of `key` in one linearizable read. Throws `.noSuchBucket`.
+    func objectAccess(bucket: String, key: String) async throws(MetaError)
+        -> (bucket: BucketRecord, object: ObjectRecord?)
+
+    // MARK: Access control (who may send these is decided by the Gateway's `Authorizer`)
+    /// Throws `.noSuchBucket`, `.aclNotSupported` (ownership controls are `BucketOwnerEnforced`).
+    func putBucketACL(bucket: String, acl: AccessControlList, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    /// Sets the ACL of the current version. Throws `.noSuchBucket`, `.noSuchKey`, `.aclNotSupported`.
+    func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
+                      requestID: RequestID) async throws(MetaError)
+    /// nil deletes them. Throws `.noSuchBucket`, `.ownershipControlsNotFound` (delete without any).
+    func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
+                              requestID: RequestID) async throws(MetaError)
+    /// nil deletes it. Throws `.noSuchBucket`, `.noSuchBucketPolicy` (delete without one).
+    func setBucketPolicy(bucket: String, policy: String?, requester: String, requestID: RequestID)
+        async throws(MetaError)
 
     // MARK: Objects
     /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
-    /// `.accessDenied`, `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
+    /// `.preconditionFailed` (the precondition did not hold at apply time), `.noSuchKey`
     /// (an If-Match precondition and no current version) or
     /// `.requestTooOld` (the write started too long ago: its chunks may have been swept).
     ///
@@ -57,40 +79,39 @@ public protocol MetadataService: Sendable {
     @discardableResult
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
                    startedTime: Int64, requestID: RequestID) async throws(MetaError) -> String?
-    /// The current version, or nil (none, or the latest version is a delete marker). Throws `.noSuchBucket`,
-    /// `.accessDenied`.
+    /// The current version, or nil (none, or the latest version is a delete marker). Throws `.noSuchBucket`.
+    /// (`requester` names who asks; access is the Gateway's `Authorizer`'s decision, as for every method here.)
     func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord?
     /// One version of a key: the latest (`versionID` nil; possibly a delete marker) or the one named
-    /// (`null` included). Nil when there is none. Throws `.noSuchBucket`, `.accessDenied`.
+    /// (`null` included). Nil when there is none. Throws `.noSuchBucket`.
     func objectVersion(bucket: String, key: String, versionID: String?, requester: String) async throws(MetaError)
         -> ObjectVersion?
     /// Deletes versions or makes delete markers, one outcome per target in order, in one command. A target
     /// without a version id deletes the current version of an unversioned bucket, and otherwise makes a delete
     /// marker (its id is the target's `markerVersionID` when versioning is Enabled, `null` when Suspended). A
     /// target with a version id removes exactly that version (a missing one is no error, as in S3); when it
-    /// was the latest, the next newer version becomes current. Throws `.noSuchBucket`, `.accessDenied`.
+    /// was the latest, the next newer version becomes current. Throws `.noSuchBucket`.
     func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, time: Int64,
                               requestID: RequestID) async throws(MetaError) -> [DeleteOutcome]
     /// One page of every version and delete marker, in key order and newest first within a key.
     func listObjectVersions(_ query: ListVersionsQuery, requester: String) async throws(MetaError)
         -> ListVersionsPage
-    /// Enables or suspends versioning (a bucket never returns to unversioned). Throws `.noSuchBucket`,
-    /// `.accessDenied`, `.invalidArgument` for `.unversioned`.
+    /// Enables or suspends versioning (a bucket never returns to unversioned). Throws `.noSuchBucket`, `.invalidArgument` for `.unversioned`.
     func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String, requestID: RequestID)
         async throws(MetaError)
-    /// The bucket's versioning state. Throws `.noSuchBucket`, `.accessDenied`.
+    /// The bucket's versioning state. Throws `.noSuchBucket`.
     func bucketVersioning(bucket: String, requester: String) async throws(MetaError) -> BucketVersioning
     /// Deletes each key as `deleteObjectVersions` does with targets that name no version (deleting a missing
     /// key succeeds, as in S3; a versioned bucket gets delete markers with fresh ids). Returns whether a
-    /// current version stopped being current. Throws `.noSuchBucket`, `.accessDenied`.
+    /// current version stopped being current. Throws `.noSuchBucket`.
     @discardableResult
     func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
                        requestID: RequestID) async throws(MetaError) -> [Bool]
-    /// One page of current objects in key order. Throws `.noSuchBucket`, `.accessDenied`.
+    /// One page of current objects in key order. Throws `.noSuchBucket`.
     func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage
 
     // MARK: Multipart uploads
-    /// Registers a new upload. Throws `.noSuchBucket`, `.accessDenied`.
+    /// Registers a new upload. Throws `.noSuchBucket`.
     func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
         async throws(MetaError)
     /// The upload, or nil if it is unknown, completed or aborted.
@@ -143,6 +164,15 @@ public typealias ChunkID = UInt128
 /// A client-chosen id that makes a command idempotent (16 random bytes as 32 hex digits, say).
 public typealias RequestID = String
 
+extension MetadataService {
+    /// A bucket with the owner-only ACL and no ownership controls.
+    public func createBucket(name: String, owner: String, time: Int64, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await createBucket(name: name, owner: owner, time: time, acl: nil, ownership: nil, requestID: requestID)
+    }
+}
+
 /// Errors of the metadata service. `Gateway/S3/S3Error.swift` maps each case to an S3 error.
 public enum MetaError: Error, Sendable, Equatable {
     /// True when the write certainly did not take effect and never will: then, and only then, may the caller
@@ -185,6 +215,12 @@ public enum MetaError: Error, Sendable, Equatable {
     case insufficientStorage(String)
     /// A storage or decoding fault inside the service; the message is for logs, not for clients.
     case internalFault(String)
+    /// `deleteBucketPolicy` or a policy read on a bucket without one.
+    case noSuchBucketPolicy
+    /// `deleteOwnershipControls` on a bucket without them.
+    case ownershipControlsNotFound
+    /// An ACL change on a bucket whose ownership controls are `BucketOwnerEnforced` (decided at apply).
+    case aclNotSupported
 }
 
 /// A user (an S3 account): one access key pair.
@@ -211,15 +247,26 @@ public struct UserRecord: Sendable, Equatable, Codable {
     }
 }
 
+/// A bucket: its owner (a user id), its ACL, ownership controls and policy (schema 5).
 public struct BucketRecord: Sendable, Equatable {
     public var name: String
     public var owner: String
     /// Milliseconds since the Unix epoch.
     public var createdTime: Int64
-    public init(name: String, owner: String, createdTime: Int64) {
+    /// The bucket's grants; buckets from before ACLs have the owner-only ACL.
+    public var acl: AccessControlList
+    /// nil: no ownership controls set (S3 then behaves as `ObjectWriter`).
+    public var ownership: ObjectOwnership?
+    /// The bucket policy as the owner sent it (JSON text, validated by the Gateway), nil for none.
+    public var policy: String?
+    public init(name: String, owner: String, createdTime: Int64, acl: AccessControlList? = nil,
+                ownership: ObjectOwnership? = nil, policy: String? = nil) {
         self.name = name
         self.owner = owner
         self.createdTime = createdTime
+        self.acl = acl ?? .ownerOnly(owner)
+        self.ownership = ownership
+        self.policy = policy
     }
 }
 
@@ -275,10 +322,18 @@ public struct ObjectRecord: Sendable, Equatable {
     /// A small object's bytes themselves (at most `MetaLimits.inlineBodyBytesMax`), stored and replicated
     /// with its metadata, so a small PUT costs one durable write, not two; then `chunks` is empty.
     public var inlineBody: [UInt8]?
+    /// The object's owner (a user id): its writer, or the bucket owner as ownership controls decide at
+    /// apply time. nil for records from before ACLs (formats 1 and 2): owned by the bucket owner.
+    public var owner: String?
+    /// The object's grants; nil for records from before ACLs: private to the owner.
+    public var acl: AccessControlList?
     public init(bucket: String, key: String, versionID: String, sizeBytes: Int64, etag: String,
                 lastModifiedTime: Int64, headers: [HeaderField], userMetadata: [HeaderField],
-                checksum: StoredChecksum?, chunks: [ChunkRef], partSizes: [Int64], inlineBody: [UInt8]? = nil) {
+                checksum: StoredChecksum?, chunks: [ChunkRef], partSizes: [Int64], inlineBody: [UInt8]? = nil,
+                owner: String? = nil, acl: AccessControlList? = nil) {
         self.inlineBody = inlineBody
+        self.owner = owner
+        self.acl = acl
         self.bucket = bucket
         self.key = key
         self.versionID = versionID
@@ -501,8 +556,13 @@ public struct UploadRecord: Sendable, Equatable {
     public var userMetadata: [HeaderField]
     /// The checksum algorithm named at creation (`x-amz-checksum-algorithm`), if any.
     public var checksumAlgorithm: String?
+    /// The ACL the completed object gets (asked for at creation); nil for uploads from before ACLs:
+    /// private to the initiator.
+    public var acl: AccessControlList?
     public init(bucket: String, key: String, uploadID: String, initiator: String, initiatedTime: Int64,
-                headers: [HeaderField], userMetadata: [HeaderField], checksumAlgorithm: String?) {
+                headers: [HeaderField], userMetadata: [HeaderField], checksumAlgorithm: String?,
+                acl: AccessControlList? = nil) {
+        self.acl = acl
         self.bucket = bucket
         self.key = key
         self.uploadID = uploadID

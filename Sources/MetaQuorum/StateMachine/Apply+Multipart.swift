@@ -13,7 +13,7 @@ struct CompleteRequest {
 
 extension MetaStateMachine {
     func applyCreateUpload(_ upload: UploadRecord, envelope: CommandEnvelope) throws {
-        _ = try ownedBucket(upload.bucket, requester: envelope.requester)
+        _ = try existingBucket(upload.bucket)
         guard !upload.uploadID.isEmpty, !upload.key.isEmpty else {
             throw MetaError.invalidArgument("empty upload id or key")
         }
@@ -35,7 +35,7 @@ extension MetaStateMachine {
     ) throws {
         var part = proposed
         part.lastModifiedTime = envelope.time
-        _ = try ownedBucket(bucket, requester: envelope.requester)
+        _ = try existingBucket(bucket)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
         guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
             throw MetaError.noSuchUpload
@@ -63,7 +63,7 @@ extension MetaStateMachine {
     }
 
     func applyCompleteUpload(_ request: CompleteRequest, envelope: CommandEnvelope) throws -> ObjectRecord {
-        _ = try ownedBucket(request.bucket, requester: envelope.requester)
+        let bucket = try existingBucket(request.bucket)
         guard let upload = try uploadRecord(bucket: request.bucket, key: request.key, uploadID: request.uploadID) else {
             if let completed = try completedVersion(request) { return completed }
             throw MetaError.noSuchUpload
@@ -78,12 +78,16 @@ extension MetaStateMachine {
         let current = try objectRecord(bucket: request.bucket, key: request.key)
         try check(request.precondition, current: current)
         let versioning = try bucketVersioning(request.bucket)
+        // The initiator writes the object; its owner and ACL follow the ownership controls at completion.
+        let (owner, acl) = ObjectOwnershipRule.decide(
+            writer: upload.initiator, requested: upload.acl, bucket: bucket)
         let object = ObjectRecord(
             bucket: request.bucket, key: request.key,
             versionID: Self.storedVersionID(proposed: request.versionID, versioning: versioning),
             sizeBytes: try Self.totalSize(chosen), etag: try multipartETag(chosen),
             lastModifiedTime: envelope.time, headers: upload.headers, userMetadata: upload.userMetadata,
-            checksum: nil, chunks: chosen.flatMap(\.chunks), partSizes: chosen.map(\.sizeBytes))
+            checksum: nil, chunks: chosen.flatMap(\.chunks), partSizes: chosen.map(\.sizeBytes),
+            owner: owner, acl: acl)
         // The parts are already counted: the net growth is the object minus every part (and the version it
         // replaces, if any).
         let partBytes = stored.reduce(Int64(0)) { $0 + $1.sizeBytes }
@@ -111,7 +115,7 @@ extension MetaStateMachine {
     }
 
     func applyAbortUpload(bucket: String, key: String, uploadID: String, envelope: CommandEnvelope) throws {
-        _ = try ownedBucket(bucket, requester: envelope.requester)
+        _ = try existingBucket(bucket)
         guard try uploadRecord(bucket: bucket, key: key, uploadID: uploadID) != nil else {
             throw MetaError.noSuchUpload
         }

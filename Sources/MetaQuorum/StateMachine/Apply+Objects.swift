@@ -8,7 +8,10 @@ extension MetaStateMachine {
         // Last-Modified is the command's time (the leader's clock), so versions of a key are ordered by one clock.
         var object = proposed
         object.lastModifiedTime = envelope.time
-        _ = try ownedBucket(object.bucket, requester: envelope.requester)
+        let bucket = try existingBucket(object.bucket)
+        // Owner and ACL: what the writer asked for, under the bucket's ownership controls as they are now.
+        (object.owner, object.acl) = ObjectOwnershipRule.decide(
+            writer: envelope.requester, requested: object.acl, bucket: bucket)
         try checkWriteAge(startedTime: startedTime, time: envelope.time)
         if let body = object.inlineBody {
             guard object.chunks.isEmpty, object.partSizes.isEmpty, Int64(body.count) == object.sizeBytes,

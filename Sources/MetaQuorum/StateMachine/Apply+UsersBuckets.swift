@@ -26,6 +26,7 @@ extension MetaStateMachine {
         if ownsBuckets {
             guard let heir, !heir.isEmpty else { throw MetaError.userOwnsBuckets }
             if heir != user.id {
+                try passAccess(from: user.id, to: heir)
                 try database.run("UPDATE buckets SET owner = ? WHERE owner = ?", [.string(heir), .string(user.id)])
             }
         }
@@ -35,22 +36,65 @@ extension MetaStateMachine {
         }
     }
 
-    func applyCreateBucket(name: String, envelope: CommandEnvelope) throws {
+    /// `acl` nil: the owner-only ACL; `ownership` nil: no ownership controls. Under `BucketOwnerEnforced`
+    /// the bucket's ACL is the owner-only one whatever was asked (the Gateway refuses other ACLs first).
+    /// The heir of a deleted user takes its place in the buckets it inherits: in their ACLs, and as owner
+    /// and grantee of the objects in them the user owned or was granted. One pass over those buckets'
+    /// objects, inside the deleting command.
+    private func passAccess(from old: String, to heir: String) throws {
+        func pass(_ acl: AccessControlList) -> AccessControlList {
+            AccessControlList(grants: acl.grants.map { grant in
+                grant.grantee == .user(id: old) ? ACLGrant(grantee: .user(id: heir), permission: grant.permission) : grant
+            })
+        }
+        let names = try database.rows(
+            "SELECT name FROM buckets INDEXED BY buckets_by_owner WHERE owner = ? ORDER BY name", [.string(old)]
+        ) { $0.string(0) }
+        for name in names {
+            let bucket = try existingBucket(name)
+            try database.run("UPDATE buckets SET acl = ? WHERE name = ?", [Self.aclColumn(pass(bucket.acl)), .string(name)])
+            let rows = try database.rows("SELECT key, record FROM objects WHERE bucket = ? ORDER BY key", [.string(name)]) {
+                ($0.bytes(0), $0.bytes(1))
+            }
+            for (key, blob) in rows {
+                var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
+                    try reader.readObject(format: MetaSchema.objectRecordFormat)
+                }
+                guard object.owner == old || object.acl?.grants.contains(where: { $0.grantee == .user(id: old) }) == true
+                else { continue }
+                if object.owner == old { object.owner = heir }
+                object.acl = object.acl.map(pass)
+                try database.run("UPDATE objects SET record = ?, owner = ? WHERE bucket = ? AND key = ?",
+                                 [.bytes(RecordBlob.encode { $0.write(object) }), object.owner.map { .string($0) } ?? .null,
+                                  .string(name), .bytes(key)])
+            }
+        }
+    }
+
+    func applyCreateBucket(name: String, acl: AccessControlList?, ownership: ObjectOwnership?,
+                           envelope: CommandEnvelope) throws {
         guard !name.isEmpty else { throw MetaError.invalidArgument("empty bucket name") }
         if let existing = try bucketRecord(name) {
             throw existing.owner == envelope.requester
                 ? MetaError.bucketAlreadyOwnedByYou : MetaError.bucketAlreadyExists
         }
+        let stored = ownership == .bucketOwnerEnforced ? nil : acl
         try database.run(
-            "INSERT INTO buckets(name, owner, created_time) VALUES (?, ?, ?)",
-            [.string(name), .string(envelope.requester), .int(envelope.time)])
+            "INSERT INTO buckets(name, owner, created_time, acl, ownership) VALUES (?, ?, ?, ?, ?)",
+            [.string(name), .string(envelope.requester), .int(envelope.time), Self.aclColumn(stored),
+             ownership.map { .int(Int64($0.tag)) } ?? .null])
+    }
+
+    static func aclColumn(_ acl: AccessControlList?) -> SQLiteValue {
+        guard let acl else { return .null }
+        return .bytes(RecordBlob.encode { $0.write(acl) })
     }
 
     /// Refuses a bucket that still holds an object. Its in-progress uploads refuse it too, unless
     /// `abortingUploads`: then each is aborted here, in this command's transaction, and its parts' chunks
     /// enter the garbage queue.
     func applyDeleteBucket(name: String, abortingUploads: Bool, envelope: CommandEnvelope) throws {
-        _ = try ownedBucket(name, requester: envelope.requester)
+        _ = try existingBucket(name)
         let hasObject = try database.firstRow("SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", [.string(name)]) { _ in
             true
         }

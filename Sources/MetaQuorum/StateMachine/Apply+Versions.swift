@@ -27,7 +27,7 @@ extension MetaStateMachine {
     }
 
     func applySetBucketVersioning(bucket: String, state: BucketVersioning, envelope: CommandEnvelope) throws {
-        _ = try ownedBucket(bucket, requester: envelope.requester)
+        _ = try existingBucket(bucket)
         guard state != .unversioned else {
             throw MetaError.invalidArgument("a bucket's versioning can be enabled or suspended, never removed")
         }
@@ -90,13 +90,14 @@ extension MetaStateMachine {
     private func writeCurrent(_ object: ObjectRecord, completedUpload: String? = nil) throws {
         try database.run(
             """
-            INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record, completed_upload)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO objects(bucket, key, size_bytes, etag, last_modified_time, record, completed_upload,
+                owner)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .string(object.bucket), .string(object.key), .int(object.sizeBytes), .string(object.etag),
                 .int(object.lastModifiedTime), .bytes(RecordBlob.encode { $0.write(object) }),
-                completedUpload.map { .string($0) } ?? .null,
+                completedUpload.map { .string($0) } ?? .null, object.owner.map { .string($0) } ?? .null,
             ])
     }
 
@@ -192,7 +193,7 @@ extension MetaStateMachine {
     func applyDeleteVersions(bucket: String, targets: [DeleteTarget], envelope: CommandEnvelope) throws
         -> [DeleteOutcome]
     {
-        _ = try ownedBucket(bucket, requester: envelope.requester)
+        _ = try existingBucket(bucket)
         let versioning = try bucketVersioning(bucket)
         var outcomes: [DeleteOutcome] = []
         outcomes.reserveCapacity(targets.count)
@@ -291,7 +292,7 @@ extension MetaStateMachine {
     /// The latest version of a key (`versionID` nil) or the named one, with whether it is a delete marker
     /// and whether it is the latest.
     func objectVersion(bucket: String, key: String, versionID: String?, requester: String) throws -> ObjectVersion? {
-        _ = try ownedBucket(bucket, requester: requester)
+        _ = try existingBucket(bucket)
         let current = try objectRecord(bucket: bucket, key: key)
         if let current, versionID == nil || current.versionID == versionID {
             return ObjectVersion(object: current, isDeleteMarker: false, isLatest: true)
@@ -308,7 +309,7 @@ extension MetaStateMachine {
     }
 
     func bucketVersioning(_ bucket: String, requester: String) throws -> BucketVersioning {
-        _ = try ownedBucket(bucket, requester: requester)
+        _ = try existingBucket(bucket)
         return try bucketVersioning(bucket)
     }
 }

@@ -123,15 +123,21 @@ final class MetaStateMachine {
                 ON CONFLICT(bucket) DO UPDATE SET bytes = bytes + excluded.bytes
                 """)
         case 3:
-            // Object records gain the inline-body field (absent for every existing object).
-            let rows = try database.rows("SELECT bucket, key, record FROM objects") { ($0.bytes(0), $0.bytes(1), $0.bytes(2)) }
-            for (bucket, key, blob) in rows {
-                let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: 1) }
-                try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
-                                 [.bytes(RecordBlob.encode { $0.write(object) }), .bytes(bucket), .bytes(key)])
-            }
+            // Object records gain the inline-body field (absent for every existing object). Each record
+            // format appends its fields, so a format-1 record is its format-2 form once an absent-body
+            // flag (one 0 byte) follows it: the step is an append, not a decode-and-encode with the
+            // current encoder (which writes a later format).
+            try database.execute("UPDATE objects SET record = record || x'00' WHERE true")
         case 4:
             try migrateToVersioning()
+        case 5:
+            // Access control: bucket columns (NULL: owner-only ACL, no ownership controls, no policy);
+            // object records in format 3 gain an absent owner and an absent ACL (two 0 bytes: private to
+            // the bucket owner), upload records an absent ACL (one 0 byte).
+            for statement in MetaSchema.accessStatements { try database.execute(statement) }
+            try database.execute("UPDATE objects SET record = record || x'0000' WHERE true")
+            try database.execute("UPDATE versions SET record = record || x'0000' WHERE true")
+            try database.execute("UPDATE uploads SET record = record || x'00' WHERE true")
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -148,8 +154,9 @@ final class MetaStateMachine {
         for (bucket, key, blob) in rows {
             var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: 2) }
             object.versionID = nullVersionID
+            // Schema 5 stores format 2; the access step (5 → 6) appends the format-3 fields.
             try database.run("UPDATE objects SET record = ? WHERE bucket = ? AND key = ?",
-                             [.bytes(RecordBlob.encode { $0.write(object) }), .bytes(bucket), .bytes(key)])
+                             [.bytes(RecordBlob.encode { $0.write(object, format: 2) }), .bytes(bucket), .bytes(key)])
         }
     }
 
@@ -258,8 +265,8 @@ final class MetaStateMachine {
             try applyCreateUser(user, envelope: envelope)
         case .deleteUser(_, let name, let heir):
             try applyDeleteUser(name: name, heir: heir)
-        case .createBucket(let envelope, let name):
-            try applyCreateBucket(name: name, envelope: envelope)
+        case .createBucket(let envelope, let name, let acl, let ownership):
+            try applyCreateBucket(name: name, acl: acl, ownership: ownership, envelope: envelope)
         case .deleteBucket(let envelope, let name, let abortingUploads):
             try applyDeleteBucket(name: name, abortingUploads: abortingUploads, envelope: envelope)
         case .putObject(let envelope, let object, let precondition, let startedTime):
@@ -290,6 +297,14 @@ final class MetaStateMachine {
             try applyForgetGarbage(chunkIDs)
         case .setQuota(_, let target, let quota):
             try applySetQuota(quota, for: target)
+        case .putBucketACL(_, let bucket, let acl):
+            try applyPutBucketACL(bucket: bucket, acl: acl)
+        case .putObjectACL(_, let bucket, let key, let acl):
+            try applyPutObjectACL(bucket: bucket, key: key, acl: acl)
+        case .setOwnershipControls(_, let bucket, let ownership):
+            try applySetOwnershipControls(bucket: bucket, ownership: ownership)
+        case .setBucketPolicy(_, let bucket, let policy):
+            try applySetBucketPolicy(bucket: bucket, policy: policy)
         case .deleteVersions(let envelope, let bucket, let targets):
             return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
         case .setBucketVersioning(let envelope, let bucket, let state):

@@ -8,7 +8,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
     ("inventory", "BucketInventoryConfiguration"), ("lifecycle", "BucketLifecycleConfiguration"), ("logging", "BucketLogging"),
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"), ("object-lock", "ObjectLockConfiguration"),
-    ("ownershipControls", "BucketOwnershipControls"), ("policy", "BucketPolicy"), ("policyStatus", "BucketPolicyStatus"),
+
     ("publicAccessBlock", "PublicAccessBlock"), ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
     ("tagging", "BucketTagging"), ("website", "BucketWebsite"),
     ("session", "Session"),
@@ -48,6 +48,26 @@ extension S3RequestTarget {
         method: String, has: (String) -> Bool, value: (String) -> String?
     ) throws(S3RequestError) -> S3Endpoint {
         if has("acl") { return try routeACL(method: method, onObject: false) }
+        if has("policyStatus") {
+            guard method == "GET" || method == "HEAD" else { throw .methodNotAllowed(method: method) }
+            return .getBucketPolicyStatus
+        }
+        if has("policy") {
+            switch method {
+            case "GET", "HEAD": return .getBucketPolicy
+            case "PUT": return .putBucketPolicy
+            case "DELETE": return .deleteBucketPolicy
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("ownershipControls") {
+            switch method {
+            case "GET", "HEAD": return .getBucketOwnershipControls
+            case "PUT": return .putBucketOwnershipControls
+            case "DELETE": return .deleteBucketOwnershipControls
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
         if has("versioning") {
             switch method {
             case "GET", "HEAD": return .getBucketVersioning

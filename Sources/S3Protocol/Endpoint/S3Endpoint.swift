@@ -18,6 +18,15 @@ public enum S3Endpoint: Sendable, Hashable {
     case getACL(onObject: Bool)
     /// PutBucketAcl / PutObjectAcl (`PUT ?acl`).
     case putACL(onObject: Bool)
+    /// Get/Put/DeleteBucketOwnershipControls (`?ownershipControls`).
+    case getBucketOwnershipControls
+    case putBucketOwnershipControls
+    case deleteBucketOwnershipControls
+    /// Get/Put/DeleteBucketPolicy (`?policy`), GetBucketPolicyStatus (`?policyStatus`).
+    case getBucketPolicy
+    case putBucketPolicy
+    case deleteBucketPolicy
+    case getBucketPolicyStatus
     /// GetBucketVersioning (`GET ?versioning`).
     case getBucketVersioning
     /// PutBucketVersioning (`PUT ?versioning`).
@@ -61,6 +70,13 @@ public enum S3Endpoint: Sendable, Hashable {
         case .listObjectVersions: return "ListObjectVersions"
         case .getACL(let onObject): return onObject ? "GetObjectAcl" : "GetBucketAcl"
         case .putACL(let onObject): return onObject ? "PutObjectAcl" : "PutBucketAcl"
+        case .getBucketOwnershipControls: return "GetBucketOwnershipControls"
+        case .putBucketOwnershipControls: return "PutBucketOwnershipControls"
+        case .deleteBucketOwnershipControls: return "DeleteBucketOwnershipControls"
+        case .getBucketPolicy: return "GetBucketPolicy"
+        case .putBucketPolicy: return "PutBucketPolicy"
+        case .deleteBucketPolicy: return "DeleteBucketPolicy"
+        case .getBucketPolicyStatus: return "GetBucketPolicyStatus"
         case .getObjectAttributes: return "GetObjectAttributes"
         case .getBucketVersioning: return "GetBucketVersioning"
         case .putBucketVersioning: return "PutBucketVersioning"

@@ -470,17 +470,17 @@ public struct VersioningConfigurationResult: Sendable, Hashable {
 }
 
 /// `GetBucketAcl` / `GetObjectAcl` response (`<AccessControlPolicy>`): the owner and its grants to
-/// canonical users.
+/// canonical users and groups.
 public struct AccessControlPolicyResult: Sendable, Hashable {
-    /// One grant to a canonical user.
+    /// One grant.
     public struct Grant: Sendable, Hashable {
         /// Who is granted.
-        public var grantee: S3Owner
+        public var grantee: ACLGranteeResult
         /// `FULL_CONTROL`, `READ`, `WRITE`, `READ_ACP` or `WRITE_ACP`.
         public var permission: String
 
         /// Creates a grant.
-        public init(grantee: S3Owner, permission: String) {
+        public init(grantee: ACLGranteeResult, permission: String) {
             self.grantee = grantee
             self.permission = permission
         }
@@ -505,11 +505,20 @@ public struct AccessControlPolicyResult: Sendable, Hashable {
             writer.element("AccessControlList") { writer in
                 for grant in grants {
                     writer.element("Grant") { writer in
-                        writer.element("Grantee", attributes: [
-                            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser"),
-                        ]) { writer in
-                            writer.element("ID", grant.grantee.id)
-                            writer.element("DisplayName", grant.grantee.displayName)
+                        switch grant.grantee {
+                        case .canonicalUser(let user):
+                            writer.element("Grantee", attributes: [
+                                ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser"),
+                            ]) { writer in
+                                writer.element("ID", user.id)
+                                writer.element("DisplayName", user.displayName)
+                            }
+                        case .group(let uri):
+                            writer.element("Grantee", attributes: [
+                                ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "Group"),
+                            ]) { writer in
+                                writer.element("URI", uri)
+                            }
                         }
                         writer.element("Permission", grant.permission)
                     }

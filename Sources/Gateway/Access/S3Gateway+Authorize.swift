@@ -1,0 +1,130 @@
+import MetaQuorum
+import S3Protocol
+
+/// Where each request meets the `Authorizer`: once in `authorize` before any handler runs, for the
+/// bucket-level part, and once more in `authorizedObject` for operations on an existing object's
+/// contents or ACL (their decision needs the object's owner and ACL, read in the same linearizable read
+/// as its bucket).
+///
+/// Invariant: the state machine decides no access; every request either passes `authorize` with a bucket
+/// action, is an object operation whose handler reads its object only through `authorizedObject`, or
+/// needs a signed user and touches only that user's own resources (ListBuckets, CreateBucket).
+extension S3Gateway {
+    /// What an operation needs before its handler runs.
+    enum AccessCheck: Equatable {
+        /// A signed request; the handler touches only what the signer owns or creates.
+        case signedIn
+        /// `action` on the addressed bucket (its object resource when the action is an object action).
+        case bucket(S3Action)
+        /// `action` on the addressed object, decided by the handler through `authorizedObject`.
+        case object(S3Action)
+    }
+
+    /// Exhaustive on purpose: a new operation must say what it needs.
+    static func accessCheck(_ endpoint: S3Endpoint) -> AccessCheck {
+        switch endpoint {
+        case .listBuckets, .createBucket, .notImplemented: return .signedIn
+        case .deleteBucket: return .bucket(.deleteBucket)
+        case .headBucket, .listObjects, .listObjectsV2: return .bucket(.listBucket)
+        case .getBucketLocation: return .bucket(.getBucketLocation)
+        case .listMultipartUploads: return .bucket(.listBucketMultipartUploads)
+        case .listObjectVersions: return .bucket(.listBucketVersions)
+        case .getACL(let onObject): return onObject ? .object(.getObjectAcl) : .bucket(.getBucketAcl)
+        case .putACL(let onObject): return onObject ? .object(.putObjectAcl) : .bucket(.putBucketAcl)
+        case .getBucketOwnershipControls: return .bucket(.getBucketOwnershipControls)
+        case .getBucketPolicy: return .bucket(.getBucketPolicy)
+        case .putBucketPolicy: return .bucket(.putBucketPolicy)
+        case .deleteBucketPolicy: return .bucket(.deleteBucketPolicy)
+        case .getBucketPolicyStatus: return .bucket(.getBucketPolicyStatus)
+        case .getBucketVersioning: return .bucket(.getBucketVersioning)
+        case .putBucketVersioning: return .bucket(.putBucketVersioning)
+        case .putBucketOwnershipControls, .deleteBucketOwnershipControls: return .bucket(.putBucketOwnershipControls)
+        case .getObjectAttributes: return .object(.getObjectAttributes)
+        case .getObject, .headObject: return .object(.getObject)
+        case .deleteObject, .deleteObjects: return .bucket(.deleteObject)
+        // A copy also needs s3:GetObject on its source, decided by the handler (`authorizedObject`).
+        case .putObject, .copyObject, .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload:
+            return .bucket(.putObject)
+        case .abortMultipartUpload: return .bucket(.abortMultipartUpload)
+        case .listParts: return .bucket(.listMultipartUploadParts)
+        }
+    }
+
+    /// Refuses the request unless its bucket-level access holds; sets `call.bucketRecord` for bucket checks.
+    /// Throws NoSuchBucket for a bucket that does not exist (as S3 does, to anonymous callers too).
+    func authorize(_ call: inout S3Call) async throws {
+        switch Self.accessCheck(call.target.endpoint) {
+        case .signedIn:
+            guard call.user != nil else { throw S3Error(.accessDenied) }
+        case .bucket(let action):
+            guard let bucket = try await metadata.bucket(name: call.bucket) else {
+                throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
+            }
+            let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call),
+                                        action: action, bucket: bucket, object: nil,
+                                        key: call.key)
+            guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+            call.bucketRecord = bucket
+        case .object:
+            break
+        }
+    }
+
+    /// The current version of `bucket/key` if `action` on it is allowed, in one linearizable read of the
+    /// bucket and the object. A missing key is NoSuchKey only to a caller who may list the bucket, and
+    /// AccessDenied to anyone else (S3 does not reveal which keys exist).
+    func authorizedObject(_ call: S3Call, _ action: S3Action, bucket name: String, key: String) async throws
+        -> (bucket: BucketRecord, object: ObjectRecord)
+    {
+        let (bucket, object) = try await metadata.objectAccess(bucket: name, key: key)
+        guard let object else {
+            // As S3 decides it: may the caller list this key's name (s3:ListBucket with the key as prefix)?
+            var context = policyContext(call)
+            context["s3:prefix"] = [key]
+            let list = AccessRequest(principal: call.principal, principalName: call.user?.name, context: context,
+                                     action: .listBucket, bucket: bucket)
+            throw Authorizer.allows(list) ? S3Error(.noSuchKey, details: [("Key", key)]) : S3Error(.accessDenied)
+        }
+        let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call),
+                                    action: action, bucket: bucket, object: object, key: key)
+        guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+        return (bucket, object)
+    }
+
+    /// The request's facts that policy conditions may name (lower-case keys). A gateway serves either TLS
+    /// or plain HTTP on its S3 endpoint, so `aws:SecureTransport` is whether it was configured with TLS.
+    func policyContext(_ call: S3Call) -> [String: [String]] {
+        var context: [String: [String]] = [
+            "aws:securetransport": [configuration.tls != nil ? "true" : "false"],
+            "aws:currenttime": [S3Time.iso8601(milliseconds: call.now)],
+            "aws:epochtime": [String(call.now / 1000)],
+            "aws:principaltype": [call.user == nil ? "Anonymous" : "User"],
+            "s3:signatureversion": [call.user == nil ? "" : "AWS4-HMAC-SHA256"],
+            "s3:authtype": [call.user == nil ? "" : (call.verified.isPresigned ? "REST-QUERY-STRING" : "REST-HEADER")],
+        ]
+        if let user = call.user {
+            context["aws:username"] = [user.name]
+            context["aws:userid"] = [user.id]
+        }
+        if let address = call.sourceAddress { context["aws:sourceip"] = [address] }
+        if let referer = call.header("referer") { context["aws:referer"] = [referer] }
+        if let agent = call.header("user-agent") { context["aws:useragent"] = [agent] }
+        for name in ["prefix", "delimiter", "max-keys"] {
+            if let value = call.query(name) { context["s3:" + name] = [value] }
+        }
+        for header in ["x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption",
+                       "x-amz-storage-class", "x-amz-content-sha256", "x-amz-grant-read", "x-amz-grant-write",
+                       "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"] {
+            if let value = call.header(header) { context["s3:" + header] = [value] }
+        }
+        return context
+    }
+
+    /// The bucket `authorize` read; every handler of a `.bucket` operation runs after it.
+    func authorizedBucket(_ call: S3Call) -> BucketRecord {
+        guard let bucket = call.bucketRecord else {
+            preconditionFailure("\(call.target.endpoint.operationName) reached its handler without a bucket check")
+        }
+        return bucket
+    }
+}
