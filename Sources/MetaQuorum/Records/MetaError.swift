@@ -1,0 +1,49 @@
+/// Errors of the metadata service. `Gateway/S3/S3Error.swift` maps each case to an S3 error.
+public enum MetaError: Error, Sendable, Equatable {
+    /// True when the write certainly did not take effect and never will: then, and only then, may the caller
+    /// delete what it prepared for it (chunks). False for `.outcomeUnknown` and `.internalFault`.
+    public var isDefiniteRefusal: Bool {
+        switch self {
+        case .outcomeUnknown, .internalFault: false
+        default: true
+        }
+    }
+
+    case noSuchBucket
+    case bucketAlreadyExists
+    case bucketAlreadyOwnedByYou
+    case bucketNotEmpty
+    case accessDenied
+    case noSuchKey
+    case noSuchUpload
+    case invalidPart(partNumber: Int)
+    case invalidPartOrder
+    case entityTooSmall(partNumber: Int)
+    case preconditionFailed
+    case requestTooOld
+    case userAlreadyExists
+    case noSuchUser
+    /// The user still owns buckets and no heir was named.
+    case userOwnsBuckets
+    /// The write would take a bucket or its owner past a quota; the message names which.
+    case quotaExceeded(String)
+    case invalidArgument(String)
+    /// No quorum or no leader reachable, and the request did not take effect: the client may retry (S3
+    /// answers 503). For a write this is a definite refusal: whatever the write prepared (its chunks) may go.
+    case unavailable(String)
+    /// A write was handed to the replicated log and may or may not commit (a leader change or a deadline
+    /// came first). Never a success, never a definite failure: the caller keeps what the write refers to
+    /// (its chunks) and the client gets 503 and retries (the same request id then finds the first outcome).
+    case outcomeUnknown(String)
+    /// Free space on the metadata's disk is below the reserved floor: writes that grow the metadata are
+    /// refused (S3 answers 503) while deletes still work.
+    case insufficientStorage(String)
+    /// A storage or decoding fault inside the service; the message is for logs, not for clients.
+    case internalFault(String)
+    /// `deleteBucketPolicy` or a policy read on a bucket without one.
+    case noSuchBucketPolicy
+    /// `deleteOwnershipControls` on a bucket without them.
+    case ownershipControlsNotFound
+    /// An ACL change on a bucket whose ownership controls are `BucketOwnerEnforced` (decided at apply).
+    case aclNotSupported
+}
