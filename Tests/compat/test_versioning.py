@@ -187,3 +187,17 @@ def test_rclone_lists_old_versions(tools, s3, bucket):
     assert len(names) == 2 and "notes.txt" in names, names
     old = [x for x in versions if x["Path"] != "notes.txt"][0]
     assert old["Path"].startswith("notes-v") and old["Size"] == len(b"draft")
+
+
+def test_object_acl_of_a_named_version(s3, bucket, expect_error):
+    """GetObjectAcl with versionId reads that version's ACL (checked as GetObjectVersionAcl); an unknown
+    version id is NoSuchVersion."""
+    enable(s3, bucket)
+    old = s3.put_object(Bucket=bucket, Key="k", Body=b"v1", ACL="public-read")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v2")
+    public = "http://acs.amazonaws.com/groups/global/AllUsers"
+    grants = s3.get_object_acl(Bucket=bucket, Key="k", VersionId=old)["Grants"]
+    assert any(g["Grantee"].get("URI") == public and g["Permission"] == "READ" for g in grants), grants
+    current = s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]
+    assert not any(g["Grantee"].get("URI") == public for g in current), current
+    expect_error("NoSuchVersion", 404, s3.get_object_acl, Bucket=bucket, Key="k", VersionId="no-such-version")

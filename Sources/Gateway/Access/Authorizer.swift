@@ -24,6 +24,7 @@ enum S3Action: String, Sendable, CaseIterable {
     case putBucketVersioning = "s3:PutBucketVersioning"
     case getObjectAttributes = "s3:GetObjectAttributes"
     case getObjectAcl = "s3:GetObjectAcl"
+    case getObjectVersionAcl = "s3:GetObjectVersionAcl"
     case putObjectAcl = "s3:PutObjectAcl"
     case putObject = "s3:PutObject"
     case deleteObject = "s3:DeleteObject"
@@ -39,7 +40,7 @@ enum S3Action: String, Sendable, CaseIterable {
         case .getBucketAcl: return (.readACP, false)
         case .putBucketAcl: return (.writeACP, false)
         case .getObject, .getObjectVersion, .getObjectAttributes: return (.read, true)
-        case .getObjectAcl: return (.readACP, true)
+        case .getObjectAcl, .getObjectVersionAcl: return (.readACP, true)
         case .putObjectAcl: return (.writeACP, true)
         case .getBucketLocation, .deleteBucket, .getBucketOwnershipControls, .putBucketOwnershipControls,
              .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy, .getBucketPolicyStatus, .getBucketVersioning,
@@ -55,8 +56,8 @@ enum S3Action: String, Sendable, CaseIterable {
     /// Whether the action is about an object (its resource is `bucket/key`) rather than the bucket.
     var isObjectAction: Bool {
         switch self {
-        case .getObject, .getObjectVersion, .getObjectAttributes, .getObjectAcl, .putObjectAcl, .putObject, .deleteObject,
-             .abortMultipartUpload, .listMultipartUploadParts:
+        case .getObject, .getObjectVersion, .getObjectAttributes, .getObjectAcl, .getObjectVersionAcl, .putObjectAcl,
+             .putObject, .deleteObject, .abortMultipartUpload, .listMultipartUploadParts:
             return true
         default:
             return false

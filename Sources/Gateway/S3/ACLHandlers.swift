@@ -17,8 +17,19 @@ extension S3Gateway {
             return Self.xmlResponse(resolver.result(owner: bucket.owner, acl: acl).xml())
         }
         try validateKey(call.key)
-        if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
-        let (bucket, object) = try await authorizedObject(call, .getObjectAcl, bucket: call.bucket, key: call.key)
+        let bucket: BucketRecord
+        let object: ObjectRecord
+        if let versionID = call.query("versionId") {
+            // A named version (the current one or an older one), authorized as GetObjectVersionAcl.
+            object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call,
+                                               action: .getObjectAcl)
+            guard let record = try await metadata.bucket(name: call.bucket) else {
+                throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
+            }
+            bucket = record
+        } else {
+            (bucket, object) = try await authorizedObject(call, .getObjectAcl, bucket: call.bucket, key: call.key)
+        }
         if bucket.ownership == .bucketOwnerEnforced {
             return Self.xmlResponse(resolver.result(owner: bucket.owner, acl: .ownerOnly(bucket.owner)).xml())
         }

@@ -207,6 +207,12 @@ extension S3Gateway {
     /// version): the current object through `authorizedObject` (one read of bucket and object), any other
     /// version after a linearizable read of its bucket. What is missing or a delete marker is reported only
     /// to a caller who may list the key (else AccessDenied), as S3 does.
+    /// The action a request naming `versionID` is checked as (S3's `…Version…` actions).
+    static func versioned(_ action: S3Action, _ versionID: String?) -> S3Action {
+        guard versionID != nil else { return action }
+        return action == .getObjectAcl ? .getObjectVersionAcl : .getObjectVersion
+    }
+
     func readableVersion(bucket: String, key: String, versionID: String?, call: S3Call,
                          action: S3Action = .getObject) async throws -> ObjectRecord {
         if versionID == nil, let found = try? await authorizedObject(call, action, bucket: bucket, key: key) {
@@ -219,7 +225,7 @@ extension S3Gateway {
                                                        requester: call.requester)
         if let version, !version.isDeleteMarker {
             let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
-                                        context: policyContext(call), action: versionID == nil ? action : .getObjectVersion,
+                                        context: policyContext(call), action: Self.versioned(action, versionID),
                                         bucket: bucketRecord, object: version.object, key: key)
             guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
             return version.object
