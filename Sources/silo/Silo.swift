@@ -120,6 +120,9 @@ struct GatewayFlags: ParsableArguments {
     @Option(help: "PEM private key of --tls-cert (env SILO_TLS_KEY).")
     var tlsKey: String? = ProcessInfo.processInfo.environment["SILO_TLS_KEY"]
 
+    @Option(help: "Append one JSON line per S3 request to this file (who, what, status, bytes, time) (env SILO_AUDIT_LOG).")
+    var auditLog: String? = ProcessInfo.processInfo.environment["SILO_AUDIT_LOG"]
+
     @OptionGroup var connections: ConnectionOptions
 
     func validate() throws {
@@ -136,6 +139,7 @@ struct GatewayFlags: ParsableArguments {
         configuration.readAheadBytesMax = readAheadMb << 20
         configuration.inlineBodyBytesMax = inlineBodyKb << 10
         configuration.garbageGraceMilliseconds = garbageGraceSeconds * 1000
+        configuration.auditLogPath = auditLog
         if let tlsCert, let tlsKey {
             configuration.tls = TLSFiles(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
         }

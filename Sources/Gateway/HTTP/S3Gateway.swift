@@ -25,11 +25,14 @@ public struct S3Gateway: HTTPResponder {
     let bodyWriter: ObjectBodyWriter
     /// Read-ahead shared by every GET and copy of this gateway.
     let readAhead: ReadAheadBudget
+    /// Where every request is recorded (nil: no audit log).
+    let audit: AuditLog?
     let logger: Logger
 
     /// - Precondition: `configuration.validate()` passed.
     public init(metadata: any MetadataService, cluster: BlobCluster, configuration: GatewayConfiguration,
-                logger: Logger) {
+                logger: Logger, audit: AuditLog? = nil) {
+        self.audit = audit
         self.metadata = metadata
         self.cluster = cluster
         self.configuration = configuration
@@ -52,17 +55,29 @@ public struct S3Gateway: HTTPResponder {
         }
         let started = ContinuousClock.now
         var operation = "Unparsed"
+        var facts = AuditFacts()
+        var errorCode: String?
         defer {
             let elapsed = (ContinuousClock.now - started).components
+            let nanoseconds = elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000
             Timer(label: "silo_s3_request_duration_seconds",
                   dimensions: [("operation", operation), ("status", String(response.status.code))])
-                .recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+                .recordNanoseconds(nanoseconds)
+            audit?.record(AuditEntry(
+                time: AuditEntry.timestamp(milliseconds: now), requestID: requestID,
+                remote: context.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" },
+                user: facts.user?.name, accessKey: facts.user?.accessKeyID, operation: operation,
+                bucket: facts.bucket, key: facts.key, status: Int(response.status.code), error: errorCode,
+                bytesIn: request.headers[.contentLength].flatMap { Int($0) },
+                bytesOut: response.headers[.contentLength].flatMap { Int($0) },
+                ms: (Double(nanoseconds) / 1_000).rounded() / 1_000))
         }
         do {
             response = try await handle(request, context: context, requestID: requestID, now: now,
-                                        resource: &resource, operation: &operation)
+                                        resource: &resource, operation: &operation, facts: &facts)
         } catch {
             let s3Error = S3Error.from(error)
+            errorCode = s3Error.code.rawValue
             if s3Error.code == .internalError || s3Error.code == .serviceUnavailable {
                 logger.error("request failed", metadata: [
                     "request": "\(request.method) \(resource)", "requestID": "\(requestID)",
@@ -98,8 +113,15 @@ public struct S3Gateway: HTTPResponder {
         return response
     }
 
+    /// Who and what a request was about, as far as `handle` got, for the audit log.
+    struct AuditFacts {
+        var user: UserRecord?
+        var bucket: String?
+        var key: String?
+    }
+
     private func handle(_ request: Request, context: S3RequestContext, requestID: String, now: Int64,
-                        resource: inout String, operation: inout String) async throws -> Response {
+                        resource: inout String, operation: inout String, facts: inout AuditFacts) async throws -> Response {
         let (path, rawQuery) = Self.splitPathAndQuery(request.head.path ?? "/")
         var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         // HTTPTypes moves `Host` into the authority; SigV4 signs it as the `host` header.
@@ -108,6 +130,7 @@ public struct S3Gateway: HTTPResponder {
         let signed = SigV4Request(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, headers: headers)
         if request.method == .options { throw Self.preflightRefusal(request) }
         let (user, verified) = try await authenticate(signed, host: host, now: now)
+        facts.user = user
 
         if path.hasPrefix(AdminAPI.pathPrefix) {
             operation = "SiloAdmin"
@@ -126,6 +149,8 @@ public struct S3Gateway: HTTPResponder {
         call.sourceAddress = context.channel.remoteAddress?.ipAddress
         resource = call.resource
         operation = target.endpoint.operationName
+        facts.bucket = target.bucket
+        facts.key = target.key
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
         try await authorize(&call)
         // 100 Continue only once the request may proceed: a refused PUT never has its body sent.

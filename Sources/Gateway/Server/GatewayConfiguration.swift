@@ -45,6 +45,8 @@ public struct GatewayConfiguration: Sendable {
     public var connections = ConnectionLimits()
     /// Serve S3 over TLS with this certificate chain and key (PEM files); nil: plain HTTP.
     public var tls: TLSFiles?
+    /// Append one JSON line per request to this file (`AuditLog`); nil: no audit log.
+    public var auditLogPath: String?
 
     public init() {}
 

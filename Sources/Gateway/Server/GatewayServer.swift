@@ -20,7 +20,10 @@ public enum GatewayServer {
         host: String, port: Int, logger: Logger, additionalServices: [any Service] = [],
         onReady: @escaping @Sendable () -> Void
     ) async throws {
-        let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: configuration, logger: logger)
+        let audit = try configuration.auditLogPath.map { path throws(AuditLogError) in try AuditLog(path: path) }
+        defer { audit?.close() }
+        let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: configuration, logger: logger,
+                                audit: audit)
         var workers: [any BackgroundWorker] = [
             GarbageCollector(metadata: metadata, cluster: cluster,
                              graceMilliseconds: configuration.garbageGraceMilliseconds),
