@@ -46,4 +46,12 @@ public enum MetaError: Error, Sendable, Equatable {
     case ownershipControlsNotFound
     /// An ACL change on a bucket whose ownership controls are `BucketOwnerEnforced` (decided at apply).
     case aclNotSupported
+    /// A bucket tag-set read or delete on a bucket without one (codes 60–69: tagging and CORS).
+    case noSuchTagSet
+    /// A CORS configuration read or delete on a bucket without one.
+    case noSuchCORSConfiguration
+    /// A command named a version id the key does not have.
+    case noSuchVersion
+    /// A command named a delete marker where it needs an object version (tagging a marker).
+    case versionIsDeleteMarker
 }
