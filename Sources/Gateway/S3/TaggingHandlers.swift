@@ -1,0 +1,111 @@
+import HTTPTypes
+import Hummingbird
+import MetaQuorum
+import NIOCore
+import S3Protocol
+
+/// Get/Put/DeleteObjectTagging and Get/Put/DeleteBucketTagging. Object tagging is an object operation:
+/// its version is read and authorized through `readableVersion` (`s3:…ObjectTagging`, `s3:…ObjectVersionTagging`
+/// for a named version, with `s3:ExistingObjectTag/*` and, on a put, `s3:RequestObjectTag/*`); bucket tagging
+/// was authorized by `authorize`.
+extension S3Gateway {
+    func getObjectTagging(_ call: S3Call) async throws -> Response {
+        let versionID = try taggingVersionID(call)
+        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call,
+                                               action: .getObjectTagging)
+        let tags = object.storedTags.flatMap { TagSet(storedForm: $0) } ?? .empty
+        return Self.xmlResponse(tags.xml(), headers: Self.taggedVersionHeaders(object.versionID, requested: versionID))
+    }
+
+    func putObjectTagging(_ call: S3Call) async throws -> Response {
+        let versionID = try taggingVersionID(call)
+        let body = try await call.signedBody.collectSmall(
+            limitBytes: S3Limits.corsConfigurationBytesMax,
+            tooLarge: S3Error(.malformedXML, "The Tagging document exceeds \(S3Limits.corsConfigurationBytesMax) bytes."))
+        let tags = try TagSet.parse(Array(buffer: body), for: .object)
+        let tagged = try await changeObjectTags(call, versionID: versionID, tags: tags, action: .putObjectTagging)
+        return Self.emptyResponse(.ok, headers: Self.taggedVersionHeaders(tagged, requested: versionID))
+    }
+
+    func deleteObjectTagging(_ call: S3Call) async throws -> Response {
+        let versionID = try taggingVersionID(call)
+        let tagged = try await changeObjectTags(call, versionID: versionID, tags: nil, action: .deleteObjectTagging)
+        return Self.emptyResponse(.noContent, headers: Self.taggedVersionHeaders(tagged, requested: versionID))
+    }
+
+    /// Authorizes `action` on the version the request names (the current one without `versionId`) and
+    /// proposes the change. A version with an id is named in the command, so the tags reach the version that
+    /// was authorized even if a PUT makes another one current meanwhile; the `null` version is the key's
+    /// `null` version at apply time. Returns the version id tagged.
+    private func changeObjectTags(_ call: S3Call, versionID: String?, tags: TagSet?, action: S3Action) async throws
+        -> String
+    {
+        let extra = tags.map(Self.requestTagContext) ?? [:]
+        let authorized = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID,
+                                                   call: call, action: action, extraContext: extra)
+        let target = versionID ?? (authorized.versionID == Self.nullVersionID ? nil : authorized.versionID)
+        let stored = tags.flatMap { $0.isEmpty ? nil : $0.storedForm }
+        // A Result rather than `catch .noSuchVersion where …`, which crashes this compiler (SILGen ownership).
+        let outcome: Result<String, MetaError>
+        do {
+            outcome = .success(try await metadata.putObjectTagging(
+                bucket: call.bucket, key: call.key, versionID: target, tags: stored, requester: call.requester,
+                requestID: call.requestID))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let tagged): return tagged
+        case .failure(.noSuchVersion) where versionID == nil:
+            // The version authorized was deleted meanwhile: to this request, the key has no such object.
+            throw S3Error(.noSuchKey, details: [("Key", call.key)])
+        case .failure(let error): throw error
+        }
+    }
+
+    private func taggingVersionID(_ call: S3Call) throws -> String? {
+        try validateKey(call.key)
+        let versionID = call.query("versionId")
+        if let versionID { try Self.validateVersionID(versionID, parameter: "versionId") }
+        return versionID
+    }
+
+    /// `x-amz-version-id` when the version has an id or one was asked for (as GET answers it).
+    static func taggedVersionHeaders(_ versionID: String, requested: String?) -> HTTPFields {
+        var headers = HTTPFields()
+        if requested != nil || versionID != nullVersionID { headers[versionIDHeader] = versionID }
+        return headers
+    }
+
+    // MARK: Bucket tagging
+
+    func getBucketTagging(_ call: S3Call) async throws -> Response {
+        guard let stored = try await metadata.bucketTagging(bucket: call.bucket),
+              let tags = TagSet(storedForm: stored), !tags.isEmpty
+        else { throw S3Error(.noSuchTagSet) }
+        return Self.xmlResponse(tags.xml())
+    }
+
+    /// An empty TagSet removes the bucket's tags, as S3 does.
+    func putBucketTagging(_ call: S3Call) async throws -> Response {
+        let body = try await call.signedBody.collectSmall(
+            limitBytes: S3Limits.corsConfigurationBytesMax,
+            tooLarge: S3Error(.malformedXML, "The Tagging document exceeds \(S3Limits.corsConfigurationBytesMax) bytes."))
+        let tags = try TagSet.parse(Array(buffer: body), for: .bucket)
+        if tags.isEmpty { return try await deleteBucketTagging(call) }
+        try await metadata.setBucketTagging(bucket: call.bucket, tags: tags.storedForm, requester: call.requester,
+                                            requestID: call.requestID)
+        return Self.emptyResponse(.noContent)
+    }
+
+    /// Deleting tags that are not there succeeds, as in S3.
+    func deleteBucketTagging(_ call: S3Call) async throws -> Response {
+        do {
+            try await metadata.setBucketTagging(bucket: call.bucket, tags: nil, requester: call.requester,
+                                                requestID: call.requestID)
+        } catch .noSuchTagSet {
+            // Nothing to delete.
+        }
+        return Self.emptyResponse(.noContent)
+    }
+}
