@@ -54,4 +54,9 @@ public enum MetaError: Error, Sendable, Equatable {
     case noSuchVersion
     /// A command named a delete marker where it needs an object version (tagging a marker).
     case versionIsDeleteMarker
+    /// The write carried a `BucketAccessStamp` that no longer matches its bucket: the access decision it
+    /// was proposed under is stale and the write took no effect. The Gateway re-reads the bucket,
+    /// decides again and re-proposes under the same request id (the state machine does not remember this
+    /// refusal). Never reaches a client as such.
+    case bucketAccessChanged
 }
