@@ -96,6 +96,9 @@ public enum S3Limits {
     public static let corsRuleCountMax = 100
     /// The longest `ID` of a CORS rule (AWS: 255 characters).
     public static let corsRuleIDCharactersMax = 255
-    /// The largest CORS configuration or Tagging document the Gateway reads (AWS: 64 KB for CORS).
+    /// The largest CORS configuration the Gateway reads (AWS: 64 KB).
     public static let corsConfigurationBytesMax = 64 * 1024
+    /// The largest Tagging document the Gateway reads: room for `bucketTagCountMax` tags of the longest
+    /// keys and values in 4-byte UTF-8 characters with their markup (about 80 KB).
+    public static let taggingDocumentBytesMax = 128 * 1024
 }

@@ -55,6 +55,16 @@ struct TaggingParseTests {
             == .invalidTag(reason: "The TagValue you have provided is too long, max 256"))
     }
 
+    // Goal: the largest legal Tagging document (50 tags of the longest keys and values, in 4-byte UTF-8
+    // characters) fits the body limit the Gateway reads.
+    @Test func largestLegalDocumentFitsTheBodyLimit() throws {
+        let key = String(repeating: "\u{20000}", count: S3Limits.tagKeyCharactersMax - 2)
+        let value = String(repeating: "\u{20000}", count: S3Limits.tagValueCharactersMax)
+        let body = tagging((0..<S3Limits.bucketTagCountMax).map { (key + ($0 < 10 ? "0\($0)" : "\($0)"), value) })
+        #expect(body.count <= S3Limits.taggingDocumentBytesMax)
+        #expect(try TagSet.parse(body, for: .bucket).count == S3Limits.bucketTagCountMax)
+    }
+
     @Test func invalidTags() {
         let cases: [([TagSet.Tag], String)] = [
             ([.init(key: "a", value: "1"), .init(key: "a", value: "2")], "Cannot provide multiple Tags with the same key"),

@@ -20,8 +20,8 @@ extension S3Gateway {
     func putObjectTagging(_ call: S3Call) async throws -> Response {
         let versionID = try taggingVersionID(call)
         let body = try await call.signedBody.collectSmall(
-            limitBytes: S3Limits.corsConfigurationBytesMax,
-            tooLarge: S3Error(.malformedXML, "The Tagging document exceeds \(S3Limits.corsConfigurationBytesMax) bytes."))
+            limitBytes: S3Limits.taggingDocumentBytesMax,
+            tooLarge: S3Error(.malformedXML, "The Tagging document exceeds \(S3Limits.taggingDocumentBytesMax) bytes."))
         let tags = try TagSet.parse(Array(buffer: body), for: .object)
         let tagged = try await changeObjectTags(call, versionID: versionID, tags: tags, action: .putObjectTagging)
         return Self.emptyResponse(.ok, headers: Self.taggedVersionHeaders(tagged, requested: versionID))
@@ -89,8 +89,8 @@ extension S3Gateway {
     /// An empty TagSet removes the bucket's tags, as S3 does.
     func putBucketTagging(_ call: S3Call) async throws -> Response {
         let body = try await call.signedBody.collectSmall(
-            limitBytes: S3Limits.corsConfigurationBytesMax,
-            tooLarge: S3Error(.malformedXML, "The Tagging document exceeds \(S3Limits.corsConfigurationBytesMax) bytes."))
+            limitBytes: S3Limits.taggingDocumentBytesMax,
+            tooLarge: S3Error(.malformedXML, "The Tagging document exceeds \(S3Limits.taggingDocumentBytesMax) bytes."))
         let tags = try TagSet.parse(Array(buffer: body), for: .bucket)
         if tags.isEmpty { return try await deleteBucketTagging(call) }
         try await metadata.setBucketTagging(bucket: call.bucket, tags: tags.storedForm, requester: call.requester,
