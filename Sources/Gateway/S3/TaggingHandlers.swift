@@ -34,16 +34,16 @@ extension S3Gateway {
     }
 
     /// Authorizes `action` on the version the request names (the current one without `versionId`) and
-    /// proposes the change. A version with an id is named in the command, so the tags reach the version that
-    /// was authorized even if a PUT makes another one current meanwhile; the `null` version is the key's
-    /// `null` version at apply time. Returns the version id tagged.
+    /// proposes the change for that version's id, so the tags reach the version that was authorized even if a
+    /// PUT makes another one current meanwhile (a `null` version replaced by a newer `null` one is the one
+    /// case where the id names a newer object). Returns the version id tagged.
     private func changeObjectTags(_ call: S3Call, versionID: String?, tags: TagSet?, action: S3Action) async throws
         -> String
     {
         let extra = tags.map(Self.requestTagContext) ?? [:]
         let authorized = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID,
                                                    call: call, action: action, extraContext: extra)
-        let target = versionID ?? (authorized.versionID == Self.nullVersionID ? nil : authorized.versionID)
+        let target = versionID ?? authorized.versionID
         let stored = tags.flatMap { $0.isEmpty ? nil : $0.storedForm }
         // A Result rather than `catch .noSuchVersion where …`, which crashes this compiler (SILGen ownership).
         let outcome: Result<String, MetaError>
