@@ -50,6 +50,11 @@ class HarnessError(RuntimeError):
     pass
 
 
+class NoRecovery(RuntimeError):
+    """A Silo process did not come back after a fault (it refused to start, or never got ready): a failure
+    of the system under test (FAIL), not of the harness."""
+
+
 # ---------------------------------------------------------------------------------------------------
 # History (silo-history/1, JEPSEN-SPEC §6.5)
 
@@ -564,6 +569,7 @@ class Nemesis:
         self.restarts: dict[str, int] = {}
         self.leader_changes = 0
         self.errors: list[str] = []
+        self.no_recovery: str | None = None  # a process that did not come back after a fault (NoRecovery)
 
     def record(self, f: str, value) -> None:
         with self.log_lock:  # the nemesis and the leader watcher both record
@@ -584,6 +590,8 @@ class Nemesis:
             return server
         if fault.endswith("majority"):
             return self.rng.sample(metas, len(metas) // 2 + 1)
+        if fault.endswith("-all"):
+            return list(metas)
         if fault.endswith("-leader"):
             leader, _ = self.cluster.meta_leader()
             return [leader or self.rng.choice(metas)]  # no leader right now: any meta node
@@ -608,6 +616,9 @@ class Nemesis:
                 hold = self.rng.uniform(1.0, max(1.5, self.interval * 1.2))
                 hold = min(hold, max(0.5, stop_at - time.monotonic()))
                 self.inject(fault, hold, stop)
+        except NoRecovery as error:
+            self.no_recovery = str(error)
+            stop.set()
         except Exception:  # noqa: BLE001
             self.errors.append(traceback.format_exc())
             stop.set()
@@ -899,7 +910,7 @@ class Nemesis:
         node = self.cluster.node_named(name)
         with self.lock:
             self.cluster.start(node)
-        self.cluster.wait_ready(node, 60)
+        await_back(self.cluster, node, 60)
         with self.lock:
             self.dead.discard(name)
             self.restarts[name] = self.restarts.get(name, 0) + 1
@@ -964,6 +975,15 @@ def bounded_request(ctx: Context, gw_index: int, method: str, key: str | None, d
         gw_index += 1
         time.sleep(0.3)
     raise HarnessError(f"{method} {ctx.bucket}/{key or ''} did not succeed before the deadline: {last}")
+
+
+def await_back(cluster: Cluster, node, timeout: float) -> None:
+    """Waits until a restarted process is ready; one that exits or never gets ready is `NoRecovery`, with
+    the last lines of its log."""
+    try:
+        cluster.wait_ready(node, timeout)
+    except ClusterError as error:
+        raise NoRecovery(f"{node.name} did not come back after a fault: {error}") from error
 
 
 def git_commit() -> str:
@@ -1055,9 +1075,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
                              "packet-loss, transfer-leader, delay, delay-long, reset, clog, lose-blob-disk, "
-                             "corrupt-blob, clock-bump, clock-strobe, membership, none "
+                             "corrupt-blob, clock-bump, clock-strobe, membership, kill-unsynced, "
+                             "kill-unsynced-leader, kill-unsynced-majority, kill-unsynced-all, none "
                              "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
-                             "kill, pause, partition need --target cluster)")
+                             "kill, pause, partition, kill-unsynced need --target cluster; any kill-unsynced* "
+                             "starts every metadata holder with SILO_FAULT_LOSE_UNSYNCED=1, so that every kill of "
+                             "one, the final full restart included, loses what its WAL had not synced)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
     parser.add_argument("--proxies", action="store_true",
@@ -1085,6 +1108,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fault-inject-lost-element", type=float, default=0.0, metavar="P",
                         help="PLANTED BUG (client side): drop one element from a LIST or a list-append read, "
                              "with probability P")
+    parser.add_argument("--fault-inject-skip-fsync", action="store_true",
+                        help="PLANTED BUG (Silo side, debug builds, with kill-unsynced*): WAL syncs write nothing "
+                             "(SILO_FAULT_LOSE_UNSYNCED=skip-fsync), so acknowledged writes die with the process")
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = int(time.time() * 1000) % (2 ** 31)
@@ -1112,7 +1138,7 @@ def main(argv=None) -> int:
     if args.proxies and (args.netns or args.target != "cluster"):
         print("error: --proxies needs --target cluster without --netns", file=sys.stderr)
         return EXIT_ERROR
-    if args.target == "server" and any(f not in ("kill", "pause", "partition", "clock-bump", "clock-strobe")
+    if args.target == "server" and any(f not in ("kill", "pause", "partition", "clock-bump", "clock-strobe", "kill-unsynced")
                                        for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
         return EXIT_ERROR
@@ -1126,7 +1152,8 @@ def main(argv=None) -> int:
     summary: dict = {"seed": args.seed, "target": args.target, "nemesis": faults, "workloads": workloads,
                      "time_limit_s": args.time_limit, "netns": args.netns, "proxies": args.proxies,
                      "planted": {"stale_read": args.fault_inject_stale_read,
-                                 "lost_element": args.fault_inject_lost_element}}
+                                 "lost_element": args.fault_inject_lost_element,
+                                 "skip_fsync": args.fault_inject_skip_fsync}}
     status = EXIT_ERROR
 
     def on_signal(signum, _frame):
@@ -1135,6 +1162,10 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         status = run(args, silo, silo_jepsen, out, workloads, faults, summary, verdicts, holder)
+    except NoRecovery as error:
+        print(f"FAIL: {error}", file=sys.stderr)
+        summary["failure"] = str(error)
+        status = EXIT_FAIL
     except (ClusterError, HarnessError) as error:
         print(f"error: {error}", file=sys.stderr)
         summary["error"] = str(error)
@@ -1161,9 +1192,15 @@ def main(argv=None) -> int:
 
 def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summary, verdicts, holder) -> int:
     rng = random.Random(args.seed)
+    # N9: Silo's own storage layer holds WAL and snapshot writes in memory until synced (StorageFaults, debug
+    # builds), so SIGKILL is a power failure for them. No FUSE here, so no lazyfs: the report says which ran.
+    lose_unsynced = any(f.startswith("kill-unsynced") for f in faults)
+    summary["storage_fault_layer"] = "silo StorageFaults (SILO_FAULT_LOSE_UNSYNCED)" if lose_unsynced else None
     cluster = Cluster.up(out / "cluster", meta=args.meta, blob=args.blob, gateways=args.gateways, silo=silo,
                          single=args.target == "server", netns=args.netns, ready_timeout=120,
-                         proxies=args.proxies, repair_every=None if args.target == "server" else REPAIR_EVERY_S)
+                         proxies=args.proxies, repair_every=None if args.target == "server" else REPAIR_EVERY_S,
+                         meta_env={"SILO_FAULT_LOSE_UNSYNCED": "skip-fsync" if args.fault_inject_skip_fsync else "1"}
+                         if lose_unsynced else None)
     holder.append(cluster)
     state = cluster.state
     gateways = [n for n in state.nodes if n.role in ("gateway", "server")]
@@ -1249,6 +1286,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     # A nemesis failure first, so that a heal that trips over the state it left does not hide it.
     for error in nemesis.errors:
         print(f"nemesis error:\n{error}", file=sys.stderr, flush=True)
+    if nemesis.no_recovery:
+        raise NoRecovery(nemesis.no_recovery)
     # Heal everything, then (K-durable) kill -9 and restart every process, then recovery and final reads.
     nemesis.heal_all()
     crashed = unexpected_exits(cluster)  # before the final restart, which would hide them
@@ -1263,7 +1302,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
             for node in group:
                 cluster.start(node)
             for node in group:
-                cluster.wait_ready(node, 60)
+                await_back(cluster, node, 60)
         nemesis.record("stop-kill", {"targets": names})
     healed_at = time.monotonic()
     recovery = recover(ctx, histories, healed_at, args.recovery_limit)
