@@ -145,7 +145,7 @@ struct CommandCodecTests {
     @Test func taggingKindsNeedFormatFour() throws {
         let envelope = CommandEnvelope(requestID: "r", requester: "u", time: 1)
         for command in [
-            MetaCommand.putObjectTagging(envelope, bucket: "b", key: "k", versionID: nil, tags: "a=1"),
+            MetaCommand.putObjectTagging(envelope, bucket: "b", key: "k", versionID: nil, tags: "a=1", expected: nil),
             .setBucketTagging(envelope, bucket: "b", tags: nil), .setBucketCORS(envelope, bucket: "b", cors: "<x/>"),
         ] {
             var bytes = command.encode()

@@ -109,7 +109,7 @@ struct RandomValues {
             .entityTooSmall(partNumber: int(0...10_000)), .preconditionFailed, .requestTooOld, .userAlreadyExists,
             .noSuchUser, .invalidArgument(string()), .unavailable(string()), .internalFault(string()),
             .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported, .bucketAccessChanged, .noSuchTagSet,
-            .noSuchCORSConfiguration, .noSuchVersion, .versionIsDeleteMarker,
+            .noSuchCORSConfiguration, .noSuchVersion, .versionIsDeleteMarker, .objectAccessChanged,
         ]
         return all[int(0...(all.count - 1))]
     }
@@ -120,7 +120,8 @@ struct RandomValues {
         switch int(0...19) {
         case 17:
             return .putObjectTagging(envelope, bucket: string(), key: string(), versionID: bool() ? nil : string(),
-                                     tags: bool() ? nil : string())
+                                     tags: bool() ? nil : string(),
+                                     expected: bool() ? nil : ObjectAccessStamp(value: UInt64(bitPattern: int64())))
         case 18: return .setBucketTagging(envelope, bucket: string(), tags: bool() ? nil : string())
         case 19: return .setBucketCORS(envelope, bucket: string(), cors: bool() ? nil : string())
         case 14:

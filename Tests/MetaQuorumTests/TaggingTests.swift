@@ -40,7 +40,7 @@ struct TaggingTests {
     }
 
     func tag(_ key: String, version: String?, _ tags: String?) throws -> MetaCommandResult {
-        try driver.apply(.putObjectTagging(next(), bucket: "b", key: key, versionID: version, tags: tags))
+        try driver.apply(.putObjectTagging(next(), bucket: "b", key: key, versionID: version, tags: tags, expected: nil))
     }
 
     func tags(_ key: String, _ version: String?) throws -> String? {
@@ -108,7 +108,7 @@ struct TaggingTests {
     // latest), an unknown version, a delete marker named.
     @Test func refusals() throws {
         defer { close() }
-        #expect(try driver.apply(.putObjectTagging(next(), bucket: "none", key: "k", versionID: nil, tags: "a=1"))
+        #expect(try driver.apply(.putObjectTagging(next(), bucket: "none", key: "k", versionID: nil, tags: "a=1", expected: nil))
             == .failed(.noSuchBucket))
         #expect(try tag("missing", version: nil, "a=1") == .failed(.noSuchKey))
         try enableVersioning()
@@ -146,7 +146,7 @@ struct TaggingTests {
     @Test func retriedTaggingIsAnsweredOnce() throws {
         defer { close() }
         try put("k", version: "v0")
-        let command = MetaCommand.putObjectTagging(next(), bucket: "b", key: "k", versionID: nil, tags: "a=1")
+        let command = MetaCommand.putObjectTagging(next(), bucket: "b", key: "k", versionID: nil, tags: "a=1", expected: nil)
         #expect(try driver.apply(command) == .stored(versionID: nullVersionID))
         #expect(try tag("k", version: nil, "b=2") == .stored(versionID: nullVersionID))
         #expect(try driver.apply(command) == .stored(versionID: nullVersionID))
@@ -168,8 +168,41 @@ struct TaggingTests {
         #expect(try reopened.machine.bucketText(.tags, bucket: "b") == nil)
         #expect(try reopened.machine.objectRecord(bucket: "b", key: "k")?.storedTags == nil)
         #expect(try reopened.apply(.setBucketCORS(envelope("m1"), bucket: "b", cors: "<CORSConfiguration/>")) == .done)
-        #expect(try reopened.apply(.putObjectTagging(envelope("m2"), bucket: "b", key: "k", versionID: nil, tags: "a=1"))
+        #expect(try reopened.apply(.putObjectTagging(envelope("m2"), bucket: "b", key: "k", versionID: nil, tags: "a=1", expected: nil))
             == .stored(versionID: nullVersionID))
         #expect(try reopened.machine.objectRecord(bucket: "b", key: "k")?.storedTags == "a=1")
+    }
+
+    // Goal: a tagging command carries the stamps of the bucket and the version it was authorized on. A PUT
+    // that replaced the null version (with other tags), or a tag change in between, makes apply refuse it
+    // with `.objectAccessChanged`, a policy change with `.bucketAccessChanged`; neither refusal is
+    // remembered, so the same request id proposed again with fresh stamps takes effect once.
+    @Test func staleStampsAreRefusedAndNotRemembered() throws {
+        defer { close() }
+        try put("k", version: "x", tags: "security=public")
+        let authorized = try #require(try driver.machine.objectRecord(bucket: "b", key: "k"))
+        let bucket = try driver.machine.existingBucket("b")
+        // A PUT replaces the null version with one tagged private before the tagging command applies.
+        try put("k", version: "y", tags: "security=private", time: 1)
+        var envelope = next(2)
+        envelope.bucketAccess = bucket.accessStamp
+        let stale = MetaCommand.putObjectTagging(envelope, bucket: "b", key: "k", versionID: nullVersionID,
+                                                 tags: "retagged=1", expected: authorized.accessStamp)
+        #expect(try driver.apply(stale) == .failed(.objectAccessChanged))
+        #expect(try tags("k", nil) == "security=private")
+        // Decided again on the version as it is now: the same request id goes through.
+        let fresh = try #require(try driver.machine.objectRecord(bucket: "b", key: "k"))
+        let retried = MetaCommand.putObjectTagging(envelope, bucket: "b", key: "k", versionID: nullVersionID,
+                                                   tags: "retagged=1", expected: fresh.accessStamp)
+        #expect(try driver.apply(retried) == .stored(versionID: nullVersionID))
+        #expect(try tags("k", nil) == "retagged=1")
+        // A policy put after the decision: the bucket's stamp no longer holds.
+        #expect(try driver.apply(.setBucketPolicy(next(3), bucket: "b", policy: "{}")) == .done)
+        let current = try #require(try driver.machine.objectRecord(bucket: "b", key: "k"))
+        var late = next(4)
+        late.bucketAccess = bucket.accessStamp
+        #expect(try driver.apply(.putObjectTagging(late, bucket: "b", key: "k", versionID: nil, tags: nil,
+                                                   expected: current.accessStamp)) == .failed(.bucketAccessChanged))
+        #expect(try tags("k", nil) == "retagged=1")
     }
 }

@@ -229,10 +229,20 @@ extension S3Gateway {
                          action: S3Action = .getObject, extraContext: [String: [String]] = [:]) async throws
         -> ObjectRecord
     {
+        try await authorizedVersion(bucket: bucket, key: key, versionID: versionID, call: call, action: action,
+                                    extraContext: extraContext).object
+    }
+
+    /// `readableVersion` with the bucket record the decision was made on (read linearizably), for a write
+    /// that stamps both (object tagging).
+    func authorizedVersion(bucket: String, key: String, versionID: String?, call: S3Call, action: S3Action,
+                           extraContext: [String: [String]]) async throws
+        -> (bucket: BucketRecord, object: ObjectRecord)
+    {
         if versionID == nil,
            let found = try? await authorizedObject(call, action, bucket: bucket, key: key, extraContext: extraContext)
         {
-            return found.object
+            return found
         }
         guard let bucketRecord = try await metadata.bucket(name: bucket) else {
             throw S3Error(.noSuchBucket, details: [("BucketName", bucket)])
@@ -246,7 +256,7 @@ extension S3Gateway {
                                         action: Self.versioned(action, versionID),
                                         bucket: bucketRecord, object: version.object, key: key)
             guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
-            return version.object
+            return (bucketRecord, version.object)
         }
         var context = policyContext(call)
         context["s3:prefix"] = [key]
@@ -262,7 +272,7 @@ extension S3Gateway {
             error.headers.append(("x-amz-delete-marker", "false"))
             throw error
         }
-        guard version.isDeleteMarker else { return version.object }
+        guard version.isDeleteMarker else { return (bucketRecord, version.object) }
         var error: S3Error
         if versionID == nil {
             error = S3Error(.noSuchKey, details: [("Key", key)])

@@ -241,6 +241,10 @@ extension S3Error {
         case .noSuchVersion: self.init(.noSuchVersion, cause: error)
         case .versionIsDeleteMarker:
             self.init(.methodNotAllowed, details: [("ResourceType", "DeleteMarker")], cause: error)
+        // Retried by the tagging handler until it stops changing; past that, the client retries.
+        case .objectAccessChanged:
+            self.init(.serviceUnavailable, "The object's access settings kept changing; retry the request.",
+                      cause: error)
         // Retried by `withBucketAccess` until it stops changing; past that, the client retries.
         case .bucketAccessChanged:
             self.init(.serviceUnavailable, "The bucket's access settings kept changing; retry the request.",

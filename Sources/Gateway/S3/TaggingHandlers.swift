@@ -34,32 +34,42 @@ extension S3Gateway {
     }
 
     /// Authorizes `action` on the version the request names (the current one without `versionId`) and
-    /// proposes the change for that version's id, so the tags reach the version that was authorized even if a
-    /// PUT makes another one current meanwhile (a `null` version replaced by a newer `null` one is the one
-    /// case where the id names a newer object). Returns the version id tagged.
+    /// proposes the change for that version's id, with the stamps of the bucket and the version it was
+    /// decided on: apply refuses it if either changed meanwhile (a PUT made another version current, the
+    /// tags or ACL or policy changed), and the decision is made again on a fresh read, at most
+    /// `bucketAccessRetriesMax` times. So the tags reach the version that was authorized, as it was when it
+    /// was authorized. Returns the version id tagged.
     private func changeObjectTags(_ call: S3Call, versionID: String?, tags: TagSet?, action: S3Action) async throws
         -> String
     {
         let extra = tags.map(Self.requestTagContext) ?? [:]
-        let authorized = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID,
-                                                   call: call, action: action, extraContext: extra)
-        let target = versionID ?? authorized.versionID
         let stored = tags.flatMap { $0.isEmpty ? nil : $0.storedForm }
-        // A Result rather than `catch .noSuchVersion where …`, which crashes this compiler (SILGen ownership).
-        let outcome: Result<String, MetaError>
-        do {
-            outcome = .success(try await metadata.putObjectTagging(
-                bucket: call.bucket, key: call.key, versionID: target, tags: stored, requester: call.requester,
-                requestID: call.requestID))
-        } catch {
-            outcome = .failure(error)
-        }
-        switch outcome {
-        case .success(let tagged): return tagged
-        case .failure(.noSuchVersion) where versionID == nil:
-            // The version authorized was deleted meanwhile: to this request, the key has no such object.
-            throw S3Error(.noSuchKey, details: [("Key", call.key)])
-        case .failure(let error): throw error
+        var retries = 0
+        while true {
+            let (bucket, authorized) = try await authorizedVersion(
+                bucket: call.bucket, key: call.key, versionID: versionID, call: call, action: action,
+                extraContext: extra)
+            // A Result rather than `catch .x where …`, which crashes this compiler (SILGen ownership).
+            let outcome: Result<String, MetaError>
+            do {
+                outcome = .success(try await metadata.putObjectTagging(
+                    bucket: call.bucket, key: call.key, versionID: versionID ?? authorized.versionID, tags: stored,
+                    bucketAccess: bucket.accessStamp, objectAccess: authorized.accessStamp, requester: call.requester,
+                    requestID: call.requestID))
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let tagged): return tagged
+            case .failure(let error) where error == .bucketAccessChanged || error == .objectAccessChanged:
+                retries += 1
+                // Past the retries the refusal reaches the client as 503: it may retry.
+                if retries > Self.bucketAccessRetriesMax { throw error }
+            case .failure(.noSuchVersion) where versionID == nil:
+                // The version authorized was deleted meanwhile: to this request, the key has no such object.
+                throw S3Error(.noSuchKey, details: [("Key", call.key)])
+            case .failure(let error): throw error
+            }
         }
     }
 

@@ -58,8 +58,10 @@ enum MetaCommand: Sendable, Equatable {
     /// Enables or suspends a bucket's versioning (format 3).
     case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
     /// Put (non-nil) or DeleteObjectTagging (nil) on the version named, or on the current version when
-    /// `versionID` is nil, decided at apply time (format 4, kind 40). `tags` is the stored form.
-    case putObjectTagging(CommandEnvelope, bucket: String, key: String, versionID: String?, tags: String?)
+    /// `versionID` is nil, decided at apply time (format 4, kind 40). `tags` is the stored form. `expected`:
+    /// the `ObjectAccessStamp` of the version the Gateway authorized (nil: none checked).
+    case putObjectTagging(CommandEnvelope, bucket: String, key: String, versionID: String?, tags: String?,
+                          expected: ObjectAccessStamp?)
     /// Put (non-nil) or DeleteBucketTagging (nil), tags in stored form (format 4, kind 41).
     case setBucketTagging(CommandEnvelope, bucket: String, tags: String?)
     /// Put (non-nil, the canonical XML) or DeleteBucketCors (nil) (format 4, kind 42).
@@ -93,8 +95,11 @@ enum MetaCommand: Sendable, Equatable {
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
              .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning:
             return nil
-        // Authorized on a linearizable read of the version (object tagging) or of the bucket: never stamped.
-        case .putObjectTagging, .setBucketTagging, .setBucketCORS:
+        // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
+        // version's stamp is the command's `expected`).
+        case .putObjectTagging(_, let bucket, _, _, _, _): return bucket
+        // Authorized on a linearizable read of the bucket: not stamped.
+        case .setBucketTagging, .setBucketCORS:
             return nil
         }
     }
@@ -127,7 +132,7 @@ enum MetaCommand: Sendable, Equatable {
             .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
             .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
             .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
-            .putObjectTagging(let envelope, _, _, _, _), .setBucketTagging(let envelope, _, _),
+            .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
             .setBucketCORS(let envelope, _, _):
             return envelope
         }
@@ -174,8 +179,9 @@ enum MetaCommand: Sendable, Equatable {
             return .deleteVersions(with(e), bucket: bucket, targets: targets)
         case .setBucketVersioning(let e, let bucket, let state):
             return .setBucketVersioning(with(e), bucket: bucket, state: state)
-        case .putObjectTagging(let e, let bucket, let key, let versionID, let tags):
-            return .putObjectTagging(with(e), bucket: bucket, key: key, versionID: versionID, tags: tags)
+        case .putObjectTagging(let e, let bucket, let key, let versionID, let tags, let expected):
+            return .putObjectTagging(with(e), bucket: bucket, key: key, versionID: versionID, tags: tags,
+                                     expected: expected)
         case .setBucketTagging(let e, let bucket, let tags): return .setBucketTagging(with(e), bucket: bucket, tags: tags)
         case .setBucketCORS(let e, let bucket, let cors): return .setBucketCORS(with(e), bucket: bucket, cors: cors)
         }
@@ -223,7 +229,7 @@ enum MetaCommand: Sendable, Equatable {
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
             // space is low, like every delete, so that a client can always free space.
             return false
-        case .putObjectTagging(_, _, _, _, let tags), .setBucketTagging(_, _, let tags), .setBucketCORS(_, _, let tags):
+        case .putObjectTagging(_, _, _, _, let tags, _), .setBucketTagging(_, _, let tags), .setBucketCORS(_, _, let tags):
             // Putting grows the metadata; deleting frees it.
             return tags != nil
         }
@@ -335,11 +341,13 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketVersioning(_, let bucket, let state):
             writer.writeString(bucket)
             writer.writeByte(state.rawValue)
-        case .putObjectTagging(_, let bucket, let key, let versionID, let tags):
+        case .putObjectTagging(_, let bucket, let key, let versionID, let tags, let expected):
             writer.writeString(bucket)
             writer.writeString(key)
             writer.write(versionID)
             writer.write(tags)
+            writer.writeBool(expected != nil)
+            if let expected { writer.writeVarint(expected.value) }
         case .setBucketTagging(_, let bucket, let tags):
             writer.writeString(bucket)
             writer.write(tags)
@@ -444,7 +452,8 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketVersioning(envelope, bucket: bucket, state: state)
         case 40 where format >= 4:
             return .putObjectTagging(envelope, bucket: try reader.readString(), key: try reader.readString(),
-                                     versionID: try reader.readOptionalString(), tags: try reader.readOptionalString())
+                                     versionID: try reader.readOptionalString(), tags: try reader.readOptionalString(),
+                                     expected: try reader.readBool() ? ObjectAccessStamp(value: try reader.readVarint()) : nil)
         case 41 where format >= 4:
             return .setBucketTagging(envelope, bucket: try reader.readString(), tags: try reader.readOptionalString())
         case 42 where format >= 4:

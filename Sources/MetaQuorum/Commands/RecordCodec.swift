@@ -151,6 +151,7 @@ extension ByteWriter {
         case .noSuchCORSConfiguration: writeByte(61)
         case .noSuchVersion: writeByte(62)
         case .versionIsDeleteMarker: writeByte(63)
+        case .objectAccessChanged: writeByte(64)
         case .bucketAccessChanged: writeByte(80)
         }
     }
@@ -293,6 +294,7 @@ extension ByteReader {
         case 61: return .noSuchCORSConfiguration
         case 62: return .noSuchVersion
         case 63: return .versionIsDeleteMarker
+        case 64: return .objectAccessChanged
         case 80: return .bucketAccessChanged
         case let tag: throw .invalidTag(tag)
         }

@@ -352,11 +352,12 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Tagging and CORS
 
-    public func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?, requester: String,
+    public func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?,
+                                 bucketAccess: BucketAccessStamp?, objectAccess: ObjectAccessStamp?, requester: String,
                                  requestID: RequestID) async throws(MetaError) -> String {
         let command = MetaCommand.putObjectTagging(
-            try envelope(requestID, requester: requester, time: clock()), bucket: bucket, key: key,
-            versionID: versionID, tags: tags)
+            try envelope(requestID, requester: requester, time: clock(), access: bucketAccess), bucket: bucket,
+            key: key, versionID: versionID, tags: tags, expected: objectAccess)
         guard case .stored(let tagged?) = try await submit(command) else {
             throw .internalFault("putObjectTagging returned an unexpected result")
         }

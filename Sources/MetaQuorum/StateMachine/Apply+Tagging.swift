@@ -12,6 +12,26 @@ extension MetaStateMachine {
         var missing: MetaError { self == .tags ? .noSuchTagSet : .noSuchCORSConfiguration }
     }
 
+    /// Why a tagging command authorized on a version with stamp `expected` must not take effect: the version it
+    /// would change has another stamp now (`.objectAccessChanged`). Nil when it has none to check, when the
+    /// stamp still holds, or when there is no such version (the command itself then answers why).
+    func staleObjectAccess(of command: MetaCommand) throws -> MetaError? {
+        guard case .putObjectTagging(_, let bucket, let key, let versionID, _, let expected?) = command,
+              try bucketRecord(bucket) != nil
+        else { return nil }
+        let found: ObjectRecord?
+        if let current = try objectRecord(bucket: bucket, key: key), versionID == nil || current.versionID == versionID {
+            found = current
+        } else if let versionID, let row = try versionRow(bucket: bucket, key: key, versionID: versionID),
+                  !row.isDeleteMarker {
+            found = row.object
+        } else {
+            found = nil
+        }
+        guard let found else { return nil }
+        return found.accessStamp == expected ? nil : .objectAccessChanged
+    }
+
     /// Replaces (or, with nil, removes) the tag set of one version and returns that version's id. With no
     /// `versionID` the current version is tagged (`.noSuchKey` if the key has none: no version, or a delete
     /// marker latest); a named version must exist (`.noSuchVersion`) and be no delete marker

@@ -249,6 +249,10 @@ final class MetaStateMachine {
             // once it has decided again on the bucket as it is now.
             return .failed(refusal)
         }
+        if let refusal = try staleObjectAccess(of: command) {
+            // Not remembered either, for the same reason.
+            return .failed(refusal)
+        }
         try database.run("SAVEPOINT command")
         let result: MetaCommandResult
         do {
@@ -316,7 +320,7 @@ final class MetaStateMachine {
             return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
         case .setBucketVersioning(let envelope, let bucket, let state):
             try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
-        case .putObjectTagging(_, let bucket, let key, let versionID, let tags):
+        case .putObjectTagging(_, let bucket, let key, let versionID, let tags, _):
             return .stored(versionID: try applyPutObjectTagging(bucket: bucket, key: key, versionID: versionID, tags: tags))
         case .setBucketTagging(_, let bucket, let tags):
             try applySetBucketColumn(.tags, bucket: bucket, value: tags)
