@@ -49,6 +49,37 @@ import Testing
         }
     }
 
+    // Goal: as in AWS, a write that sets tags (PutObject with x-amz-tagging, a copy) needs s3:PutObjectTagging
+    // besides s3:PutObject, and a copy that copies a tagged source's tags needs s3:GetObjectTagging on it.
+    @Test func writesThatTagNeedTaggingPermission() async throws {
+        try await G.with { client in
+            #expect(try await G.send(client, .root, .put, "/open", headers: [("x-amz-acl", "public-read-write")]).status == .ok)
+            #expect(try await G.send(client, .bob, .put, "/open/plain", body: "x").status == .ok)
+            let tagged = try await G.send(client, .bob, .put, "/open/tagged", headers: [("x-amz-tagging", "a=1")], body: "x")
+            #expect(tagged.status == .forbidden)
+            #expect(try await G.send(client, .bob, .post, "/open/mp", query: "uploads=",
+                                     headers: [("x-amz-tagging", "a=1")]).status == .forbidden)
+            #expect(try await G.send(client, .root, .put, "/open/src", headers: [("x-amz-tagging", "a=1"),
+                                                                               ("x-amz-acl", "public-read")],
+                                     body: "s").status == .ok)
+            // bob may read the source, not its tags: a COPY of them is refused, a REPLACE without tags is not.
+            #expect(try await G.send(client, .bob, .put, "/open/copy", headers: [("x-amz-copy-source", "open/src")]).status
+                == .forbidden)
+            #expect(try await G.send(client, .bob, .put, "/open/copy", headers: [
+                ("x-amz-copy-source", "open/src"), ("x-amz-tagging-directive", "REPLACE"),
+            ]).status == .ok)
+            let policy = """
+                {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",                "Action":["s3:PutObjectTagging","s3:GetObjectTagging"],"Resource":"arn:aws:s3:::open/*"}]}
+                """
+            #expect(try await G.send(client, .root, .put, "/open", query: "policy=", body: policy).status == .noContent)
+            #expect(try await G.send(client, .bob, .put, "/open/tagged", headers: [("x-amz-tagging", "a=1")], body: "x")
+                .status == .ok)
+            #expect(try await G.send(client, .bob, .put, "/open/copy", headers: [("x-amz-copy-source", "open/src")]).status
+                == .ok)
+            #expect(try await G.send(client, .root, .get, "/open/copy", query: "tagging=").element("Key") == "a")
+        }
+    }
+
     @Test func preflightAndResponseHeaders() async throws {
         try await G.with { client in
             #expect(try await G.send(client, .root, .put, "/site").status == .ok)

@@ -107,10 +107,16 @@ extension S3Gateway {
         case .bucket(let action):
             let stamped = Self.isAccessStamped(call.target.endpoint)
             let context = policyContext(call)
+            let tagging = Self.setsTags(call)
             func allows(_ bucket: BucketRecord) -> Bool {
-                Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
-                                                context: context, action: action, bucket: bucket, object: nil,
-                                                key: call.key))
+                func allows(_ action: S3Action) -> Bool {
+                    Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                    context: context, action: action, bucket: bucket, object: nil,
+                                                    key: call.key))
+                }
+                // A write that sets tags needs s3:PutObjectTagging too (AWS), decided on the same record, so
+                // the write's stamp covers both decisions.
+                return allows(action) && (!tagging || allows(.putObjectTagging))
             }
             // A cached record that allows is checked again at apply time (the stamp); one that denies may be
             // stale in the other direction, so it is read again.
@@ -203,6 +209,21 @@ extension S3Gateway {
         var context: [String: [String]] = ["s3:requestobjecttagkeys": tags.tags.map(\.key)]
         for tag in tags.tags { context["s3:requestobjecttag/" + tag.key.lowercased()] = [tag.value] }
         return context
+    }
+
+    /// Whether the request writes an object with tags of its own: PutObject, CreateMultipartUpload or a
+    /// copy with `x-amz-tagging-directive: REPLACE`, with a non-empty `x-amz-tagging` (a malformed one is
+    /// refused by the handler, with its own error).
+    static func setsTags(_ call: S3Call) -> Bool {
+        switch call.target.endpoint {
+        case .putObject, .createMultipartUpload: break
+        case .copyObject:
+            guard call.header("x-amz-tagging-directive")?.trimmingCharacters(in: .whitespaces).uppercased() == "REPLACE"
+            else { return false }
+        default: return false
+        }
+        guard let header = call.header("x-amz-tagging"), let tags = try? TagSet.parseHeader(header) else { return false }
+        return !tags.isEmpty
     }
 
     /// The bucket `authorize` read; every handler of a `.bucket` operation runs after it.

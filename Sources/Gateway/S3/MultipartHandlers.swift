@@ -22,7 +22,7 @@ extension S3Gateway {
             initiatedTime: call.now,
             // The tags travel in the upload's headers; the completion copies them to the object it makes.
             headers: ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
-                                          withTags: try ObjectHeaders.requestedTags(call.headers)?.storedForm),
+                                          withTags: try requestedWriteTags(call)?.storedForm),
             userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
             acl: try await requestedObjectACL(call))
         try await withBucketAccess(call) { access in

@@ -11,7 +11,7 @@ extension S3Gateway {
         try ObjectHeaders.refuseUnsupported(call.headers)
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
-                                           withTags: try ObjectHeaders.requestedTags(call.headers)?.storedForm)
+                                           withTags: try requestedWriteTags(call)?.storedForm)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
         let acl = try await requestedObjectACL(call)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax, allowInline: true)
@@ -395,7 +395,7 @@ extension S3Gateway {
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
         let headers = ObjectRecord.headers(
             directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers,
-            withTags: try ObjectHeaders.copiedTags(call.headers, source: source))
+            withTags: try await copiedTags(call, source: source, requestedVersion: copySource.versionID))
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
         let acl = try await requestedObjectACL(call)

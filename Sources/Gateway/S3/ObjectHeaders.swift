@@ -106,20 +106,6 @@ enum ObjectHeaders {
         return try TagSet.parseHeader(value)
     }
 
-    /// A copy's tags in stored form: the source's (`x-amz-tagging-directive: COPY`, the default) or those of
-    /// `x-amz-tagging` (`REPLACE`; none without the header). Any other directive is InvalidArgument.
-    static func copiedTags(_ headers: HTTPFields, source: ObjectRecord) throws -> String? {
-        let directive = headers[HTTPField.Name("x-amz-tagging-directive")!]?.trimmingCharacters(in: .whitespaces)
-            .uppercased() ?? "COPY"
-        switch directive {
-        case "COPY": return source.storedTags
-        case "REPLACE": return try requestedTags(headers)?.storedForm
-        default:
-            throw S3Error(.invalidArgument, "Unknown tagging directive.",
-                          details: [("ArgumentName", "x-amz-tagging-directive"), ("ArgumentValue", String(directive.prefix(64)))])
-        }
-    }
-
     static func describe(_ checksum: StoredChecksum, into headers: inout HTTPFields) {
         headers[HTTPField.Name("x-amz-checksum-" + checksum.algorithm.lowercased())!] = checksum.value
         headers[HTTPField.Name("x-amz-checksum-type")!] = checksum.type

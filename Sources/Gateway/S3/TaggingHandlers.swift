@@ -73,6 +73,42 @@ extension S3Gateway {
         }
     }
 
+    /// The tags a PutObject, CreateMultipartUpload or REPLACE copy asks for (`x-amz-tagging`), nil for none.
+    /// Its s3:PutObjectTagging was decided with the write's own permission (`authorize`, `setsTags`).
+    func requestedWriteTags(_ call: S3Call) throws -> TagSet? {
+        guard let tags = try ObjectHeaders.requestedTags(call.headers), !tags.isEmpty else { return nil }
+        precondition(Self.setsTags(call), "\(call.target.endpoint.operationName) sets tags it was not authorized for")
+        return tags
+    }
+
+    /// A copy's tags in stored form: the source's with `x-amz-tagging-directive: COPY` (the default), which
+    /// needs s3:GetObjectTagging on a tagged source (…VersionTagging for a named version), or those of
+    /// `x-amz-tagging` with `REPLACE` (none without it), which need s3:PutObjectTagging as on a PUT. Any
+    /// other directive is InvalidArgument.
+    func copiedTags(_ call: S3Call, source: ObjectRecord, requestedVersion: String?) async throws -> String? {
+        let directive = call.header("x-amz-tagging-directive")?.trimmingCharacters(in: .whitespaces).uppercased()
+            ?? "COPY"
+        switch directive {
+        case "COPY":
+            guard let stored = source.storedTags else { return nil }
+            guard let bucket = try await metadata.bucket(name: source.bucket) else {
+                throw S3Error(.noSuchBucket, details: [("BucketName", source.bucket)])
+            }
+            let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                        context: policyContext(call, existing: source),
+                                        action: Self.versioned(.getObjectTagging, requestedVersion), bucket: bucket,
+                                        object: source, key: source.key)
+            guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+            return stored
+        case "REPLACE":
+            return try requestedWriteTags(call)?.storedForm
+        default:
+            throw S3Error(.invalidArgument, "Unknown tagging directive.",
+                          details: [("ArgumentName", "x-amz-tagging-directive"),
+                                    ("ArgumentValue", String(directive.prefix(64)))])
+        }
+    }
+
     private func taggingVersionID(_ call: S3Call) throws -> String? {
         try validateKey(call.key)
         let versionID = call.query("versionId")
