@@ -81,4 +81,24 @@ public enum S3Limits {
     public static let etagListCountMax = 64
     /// The longest `Range` header value we parse.
     public static let rangeHeaderBytesMax = 1024
+
+    // MARK: Tagging and CORS
+
+    /// The most tags an object version carries (AWS: 10).
+    public static let objectTagCountMax = 10
+    /// The most tags a bucket carries (AWS: 50).
+    public static let bucketTagCountMax = 50
+    /// The longest tag key, in Unicode characters (AWS: 128).
+    public static let tagKeyCharactersMax = 128
+    /// The longest tag value, in Unicode characters (AWS: 256).
+    public static let tagValueCharactersMax = 256
+    /// The most rules of a bucket's CORS configuration (AWS: 100).
+    public static let corsRuleCountMax = 100
+    /// The longest `ID` of a CORS rule (AWS: 255 characters).
+    public static let corsRuleIDCharactersMax = 255
+    /// The largest CORS configuration the Gateway reads (AWS: 64 KB).
+    public static let corsConfigurationBytesMax = 64 * 1024
+    /// The largest Tagging document the Gateway reads: room for `bucketTagCountMax` tags of the longest
+    /// keys and values in 4-byte UTF-8 characters with their markup (about 80 KB).
+    public static let taggingDocumentBytesMax = 128 * 1024
 }

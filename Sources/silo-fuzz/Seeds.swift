@@ -36,6 +36,16 @@ enum FuzzSeeds {
             <AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>abc</ID></Owner>            <AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"             xsi:type="CanonicalUser"><ID>abc</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>            <Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee>            <Permission>READ</Permission></Grant><Grant><Grantee><EmailAddress>a@b.c</EmailAddress></Grantee>            <Permission>WRITE</Permission></Grant></AccessControlList></AccessControlPolicy>
             """.utf8), Array("id=\"abc\", emailAddress=\"a@b.c\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"".utf8),
             Array("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>".utf8)]
+        seeds["xml-tagging-cors"] = [
+            Array("<Tagging><TagSet><Tag><Key>a b</Key><Value>1</Value></Tag><Tag><Key>c</Key><Value></Value></Tag></TagSet></Tagging>".utf8),
+            Array("team=blue&env=prod%20x&bare".utf8),
+            Array("""
+                <CORSConfiguration><CORSRule><ID>r</ID><AllowedHeader>x-amz-*</AllowedHeader>\
+                <AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://*.example</AllowedOrigin>\
+                <ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>300</MaxAgeSeconds></CORSRule>\
+                <CORSRule><AllowedMethod>HEAD</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>
+                """.utf8),
+        ]
         seeds["bucket-policy"] = [Array("""
             {"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow","Principal":"*",            "Action":["s3:GetObject","s3:List*"],"Resource":["arn:aws:s3:::bucket","arn:aws:s3:::bucket/*"],            "Condition":{"IpAddress":{"aws:SourceIp":["192.0.2.0/24","2001:db8::/32"]},            "StringLikeIfExists":{"aws:Referer":"http://*.example.com/*"},"NumericLessThan":{"s3:max-keys":10},            "DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"Bool":{"aws:SecureTransport":false},            "ForAnyValue:StringEquals":{"s3:prefix":["a","${aws:username}/"]},"Null":{"aws:username":"true"}}},            {"Effect":"Deny","NotPrincipal":{"AWS":["user","arn:aws:iam::1:user/x"],"CanonicalUser":"ab"},            "NotAction":"s3:Get*","NotResource":"arn:aws:s3:::bucket/public/*"}]}
             """.utf8)]
@@ -144,6 +154,11 @@ enum FuzzSeeds {
             .setOwnershipControls(envelope, bucket: "bucket", ownership: nil),
             .setBucketPolicy(envelope, bucket: "bucket", policy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}"),
             .setBucketPolicy(envelope, bucket: "bucket", policy: nil),
+            .putObjectTagging(envelope, bucket: "bucket", key: "k", versionID: "v1", tags: "a=1&b=2",
+                              expected: ObjectAccessStamp(value: 0x1234_5678_9abc_def0)),
+            .putObjectTagging(envelope, bucket: "bucket", key: "k", versionID: nil, tags: nil, expected: nil),
+            .setBucketTagging(envelope, bucket: "bucket", tags: "team=x"),
+            .setBucketCORS(envelope, bucket: "bucket", cors: "<CORSConfiguration/>"),
             .putObject(envelope, object: object, precondition: .ifMatch("abc"), startedTime: 1),
             .deleteObjects(envelope, bucket: "bucket", keys: ["a", "b"]),
             .completeMultipartUpload(envelope, bucket: "bucket", key: "key", uploadID: "u",
@@ -180,6 +195,8 @@ enum FuzzSeeds {
             .listVersions(ListVersionsQuery(bucket: "bucket", prefix: "p/", delimiter: "/", keyMarker: "p/a",
                                             versionIDMarker: "null", maxKeys: 1000), requester: "u:1"),
             .bucketVersioning(bucket: "bucket", requester: "u:1"),
+            .bucketTagging(bucket: "bucket"),
+            .bucketCORS(bucket: "bucket"),
             .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
             .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
         ]
@@ -188,7 +205,7 @@ enum FuzzSeeds {
             .objects(ListObjectsPage(objects: [ObjectSummary(key: "k", sizeBytes: 1, etag: "e", lastModifiedTime: 1,
                                                              owner: "u:1")],
                                      commonPrefixes: ["p/"], isTruncated: true, nextMarker: "k")),
-            .chunkIDs([ChunkID(3)]), .index(42), .failed(.noSuchKey),
+            .chunkIDs([ChunkID(3)]), .index(42), .failed(.noSuchKey), .text("a=1"), .text(nil),
             .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1, ownership: .objectWriter,
                                        policy: "{}"), object),
             .objectAccess(BucketRecord(name: "b", owner: "u:1", createdTime: 1), nil),

@@ -13,6 +13,7 @@ extension FuzzTargets {
         FuzzTarget(name: "xml-create-bucket", run: { _ = try? CreateBucketConfiguration.parse($0) }),
         FuzzTarget(name: "xml-acl", run: accessControl),
         FuzzTarget(name: "bucket-policy", run: bucketPolicy),
+        FuzzTarget(name: "xml-tagging-cors", run: taggingAndCORS),
         FuzzTarget(name: "http-headers", run: httpHeaders),
         FuzzTarget(name: "endpoint", run: endpoint),
     ]
@@ -23,6 +24,22 @@ extension FuzzTargets {
         _ = try? AccessControlPolicyRequest.parse(bytes)
         _ = try? AccessControlPolicyRequest.parseGrantHeader(String(decoding: bytes, as: UTF8.self))
         _ = try? OwnershipControlsDocument.parse(bytes)
+    }
+
+    /// A Tagging document (both owners' limits), the same bytes as `x-amz-tagging` and as a stored tag set,
+    /// and a CORS configuration, then, when it parses, a rule lookup with an origin and headers from the bytes.
+    static func taggingAndCORS(_ bytes: [UInt8]) {
+        _ = try? TagSet.parse(bytes, for: .object)
+        _ = try? TagSet.parse(bytes, for: .bucket)
+        let text = String(decoding: bytes, as: UTF8.self)
+        if let tags = try? TagSet.parseHeader(text) { _ = TagSet(storedForm: tags.storedForm) }
+        _ = TagSet(storedForm: text)
+        guard let configuration = try? CORSConfiguration.parse(bytes) else { return }
+        let origin = String(decoding: bytes.prefix(64), as: UTF8.self)
+        for method in ["GET", "PUT"] {
+            _ = configuration.match(origin: origin, method: method, requestHeaders: [origin, "x-amz-date"])
+        }
+        _ = configuration.xml()
     }
 
     /// A bucket policy document, then, when it parses, its evaluation for a fixed request whose context

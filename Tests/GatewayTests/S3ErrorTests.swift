@@ -16,7 +16,8 @@ import Testing
         ("MissingContentLength", 411), ("NoSuchBucket", 404), ("NoSuchKey", 404), ("NoSuchUpload", 404),
         ("NotImplemented", 501), ("PreconditionFailed", 412), ("RequestTimeTooSkewed", 403),
         ("SignatureDoesNotMatch", 403), ("ServiceUnavailable", 503), ("SlowDown", 503),
-        ("XAmzContentSHA256Mismatch", 400), ("NotModified", 304),
+        ("XAmzContentSHA256Mismatch", 400), ("NotModified", 304), ("InvalidTag", 400), ("NoSuchTagSet", 404),
+        ("NoSuchCORSConfiguration", 404), ("AccessForbidden", 403),
     ])
     func statusOfCode(code: String, status: Int) throws {
         let parsed = try #require(S3Error.Code(rawValue: code))
@@ -30,7 +31,9 @@ import Testing
             (.accessDenied, .accessDenied), (.noSuchUpload, .noSuchUpload), (.invalidPart(partNumber: 2), .invalidPart),
             (.invalidPartOrder, .invalidPartOrder), (.entityTooSmall(partNumber: 1), .entityTooSmall),
             (.preconditionFailed, .preconditionFailed), (.unavailable("no leader"), .serviceUnavailable),
-            (.internalFault("disk"), .internalError),
+            (.internalFault("disk"), .internalError), (.noSuchTagSet, .noSuchTagSet),
+            (.noSuchCORSConfiguration, .noSuchCORSConfiguration), (.noSuchVersion, .noSuchVersion),
+            (.versionIsDeleteMarker, .methodNotAllowed),
         ]
         for (error, code) in table {
             #expect(S3Error(error).code == code, "\(error)")

@@ -15,7 +15,7 @@ struct CommandCodecTests {
             let decoded = try MetaCommand(decoding: command.encode())
             #expect(decoded == command)
         }
-        #expect(kindsSeen.count == 17)
+        #expect(kindsSeen.count == 20)
     }
 
     // Goal: the RPC server's log reads the kind and request id at the head of any encoded command without
@@ -138,5 +138,30 @@ struct CommandCodecTests {
         #expect(throws: MetaCodecError.unsupportedVersion(99)) { try MetaCommand(decoding: bytes) }
         bytes[0] = 0
         #expect(throws: MetaCodecError.unsupportedVersion(0)) { try MetaCommand(decoding: bytes) }
+    }
+
+    // Goal: the tagging and CORS kinds (40–42) exist from format 4 only: the same bytes under format 3 are
+    // refused (an older proposer never wrote them), while a format-3 command of an older kind still decodes.
+    @Test func taggingKindsNeedFormatFour() throws {
+        let envelope = CommandEnvelope(requestID: "r", requester: "u", time: 1)
+        for command in [
+            MetaCommand.putObjectTagging(envelope, bucket: "b", key: "k", versionID: nil, tags: "a=1", expected: nil),
+            .setBucketTagging(envelope, bucket: "b", tags: nil), .setBucketCORS(envelope, bucket: "b", cors: "<x/>"),
+        ] {
+            var bytes = command.encode()
+            #expect(bytes[0] == 4)
+            #expect(try MetaCommand(decoding: bytes) == command)
+            bytes[0] = 3
+            #expect(throws: MetaCodecError.invalidTag(command.kind)) { try MetaCommand(decoding: bytes) }
+        }
+        var older = ByteWriter(capacity: 32)
+        older.writeByte(3)
+        older.writeByte(22)  // setBucketVersioning, spelled out in format 3 (no access stamp)
+        older.writeString("r")
+        older.writeString("u")
+        older.writeInt(Int64(1))
+        older.writeString("b")
+        older.writeByte(BucketVersioning.enabled.rawValue)
+        #expect(try MetaCommand(decoding: older.bytes) == .setBucketVersioning(envelope, bucket: "b", state: .enabled))
     }
 }

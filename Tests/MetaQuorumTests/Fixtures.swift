@@ -112,7 +112,15 @@ final class MachineDriver {
 /// Only for databases without versioned buckets; the caller sets `schema_version`.
 /// Undoes schema 6 (access control) of a database whose object records have no owner or ACL: the access
 /// columns go, and object and upload records lose their absent format-3 fields.
+/// Schema 7 → 6: the tagging and CORS columns go.
+func downgradeToSchemaSix(_ database: SQLiteConnection) throws {
+    for column in ["tags", "cors"] {
+        try database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
+    }
+}
+
 func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
+    try downgradeToSchemaSix(database)
     for column in ["acl", "ownership", "policy"] {
         try database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
     }

@@ -52,6 +52,7 @@ import Testing
             (legacy.owner, legacy.acl) = (nil, nil)
             let formatOne = RecordBlob.encode { $0.write(legacy) }.dropLast(3)
             _ = try driver.machine.database.run("UPDATE objects SET record = ?", [.bytes(Array(formatOne))])
+            try downgradeToSchemaSix(driver.machine.database)
             for column in ["acl", "ownership", "policy"] {
                 try driver.machine.database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
             }

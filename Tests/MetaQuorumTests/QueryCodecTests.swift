@@ -17,6 +17,8 @@ struct QueryCodecTests {
                                   maxKeys: random.int(0...1000)),
                 requester: random.string()),
             .bucketVersioning(bucket: random.string(), requester: random.string()),
+            .bucketTagging(bucket: random.string()),
+            .bucketCORS(bucket: random.string()),
         ]
     }
 
@@ -35,6 +37,8 @@ struct QueryCodecTests {
                     isTruncated: random.bool(), nextKeyMarker: random.bool() ? nil : random.string(),
                     nextVersionIDMarker: random.bool() ? nil : random.string(), owner: random.string())),
             .versioning([BucketVersioning.unversioned, .enabled, .suspended][random.int(0...2)]),
+            .text(nil),
+            .text(random.string()),
         ]
     }
 

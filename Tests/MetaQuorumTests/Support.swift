@@ -108,7 +108,8 @@ struct RandomValues {
             .noSuchKey, .noSuchUpload, .invalidPart(partNumber: int(0...10_000)), .invalidPartOrder,
             .entityTooSmall(partNumber: int(0...10_000)), .preconditionFailed, .requestTooOld, .userAlreadyExists,
             .noSuchUser, .invalidArgument(string()), .unavailable(string()), .internalFault(string()),
-            .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported, .bucketAccessChanged,
+            .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported, .bucketAccessChanged, .noSuchTagSet,
+            .noSuchCORSConfiguration, .noSuchVersion, .versionIsDeleteMarker, .objectAccessChanged,
         ]
         return all[int(0...(all.count - 1))]
     }
@@ -116,7 +117,13 @@ struct RandomValues {
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
-        switch int(0...16) {
+        switch int(0...19) {
+        case 17:
+            return .putObjectTagging(envelope, bucket: string(), key: string(), versionID: bool() ? nil : string(),
+                                     tags: bool() ? nil : string(),
+                                     expected: bool() ? nil : ObjectAccessStamp(value: UInt64(bitPattern: int64())))
+        case 18: return .setBucketTagging(envelope, bucket: string(), tags: bool() ? nil : string())
+        case 19: return .setBucketCORS(envelope, bucket: string(), cors: bool() ? nil : string())
         case 14:
             return .deleteVersions(
                 envelope, bucket: string(),

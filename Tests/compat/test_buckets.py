@@ -164,7 +164,7 @@ def test_recreate_after_delete(s3):
 @pytest.mark.parametrize("call", [
     ("put_bucket_lifecycle_configuration", dict(LifecycleConfiguration={"Rules": [
         {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})),
-    ("put_object_tagging", dict(Key="obj", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})),
+    ("put_bucket_website", dict(WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})),
 ])
 def test_unsupported_operations_answer_501(s3, bucket, expect_error, call):
     # Real S3 behaviour asserted; moto deviates: moto (like S3) implements these; Silo-only test.

@@ -326,8 +326,8 @@ def test_read_after_write_under_concurrency(s3, bucket):
 @pytest.mark.parametrize("extra", [
     {"ServerSideEncryption": "AES256"},
     {"StorageClass": "GLACIER"},
-    {"Tagging": "team=storage"},
     {"WebsiteRedirectLocation": "/elsewhere"},
+    {"ObjectLockLegalHoldStatus": "ON"},
 ])
 def test_unsupported_feature_headers_answer_not_implemented(s3, bucket, extra):
     with pytest.raises(ClientError) as caught:

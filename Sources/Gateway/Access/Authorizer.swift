@@ -29,6 +29,18 @@ enum S3Action: String, Sendable, CaseIterable {
     case putObject = "s3:PutObject"
     case deleteObject = "s3:DeleteObject"
     case abortMultipartUpload = "s3:AbortMultipartUpload"
+    case getObjectTagging = "s3:GetObjectTagging"
+    case putObjectTagging = "s3:PutObjectTagging"
+    case deleteObjectTagging = "s3:DeleteObjectTagging"
+    case getObjectVersionTagging = "s3:GetObjectVersionTagging"
+    case putObjectVersionTagging = "s3:PutObjectVersionTagging"
+    case deleteObjectVersionTagging = "s3:DeleteObjectVersionTagging"
+    /// Also DeleteBucketTagging's permission, as in IAM.
+    case getBucketTagging = "s3:GetBucketTagging"
+    case putBucketTagging = "s3:PutBucketTagging"
+    /// Also DeleteBucketCors's permission, as in IAM.
+    case getBucketCORS = "s3:GetBucketCORS"
+    case putBucketCORS = "s3:PutBucketCORS"
 
     /// What an ACL must grant for the action, and on which resource; nil: no ACL grants it (only the
     /// bucket owner, or a policy, may).
@@ -46,6 +58,12 @@ enum S3Action: String, Sendable, CaseIterable {
              .getBucketPolicy, .putBucketPolicy, .deleteBucketPolicy, .getBucketPolicyStatus, .getBucketVersioning,
              .putBucketVersioning:
             return nil
+        // No ACL permission grants tagging or CORS (S3's ACL-to-permission map has none): the bucket owner
+        // or a policy decides.
+        case .getObjectTagging, .putObjectTagging, .deleteObjectTagging, .getObjectVersionTagging,
+             .putObjectVersionTagging, .deleteObjectVersionTagging, .getBucketTagging, .putBucketTagging,
+             .getBucketCORS, .putBucketCORS:
+            return nil
         }
     }
 
@@ -57,7 +75,9 @@ enum S3Action: String, Sendable, CaseIterable {
     var isObjectAction: Bool {
         switch self {
         case .getObject, .getObjectVersion, .getObjectAttributes, .getObjectAcl, .getObjectVersionAcl, .putObjectAcl,
-             .putObject, .deleteObject, .abortMultipartUpload, .listMultipartUploadParts:
+             .putObject, .deleteObject, .abortMultipartUpload, .listMultipartUploadParts,
+             .getObjectTagging, .putObjectTagging, .deleteObjectTagging, .getObjectVersionTagging,
+             .putObjectVersionTagging, .deleteObjectVersionTagging:
             return true
         default:
             return false

@@ -47,6 +47,13 @@ extension S3Gateway {
             return .bucket(.putObject)
         case .abortMultipartUpload: return .bucket(.abortMultipartUpload)
         case .listParts: return .bucket(.listMultipartUploadParts)
+        case .getObjectTagging: return .object(.getObjectTagging)
+        case .putObjectTagging: return .object(.putObjectTagging)
+        case .deleteObjectTagging: return .object(.deleteObjectTagging)
+        case .getBucketTagging: return .bucket(.getBucketTagging)
+        case .putBucketTagging, .deleteBucketTagging: return .bucket(.putBucketTagging)
+        case .getBucketCors: return .bucket(.getBucketCORS)
+        case .putBucketCors, .deleteBucketCors: return .bucket(.putBucketCORS)
         }
     }
 
@@ -100,10 +107,16 @@ extension S3Gateway {
         case .bucket(let action):
             let stamped = Self.isAccessStamped(call.target.endpoint)
             let context = policyContext(call)
+            let tagging = Self.setsTags(call)
             func allows(_ bucket: BucketRecord) -> Bool {
-                Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
-                                                context: context, action: action, bucket: bucket, object: nil,
-                                                key: call.key))
+                func allows(_ action: S3Action) -> Bool {
+                    Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                    context: context, action: action, bucket: bucket, object: nil,
+                                                    key: call.key))
+                }
+                // A write that sets tags needs s3:PutObjectTagging too (AWS), decided on the same record, so
+                // the write's stamp covers both decisions.
+                return allows(action) && (!tagging || allows(.putObjectTagging))
             }
             // A cached record that allows is checked again at apply time (the stamp); one that denies may be
             // stale in the other direction, so it is read again.
@@ -128,7 +141,9 @@ extension S3Gateway {
     /// The current version of `bucket/key` if `action` on it is allowed, in one linearizable read of the
     /// bucket and the object. A missing key is NoSuchKey only to a caller who may list the bucket, and
     /// AccessDenied to anyone else (S3 does not reveal which keys exist).
-    func authorizedObject(_ call: S3Call, _ action: S3Action, bucket name: String, key: String) async throws
+    /// `extraContext`: condition keys only the handler knows (the tags a PutObjectTagging body asks for).
+    func authorizedObject(_ call: S3Call, _ action: S3Action, bucket name: String, key: String,
+                          extraContext: [String: [String]] = [:]) async throws
         -> (bucket: BucketRecord, object: ObjectRecord)
     {
         let (bucket, object) = try await metadata.objectAccess(bucket: name, key: key)
@@ -140,7 +155,8 @@ extension S3Gateway {
                                      action: .listBucket, bucket: bucket)
             throw Authorizer.allows(list) ? S3Error(.noSuchKey, details: [("Key", key)]) : S3Error(.accessDenied)
         }
-        let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call),
+        let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                    context: policyContext(call, existing: object).merging(extraContext) { $1 },
                                     action: action, bucket: bucket, object: object, key: key)
         guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
         return (bucket, object)
@@ -172,7 +188,42 @@ extension S3Gateway {
                        "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"] {
             if let value = call.header(header) { context["s3:" + header] = [value] }
         }
+        if let header = call.header("x-amz-tagging"), let tags = try? TagSet.parseHeader(header) {
+            context.merge(Self.requestTagContext(tags)) { $1 }
+        }
         return context
+    }
+
+    /// `policyContext` plus `s3:ExistingObjectTag/<key>` for each tag of the object the request reads or
+    /// changes. Condition keys are compared lower-cased, so tag keys that differ only in case share one.
+    func policyContext(_ call: S3Call, existing object: ObjectRecord?) -> [String: [String]] {
+        var context = policyContext(call)
+        if let stored = object?.storedTags, let tags = TagSet(storedForm: stored) {
+            for tag in tags.tags { context["s3:existingobjecttag/" + tag.key.lowercased()] = [tag.value] }
+        }
+        return context
+    }
+
+    /// `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys` for the tags a request asks for.
+    static func requestTagContext(_ tags: TagSet) -> [String: [String]] {
+        var context: [String: [String]] = ["s3:requestobjecttagkeys": tags.tags.map(\.key)]
+        for tag in tags.tags { context["s3:requestobjecttag/" + tag.key.lowercased()] = [tag.value] }
+        return context
+    }
+
+    /// Whether the request writes an object with tags of its own: PutObject, CreateMultipartUpload or a
+    /// copy with `x-amz-tagging-directive: REPLACE`, with a non-empty `x-amz-tagging` (a malformed one is
+    /// refused by the handler, with its own error).
+    static func setsTags(_ call: S3Call) -> Bool {
+        switch call.target.endpoint {
+        case .putObject, .createMultipartUpload: break
+        case .copyObject:
+            guard call.header("x-amz-tagging-directive")?.trimmingCharacters(in: .whitespaces).uppercased() == "REPLACE"
+            else { return false }
+        default: return false
+        }
+        guard let header = call.header("x-amz-tagging"), let tags = try? TagSet.parseHeader(header) else { return false }
+        return !tags.isEmpty
     }
 
     /// The bucket `authorize` read; every handler of a `.bucket` operation runs after it.

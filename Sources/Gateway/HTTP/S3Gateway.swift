@@ -90,6 +90,11 @@ public struct S3Gateway: HTTPResponder {
                                           isHead: request.method == .head)
             if s3Error.code == .serviceUnavailable { response.headers[.retryAfter] = "1" }
         }
+        // A browser's request gets its bucket's CORS headers on every answer, errors included (a preflight
+        // already has them).
+        if request.method != .options, request.headers[.origin] != nil, let bucket = facts.bucket {
+            await addCORSHeaders(to: &response, request: request, bucket: bucket)
+        }
         response.headers[.init("x-amz-request-id")!] = requestID
         response.headers[.init("x-amz-id-2")!] = requestID
         response.headers[.server] = "Silo"
@@ -130,7 +135,14 @@ public struct S3Gateway: HTTPResponder {
         let host = request.head.authority
         if let host { headers.append((name: "host", value: host)) }
         let signed = SigV4Request(method: request.method.rawValue, rawPath: path, rawQuery: rawQuery, headers: headers)
-        if request.method == .options { throw Self.preflightRefusal(request) }
+        if request.method == .options {
+            operation = "PreflightCors"
+            let bucket = try? S3RequestTarget.parse(
+                method: "GET", rawPath: path, rawQuery: "", host: host,
+                virtualHostDomains: configuration.virtualHostDomains, copySource: nil).bucket
+            facts.bucket = bucket
+            return try await preflight(request, bucket: bucket)
+        }
         let (user, verified) = try await authenticate(signed, host: host, now: now)
         facts.user = user
 
@@ -167,13 +179,15 @@ public struct S3Gateway: HTTPResponder {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
-             .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning:
+             .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning, .putObjectTagging, .putBucketTagging,
+             .putBucketCors:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
              .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
-             .getBucketPolicyStatus, .getBucketVersioning:
+             .getBucketPolicyStatus, .getBucketVersioning, .getObjectTagging, .deleteObjectTagging, .getBucketTagging,
+             .deleteBucketTagging, .getBucketCors, .deleteBucketCors:
             return false
         }
     }
@@ -203,15 +217,6 @@ public struct S3Gateway: HTTPResponder {
         }
         let verified = try SigV4.verify(authorization, request: signed, secretAccessKey: user.secretAccessKey, now: now)
         return (user, verified)
-    }
-
-    /// A CORS preflight (`OPTIONS`): Silo has no CORS configuration, so S3's answers without one: 400
-    /// without an Origin, 403 with one.
-    static func preflightRefusal(_ request: Request) -> S3Error {
-        guard request.headers[.origin] != nil else {
-            return S3Error(.invalidRequest, "Insufficient information. Origin request header needed.")
-        }
-        return S3Error(.accessDenied, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
     }
 
     /// No Authorization header and no presigned-URL parameter of either signature version.
@@ -285,6 +290,15 @@ public struct S3Gateway: HTTPResponder {
         case .listParts(let uploadID): return try await listParts(call, uploadID: uploadID)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by Silo.")
+        case .getObjectTagging: return try await getObjectTagging(call)
+        case .putObjectTagging: return try await putObjectTagging(call)
+        case .deleteObjectTagging: return try await deleteObjectTagging(call)
+        case .getBucketTagging: return try await getBucketTagging(call)
+        case .putBucketTagging: return try await putBucketTagging(call)
+        case .deleteBucketTagging: return try await deleteBucketTagging(call)
+        case .getBucketCors: return try await getBucketCors(call)
+        case .putBucketCors: return try await putBucketCors(call)
+        case .deleteBucketCors: return try await deleteBucketCors(call)
         }
     }
 

@@ -19,7 +19,10 @@ extension S3Gateway {
         }
         let upload = UploadRecord(
             bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.requester,
-            initiatedTime: call.now, headers: ObjectHeaders.stored(from: call.headers),
+            initiatedTime: call.now,
+            // The tags travel in the upload's headers; the completion copies them to the object it makes.
+            headers: ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
+                                          withTags: try requestedWriteTags(call)?.storedForm),
             userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
             acl: try await requestedObjectACL(call))
         try await withBucketAccess(call) { access in

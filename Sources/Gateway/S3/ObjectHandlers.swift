@@ -10,7 +10,8 @@ extension S3Gateway {
         try validateKey(call.key)
         try ObjectHeaders.refuseUnsupported(call.headers)
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
-        let headers = ObjectHeaders.stored(from: call.headers)
+        let headers = ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
+                                           withTags: try requestedWriteTags(call)?.storedForm)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
         let acl = try await requestedObjectACL(call)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax, allowInline: true)
@@ -120,6 +121,7 @@ extension S3Gateway {
         if requestedVersion != nil || object.versionID != Self.nullVersionID {
             headers[Self.versionIDHeader] = object.versionID
         }
+        ObjectHeaders.describeTagCount(object, into: &headers)
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .read)
         switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime, family: .read) {
         case .proceed: break
@@ -213,13 +215,34 @@ extension S3Gateway {
     /// The action a request naming `versionID` is checked as (S3's `…Version…` actions).
     static func versioned(_ action: S3Action, _ versionID: String?) -> S3Action {
         guard versionID != nil else { return action }
-        return action == .getObjectAcl ? .getObjectVersionAcl : .getObjectVersion
+        switch action {
+        case .getObjectAcl: return .getObjectVersionAcl
+        case .getObjectTagging: return .getObjectVersionTagging
+        case .putObjectTagging: return .putObjectVersionTagging
+        case .deleteObjectTagging: return .deleteObjectVersionTagging
+        default: return .getObjectVersion
+        }
     }
 
+    /// `extraContext`: condition keys only the handler knows (see `authorizedObject`).
     func readableVersion(bucket: String, key: String, versionID: String?, call: S3Call,
-                         action: S3Action = .getObject) async throws -> ObjectRecord {
-        if versionID == nil, let found = try? await authorizedObject(call, action, bucket: bucket, key: key) {
-            return found.object
+                         action: S3Action = .getObject, extraContext: [String: [String]] = [:]) async throws
+        -> ObjectRecord
+    {
+        try await authorizedVersion(bucket: bucket, key: key, versionID: versionID, call: call, action: action,
+                                    extraContext: extraContext).object
+    }
+
+    /// `readableVersion` with the bucket record the decision was made on (read linearizably), for a write
+    /// that stamps both (object tagging).
+    func authorizedVersion(bucket: String, key: String, versionID: String?, call: S3Call, action: S3Action,
+                           extraContext: [String: [String]]) async throws
+        -> (bucket: BucketRecord, object: ObjectRecord)
+    {
+        if versionID == nil,
+           let found = try? await authorizedObject(call, action, bucket: bucket, key: key, extraContext: extraContext)
+        {
+            return found
         }
         guard let bucketRecord = try await metadata.bucket(name: bucket) else {
             throw S3Error(.noSuchBucket, details: [("BucketName", bucket)])
@@ -228,10 +251,12 @@ extension S3Gateway {
                                                        requester: call.requester)
         if let version, !version.isDeleteMarker {
             let request = AccessRequest(principal: call.principal, principalName: call.user?.name,
-                                        context: policyContext(call), action: Self.versioned(action, versionID),
+                                        context: policyContext(call, existing: version.object)
+                                            .merging(extraContext) { $1 },
+                                        action: Self.versioned(action, versionID),
                                         bucket: bucketRecord, object: version.object, key: key)
             guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
-            return version.object
+            return (bucketRecord, version.object)
         }
         var context = policyContext(call)
         context["s3:prefix"] = [key]
@@ -247,7 +272,7 @@ extension S3Gateway {
             error.headers.append(("x-amz-delete-marker", "false"))
             throw error
         }
-        guard version.isDeleteMarker else { return version.object }
+        guard version.isDeleteMarker else { return (bucketRecord, version.object) }
         var error: S3Error
         if versionID == nil {
             error = S3Error(.noSuchKey, details: [("Key", key)])
@@ -368,7 +393,9 @@ extension S3Gateway {
             throw S3Error(.invalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: \(configuration.putSizeBytesMax)")
         }
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
-        let headers = directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers
+        let headers = ObjectRecord.headers(
+            directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers,
+            withTags: try await copiedTags(call, source: source, requestedVersion: copySource.versionID))
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
         let acl = try await requestedObjectACL(call)

@@ -66,7 +66,7 @@ enum ObjectHeaders {
                                   details: [("ArgumentName", "x-amz-object-ownership"), ("ArgumentValue", value)])
                 }
                 unsupported = false
-            case "x-amz-tagging", "x-amz-website-redirect-location", "x-amz-object-lock-mode",
+            case "x-amz-website-redirect-location", "x-amz-object-lock-mode",
                  "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold":
                 unsupported = !bucketCreation
             default:
@@ -84,11 +84,26 @@ enum ObjectHeaders {
         headers[.eTag] = EntityTag.quote(object.etag)
         headers[.lastModified] = S3Time.httpDate(milliseconds: object.lastModifiedTime)
         headers[.acceptRanges] = "bytes"
-        for field in object.headers { headers[HTTPField.Name(field.name)!] = field.value }
+        for field in object.headers where field.name != ObjectRecord.tagsHeaderName {
+            headers[HTTPField.Name(field.name)!] = field.value
+        }
         if headers[.contentType] == nil { headers[.contentType] = "binary/octet-stream" }
         for field in object.userMetadata {
             if let name = HTTPField.Name("x-amz-meta-" + field.name) { headers[name] = field.value }
         }
+    }
+
+    /// `x-amz-tagging-count` on GET and HEAD, when the version has tags.
+    static func describeTagCount(_ object: ObjectRecord, into headers: inout HTTPFields) {
+        guard let stored = object.storedTags, let tags = TagSet(storedForm: stored), !tags.isEmpty else { return }
+        headers[HTTPField.Name("x-amz-tagging-count")!] = String(tags.count)
+    }
+
+    /// The tags `x-amz-tagging` asks for on PutObject, CreateMultipartUpload or a copy; nil without the
+    /// header. Throws `TaggingError` (InvalidTag, InvalidArgument).
+    static func requestedTags(_ headers: HTTPFields) throws -> TagSet? {
+        guard let value = headers[HTTPField.Name("x-amz-tagging")!] else { return nil }
+        return try TagSet.parseHeader(value)
     }
 
     static func describe(_ checksum: StoredChecksum, into headers: inout HTTPFields) {

@@ -87,16 +87,21 @@ public struct S3Error: Error, Sendable {
         case ownershipControlsNotFoundError = "OwnershipControlsNotFoundError"
         case noSuchBucketPolicy = "NoSuchBucketPolicy"
         case malformedPolicy = "MalformedPolicy"
+        case invalidTag = "InvalidTag"
+        case noSuchTagSet = "NoSuchTagSet"
+        case noSuchCORSConfiguration = "NoSuchCORSConfiguration"
+        /// A CORS preflight refused (S3's `CORSResponse` messages).
+        case accessForbidden = "AccessForbidden"
 
         /// The HTTP status of each code, as S3 answers it.
         public var status: HTTPResponse.Status {
             switch self {
             case .notModified: return .notModified
             case .accessDenied, .invalidAccessKeyID, .requestTimeTooSkewed, .signatureDoesNotMatch,
-                 .expiredToken, .quotaExceeded:
+                 .expiredToken, .quotaExceeded, .accessForbidden:
                 return .forbidden
             case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion, .ownershipControlsNotFoundError,
-                 .noSuchBucketPolicy:
+                 .noSuchBucketPolicy, .noSuchTagSet, .noSuchCORSConfiguration:
                 return .notFound
             case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
                 return .conflict
@@ -113,7 +118,8 @@ public struct S3Error: Error, Sendable {
                  .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
                  .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm,
                  .invalidLocationConstraint, .malformedACLError, .unresolvableGrantByEmailAddress,
-                 .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership, .malformedPolicy:
+                 .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership, .malformedPolicy,
+                 .invalidTag:
                 return .badRequest
             }
         }
@@ -184,6 +190,10 @@ public struct S3Error: Error, Sendable {
             case .ownershipControlsNotFoundError: return "The bucket ownership controls were not found"
             case .noSuchBucketPolicy: return "The bucket policy does not exist"
             case .malformedPolicy: return "Policies must be valid JSON and the first byte must be '{'"
+            case .invalidTag: return "The tag provided was not a valid tag."
+            case .noSuchTagSet: return "The TagSet does not exist"
+            case .noSuchCORSConfiguration: return "The CORS configuration does not exist"
+            case .accessForbidden: return "CORSResponse: This CORS request is not allowed."
             }
         }
     }
@@ -226,6 +236,15 @@ extension S3Error {
         case .noSuchBucketPolicy: self.init(.noSuchBucketPolicy, cause: error)
         case .ownershipControlsNotFound: self.init(.ownershipControlsNotFoundError, cause: error)
         case .aclNotSupported: self.init(.accessControlListNotSupported, cause: error)
+        case .noSuchTagSet: self.init(.noSuchTagSet, cause: error)
+        case .noSuchCORSConfiguration: self.init(.noSuchCORSConfiguration, cause: error)
+        case .noSuchVersion: self.init(.noSuchVersion, cause: error)
+        case .versionIsDeleteMarker:
+            self.init(.methodNotAllowed, details: [("ResourceType", "DeleteMarker")], cause: error)
+        // Retried by the tagging handler until it stops changing; past that, the client retries.
+        case .objectAccessChanged:
+            self.init(.serviceUnavailable, "The object's access settings kept changing; retry the request.",
+                      cause: error)
         // Retried by `withBucketAccess` until it stops changing; past that, the client retries.
         case .bucketAccessChanged:
             self.init(.serviceUnavailable, "The bucket's access settings kept changing; retry the request.",
@@ -414,6 +433,23 @@ extension S3Error {
         }
     }
 
+    /// Tag sets (documents and `x-amz-tagging`).
+    init(_ error: TaggingError) {
+        switch error {
+        case .malformedXML: self.init(.malformedXML, cause: error)
+        case .invalidTag(let reason): self.init(.invalidTag, reason, cause: error)
+        case .invalidHeader(let reason): self.init(.invalidArgument, reason, cause: error)
+        }
+    }
+
+    /// CORS configuration documents.
+    init(_ error: CORSConfigurationError) {
+        switch error {
+        case .malformedXML: self.init(.malformedXML, cause: error)
+        case .invalidRequest(let reason): self.init(.invalidRequest, reason, cause: error)
+        }
+    }
+
     /// Any error: S3 errors pass through, known lower-layer types are mapped, the rest is internal.
     static func from(_ error: any Error) -> S3Error {
         switch error {
@@ -430,6 +466,8 @@ extension S3Error {
         case let error as BucketNameError: return S3Error(error)
         case let error as ObjectKeyError: return S3Error(error)
         case let error as UserMetadataError: return S3Error(error)
+        case let error as TaggingError: return S3Error(error)
+        case let error as CORSConfigurationError: return S3Error(error)
         default: return S3Error(.internalError, cause: error)
         }
     }

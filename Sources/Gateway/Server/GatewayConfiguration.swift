@@ -69,6 +69,17 @@ public struct GatewayConfiguration: Sendable {
         precondition(
             S3Limits.deleteObjectsCountMax * (S3Limits.objectKeyBytesMax + 8 + 2 * (32 + 2)) < MetaLimits.commandBytesMax,
             "a full DeleteObjects does not fit one metadata command of \(MetaLimits.commandBytesMax) bytes")
+        // The tagging and CORS handlers read their bodies up to their own limits, then the XML parser's applies.
+        precondition(
+            S3Limits.taggingDocumentBytesMax <= S3Limits.xmlRequestBodyBytesMax
+                && S3Limits.corsConfigurationBytesMax <= S3Limits.xmlRequestBodyBytesMax,
+            "a tagging or CORS body limit above the XML parser's \(S3Limits.xmlRequestBodyBytesMax) bytes")
+        // A version's tags travel in its record: the largest tag set (every character percent-encoded 4-byte
+        // UTF-8) with an inline body must fit one command.
+        precondition(
+            S3Limits.objectTagCountMax * (S3Limits.tagKeyCharactersMax + S3Limits.tagValueCharactersMax) * 12
+                + MetaLimits.inlineBodyBytesMax * 2 < MetaLimits.commandBytesMax,
+            "an object's largest tag set and inline body do not fit one metadata command")
         precondition(GarbageCollector.pageSize <= MetaLimits.garbageChunksPerCallMax,
                      "garbage pages of \(GarbageCollector.pageSize) above what metadata answers")
         precondition(OrphanSweeper.pageSize <= ChunkStoreLimits.chunksListedPerCallMax,

@@ -57,6 +57,15 @@ enum MetaCommand: Sendable, Equatable {
     case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget])
     /// Enables or suspends a bucket's versioning (format 3).
     case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
+    /// Put (non-nil) or DeleteObjectTagging (nil) on the version named, or on the current version when
+    /// `versionID` is nil, decided at apply time (format 4, kind 40). `tags` is the stored form. `expected`:
+    /// the `ObjectAccessStamp` of the version the Gateway authorized (nil: none checked).
+    case putObjectTagging(CommandEnvelope, bucket: String, key: String, versionID: String?, tags: String?,
+                          expected: ObjectAccessStamp?)
+    /// Put (non-nil) or DeleteBucketTagging (nil), tags in stored form (format 4, kind 41).
+    case setBucketTagging(CommandEnvelope, bucket: String, tags: String?)
+    /// Put (non-nil, the canonical XML) or DeleteBucketCors (nil) (format 4, kind 42).
+    case setBucketCORS(CommandEnvelope, bucket: String, cors: String?)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -67,7 +76,8 @@ enum MetaCommand: Sendable, Equatable {
     /// Versioning: `deleteVersions` and `setBucketVersioning` (kinds 21, 22), no field of an older kind
     /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
     /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
-    /// 4: the envelope carries an optional `BucketAccessStamp` after its time.
+    /// 4: shared by two additions. The envelope carries an optional `BucketAccessStamp` after its time;
+    /// tagging and CORS (kinds 40–42), no field of an older kind changed otherwise.
     static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...4
@@ -84,6 +94,12 @@ enum MetaCommand: Sendable, Equatable {
             return bucket
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
              .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning:
+            return nil
+        // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
+        // version's stamp is the command's `expected`).
+        case .putObjectTagging(_, let bucket, _, _, _, _): return bucket
+        // Authorized on a linearizable read of the bucket: not stamped.
+        case .setBucketTagging, .setBucketCORS:
             return nil
         }
     }
@@ -115,7 +131,9 @@ enum MetaCommand: Sendable, Equatable {
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
             .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
             .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
-            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _):
+            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
+            .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
+            .setBucketCORS(let envelope, _, _):
             return envelope
         }
     }
@@ -161,6 +179,11 @@ enum MetaCommand: Sendable, Equatable {
             return .deleteVersions(with(e), bucket: bucket, targets: targets)
         case .setBucketVersioning(let e, let bucket, let state):
             return .setBucketVersioning(with(e), bucket: bucket, state: state)
+        case .putObjectTagging(let e, let bucket, let key, let versionID, let tags, let expected):
+            return .putObjectTagging(with(e), bucket: bucket, key: key, versionID: versionID, tags: tags,
+                                     expected: expected)
+        case .setBucketTagging(let e, let bucket, let tags): return .setBucketTagging(with(e), bucket: bucket, tags: tags)
+        case .setBucketCORS(let e, let bucket, let cors): return .setBucketCORS(with(e), bucket: bucket, cors: cors)
         }
     }
 
@@ -186,6 +209,9 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketPolicy: return 33
         case .deleteVersions: return 21
         case .setBucketVersioning: return 22
+        case .putObjectTagging: return 40
+        case .setBucketTagging: return 41
+        case .setBucketCORS: return 42
         }
     }
 
@@ -203,6 +229,9 @@ enum MetaCommand: Sendable, Equatable {
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
             // space is low, like every delete, so that a client can always free space.
             return false
+        case .putObjectTagging(_, _, _, _, let tags, _), .setBucketTagging(_, _, let tags), .setBucketCORS(_, _, let tags):
+            // Putting grows the metadata; deleting frees it.
+            return tags != nil
         }
     }
 
@@ -312,6 +341,19 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketVersioning(_, let bucket, let state):
             writer.writeString(bucket)
             writer.writeByte(state.rawValue)
+        case .putObjectTagging(_, let bucket, let key, let versionID, let tags, let expected):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.write(versionID)
+            writer.write(tags)
+            writer.writeBool(expected != nil)
+            if let expected { writer.writeVarint(expected.value) }
+        case .setBucketTagging(_, let bucket, let tags):
+            writer.writeString(bucket)
+            writer.write(tags)
+        case .setBucketCORS(_, let bucket, let cors):
+            writer.writeString(bucket)
+            writer.write(cors)
         }
     }
 
@@ -408,6 +450,14 @@ enum MetaCommand: Sendable, Equatable {
             let raw = try reader.readByte()
             guard let state = BucketVersioning(rawValue: raw) else { throw .invalidTag(raw) }
             return .setBucketVersioning(envelope, bucket: bucket, state: state)
+        case 40 where format >= 4:
+            return .putObjectTagging(envelope, bucket: try reader.readString(), key: try reader.readString(),
+                                     versionID: try reader.readOptionalString(), tags: try reader.readOptionalString(),
+                                     expected: try reader.readBool() ? ObjectAccessStamp(value: try reader.readVarint()) : nil)
+        case 41 where format >= 4:
+            return .setBucketTagging(envelope, bucket: try reader.readString(), tags: try reader.readOptionalString())
+        case 42 where format >= 4:
+            return .setBucketCORS(envelope, bucket: try reader.readString(), cors: try reader.readOptionalString())
         default:
             throw .invalidTag(kind)
         }

@@ -147,6 +147,11 @@ extension ByteWriter {
         case .noSuchBucketPolicy: writeByte(50)
         case .ownershipControlsNotFound: writeByte(51)
         case .aclNotSupported: writeByte(52)
+        case .noSuchTagSet: writeByte(60)
+        case .noSuchCORSConfiguration: writeByte(61)
+        case .noSuchVersion: writeByte(62)
+        case .versionIsDeleteMarker: writeByte(63)
+        case .objectAccessChanged: writeByte(64)
         case .bucketAccessChanged: writeByte(80)
         }
     }
@@ -285,6 +290,11 @@ extension ByteReader {
         case 50: return .noSuchBucketPolicy
         case 51: return .ownershipControlsNotFound
         case 52: return .aclNotSupported
+        case 60: return .noSuchTagSet
+        case 61: return .noSuchCORSConfiguration
+        case 62: return .noSuchVersion
+        case 63: return .versionIsDeleteMarker
+        case 64: return .objectAccessChanged
         case 80: return .bucketAccessChanged
         case let tag: throw .invalidTag(tag)
         }

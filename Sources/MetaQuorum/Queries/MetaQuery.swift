@@ -28,6 +28,10 @@ enum MetaQuery: Sendable, Equatable {
     /// A bucket's versioning state (tag 32).
     case bucketVersioning(bucket: String, requester: String)
     case chunkPlacements(after: ChunkScanPosition?, limit: Int)
+    /// A bucket's tag set in stored form, nil for none (tag 50).
+    case bucketTagging(bucket: String)
+    /// A bucket's CORS configuration (canonical XML), nil for none (tag 51).
+    case bucketCORS(bucket: String)
 
     static let formatVersion: UInt8 = 1
 
@@ -70,6 +74,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .versioning(try machine.bucketVersioning(bucket, requester: requester))
             case .chunkPlacements(let position, let limit):
                 return .placements(try machine.chunkPlacements(after: position, limit: limit))
+            case .bucketTagging(let bucket): return .text(try machine.bucketText(.tags, bucket: bucket))
+            case .bucketCORS(let bucket): return .text(try machine.bucketText(.cors, bucket: bucket))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -150,6 +156,12 @@ enum MetaQuery: Sendable, Equatable {
             writer.writeByte(14)
             writer.write(position)
             writer.writeInt(limit)
+        case .bucketTagging(let bucket):
+            writer.writeByte(50)
+            writer.writeString(bucket)
+        case .bucketCORS(let bucket):
+            writer.writeByte(51)
+            writer.writeString(bucket)
         }
         return writer.bytes
     }
@@ -206,6 +218,8 @@ enum MetaQuery: Sendable, Equatable {
             self = .listVersions(query, requester: try reader.readString())
         case 32: self = .bucketVersioning(bucket: try reader.readString(), requester: try reader.readString())
         case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
+        case 50: self = .bucketTagging(bucket: try reader.readString())
+        case 51: self = .bucketCORS(bucket: try reader.readString())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -238,6 +252,8 @@ enum MetaQueryResult: Sendable, Equatable {
     case versions(ListVersionsPage)
     /// Tag 32.
     case versioning(BucketVersioning)
+    /// `bucketTagging`, `bucketCORS`: the stored text, nil for none (tag 50).
+    case text(String?)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
     /// ownership controls and policy.
@@ -365,6 +381,9 @@ enum MetaQueryResult: Sendable, Equatable {
             writer.writeByte(15)
             writer.write(page.chunks)
             writer.write(page.next)
+        case .text(let text):
+            writer.writeByte(50)
+            writer.write(text)
         }
         return writer.bytes
     }
@@ -476,6 +495,7 @@ enum MetaQueryResult: Sendable, Equatable {
             self = .versioning(state)
         case 15:
             self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
+        case 50: self = .text(try reader.readOptionalString())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()

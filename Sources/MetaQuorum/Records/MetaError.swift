@@ -46,6 +46,18 @@ public enum MetaError: Error, Sendable, Equatable {
     case ownershipControlsNotFound
     /// An ACL change on a bucket whose ownership controls are `BucketOwnerEnforced` (decided at apply).
     case aclNotSupported
+    /// A bucket tag-set read or delete on a bucket without one (codes 60–69: tagging and CORS).
+    case noSuchTagSet
+    /// A CORS configuration read or delete on a bucket without one.
+    case noSuchCORSConfiguration
+    /// A command named a version id the key does not have.
+    case noSuchVersion
+    /// A command named a delete marker where it needs an object version (tagging a marker).
+    case versionIsDeleteMarker
+    /// The tagging command's `ObjectAccessStamp` no longer matches its version: the decision it was proposed
+    /// under is stale and it took no effect. The Gateway decides again on a fresh read and re-proposes under
+    /// the same request id (the refusal is not remembered). Never reaches a client as such.
+    case objectAccessChanged
     /// The write carried a `BucketAccessStamp` that no longer matches its bucket: the access decision it
     /// was proposed under is stale and the write took no effect. The Gateway re-reads the bucket,
     /// decides again and re-proposes under the same request id (the state machine does not remember this

@@ -16,7 +16,10 @@ enum MetaSchema {
     ///    because every object written before schema 5 is S3's `null` version.
     /// 6: access control: `buckets.acl`, `buckets.ownership`, `buckets.policy`, `objects.owner`; object
     ///    records (in `objects` and `versions`) and upload records in format 3 (with owner and ACL).
-    static let version: Int64 = 6
+    /// 7: tagging and CORS: `buckets.tags` (a tag set in the Gateway's stored form) and `buckets.cors` (the
+    ///    canonical CORS XML), NULL for none. Object versions keep their tags in their record's headers
+    ///    (`ObjectRecord.storedTags`), so the record format is unchanged.
+    static let version: Int64 = 7
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -68,7 +71,7 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + versionStatements + accessStatements + [
+    ] + usageStatements + versionStatements + accessStatements + taggingStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -114,6 +117,12 @@ enum MetaSchema {
         "ALTER TABLE buckets ADD COLUMN ownership INTEGER",
         "ALTER TABLE buckets ADD COLUMN policy BLOB",
         "ALTER TABLE objects ADD COLUMN owner BLOB",
+    ]
+
+    /// The tagging and CORS columns of `buckets` (schema 7), also added by the migration from 6. NULL: none.
+    static let taggingStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN tags BLOB",
+        "ALTER TABLE buckets ADD COLUMN cors BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

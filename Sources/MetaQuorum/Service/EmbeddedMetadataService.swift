@@ -350,6 +350,42 @@ public final class EmbeddedMetadataService: MetadataService {
         try await ask(.usage(target)) { if case .usage(let v) = $0 { v } else { nil } }
     }
 
+    // MARK: Tagging and CORS
+
+    public func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?,
+                                 bucketAccess: BucketAccessStamp?, objectAccess: ObjectAccessStamp?, requester: String,
+                                 requestID: RequestID) async throws(MetaError) -> String {
+        let command = MetaCommand.putObjectTagging(
+            try envelope(requestID, requester: requester, time: clock(), access: bucketAccess), bucket: bucket,
+            key: key, versionID: versionID, tags: tags, expected: objectAccess)
+        guard case .stored(let tagged?) = try await submit(command) else {
+            throw .internalFault("putObjectTagging returned an unexpected result")
+        }
+        return tagged
+    }
+
+    public func setBucketTagging(bucket: String, tags: String?, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(.setBucketTagging(try envelope(requestID, requester: requester, time: clock()),
+                                               bucket: bucket, tags: tags))
+    }
+
+    public func bucketTagging(bucket: String) async throws(MetaError) -> String? {
+        try await ask(.bucketTagging(bucket: bucket)) { if case .text(let v) = $0 { .some(v) } else { nil } }
+    }
+
+    public func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(.setBucketCORS(try envelope(requestID, requester: requester, time: clock()),
+                                            bucket: bucket, cors: cors))
+    }
+
+    public func bucketCORS(bucket: String) async throws(MetaError) -> String? {
+        try await ask(.bucketCORS(bucket: bucket)) { if case .text(let v) = $0 { .some(v) } else { nil } }
+    }
+
     // MARK: Proposing
 
     private func envelope(_ requestID: RequestID, requester: String, time: Int64,

@@ -158,6 +158,26 @@ public protocol MetadataService: Sendable {
 
     /// Returns once a linearizable read succeeds (so a metadata quorum answers), else throws (health checks).
     func checkHealth() async throws(MetaError)
+
+    // MARK: Tagging and CORS (texts validated by the Gateway, stored as sent)
+    /// Replaces (nil: removes) the tag set of the version named, or of the current version when `versionID`
+    /// is nil, as it is at apply time; returns the id of the version tagged. Throws `.noSuchBucket`,
+    /// `.noSuchKey` (no current version), `.noSuchVersion`, `.versionIsDeleteMarker`, and
+    /// `.bucketAccessChanged` / `.objectAccessChanged` when the bucket or the version is no longer the one
+    /// the stamps were taken from (nothing changed; decide again and retry with the same request id).
+    func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?,
+                          bucketAccess: BucketAccessStamp?, objectAccess: ObjectAccessStamp?, requester: String,
+                          requestID: RequestID) async throws(MetaError) -> String
+    /// nil deletes them. Throws `.noSuchBucket`, `.noSuchTagSet` (delete without any).
+    func setBucketTagging(bucket: String, tags: String?, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    /// The bucket's tag set in stored form, nil for none. Throws `.noSuchBucket`.
+    func bucketTagging(bucket: String) async throws(MetaError) -> String?
+    /// nil deletes it. Throws `.noSuchBucket`, `.noSuchCORSConfiguration` (delete without one).
+    func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: RequestID)
+        async throws(MetaError)
+    /// The bucket's CORS configuration (canonical XML), nil for none. Throws `.noSuchBucket`.
+    func bucketCORS(bucket: String) async throws(MetaError) -> String?
 }
 
 extension MetadataService {

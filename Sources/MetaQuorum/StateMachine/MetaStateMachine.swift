@@ -138,6 +138,8 @@ final class MetaStateMachine {
             try database.execute("UPDATE objects SET record = record || x'0000' WHERE true")
             try database.execute("UPDATE versions SET record = record || x'0000' WHERE true")
             try database.execute("UPDATE uploads SET record = record || x'00' WHERE true")
+        case 6:
+            for statement in MetaSchema.taggingStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -247,6 +249,10 @@ final class MetaStateMachine {
             // once it has decided again on the bucket as it is now.
             return .failed(refusal)
         }
+        if let refusal = try staleObjectAccess(of: command) {
+            // Not remembered either, for the same reason.
+            return .failed(refusal)
+        }
         try database.run("SAVEPOINT command")
         let result: MetaCommandResult
         do {
@@ -314,6 +320,12 @@ final class MetaStateMachine {
             return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
         case .setBucketVersioning(let envelope, let bucket, let state):
             try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
+        case .putObjectTagging(_, let bucket, let key, let versionID, let tags, _):
+            return .stored(versionID: try applyPutObjectTagging(bucket: bucket, key: key, versionID: versionID, tags: tags))
+        case .setBucketTagging(_, let bucket, let tags):
+            try applySetBucketColumn(.tags, bucket: bucket, value: tags)
+        case .setBucketCORS(_, let bucket, let cors):
+            try applySetBucketColumn(.cors, bucket: bucket, value: cors)
         }
         return .done
     }

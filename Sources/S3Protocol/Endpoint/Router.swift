@@ -4,20 +4,20 @@
 /// (`GET ?versioning` → `GetBucketVersioning`).
 private let bucketSubresources: [(query: String, noun: String)] = [
     ("accelerate", "BucketAccelerateConfiguration"), ("analytics", "BucketAnalyticsConfiguration"),
-    ("cors", "BucketCors"), ("encryption", "BucketEncryption"), ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
+    ("encryption", "BucketEncryption"), ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
     ("inventory", "BucketInventoryConfiguration"), ("lifecycle", "BucketLifecycleConfiguration"), ("logging", "BucketLogging"),
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"), ("object-lock", "ObjectLockConfiguration"),
 
     ("publicAccessBlock", "PublicAccessBlock"), ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
-    ("tagging", "BucketTagging"), ("website", "BucketWebsite"),
+    ("website", "BucketWebsite"),
     ("session", "Session"),
 ]
 
 /// Object sub-resources Silo does not implement.
 private let objectSubresources: [(query: String, noun: String)] = [
     ("legal-hold", "ObjectLegalHold"),
-    ("retention", "ObjectRetention"), ("tagging", "ObjectTagging"), ("torrent", "ObjectTorrent"),
+    ("retention", "ObjectRetention"), ("torrent", "ObjectTorrent"),
 ]
 
 private func verb(_ method: String) -> String {
@@ -75,6 +75,22 @@ extension S3RequestTarget {
             default: throw .methodNotAllowed(method: method)
             }
         }
+        if has("tagging") {
+            switch method {
+            case "GET", "HEAD": return .getBucketTagging
+            case "PUT": return .putBucketTagging
+            case "DELETE": return .deleteBucketTagging
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("cors") {
+            switch method {
+            case "GET", "HEAD": return .getBucketCors
+            case "PUT": return .putBucketCors
+            case "DELETE": return .deleteBucketCors
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
         if let unsupported = bucketSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
@@ -108,6 +124,14 @@ extension S3RequestTarget {
         if has("acl") { return try routeACL(method: method, onObject: true) }
         // GetObjectAttributes is the only operation on ?attributes.
         if has("attributes") && method != "GET" { throw .methodNotAllowed(method: method) }
+        if has("tagging") {
+            switch method {
+            case "GET", "HEAD": return .getObjectTagging
+            case "PUT": return .putObjectTagging
+            case "DELETE": return .deleteObjectTagging
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
         if let unsupported = objectSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }

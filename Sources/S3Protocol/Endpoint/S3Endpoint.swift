@@ -55,6 +55,18 @@ public enum S3Endpoint: Sendable, Hashable {
     case listParts(uploadID: String)
     /// A recognised operation Silo does not implement, by its AWS name (`GetBucketVersioning`).
     case notImplemented(operationName: String)
+    /// Get/Put/DeleteObjectTagging (`/bucket/key?tagging`, with an optional `versionId`).
+    case getObjectTagging
+    case putObjectTagging
+    case deleteObjectTagging
+    /// Get/Put/DeleteBucketTagging (`/bucket?tagging`).
+    case getBucketTagging
+    case putBucketTagging
+    case deleteBucketTagging
+    /// Get/Put/DeleteBucketCors (`/bucket?cors`).
+    case getBucketCors
+    case putBucketCors
+    case deleteBucketCors
 
     /// The AWS operation name, for logs and metrics.
     public var operationName: String {
@@ -93,6 +105,15 @@ public enum S3Endpoint: Sendable, Hashable {
         case .abortMultipartUpload: return "AbortMultipartUpload"
         case .listParts: return "ListParts"
         case .notImplemented(let name): return name
+        case .getObjectTagging: return "GetObjectTagging"
+        case .putObjectTagging: return "PutObjectTagging"
+        case .deleteObjectTagging: return "DeleteObjectTagging"
+        case .getBucketTagging: return "GetBucketTagging"
+        case .putBucketTagging: return "PutBucketTagging"
+        case .deleteBucketTagging: return "DeleteBucketTagging"
+        case .getBucketCors: return "GetBucketCors"
+        case .putBucketCors: return "PutBucketCors"
+        case .deleteBucketCors: return "DeleteBucketCors"
         }
     }
 }
