@@ -53,6 +53,8 @@ enum MetaCommand: Sendable, Equatable {
     case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget])
     /// Enables or suspends a bucket's versioning (format 3).
     case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
+    /// Sets how the bucket's new chunks are kept (nil: the cluster's default) (format 4, kind 50).
+    case setBucketDurability(CommandEnvelope, bucket: String, durability: BucketDurability?)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -63,9 +65,11 @@ enum MetaCommand: Sendable, Equatable {
     /// Versioning: `deleteVersions` and `setBucketVersioning` (kinds 21, 22), no field of an older kind
     /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
     /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
-    static let formatVersion: UInt8 = 3
+    /// 4: erasure coding: `setBucketDurability` (kind 50). Chunk references mark their own layout (see
+    /// `ByteWriter.write(_: ChunkRef)`), so no field of an older kind changed.
+    static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
-    static let decodableFormats: ClosedRange<UInt8> = 1...3
+    static let decodableFormats: ClosedRange<UInt8> = 1...4
 
     /// A version id derived from a request id and a position (32 hex digits): what a command that names no
     /// version id (a `deleteObjects` from before format 3) gives the delete markers it makes, the same on
@@ -94,7 +98,8 @@ enum MetaCommand: Sendable, Equatable {
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
             .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
             .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
-            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _):
+            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
+            .setBucketDurability(let envelope, _, _):
             return envelope
         }
     }
@@ -140,6 +145,8 @@ enum MetaCommand: Sendable, Equatable {
             return .deleteVersions(with(e), bucket: bucket, targets: targets)
         case .setBucketVersioning(let e, let bucket, let state):
             return .setBucketVersioning(with(e), bucket: bucket, state: state)
+        case .setBucketDurability(let e, let bucket, let durability):
+            return .setBucketDurability(with(e), bucket: bucket, durability: durability)
         }
     }
 
@@ -165,6 +172,7 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketPolicy: return 33
         case .deleteVersions: return 21
         case .setBucketVersioning: return 22
+        case .setBucketDurability: return 50
         }
     }
 
@@ -176,7 +184,8 @@ enum MetaCommand: Sendable, Equatable {
         case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload,
              .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
-        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota:
+        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
+             .setBucketDurability:
             return false
         case .deleteVersions, .setBucketVersioning:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
@@ -289,6 +298,9 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketVersioning(_, let bucket, let state):
             writer.writeString(bucket)
             writer.writeByte(state.rawValue)
+        case .setBucketDurability(_, let bucket, let durability):
+            writer.writeString(bucket)
+            writer.write(durability)
         }
     }
 
@@ -382,6 +394,8 @@ enum MetaCommand: Sendable, Equatable {
             let raw = try reader.readByte()
             guard let state = BucketVersioning(rawValue: raw) else { throw .invalidTag(raw) }
             return .setBucketVersioning(envelope, bucket: bucket, state: state)
+        case 50 where format >= 4:
+            return .setBucketDurability(envelope, bucket: try reader.readString(), durability: try reader.readDurability())
         default:
             throw .invalidTag(kind)
         }

@@ -28,6 +28,8 @@ enum MetaQuery: Sendable, Equatable {
     /// A bucket's versioning state (tag 32).
     case bucketVersioning(bucket: String, requester: String)
     case chunkPlacements(after: ChunkScanPosition?, limit: Int)
+    /// A bucket's durability, nil for the cluster's default (tag 60).
+    case bucketDurability(bucket: String)
 
     static let formatVersion: UInt8 = 1
 
@@ -70,6 +72,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .versioning(try machine.bucketVersioning(bucket, requester: requester))
             case .chunkPlacements(let position, let limit):
                 return .placements(try machine.chunkPlacements(after: position, limit: limit))
+            case .bucketDurability(let bucket):
+                return .durability(try machine.bucketDurability(bucket))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -150,6 +154,9 @@ enum MetaQuery: Sendable, Equatable {
             writer.writeByte(14)
             writer.write(position)
             writer.writeInt(limit)
+        case .bucketDurability(let bucket):
+            writer.writeByte(60)
+            writer.writeString(bucket)
         }
         return writer.bytes
     }
@@ -206,6 +213,7 @@ enum MetaQuery: Sendable, Equatable {
             self = .listVersions(query, requester: try reader.readString())
         case 32: self = .bucketVersioning(bucket: try reader.readString(), requester: try reader.readString())
         case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
+        case 60: self = .bucketDurability(bucket: try reader.readString())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -238,6 +246,8 @@ enum MetaQueryResult: Sendable, Equatable {
     case versions(ListVersionsPage)
     /// Tag 32.
     case versioning(BucketVersioning)
+    /// `bucketDurability`: nil for the cluster's default (tag 60).
+    case durability(BucketDurability?)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
     /// ownership controls and policy.
@@ -365,6 +375,9 @@ enum MetaQueryResult: Sendable, Equatable {
             writer.writeByte(15)
             writer.write(page.chunks)
             writer.write(page.next)
+        case .durability(let durability):
+            writer.writeByte(60)
+            writer.write(durability)
         }
         return writer.bytes
     }
@@ -476,6 +489,8 @@ enum MetaQueryResult: Sendable, Equatable {
             self = .versioning(state)
         case 15:
             self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
+        case 60:
+            self = .durability(try reader.readDurability())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()

@@ -16,7 +16,9 @@ enum MetaSchema {
     ///    because every object written before schema 5 is S3's `null` version.
     /// 6: access control: `buckets.acl`, `buckets.ownership`, `buckets.policy`, `objects.owner`; object
     ///    records (in `objects` and `versions`) and upload records in format 3 (with owner and ACL).
-    static let version: Int64 = 6
+    /// 7: reserved for tagging and CORS (another branch); an empty step here.
+    /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
+    static let version: Int64 = 8
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -68,7 +70,7 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + versionStatements + accessStatements + [
+    ] + usageStatements + versionStatements + accessStatements + durabilityStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -114,6 +116,12 @@ enum MetaSchema {
         "ALTER TABLE buckets ADD COLUMN ownership INTEGER",
         "ALTER TABLE buckets ADD COLUMN policy BLOB",
         "ALTER TABLE objects ADD COLUMN owner BLOB",
+    ]
+
+    /// The durability column of `buckets` (schema 8), also added by the migration from 7: an encoded
+    /// `BucketDurability` (`ByteWriter.write(_: BucketDurability?)`), NULL for the cluster's default.
+    static let durabilityStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN durability BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

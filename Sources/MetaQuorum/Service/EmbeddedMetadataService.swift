@@ -208,6 +208,18 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
+    public func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(
+            .setBucketDurability(try envelope(requestID, requester: "", time: clock()), bucket: bucket,
+                                 durability: durability))
+    }
+
+    public func bucketDurability(bucket: String) async throws(MetaError) -> BucketDurability? {
+        try await ask(.bucketDurability(bucket: bucket)) { if case .durability(let v) = $0 { .some(v) } else { nil } }
+    }
+
     public func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord? {
         try await ask(.object(bucket: bucket, key: key, requester: requester)) { if case .object(let v) = $0 { v } else { nil } }
     }

@@ -138,6 +138,14 @@ final class MetaStateMachine {
             try database.execute("UPDATE objects SET record = record || x'0000' WHERE true")
             try database.execute("UPDATE versions SET record = record || x'0000' WHERE true")
             try database.execute("UPDATE uploads SET record = record || x'00' WHERE true")
+        case 6:
+            // Schema 7 belongs to a change on another branch (tagging and CORS); on this branch the step is
+            // empty, so that the durability step below stays 7 → 8 whichever lands first.
+            break
+        case 7:
+            // Erasure coding: buckets gain a durability (NULL: the cluster's default). Stored records are
+            // unchanged: chunk references mark their own layout, and every existing one is replicated.
+            for statement in MetaSchema.durabilityStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -309,6 +317,8 @@ final class MetaStateMachine {
             return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
         case .setBucketVersioning(let envelope, let bucket, let state):
             try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
+        case .setBucketDurability(_, let bucket, let durability):
+            try applySetBucketDurability(bucket: bucket, durability: durability)
         }
         return .done
     }
