@@ -15,6 +15,9 @@ import NIOCore
 /// is deleted only after `GatewayConfiguration.garbageGraceMilliseconds` (minutes), far longer than a step;
 /// a copy rewritten after that would be an unreferenced chunk, which the orphan sweeper removes.
 ///
+/// An erasure-coded chunk is checked shard by shard, and its missing or damaged shards are rebuilt from any
+/// k good ones (`checkStripe`).
+///
 /// Runs on the gateways given `--repair-every` (one per cluster is enough: passes are idempotent).
 actor ChunkRepairer: BackgroundWorker {
     /// Object and part records one step reads.
@@ -64,6 +67,7 @@ actor ChunkRepairer: BackgroundWorker {
     private enum CopyState { case good, missing, damaged, unreachable }
 
     private func check(_ chunk: ChunkRef) async {
+        if case .erasure(let stripe) = chunk.layout { return await checkStripe(chunk, stripe) }
         var states: [(node: UInt32, state: CopyState)] = []
         for node in chunk.nodes { states.append((node, await probe(chunk.id, on: node))) }
         let bad = states.filter { $0.state == .missing || $0.state == .damaged }
@@ -100,6 +104,70 @@ actor ChunkRepairer: BackgroundWorker {
                 pass.unreachable += 1
                 logger.warning("chunk copy repair failed", metadata: [
                     "chunk": "\(String(chunk.id, radix: 16))", "node": "\(target.node)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// An erasure-coded chunk: each shard is probed on its node; missing or damaged shards are rebuilt
+    /// from any k good ones (each read whole and checked against its recorded CRC-32) and rewritten to the
+    /// node recorded for them. Counted by shard, as copies are.
+    private func checkStripe(_ chunk: ChunkRef, _ stripe: ErasureStripe) async {
+        // Shard ids precomputed (see `StripeReader.shardIDs`).
+        let shardIDs = chunk.storedRecords.map(\.id)
+        var states: [CopyState] = []
+        for (index, node) in chunk.nodes.enumerated() {
+            states.append(await probe(shardIDs[index], on: node))
+        }
+        guard states.contains(where: { $0 == .missing || $0 == .damaged }) else {
+            pass.good += states.count { $0 == .good }
+            pass.unreachable += states.count { $0 == .unreachable }
+            return
+        }
+        var shards = [ByteBuffer?](repeating: nil, count: stripe.shardCount)
+        for index in states.indices where states[index] == .good {
+            guard shards.count(where: { $0 != nil }) < stripe.dataShardCount else { break }
+            guard let store = cluster.store(for: chunk.nodes[index]),
+                  let shard = try? await store.read(shardIDs[index], offset: 0, length: stripe.shardSizeBytes)
+            else { continue }
+            if ReedSolomon.shardChecksum(shard) == stripe.shardChecksums[index] {
+                shards[index] = shard
+            } else {
+                states[index] = .damaged
+            }
+        }
+        let bad = states.indices.filter { states[$0] == .missing || states[$0] == .damaged }
+        pass.good += states.count { $0 == .good }
+        pass.unreachable += states.count { $0 == .unreachable }
+        let rebuilt: [ByteBuffer]
+        do {
+            let coder = try ReedSolomon(dataShardCount: stripe.dataShardCount, parityShardCount: stripe.parityShardCount)
+            rebuilt = try coder.reconstruct(shards, indexes: bad)
+        } catch {
+            pass.unrepairable += bad.count
+            logger.error("erasure-coded chunk has too few good shards to rebuild from", metadata: [
+                "chunk": "\(String(chunk.id, radix: 16))", "nodes": "\(chunk.nodes)", "error": "\(error)"])
+            Counter(label: "silo_repair_copies_total", dimensions: [("outcome", "unrepairable")]).increment(by: bad.count)
+            return
+        }
+        for (position, index) in bad.enumerated() {
+            precondition(ReedSolomon.shardChecksum(rebuilt[position]) == stripe.shardChecksums[index],
+                         "rebuilt shard \(index) of chunk \(String(chunk.id, radix: 16)) fails its checksum")
+            let node = chunk.nodes[index]
+            let shardID = shardIDs[index]
+            guard let store = cluster.store(for: node) else { continue }
+            do {
+                if states[index] == .damaged { try await store.delete([shardID]) }
+                try await store.write(shardID, rebuilt[position])
+                pass.repaired += 1
+                Counter(label: "silo_repair_copies_total", dimensions: [("outcome", "repaired")]).increment()
+                logger.notice("erasure shard rebuilt", metadata: [
+                    "chunk": "\(String(chunk.id, radix: 16))", "shard": "\(index)", "node": "\(node)",
+                    "was": "\(states[index] == .missing ? "missing" : "damaged")"])
+            } catch {
+                pass.unreachable += 1
+                logger.warning("erasure shard repair failed", metadata: [
+                    "chunk": "\(String(chunk.id, radix: 16))", "shard": "\(index)", "node": "\(node)",
+                    "error": "\(error)"])
             }
         }
     }

@@ -67,8 +67,9 @@ extension S3Gateway {
             return StoredBody(sizeBytes: declared, chunks: [], digests: try digests.verify(trailers: payload.trailers),
                               inline: bytes)
         }
+        let plan = try await chunkPlan(for: call.bucket)
         let chunks = try await bodyWriter.write(payload, expectedLength: declared, maximumLength: sizeBytesMax,
-                                                digests: &digests)
+                                                plan: plan, digests: &digests)
         do {
             let result = try digests.verify(trailers: payload.trailers)
             let sizeBytes = declared ?? chunks.reduce(0) { $0 + $1.sizeBytes }
@@ -365,7 +366,7 @@ extension S3Gateway {
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
         let acl = try await requestedObjectACL(call)
-        let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
+        let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes, into: call.bucket,
                                          checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) },
                                          allowInline: true)
         let object = ObjectRecord(
@@ -431,8 +432,8 @@ extension S3Gateway {
     /// Copies `range` of `source` into fresh chunks, or inline when allowed and small enough. (The state
     /// machine counts chunk references, so a metadata-only copy that shares chunks is possible; it is
     /// not done yet.)
-    func copyBytes(of source: ObjectRecord, range: Range<Int64>, checksumAlgorithm: ChecksumAlgorithm?,
-                   allowInline: Bool = false) async throws -> StoredBody
+    func copyBytes(of source: ObjectRecord, range: Range<Int64>, into bucket: String,
+                   checksumAlgorithm: ChecksumAlgorithm?, allowInline: Bool = false) async throws -> StoredBody
     {
         let reader = ObjectBodyReader(cluster: cluster, object: source, range: range, budget: readAhead)
         var digests = BodyDigests.forCopy(algorithm: checksumAlgorithm)
@@ -442,9 +443,16 @@ extension S3Gateway {
                               inline: bytes)
         }
         let chunks = try await bodyWriter.write(reader, expectedLength: Int64(range.count),
-                                                maximumLength: Int64(range.count), digests: &digests)
+                                                maximumLength: Int64(range.count),
+                                                plan: try await chunkPlan(for: bucket), digests: &digests)
         let result = try digests.verify(trailers: [])
         return StoredBody(sizeBytes: Int64(range.count), chunks: chunks, digests: result)
+    }
+
+    /// How chunks written into `bucket` are kept: its durability, read linearizably (so a change applies to
+    /// every write that starts after it), or this gateway's default replication.
+    func chunkPlan(for bucket: String) async throws -> ChunkPlan {
+        try bodyWriter.plan(for: try await metadata.bucketDurability(bucket: bucket))
     }
 
     func validateKey(_ key: String) throws {

@@ -73,6 +73,8 @@ public struct GatewayConfiguration: Sendable {
                      "garbage pages of \(GarbageCollector.pageSize) above what metadata answers")
         precondition(OrphanSweeper.pageSize <= ChunkStoreLimits.chunksListedPerCallMax,
                      "orphan pages of \(OrphanSweeper.pageSize) above what a chunk store answers")
+        precondition(MetaLimits.shardIndexCount <= ReedSolomon.shardCountMax,
+                     "durabilities of up to \(MetaLimits.shardIndexCount) shards above the coder's \(ReedSolomon.shardCountMax)")
     }
 
     /// Checks the relations between limits; called once at start-up.
