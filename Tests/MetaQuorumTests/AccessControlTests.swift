@@ -214,8 +214,7 @@ import Testing
             == .createBucket(envelope("r", alice, time: 5), name: "b", acl: nil, ownership: nil))
         // Format 2 has no access-control commands.
         object.owner = alice
-        var acl = MetaCommand.putBucketACL(envelope("r", alice), bucket: "b", acl: .ownerOnly(alice)).encode()
-        acl[0] = 2
+        let acl = MetaCommand.putBucketACL(envelope("r", alice), bucket: "b", acl: .ownerOnly(alice)).encoded(asFormat: 2)
         #expect(throws: MetaCodecError.self) { try MetaCommand(decoding: acl) }
     }
 

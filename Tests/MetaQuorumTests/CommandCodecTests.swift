@@ -93,6 +93,7 @@ struct CommandCodecTests {
         writer.writeString("r")
         writer.writeString("u")
         writer.writeInt(Int64(0))
+        writer.writeBool(false)  // no bucket access stamp (format 4)
         writer.writeString("bucket")
         writer.writeVarint(UInt64.max)
         #expect(throws: MetaCodecError.self) { try MetaCommand(decoding: writer.bytes) }
@@ -114,7 +115,7 @@ struct CommandCodecTests {
                 == .deleteBucket(envelope, name: "photos", abortingUploads: false))
         // The same fields in format 2 need the flag; without it the input is truncated.
         var current = writer.bytes
-        current[0] = MetaCommand.formatVersion
+        current[0] = 2
         #expect(throws: MetaCodecError.self) { try MetaCommand(decoding: current) }
         #expect(
             try MetaCommand(decoding: MetaCommand.deleteBucket(envelope, name: "photos", abortingUploads: true).encode())

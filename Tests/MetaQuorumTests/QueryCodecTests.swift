@@ -65,8 +65,7 @@ struct QueryCodecTests {
         command[command.count - 1] = 7
         #expect(throws: MetaCodecError.invalidTag(7)) { try MetaCommand(decoding: command) }
         // Kinds 21 and 22 exist from format 3 only.
-        var old = MetaCommand.setBucketVersioning(envelope("r"), bucket: "b", state: .enabled).encode()
-        old[0] = 2
+        let old = MetaCommand.setBucketVersioning(envelope("r"), bucket: "b", state: .enabled).encoded(asFormat: 2)
         #expect(throws: MetaCodecError.invalidTag(22)) { try MetaCommand(decoding: old) }
     }
 }

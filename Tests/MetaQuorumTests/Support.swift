@@ -134,13 +134,14 @@ struct RandomValues {
             .noSuchKey, .noSuchUpload, .invalidPart(partNumber: int(0...10_000)), .invalidPartOrder,
             .entityTooSmall(partNumber: int(0...10_000)), .preconditionFailed, .requestTooOld, .userAlreadyExists,
             .noSuchUser, .invalidArgument(string()), .unavailable(string()), .internalFault(string()),
-            .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported,
+            .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported, .bucketAccessChanged,
         ]
         return all[int(0...(all.count - 1))]
     }
 
     mutating func command() -> MetaCommand {
-        let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64())
+        let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
+                                       bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
         switch int(0...17) {
         case 16: return .setBucketDurability(envelope, bucket: string(), durability: durability())
         case 14:
@@ -216,5 +217,24 @@ extension ObjectRecord {
         object.owner = owner
         object.acl = .ownerOnly(owner)
         return object
+    }
+}
+
+extension MetaCommand {
+    /// The command's bytes as `format` (below 4) lays out the envelope: without the access-stamp flag. Only
+    /// for kinds whose fields did not change between that format and this one.
+    func encoded(asFormat format: UInt8) -> [UInt8] {
+        precondition(format < 4 && envelope.bucketAccess == nil, "format \(format) has no bucket access stamp")
+        var header = ByteWriter(capacity: 64)
+        header.writeByte(format)
+        header.writeByte(kind)
+        header.writeString(envelope.requestID)
+        header.writeString(envelope.requester)
+        header.writeInt(envelope.time)
+        var bytes = encode()
+        precondition(bytes[header.bytes.count] == 0, "no stamp flag where format 4 puts it")
+        bytes.remove(at: header.bytes.count)
+        bytes[0] = format
+        return bytes
     }
 }

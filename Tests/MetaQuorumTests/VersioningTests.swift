@@ -244,9 +244,8 @@ struct VersioningTests {
         defer { close() }
         try setVersioning(.enabled)
         try put("k", version: "v1", chunkID: 1, time: 1)
-        var bytes = MetaCommand.deleteObjects(envelope("old-gateway", time: testStartTime + 2), bucket: "b", keys: ["k"])
-            .encode()
-        bytes[0] = 2
+        let bytes = MetaCommand.deleteObjects(envelope("old-gateway", time: testStartTime + 2), bucket: "b", keys: ["k"])
+            .encoded(asFormat: 2)
         let decoded = try MetaCommand(decoding: bytes)
         #expect(try driver.apply(decoded) == .deleted([true]))
         let marker = MetaCommand.derivedVersionID(requestID: "old-gateway", position: 0)

@@ -226,3 +226,33 @@ def test_a_blob_node_down_costs_neither_reads_nor_writes(cluster):
         cluster.wait_ready(victim)
     for key, body in {**before, **during}.items():
         assert a.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+
+
+def anonymous_put(cluster, index: int, bucket: str, key: str, body: bytes) -> int:
+    """An unsigned PUT through gateway `index`: its HTTP status."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{cluster.state.s3_endpoints[index]}/{bucket}/{key}", data=body, method="PUT")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_access_revoked_through_one_gateway_holds_on_the_other(cluster):
+    # Goal: gateway 0 authorizes object writes on a bucket record it cached; when gateway 1 makes the
+    # bucket private, gateway 0's very next anonymous write is refused (the stamp is re-checked at apply)
+    # and nothing it carried lands; opened again, it is accepted again.
+    a, b = client(cluster, 0), client(cluster, 1)
+    bucket = fresh_bucket(a)
+    a.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    assert anonymous_put(cluster, 0, bucket, "open-1", b"one") == 200
+    assert anonymous_put(cluster, 0, bucket, "open-2", b"two") == 200
+    b.put_bucket_acl(Bucket=bucket, ACL="private")
+    assert anonymous_put(cluster, 0, bucket, "closed", b"no") == 403
+    assert anonymous_put(cluster, 1, bucket, "closed", b"no") == 403
+    keys = sorted(o["Key"] for o in b.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == ["open-1", "open-2"]
+    b.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    assert anonymous_put(cluster, 0, bucket, "reopened", b"yes") == 200

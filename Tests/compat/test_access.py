@@ -197,3 +197,37 @@ def test_secure_transport_condition_follows_tls(target, s3, bucket, tmp_path, ex
         assert secure.get_object(Bucket=name, Key="other")["Body"].read() == b"private"
     finally:
         PROCESSES.stop(proc)
+
+
+def test_revoked_write_access_is_refused_at_once(s3, s3_bob, bucket, expect_error):
+    # Goal: object writes are authorized on a bucket record the gateway may have cached, and re-checked at
+    # apply time: once the owner revokes a grant or adds a Deny, bob's very next write of each kind is
+    # refused (PutObject, an upload's part, its completion, DeleteObject), and nothing he sent lands.
+    me, bob = canonical_id(s3), canonical_id(s3_bob)
+    s3.put_bucket_acl(Bucket=bucket, GrantWrite=f"id={bob}", GrantFullControl=f"id={me}")
+    s3_bob.put_object(Bucket=bucket, Key="warm.txt", Body=b"bob's")
+    upload = s3_bob.create_multipart_upload(Bucket=bucket, Key="big.bin")["UploadId"]
+    part = s3_bob.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=1, Body=b"x" * 1024)
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    expect_error("AccessDenied", 403, s3_bob.put_object, Bucket=bucket, Key="late.txt", Body=b"late")
+    expect_error("AccessDenied", 403, s3_bob.upload_part, Bucket=bucket, Key="big.bin", UploadId=upload,
+                 PartNumber=2, Body=b"y" * 1024)
+    expect_error("AccessDenied", 403, s3_bob.complete_multipart_upload, Bucket=bucket, Key="big.bin",
+                 UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    expect_error("AccessDenied", 403, s3_bob.delete_object, Bucket=bucket, Key="warm.txt")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])] == ["warm.txt"]
+
+    # Granted again, then closed by a policy Deny rather than an ACL change.
+    s3.put_bucket_acl(Bucket=bucket, GrantWrite=f"id={bob}", GrantFullControl=f"id={me}")
+    s3_bob.put_object(Bucket=bucket, Key="again.txt", Body=b"again")
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"CanonicalUser": bob}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny))
+    expect_error("AccessDenied", 403, s3_bob.put_object, Bucket=bucket, Key="denied.txt", Body=b"no")
+    s3.put_object(Bucket=bucket, Key="owner.txt", Body=b"still mine")
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3_bob.put_object(Bucket=bucket, Key="reopened.txt", Body=b"yes")
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == [
+        "again.txt", "owner.txt", "reopened.txt", "warm.txt"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="big.bin", UploadId=upload)

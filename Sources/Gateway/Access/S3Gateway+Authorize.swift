@@ -50,6 +50,47 @@ extension S3Gateway {
         }
     }
 
+    /// The object writes authorized on a bucket record that may come from `BucketAccessCache`: each is one
+    /// command, proposed through `withBucketAccess` with the record's stamp, which apply re-checks. Every
+    /// other bucket-checked operation reads its bucket linearizably.
+    static func isAccessStamped(_ endpoint: S3Endpoint) -> Bool {
+        switch endpoint {
+        case .putObject, .copyObject, .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload,
+             .abortMultipartUpload, .deleteObject, .deleteObjects:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// How many times a write refused for a changed bucket (`.bucketAccessChanged`) is decided again and
+    /// re-proposed before the client is told to retry (503).
+    static let bucketAccessRetriesMax = 3
+
+    /// Runs an access-stamped write's command with `call.bucketAccess`. When apply finds the bucket's access
+    /// settings changed since the decision, forgets the cached record, decides again on a linearizable read
+    /// (which may now deny) and runs the write again with the new stamp, under the same request id (that
+    /// refusal changed nothing and is not remembered).
+    func withBucketAccess<T>(_ call: S3Call, _ write: (BucketAccessStamp?) async throws -> T) async throws -> T {
+        precondition(call.bucketAccess != nil, "\(call.target.endpoint.operationName) has no bucket access stamp")
+        var access = call.bucketAccess
+        var retries = 0
+        while true {
+            do {
+                return try await write(access)
+            } catch let error as MetaError where error == .bucketAccessChanged && retries < Self.bucketAccessRetriesMax {
+                retries += 1
+                buckets.forget(call.bucket)
+                var again = call
+                try await authorize(&again)
+                access = again.bucketAccess
+            } catch let error as MetaError where error == .noSuchBucket || error == .bucketAccessChanged {
+                buckets.forget(call.bucket)
+                throw error
+            }
+        }
+    }
+
     /// Refuses the request unless its bucket-level access holds; sets `call.bucketRecord` for bucket checks.
     /// Throws NoSuchBucket for a bucket that does not exist (as S3 does, to anonymous callers too).
     func authorize(_ call: inout S3Call) async throws {
@@ -57,14 +98,28 @@ extension S3Gateway {
         case .signedIn:
             guard call.user != nil else { throw S3Error(.accessDenied) }
         case .bucket(let action):
+            let stamped = Self.isAccessStamped(call.target.endpoint)
+            let context = policyContext(call)
+            func allows(_ bucket: BucketRecord) -> Bool {
+                Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                context: context, action: action, bucket: bucket, object: nil,
+                                                key: call.key))
+            }
+            // A cached record that allows is checked again at apply time (the stamp); one that denies may be
+            // stale in the other direction, so it is read again.
+            if stamped, let cached = buckets.bucket(call.bucket), allows(cached.record) {
+                call.bucketRecord = cached.record
+                call.bucketAccess = cached.stamp
+                return
+            }
             guard let bucket = try await metadata.bucket(name: call.bucket) else {
+                buckets.forget(call.bucket)
                 throw S3Error(.noSuchBucket, details: [("BucketName", call.bucket)])
             }
-            let request = AccessRequest(principal: call.principal, principalName: call.user?.name, context: policyContext(call),
-                                        action: action, bucket: bucket, object: nil,
-                                        key: call.key)
-            guard Authorizer.allows(request) else { throw S3Error(.accessDenied) }
+            if stamped { buckets.remember(bucket) }
+            guard allows(bucket) else { throw S3Error(.accessDenied) }
             call.bucketRecord = bucket
+            if stamped { call.bucketAccess = bucket.accessStamp }
         case .object:
             break
         }

@@ -28,9 +28,13 @@ struct S3Call: Sendable {
         SignedBody(raw: rawBody, verified: verified, headers: headers, headerList: headerList)
     }
 
-    /// The bucket as read (linearizably) to authorize the request, for operations on an existing bucket;
-    /// set by `S3Gateway.authorize` before the handler runs.
+    /// The bucket as read to authorize the request, for operations on an existing bucket; set by
+    /// `S3Gateway.authorize` before the handler runs. Read linearizably, except for the writes whose
+    /// commands carry `bucketAccess` (then perhaps from `BucketAccessCache`).
     var bucketRecord: BucketRecord?
+    /// The stamp of `bucketRecord` for an access-stamped write (`S3Gateway.accessStampedOperations`): the
+    /// handler hands it to its command through `withBucketAccess`, and apply re-checks it.
+    var bucketAccess: BucketAccessStamp?
     /// The client's IP address as the connection shows it (`aws:SourceIp`), if known.
     var sourceAddress: String?
 

@@ -22,6 +22,8 @@ public struct S3Gateway: HTTPResponder {
     let cluster: BlobCluster
     let configuration: GatewayConfiguration
     let credentials: CredentialCache
+    /// Bucket records for authorizing object writes without a linearizable read (see `withBucketAccess`).
+    let buckets = BucketAccessCache()
     let bodyWriter: ObjectBodyWriter
     /// Read-ahead shared by every GET and copy of this gateway.
     let readAhead: ReadAheadBudget

@@ -22,7 +22,10 @@ extension S3Gateway {
             initiatedTime: call.now, headers: ObjectHeaders.stored(from: call.headers),
             userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
             acl: try await requestedObjectACL(call))
-        try await metadata.createMultipartUpload(upload, requester: call.requester, requestID: call.requestID)
+        try await withBucketAccess(call) { access in
+            try await metadata.createMultipartUpload(upload, requester: call.requester, access: access,
+                                                     requestID: call.requestID)
+        }
         var headers = HTTPFields()
         if let algorithm { headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm }
         let result = InitiateMultipartUploadResult(bucket: call.bucket, key: call.key, uploadID: upload.uploadID)
@@ -91,8 +94,11 @@ extension S3Gateway {
 
     private func storePart(_ part: PartRecord, call: S3Call, upload: UploadRecord) async throws {
         do {
-            try await metadata.putPart(part, bucket: call.bucket, key: call.key, uploadID: upload.uploadID,
-                                       requester: call.requester, startedTime: call.now, requestID: call.requestID)
+            try await withBucketAccess(call) { access in
+                try await metadata.putPart(part, bucket: call.bucket, key: call.key, uploadID: upload.uploadID,
+                                           requester: call.requester, access: access, startedTime: call.now,
+                                           requestID: call.requestID)
+            }
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(part.chunks, after: error)
             throw error
@@ -107,10 +113,12 @@ extension S3Gateway {
             throw S3Error(.malformedXML, "You must specify at least one part.")
         }
         let parts = request.parts.map { CompletedPart(partNumber: $0.partNumber, etag: EntityTag.unquote($0.etag)) }
-        let object = try await metadata.completeMultipartUpload(
-            bucket: call.bucket, key: call.key, uploadID: uploadID, parts: parts, requester: call.requester,
-            precondition: precondition, time: call.now, minimumPartSizeBytes: configuration.partSizeBytesMin,
-            requestID: call.requestID)
+        let object = try await withBucketAccess(call) { access in
+            try await metadata.completeMultipartUpload(
+                bucket: call.bucket, key: call.key, uploadID: uploadID, parts: parts, requester: call.requester,
+                access: access, precondition: precondition, time: call.now,
+                minimumPartSizeBytes: configuration.partSizeBytesMin, requestID: call.requestID)
+        }
         let result = CompleteMultipartUploadResult(
             location: "/\(call.bucket)/\(call.key)", bucket: call.bucket, key: call.key,
             etag: EntityTag.quote(object.etag), checksums: Self.checksumFields(object.checksum),
@@ -121,8 +129,11 @@ extension S3Gateway {
     }
 
     func abortMultipartUpload(_ call: S3Call, uploadID: String) async throws -> Response {
-        try await metadata.abortMultipartUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
-                                                requester: call.requester, requestID: call.requestID)
+        try await withBucketAccess(call) { access in
+            try await metadata.abortMultipartUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
+                                                    requester: call.requester, access: access,
+                                                    requestID: call.requestID)
+        }
         return Self.emptyResponse(.noContent)
     }
 

@@ -22,8 +22,11 @@ extension S3Gateway {
             chunks: stored.chunks, partSizes: [], inlineBody: stored.inline, acl: acl)
         let versionID: String?
         do {
-            versionID = try await metadata.putObject(object, requester: call.requester, precondition: precondition,
-                                                     startedTime: call.now, requestID: call.requestID)
+            versionID = try await withBucketAccess(call) { access in
+                try await metadata.putObject(object, requester: call.requester, access: access,
+                                             precondition: precondition, startedTime: call.now,
+                                             requestID: call.requestID)
+            }
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(stored.chunks, after: error)
             throw error
@@ -270,9 +273,11 @@ extension S3Gateway {
         let versionID = call.query("versionId")
         if let versionID { try Self.validateVersionID(versionID, parameter: "versionId") }
         let target = DeleteTarget(key: call.key, versionID: versionID, markerVersionID: Self.randomHex(bytes: 16))
-        let outcomes = try await metadata.deleteObjectVersions(
-            bucket: call.bucket, targets: [target], requester: call.requester, time: call.now,
-            requestID: call.requestID)
+        let outcomes = try await withBucketAccess(call) { access in
+            try await metadata.deleteObjectVersions(
+                bucket: call.bucket, targets: [target], requester: call.requester, access: access, time: call.now,
+                requestID: call.requestID)
+        }
         var headers = HTTPFields()
         if let outcome = outcomes.first {
             if let id = outcome.versionID { headers[Self.versionIDHeader] = id }
@@ -332,9 +337,11 @@ extension S3Gateway {
         }
         var deleted: [DeleteResult.Deleted] = []
         if !targets.isEmpty {
-            let outcomes = try await metadata.deleteObjectVersions(
-                bucket: call.bucket, targets: targets, requester: call.requester, time: call.now,
-                requestID: call.requestID)
+            let outcomes = try await withBucketAccess(call) { access in
+                try await metadata.deleteObjectVersions(
+                    bucket: call.bucket, targets: targets, requester: call.requester, access: access,
+                    time: call.now, requestID: call.requestID)
+            }
             for (target, outcome) in zip(targets, outcomes) {
                 deleted.append(.init(key: target.key, versionID: target.versionID,
                                      deleteMarker: outcome.isDeleteMarker ? true : nil,
@@ -376,8 +383,11 @@ extension S3Gateway {
             acl: acl)
         let versionID: String?
         do {
-            versionID = try await metadata.putObject(object, requester: call.requester, precondition: precondition,
-                                                     startedTime: call.now, requestID: call.requestID)
+            versionID = try await withBucketAccess(call) { access in
+                try await metadata.putObject(object, requester: call.requester, access: access,
+                                             precondition: precondition, startedTime: call.now,
+                                             requestID: call.requestID)
+            }
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(copied.chunks, after: error)
             throw error

@@ -226,6 +226,10 @@ extension S3Error {
         case .noSuchBucketPolicy: self.init(.noSuchBucketPolicy, cause: error)
         case .ownershipControlsNotFound: self.init(.ownershipControlsNotFoundError, cause: error)
         case .aclNotSupported: self.init(.accessControlListNotSupported, cause: error)
+        // Retried by `withBucketAccess` until it stops changing; past that, the client retries.
+        case .bucketAccessChanged:
+            self.init(.serviceUnavailable, "The bucket's access settings kept changing; retry the request.",
+                      cause: error)
         }
     }
 

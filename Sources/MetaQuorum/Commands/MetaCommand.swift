@@ -9,6 +9,10 @@ struct CommandEnvelope: Sendable, Equatable {
     var requester: String
     /// Milliseconds since the Unix epoch, stamped by the proposer. The only wall time the state machine sees.
     var time: Int64
+    /// The stamp of the bucket record the Gateway authorized this write against (format 4), re-checked at
+    /// apply time (`accessCheckedBucket`); nil: no check (commands the Gateway authorized on a linearizable
+    /// read just before, and every command of an earlier format).
+    var bucketAccess: BucketAccessStamp? = nil
 }
 
 /// One mutation of the metadata, as proposed to the log and applied by `MetaStateMachine`.
@@ -65,11 +69,28 @@ enum MetaCommand: Sendable, Equatable {
     /// Versioning: `deleteVersions` and `setBucketVersioning` (kinds 21, 22), no field of an older kind
     /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
     /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
-    /// 4: erasure coding: `setBucketDurability` (kind 50). Chunk references mark their own layout (see
+    /// 4: the envelope carries an optional `BucketAccessStamp` after its time. Erasure coding (same format):
+    /// `setBucketDurability` (kind 50); chunk references mark their own layout (see
     /// `ByteWriter.write(_: ChunkRef)`), so no field of an older kind changed.
     static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...4
+
+    /// The bucket whose `BucketAccessStamp` the command may carry: the writes a Gateway authorizes on a
+    /// bucket record it may have cached. nil for every other kind (a stamp on one is refused at apply).
+    var accessCheckedBucket: String? {
+        switch self {
+        case .putObject(_, let object, _, _): return object.bucket
+        case .deleteObjects(_, let bucket, _), .deleteVersions(_, let bucket, _): return bucket
+        case .createMultipartUpload(_, let upload): return upload.bucket
+        case .putPart(_, let bucket, _, _, _, _), .completeMultipartUpload(_, let bucket, _, _, _, _, _, _),
+             .abortMultipartUpload(_, let bucket, _, _):
+            return bucket
+        case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
+             .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability:
+            return nil
+        }
+    }
 
     /// A version id derived from a request id and a position (32 hex digits): what a command that names no
     /// version id (a `deleteObjects` from before format 3) gives the delete markers it makes, the same on
@@ -212,6 +233,8 @@ enum MetaCommand: Sendable, Equatable {
         writer.writeString(envelope.requestID)
         writer.writeString(envelope.requester)
         writer.writeInt(envelope.time)
+        writer.writeBool(envelope.bucketAccess != nil)
+        if let stamp = envelope.bucketAccess { writer.writeVarint(stamp.value) }
         encodeFields(into: &writer)
         return writer.bytes
     }
@@ -310,9 +333,12 @@ enum MetaCommand: Sendable, Equatable {
         let version = try reader.readByte()
         guard Self.decodableFormats.contains(version) else { throw .unsupportedVersion(version) }
         let kind = try reader.readByte()
-        let envelope = CommandEnvelope(
+        var envelope = CommandEnvelope(
             requestID: try reader.readString(), requester: try reader.readString(),
             time: try reader.readInt64())
+        if version >= 4, try reader.readBool() {
+            envelope.bucketAccess = BucketAccessStamp(value: try reader.readVarint())
+        }
         self = try Self.decodeFields(kind: kind, format: version, envelope: envelope, reader: &reader)
         try reader.expectEnd()
     }

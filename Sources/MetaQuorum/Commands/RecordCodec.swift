@@ -175,6 +175,7 @@ extension ByteWriter {
         case .noSuchBucketPolicy: writeByte(50)
         case .ownershipControlsNotFound: writeByte(51)
         case .aclNotSupported: writeByte(52)
+        case .bucketAccessChanged: writeByte(80)
         }
     }
 }
@@ -348,6 +349,7 @@ extension ByteReader {
         case 50: return .noSuchBucketPolicy
         case 51: return .ownershipControlsNotFound
         case 52: return .aclNotSupported
+        case 80: return .bucketAccessChanged
         case let tag: throw .invalidTag(tag)
         }
     }

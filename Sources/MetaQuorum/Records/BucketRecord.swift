@@ -1,3 +1,5 @@
+import Crypto
+
 /// A bucket: its owner (a user id), its ACL, ownership controls and policy (schema 5).
 public struct BucketRecord: Sendable, Equatable {
     public var name: String
@@ -30,4 +32,31 @@ public enum BucketVersioning: UInt8, Sendable, Equatable {
     case enabled = 1
     /// Existing versions stay; new writes replace the `null` version, deletes make a `null` delete marker.
     case suspended = 2
+}
+
+/// A digest of everything in a bucket's record that an access decision reads (owner, creation, ACL,
+/// ownership controls, policy): what a write carries when the Gateway authorized it against a bucket it
+/// read earlier (perhaps from a cache). The state machine recomputes it from the bucket's row at apply
+/// time and refuses the write with `.bucketAccessChanged` when they differ, so a decision made on a stale
+/// record never takes effect: every write is authorized against the bucket as it is at its own
+/// linearization point. The same on every replica and every process (SHA-256, not `Hasher`).
+public struct BucketAccessStamp: Sendable, Hashable, CustomStringConvertible {
+    public let value: UInt64
+    init(value: UInt64) { self.value = value }
+    public var description: String { String(value, radix: 16) }
+}
+
+extension BucketRecord {
+    /// The stamp of this record's access-relevant fields (all of them, today).
+    public var accessStamp: BucketAccessStamp {
+        var writer = ByteWriter(capacity: 128 + (policy?.utf8.count ?? 0))
+        writer.writeString(name)
+        writer.writeString(owner)
+        writer.writeInt(createdTime)
+        writer.write(acl)
+        writer.write(ownership)
+        writer.write(policy)
+        let digest = SHA256.hash(data: writer.bytes)
+        return BucketAccessStamp(value: digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) })
+    }
 }

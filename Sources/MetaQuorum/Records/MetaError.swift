@@ -46,4 +46,9 @@ public enum MetaError: Error, Sendable, Equatable {
     case ownershipControlsNotFound
     /// An ACL change on a bucket whose ownership controls are `BucketOwnerEnforced` (decided at apply).
     case aclNotSupported
+    /// The write carried a `BucketAccessStamp` that no longer matches its bucket: the access decision it
+    /// was proposed under is stale and the write took no effect. The Gateway re-reads the bucket,
+    /// decides again and re-proposes under the same request id (the state machine does not remember this
+    /// refusal). Never reaches a client as such.
+    case bucketAccessChanged
 }

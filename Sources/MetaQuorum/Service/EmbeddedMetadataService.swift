@@ -158,10 +158,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     @discardableResult
     public func putObject(
-        _ object: ObjectRecord, requester: String, precondition: WritePrecondition,
+        _ object: ObjectRecord, requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
         startedTime: Int64, requestID: RequestID
     ) async throws(MetaError) -> String? {
-        let envelope = try envelope(requestID, requester: requester, time: clock())
+        let envelope = try envelope(requestID, requester: requester, time: clock(), access: access)
         switch try await submit(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime)) {
         case .stored(let versionID): return versionID
         // A retry answered with an outcome remembered before command format 3.
@@ -179,10 +179,11 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func deleteObjectVersions(
-        bucket: String, targets: [DeleteTarget], requester: String, time: Int64, requestID: RequestID
+        bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?, time: Int64,
+        requestID: RequestID
     ) async throws(MetaError) -> [DeleteOutcome] {
         let command = MetaCommand.deleteVersions(
-            try envelope(requestID, requester: requester, time: time), bucket: bucket, targets: targets)
+            try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, targets: targets)
         guard case .deletedVersions(let outcomes) = try await submit(command), outcomes.count == targets.count else {
             throw .internalFault("deleteVersions returned an unexpected result")
         }
@@ -235,7 +236,7 @@ public final class EmbeddedMetadataService: MetadataService {
                          markerVersionID: MetaCommand.derivedVersionID(requestID: requestID, position: position))
         }
         return try await deleteObjectVersions(
-            bucket: bucket, targets: targets, requester: requester, time: time, requestID: requestID
+            bucket: bucket, targets: targets, requester: requester, access: nil, time: time, requestID: requestID
         ).map(\.removedCurrent)
     }
 
@@ -245,12 +246,12 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Multipart uploads
 
-    public func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
-        async throws(MetaError)
+    public func createMultipartUpload(_ upload: UploadRecord, requester: String, access: BucketAccessStamp?,
+                                      requestID: RequestID) async throws(MetaError)
     {
         try await expectDone(
             .createMultipartUpload(
-                try envelope(requestID, requester: requester, time: clock()),
+                try envelope(requestID, requester: requester, time: clock(), access: access),
                 upload: upload))
     }
 
@@ -264,9 +265,9 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putPart(
         _ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-        startedTime: Int64, requestID: RequestID
+        access: BucketAccessStamp?, startedTime: Int64, requestID: RequestID
     ) async throws(MetaError) {
-        let envelope = try envelope(requestID, requester: requester, time: clock())
+        let envelope = try envelope(requestID, requester: requester, time: clock(), access: access)
         try await expectDone(
             .putPart(
                 envelope, bucket: bucket, key: key, uploadID: uploadID, part: part,
@@ -275,7 +276,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func completeMultipartUpload(
         bucket: String, key: String, uploadID: String, parts: [CompletedPart],
-        requester: String, precondition: WritePrecondition, time: Int64,
+        requester: String, access: BucketAccessStamp?, precondition: WritePrecondition, time: Int64,
         minimumPartSizeBytes: Int64, requestID: RequestID
     ) async throws(MetaError)
         -> ObjectRecord
@@ -283,7 +284,8 @@ public final class EmbeddedMetadataService: MetadataService {
         // The proposer chooses the version id, so that every replica applies the same one. It is derived from
         // the upload id, so that a retried completion names the version the first one made.
         let command = MetaCommand.completeMultipartUpload(
-            try envelope(requestID, requester: requester, time: time), bucket: bucket, key: key, uploadID: uploadID,
+            try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, key: key,
+            uploadID: uploadID,
             parts: parts, precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
             versionID: MetaCommand.completedVersionID(uploadID: uploadID))
         guard case .object(let object) = try await submit(command) else {
@@ -293,12 +295,12 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func abortMultipartUpload(
-        bucket: String, key: String, uploadID: String, requester: String,
+        bucket: String, key: String, uploadID: String, requester: String, access: BucketAccessStamp?,
         requestID: RequestID
     ) async throws(MetaError) {
         try await expectDone(
             .abortMultipartUpload(
-                try envelope(requestID, requester: requester, time: clock()),
+                try envelope(requestID, requester: requester, time: clock(), access: access),
                 bucket: bucket, key: key, uploadID: uploadID))
     }
 
@@ -362,9 +364,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Proposing
 
-    private func envelope(_ requestID: RequestID, requester: String, time: Int64) throws(MetaError) -> CommandEnvelope {
+    private func envelope(_ requestID: RequestID, requester: String, time: Int64,
+                          access: BucketAccessStamp? = nil) throws(MetaError) -> CommandEnvelope {
         guard !requestID.isEmpty else { throw .invalidArgument("empty request id") }
-        return CommandEnvelope(requestID: requestID, requester: requester, time: time)
+        return CommandEnvelope(requestID: requestID, requester: requester, time: time, bucketAccess: access)
     }
 
     private func submit(_ command: MetaCommand) async throws(MetaError) -> MetaCommandResult {
@@ -401,4 +404,47 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
+}
+
+/// The writes without an access stamp, for the tests of this module (internal: a Gateway must say which
+/// bucket record it authorized a write against, or that it authorized none).
+extension EmbeddedMetadataService {
+    @discardableResult
+    func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition, startedTime: Int64,
+                   requestID: RequestID) async throws(MetaError) -> String? {
+        try await putObject(object, requester: requester, access: nil, precondition: precondition,
+                            startedTime: startedTime, requestID: requestID)
+    }
+
+    func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, time: Int64,
+                              requestID: RequestID) async throws(MetaError) -> [DeleteOutcome] {
+        try await deleteObjectVersions(bucket: bucket, targets: targets, requester: requester, access: nil, time: time,
+                                       requestID: requestID)
+    }
+
+    func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID) async throws(MetaError) {
+        try await createMultipartUpload(upload, requester: requester, access: nil, requestID: requestID)
+    }
+
+    func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
+                 startedTime: Int64, requestID: RequestID) async throws(MetaError) {
+        try await putPart(part, bucket: bucket, key: key, uploadID: uploadID, requester: requester, access: nil,
+                          startedTime: startedTime, requestID: requestID)
+    }
+
+    func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
+                                 requester: String, precondition: WritePrecondition, time: Int64,
+                                 minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
+        -> ObjectRecord
+    {
+        try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts,
+                                          requester: requester, access: nil, precondition: precondition, time: time,
+                                          minimumPartSizeBytes: minimumPartSizeBytes, requestID: requestID)
+    }
+
+    func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
+                              requestID: RequestID) async throws(MetaError) {
+        try await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, requester: requester, access: nil,
+                                       requestID: requestID)
+    }
 }

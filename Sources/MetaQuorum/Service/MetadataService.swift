@@ -77,7 +77,7 @@ public protocol MetadataService: Sendable {
     /// garbage collection in the same transaction. Returns the version id stored when versioning is Enabled,
     /// nil for the `null` version (S3 then names no version).
     @discardableResult
-    func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition,
+    func putObject(_ object: ObjectRecord, requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
                    startedTime: Int64, requestID: RequestID) async throws(MetaError) -> String?
     /// The current version, or nil (none, or the latest version is a delete marker). Throws `.noSuchBucket`.
     /// (`requester` names who asks; access is the Gateway's `Authorizer`'s decision, as for every method here.)
@@ -91,7 +91,8 @@ public protocol MetadataService: Sendable {
     /// marker (its id is the target's `markerVersionID` when versioning is Enabled, `null` when Suspended). A
     /// target with a version id removes exactly that version (a missing one is no error, as in S3); when it
     /// was the latest, the next newer version becomes current. Throws `.noSuchBucket`.
-    func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, time: Int64,
+    func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?,
+                              time: Int64,
                               requestID: RequestID) async throws(MetaError) -> [DeleteOutcome]
     /// One page of every version and delete marker, in key order and newest first within a key.
     func listObjectVersions(_ query: ListVersionsQuery, requester: String) async throws(MetaError)
@@ -119,7 +120,7 @@ public protocol MetadataService: Sendable {
 
     // MARK: Multipart uploads
     /// Registers a new upload. Throws `.noSuchBucket`.
-    func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID)
+    func createMultipartUpload(_ upload: UploadRecord, requester: String, access: BucketAccessStamp?, requestID: RequestID)
         async throws(MetaError)
     /// The upload, or nil if it is unknown, completed or aborted.
     func upload(bucket: String, key: String, uploadID: String, requester: String) async throws(MetaError)
@@ -127,7 +128,7 @@ public protocol MetadataService: Sendable {
     /// Stores or replaces part `part.partNumber` (last upload wins); the replaced part's chunks go to GC.
     /// Throws `.noSuchUpload`, `.requestTooOld`.
     func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-                 startedTime: Int64, requestID: RequestID) async throws(MetaError)
+                 access: BucketAccessStamp?, startedTime: Int64, requestID: RequestID) async throws(MetaError)
     /// Assembles the named parts into the current version of the key, atomically. Checks at apply time:
     /// the upload exists (`.noSuchUpload`), parts are in ascending order (`.invalidPartOrder`), each named
     /// part exists with that ETag (`.invalidPart`), every part but the last is at least
@@ -137,12 +138,13 @@ public protocol MetadataService: Sendable {
     /// request naming parts with the same ETags while the completed object is still the key's current
     /// version (S3 answers 200 with the same ETag).
     func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
-                                 requester: String, precondition: WritePrecondition, time: Int64,
+                                 requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
+                                 time: Int64,
                                  minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
         -> ObjectRecord
     /// Throws `.noSuchUpload`. The upload's parts go to GC.
     func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
-                              requestID: RequestID) async throws(MetaError)
+                              access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError)
     func listParts(bucket: String, key: String, uploadID: String, requester: String,
                    partNumberMarker: Int, maxParts: Int) async throws(MetaError) -> ListPartsPage
     func listMultipartUploads(_ query: ListUploadsQuery, requester: String) async throws(MetaError)

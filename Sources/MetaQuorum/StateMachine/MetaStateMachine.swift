@@ -250,6 +250,11 @@ final class MetaStateMachine {
         if !envelope.requestID.isEmpty, let remembered = try rememberedResult(envelope.requestID, kind: command.kind) {
             return remembered
         }
+        if let stamp = envelope.bucketAccess, let refusal = try staleAccess(stamp, of: command) {
+            // Not remembered: it changed nothing, and the proposer re-proposes under the same request id
+            // once it has decided again on the bucket as it is now.
+            return .failed(refusal)
+        }
         try database.run("SAVEPOINT command")
         let result: MetaCommandResult
         do {
@@ -321,6 +326,17 @@ final class MetaStateMachine {
             try applySetBucketDurability(bucket: bucket, durability: durability)
         }
         return .done
+    }
+
+    /// Why a write authorized against `stamp` must not take effect, or nil when the bucket's access
+    /// settings are still the ones it was decided on. A missing bucket is `.noSuchBucket`, as the write
+    /// itself would answer.
+    private func staleAccess(_ stamp: BucketAccessStamp, of command: MetaCommand) throws -> MetaError? {
+        guard let name = command.accessCheckedBucket else {
+            return .internalFault("a kind \(command.kind) command carries a bucket access stamp")
+        }
+        guard let bucket = try bucketRecord(name) else { return .noSuchBucket }
+        return bucket.accessStamp == stamp ? nil : .bucketAccessChanged
     }
 
     // MARK: Request ids
