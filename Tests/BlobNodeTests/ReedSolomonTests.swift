@@ -105,7 +105,8 @@ import Testing
         for _ in 0..<rounds { decoded = try coder.decode(present, chunkSizeBytes: 1 << 20) }
         let decodeSeconds = Date().timeIntervalSince(decodeStart)
         #expect(decoded == original)
-        print("ReedSolomon 4+2, 1 MiB chunks: encode \(Int(Double(rounds) / encodeSeconds)) MiB/s, "
-              + "decode with 2 data shards lost \(Int(Double(rounds) / decodeSeconds)) MiB/s")
+        print(
+            "ReedSolomon 4+2, 1 MiB chunks: encode \(Int(Double(rounds) / encodeSeconds)) MiB/s, "
+                + "decode with 2 data shards lost \(Int(Double(rounds) / decodeSeconds)) MiB/s")
     }
 }

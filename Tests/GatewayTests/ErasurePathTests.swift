@@ -1,11 +1,12 @@
 import BlobNode
-@testable import Gateway
 import Logging
 import MetaQuorum
 import NIOCore
 import Placement
 import Synchronization
 import Testing
+
+@testable import Gateway
 
 /// Chunk stores in memory that can be taken down, corrupted or made to refuse writes: the blob nodes of the
 /// erasure-coded data path tests.
@@ -23,7 +24,9 @@ final class MemoryStores: Sendable {
     }
     func records(on node: UInt32) -> [UInt128: ByteBuffer] { state.withLock { $0.chunks[node] ?? [:] } }
     func remove(_ id: UInt128, on node: UInt32) { state.withLock { _ = $0.chunks[node]?.removeValue(forKey: id) } }
-    func replace(_ id: UInt128, on node: UInt32, with bytes: ByteBuffer) { state.withLock { $0.chunks[node]?[id] = bytes } }
+    func replace(_ id: UInt128, on node: UInt32, with bytes: ByteBuffer) {
+        state.withLock { $0.chunks[node]?[id] = bytes }
+    }
 
     struct Store: ChunkStoring {
         let node: UInt32
@@ -40,7 +43,9 @@ final class MemoryStores: Sendable {
             try stores.state.withLock { (state) throws(BlobError) in
                 guard !state.down.contains(node) else { throw .unavailable("node \(node) is down") }
                 guard let bytes = state.chunks[node]?[chunkID] else { throw .chunkNotFound(chunkID) }
-                guard offset >= 0, length >= 0, offset + length <= bytes.readableBytes else { throw .rangeOutOfBounds(chunkID) }
+                guard offset >= 0, length >= 0, offset + length <= bytes.readableBytes else {
+                    throw .rangeOutOfBounds(chunkID)
+                }
                 return bytes.getSlice(at: bytes.readerIndex + offset, length: length)!
             }
         }
@@ -55,8 +60,9 @@ final class MemoryStores: Sendable {
     }
 
     func cluster(nodes: Int, replicaCount: Int) throws -> BlobCluster {
-        let ring = try Ring(epoch: 1, nodes: (1...nodes).map { RingNode(id: UInt32($0), zone: nil, weight: 1) },
-                            vnodesPerWeightUnit: 16)
+        let ring = try Ring(
+            epoch: 1, nodes: (1...nodes).map { RingNode(id: UInt32($0), zone: nil, weight: 1) },
+            vnodesPerWeightUnit: 16)
         var stores: [UInt32: any ChunkStoring] = [:]
         for node in 1...UInt32(nodes) { stores[node] = Store(node: node, stores: self) }
         return BlobCluster(ring: ring, stores: stores, replicaCount: replicaCount)
@@ -79,8 +85,9 @@ final class MemoryStores: Sendable {
 
         init(nodes: Int = 6) throws {
             cluster = try stores.cluster(nodes: nodes, replicaCount: 2)
-            writer = ObjectBodyWriter(cluster: cluster, chunkSizeBytes: ErasurePathTests.chunkSizeBytes,
-                                      chunksInFlightMax: 2, logger: ErasurePathTests.logger)
+            writer = ObjectBodyWriter(
+                cluster: cluster, chunkSizeBytes: ErasurePathTests.chunkSizeBytes,
+                chunksInFlightMax: 2, logger: ErasurePathTests.logger)
         }
 
         func write(_ body: [UInt8], durability: BucketDurability?) async throws -> [ChunkRef] {
@@ -95,14 +102,16 @@ final class MemoryStores: Sendable {
                 step += 1
             }
             var digests = BodyDigests.forCopy(algorithm: nil)
-            return try await writer.write(Pieces(buffers: pieces), expectedLength: Int64(body.count),
-                                          maximumLength: Int64(body.count), plan: try writer.plan(for: durability),
-                                          digests: &digests)
+            return try await writer.write(
+                Pieces(buffers: pieces), expectedLength: Int64(body.count),
+                maximumLength: Int64(body.count), plan: try writer.plan(for: durability),
+                digests: &digests)
         }
 
         func read(_ chunks: [ChunkRef], _ range: Range<Int64>) async throws -> [UInt8] {
-            let reader = ObjectBodyReader(cluster: cluster, chunks: chunks, range: range,
-                                          budget: ReadAheadBudget(bytesMax: 1 << 20, chunksAheadMax: 2))
+            let reader = ObjectBodyReader(
+                cluster: cluster, chunks: chunks, range: range,
+                budget: ReadAheadBudget(bytesMax: 1 << 20, chunksAheadMax: 2))
             var bytes: [UInt8] = []
             for try await buffer in reader { bytes += Array(buffer.readableBytesView) }
             return bytes
@@ -191,8 +200,16 @@ final class MemoryStores: Sendable {
     @Test func aDurabilityNeedingMoreNodesThanTheRingIsRefused() throws {
         let setup = try Setup(nodes: 5)
         #expect(throws: S3Error.self) { try setup.writer.plan(for: Self.ec42) }
-        if case .replicas(let count) = try setup.writer.plan(for: nil) { #expect(count == 2) } else { Issue.record("default plan") }
-        if case .replicas(let count) = try setup.writer.plan(for: .replicas(3)) { #expect(count == 3) } else { Issue.record("replicas plan") }
+        if case .replicas(let count) = try setup.writer.plan(for: nil) {
+            #expect(count == 2)
+        } else {
+            Issue.record("default plan")
+        }
+        if case .replicas(let count) = try setup.writer.plan(for: .replicas(3)) {
+            #expect(count == 3)
+        } else {
+            Issue.record("replicas plan")
+        }
     }
 
     @Test func replicatedBucketsAreUnchanged() async throws {

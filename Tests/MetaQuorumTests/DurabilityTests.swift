@@ -9,8 +9,10 @@ import Testing
 @Suite struct DurabilityTests {
     @Test func textFormParsesAndRoundTrips() throws {
         let table: [(String, BucketDurability)] = [
-            ("replicas:1", .replicas(1)), ("replicas:3", .replicas(3)), ("ec:4+2", .erasure(dataShards: 4, parityShards: 2)),
-            ("ec:1+1", .erasure(dataShards: 1, parityShards: 1)), ("ec:16+8", .erasure(dataShards: 16, parityShards: 8)),
+            ("replicas:1", .replicas(1)), ("replicas:3", .replicas(3)),
+            ("ec:4+2", .erasure(dataShards: 4, parityShards: 2)),
+            ("ec:1+1", .erasure(dataShards: 1, parityShards: 1)),
+            ("ec:16+8", .erasure(dataShards: 16, parityShards: 8)),
         ]
         for (text, expected) in table {
             let parsed = try BucketDurability(parsing: text)
@@ -49,8 +51,9 @@ import Testing
     }
 
     @Test func anErasureCodedChunkRoundTripsAndIsChecked() throws {
-        let stripe = ErasureStripe(dataShardCount: 4, parityShardCount: 2, shardSizeBytes: 250_001,
-                                   shardChecksums: [1, 2, 3, 4, 0xFFFF_FFFF, 0])
+        let stripe = ErasureStripe(
+            dataShardCount: 4, parityShardCount: 2, shardSizeBytes: 250_001,
+            shardChecksums: [1, 2, 3, 4, 0xFFFF_FFFF, 0])
         let chunk = ChunkRef(id: 77, sizeBytes: 1_000_003, nodes: [9, 8, 7, 6, 5, 4], layout: .erasure(stripe))
         let bytes = RecordBlob.encode { $0.write(chunk) }
         #expect(try RecordBlob.decode(bytes) { reader throws(MetaCodecError) in try reader.readChunk() } == chunk)
@@ -87,8 +90,9 @@ import Testing
         let id: ChunkID = 0xABCD_0000_0000_0000_0000_0000_0000_1234
         let shards = (0..<6).map { ChunkRef.shardID(of: id, index: $0) }
         #expect(Set(shards + [id]).count == 7)
-        let stripe = ErasureStripe(dataShardCount: 4, parityShardCount: 2, shardSizeBytes: 1,
-                                   shardChecksums: Array(repeating: 0, count: 6))
+        let stripe = ErasureStripe(
+            dataShardCount: 4, parityShardCount: 2, shardSizeBytes: 1,
+            shardChecksums: Array(repeating: 0, count: 6))
         let chunk = ChunkRef(id: id, sizeBytes: 4, nodes: [10, 11, 12, 13, 14, 15], layout: .erasure(stripe))
         #expect(chunk.storedRecords.map(\.node) == [10, 11, 12, 13, 14, 15])
         #expect(chunk.storedRecords.map(\.id) == shards)
@@ -100,8 +104,9 @@ import Testing
         defer { directory.remove() }
         let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
         defer { driver.machine.close() }
-        #expect(try driver.apply(.setBucketDurability(envelope("1"), bucket: "nope", durability: .replicas(2)))
-                    == .failed(.noSuchBucket))
+        #expect(
+            try driver.apply(.setBucketDurability(envelope("1"), bucket: "nope", durability: .replicas(2)))
+                == .failed(.noSuchBucket))
         try driver.apply(.createBucket(envelope("2"), name: "b"))
         #expect(try MetaQuery.bucketDurability(bucket: "b").run(on: driver.machine) == .durability(nil))
         let ec = BucketDurability.erasure(dataShards: 4, parityShards: 2)
@@ -110,13 +115,16 @@ import Testing
         // Out of the limits: a command is bytes from outside, so the decoder refuses it, and the state machine
         // checks again at apply time.
         let tooMany = MetaCommand.setBucketDurability(envelope("4"), bucket: "b", durability: .replicas(99))
-        #expect(throws: MetaCodecError.invalidValue("durability replicas:99")) { try MetaCommand(decoding: tooMany.encode()) }
+        #expect(throws: MetaCodecError.invalidValue("durability replicas:99")) {
+            try MetaCommand(decoding: tooMany.encode())
+        }
         guard case .failed(.internalFault) = try driver.apply(tooMany) else {
             Issue.record("an out-of-range durability was applied")
             return
         }
         #expect(throws: MetaError.invalidArgument("ec:4+9 outside K 1–16, M 1–8")) {
-            try driver.machine.applySetBucketDurability(bucket: "b", durability: .erasure(dataShards: 4, parityShards: 9))
+            try driver.machine.applySetBucketDurability(
+                bucket: "b", durability: .erasure(dataShards: 4, parityShards: 9))
         }
         #expect(try MetaQuery.bucketDurability(bucket: "b").run(on: driver.machine) == .durability(ec))
         #expect(try driver.apply(.setBucketDurability(envelope("5"), bucket: "b", durability: nil)) == .done)
@@ -142,18 +150,23 @@ import Testing
         let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
         defer { driver.machine.close() }
         try driver.apply(.createBucket(envelope("1"), name: "b"))
-        let stripe = ErasureStripe(dataShardCount: 4, parityShardCount: 2, shardSizeBytes: 3,
-                                   shardChecksums: [1, 2, 3, 4, 5, 6])
+        let stripe = ErasureStripe(
+            dataShardCount: 4, parityShardCount: 2, shardSizeBytes: 3,
+            shardChecksums: [1, 2, 3, 4, 5, 6])
         let coded = ChunkRef(id: 500, sizeBytes: 10, nodes: [1, 2, 3, 4, 5, 6], layout: .erasure(stripe))
-        try driver.apply(.putObject(envelope("2"), object: objectRecord(bucket: "b", key: "k", chunks: [coded]),
-                                    precondition: .none, startedTime: testStartTime))
+        try driver.apply(
+            .putObject(
+                envelope("2"), object: objectRecord(bucket: "b", key: "k", chunks: [coded]),
+                precondition: .none, startedTime: testStartTime))
         let shardIDs = (0..<6).map { ChunkRef.shardID(of: 500, index: $0) }
         let unrelated: ChunkID = 0x5555_0000_0000_0000_0000_0000_0000_0000
         #expect(try driver.machine.referencedChunks(shardIDs + [unrelated]) == Set(shardIDs))
         #expect(try driver.machine.objectRecord(bucket: "b", key: "k")?.chunks == [coded])
         // Replaced: the chunk goes to the garbage queue with its stripe, and its shards stay referenced.
-        try driver.apply(.putObject(envelope("3"), object: objectRecord(bucket: "b", key: "k"),
-                                    precondition: .none, startedTime: testStartTime))
+        try driver.apply(
+            .putObject(
+                envelope("3"), object: objectRecord(bucket: "b", key: "k"),
+                precondition: .none, startedTime: testStartTime))
         #expect(try driver.machine.garbageChunks(limit: 10).map(\.chunk) == [coded])
         #expect(try driver.machine.referencedChunks(shardIDs) == Set(shardIDs))
         try driver.apply(.forgetGarbage(envelope("4"), chunkIDs: [500]))
@@ -169,8 +182,10 @@ import Testing
         do {
             let driver = try MachineDriver(path: path)
             try driver.apply(.createBucket(envelope("1"), name: "b"))
-            try driver.apply(.putObject(envelope("2"), object: objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 7)]),
-                                        precondition: .none, startedTime: testStartTime))
+            try driver.apply(
+                .putObject(
+                    envelope("2"), object: objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 7)]),
+                    precondition: .none, startedTime: testStartTime))
             try downgradeToSchemaSix(driver.machine.database)
             try driver.machine.database.execute("UPDATE meta SET value = 6 WHERE name = 'schema_version'")
             driver.machine.close()

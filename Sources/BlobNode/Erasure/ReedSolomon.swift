@@ -44,7 +44,9 @@ public struct ReedSolomon: Sendable {
         self.parityShardCount = parityShardCount
         let rows = dataShardCount + parityShardCount
         var generator = [UInt8](repeating: 0, count: rows * dataShardCount)
-        generator.withUnsafeMutableBufferPointer { gf_gen_cauchy1_matrix($0.baseAddress, Int32(rows), Int32(dataShardCount)) }
+        generator.withUnsafeMutableBufferPointer {
+            gf_gen_cauchy1_matrix($0.baseAddress, Int32(rows), Int32(dataShardCount))
+        }
         self.generator = generator
         var parityRows = Array(generator[(dataShardCount * dataShardCount)...])
         self.parityTables = Self.tables(k: dataShardCount, coefficients: &parityRows, rows: parityShardCount)
@@ -70,7 +72,9 @@ public struct ReedSolomon: Sendable {
         stripe.writeWithUnsafeMutableBytes(minimumWritableBytes: totalBytes) { output in
             let base = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
             chunk.withUnsafeReadableBytes { input in
-                if input.count > 0 { UnsafeMutableRawPointer(base).copyMemory(from: input.baseAddress!, byteCount: input.count) }
+                if input.count > 0 {
+                    UnsafeMutableRawPointer(base).copyMemory(from: input.baseAddress!, byteCount: input.count)
+                }
             }
             // Only the padding (fewer than k bytes) needs zeros: ec_encode_data overwrites every parity byte.
             let dataBytes = shardSize * dataShardCount
@@ -79,8 +83,9 @@ public struct ReedSolomon: Sendable {
                 var sources = (0..<dataShardCount).map { Optional(base + $0 * shardSize) }
                 var outputs = (dataShardCount..<shardCount).map { Optional(base + $0 * shardSize) }
                 var tables = parityTables
-                ec_encode_data(Int32(shardSize), Int32(dataShardCount), Int32(parityShardCount), &tables,
-                               &sources, &outputs)
+                ec_encode_data(
+                    Int32(shardSize), Int32(dataShardCount), Int32(parityShardCount), &tables,
+                    &sources, &outputs)
             }
             return totalBytes
         }
@@ -116,7 +121,8 @@ public struct ReedSolomon: Sendable {
     /// `shards` (nil: missing). For a read that lost a data shard, and for repair, which rewrites lost shards.
     public func reconstruct(_ shards: [ByteBuffer?], indexes: [Int]) throws(ErasureCodingError) -> [ByteBuffer] {
         guard !indexes.isEmpty else { return [] }
-        precondition(indexes.allSatisfy { (0..<shardCount).contains($0) }, "shard indexes \(indexes) outside 0..<\(shardCount)")
+        precondition(
+            indexes.allSatisfy { (0..<shardCount).contains($0) }, "shard indexes \(indexes) outside 0..<\(shardCount)")
         guard let shardSize = shards.first(where: { $0 != nil })??.readableBytes else {
             throw .tooFewShards(present: 0, needed: dataShardCount)
         }
@@ -173,7 +179,8 @@ public struct ReedSolomon: Sendable {
         }
         var inverse = [UInt8](repeating: 0, count: k * k)
         let status = submatrix.withUnsafeMutableBufferPointer { sub in
-            inverse.withUnsafeMutableBufferPointer { inv in gf_invert_matrix(sub.baseAddress, inv.baseAddress, Int32(k)) }
+            inverse.withUnsafeMutableBufferPointer { inv in gf_invert_matrix(sub.baseAddress, inv.baseAddress, Int32(k))
+            }
         }
         guard status == 0 else { throw .singularMatrix }
         var rows = [UInt8](repeating: 0, count: wanted.count * k)
@@ -192,7 +199,9 @@ public struct ReedSolomon: Sendable {
     private static func tables(k: Int, coefficients: inout [UInt8], rows: Int) -> [UInt8] {
         var tables = [UInt8](repeating: 0, count: 32 * k * rows)
         coefficients.withUnsafeMutableBufferPointer { matrix in
-            tables.withUnsafeMutableBufferPointer { ec_init_tables(Int32(k), Int32(rows), matrix.baseAddress, $0.baseAddress) }
+            tables.withUnsafeMutableBufferPointer {
+                ec_init_tables(Int32(k), Int32(rows), matrix.baseAddress, $0.baseAddress)
+            }
         }
         return tables
     }

@@ -30,8 +30,9 @@ struct StripeReader: Sendable {
 
     /// Bytes `offset ..< offset + length` of the chunk.
     func read(offset: Int, length: Int) async throws -> ByteBuffer {
-        precondition(offset >= 0 && length >= 0 && Int64(offset + length) <= chunk.sizeBytes,
-                     "range \(offset)+\(length) outside a chunk of \(chunk.sizeBytes)")
+        precondition(
+            offset >= 0 && length >= 0 && Int64(offset + length) <= chunk.sizeBytes,
+            "range \(offset)+\(length) outside a chunk of \(chunk.sizeBytes)")
         let shardSize = stripe.shardSizeBytes
         guard length > 0, shardSize > 0 else { return ByteBuffer() }
         let needed = Array((offset / shardSize)...((offset + length - 1) / shardSize))
@@ -57,8 +58,10 @@ struct StripeReader: Sendable {
     }
 
     /// Reads more shards until k good ones are present, then rebuilds the shards `lost`.
-    private func rebuild(_ lost: [Int], into shards: inout [ByteBuffer?], tried: inout Set<Int>,
-                         lastError: inout (any Error)?) async throws {
+    private func rebuild(
+        _ lost: [Int], into shards: inout [ByteBuffer?], tried: inout Set<Int>,
+        lastError: inout (any Error)?
+    ) async throws {
         let k = stripe.dataShardCount
         // Untried shards, data before parity: a data shard read is also one less shard to rebuild.
         var untried = (0..<stripe.shardCount).filter { !tried.contains($0) }
@@ -69,24 +72,28 @@ struct StripeReader: Sendable {
         }
         let present = shards.count(where: { $0 != nil })
         guard present >= k else {
-            throw S3Error(.serviceUnavailable,
-                          "Only \(present) of the \(k) shards needed to rebuild a chunk are readable.",
-                          cause: lastError)
+            throw S3Error(
+                .serviceUnavailable,
+                "Only \(present) of the \(k) shards needed to rebuild a chunk are readable.",
+                cause: lastError)
         }
         let coder = try ReedSolomon(dataShardCount: k, parityShardCount: stripe.parityShardCount)
         let rebuilt = try coder.reconstruct(shards, indexes: lost)
         for (position, index) in lost.enumerated() {
             // The decode is only as good as its inputs, each checked; a mismatch here is our bug.
-            precondition(ReedSolomon.shardChecksum(rebuilt[position]) == stripe.shardChecksums[index],
-                         "rebuilt shard \(index) of chunk \(String(chunk.id, radix: 16)) fails its checksum")
+            precondition(
+                ReedSolomon.shardChecksum(rebuilt[position]) == stripe.shardChecksums[index],
+                "rebuilt shard \(index) of chunk \(String(chunk.id, radix: 16)) fails its checksum")
             shards[index] = rebuilt[position]
         }
     }
 
     /// Reads the whole shards `indexes` in parallel; a good one lands in `shards`, a failed or mismatching
     /// one stays nil (logged by the caller's counters).
-    private func fetch(_ indexes: [Int], into shards: inout [ByteBuffer?], tried: inout Set<Int>,
-                       lastError: inout (any Error)?) async throws {
+    private func fetch(
+        _ indexes: [Int], into shards: inout [ByteBuffer?], tried: inout Set<Int>,
+        lastError: inout (any Error)?
+    ) async throws {
         tried.formUnion(indexes)
         let results = await withTaskGroup(of: (Int, Result<ByteBuffer, any Error>).self) { group in
             for index in indexes {
@@ -113,7 +120,7 @@ struct StripeReader: Sendable {
         do {
             let shard = try await store.read(shardIDs[index], offset: 0, length: stripe.shardSizeBytes)
             guard shard.readableBytes == stripe.shardSizeBytes,
-                  ReedSolomon.shardChecksum(shard) == stripe.shardChecksums[index]
+                ReedSolomon.shardChecksum(shard) == stripe.shardChecksums[index]
             else {
                 Counter(label: "silo_erasure_shard_mismatches_total").increment()
                 return .failure(S3Error(.internalError, "Shard \(index) on node \(node) does not match its checksum."))

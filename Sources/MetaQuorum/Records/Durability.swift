@@ -12,16 +12,23 @@ public enum BucketDurability: Sendable, Equatable, Hashable, CustomStringConvert
     /// what is accepted otherwise.
     public init(parsing text: String) throws(MetaError) {
         func number(_ digits: Substring) -> Int? {
-            guard (1...3).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+            guard (1...3).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                return nil
+            }
             return Int(digits)
         }
-        let usage = "durability must be replicas:N (1–\(MetaLimits.durabilityReplicasMax)) or ec:K+M (K 1–\(MetaLimits.erasureDataShardsMax), M 1–\(MetaLimits.erasureParityShardsMax)), not \"\(text.prefix(40))\""
+        let (replicasMax, dataMax) = (MetaLimits.durabilityReplicasMax, MetaLimits.erasureDataShardsMax)
+        let usage =
+            "durability must be replicas:N (1–\(replicasMax)) or ec:K+M (K 1–\(dataMax), "
+            + "M 1–\(MetaLimits.erasureParityShardsMax)), not \"\(text.prefix(40))\""
         guard text.utf8.count <= 32 else { throw .invalidArgument(usage) }
         if text.hasPrefix("replicas:"), let count = number(text.dropFirst("replicas:".count)) {
             self = .replicas(count)
         } else if text.hasPrefix("ec:") {
             let parts = text.dropFirst(3).split(separator: "+", omittingEmptySubsequences: false)
-            guard parts.count == 2, let k = number(parts[0]), let m = number(parts[1]) else { throw .invalidArgument(usage) }
+            guard parts.count == 2, let k = number(parts[0]), let m = number(parts[1]) else {
+                throw .invalidArgument(usage)
+            }
             self = .erasure(dataShards: k, parityShards: m)
         } else {
             throw .invalidArgument(usage)
@@ -38,7 +45,11 @@ public enum BucketDurability: Sendable, Equatable, Hashable, CustomStringConvert
             }
         case .erasure(let k, let m):
             guard (1...MetaLimits.erasureDataShardsMax).contains(k), (1...MetaLimits.erasureParityShardsMax).contains(m)
-            else { throw .invalidArgument("ec:\(k)+\(m) outside K 1–\(MetaLimits.erasureDataShardsMax), M 1–\(MetaLimits.erasureParityShardsMax)") }
+            else {
+                throw .invalidArgument(
+                    "ec:\(k)+\(m) outside K 1–\(MetaLimits.erasureDataShardsMax), M 1–\(MetaLimits.erasureParityShardsMax)"
+                )
+            }
         }
     }
 
@@ -79,8 +90,9 @@ public struct ErasureStripe: Sendable, Equatable, Hashable {
     /// node returns intact but wrong (a misplaced or stale record) is never decoded into an object.
     public var shardChecksums: [UInt32]
     public init(dataShardCount: Int, parityShardCount: Int, shardSizeBytes: Int, shardChecksums: [UInt32]) {
-        precondition(shardChecksums.count == dataShardCount + parityShardCount,
-                     "\(shardChecksums.count) checksums for \(dataShardCount)+\(parityShardCount) shards")
+        precondition(
+            shardChecksums.count == dataShardCount + parityShardCount,
+            "\(shardChecksums.count) checksums for \(dataShardCount)+\(parityShardCount) shards")
         self.dataShardCount = dataShardCount
         self.parityShardCount = parityShardCount
         self.shardSizeBytes = shardSizeBytes
