@@ -80,10 +80,13 @@ struct StripeReader: Sendable {
         let coder = try ReedSolomon(dataShardCount: k, parityShardCount: stripe.parityShardCount)
         let rebuilt = try coder.reconstruct(shards, indexes: lost)
         for (position, index) in lost.enumerated() {
-            // The decode is only as good as its inputs, each checked; a mismatch here is our bug.
-            precondition(
-                ReedSolomon.shardChecksum(rebuilt[position]) == stripe.shardChecksums[index],
-                "rebuilt shard \(index) of chunk \(String(chunk.id, radix: 16)) fails its checksum")
+            // The decode is only as good as its inputs, each checked: a mismatch means inputs damaged in a
+            // way their checksums missed, or a stripe recorded wrongly. Refused (an error, not a crash: the
+            // bytes come from disks), never served.
+            guard ReedSolomon.shardChecksum(rebuilt[position]) == stripe.shardChecksums[index] else {
+                Counter(label: "silo_erasure_shard_mismatches_total").increment()
+                throw S3Error(.internalError, "Rebuilt shard \(index) of a chunk does not match its checksum.")
+            }
             shards[index] = rebuilt[position]
         }
     }
