@@ -7,7 +7,7 @@ every ranged read, still returns its exact bytes (reconstructed from parity wher
 wiped node gets its shards rebuilt by the repairer from the others, after which two *other* nodes may fail
 and everything still reads. A replicated bucket beside it behaves as before, and objects keep the layout
 they were written with when the bucket's durability changes. Bad input to the admin command is refused with
-a message. Without erasure coding (2 copies), two dead nodes would make some chunks unreadable.
+a message. Deleting erasure-coded objects reclaims their shards on every node. Without erasure coding (2 copies), two dead nodes would make some chunks unreadable.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ MiB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def cluster():
-    with running_cluster("silo-ec-test-", meta=1, blob=6, gateways=1, replicas=2, repair_every=1) as running:
+    # A 1 s garbage grace, so that the reclaim test sees deleted shards go within seconds.
+    with running_cluster("silo-ec-test-", meta=1, blob=6, gateways=1, replicas=2, repair_every=1,
+                         gateway_args=["--garbage-grace-seconds", "1"]) as running:
         yield running
 
 
@@ -210,5 +212,28 @@ def test_replicated_bucket_is_unchanged(cluster):
     # An explicit replicas:3 is honoured too.
     assert admin(cluster, "bucket", "durability", bucket, "replicas:3").returncode == 0
     before = sum(row["liveChunks"] for row in blob_status(cluster))
-    s3.put_object(Bucket=bucket, Key="three", Body=os.urandom(MiB))
+    s3.put_object(Bucket=bucket, Key="copies-3", Body=os.urandom(MiB))  # a new key: no garbage
     assert sum(row["liveChunks"] for row in blob_status(cluster)) - before == 3
+
+
+def test_deleted_ec_objects_free_their_shards_on_every_node(cluster):
+    """The garbage collector deletes every shard of a deleted erasure-coded chunk (stored under ids derived
+    from the chunk's), on each of the six nodes, not only a chunk id no node holds."""
+    s3 = s3_client(cluster)
+    bucket = "ecgc-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=bucket)
+    assert admin(cluster, "bucket", "durability", bucket, "ec:4+2").returncode == 0
+    before = {row["id"]: row["liveChunks"] for row in blob_status(cluster)}
+    bodies = put_all(s3, bucket)
+    chunks = sum((size + MiB - 1) // MiB for size in SIZES.values())
+    written = {row["id"]: row["liveChunks"] for row in blob_status(cluster)}
+    assert all(written[node] - before[node] == chunks for node in written), (before, written)
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key} for key in bodies]})
+    deadline = time.monotonic() + 60
+    while True:
+        now = {row["id"]: row["liveChunks"] for row in blob_status(cluster)}
+        if now == before:
+            break
+        assert time.monotonic() < deadline, f"shards not reclaimed within 60 s: {before} -> {now}"
+        time.sleep(0.5)
+
