@@ -198,4 +198,60 @@ import Testing
         try reopened.apply(.setBucketDurability(envelope("3"), bucket: "b", durability: .replicas(2)))
         #expect(try reopened.machine.bucketDurability("b") == .replicas(2))
     }
+
+    // A shard's move to another node rewrites exactly that node in the record named (current object,
+    // noncurrent version or part), keeps its position, changes no reference count, and is refused when the
+    // record no longer names the chunk on the old node. The located scan names each chunk's record.
+    @Test func relocatingAShardRewritesItsRecord() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        defer { driver.machine.close() }
+        try driver.apply(.createBucket(envelope("1"), name: "b"))
+        let stripe = ErasureStripe(dataShardCount: 2, parityShardCount: 1, shardSizeBytes: 5,
+                                   shardChecksums: [1, 2, 3])
+        func coded(_ id: ChunkID) -> ChunkRef {
+            ChunkRef(id: id, sizeBytes: 10, nodes: [1, 2, 3], layout: .erasure(stripe))
+        }
+        try driver.apply(.putObject(envelope("2"), object: objectRecord(bucket: "b", key: "k", chunks: [coded(7), coded(8)]),
+                                    precondition: .none, startedTime: testStartTime))
+        try driver.apply(.createMultipartUpload(envelope("3"), upload: uploadRecord(bucket: "b", key: "m", uploadID: "u")))
+        try driver.apply(.putPart(envelope("4"), bucket: "b", key: "m", uploadID: "u",
+                                  part: PartRecord(partNumber: 1, sizeBytes: 10, etag: md5Hex(1),
+                                                   lastModifiedTime: testStartTime, checksum: nil, chunks: [coded(9)]),
+                                  startedTime: testStartTime))
+        let page = try driver.machine.chunkPlacements(after: nil, limit: 100)
+        #expect(page.chunks.map(\.id) == [7, 8, 9])
+        #expect(page.records == [.afterObject(bucket: "b", key: "k"), .afterObject(bucket: "b", key: "k"),
+                                 .afterPart(uploadID: "u", partNumber: 1)])
+        let located = MetaQueryResult.locatedPlacements(page)
+        #expect(try MetaQueryResult(decoding: located.encode()) == located)
+        #expect(try MetaQuery.chunkPlacements(after: nil, limit: 100).run(on: driver.machine)
+                    == .placements(ChunkPlacementPage(chunks: page.chunks, next: page.next)))
+
+        let object = ChunkScanPosition.afterObject(bucket: "b", key: "k")
+        #expect(try driver.apply(.relocateChunk(envelope("5"), record: object, chunkID: 8, from: 2, to: 6)) == .done)
+        let chunks = try #require(try driver.machine.objectRecord(bucket: "b", key: "k")).chunks
+        #expect(chunks.map(\.nodes) == [[1, 2, 3], [1, 6, 3]])
+        #expect(chunks[1].layout == .erasure(stripe))
+        let part = ChunkScanPosition.afterPart(uploadID: "u", partNumber: 1)
+        #expect(try driver.apply(.relocateChunk(envelope("6"), record: part, chunkID: 9, from: 3, to: 4)) == .done)
+        #expect(try driver.machine.partRecords(uploadID: "u")[0].chunks[0].nodes == [1, 2, 4])
+        // Refusals: moved already, onto a node that holds a shard, a chunk the record does not name, no record.
+        for (request, command) in [
+            ("7", MetaCommand.relocateChunk(envelope("7"), record: object, chunkID: 8, from: 2, to: 5)),
+            ("8", .relocateChunk(envelope("8"), record: object, chunkID: 7, from: 1, to: 3)),
+            ("9", .relocateChunk(envelope("9"), record: object, chunkID: 9, from: 1, to: 5)),
+            ("10", .relocateChunk(envelope("10"), record: .afterObject(bucket: "b", key: "nope"), chunkID: 7, from: 1, to: 5)),
+            ("11", .relocateChunk(envelope("11"), record: .afterVersion(bucket: "b", key: "k", seq: 1), chunkID: 7,
+                                  from: 1, to: 5)),
+        ] {
+            #expect(try driver.apply(command) == .failed(.noSuchKey), "request \(request)")
+        }
+        #expect(try driver.machine.objectRecord(bucket: "b", key: "k")?.chunks.map(\.nodes) == [[1, 2, 3], [1, 6, 3]])
+        // Replaced: the chunks go to the garbage queue with the nodes they had then.
+        try driver.apply(.putObject(envelope("12"), object: objectRecord(bucket: "b", key: "k"), precondition: .none,
+                                    startedTime: testStartTime))
+        #expect(try driver.machine.garbageChunks(limit: 10).map(\.chunk.nodes) == [[1, 2, 3], [1, 6, 3]])
+    }
 }

@@ -142,8 +142,17 @@ struct RandomValues {
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
-        switch int(0...17) {
+        switch int(0...18) {
         case 16: return .setBucketDurability(envelope, bucket: string(), durability: durability())
+        case 17:
+            let records: [ChunkScanPosition] = [
+                .afterObject(bucket: string(), key: string()),
+                .afterVersion(bucket: string(), key: string(), seq: int64()),
+                .afterPart(uploadID: string(), partNumber: int(1...10_000)),
+            ]
+            return .relocateChunk(envelope, record: records[int(0...2)], chunkID: chunkID(),
+                                  from: UInt32.random(in: 0...UInt32.max, using: &rng),
+                                  to: UInt32.random(in: 0...UInt32.max, using: &rng))
         case 14:
             return .deleteVersions(
                 envelope, bucket: string(),

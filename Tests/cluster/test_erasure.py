@@ -59,7 +59,7 @@ def blob_status(cluster) -> list[dict]:
 
 def passes(log_path: Path, after: int) -> list[dict[str, int]]:
     text = log_path.read_bytes()[after:].decode(errors="replace")
-    return [{name: int(value) for name, value in re.findall(r"(good|repaired|unrepairable|unreachable)=(\d+)", line)}
+    return [{name: int(value) for name, value in re.findall(r"(good|repaired|unrepairable|unreachable|relocated)=(\d+)", line)}
             for line in PASS_LINE.findall(text)]
 
 
@@ -237,3 +237,42 @@ def test_deleted_ec_objects_free_their_shards_on_every_node(cluster):
         assert time.monotonic() < deadline, f"shards not reclaimed within 60 s: {before} -> {now}"
         time.sleep(0.5)
 
+
+
+def test_shards_of_a_node_gone_for_good_are_rebuilt_elsewhere():
+    """With `--repair-replace-after`, a blob node that stays down has its shards rebuilt on other nodes and
+    the moves recorded, so redundancy returns without it: afterwards two *more* nodes may fail (three down of
+    seven) and every object still reads. Without the relocation, chunks with shards on the dead node and on
+    both others would have only three of four needed shards. Its own cluster: seven blob nodes."""
+    with running_cluster("silo-ec-move-test-", meta=1, blob=7, gateways=1, replicas=2, repair_every=1,
+                         gateway_args=["--repair-replace-after", "2"]) as cluster:
+        s3 = s3_client(cluster)
+        bucket = "ecmove-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=bucket)
+        assert admin(cluster, "bucket", "durability", bucket, "ec:4+2").returncode == 0
+        bodies = put_all(s3, bucket)
+        gateway_log = Path(cluster.node("gateway", 1).log)
+        blobs = [cluster.node("blob", i) for i in range(1, 8)]
+        dead = blobs[6]
+        on_dead = next(row for row in blob_status(cluster) if row["id"] == dead.id)["liveChunks"]
+        assert on_dead > 0, "the node to lose holds shards"
+        mark = gateway_log.stat().st_size
+        cluster.kill(dead)
+        started = time.monotonic()
+        deadline = started + REPAIR_DEADLINE_S
+        while True:
+            seen = passes(gateway_log, mark)
+            relocated = sum(p.get("relocated", 0) for p in seen)
+            clean = [i for i, p in enumerate(seen) if i > 0 and p.get("unreachable") == 0 and p.get("relocated") == 0
+                     and p.get("unrepairable") == 0 and p.get("repaired") == 0]
+            if relocated >= on_dead and clean:
+                break
+            assert time.monotonic() < deadline, f"no clean pass within {REPAIR_DEADLINE_S} s: {seen[-5:]}"
+            time.sleep(0.5)
+        print(f"ec:4+2 shards of a lost node rebuilt elsewhere in {time.monotonic() - started:.1f} s "
+              f"({relocated} shards)")
+        assert relocated == on_dead
+        check_all(s3, bucket, bodies, "b7 gone, shards relocated")
+        for node in (blobs[0], blobs[3]):
+            cluster.kill(node)
+        check_all(s3, bucket, bodies, "b7 gone, b1 and b4 down")

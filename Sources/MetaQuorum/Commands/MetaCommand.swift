@@ -59,6 +59,9 @@ enum MetaCommand: Sendable, Equatable {
     case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
     /// Sets how the bucket's new chunks are kept (nil: the cluster's default) (format 4, kind 50).
     case setBucketDurability(CommandEnvelope, bucket: String, durability: BucketDurability?)
+    /// Records that the copy or shard of chunk `chunkID` on node `from`, in the record at `record`, now lives
+    /// on node `to` (the repairer rebuilt it there) (format 4, kind 51).
+    case relocateChunk(CommandEnvelope, record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -70,7 +73,7 @@ enum MetaCommand: Sendable, Equatable {
     /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
     /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
     /// 4: the envelope carries an optional `BucketAccessStamp` after its time. Erasure coding (same format):
-    /// `setBucketDurability` (kind 50); chunk references mark their own layout (see
+    /// `setBucketDurability` (kind 50), `relocateChunk` (kind 51); chunk references mark their own layout (see
     /// `ByteWriter.write(_: ChunkRef)`), so no field of an older kind changed.
     static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
@@ -87,7 +90,8 @@ enum MetaCommand: Sendable, Equatable {
              .abortMultipartUpload(_, let bucket, _, _):
             return bucket
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
-             .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability:
+             .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability,
+             .relocateChunk:
             return nil
         }
     }
@@ -120,7 +124,7 @@ enum MetaCommand: Sendable, Equatable {
             .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
             .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
             .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
-            .setBucketDurability(let envelope, _, _):
+            .setBucketDurability(let envelope, _, _), .relocateChunk(let envelope, _, _, _, _):
             return envelope
         }
     }
@@ -168,6 +172,8 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketVersioning(with(e), bucket: bucket, state: state)
         case .setBucketDurability(let e, let bucket, let durability):
             return .setBucketDurability(with(e), bucket: bucket, durability: durability)
+        case .relocateChunk(let e, let record, let chunkID, let from, let to):
+            return .relocateChunk(with(e), record: record, chunkID: chunkID, from: from, to: to)
         }
     }
 
@@ -194,6 +200,7 @@ enum MetaCommand: Sendable, Equatable {
         case .deleteVersions: return 21
         case .setBucketVersioning: return 22
         case .setBucketDurability: return 50
+        case .relocateChunk: return 51
         }
     }
 
@@ -206,7 +213,7 @@ enum MetaCommand: Sendable, Equatable {
              .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
-             .setBucketDurability:
+             .setBucketDurability, .relocateChunk:
             return false
         case .deleteVersions, .setBucketVersioning:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
@@ -324,6 +331,11 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketDurability(_, let bucket, let durability):
             writer.writeString(bucket)
             writer.write(durability)
+        case .relocateChunk(_, let record, let chunkID, let from, let to):
+            writer.write(Optional(record))
+            writer.writeChunkID(chunkID)
+            writer.writeVarint(UInt64(from))
+            writer.writeVarint(UInt64(to))
         }
     }
 
@@ -422,6 +434,14 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketVersioning(envelope, bucket: bucket, state: state)
         case 50 where format >= 4:
             return .setBucketDurability(envelope, bucket: try reader.readString(), durability: try reader.readDurability())
+        case 51 where format >= 4:
+            guard let record = try reader.readScanPosition() else { throw .invalidValue("relocation without a record") }
+            let chunkID = try reader.readChunkID()
+            let nodes = (try reader.readVarint(), try reader.readVarint())
+            guard let from = UInt32(exactly: nodes.0), let to = UInt32(exactly: nodes.1) else {
+                throw .invalidValue("node ids \(nodes)")
+            }
+            return .relocateChunk(envelope, record: record, chunkID: chunkID, from: from, to: to)
         default:
             throw .invalidTag(kind)
         }

@@ -217,6 +217,22 @@ public final class EmbeddedMetadataService: MetadataService {
                                  durability: durability))
     }
 
+    public func locatedChunkPlacements(after position: ChunkScanPosition?, limit: Int) async throws(MetaError)
+        -> ChunkPlacementPage
+    {
+        try await ask(.locatedChunkPlacements(after: position, limit: limit)) {
+            if case .locatedPlacements(let v) = $0 { v } else { nil }
+        }
+    }
+
+    public func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32,
+                              requestID: RequestID) async throws(MetaError)
+    {
+        try await expectDone(
+            .relocateChunk(try envelope(requestID, requester: "", time: clock()), record: record, chunkID: chunkID,
+                           from: from, to: to))
+    }
+
     public func bucketDurability(bucket: String) async throws(MetaError) -> BucketDurability? {
         try await ask(.bucketDurability(bucket: bucket)) { if case .durability(let v) = $0 { .some(v) } else { nil } }
     }

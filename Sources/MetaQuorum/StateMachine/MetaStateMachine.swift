@@ -324,6 +324,8 @@ final class MetaStateMachine {
             try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
         case .setBucketDurability(_, let bucket, let durability):
             try applySetBucketDurability(bucket: bucket, durability: durability)
+        case .relocateChunk(_, let record, let chunkID, let from, let to):
+            try applyRelocateChunk(record: record, chunkID: chunkID, from: from, to: to)
         }
         return .done
     }
