@@ -157,6 +157,8 @@ enum FuzzSeeds {
             .setBucketVersioning(envelope, bucket: "bucket", state: .suspended),
             .setBucketDurability(envelope, bucket: "bucket", durability: .erasure(dataShards: 4, parityShards: 2)),
             .setBucketDurability(envelope, bucket: "bucket", durability: nil),
+            .relocateChunk(envelope, record: .afterVersion(bucket: "bucket", key: "ec", seq: 3), chunkID: ChunkID(3),
+                           from: 2, to: 7),
             .putObject(envelope, object: ObjectRecord(
                 bucket: "bucket", key: "ec", versionID: "v3", sizeBytes: 10, etag: "abc", lastModifiedTime: 1,
                 headers: [], userMetadata: [], checksum: nil,
