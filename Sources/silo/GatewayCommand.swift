@@ -43,7 +43,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds between passes of the chunk repairer (checks every copy of every chunk, rewrites missing or damaged ones from a good copy); off when absent. One gateway per cluster is enough.")
     var repairEvery: Int?
 
-    @Option(help: "Seconds a blob node must stay unreachable before the repairer rebuilds its erasure-coded shards on other nodes and records the move; off when absent (a lost node is replaced under its id).")
+    @Option(help: "Seconds a blob node must stay unreachable before the repairer rebuilds its copies and erasure-coded shards on other nodes and records the moves; off when absent (a lost node is replaced under its id).")
     var repairReplaceAfter: Int?
 
     @OptionGroup var s3: GatewayFlags

@@ -240,9 +240,10 @@ def test_deleted_ec_objects_free_their_shards_on_every_node(cluster):
 
 
 def test_shards_of_a_node_gone_for_good_are_rebuilt_elsewhere():
-    """With `--repair-replace-after`, a blob node that stays down has its shards rebuilt on other nodes and
-    the moves recorded, so redundancy returns without it: afterwards two *more* nodes may fail (three down of
-    seven) and every object still reads. Without the relocation, chunks with shards on the dead node and on
+    """With `--repair-replace-after`, a blob node that stays down has its shards (and the copies of a
+    replicated bucket) rebuilt on other nodes and the moves recorded, so redundancy returns without it:
+    afterwards any other node may fail and every replicated object reads, and two *more* nodes may fail
+    (three down of seven) and every erasure-coded object still reads. Without the relocation, chunks with shards on the dead node and on
     both others would have only three of four needed shards. Its own cluster: seven blob nodes."""
     with running_cluster("silo-ec-move-test-", meta=1, blob=7, gateways=1, replicas=2, repair_every=1,
                          gateway_args=["--repair-replace-after", "2"]) as cluster:
@@ -251,6 +252,10 @@ def test_shards_of_a_node_gone_for_good_are_rebuilt_elsewhere():
         s3.create_bucket(Bucket=bucket)
         assert admin(cluster, "bucket", "durability", bucket, "ec:4+2").returncode == 0
         bodies = put_all(s3, bucket)
+        # A replicated bucket beside it (2 copies): its copies on the lost node move the same way.
+        replicated = "repmove-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=replicated)
+        copies = put_all(s3, replicated)
         gateway_log = Path(cluster.node("gateway", 1).log)
         blobs = [cluster.node("blob", i) for i in range(1, 8)]
         dead = blobs[6]
@@ -269,10 +274,19 @@ def test_shards_of_a_node_gone_for_good_are_rebuilt_elsewhere():
                 break
             assert time.monotonic() < deadline, f"no clean pass within {REPAIR_DEADLINE_S} s: {seen[-5:]}"
             time.sleep(0.5)
-        print(f"ec:4+2 shards of a lost node rebuilt elsewhere in {time.monotonic() - started:.1f} s "
-              f"({relocated} shards)")
+        print(f"shards and copies of a lost node rebuilt elsewhere in {time.monotonic() - started:.1f} s "
+              f"({relocated} shards and copies)")
         assert relocated == on_dead
         check_all(s3, bucket, bodies, "b7 gone, shards relocated")
+        # Every copy moved too: with any one other node down, each replicated object still reads.
+        for node in blobs[:6]:
+            cluster.kill(node)
+            try:
+                check_all(s3, replicated, copies, f"b7 gone, {node.name} down")
+            finally:
+                cluster.start(node)
+                cluster.wait_ready(node)
+                cluster.save()
         for node in (blobs[0], blobs[3]):
             cluster.kill(node)
         check_all(s3, bucket, bodies, "b7 gone, b1 and b4 down")

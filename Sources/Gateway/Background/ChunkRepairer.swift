@@ -18,8 +18,8 @@ import NIOCore
 /// An erasure-coded chunk is checked shard by shard, and its missing or damaged shards are rebuilt from any
 /// k good ones (`checkStripe`). With `replaceAfter`, a shard whose node has not answered any probe for that
 /// long is rebuilt on another node (the next of the chunk's ring order that holds none of its shards) and the
-/// move recorded in metadata (`relocateChunk`), so redundancy returns without the node. Replicated copies
-/// on such a node are still only counted (moving them is the same step, not built yet).
+/// move recorded in metadata (`relocateChunk`), so redundancy returns without the node; a replicated copy
+/// on such a node is copied from a good one the same way.
 ///
 /// Runs on the gateways given `--repair-every` (one per cluster is enough: passes are idempotent).
 actor ChunkRepairer: BackgroundWorker {
@@ -84,9 +84,10 @@ actor ChunkRepairer: BackgroundWorker {
         var states: [(node: UInt32, state: CopyState)] = []
         for node in chunk.nodes { states.append((node, await probe(chunk.id, on: node))) }
         let bad = states.filter { $0.state == .missing || $0.state == .damaged }
+        let gone = record == nil ? [] : states.filter { $0.state == .unreachable && isGone($0.node) }.map(\.node)
         pass.good += states.count { $0.state == .good }
-        pass.unreachable += states.count { $0.state == .unreachable }
-        guard !bad.isEmpty else { return }
+        pass.unreachable += states.count { $0.state == .unreachable } - gone.count
+        guard !bad.isEmpty || !gone.isEmpty else { return }
         var bytes: ByteBuffer?
         for source in states where source.state == .good {
             if let store = cluster.store(for: source.node),
@@ -97,10 +98,20 @@ actor ChunkRepairer: BackgroundWorker {
         }
         guard let bytes else {
             pass.unrepairable += bad.count
+            pass.unreachable += gone.count
             logger.error("chunk has no good copy to repair from", metadata: [
                 "chunk": "\(String(chunk.id, radix: 16))", "nodes": "\(chunk.nodes)"])
             Counter(label: "silo_repair_copies_total", dimensions: [("outcome", "unrepairable")]).increment(by: bad.count)
             return
+        }
+        // Copies on a node gone past `replaceAfter`: copied to another node and the move recorded.
+        var taken = Set(chunk.nodes)
+        for node in gone {
+            guard let record, await relocate(chunk, from: node, id: chunk.id, bytes: bytes, record: record, taken: &taken)
+            else {
+                pass.unreachable += 1
+                continue
+            }
         }
         for target in bad {
             guard let store = cluster.store(for: target.node) else { continue }
@@ -203,7 +214,7 @@ actor ChunkRepairer: BackgroundWorker {
         }
     }
 
-    /// Writes a rebuilt shard to the first node of the chunk's ring order not in `taken` that takes it, then
+    /// Writes a rebuilt shard (or a copy) to the first node of the chunk's ring order not in `taken` that takes it, then
     /// records the move; true when both happened. A refusal of the move (the record was replaced or changed
     /// meanwhile) deletes the written shard again; after an unknown outcome it stays (it may be referenced).
     private func relocate(_ chunk: ChunkRef, from: UInt32, id: ChunkID, bytes: ByteBuffer,

@@ -33,8 +33,8 @@ public struct GatewayConfiguration: Sendable {
     /// How long the chunk repairer (`ChunkRepairer`: scrub every copy, rewrite missing or damaged ones) rests
     /// between passes; nil: this gateway does not run it. One gateway per cluster is enough.
     public var repairInterval: Duration?
-    /// How long a blob node must stay unreachable before the repairer rebuilds its erasure-coded shards on
-    /// other nodes (and records the move); nil: never (a node is expected back under its id).
+    /// How long a blob node must stay unreachable before the repairer rebuilds its copies and erasure-coded
+    /// shards on other nodes (and records the moves); nil: never (a node is expected back under its id).
     public var repairReplaceAfter: Duration?
 
     /// Object bodies up to this size travel inside the metadata command (`ObjectRecord.inlineBody`): one
