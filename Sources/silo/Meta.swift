@@ -43,6 +43,7 @@ struct Meta: AsyncParsableCommand {
 
     func run() async throws {
         umask(0o077)
+        try applyStorageFaults()
         SiloMetrics.bootstrap()
         var options = MetaNode.Options()
         options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }

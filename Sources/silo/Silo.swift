@@ -47,6 +47,7 @@ struct Server: AsyncParsableCommand {
         // Everything Silo writes (the metadata database with every secret, volumes, credentials) is for
         // its own user only: directories 0700, files 0600.
         umask(0o077)
+        try applyStorageFaults()
         let (host, port) = try parseAddress(address)
         var options = EmbeddedServer.Options()
         options.host = host

@@ -58,13 +58,23 @@ final class MetaGroup {
         throw MetaError.unavailable("replica \(id) did not reach index \(index)")
     }
 
+    /// Starts the replicas on fresh ports. A port taken by another process between `freePorts` and the bind
+    /// (other tests run beside this one) starts the group again on new ports, at most three times.
     func start(ids: [UInt64] = [1, 2, 3]) async throws {
-        let ports = try Self.freePorts(ids.count * 2)
-        for (offset, id) in ids.enumerated() {
-            raftPorts[id] = ports[offset * 2]
-            apiPorts[id] = ports[offset * 2 + 1]
+        for attempt in 1...3 {
+            let ports = try Self.freePorts(ids.count * 2)
+            for (offset, id) in ids.enumerated() {
+                raftPorts[id] = ports[offset * 2]
+                apiPorts[id] = ports[offset * 2 + 1]
+            }
+            do {
+                for id in ids { try await startReplica(id) }
+                return
+            } catch where attempt < 3 && "\(error)".contains("Address already in use") {
+                for id in replicas.keys.sorted() { await stopReplica(id) }
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
-        for id in ids { try await startReplica(id) }
     }
 
     /// Compact the log after this many entries (small: to make followers need snapshots).

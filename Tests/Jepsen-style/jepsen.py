@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import traceback
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "ops" / "pylib"))
 sys.path.insert(0, str(HERE))
 from cluster import Cluster, ClusterError  # noqa: E402
-from s3lite import S3  # noqa: E402
+from s3lite import S3, S3_NS  # noqa: E402
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_VACUOUS = 0, 1, 2, 3, 4
 
@@ -48,6 +49,11 @@ REPAIR_BOUND_S = 60
 
 class HarnessError(RuntimeError):
     pass
+
+
+class NoRecovery(RuntimeError):
+    """A Silo process did not come back after a fault (it refused to start, or never got ready): a failure
+    of the system under test (FAIL), not of the harness."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -132,6 +138,8 @@ class Context:
     clock: Clock
     args: argparse.Namespace
     errors: list[str] = field(default_factory=list)
+    # What a workload's own inline checks found (K-multipart): each fails the run.
+    violations: list[str] = field(default_factory=list)
 
 
 class Worker(threading.Thread):
@@ -368,6 +376,134 @@ class BlobWorker(Worker):
             self.get(key)
 
 
+class MultipartWorker(Worker):
+    """W4 multipart atomicity, on a few live keys `m/<n>`. An upload is one register write (f `put`, or
+    `create` with `If-None-Match: *` on Complete, 15%) whose value is the digest of the body its parts
+    assemble (`sha256:<32 hex>:<size>`, as W6): CreateMultipartUpload, one or two parts (a 5 MiB first part
+    and a small last one, or a single part of 64 KiB-1 MiB), sometimes a part re-uploaded with other bytes
+    (the last upload wins), then Complete. The write is `fail` unless Complete was sent (nothing can become
+    visible without it), else as Complete answered. 10% of the uploads are aborted instead and recorded
+    nowhere, so a GET that ever returns their bytes reads a value never written (an anomaly for
+    `--model s3-register`), as does any mix or truncation of parts. Reads are plain GETs (55%).
+    Checked inline (K-multipart, in `ctx.violations`): the ETag of an ok Complete is MD5(part MD5s)-P of the
+    parts named, and an UploadPart to an upload that completed or was aborted answers NoSuchUpload."""
+
+    PART_MIN = 5 << 20  # S3's minimum size of every part but the last (the gateways keep it)
+
+    def __init__(self, *args, keys: RegisterKeys, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+
+    def decode(self, response) -> str | None:
+        return None if response.status == 404 else BlobWorker.digest(response.body)
+
+    def get(self, key: str) -> str:
+        outcome, _ = self.call("get", key, None, "GET", key, read=True, decode=self.decode)
+        return outcome
+
+    def violation(self, text: str) -> None:
+        self.ctx.violations.append(f"K-multipart: {text}")
+
+    def bodies(self) -> list[bytes]:
+        if self.rng.random() < 0.5:
+            return [self.rng.randbytes(self.rng.randint(64 << 10, 1 << 20))]
+        return [self.rng.randbytes(self.PART_MIN), self.rng.randbytes(self.rng.randint(1, 256 << 10))]
+
+    def raw(self, method: str, key: str, query, body=b"", headers=None):
+        """One request outside the history (the steps of an upload): the response, or None on a transport error."""
+        _, client = self.client()
+        try:
+            return client.request(method, self.ctx.bucket, key, query=query, headers=headers, body=body)
+        except Exception:  # noqa: BLE001 - the step's outcome is unknown; the caller decides what that means
+            return None
+
+    def create_upload(self, key: str) -> str | None:
+        response = self.raw("POST", key, [("uploads", "")])
+        if response is None or response.status != 200:
+            return None
+        return ET.fromstring(response.body).findtext(f"{S3_NS}UploadId")
+
+    def upload_part(self, key: str, upload: str, number: int, body: bytes):
+        return self.raw("PUT", key, [("partNumber", str(number)), ("uploadId", upload)], body=body)
+
+    def expect_no_such_upload(self, key: str, upload: str, after: str) -> None:
+        response = self.upload_part(key, upload, 1, b"late")
+        if response is not None and response.status == 200:
+            self.violation(f"UploadPart to {key} upload {upload} succeeded after its {after}")
+
+    def step(self) -> None:
+        key = self.keys.pick(self.rng)
+        roll = self.rng.random()
+        if roll < 0.55:
+            self.get(key)
+            return
+        parts = self.bodies()
+        if roll < 0.60:
+            self.abort_one(key, parts)
+            return
+        f = "create" if self.rng.random() < 0.15 else "put"
+        value = BlobWorker.digest(b"".join(parts))
+        self.keys.note_value(key, value)
+        gw, _ = self.client()
+        self.history.record(kind="op", type="invoke", process=self.process, f=f, key=key, gw=gw, value=value)
+        done = {"kind": "op", "process": self.process, "f": f, "key": key, "gw": gw, "value": value}
+        upload = self.create_upload(key)
+        if upload is None:
+            self.history.record(**done, type="fail", error="create-multipart-upload")
+            return
+        etags: list[str] = []
+        for number, body in enumerate(parts, start=1):
+            if number == 1 and self.rng.random() < 0.15:
+                self.upload_part(key, upload, number, self.rng.randbytes(len(body)))  # replaced just below
+            response = self.upload_part(key, upload, number, body)
+            if response is None or response.status != 200 or not response.etag:
+                self.raw("DELETE", key, [("uploadId", upload)])
+                self.history.record(**done, type="fail", error=f"upload-part {number}")
+                return
+            etags.append(response.etag)
+        xml = "<CompleteMultipartUpload>" + "".join(
+            f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>" for n, e in enumerate(etags, start=1)
+        ) + "</CompleteMultipartUpload>"
+        headers = {"If-None-Match": "*"} if f == "create" else None
+        _, client = self.client()
+        try:
+            response = client.request("POST", self.ctx.bucket, key, query=[("uploadId", upload)],
+                                      headers=headers, body=xml.encode())
+        except Exception as error:  # noqa: BLE001 - Complete may have been applied: unknown
+            self.history.record(**done, type="info", error=transport_error(error))
+            self.retire()
+            return
+        outcome = classify_write(response.status, response.error_code)
+        # A 200 can still carry an error document (S3 answers Complete with 200 before it is done).
+        if outcome == "ok" and b"<Error>" in response.body[:200]:
+            outcome = "info"
+        extra = {"http": response.status}
+        if outcome != "ok":
+            extra["error"] = response.error_code or f"http {response.status}"
+        self.history.record(**done, type=outcome, **extra)
+        if outcome == "info":
+            self.retire()
+            return
+        if outcome == "ok":
+            etag = (ET.fromstring(response.body).findtext(f"{S3_NS}ETag") or "").strip('"')
+            expected = hashlib.md5(b"".join(bytes.fromhex(e.strip('"')) for e in etags)).hexdigest() + f"-{len(etags)}"
+            if etag != expected:
+                self.violation(f"Complete of {key} upload {upload}: ETag {etag}, expected {expected}")
+            if self.rng.random() < 0.3:
+                self.expect_no_such_upload(key, upload, "completion")
+        else:
+            self.raw("DELETE", key, [("uploadId", upload)])
+
+    def abort_one(self, key: str, parts: list[bytes]) -> None:
+        upload = self.create_upload(key)
+        if upload is None:
+            return
+        self.upload_part(key, upload, 1, parts[0])
+        response = self.raw("DELETE", key, [("uploadId", upload)])
+        if response is not None and response.status == 204:
+            self.expect_no_such_upload(key, upload, "abort")
+
+
 class SetState:
     """The W3 sets: `set/<n>/`, each closed after `cap` adds (below one ListObjectsV2 page)."""
 
@@ -564,6 +700,7 @@ class Nemesis:
         self.restarts: dict[str, int] = {}
         self.leader_changes = 0
         self.errors: list[str] = []
+        self.no_recovery: str | None = None  # a process that did not come back after a fault (NoRecovery)
 
     def record(self, f: str, value) -> None:
         with self.log_lock:  # the nemesis and the leader watcher both record
@@ -584,6 +721,8 @@ class Nemesis:
             return server
         if fault.endswith("majority"):
             return self.rng.sample(metas, len(metas) // 2 + 1)
+        if fault.endswith("-all"):
+            return list(metas)
         if fault.endswith("-leader"):
             leader, _ = self.cluster.meta_leader()
             return [leader or self.rng.choice(metas)]  # no leader right now: any meta node
@@ -608,6 +747,9 @@ class Nemesis:
                 hold = self.rng.uniform(1.0, max(1.5, self.interval * 1.2))
                 hold = min(hold, max(0.5, stop_at - time.monotonic()))
                 self.inject(fault, hold, stop)
+        except NoRecovery as error:
+            self.no_recovery = str(error)
+            stop.set()
         except Exception:  # noqa: BLE001
             self.errors.append(traceback.format_exc())
             stop.set()
@@ -899,7 +1041,7 @@ class Nemesis:
         node = self.cluster.node_named(name)
         with self.lock:
             self.cluster.start(node)
-        self.cluster.wait_ready(node, 60)
+        await_back(self.cluster, node, 60)
         with self.lock:
             self.dead.discard(name)
             self.restarts[name] = self.restarts.get(name, 0) + 1
@@ -964,6 +1106,15 @@ def bounded_request(ctx: Context, gw_index: int, method: str, key: str | None, d
         gw_index += 1
         time.sleep(0.3)
     raise HarnessError(f"{method} {ctx.bucket}/{key or ''} did not succeed before the deadline: {last}")
+
+
+def await_back(cluster: Cluster, node, timeout: float) -> None:
+    """Waits until a restarted process is ready; one that exits or never gets ready is `NoRecovery`, with
+    the last lines of its log."""
+    try:
+        cluster.wait_ready(node, timeout)
+    except ClusterError as error:
+        raise NoRecovery(f"{node.name} did not come back after a fault: {error}") from error
 
 
 def git_commit() -> str:
@@ -1049,15 +1200,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--silo-jepsen", default=None,
                         help="silo-jepsen binary (default $SILO_JEPSEN_BIN or next to the silo binary)")
     parser.add_argument("--workloads", default="register,set,append",
-                        help="comma list of register, set, append, blob (W6: 256 KiB-3 MiB objects)")
+                        help="comma list of register, set, append, blob (W6: 256 KiB-3 MiB objects), "
+                             "multipart (W4: uploads completed, aborted and read, atomicity and ETags checked)")
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
                              "packet-loss, transfer-leader, delay, delay-long, reset, clog, lose-blob-disk, "
-                             "corrupt-blob, clock-bump, clock-strobe, membership, none "
+                             "corrupt-blob, clock-bump, clock-strobe, membership, kill-unsynced, "
+                             "kill-unsynced-leader, kill-unsynced-majority, kill-unsynced-all, none "
                              "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
-                             "kill, pause, partition need --target cluster)")
+                             "kill, pause, partition, kill-unsynced need --target cluster; any kill-unsynced* "
+                             "starts every metadata holder with SILO_FAULT_LOSE_UNSYNCED=1, so that every kill of "
+                             "one, the final full restart included, loses what its WAL had not synced)")
     parser.add_argument("--nemesis-interval", type=float, default=5.0)
     parser.add_argument("--netns", action="store_true", help="each process in its own network namespace (root)")
     parser.add_argument("--proxies", action="store_true",
@@ -1085,6 +1240,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fault-inject-lost-element", type=float, default=0.0, metavar="P",
                         help="PLANTED BUG (client side): drop one element from a LIST or a list-append read, "
                              "with probability P")
+    parser.add_argument("--fault-inject-skip-fsync", action="store_true",
+                        help="PLANTED BUG (Silo side, debug builds, with kill-unsynced*): WAL syncs write nothing "
+                             "(SILO_FAULT_LOSE_UNSYNCED=skip-fsync), so acknowledged writes die with the process")
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = int(time.time() * 1000) % (2 ** 31)
@@ -1112,7 +1270,7 @@ def main(argv=None) -> int:
     if args.proxies and (args.netns or args.target != "cluster"):
         print("error: --proxies needs --target cluster without --netns", file=sys.stderr)
         return EXIT_ERROR
-    if args.target == "server" and any(f not in ("kill", "pause", "partition", "clock-bump", "clock-strobe")
+    if args.target == "server" and any(f not in ("kill", "pause", "partition", "clock-bump", "clock-strobe", "kill-unsynced")
                                        for f in faults):
         print("error: that fault needs --target cluster", file=sys.stderr)
         return EXIT_ERROR
@@ -1126,7 +1284,8 @@ def main(argv=None) -> int:
     summary: dict = {"seed": args.seed, "target": args.target, "nemesis": faults, "workloads": workloads,
                      "time_limit_s": args.time_limit, "netns": args.netns, "proxies": args.proxies,
                      "planted": {"stale_read": args.fault_inject_stale_read,
-                                 "lost_element": args.fault_inject_lost_element}}
+                                 "lost_element": args.fault_inject_lost_element,
+                                 "skip_fsync": args.fault_inject_skip_fsync}}
     status = EXIT_ERROR
 
     def on_signal(signum, _frame):
@@ -1135,6 +1294,10 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         status = run(args, silo, silo_jepsen, out, workloads, faults, summary, verdicts, holder)
+    except NoRecovery as error:
+        print(f"FAIL: {error}", file=sys.stderr)
+        summary["failure"] = str(error)
+        status = EXIT_FAIL
     except (ClusterError, HarnessError) as error:
         print(f"error: {error}", file=sys.stderr)
         summary["error"] = str(error)
@@ -1161,9 +1324,15 @@ def main(argv=None) -> int:
 
 def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summary, verdicts, holder) -> int:
     rng = random.Random(args.seed)
+    # N9: Silo's own storage layer holds WAL and snapshot writes in memory until synced (StorageFaults, debug
+    # builds), so SIGKILL is a power failure for them. No FUSE here, so no lazyfs: the report says which ran.
+    lose_unsynced = any(f.startswith("kill-unsynced") for f in faults)
+    summary["storage_fault_layer"] = "silo StorageFaults (SILO_FAULT_LOSE_UNSYNCED)" if lose_unsynced else None
     cluster = Cluster.up(out / "cluster", meta=args.meta, blob=args.blob, gateways=args.gateways, silo=silo,
                          single=args.target == "server", netns=args.netns, ready_timeout=120,
-                         proxies=args.proxies, repair_every=None if args.target == "server" else REPAIR_EVERY_S)
+                         proxies=args.proxies, repair_every=None if args.target == "server" else REPAIR_EVERY_S,
+                         meta_env={"SILO_FAULT_LOSE_UNSYNCED": "skip-fsync" if args.fault_inject_skip_fsync else "1"}
+                         if lose_unsynced else None)
     holder.append(cluster)
     state = cluster.state
     gateways = [n for n in state.nodes if n.role in ("gateway", "server")]
@@ -1190,6 +1359,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     workers: list[Worker] = []
     register_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, args.ops_per_key)
     blob_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, max(4, args.ops_per_key // 10), prefix="b")
+    multipart_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, max(4, args.ops_per_key // 10),
+                                  prefix="m")
     sets = SetState(args.set_cap)
     append_keys = AppendKeys(2, args.append_cap)
     if "register" in histories:
@@ -1201,6 +1372,11 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         for p in range(n):
             workers.append(BlobWorker(ctx, histories["blob"], p, n, random.Random(rng.random()), args.rate / 4,
                                       keys=blob_keys))
+    if "multipart" in histories:
+        n = max(2, args.concurrency // 2)
+        for p in range(n):
+            workers.append(MultipartWorker(ctx, histories["multipart"], p, n, random.Random(rng.random()),
+                                           args.rate / 3, keys=multipart_keys))
     if "set" in histories:
         n = max(2, args.concurrency // 2)
         for p in range(n):
@@ -1249,6 +1425,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     # A nemesis failure first, so that a heal that trips over the state it left does not hide it.
     for error in nemesis.errors:
         print(f"nemesis error:\n{error}", file=sys.stderr, flush=True)
+    if nemesis.no_recovery:
+        raise NoRecovery(nemesis.no_recovery)
     # Heal everything, then (K-durable) kill -9 and restart every process, then recovery and final reads.
     nemesis.heal_all()
     crashed = unexpected_exits(cluster)  # before the final restart, which would hide them
@@ -1263,7 +1441,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
             for node in group:
                 cluster.start(node)
             for node in group:
-                cluster.wait_ready(node, 60)
+                await_back(cluster, node, 60)
         nemesis.record("stop-kill", {"targets": names})
     healed_at = time.monotonic()
     recovery = recover(ctx, histories, healed_at, args.recovery_limit)
@@ -1273,7 +1451,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         repair = await_clean_repair(cluster, time.monotonic())
         summary["repair"] = repair
         print(f"  repair: {repair['detail']}", flush=True)
-    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args, blob_keys)
+    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args, blob_keys, multipart_keys)
     for history in histories.values():
         history.close()
     nemesis.close()
@@ -1293,7 +1471,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     if crashed:
         problems.append(f"K-crash: processes died without a nemesis: {', '.join(crashed)}")
     for workload, history in histories.items():
-        model = {"register": "s3-register", "blob": "s3-register", "set": "set", "append": "list-append"}[workload]
+        model = {"register": "s3-register", "blob": "s3-register", "multipart": "s3-register", "set": "set",
+                 "append": "list-append"}[workload]
         code, text = run_check(silo_jepsen, history.path, model, out, args.check_budget)
         first_line = text.strip().splitlines()[0] if text.strip() else f"exit {code}"
         print(f"  check {workload}: {first_line}", flush=True)
@@ -1333,6 +1512,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         problems.append(f"K-blob: {repair['detail']}")
     if unread:
         problems.append(f"K-durable: the final reads of {', '.join(unread)} never succeeded")
+    problems.extend(ctx.violations[:20])
     if not recovery["ok"]:
         problems.append(f"K-live: {recovery['detail']}")
     summary["problems"] = problems
@@ -1441,7 +1621,8 @@ def await_clean_repair(cluster: Cluster, since: float) -> dict:
 
 
 def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetState, append_keys: AppendKeys,
-                args, blob_keys: RegisterKeys | None = None) -> list[str]:
+                args, blob_keys: RegisterKeys | None = None,
+                multipart_keys: RegisterKeys | None = None) -> list[str]:
     """After heal (and restart): read every key and every set, recorded, with a fresh process per key, a
     bounded number of attempts each. A key that cannot be read at all fails the run later (as missing)."""
     clean_args = argparse.Namespace(**{**vars(args), "fault_inject_stale_read": 0.0, "fault_inject_lost_element": 0.0})
@@ -1468,6 +1649,10 @@ def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetS
         reader = BlobWorker(local, histories["blob"], 20_000, 1, random.Random(1), 0,
                             keys=RegisterKeys(random.Random(0), 0, 1, prefix="b"))
         read_each(reader, blob_keys.all, reader.get)
+    if "multipart" in histories and multipart_keys is not None:
+        reader = MultipartWorker(local, histories["multipart"], 20_000, 1, random.Random(1), 0,
+                                 keys=RegisterKeys(random.Random(0), 0, 1, prefix="m"))
+        read_each(reader, multipart_keys.all, reader.get)
     if "set" in histories:
         reader = SetWorker(local, histories["set"], 20_000, 1, random.Random(1), 0, sets=sets)
         read_each(reader, sets.all, reader.read)

@@ -307,14 +307,15 @@ class Cluster:
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
            echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
            repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1,
-           gateway_args: list[str] | None = None) -> "Cluster":
+           gateway_args: list[str] | None = None, meta_env: dict | None = None) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
 
         `replicas`: copies of each chunk (the gateways' --replicas; default theirs). `repair_every`: gateway 1
         runs the chunk repairer with a pass every that many seconds (off when None). `proxies`: gateways talk
         to meta and blob nodes through fault-injecting proxies (loopback layout only). `blob_disks`: data
         directories per blob node (DATA/d1, DATA/d2, …; 1: DATA itself). `gateway_args`: extra flags for every
-        gateway (e.g. `--blob-zone 1=a,2=b`).
+        gateway (e.g. `--blob-zone 1=a,2=b`). `meta_env`: extra environment of every metadata holder (meta
+        nodes, or the single server), e.g. the debug fault switch `SILO_FAULT_LOSE_UNSYNCED=1`.
 
         On any failure every process already started is stopped again and the error names the process and
         shows the tail of its log."""
@@ -341,7 +342,7 @@ class Cluster:
             if netns:
                 cluster._make_bridge()
             cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies, blob_disks,
-                          gateway_args or [])
+                          gateway_args or [], meta_env or {})
             for node in state.nodes:
                 if netns:
                     cluster._make_namespace(node)
@@ -367,7 +368,7 @@ class Cluster:
 
     def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None,
               replicas: int | None = None, repair_every: int | None = None, proxies: bool = False,
-              blob_disks: int = 1, gateway_args: list[str] | None = None) -> None:
+              blob_disks: int = 1, gateway_args: list[str] | None = None, meta_env: dict | None = None) -> None:
         state = self.state
         directory = Path(state.dir)
 
@@ -396,7 +397,8 @@ class Cluster:
             s3 = address(index, "s3")
             data = directory / "data" / "s1"
             state.nodes.append(node("server", 1, "s1", ["server", "--address", s3, "--data", str(data)],
-                                    {**root_env, **({"SILO_LOG_LEVEL": log_level} if log_level else {})}, data,
+                                    {**root_env, **({"SILO_LOG_LEVEL": log_level} if log_level else {}),
+                                     **(meta_env or {})}, data,
                                     {"s3": s3}, None))
             state.s3_endpoints = [f"http://{s3}"]
             return
@@ -409,7 +411,7 @@ class Cluster:
             metrics = address(index, "metrics")
             state.nodes.append(node("meta", i, f"m{i}", ["meta", "--id", str(i), "--data", str(data), "--raft", raft,
                                                          "--api", api, "--peers", peers, "--metrics", metrics],
-                                    dict(base_env), data, {"raft": raft, "api": api, "metrics": metrics},
+                                    {**base_env, **(meta_env or {})}, data, {"raft": raft, "api": api, "metrics": metrics},
                                     f"silo meta {i} ready"))
             index += 1
         blobs = []

@@ -23,6 +23,7 @@ enum POSIXFile {
     }
 
     static func close(_ fd: Int32) {
+        if let held = StorageFaults.release(fd) { try? writeDirectly(fd, held, path: "fd \(fd)") }
         #if canImport(Glibc)
         _ = Glibc.close(fd)
         #elseif canImport(Musl)
@@ -32,8 +33,14 @@ enum POSIXFile {
         #endif
     }
 
-    /// Writes all of `bytes`, retrying short writes and EINTR.
+    /// Writes all of `bytes`, retrying short writes and EINTR (or, under `StorageFaults`, keeps them until
+    /// the next `syncData`).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
+        if StorageFaults.hold(bytes, for: fd) { return }
+        try writeDirectly(fd, bytes, path: path)
+    }
+
+    private static func writeDirectly(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { raw in
@@ -49,6 +56,8 @@ enum POSIXFile {
 
     /// Makes the file's data (and its size) durable.
     static func syncData(_ fd: Int32, path: String) throws(StorageError) {
+        if StorageFaults.syncsLie { return }
+        if let held = StorageFaults.release(fd) { try writeDirectly(fd, held, path: path) }
         #if canImport(Darwin)
         let result = fcntl(fd, F_FULLFSYNC)
         #else
