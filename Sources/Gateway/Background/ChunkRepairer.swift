@@ -30,7 +30,7 @@ actor ChunkRepairer: BackgroundWorker {
     let metadata: any MetadataService
     let cluster: BlobCluster
     let logger: Logger
-    /// How long a node must fail every probe before its shards are rebuilt elsewhere; nil: never.
+    /// How long a node must fail every probe before its copies and shards are rebuilt elsewhere; nil: never.
     let replaceAfter: Duration?
     /// When each node that fails its probes first failed one (cleared by any answer).
     private var unreachableSince: [UInt32: ContinuousClock.Instant] = [:]
@@ -46,7 +46,7 @@ actor ChunkRepairer: BackgroundWorker {
         /// Missing or damaged copies with no good copy reachable to repair them from.
         var unrepairable = 0
         var unreachable = 0
-        /// Shards rebuilt on another node because theirs stayed unreachable past `replaceAfter`.
+        /// Copies and shards rebuilt on another node because theirs stayed unreachable past `replaceAfter`.
         var relocated = 0
     }
 
@@ -214,9 +214,10 @@ actor ChunkRepairer: BackgroundWorker {
         }
     }
 
-    /// Writes a rebuilt shard (or a copy) to the first node of the chunk's ring order not in `taken` that takes it, then
-    /// records the move; true when both happened. A refusal of the move (the record was replaced or changed
-    /// meanwhile) deletes the written shard again; after an unknown outcome it stays (it may be referenced).
+    /// Writes a rebuilt shard (or a copy) to the first node of the chunk's ring order not in `taken` that
+    /// takes it, then records the move; true when both happened. A refusal of the move (the record was
+    /// replaced or changed meanwhile) deletes the written bytes again; after an unknown outcome they stay
+    /// (the move may have been recorded).
     private func relocate(_ chunk: ChunkRef, from: UInt32, id: ChunkID, bytes: ByteBuffer,
                           record: ChunkScanPosition, taken: inout Set<UInt32>) async -> Bool {
         for candidate in cluster.preference(chunk.id) where !taken.contains(candidate) && !isGone(candidate) {
@@ -231,7 +232,7 @@ actor ChunkRepairer: BackgroundWorker {
                                                  requestID: S3Gateway.randomHex(bytes: 16))
             } catch {
                 if error.isDefiniteRefusal { try? await store.delete([id]) }
-                logger.warning("erasure shard rebuilt elsewhere but not recorded", metadata: [
+                logger.warning("copy or shard rebuilt elsewhere but the move not recorded", metadata: [
                     "chunk": "\(String(chunk.id, radix: 16))", "from": "\(from)", "to": "\(candidate)",
                     "error": "\(error)"])
                 return false
@@ -239,7 +240,7 @@ actor ChunkRepairer: BackgroundWorker {
             taken.insert(candidate)
             pass.relocated += 1
             Counter(label: "silo_repair_copies_total", dimensions: [("outcome", "relocated")]).increment()
-            logger.notice("erasure shard rebuilt on another node", metadata: [
+            logger.notice("copy or shard rebuilt on another node", metadata: [
                 "chunk": "\(String(chunk.id, radix: 16))", "from": "\(from)", "to": "\(candidate)"])
             return true
         }
