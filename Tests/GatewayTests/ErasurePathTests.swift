@@ -104,7 +104,7 @@ final class MemoryStores: Sendable {
             var digests = BodyDigests.forCopy(algorithm: nil)
             return try await writer.write(
                 Pieces(buffers: pieces), expectedLength: Int64(body.count),
-                maximumLength: Int64(body.count), plan: try writer.plan(for: durability),
+                maximumLength: Int64(body.count), plan: Task { [writer] in try writer.plan(for: durability) },
                 digests: &digests)
         }
 

@@ -70,7 +70,8 @@ extension S3Gateway {
             return StoredBody(sizeBytes: declared, chunks: [], digests: try digests.verify(trailers: payload.trailers),
                               inline: bytes)
         }
-        let plan = try await chunkPlan(for: call.bucket)
+        let plan = chunkPlan(for: call.bucket)
+        defer { plan.cancel() }
         let chunks = try await bodyWriter.write(payload, expectedLength: declared, maximumLength: sizeBytesMax,
                                                 plan: plan, digests: &digests)
         do {
@@ -452,17 +453,19 @@ extension S3Gateway {
             return StoredBody(sizeBytes: Int64(range.count), chunks: [], digests: try digests.verify(trailers: []),
                               inline: bytes)
         }
+        let plan = chunkPlan(for: bucket)
+        defer { plan.cancel() }
         let chunks = try await bodyWriter.write(reader, expectedLength: Int64(range.count),
-                                                maximumLength: Int64(range.count),
-                                                plan: try await chunkPlan(for: bucket), digests: &digests)
+                                                maximumLength: Int64(range.count), plan: plan, digests: &digests)
         let result = try digests.verify(trailers: [])
         return StoredBody(sizeBytes: Int64(range.count), chunks: chunks, digests: result)
     }
 
     /// How chunks written into `bucket` are kept: its durability, read linearizably (so a change applies to
-    /// every write that starts after it), or this gateway's default replication.
-    func chunkPlan(for bucket: String) async throws -> ChunkPlan {
-        try bodyWriter.plan(for: try await metadata.bucketDurability(bucket: bucket))
+    /// every write that starts after it), or this gateway's default replication. Started as a task so that
+    /// the read runs while the first chunk arrives; the caller cancels it when the write ends.
+    func chunkPlan(for bucket: String) -> Task<ChunkPlan, any Error> {
+        Task { [metadata, bodyWriter] in try bodyWriter.plan(for: try await metadata.bucketDurability(bucket: bucket)) }
     }
 
     func validateKey(_ key: String) throws {

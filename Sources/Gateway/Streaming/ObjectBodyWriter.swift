@@ -21,9 +21,11 @@ struct ObjectBodyWriter: Sendable {
 
     /// Writes `body` as chunks. Throws `S3Error(.incompleteBody)` if the body ends before
     /// `expectedLength` bytes, and `.invalidRequest` if it runs past it (or past `maximumLength`).
-    /// `plan`: how each chunk is kept (`plan(for:)` of the bucket's durability).
+    /// `plan`: how each chunk is kept (`plan(for:)` of the bucket's durability), awaited only when the first
+    /// chunk is ready, so the metadata read behind it overlaps the first chunk's arrival.
     func write<Body: AsyncSequence & Sendable>(
-        _ body: Body, expectedLength: Int64?, maximumLength: Int64, plan: ChunkPlan, digests: inout BodyDigests
+        _ body: Body, expectedLength: Int64?, maximumLength: Int64, plan: Task<ChunkPlan, any Error>,
+        digests: inout BodyDigests
     ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
         var written: [Int: ChunkRef] = [:]
         do {
@@ -37,7 +39,8 @@ struct ObjectBodyWriter: Sendable {
     }
 
     private func writeChunks<Body: AsyncSequence & Sendable>(
-        _ body: Body, expectedLength: Int64?, maximumLength: Int64, plan: ChunkPlan, digests: inout BodyDigests,
+        _ body: Body, expectedLength: Int64?, maximumLength: Int64, plan: Task<ChunkPlan, any Error>,
+        digests: inout BodyDigests,
         written: inout [Int: ChunkRef]
     ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
         try await withThrowingTaskGroup(of: (Int, ChunkRef).self) { group in
@@ -59,15 +62,17 @@ struct ObjectBodyWriter: Sendable {
     /// Reads the body into chunks and launches their writes in `group`, at most `chunksInFlightMax` at a
     /// time; every finished write is recorded in `written` as soon as it is collected.
     private func fillChunks<Body: AsyncSequence & Sendable>(
-        _ body: Body, expectedLength: Int64?, maximumLength: Int64, plan: ChunkPlan, digests: inout BodyDigests,
+        _ body: Body, expectedLength: Int64?, maximumLength: Int64, plan planned: Task<ChunkPlan, any Error>,
+        digests: inout BodyDigests,
         written: inout [Int: ChunkRef], group: inout ThrowingTaskGroup<(Int, ChunkRef), any Error>
     ) async throws -> [ChunkRef] where Body.Element == ByteBuffer {
         var pending = ByteBuffer()
         var total: Int64 = 0
         var nextIndex = 0
         var inFlight = 0
+        var resolved: ChunkPlan?
 
-        func launch(_ bytes: ByteBuffer) {
+        func launch(_ bytes: ByteBuffer, _ plan: ChunkPlan) {
             let index = nextIndex
             nextIndex += 1
             inFlight += 1
@@ -96,7 +101,8 @@ struct ObjectBodyWriter: Sendable {
                         written[index] = ref
                         inFlight -= 1
                     }
-                    launch(pending)
+                    if resolved == nil { resolved = try await planned.value }
+                    launch(pending, resolved!)
                     pending = ByteBuffer()
                 }
             }
@@ -105,7 +111,8 @@ struct ObjectBodyWriter: Sendable {
             throw S3Error(.incompleteBody)
         }
         if pending.readableBytes > 0 || nextIndex == 0 && total > 0 {
-            launch(pending)
+            if resolved == nil { resolved = try await planned.value }
+            launch(pending, resolved!)
         }
         while let (index, ref) = try await group.next() {
             written[index] = ref
