@@ -264,6 +264,9 @@ def test_shards_of_a_node_gone_for_good_are_rebuilt_elsewhere():
         mark = gateway_log.stat().st_size
         cluster.kill(dead)
         started = time.monotonic()
+        # Six of seven nodes up: a write places every shard, moving those the ring gave the dead node.
+        during = os.urandom(3 * MiB + 1)
+        s3.put_object(Bucket=bucket, Key="during", Body=during)
         deadline = started + REPAIR_DEADLINE_S
         while True:
             seen = passes(gateway_log, mark)
@@ -278,6 +281,7 @@ def test_shards_of_a_node_gone_for_good_are_rebuilt_elsewhere():
               f"({relocated} shards and copies)")
         assert relocated == on_dead
         check_all(s3, bucket, bodies, "b7 gone, shards relocated")
+        bodies["during"] = during
         # Every copy moved too: with any one other node down, each replicated object still reads.
         for node in blobs[:6]:
             cluster.kill(node)
