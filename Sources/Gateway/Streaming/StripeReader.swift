@@ -45,13 +45,18 @@ struct StripeReader: Sendable {
             Counter(label: "silo_erasure_degraded_reads_total").increment()
             try await rebuild(lost, into: &shards, tried: &tried, lastError: &lastError)
         }
-        var output = ByteBufferAllocator().buffer(capacity: length)
-        for index in needed {
+        func piece(_ index: Int) -> ByteBuffer {
             let shardStart = index * shardSize
             let lower = max(offset, shardStart) - shardStart
             let upper = min(offset + length, shardStart + shardSize) - shardStart
-            var piece = shards[index]!.getSlice(at: shards[index]!.readerIndex + lower, length: upper - lower)!
-            output.writeBuffer(&piece)
+            return shards[index]!.getSlice(at: shards[index]!.readerIndex + lower, length: upper - lower)!
+        }
+        // A range inside one shard is a slice of it, not a copy.
+        if needed.count == 1 { return piece(needed[0]) }
+        var output = ByteBufferAllocator().buffer(capacity: length)
+        for index in needed {
+            var bytes = piece(index)
+            output.writeBuffer(&bytes)
         }
         precondition(output.readableBytes == length, "stripe read \(output.readableBytes) of \(length) bytes")
         return output
