@@ -173,9 +173,9 @@ import Testing
         #expect(try driver.machine.referencedChunks(shardIDs).isEmpty)
     }
 
-    // A schema-6 database (before durability) migrates: the column appears, every bucket has the default,
+    // A schema-7 database (before durability) migrates: the column appears, every bucket has the default,
     // and existing chunk references read as replicated.
-    @Test func aSchemaSixDatabaseIsMigrated() throws {
+    @Test func aSchemaSevenDatabaseIsMigrated() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path + "/meta.sqlite"
@@ -186,8 +186,8 @@ import Testing
                 .putObject(
                     envelope("2"), object: objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 7)]),
                     precondition: .none, startedTime: testStartTime))
-            try downgradeToSchemaSix(driver.machine.database)
-            try driver.machine.database.execute("UPDATE meta SET value = 6 WHERE name = 'schema_version'")
+            try downgradeToSchemaSeven(driver.machine.database)
+            try driver.machine.database.execute("UPDATE meta SET value = 7 WHERE name = 'schema_version'")
             driver.machine.close()
         }
         let reopened = try MachineDriver(path: path)

@@ -113,7 +113,7 @@ final class MachineDriver {
 /// Undoes schema 6 (access control) of a database whose object records have no owner or ACL: the access
 /// columns go, and object and upload records lose their absent format-3 fields.
 func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
-    try downgradeToSchemaSix(database)
+    try downgradeToSchemaSeven(database)
     for column in ["acl", "ownership", "policy"] {
         try database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
     }
@@ -124,7 +124,7 @@ func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
 }
 
 func downgradeToSchemaFour(_ database: SQLiteConnection) throws {
-    try downgradeToSchemaSix(database)
+    try downgradeToSchemaSeven(database)
     try database.execute("DROP TABLE versions")
     try database.execute("ALTER TABLE buckets DROP COLUMN versioning")
     try database.execute("ALTER TABLE objects DROP COLUMN completed_upload")
@@ -135,8 +135,8 @@ func envelope(_ requestID: String, _ requester: String = "alice", time: Int64 = 
     CommandEnvelope(requestID: requestID, requester: requester, time: time)
 }
 
-/// Undoes schema 8 (bucket durability; 7 is an empty step on this branch): the column goes, if present.
-func downgradeToSchemaSix(_ database: SQLiteConnection) throws {
+/// Schema 8 → 7 (bucket durability): the column goes, if present. (7 is an empty step on this branch.)
+func downgradeToSchemaSeven(_ database: SQLiteConnection) throws {
     let present = try database.firstRow(
         "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'durability'", [], { _ in true }) ?? false
     if present { try database.execute("ALTER TABLE buckets DROP COLUMN durability") }
