@@ -14,6 +14,8 @@ final class MemoryStores: Sendable {
     private struct State {
         var chunks: [UInt32: [UInt128: ByteBuffer]] = [:]
         var down: Set<UInt32> = []
+        /// Nodes whose reads never answer (until cancelled): a paused process.
+        var hung: Set<UInt32> = []
     }
     private let state = Mutex(State())
 
@@ -22,6 +24,7 @@ final class MemoryStores: Sendable {
             if down { state.down.insert(node) } else { state.down.remove(node) }
         }
     }
+    func hang(_ node: UInt32) { state.withLock { _ = $0.hung.insert(node) } }
     func records(on node: UInt32) -> [UInt128: ByteBuffer] { state.withLock { $0.chunks[node] ?? [:] } }
     func remove(_ id: UInt128, on node: UInt32) { state.withLock { _ = $0.chunks[node]?.removeValue(forKey: id) } }
     func replace(_ id: UInt128, on node: UInt32, with bytes: ByteBuffer) {
@@ -40,7 +43,11 @@ final class MemoryStores: Sendable {
         }
 
         func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer {
-            try stores.state.withLock { (state) throws(BlobError) in
+            if stores.state.withLock({ $0.hung.contains(node) }) {
+                do { try await Task.sleep(for: .seconds(3600)) } catch {}
+                throw .unavailable("node \(node) answered only when cancelled")
+            }
+            return try stores.state.withLock { (state) throws(BlobError) in
                 guard !state.down.contains(node) else { throw .unavailable("node \(node) is down") }
                 guard let bytes = state.chunks[node]?[chunkID] else { throw .chunkNotFound(chunkID) }
                 guard offset >= 0, length >= 0, offset + length <= bytes.readableBytes else {
@@ -163,6 +170,22 @@ final class MemoryStores: Sendable {
         // Three down: some chunk has fewer than four shards left; the read refuses rather than guess.
         for node in UInt32(1)...3 { setup.stores.take(node, down: true) }
         await #expect(throws: S3Error.self) { try await setup.read(chunks, 0..<Int64(body.count)) }
+    }
+
+    /// Two nodes that never answer (paused processes): reads are hedged after `StripeReader.hedgeDelay` and
+    /// rebuilt from the other four shards, instead of waiting for the chunk protocol's deadline. Without the
+    /// hedge this test hangs until the suite's time limit.
+    @Test(.timeLimit(.minutes(1))) func readsAroundNodesThatNeverAnswer() async throws {
+        let setup = try Setup()
+        let body = Self.body(3 * Self.chunkSizeBytes + 11)
+        let chunks = try await setup.write(body, durability: Self.ec42)
+        let data = Set(chunks.flatMap { $0.nodes.prefix(2) })
+        let hung = Array(data.sorted().prefix(2))
+        for node in hung { setup.stores.hang(node) }
+        #expect(try await setup.read(chunks, 0..<Int64(body.count)) == body)
+        for range in Self.ranges where range.upperBound <= Int64(body.count) {
+            #expect(try await setup.read(chunks, range) == Array(body[Int(range.lowerBound)..<Int(range.upperBound)]))
+        }
     }
 
     @Test func aCorruptShardIsNeverReturnedAndIsRebuiltFromParity() async throws {
