@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO / "ops" / "pylib"))
 sys.path.insert(0, str(HERE))
 from cluster import Cluster, ClusterError  # noqa: E402
 from s3lite import S3, S3_NS  # noqa: E402
+import latency as latency_svg  # noqa: E402
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_VACUOUS = 0, 1, 2, 3, 4
 
@@ -1145,11 +1146,17 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def fmt_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
 def history_stats(path: Path, windows: list[dict]) -> dict:
     """Ops by f and outcome, ok ops inside fault windows, latency p50/p99/max per f."""
     open_ops: dict[int, dict] = {}
     counts: dict[str, dict[str, int]] = {}
     latency: dict[str, list[float]] = {}
+    inside: list[float] = []  # ok latencies of operations invoked inside a fault window, and outside
+    outside: list[float] = []
     ok_in_faults = 0
     errors_500: list[int] = []  # K-crash: a 500 with no fault active
     info_values: set[str] = set()
@@ -1168,7 +1175,10 @@ def history_stats(path: Path, windows: list[dict]) -> dict:
             counts[event["f"]][event["type"]] += 1
             if invoke:
                 latency.setdefault(event["f"], []).append((event["time"] - invoke["time"]) / 1e6)
-            if event["type"] == "ok" and invoke and any(w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
+            in_fault = bool(invoke) and any(w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows)
+            if event["type"] == "ok" and invoke:
+                (inside if in_fault else outside).append((event["time"] - invoke["time"]) / 1e6)
+            if event["type"] == "ok" and in_fault:
                 ok_in_faults += 1
             if event.get("http") == 500 and invoke and not any(
                     w["start_ns"] <= invoke["time"] <= w["stop_ns"] for w in windows):
@@ -1186,6 +1196,10 @@ def history_stats(path: Path, windows: list[dict]) -> dict:
     return {"ops": counts, "ok_total": sum(c.get("ok", 0) for c in counts.values()), "ok_in_fault_windows": ok_in_faults,
             "latency_ms": {f: {"p50": percentile(v, 0.5), "p99": percentile(v, 0.99), "max": max(v)}
                            for f, v in latency.items()},
+            "ok_latency_ms_inside_faults": {"n": len(inside), "p50": percentile(inside, 0.5),
+                                            "p99": percentile(inside, 0.99)},
+            "ok_latency_ms_outside_faults": {"n": len(outside), "p50": percentile(outside, 0.5),
+                                             "p99": percentile(outside, 0.99)},
             "info_writes": len(info_values), "info_writes_observed": len(info_values & observed),
             "http_500_outside_faults": errors_500}
 
@@ -1483,6 +1497,11 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
             problems.append(f"{workload}: {verdicts[workload]}\n{text}")
         stats = history_stats(history.path, nemesis.windows)
         summary[f"stats_{workload}"] = stats
+        latency_svg.write(history.path, nemesis.windows, out / f"latency-{workload}.svg",
+                      f"{workload}: latency of every operation (seed {args.seed}; shaded: fault windows)")
+        inside, outside = stats["ok_latency_ms_inside_faults"], stats["ok_latency_ms_outside_faults"]
+        print(f"  latency {workload}: ok p50/p99 {fmt_ms(outside['p50'])}/{fmt_ms(outside['p99'])} outside faults, "
+              f"{fmt_ms(inside['p50'])}/{fmt_ms(inside['p99'])} inside ({inside['n']} ops)", flush=True)
         if stats["http_500_outside_faults"]:
             problems.append(f"K-crash: {workload}: HTTP 500 with no fault active (events "
                             f"{stats['http_500_outside_faults'][:10]})")
