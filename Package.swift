@@ -44,9 +44,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        // MARK: System libraries (Debian: zlib1g-dev, libsqlite3-dev)
+        // MARK: System libraries (Debian: zlib1g-dev, libsqlite3-dev, libisal-dev)
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        /// Intel ISA-L's erasure code (Reed–Solomon over GF(2^8)), for erasure-coded buckets.
+        .systemLibrary(name: "CISAL", path: "Sources/CISAL"),
 
         // MARK: Pure protocol pieces
         /// S3 wire protocol without I/O: SigV4, aws-chunked decoding, checksums, XML shapes, ranges,
@@ -102,7 +104,7 @@ let package = Package(
         .target(
             name: "BlobNode",
             dependencies: nio + [
-                "CZlib", "ClusterAuth", "WallClock",
+                "CZlib", "CISAL", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

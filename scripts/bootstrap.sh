@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system packages Silo builds against (Debian): SQLite, OpenSSL and zlib headers.
+# Installs the system packages Silo builds against (Debian): SQLite, OpenSSL, zlib and ISA-L headers.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
-packages=(libsqlite3-dev libssl-dev zlib1g-dev)
+packages=(libsqlite3-dev libssl-dev zlib1g-dev libisal-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -95,4 +95,7 @@ enum Limits {
     static let remoteRequestDeadlineDefault: Duration = .seconds(30)
     /// Connecting (TCP connect plus the authentication exchange) fails with `.unavailable` after this long.
     static let remoteConnectTimeout: Duration = .seconds(5)
+    /// The most shards (data plus parity) an erasure code may have (`ReedSolomon`): shard ids are derived
+    /// from a chunk id and a one-byte shard index, and ISA-L's Cauchy matrix has at most 255 rows.
+    static let erasureShardCountMax = 32
 }

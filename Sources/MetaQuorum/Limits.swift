@@ -69,4 +69,14 @@ public enum MetaLimits {
         precondition(orphanChunkAgeMinMilliseconds >= 2 * writeAgeMaxMilliseconds, "orphans swept before a write can commit")
         precondition(partNumberRange.lowerBound == 1, "part numbers start at 1")
     }
+
+    /// The most copies a bucket's `replicas:N` durability may ask for.
+    public static let durabilityReplicasMax = 8
+    /// The most data shards of a bucket's `ec:K+M` durability ...
+    public static let erasureDataShardsMax = 16
+    /// ... and the most parity shards. K+M is at most `ReedSolomon.shardCountMax` (checked at start-up by
+    /// `GatewayConfiguration.checkLimitRelations()`).
+    public static let erasureParityShardsMax = 8
+    /// The shard indexes a stripe can have (`ChunkRef.shardID`, and what the orphan sweeper's lookup tries).
+    public static let shardIndexCount = erasureDataShardsMax + erasureParityShardsMax
 }

@@ -170,6 +170,17 @@ enum FuzzSeeds {
                 DeleteTarget(key: "b", versionID: "null", markerVersionID: ""),
             ]),
             .setBucketVersioning(envelope, bucket: "bucket", state: .suspended),
+            .setBucketDurability(envelope, bucket: "bucket", durability: .erasure(dataShards: 4, parityShards: 2)),
+            .setBucketDurability(envelope, bucket: "bucket", durability: nil),
+            .relocateChunk(envelope, record: .afterVersion(bucket: "bucket", key: "ec", seq: 3), chunkID: ChunkID(3),
+                           from: 2, to: 7),
+            .putObject(envelope, object: ObjectRecord(
+                bucket: "bucket", key: "ec", versionID: "v3", sizeBytes: 10, etag: "abc", lastModifiedTime: 1,
+                headers: [], userMetadata: [], checksum: nil,
+                chunks: [ChunkRef(id: ChunkID(3), sizeBytes: 10, nodes: [1, 2, 3],
+                                  layout: .erasure(ErasureStripe(dataShardCount: 2, parityShardCount: 1,
+                                                                 shardSizeBytes: 5, shardChecksums: [7, 8, 9])))],
+                partSizes: []), precondition: .none, startedTime: 1),
         ]
         return commands.map { $0.encode() } + [
             MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode(),

@@ -171,6 +171,13 @@ func printUsage(_ data: Data, name: String) throws {
     print("\(name)\tbytes \(object["bytes"] ?? 0) (quota \(limit("bytesMax")))\tobjects \(object["objects"] ?? 0) (quota \(limit("objectsMax")))")
 }
 
+/// Prints `{"durability", "isDefault"}` as `silo admin bucket info` and `bucket durability` show it.
+func printDurability(_ data: Data) throws {
+    let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    let isDefault = (object["isDefault"] as? Bool) == true
+    print("durability: \(object["durability"] ?? "?")\(isDefault ? " (cluster default)" : "")")
+}
+
 extension User {
     struct Quota: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -200,15 +207,40 @@ extension User {
 /// `silo admin bucket ...`.
 struct Bucket: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Bucket usage and quotas.", subcommands: [Info.self, Quota.self])
+        abstract: "Bucket usage, quotas and durability.", subcommands: [Info.self, Quota.self, Durability.self])
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what a bucket stores and its quota.")
+        static let configuration = CommandConfiguration(abstract: "Show what a bucket stores, its quota and durability.")
         @OptionGroup var connection: AdminConnection
         @Argument(help: "Bucket name.") var name: String
 
         func run() async throws {
             try printUsage(try await connection.send(method: "GET", path: "/_silo/admin/buckets/\(name)"), name: name)
+            try printDurability(try await connection.send(method: "GET", path: "/_silo/admin/buckets/\(name)/durability"))
+        }
+    }
+
+    struct Durability: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set how a bucket keeps new objects: replicas:N copies, or ec:K+M Reed–Solomon shards.",
+            discussion: """
+                Objects already written keep the layout they were written with. `default` returns to the \
+                cluster's replication. ec:K+M needs K+M blob nodes and survives the loss of any M of them.
+                """)
+        @OptionGroup var connection: AdminConnection
+        @Argument(help: "Bucket name.") var name: String
+        @Argument(help: "replicas:N, ec:K+M (for example ec:4+2) or default.") var durability: String
+
+        func validate() throws {
+            guard durability == "default" || durability.hasPrefix("replicas:") || durability.hasPrefix("ec:") else {
+                throw ValidationError("durability must be replicas:N, ec:K+M (for example ec:4+2) or default")
+            }
+        }
+
+        func run() async throws {
+            let body = try JSONSerialization.data(withJSONObject: ["durability": durability], options: [.sortedKeys])
+            try printDurability(try await connection.send(
+                method: "PUT", path: "/_silo/admin/buckets/\(name)/durability", body: body))
         }
     }
 

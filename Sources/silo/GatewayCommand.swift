@@ -43,6 +43,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Seconds between passes of the chunk repairer (checks every copy of every chunk, rewrites missing or damaged ones from a good copy); off when absent. One gateway per cluster is enough.")
     var repairEvery: Int?
 
+    @Option(help: "Seconds a blob node must stay unreachable before the repairer rebuilds its copies and erasure-coded shards on other nodes and records the moves; off when absent (a lost node is replaced under its id).")
+    var repairReplaceAfter: Int?
+
     @OptionGroup var s3: GatewayFlags
 
     /// `ID=VALUE,ID=VALUE` (absent: none).
@@ -88,6 +91,13 @@ struct GatewayCommand: AsyncParsableCommand {
         if let repairEvery {
             guard repairEvery >= 1 else { throw ValidationError("--repair-every must be at least 1 second") }
             options.gateway.repairInterval = .seconds(repairEvery)
+        }
+        if let repairReplaceAfter {
+            guard repairEvery != nil else { throw ValidationError("--repair-replace-after needs --repair-every") }
+            guard (1...86_400 * 365).contains(repairReplaceAfter) else {
+                throw ValidationError("--repair-replace-after must be 1 second to a year")
+            }
+            options.gateway.repairReplaceAfter = .seconds(repairReplaceAfter)
         }
         options.metricsAddress = try metrics.map { try peerAddress($0, flag: "--metrics") }
         let logger = try makeLogger(logLevel)

@@ -120,6 +120,7 @@ func downgradeToSchemaSix(_ database: SQLiteConnection) throws {
 }
 
 func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
+    try downgradeToSchemaSeven(database)
     try downgradeToSchemaSix(database)
     for column in ["acl", "ownership", "policy"] {
         try database.execute("ALTER TABLE buckets DROP COLUMN \(column)")
@@ -131,6 +132,7 @@ func downgradeToSchemaFive(_ database: SQLiteConnection) throws {
 }
 
 func downgradeToSchemaFour(_ database: SQLiteConnection) throws {
+    try downgradeToSchemaSeven(database)
     try database.execute("DROP TABLE versions")
     try database.execute("ALTER TABLE buckets DROP COLUMN versioning")
     try database.execute("ALTER TABLE objects DROP COLUMN completed_upload")
@@ -139,4 +141,11 @@ func downgradeToSchemaFour(_ database: SQLiteConnection) throws {
 
 func envelope(_ requestID: String, _ requester: String = "alice", time: Int64 = testStartTime) -> CommandEnvelope {
     CommandEnvelope(requestID: requestID, requester: requester, time: time)
+}
+
+/// Schema 8 → 7 (bucket durability): the column goes, if present. (7 is an empty step on this branch.)
+func downgradeToSchemaSeven(_ database: SQLiteConnection) throws {
+    let present = try database.firstRow(
+        "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'durability'", [], { _ in true }) ?? false
+    if present { try database.execute("ALTER TABLE buckets DROP COLUMN durability") }
 }

@@ -42,11 +42,37 @@ struct RandomValues {
         ChunkID(rng.next()) << 64 | ChunkID(rng.next())
     }
 
+    /// Replicated chunks (any size a chunk can have: never negative, which marks an erasure-coded one on
+    /// the wire) and erasure-coded ones with consistent stripes.
     mutating func chunks() -> [ChunkRef] {
         (0..<int(0...3)).map { _ in
-            ChunkRef(
-                id: chunkID(), sizeBytes: int64(),
-                nodes: (0..<int(0...3)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })
+            guard bool() else {
+                return ChunkRef(
+                    id: chunkID(), sizeBytes: int64() & Int64.max,
+                    nodes: (0..<int(0...3)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })
+            }
+            return erasureChunk()
+        }
+    }
+
+    mutating func erasureChunk() -> ChunkRef {
+        let k = int(1...MetaLimits.erasureDataShardsMax)
+        let m = int(1...MetaLimits.erasureParityShardsMax)
+        let sizeBytes = [0, 1, int(0...(64 << 20)), Int(Int32.max)][int(0...3)]
+        let stripe = ErasureStripe(
+            dataShardCount: k, parityShardCount: m, shardSizeBytes: (sizeBytes + k - 1) / k,
+            shardChecksums: (0..<(k + m)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) })
+        return ChunkRef(id: chunkID(), sizeBytes: Int64(sizeBytes),
+                        nodes: (0..<(k + m)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) },
+                        layout: .erasure(stripe))
+    }
+
+    mutating func durability() -> BucketDurability? {
+        switch int(0...2) {
+        case 0: return nil
+        case 1: return .replicas(int(1...MetaLimits.durabilityReplicasMax))
+        default: return .erasure(dataShards: int(1...MetaLimits.erasureDataShardsMax),
+                                 parityShards: int(1...MetaLimits.erasureParityShardsMax))
         }
     }
 
@@ -117,13 +143,23 @@ struct RandomValues {
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
-        switch int(0...19) {
+        switch int(0...21) {
+        case 16: return .setBucketDurability(envelope, bucket: string(), durability: durability())
         case 17:
+            let records: [ChunkScanPosition] = [
+                .afterObject(bucket: string(), key: string()),
+                .afterVersion(bucket: string(), key: string(), seq: int64()),
+                .afterPart(uploadID: string(), partNumber: int(1...10_000)),
+            ]
+            return .relocateChunk(envelope, record: records[int(0...2)], chunkID: chunkID(),
+                                  from: UInt32.random(in: 0...UInt32.max, using: &rng),
+                                  to: UInt32.random(in: 0...UInt32.max, using: &rng))
+        case 18:
             return .putObjectTagging(envelope, bucket: string(), key: string(), versionID: bool() ? nil : string(),
                                      tags: bool() ? nil : string(),
                                      expected: bool() ? nil : ObjectAccessStamp(value: UInt64(bitPattern: int64())))
-        case 18: return .setBucketTagging(envelope, bucket: string(), tags: bool() ? nil : string())
-        case 19: return .setBucketCORS(envelope, bucket: string(), cors: bool() ? nil : string())
+        case 19: return .setBucketTagging(envelope, bucket: string(), tags: bool() ? nil : string())
+        case 20: return .setBucketCORS(envelope, bucket: string(), cors: bool() ? nil : string())
         case 14:
             return .deleteVersions(
                 envelope, bucket: string(),

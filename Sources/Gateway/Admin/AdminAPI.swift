@@ -14,6 +14,9 @@ import NIOCore
 /// - `GET /_silo/admin/users/NAME`, `GET /_silo/admin/buckets/NAME` → `{"bytes", "objects", "quota"}`
 /// - `PUT /_silo/admin/users/NAME/quota`, `PUT /_silo/admin/buckets/NAME/quota` with
 ///   `{"bytesMax"?, "objectsMax"?}` (neither: no quota)
+/// - `GET /_silo/admin/buckets/NAME/durability` → `{"durability": "ec:4+2", "isDefault": false}`
+/// - `PUT /_silo/admin/buckets/NAME/durability` with `{"durability": "replicas:N" | "ec:K+M" | "default"}`
+///   (objects already written keep their layout) → the same answer as the GET
 /// S3 bucket names cannot start with `_`, so these paths never shadow a bucket.
 struct AdminAPI {
     static let pathPrefix = "/_silo/admin/"
@@ -95,9 +98,57 @@ struct AdminAPI {
             else { throw S3Error(.invalidArgument, "Expected JSON {\"bytesMax\"?: N, \"objectsMax\"?: N}.") }
             try await gateway.metadata.setQuota(quota, for: Self.target(route), requestID: requestID)
             return try json(try await gateway.metadata.usage(of: Self.target(route)))
+        case (.get, "buckets", 3) where route[2] == "durability":
+            return try json(try await durabilityView(bucket: Self.name(route)))
+        case (.put, "buckets", 3) where route[2] == "durability":
+            var payload = try await body.collectSmall(
+                limitBytes: Self.bodyBytesMax,
+                tooLarge: S3Error(.entityTooLarge, "Admin requests are at most \(Self.bodyBytesMax) bytes."))
+            guard let data = payload.readData(length: payload.readableBytes),
+                  let request = try? JSONDecoder().decode(DurabilityView.self, from: data)
+            else { throw S3Error(.invalidArgument, "Expected JSON {\"durability\": \"replicas:N\" | \"ec:K+M\" | \"default\"}.") }
+            let durability = try Self.durability(parsing: request.durability, writableNodes: gateway.cluster.writableNodeCount)
+            try await gateway.metadata.setBucketDurability(bucket: Self.name(route), durability: durability,
+                                                           requestID: requestID)
+            return try json(try await durabilityView(bucket: Self.name(route)))
         default:
             throw S3Error(.methodNotAllowed, "Unknown admin call \(request.method) \(path).")
         }
+    }
+
+    /// A bucket's durability as the admin API shows it: its own, or this gateway's default replication.
+    struct DurabilityView: Codable {
+        var durability: String
+        var isDefault: Bool?
+    }
+
+    private func durabilityView(bucket: String) async throws -> DurabilityView {
+        if let durability = try await gateway.metadata.bucketDurability(bucket: bucket) {
+            return DurabilityView(durability: durability.description, isDefault: false)
+        }
+        return DurabilityView(durability: BucketDurability.replicas(gateway.cluster.replicaCount).description,
+                              isDefault: true)
+    }
+
+    /// `default` (nil: the gateway's replication) or a `BucketDurability`; refused (InvalidArgument, with the
+    /// reason) when malformed, out of `MetaLimits`, or needing more blob nodes than take writes.
+    static func durability(parsing text: String, writableNodes: Int) throws -> BucketDurability? {
+        if text == "default" { return nil }
+        let durability: BucketDurability
+        do {
+            durability = try BucketDurability(parsing: text)
+        } catch {
+            throw S3Error.from(error)
+        }
+        guard durability.nodeCount <= writableNodes else {
+            throw S3Error(.invalidArgument,
+                          "\(durability) needs \(durability.nodeCount) blob nodes; this cluster has \(writableNodes) taking writes.")
+        }
+        return durability
+    }
+
+    static func name(_ route: [Substring]) -> String {
+        String(route[1]).removingPercentEncoding ?? String(route[1])
     }
 
     /// The quota target a `users/NAME/...` or `buckets/NAME/...` route names.

@@ -26,7 +26,8 @@ struct GarbageCollector: BackgroundWorker {
         if due.isEmpty { return .idle }
         var byNode: [UInt32: [ChunkID]] = [:]
         for entry in due {
-            for node in entry.chunk.nodes { byNode[node, default: []].append(entry.chunk.id) }
+            // A replica under the chunk's id, a shard under its shard id.
+            for (node, id) in entry.chunk.storedRecords { byNode[node, default: []].append(id) }
         }
         var failedNodes: Set<UInt32> = []
         for node in byNode.keys.sorted() {

@@ -6,8 +6,9 @@ public import Placement
 ///
 /// Promises: `place` is a pure function of the ring (every gateway with the same ring epoch places a chunk
 /// on the same nodes); `store(for:)` answers every node id the ring can return.
-/// Callers: `ObjectBodyWriter` places and writes chunks, `ObjectBodyReader` reads them from the nodes
-/// recorded in the object's metadata (not from the ring, which may have changed since).
+/// Callers: `ObjectBodyWriter` places and writes chunks (copies, or erasure-coded shards on distinct nodes),
+/// `ObjectBodyReader` reads them from the nodes recorded in the object's metadata (not from the ring, which
+/// may have changed since). `replicaCount` is the default for buckets that set no durability.
 public struct BlobCluster: Sendable {
     public let ring: Ring
     public let replicaCount: Int
@@ -31,6 +32,11 @@ public struct BlobCluster: Sendable {
     /// the fallbacks when one of those cannot take it.
     func preference(_ chunkID: ChunkID) -> [UInt32] {
         ring.place(chunkID, replicas: stores.count)
+    }
+
+    /// The nodes the ring places chunks on (weight above zero): the most copies or shards one chunk can have.
+    var writableNodeCount: Int {
+        ring.place(0, replicas: stores.count).count
     }
 
     func store(for node: UInt32) -> (any ChunkStoring)? {

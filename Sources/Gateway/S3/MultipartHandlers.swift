@@ -83,7 +83,7 @@ extension S3Gateway {
         if Int64(range.count) > configuration.putSizeBytesMax {
             throw S3Error(.invalidRequest, "The specified copy source range is larger than the maximum part size.")
         }
-        let copied = try await copyBytes(of: source, range: range,
+        let copied = try await copyBytes(of: source, range: range, into: call.bucket,
                                          checksumAlgorithm: upload.checksumAlgorithm.flatMap { ChecksumAlgorithm(name: $0) })
         let part = PartRecord(partNumber: partNumber, sizeBytes: copied.sizeBytes, etag: copied.digests.md5Hex,
                               lastModifiedTime: call.now, checksum: copied.digests.checksum, chunks: copied.chunks)

@@ -71,8 +71,10 @@ extension S3Gateway {
             return StoredBody(sizeBytes: declared, chunks: [], digests: try digests.verify(trailers: payload.trailers),
                               inline: bytes)
         }
+        let plan = chunkPlan(for: call.bucket)
+        defer { plan.cancel() }
         let chunks = try await bodyWriter.write(payload, expectedLength: declared, maximumLength: sizeBytesMax,
-                                                digests: &digests)
+                                                plan: plan, digests: &digests)
         do {
             let result = try digests.verify(trailers: payload.trailers)
             let sizeBytes = declared ?? chunks.reduce(0) { $0 + $1.sizeBytes }
@@ -399,7 +401,7 @@ extension S3Gateway {
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
         let acl = try await requestedObjectACL(call)
-        let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes,
+        let copied = try await copyBytes(of: source, range: 0..<source.sizeBytes, into: call.bucket,
                                          checksumAlgorithm: source.checksum.flatMap { ChecksumAlgorithm(name: $0.algorithm) },
                                          allowInline: true)
         let object = ObjectRecord(
@@ -468,8 +470,8 @@ extension S3Gateway {
     /// Copies `range` of `source` into fresh chunks, or inline when allowed and small enough. (The state
     /// machine counts chunk references, so a metadata-only copy that shares chunks is possible; it is
     /// not done yet.)
-    func copyBytes(of source: ObjectRecord, range: Range<Int64>, checksumAlgorithm: ChecksumAlgorithm?,
-                   allowInline: Bool = false) async throws -> StoredBody
+    func copyBytes(of source: ObjectRecord, range: Range<Int64>, into bucket: String,
+                   checksumAlgorithm: ChecksumAlgorithm?, allowInline: Bool = false) async throws -> StoredBody
     {
         let reader = ObjectBodyReader(cluster: cluster, object: source, range: range, budget: readAhead)
         var digests = BodyDigests.forCopy(algorithm: checksumAlgorithm)
@@ -478,10 +480,19 @@ extension S3Gateway {
             return StoredBody(sizeBytes: Int64(range.count), chunks: [], digests: try digests.verify(trailers: []),
                               inline: bytes)
         }
+        let plan = chunkPlan(for: bucket)
+        defer { plan.cancel() }
         let chunks = try await bodyWriter.write(reader, expectedLength: Int64(range.count),
-                                                maximumLength: Int64(range.count), digests: &digests)
+                                                maximumLength: Int64(range.count), plan: plan, digests: &digests)
         let result = try digests.verify(trailers: [])
         return StoredBody(sizeBytes: Int64(range.count), chunks: chunks, digests: result)
+    }
+
+    /// How chunks written into `bucket` are kept: its durability, read linearizably (so a change applies to
+    /// every write that starts after it), or this gateway's default replication. Started as a task so that
+    /// the read runs while the first chunk arrives; the caller cancels it when the write ends.
+    func chunkPlan(for bucket: String) -> Task<ChunkPlan, any Error> {
+        Task { [metadata, bodyWriter] in try bodyWriter.plan(for: try await metadata.bucketDurability(bucket: bucket)) }
     }
 
     func validateKey(_ key: String) throws {

@@ -33,6 +33,9 @@ public struct GatewayConfiguration: Sendable {
     /// How long the chunk repairer (`ChunkRepairer`: scrub every copy, rewrite missing or damaged ones) rests
     /// between passes; nil: this gateway does not run it. One gateway per cluster is enough.
     public var repairInterval: Duration?
+    /// How long a blob node must stay unreachable before the repairer rebuilds its copies and erasure-coded
+    /// shards on other nodes (and records the moves); nil: never (a node is expected back under its id).
+    public var repairReplaceAfter: Duration?
 
     /// Object bodies up to this size travel inside the metadata command (`ObjectRecord.inlineBody`): one
     /// durable write per small PUT instead of two. 0 turns it off; at most `MetaLimits.inlineBodyBytesMax`.
@@ -84,6 +87,8 @@ public struct GatewayConfiguration: Sendable {
                      "garbage pages of \(GarbageCollector.pageSize) above what metadata answers")
         precondition(OrphanSweeper.pageSize <= ChunkStoreLimits.chunksListedPerCallMax,
                      "orphan pages of \(OrphanSweeper.pageSize) above what a chunk store answers")
+        precondition(MetaLimits.shardIndexCount <= ReedSolomon.shardCountMax,
+                     "durabilities of up to \(MetaLimits.shardIndexCount) shards above the coder's \(ReedSolomon.shardCountMax)")
     }
 
     /// Checks the relations between limits; called once at start-up.

@@ -31,7 +31,8 @@ public enum GatewayServer {
                           ageMilliseconds: configuration.orphanChunkAgeMilliseconds),
         ]
         if let interval = configuration.repairInterval {
-            workers.append(ChunkRepairer(metadata: metadata, cluster: cluster, interval: interval, logger: logger))
+            workers.append(ChunkRepairer(metadata: metadata, cluster: cluster, interval: interval,
+                                         replaceAfter: configuration.repairReplaceAfter, logger: logger))
         }
         let background = BackgroundRunner(workers: workers, logger: logger)
         let app = try makeApplication(gateway: gateway, host: host, port: port, logger: logger, onReady: onReady)

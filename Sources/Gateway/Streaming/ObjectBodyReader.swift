@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// Promises: yields exactly the bytes `range` of the object, in order, or throws; never wrong bytes
 /// (the blob store checks every record's checksum). Each chunk is read from the first of its recorded
-/// nodes that answers, failing over to the next on any error. Only chunks overlapping `range` are read.
+/// nodes that answers, failing over to the next on any error; an erasure-coded chunk from the data shards
+/// the slice overlaps, rebuilt from any k shards when one of those fails (`StripeReader`). Only chunks
+/// overlapping `range` are read.
 /// Memory: the slice being consumed, plus up to `ReadAheadBudget.chunksAheadMax` read ahead only while the
 /// server-wide budget has room for them, so stalled clients cannot pile up read-ahead buffers.
 struct ObjectBodyReader: AsyncSequence, Sendable {
@@ -64,6 +66,10 @@ struct ObjectBodyReader: AsyncSequence, Sendable {
     }
 
     static func read(_ slice: Slice, cluster: BlobCluster) async throws -> ByteBuffer {
+        if case .erasure(let stripe) = slice.chunk.layout {
+            return try await StripeReader(chunk: slice.chunk, stripe: stripe, cluster: cluster)
+                .read(offset: slice.offset, length: slice.length)
+        }
         var lastError: (any Error)?
         for node in slice.chunk.nodes {
             guard let store = cluster.store(for: node) else { continue }

@@ -66,6 +66,11 @@ enum MetaCommand: Sendable, Equatable {
     case setBucketTagging(CommandEnvelope, bucket: String, tags: String?)
     /// Put (non-nil, the canonical XML) or DeleteBucketCors (nil) (format 4, kind 42).
     case setBucketCORS(CommandEnvelope, bucket: String, cors: String?)
+    /// Sets how the bucket's new chunks are kept (nil: the cluster's default) (format 4, kind 50).
+    case setBucketDurability(CommandEnvelope, bucket: String, durability: BucketDurability?)
+    /// Records that the copy or shard of chunk `chunkID` on node `from`, in the record at `record`, now lives
+    /// on node `to` (the repairer rebuilt it there) (format 4, kind 51).
+    case relocateChunk(CommandEnvelope, record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -76,8 +81,10 @@ enum MetaCommand: Sendable, Equatable {
     /// Versioning: `deleteVersions` and `setBucketVersioning` (kinds 21, 22), no field of an older kind
     /// changed (a format-1/2 `deleteObjects` in a versioned bucket makes delete markers whose ids
     /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
-    /// 4: shared by two additions. The envelope carries an optional `BucketAccessStamp` after its time;
-    /// tagging and CORS (kinds 40–42), no field of an older kind changed otherwise.
+    /// 4: shared by three additions. The envelope carries an optional `BucketAccessStamp` after its time;
+    /// tagging and CORS (kinds 40–42); erasure coding: `setBucketDurability` (kind 50), `relocateChunk`
+    /// (kind 51), chunk references marking their own layout (see `ByteWriter.write(_: ChunkRef)`). No field
+    /// of an older kind changed.
     static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...4
@@ -93,7 +100,8 @@ enum MetaCommand: Sendable, Equatable {
              .abortMultipartUpload(_, let bucket, _, _):
             return bucket
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
-             .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning:
+             .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability,
+             .relocateChunk:
             return nil
         // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
         // version's stamp is the command's `expected`).
@@ -133,7 +141,8 @@ enum MetaCommand: Sendable, Equatable {
             .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
             .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
             .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
-            .setBucketCORS(let envelope, _, _):
+            .setBucketCORS(let envelope, _, _), .setBucketDurability(let envelope, _, _),
+            .relocateChunk(let envelope, _, _, _, _):
             return envelope
         }
     }
@@ -184,6 +193,10 @@ enum MetaCommand: Sendable, Equatable {
                                      expected: expected)
         case .setBucketTagging(let e, let bucket, let tags): return .setBucketTagging(with(e), bucket: bucket, tags: tags)
         case .setBucketCORS(let e, let bucket, let cors): return .setBucketCORS(with(e), bucket: bucket, cors: cors)
+        case .setBucketDurability(let e, let bucket, let durability):
+            return .setBucketDurability(with(e), bucket: bucket, durability: durability)
+        case .relocateChunk(let e, let record, let chunkID, let from, let to):
+            return .relocateChunk(with(e), record: record, chunkID: chunkID, from: from, to: to)
         }
     }
 
@@ -212,6 +225,8 @@ enum MetaCommand: Sendable, Equatable {
         case .putObjectTagging: return 40
         case .setBucketTagging: return 41
         case .setBucketCORS: return 42
+        case .setBucketDurability: return 50
+        case .relocateChunk: return 51
         }
     }
 
@@ -223,7 +238,8 @@ enum MetaCommand: Sendable, Equatable {
         case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload,
              .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
-        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota:
+        case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
+             .setBucketDurability, .relocateChunk:
             return false
         case .deleteVersions, .setBucketVersioning:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
@@ -354,6 +370,14 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketCORS(_, let bucket, let cors):
             writer.writeString(bucket)
             writer.write(cors)
+        case .setBucketDurability(_, let bucket, let durability):
+            writer.writeString(bucket)
+            writer.write(durability)
+        case .relocateChunk(_, let record, let chunkID, let from, let to):
+            writer.write(Optional(record))
+            writer.writeChunkID(chunkID)
+            writer.writeVarint(UInt64(from))
+            writer.writeVarint(UInt64(to))
         }
     }
 
@@ -458,6 +482,16 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketTagging(envelope, bucket: try reader.readString(), tags: try reader.readOptionalString())
         case 42 where format >= 4:
             return .setBucketCORS(envelope, bucket: try reader.readString(), cors: try reader.readOptionalString())
+        case 50 where format >= 4:
+            return .setBucketDurability(envelope, bucket: try reader.readString(), durability: try reader.readDurability())
+        case 51 where format >= 4:
+            guard let record = try reader.readScanPosition() else { throw .invalidValue("relocation without a record") }
+            let chunkID = try reader.readChunkID()
+            let nodes = (try reader.readVarint(), try reader.readVarint())
+            guard let from = UInt32(exactly: nodes.0), let to = UInt32(exactly: nodes.1) else {
+                throw .invalidValue("node ids \(nodes)")
+            }
+            return .relocateChunk(envelope, record: record, chunkID: chunkID, from: from, to: to)
         default:
             throw .invalidTag(kind)
         }

@@ -12,11 +12,39 @@ extension ByteWriter {
         writeString(user.id)
     }
 
+    /// A replicated chunk is written as every record before erasure coding was: id, size, nodes. An
+    /// erasure-coded one writes its size as `-1 - size` (a chunk size is never negative, so an older record
+    /// can never look like this) and appends its stripe after the nodes: k, m, shard size, a checksum per
+    /// shard. The marker lives in the chunk itself, so object, part and garbage records of every schema and
+    /// command format decode unchanged, with no migration of stored records.
     mutating func write(_ chunk: ChunkRef) {
         writeChunkID(chunk.id)
-        writeInt(chunk.sizeBytes)
+        precondition(chunk.sizeBytes >= 0, "chunk size \(chunk.sizeBytes) < 0")
+        switch chunk.layout {
+        case .replicated: writeInt(chunk.sizeBytes)
+        case .erasure: writeInt(-1 - chunk.sizeBytes)
+        }
         writeCount(chunk.nodes.count)
         for node in chunk.nodes { writeVarint(UInt64(node)) }
+        guard case .erasure(let stripe) = chunk.layout else { return }
+        writeInt(stripe.dataShardCount)
+        writeInt(stripe.parityShardCount)
+        writeInt(stripe.shardSizeBytes)
+        for checksum in stripe.shardChecksums { writeVarint(UInt64(checksum)) }
+    }
+
+    /// Format 4: 0 for nil (the cluster's default), 1 `replicas:N`, 2 `ec:K+M`.
+    mutating func write(_ durability: BucketDurability?) {
+        switch durability {
+        case nil: writeByte(0)
+        case .replicas(let count)?:
+            writeByte(1)
+            writeInt(count)
+        case .erasure(let k, let m)?:
+            writeByte(2)
+            writeInt(k)
+            writeInt(m)
+        }
     }
 
     mutating func write(_ chunks: [ChunkRef]) {
@@ -170,9 +198,10 @@ extension ByteReader {
                           createdTime: createdTime)
     }
 
+    /// See `ByteWriter.write(_: ChunkRef)`: a negative size field marks an erasure-coded chunk.
     mutating func readChunk() throws(MetaCodecError) -> ChunkRef {
         let id = try readChunkID()
-        let sizeBytes = try readInt64()
+        let sizeField = try readInt64()
         let count = try readCount(elementBytesMin: 1)
         var nodes: [UInt32] = []
         nodes.reserveCapacity(count)
@@ -181,7 +210,42 @@ extension ByteReader {
             guard let node = UInt32(exactly: raw) else { throw .invalidValue("node id \(raw)") }
             nodes.append(node)
         }
-        return ChunkRef(id: id, sizeBytes: sizeBytes, nodes: nodes)
+        guard sizeField < 0 else { return ChunkRef(id: id, sizeBytes: sizeField, nodes: nodes) }
+        let sizeBytes = -1 - sizeField
+        let k = try readInt()
+        let m = try readInt()
+        let shardSizeBytes = try readInt()
+        // Bounded before any arithmetic: these are bytes from outside.
+        guard (1...MetaLimits.shardIndexCount).contains(k), (1...MetaLimits.shardIndexCount).contains(m),
+              k + m == count, k + m <= MetaLimits.shardIndexCount
+        else { throw .invalidValue("stripe \(k)+\(m) over \(count) nodes") }
+        guard sizeBytes <= Int64(Int32.max), shardSizeBytes >= 0,
+              Int64(shardSizeBytes) == (sizeBytes + Int64(k) - 1) / Int64(k)
+        else {
+            throw .invalidValue("shard size \(shardSizeBytes) for a chunk of \(sizeBytes) in \(k) shards")
+        }
+        var checksums: [UInt32] = []
+        checksums.reserveCapacity(count)
+        for _ in 0..<count {
+            let raw = try readVarint()
+            guard let checksum = UInt32(exactly: raw) else { throw .invalidValue("shard checksum \(raw)") }
+            checksums.append(checksum)
+        }
+        let stripe = ErasureStripe(dataShardCount: k, parityShardCount: m, shardSizeBytes: shardSizeBytes,
+                                   shardChecksums: checksums)
+        return ChunkRef(id: id, sizeBytes: sizeBytes, nodes: nodes, layout: .erasure(stripe))
+    }
+
+    mutating func readDurability() throws(MetaCodecError) -> BucketDurability? {
+        let durability: BucketDurability?
+        switch try readByte() {
+        case 0: return nil
+        case 1: durability = .replicas(try readInt())
+        case 2: durability = .erasure(dataShards: try readInt(), parityShards: try readInt())
+        case let tag: throw .invalidTag(tag)
+        }
+        do { try durability?.validate() } catch { throw .invalidValue("durability \(durability!)") }
+        return durability
     }
 
     mutating func readChunks() throws(MetaCodecError) -> [ChunkRef] {

@@ -32,6 +32,10 @@ enum MetaQuery: Sendable, Equatable {
     case bucketTagging(bucket: String)
     /// A bucket's CORS configuration (canonical XML), nil for none (tag 51).
     case bucketCORS(bucket: String)
+    /// A bucket's durability, nil for the cluster's default (tag 60).
+    case bucketDurability(bucket: String)
+    /// `chunkPlacements` with the record of each chunk (tag 61), for a repairer that moves copies.
+    case locatedChunkPlacements(after: ChunkScanPosition?, limit: Int)
 
     static let formatVersion: UInt8 = 1
 
@@ -73,9 +77,14 @@ enum MetaQuery: Sendable, Equatable {
             case .bucketVersioning(let bucket, let requester):
                 return .versioning(try machine.bucketVersioning(bucket, requester: requester))
             case .chunkPlacements(let position, let limit):
-                return .placements(try machine.chunkPlacements(after: position, limit: limit))
+                let page = try machine.chunkPlacements(after: position, limit: limit)
+                return .placements(ChunkPlacementPage(chunks: page.chunks, next: page.next))
             case .bucketTagging(let bucket): return .text(try machine.bucketText(.tags, bucket: bucket))
             case .bucketCORS(let bucket): return .text(try machine.bucketText(.cors, bucket: bucket))
+            case .locatedChunkPlacements(let position, let limit):
+                return .locatedPlacements(try machine.chunkPlacements(after: position, limit: limit))
+            case .bucketDurability(let bucket):
+                return .durability(try machine.bucketDurability(bucket))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -162,6 +171,13 @@ enum MetaQuery: Sendable, Equatable {
         case .bucketCORS(let bucket):
             writer.writeByte(51)
             writer.writeString(bucket)
+        case .bucketDurability(let bucket):
+            writer.writeByte(60)
+            writer.writeString(bucket)
+        case .locatedChunkPlacements(let position, let limit):
+            writer.writeByte(61)
+            writer.write(position)
+            writer.writeInt(limit)
         }
         return writer.bytes
     }
@@ -220,6 +236,8 @@ enum MetaQuery: Sendable, Equatable {
         case 14: self = .chunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case 50: self = .bucketTagging(bucket: try reader.readString())
         case 51: self = .bucketCORS(bucket: try reader.readString())
+        case 60: self = .bucketDurability(bucket: try reader.readString())
+        case 61: self = .locatedChunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -254,6 +272,10 @@ enum MetaQueryResult: Sendable, Equatable {
     case versioning(BucketVersioning)
     /// `bucketTagging`, `bucketCORS`: the stored text, nil for none (tag 50).
     case text(String?)
+    /// `bucketDurability`: nil for the cluster's default (tag 60).
+    case durability(BucketDurability?)
+    /// `locatedChunkPlacements`: a page whose `records` name each chunk's record (tag 61).
+    case locatedPlacements(ChunkPlacementPage)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
     /// ownership controls and policy.
@@ -384,6 +406,15 @@ enum MetaQueryResult: Sendable, Equatable {
         case .text(let text):
             writer.writeByte(50)
             writer.write(text)
+        case .durability(let durability):
+            writer.writeByte(60)
+            writer.write(durability)
+        case .locatedPlacements(let page):
+            writer.writeByte(61)
+            writer.write(page.chunks)
+            writer.write(page.next)
+            writer.writeCount(page.records.count)
+            for record in page.records { writer.write(Optional(record)) }
         }
         return writer.bytes
     }
@@ -496,6 +527,20 @@ enum MetaQueryResult: Sendable, Equatable {
         case 15:
             self = .placements(ChunkPlacementPage(chunks: try reader.readChunks(), next: try reader.readScanPosition()))
         case 50: self = .text(try reader.readOptionalString())
+        case 60:
+            self = .durability(try reader.readDurability())
+        case 61:
+            let chunks = try reader.readChunks()
+            let next = try reader.readScanPosition()
+            let count = try reader.readCount(elementBytesMin: 2)
+            guard count == chunks.count || count == 0 else { throw .invalidValue("\(count) records for \(chunks.count) chunks") }
+            var records: [ChunkScanPosition] = []
+            records.reserveCapacity(count)
+            for _ in 0..<count {
+                guard let record = try reader.readScanPosition() else { throw .invalidValue("a chunk without its record") }
+                records.append(record)
+            }
+            self = .locatedPlacements(ChunkPlacementPage(chunks: chunks, next: next, records: records))
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()

@@ -14,9 +14,16 @@ public enum ChunkScanPosition: Sendable, Equatable {
 public struct ChunkPlacementPage: Sendable, Equatable {
     public var chunks: [ChunkRef]
     public var next: ChunkScanPosition?
-    public init(chunks: [ChunkRef], next: ChunkScanPosition?) {
+    /// For each chunk, the record that names it (the position of exactly that record), so that a repairer
+    /// can move a copy with `relocateChunk`. Filled by the state machine; carried over the RPC by the located
+    /// query only (`MetaQuery.locatedChunkPlacements`), empty after the plain one.
+    /// Invariant: empty or `records.count == chunks.count`.
+    public var records: [ChunkScanPosition]
+    public init(chunks: [ChunkRef], next: ChunkScanPosition?, records: [ChunkScanPosition] = []) {
+        precondition(records.isEmpty || records.count == chunks.count, "\(records.count) records for \(chunks.count) chunks")
         self.chunks = chunks
         self.next = next
+        self.records = records
     }
 }
 
@@ -45,8 +52,10 @@ extension MetaStateMachine {
             arguments.append(.int(Int64(remaining)))
             let rows = try database.rows(sql, arguments) { ($0.string(0), $0.string(1), $0.bytes(2)) }
             for (bucket, key, blob) in rows {
-                page.chunks += try Self.decodeObjectRecord(blob).chunks
+                let chunks = try Self.decodeObjectRecord(blob).chunks
+                page.chunks += chunks
                 page.next = .afterObject(bucket: bucket, key: key)
+                page.records += Array(repeating: page.next!, count: chunks.count)
             }
             remaining -= rows.count
             if remaining == 0 { return page }
@@ -62,8 +71,10 @@ extension MetaStateMachine {
             arguments.append(.int(Int64(remaining)))
             let rows = try database.rows(sql, arguments) { ($0.string(0), $0.string(1), $0.int64(2), $0.bytes(3)) }
             for (bucket, key, seq, blob) in rows {
-                page.chunks += try Self.decodeObjectRecord(blob).chunks
+                let chunks = try Self.decodeObjectRecord(blob).chunks
+                page.chunks += chunks
                 page.next = .afterVersion(bucket: bucket, key: key, seq: seq)
+                page.records += Array(repeating: page.next!, count: chunks.count)
             }
             remaining -= rows.count
             if remaining == 0 { return page }
@@ -81,6 +92,7 @@ extension MetaStateMachine {
             let part = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readPart() }
             page.chunks += part.chunks
             page.next = .afterPart(uploadID: uploadID, partNumber: Int(partNumber))
+            page.records += Array(repeating: page.next!, count: part.chunks.count)
         }
         if rows.count < remaining { page.next = nil }
         return page

@@ -45,17 +45,28 @@ extension MetaStateMachine {
         }
     }
 
-    /// Of `chunkIDs`, those an object, a part or a garbage entry names: primary-key lookups only.
+    /// Of `chunkIDs`, those an object, a part or a garbage entry names: primary-key lookups only. A blob
+    /// node's id may be a shard's (`ChunkRef.shardID`): it counts as referenced when its chunk is, so each id
+    /// is also looked up as the shard of every index a stripe can have (a random id that happens to match is
+    /// kept, never swept: the error is only ever on the safe side).
     func referencedChunks(_ chunkIDs: [ChunkID]) throws -> Set<ChunkID> {
         var referenced = Set<ChunkID>()
         for id in chunkIDs {
-            let bytes = id.storageBytes
-            let live = try database.firstRow("SELECT 1 FROM chunk_refs WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true
+            // shardID is an involution per index: the chunk of shard `id` at index i is shardID(of: id, i).
+            let candidates = [id] + (0..<MetaLimits.shardIndexCount).map { ChunkRef.shardID(of: id, index: $0) }
+            for candidate in candidates where try isReferenced(candidate) {
+                referenced.insert(id)
+                break
             }
-            let queued = try database.firstRow("SELECT 1 FROM garbage WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true
-            }
-            if live == true || queued == true { referenced.insert(id) }
         }
         return referenced
+    }
+
+    private func isReferenced(_ id: ChunkID) throws -> Bool {
+        let bytes = id.storageBytes
+        let live = try database.firstRow("SELECT 1 FROM chunk_refs WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true }
+        if live == true { return true }
+        let queued = try database.firstRow("SELECT 1 FROM garbage WHERE chunk_id = ?", [.bytes(bytes)]) { _ in true }
+        return queued == true
     }
 }

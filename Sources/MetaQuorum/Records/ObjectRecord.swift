@@ -2,12 +2,20 @@
 public struct ChunkRef: Sendable, Equatable, Hashable {
     public var id: ChunkID
     public var sizeBytes: Int64
-    /// Blob node ids holding a durable copy, as placed by the ring.
+    /// Blob node ids holding a durable copy, as placed by the ring; for an erasure-coded chunk, `nodes[i]`
+    /// holds shard i (so the order matters and the nodes are distinct).
     public var nodes: [UInt32]
-    public init(id: ChunkID, sizeBytes: Int64, nodes: [UInt32]) {
+    /// How the bytes are kept on `nodes`: whole copies (every record from before erasure coding) or shards.
+    /// Invariant: for `.erasure(stripe)`, `nodes.count == stripe.shardCount`.
+    public var layout: ChunkLayout
+    public init(id: ChunkID, sizeBytes: Int64, nodes: [UInt32], layout: ChunkLayout = .replicated) {
+        if case .erasure(let stripe) = layout {
+            precondition(nodes.count == stripe.shardCount, "\(nodes.count) nodes for \(stripe.shardCount) shards")
+        }
         self.id = id
         self.sizeBytes = sizeBytes
         self.nodes = nodes
+        self.layout = layout
     }
 }
 

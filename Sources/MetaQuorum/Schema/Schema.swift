@@ -19,7 +19,8 @@ enum MetaSchema {
     /// 7: tagging and CORS: `buckets.tags` (a tag set in the Gateway's stored form) and `buckets.cors` (the
     ///    canonical CORS XML), NULL for none. Object versions keep their tags in their record's headers
     ///    (`ObjectRecord.storedTags`), so the record format is unchanged.
-    static let version: Int64 = 7
+    /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
+    static let version: Int64 = 8
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -71,7 +72,7 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + versionStatements + accessStatements + taggingStatements + [
+    ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -123,6 +124,12 @@ enum MetaSchema {
     static let taggingStatements: [String] = [
         "ALTER TABLE buckets ADD COLUMN tags BLOB",
         "ALTER TABLE buckets ADD COLUMN cors BLOB",
+    ]
+
+    /// The durability column of `buckets` (schema 8), also added by the migration from 7: an encoded
+    /// `BucketDurability` (`ByteWriter.write(_: BucketDurability?)`), NULL for the cluster's default.
+    static let durabilityStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN durability BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

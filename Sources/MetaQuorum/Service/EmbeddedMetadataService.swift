@@ -209,6 +209,34 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
+    public func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: RequestID)
+        async throws(MetaError)
+    {
+        try await expectDone(
+            .setBucketDurability(try envelope(requestID, requester: "", time: clock()), bucket: bucket,
+                                 durability: durability))
+    }
+
+    public func locatedChunkPlacements(after position: ChunkScanPosition?, limit: Int) async throws(MetaError)
+        -> ChunkPlacementPage
+    {
+        try await ask(.locatedChunkPlacements(after: position, limit: limit)) {
+            if case .locatedPlacements(let v) = $0 { v } else { nil }
+        }
+    }
+
+    public func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32,
+                              requestID: RequestID) async throws(MetaError)
+    {
+        try await expectDone(
+            .relocateChunk(try envelope(requestID, requester: "", time: clock()), record: record, chunkID: chunkID,
+                           from: from, to: to))
+    }
+
+    public func bucketDurability(bucket: String) async throws(MetaError) -> BucketDurability? {
+        try await ask(.bucketDurability(bucket: bucket)) { if case .durability(let v) = $0 { .some(v) } else { nil } }
+    }
+
     public func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord? {
         try await ask(.object(bucket: bucket, key: key, requester: requester)) { if case .object(let v) = $0 { v } else { nil } }
     }

@@ -102,6 +102,20 @@ public protocol MetadataService: Sendable {
         async throws(MetaError)
     /// The bucket's versioning state. Throws `.noSuchBucket`.
     func bucketVersioning(bucket: String, requester: String) async throws(MetaError) -> BucketVersioning
+    /// Sets how the bucket keeps the chunks of objects written from now on (nil: the cluster's default);
+    /// objects already written keep their layout. An administrator's operation: the caller authorizes.
+    /// Throws `.noSuchBucket`, `.invalidArgument` for counts outside `MetaLimits`.
+    func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: RequestID)
+        async throws(MetaError)
+    /// The bucket's durability, nil when none was set (the gateway's default applies). Throws `.noSuchBucket`.
+    func bucketDurability(bucket: String) async throws(MetaError) -> BucketDurability?
+    /// `chunkPlacements` with `records` filled: the record that names each chunk, for `relocateChunk`.
+    func locatedChunkPlacements(after position: ChunkScanPosition?, limit: Int) async throws(MetaError)
+        -> ChunkPlacementPage
+    /// Records that the copy or shard of `chunkID` on node `from`, in the record at `record`, is now on `to`
+    /// (the repairer wrote it there first). Throws `.noSuchKey` when that record no longer names it on `from`.
+    func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32, requestID: RequestID)
+        async throws(MetaError)
     /// Deletes each key as `deleteObjectVersions` does with targets that name no version (deleting a missing
     /// key succeeds, as in S3; a versioned bucket gets delete markers with fresh ids). Returns whether a
     /// current version stopped being current. Throws `.noSuchBucket`.

@@ -140,6 +140,10 @@ final class MetaStateMachine {
             try database.execute("UPDATE uploads SET record = record || x'00' WHERE true")
         case 6:
             for statement in MetaSchema.taggingStatements { try database.execute(statement) }
+        case 7:
+            // Erasure coding: buckets gain a durability (NULL: the cluster's default). Stored records are
+            // unchanged: chunk references mark their own layout, and every existing one is replicated.
+            for statement in MetaSchema.durabilityStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -326,6 +330,10 @@ final class MetaStateMachine {
             try applySetBucketColumn(.tags, bucket: bucket, value: tags)
         case .setBucketCORS(_, let bucket, let cors):
             try applySetBucketColumn(.cors, bucket: bucket, value: cors)
+        case .setBucketDurability(_, let bucket, let durability):
+            try applySetBucketDurability(bucket: bucket, durability: durability)
+        case .relocateChunk(_, let record, let chunkID, let from, let to):
+            try applyRelocateChunk(record: record, chunkID: chunkID, from: from, to: to)
         }
         return .done
     }
