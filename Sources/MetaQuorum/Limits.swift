@@ -79,4 +79,7 @@ public enum MetaLimits {
     public static let erasureParityShardsMax = 8
     /// The shard indexes a stripe can have (`ChunkRef.shardID`, and what the orphan sweeper's lookup tries).
     public static let shardIndexCount = erasureDataShardsMax + erasureParityShardsMax
+
+    /// The longest metadata RPC address a member may publish (`setMemberAddress`): a host name and a port.
+    static let memberAddressBytesMax = 300
 }

@@ -18,6 +18,9 @@ public import RaftKit
 /// (retried until the metadata group answers) → serve S3 and the gateway's background workers → on
 /// SIGINT/SIGTERM stop accepting, finish, close the connections.
 public enum GatewayNode {
+    /// How often a gateway asks the metadata group for its members' published addresses.
+    static let memberRefreshInterval: Duration = .seconds(5)
+
     public struct Options: Sendable {
         public var host = "127.0.0.1"
         public var port = 9000
@@ -90,6 +93,8 @@ public enum GatewayNode {
         let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: replicas)
         let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: secret, group: group,
                                    logger: logger)
+        // Members added to the group after this gateway started (or missing from --meta) join its rotation.
+        remote.startRefreshingMembers(every: GatewayNode.memberRefreshInterval)
         let metadata = EmbeddedMetadataService(remote: remote, logger: logger)
         do {
             if let accessKeyID = options.rootAccessKeyID, let secretKey = options.rootSecretAccessKey {

@@ -79,6 +79,16 @@ public enum MetaNode {
             .init(service: RaftStatusPoller(driver: replica.driver), successTerminationBehavior: .ignore,
                   failureTerminationBehavior: .ignore),
         ]
+        let advertised = PeerAddress(host: options.apiAddress.host, port: rpc.port)
+        if ["0.0.0.0", "::", ""].contains(advertised.host) {
+            logger.notice("the metadata RPC listens on a wildcard address: not published to gateways",
+                          metadata: ["address": "\(advertised)"])
+        } else {
+            services.append(.init(
+                service: MemberAddressPublisher(replica: replica, address: advertised, secret: secret, group: group,
+                                                logger: logger),
+                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         if let metrics = options.metricsAddress {
             services.append(.init(service: SiloMetrics.endpoint(host: metrics.host, port: metrics.port, logger: logger)))
         }
@@ -91,6 +101,24 @@ public enum MetaNode {
         }
         await rpc.close()
         await replica.close()
+    }
+}
+
+/// Publishes this replica's metadata RPC address in the replicated metadata (`RaftMetaLog.publishAPIAddress`):
+/// every second until this replica has applied it, then every 30 s (in case the table lost it: a member
+/// removed and added back under the same id).
+struct MemberAddressPublisher: Service {
+    let replica: RaftMetaLog
+    let address: PeerAddress
+    let secret: ClusterSecret
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let done = await replica.publishAPIAddress(address, secret: secret, group: group, logger: logger)
+            try? await Task.sleep(for: done ? .seconds(30) : .seconds(1))
+        }
     }
 }
 

@@ -268,6 +268,57 @@ struct MetaGroupTests {
         await group.stop()
     }
 
+    // Goal: a client that knows one replica's address finds every member: replicas publish their RPC
+    // addresses through the log (the leader first, followers through it), `refreshMembers` takes them into
+    // the rotation, and the client then survives the loss of the one replica it was given; a member removed
+    // from the group leaves the rotation at the next refresh.
+    @Test func clientWithOneAddressFindsEveryMember() async throws {
+        let group = MetaGroup()
+        try await group.start()
+        let remote = group.remote([1])
+        let client = EmbeddedMetadataService(remote: remote, logger: group.logger)
+        do {
+            _ = try await group.leader()
+            for _ in 0..<100 {
+                var all = true
+                for id in group.replicas.keys.sorted() {
+                    let address = PeerAddress(host: "127.0.0.1", port: group.apiPorts[id]!)
+                    let done = await group.replicas[id]!.publishAPIAddress(
+                        address, secret: group.secret, group: MultiThreadedEventLoopGroup.singleton,
+                        logger: group.logger)
+                    all = all && done
+                }
+                if all { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let everyone = Set(group.apiPorts.values.map { PeerAddress(host: "127.0.0.1", port: $0) })
+            #expect(Set(remote.addresses) == [PeerAddress(host: "127.0.0.1", port: group.apiPorts[1]!)])
+            await remote.refreshMembers()
+            #expect(Set(remote.addresses) == everyone)
+            try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            // The one replica the client was given goes away; the others answer (a new leader if it led).
+            await group.stopReplica(1)
+            try await client.putObject(object("b", "after", etag: "e1"), requester: "alice", precondition: .none,
+                                       startedTime: now, requestID: "after-1")
+            #expect(try await client.object(bucket: "b", key: "after", requester: "alice")?.etag == "e1")
+            // Replica 1 is removed from the group (its process stays down): the next refresh drops it only
+            // once a replica that answers says it is no member; a down replica is kept.
+            await remote.refreshMembers()
+            #expect(Set(remote.addresses) == everyone)
+            try await remote.changeMembership(.remove(1))
+            try await group.startReplica(1)
+            await remote.refreshMembers()
+            #expect(!remote.addresses.contains(PeerAddress(host: "127.0.0.1", port: group.apiPorts[1]!)))
+            #expect(remote.addresses.count == 2)
+        } catch {
+            await client.close()
+            await group.stop()
+            throw error
+        }
+        await client.close()
+        await group.stop()
+    }
+
     // Goal: membership changes while writes flow: a learner joins, catches up and is promoted, an old voter is
     // removed, and leadership moves to the new member; no acknowledged write is lost on the way.
     @Test func learnerJoinsIsPromotedAndAVoterLeaves() async throws {

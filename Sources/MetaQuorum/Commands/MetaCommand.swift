@@ -71,6 +71,9 @@ enum MetaCommand: Sendable, Equatable {
     /// Records that the copy or shard of chunk `chunkID` on node `from`, in the record at `record`, now lives
     /// on node `to` (the repairer rebuilt it there) (format 4, kind 51).
     case relocateChunk(CommandEnvelope, record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32)
+    /// Publishes (non-nil) or withdraws (nil) the metadata RPC address of group member `member`, so that
+    /// gateways find members added after they started (format 4, kind 60).
+    case setMemberAddress(CommandEnvelope, member: UInt64, apiAddress: String?)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -83,8 +86,8 @@ enum MetaCommand: Sendable, Equatable {
     /// `derivedVersionID` gives). Commands of formats 1 and 2 decode with the defaults.
     /// 4: shared by three additions. The envelope carries an optional `BucketAccessStamp` after its time;
     /// tagging and CORS (kinds 40–42); erasure coding: `setBucketDurability` (kind 50), `relocateChunk`
-    /// (kind 51), chunk references marking their own layout (see `ByteWriter.write(_: ChunkRef)`). No field
-    /// of an older kind changed.
+    /// (kind 51), chunk references marking their own layout (see `ByteWriter.write(_: ChunkRef)`); members'
+    /// RPC addresses, `setMemberAddress` (kind 60). No field of an older kind changed.
     static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...4
@@ -101,7 +104,7 @@ enum MetaCommand: Sendable, Equatable {
             return bucket
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
              .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability,
-             .relocateChunk:
+             .relocateChunk, .setMemberAddress:
             return nil
         // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
         // version's stamp is the command's `expected`).
@@ -142,7 +145,7 @@ enum MetaCommand: Sendable, Equatable {
             .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
             .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
             .setBucketCORS(let envelope, _, _), .setBucketDurability(let envelope, _, _),
-            .relocateChunk(let envelope, _, _, _, _):
+            .relocateChunk(let envelope, _, _, _, _), .setMemberAddress(let envelope, _, _):
             return envelope
         }
     }
@@ -197,6 +200,8 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketDurability(with(e), bucket: bucket, durability: durability)
         case .relocateChunk(let e, let record, let chunkID, let from, let to):
             return .relocateChunk(with(e), record: record, chunkID: chunkID, from: from, to: to)
+        case .setMemberAddress(let e, let member, let address):
+            return .setMemberAddress(with(e), member: member, apiAddress: address)
         }
     }
 
@@ -226,6 +231,7 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketTagging: return 41
         case .setBucketCORS: return 42
         case .setBucketDurability: return 50
+        case .setMemberAddress: return 60
         case .relocateChunk: return 51
         }
     }
@@ -239,7 +245,7 @@ enum MetaCommand: Sendable, Equatable {
              .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
-             .setBucketDurability, .relocateChunk:
+             .setBucketDurability, .relocateChunk, .setMemberAddress:
             return false
         case .deleteVersions, .setBucketVersioning:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
@@ -370,6 +376,9 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketCORS(_, let bucket, let cors):
             writer.writeString(bucket)
             writer.write(cors)
+        case .setMemberAddress(_, let member, let address):
+            writer.writeVarint(member)
+            writer.write(address)
         case .setBucketDurability(_, let bucket, let durability):
             writer.writeString(bucket)
             writer.write(durability)
@@ -482,6 +491,8 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketTagging(envelope, bucket: try reader.readString(), tags: try reader.readOptionalString())
         case 42 where format >= 4:
             return .setBucketCORS(envelope, bucket: try reader.readString(), cors: try reader.readOptionalString())
+        case 60 where format >= 4:
+            return .setMemberAddress(envelope, member: try reader.readVarint(), apiAddress: try reader.readOptionalString())
         case 50 where format >= 4:
             return .setBucketDurability(envelope, bucket: try reader.readString(), durability: try reader.readDurability())
         case 51 where format >= 4:

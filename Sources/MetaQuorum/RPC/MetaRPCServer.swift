@@ -245,6 +245,6 @@ extension RaftMetaLog {
         return MetaNodeStatus(
             id: configuration.id, term: status.term, role: "\(status.role)", leaderID: status.leaderID,
             commitIndex: status.commitIndex, appliedIndex: status.appliedIndex,
-            voters: membership.voters, learners: membership.learners)
+            voters: membership.voters, learners: membership.learners, apiAddresses: await publishedAddresses())
     }
 }

@@ -56,6 +56,9 @@ public struct MetaNodeStatus: Sendable, Equatable, Codable {
     public var appliedIndex: UInt64
     public var voters: [UInt64]
     public var learners: [UInt64]
+    /// The metadata RPC address each member published (`silo admin cluster add-learner --api`, or the
+    /// member itself at start), as this replica's state machine has applied it. Absent from older nodes.
+    public var apiAddresses: [UInt64: String] = [:]
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 64)
@@ -64,6 +67,11 @@ public struct MetaNodeStatus: Sendable, Equatable, Codable {
         for list in [voters, learners] {
             writer.writeCount(list.count)
             for value in list { writer.writeVarint(value) }
+        }
+        writer.writeCount(apiAddresses.count)
+        for (id, address) in apiAddresses.sorted(by: { $0.key < $1.key }) {
+            writer.writeVarint(id)
+            writer.writeString(address)
         }
         return writer.bytes
     }
@@ -85,11 +93,15 @@ public struct MetaNodeStatus: Sendable, Equatable, Codable {
         }
         voters = lists[0]
         learners = lists[1]
+        if reader.remaining > 0 {
+            let count = try reader.readCount(elementBytesMin: 2)
+            for _ in 0..<count { apiAddresses[try reader.readVarint()] = try reader.readString() }
+        }
         try reader.expectEnd()
     }
 
     init(id: UInt64, term: UInt64, role: String, leaderID: UInt64, commitIndex: UInt64, appliedIndex: UInt64,
-         voters: [UInt64], learners: [UInt64]) {
+         voters: [UInt64], learners: [UInt64], apiAddresses: [UInt64: String] = [:]) {
         self.id = id
         self.term = term
         self.role = role
@@ -98,6 +110,7 @@ public struct MetaNodeStatus: Sendable, Equatable, Codable {
         self.appliedIndex = appliedIndex
         self.voters = voters
         self.learners = learners
+        self.apiAddresses = apiAddresses
     }
 }
 

@@ -20,8 +20,11 @@ import Synchronization
 ///   any attempt may have been appended, else `.unavailable`: never a success, never a definite failure it
 ///   does not know.
 /// - Queries are linearizable on whichever replica answers (ReadIndex through the leader).
+/// - The replicas it tries are the configured addresses and the members the group has published since
+///   (`refreshMembers`, periodic after `startRefreshingMembers`): a member added later is found, one removed
+///   leaves the rotation once a replica says so, one that is down stays.
 ///
-/// Lifecycle: `init`, share it, `close()` at shutdown.
+/// Lifecycle: `init`, `startRefreshingMembers` (optional), share it, `close()` at shutdown.
 public final class RemoteMetaLog: MetaLog {
     /// Deadlines of the retry loop.
     public struct Options: Sendable {
@@ -32,10 +35,14 @@ public final class RemoteMetaLog: MetaLog {
         public init() {}
     }
 
-    private let nodes: [MetaNodeConnection]
+    /// The replicas in rotation, in order: the configured addresses first, then members learned.
+    private let nodes: Mutex<[MetaNodeConnection]>
     /// The replica that last accepted a proposal (the leader, as far as we know), and the one that last
     /// answered a query (any replica serves linearizable reads, so queries stay where they succeed).
-    private let preferred = Mutex((proposals: 0, queries: 0))
+    private let preferred = Mutex<(proposals: PeerAddress?, queries: PeerAddress?)>((nil, nil))
+    private let secret: ClusterSecret
+    private let group: any EventLoopGroup
+    private let refresher = Mutex<Task<Void, Never>?>(nil)
     private let options: Options
     private let logger: Logger
 
@@ -46,7 +53,9 @@ public final class RemoteMetaLog: MetaLog {
         precondition(
             options.proposalDeadline < .milliseconds(MetaLimits.requestIDRetentionMinMilliseconds),
             "a proposal may be retried after the state machine forgot its request id")
-        nodes = addresses.map { MetaNodeConnection(address: $0, secret: secret, group: group, logger: logger) }
+        nodes = Mutex(addresses.map { MetaNodeConnection(address: $0, secret: secret, group: group, logger: logger) })
+        self.secret = secret
+        self.group = group
         self.options = options
         self.logger = logger
     }
@@ -98,16 +107,21 @@ public final class RemoteMetaLog: MetaLog {
         // the others must not hide it.
         var refusal: String?
         var attempt = 0
-        let start = preferred.withLock { writes ? $0.proposals : $0.queries }
+        let nodes = self.nodes.withLock { $0 }
+        let start = preferred.withLock { preferred in
+            (writes ? preferred.proposals : preferred.queries).flatMap { address in
+                nodes.firstIndex { $0.address == address }
+            } ?? 0
+        }
         while ContinuousClock.now < end {
-            let index = nodeIndex(attempt, start: start)
+            let index = (start + attempt) % nodes.count
             attempt += 1
             let address = nodes[index].address
             switch await nodes[index].call(operation, bytes) {
             case .success(let payload):
                 switch Self.parse(payload) {
                 case .ok(let body):
-                    preferred.withLock { if writes { $0.proposals = index } else { $0.queries = index } }
+                    preferred.withLock { if writes { $0.proposals = address } else { $0.queries = address } }
                     return body
                 case .notLeader: lastProblem = "\(address) is not the leader (or knows none)"
                 case .refused(let message):
@@ -124,7 +138,7 @@ public final class RemoteMetaLog: MetaLog {
                 mayHaveApplied = mayHaveApplied || writes
                 lastProblem = "\(address): \(reason)"
             }
-            await pause(afterAttempt: attempt)
+            await pause(afterAttempt: attempt, of: nodes.count)
         }
         if writes {
             logger.warning("metadata request gave up",
@@ -138,7 +152,7 @@ public final class RemoteMetaLog: MetaLog {
     /// The status of every replica that answers within `timeout` (nil for those that do not).
     public func statuses() async -> [(address: PeerAddress, status: MetaNodeStatus?)] {
         var answers: [(PeerAddress, MetaNodeStatus?)] = []
-        for node in nodes {
+        for node in nodes.withLock({ $0 }) {
             var status: MetaNodeStatus?
             if case .success(let payload) = await node.call(MetaWire.Operation.status, []),
                case .ok(let body) = Self.parse(payload) {
@@ -149,21 +163,70 @@ public final class RemoteMetaLog: MetaLog {
         return answers
     }
 
-    public func close() async {
-        for node in nodes { await node.close() }
+    /// The addresses in rotation now (configured and learned).
+    public var addresses: [PeerAddress] { nodes.withLock { $0.map(\.address) } }
+
+    /// Brings the rotation in line with the group, once: asks every replica in it for its status and takes
+    /// the view of the one furthest along (highest term, then commit index). Every member that view
+    /// publishes an API address for joins the rotation; a replica that answered with an id the group no
+    /// longer has leaves it. A replica that did not answer stays (down is not removed), and the rotation is
+    /// never left empty.
+    public func refreshMembers() async {
+        let answers = await statuses()
+        let views = answers.compactMap(\.status)
+        guard let view = views.max(by: { ($0.term, $0.commitIndex) < ($1.term, $1.commitIndex) }) else { return }
+        let members = Set(view.voters + view.learners)
+        let removed = Set(answers.compactMap { answer in
+            answer.status.flatMap { members.contains($0.id) ? nil : answer.address }
+        })
+        let published = view.apiAddresses.filter { members.contains($0.key) }.values
+            .compactMap { PeerAddress(parsing: $0) }
+        let (added, dropped) = nodes.withLock { nodes -> ([PeerAddress], [MetaNodeConnection]) in
+            var kept = nodes.filter { !removed.contains($0.address) }
+            if kept.isEmpty { return ([], []) }
+            let known = Set(kept.map(\.address))
+            var added: [PeerAddress] = []
+            for address in published.sorted(by: { $0.description < $1.description }) where !known.contains(address) {
+                kept.append(MetaNodeConnection(address: address, secret: secret, group: group, logger: logger))
+                added.append(address)
+            }
+            let dropped = nodes.filter { removed.contains($0.address) }
+            nodes = kept
+            return (added, dropped)
+        }
+        for connection in dropped { await connection.close() }
+        if !added.isEmpty || !dropped.isEmpty {
+            logger.notice("metadata members changed", metadata: [
+                "added": "\(added.map(\.description))", "removed": "\(dropped.map(\.address.description))"])
+        }
     }
 
-    /// The replica to try on attempt `attempt`: `start` (the one that answered last), then each other in turn.
-    private func nodeIndex(_ attempt: Int, start: Int) -> Int {
-        (start + attempt) % nodes.count
+    /// Runs `refreshMembers` every `interval` until `close()`.
+    public func startRefreshingMembers(every interval: Duration) {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.refreshMembers()
+            }
+        }
+        refresher.withLock { previous in
+            previous?.cancel()
+            previous = task
+        }
+    }
+
+    public func close() async {
+        refresher.withLock { $0?.cancel() }
+        for node in nodes.withLock({ $0 }) { await node.close() }
     }
 
     /// No pause within the first round over the replicas; then a short, growing one (an election takes a few
     /// hundred milliseconds).
-    private func pause(afterAttempt attempt: Int) async {
+    private func pause(afterAttempt attempt: Int, of count: Int) async {
         retries.increment()
-        guard attempt % nodes.count == 0 else { return }
-        let rounds = attempt / nodes.count
+        guard attempt % count == 0 else { return }
+        let rounds = attempt / count
         try? await Task.sleep(for: .milliseconds(min(25 << min(rounds, 4), 300)))
     }
 

@@ -20,7 +20,8 @@ enum MetaSchema {
     ///    canonical CORS XML), NULL for none. Object versions keep their tags in their record's headers
     ///    (`ObjectRecord.storedTags`), so the record format is unchanged.
     /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
-    static let version: Int64 = 8
+    /// 9: `meta_members`, the metadata RPC address each group member published.
+    static let version: Int64 = 9
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -72,7 +73,8 @@ enum MetaSchema {
             result BLOB NOT NULL) WITHOUT ROWID
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
-    ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements + [
+    ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements
+        + memberStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -132,12 +134,19 @@ enum MetaSchema {
         "ALTER TABLE buckets ADD COLUMN durability BLOB",
     ]
 
+    /// The members' published metadata RPC addresses (schema 9), also created by the migration from 8: what
+    /// a replica reports in its status, so that gateways find members added after they started. Not part of
+    /// Raft's membership (which holds Raft addresses): a member absent here is simply not advertised.
+    static let memberStatements: [String] = [
+        "CREATE TABLE meta_members(id INTEGER PRIMARY KEY, api_address BLOB NOT NULL)",
+    ]
+
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.
     static let tablesInOrder: [(name: String, orderBy: String)] = [
         ("meta", "name"), ("users", "name"), ("buckets", "name"), ("objects", "bucket, key"),
         ("uploads", "upload_id"), ("parts", "upload_id, part_number"), ("chunk_refs", "chunk_id"),
         ("garbage", "seq"), ("requests", "request_id"), ("bucket_usage", "bucket"), ("quotas", "scope"),
-        ("versions", "bucket, key, seq DESC"),
+        ("versions", "bucket, key, seq DESC"), ("meta_members", "id"),
     ]
 }
 

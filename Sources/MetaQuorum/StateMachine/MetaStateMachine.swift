@@ -144,6 +144,9 @@ final class MetaStateMachine {
             // Erasure coding: buckets gain a durability (NULL: the cluster's default). Stored records are
             // unchanged: chunk references mark their own layout, and every existing one is replicated.
             for statement in MetaSchema.durabilityStatements { try database.execute(statement) }
+        case 8:
+            // Members publish their metadata RPC addresses (an empty table until they do).
+            for statement in MetaSchema.memberStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -334,6 +337,8 @@ final class MetaStateMachine {
             try applySetBucketDurability(bucket: bucket, durability: durability)
         case .relocateChunk(_, let record, let chunkID, let from, let to):
             try applyRelocateChunk(record: record, chunkID: chunkID, from: from, to: to)
+        case .setMemberAddress(_, let member, let address):
+            try applySetMemberAddress(member: member, apiAddress: address)
         }
         return .done
     }
