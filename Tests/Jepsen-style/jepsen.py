@@ -36,6 +36,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "ops" / "pylib"))
 sys.path.insert(0, str(HERE))
 from cluster import Cluster, ClusterError  # noqa: E402
+from siloprocs import free_port  # noqa: E402
 from s3lite import S3, S3_NS  # noqa: E402
 import latency as latency_svg  # noqa: E402
 
@@ -827,8 +828,9 @@ class Nemesis:
             self.record("stop-packet", {})
         elif kind == "membership":
             # N16: a meta node's disk is lost and it is replaced, as ops/README describes: remove it from the
-            # group, wipe it, add it back under a new id as a learner at the same addresses (so every gateway's
-            # --meta list still holds), start it with --join, promote it once it caught up. The leader is the
+            # group, wipe it, add it back under a new id as a learner at new ports (without the fault proxies:
+            # the gateways then find it only through the addresses members publish), start it with --join,
+            # promote it once it caught up. The leader is the
             # victim half the time. Writes continue throughout; the hold is not used (the change takes its time).
             metas = self.nodes("meta")
             leader, _ = self.cluster.meta_leader()
@@ -843,10 +845,24 @@ class Nemesis:
                 self.cluster.kill(node)
                 self.dead.add(name)
             shutil.rmtree(node.data, ignore_errors=True)
+            argv = list(node.argv)
+            if not self.cluster.proxies():
+                # The replacement listens elsewhere (new ports), as a new machine would: the gateways' --meta
+                # lists still name the old address, so they reach it only by the addresses members publish.
+                for kind in ("raft", "api"):
+                    host, port = node.addresses[kind].rsplit(":", 1)
+                    moved = f"{host}:{free_port() if self.cluster.state.layout == 'loopback' else int(port) + 1}"
+                    node.addresses[kind] = moved
+                    argv[argv.index(f"--{kind}") + 1] = moved
+                steps.append(["moved", {"raft": node.addresses["raft"], "api": node.addresses["api"]}])
+                # As an operator's configuration would, the gateways' --meta names the new address for their
+                # next start; the running gateways keep their old lists and must find it by themselves.
+                apis = ",".join(n.addresses["api"] for n in self.cluster.state.nodes if n.role == "meta")
+                for gateway in (n for n in self.cluster.state.nodes if n.role == "gateway"):
+                    gateway.argv[gateway.argv.index("--meta") + 1] = apis
             steps.append(["add-learner", self.admin("add-learner", "--id", str(new_id), "--raft", node.addresses["raft"])])
             peers = ",".join(f"{n.id if n is not node else new_id}={n.addresses['raft']}"
                              for n in self.cluster.state.nodes if n.role == "meta")
-            argv = list(node.argv)
             argv[argv.index("--id") + 1] = str(new_id)
             argv[argv.index("--peers") + 1] = peers
             if "--join" not in argv:

@@ -169,18 +169,23 @@ public final class RemoteMetaLog: MetaLog {
     /// Brings the rotation in line with the group, once: asks every replica in it for its status and takes
     /// the view of the one furthest along (highest term, then commit index). Every member that view
     /// publishes an API address for joins the rotation; a replica that answered with an id the group no
-    /// longer has leaves it. A replica that did not answer stays (down is not removed), and the rotation is
-    /// never left empty.
+    /// longer has leaves it, and so does one that did not answer at an address no member publishes once
+    /// every member has published one (an old address). Otherwise a replica that did not answer stays (down
+    /// is not removed), and the rotation is never left empty.
     public func refreshMembers() async {
         let answers = await statuses()
         let views = answers.compactMap(\.status)
         guard let view = views.max(by: { ($0.term, $0.commitIndex) < ($1.term, $1.commitIndex) }) else { return }
         let members = Set(view.voters + view.learners)
-        let removed = Set(answers.compactMap { answer in
-            answer.status.flatMap { members.contains($0.id) ? nil : answer.address }
-        })
         let published = view.apiAddresses.filter { members.contains($0.key) }.values
             .compactMap { PeerAddress(parsing: $0) }
+        // When every member has published its address, one that is not among them and did not answer is a
+        // member's old address (replaced at a new one): it leaves too.
+        let complete = members.allSatisfy { view.apiAddresses[$0] != nil }
+        let removed = Set(answers.compactMap { answer -> PeerAddress? in
+            if let status = answer.status { return members.contains(status.id) ? nil : answer.address }
+            return complete && !published.contains(answer.address) ? answer.address : nil
+        })
         let (added, dropped) = nodes.withLock { nodes -> ([PeerAddress], [MetaNodeConnection]) in
             var kept = nodes.filter { !removed.contains($0.address) }
             if kept.isEmpty { return ([], []) }
