@@ -328,4 +328,51 @@ extension InProcessGateway {
         // No object: object actions are refused (the handler answers NoSuchKey or AccessDenied).
         #expect(!allows(.user(id: owner), .getObject, bucket, nil))
     }
+
+    // Goal: the public access block's two evaluation switches. IgnorePublicAcls drops AllUsers and
+    // AuthenticatedUsers grants from bucket and object ACLs alike (a user's own grant still counts);
+    // RestrictPublicBuckets withholds a public policy's Allows from anonymous callers only (the owner's
+    // users keep them, and a Deny still refuses). Method: the pure Authorizer on records.
+    @Test func publicAccessBlockEvaluation() throws {
+        let owner = "u:owner"
+        let publicRead = AccessControlList(grants: [
+            ACLGrant(grantee: .user(id: owner), permission: .fullControl), ACLGrant(grantee: .allUsers, permission: .read),
+            ACLGrant(grantee: .authenticatedUsers, permission: .write), ACLGrant(grantee: .user(id: "u:friend"), permission: .read),
+        ])
+        var bucket = BucketRecord(name: "b", owner: owner, createdTime: 1, acl: publicRead)
+        var object = ObjectRecord(bucket: "b", key: "k", versionID: "v", sizeBytes: 0, etag: "e", lastModifiedTime: 1,
+                                  headers: [], userMetadata: [], checksum: nil, chunks: [], partSizes: [])
+        object.owner = owner
+        object.acl = publicRead
+        func allows(_ principal: AccessPrincipal, _ action: S3Action, _ object: ObjectRecord? = nil) -> Bool {
+            Authorizer.allows(AccessRequest(principal: principal, action: action, bucket: bucket, object: object, key: "k"))
+        }
+        #expect(allows(.anonymous, .listBucket) && allows(.anonymous, .getObject, object))
+        #expect(allows(.user(id: "u:stranger"), .putObject))
+        bucket.publicAccessBlock = PublicAccessBlock(blockPublicAcls: false, ignorePublicAcls: true,
+                                                     blockPublicPolicy: false, restrictPublicBuckets: false)
+        #expect(!allows(.anonymous, .listBucket) && !allows(.anonymous, .getObject, object))
+        #expect(!allows(.user(id: "u:stranger"), .putObject))
+        #expect(allows(.user(id: "u:friend"), .listBucket) && allows(.user(id: "u:friend"), .getObject, object))
+
+        bucket = BucketRecord(name: "b", owner: owner, createdTime: 1, policy: """
+            {"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},
+              {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/secret"}]}
+            """)
+        object.acl = .ownerOnly(owner)
+        #expect(allows(.anonymous, .getObject, object) && allows(.user(id: "u:stranger"), .getObject, object))
+        bucket.publicAccessBlock = PublicAccessBlock(blockPublicAcls: false, ignorePublicAcls: false,
+                                                     blockPublicPolicy: false, restrictPublicBuckets: true)
+        #expect(!allows(.anonymous, .getObject, object))
+        #expect(allows(.user(id: "u:stranger"), .getObject, object) && allows(.user(id: owner), .getObject, object))
+        let secret = Authorizer.allows(AccessRequest(principal: .user(id: owner), action: .getObject, bucket: bucket,
+                                                     object: object, key: "secret"))
+        #expect(!secret)
+        // The block is part of the access stamp (set), and a bucket without one keeps its old stamp.
+        var plain = bucket
+        plain.publicAccessBlock = nil
+        #expect(plain.accessStamp != bucket.accessStamp)
+        #expect(plain.accessStamp == BucketRecord(name: "b", owner: owner, createdTime: 1, policy: plain.policy).accessStamp)
+    }
 }

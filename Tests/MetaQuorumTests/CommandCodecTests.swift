@@ -15,7 +15,7 @@ struct CommandCodecTests {
             let decoded = try MetaCommand(decoding: command.encode())
             #expect(decoded == command)
         }
-        #expect(kindsSeen.count == 23)
+        #expect(kindsSeen.count == 24)
     }
 
     // Goal: the RPC server's log reads the kind and request id at the head of any encoded command without

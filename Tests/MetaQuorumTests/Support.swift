@@ -143,7 +143,10 @@ struct RandomValues {
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
-        switch int(0...22) {
+        switch int(0...23) {
+        case 22:
+            return .setPublicAccessBlock(envelope, bucket: string(),
+                                         block: bool() ? nil : PublicAccessBlock(rawValue: UInt8(int(0...15))))
         case 21: return .setMemberAddress(envelope, member: UInt64.random(in: 1...UInt64.max, using: &rng),
                                           apiAddress: bool() ? nil : string())
         case 16: return .setBucketDurability(envelope, bucket: string(), durability: durability())

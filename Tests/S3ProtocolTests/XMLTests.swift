@@ -292,3 +292,23 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
         == declaration + "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></VersioningConfiguration>")
     #expect(VersioningConfigurationResult(status: "Enabled").xml().contains("<Status>Enabled</Status>"))
 }
+
+// Goal: PublicAccessBlockConfiguration parses as S3 reads it (a missing switch is false) and refuses what S3
+// refuses as MalformedXML (a value other than true/false, an unknown element, a repeated one, another root);
+// the answer document round-trips.
+@Test func publicAccessBlockDocument() throws {
+    let document = try PublicAccessBlockDocument.parse(Array("""
+        <PublicAccessBlockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+          <BlockPublicAcls>true</BlockPublicAcls><RestrictPublicBuckets> TRUE </RestrictPublicBuckets>
+        </PublicAccessBlockConfiguration>
+        """.utf8))
+    #expect(document == PublicAccessBlockDocument(blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: false,
+                                                  restrictPublicBuckets: true))
+    #expect(try PublicAccessBlockDocument.parse(Array(document.xml().utf8)) == document)
+    for bad in ["<PublicAccessBlockConfiguration><BlockPublicAcls>yes</BlockPublicAcls></PublicAccessBlockConfiguration>",
+                "<PublicAccessBlockConfiguration><Other>true</Other></PublicAccessBlockConfiguration>",
+                "<PublicAccessBlockConfiguration><IgnorePublicAcls>true</IgnorePublicAcls><IgnorePublicAcls>false</IgnorePublicAcls></PublicAccessBlockConfiguration>",
+                "<PublicAccessBlock><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlock>"] {
+        #expect(throws: XMLRequestError.self) { try PublicAccessBlockDocument.parse(Array(bad.utf8)) }
+    }
+}

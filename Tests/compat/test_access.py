@@ -231,3 +231,41 @@ def test_revoked_write_access_is_refused_at_once(s3, s3_bob, bucket, expect_erro
     assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == [
         "again.txt", "owner.txt", "reopened.txt", "warm.txt"]
     s3.abort_multipart_upload(Bucket=bucket, Key="big.bin", UploadId=upload)
+
+
+def test_public_access_block(target, s3, s3_bob, bucket, expect_error):
+    # Goal: Put/Get/DeletePublicAccessBlock round-trip with boto3, and each switch acts: BlockPublicAcls
+    # refuses public canned ACLs on PutObject and PutBucketAcl (private ones pass), BlockPublicPolicy refuses a
+    # public policy, RestrictPublicBuckets withholds a public policy from anonymous readers but not from the
+    # owner, IgnorePublicAcls makes a public-read object private to strangers.
+    expect_error("NoSuchPublicAccessBlockConfiguration", 404, s3.get_public_access_block, Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="open.txt", Body=b"open", ACL="public-read")
+    assert anonymous_get(target, bucket, "open.txt") == (200, b"open")
+    conf = {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": True, "RestrictPublicBuckets": False}
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=conf)
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == conf
+    expect_error("AccessDenied", 403, s3.put_object, Bucket=bucket, Key="p.txt", Body=b"x", ACL="public-read")
+    expect_error("AccessDenied", 403, s3.put_bucket_acl, Bucket=bucket, ACL="authenticated-read")
+    s3.put_object(Bucket=bucket, Key="private.txt", Body=b"x", ACL="private")
+    public_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    expect_error("AccessDenied", 403, s3.put_bucket_policy, Bucket=bucket, Policy=json.dumps(public_policy))
+    expect_error("AccessDenied", 403, s3_bob.put_public_access_block, Bucket=bucket,
+                 PublicAccessBlockConfiguration=conf)
+
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy))
+    status, body = anonymous_get(target, bucket, "private.txt")
+    assert status == 403 and error_code(body) == "AccessDenied"
+    assert s3.get_object(Bucket=bucket, Key="private.txt")["Body"].read() == b"x"
+    s3.delete_bucket_policy(Bucket=bucket)
+
+    assert anonymous_get(target, bucket, "open.txt") == (200, b"open")
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    assert anonymous_get(target, bucket, "open.txt")[0] == 403
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.delete_public_access_block(Bucket=bucket)  # nothing to delete: still 204
+    assert anonymous_get(target, bucket, "open.txt") == (200, b"open")
+    expect_error("NoSuchPublicAccessBlockConfiguration", 404, s3.get_public_access_block, Bucket=bucket)

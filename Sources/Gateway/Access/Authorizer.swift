@@ -41,6 +41,9 @@ enum S3Action: String, Sendable, CaseIterable {
     /// Also DeleteBucketCors's permission, as in IAM.
     case getBucketCORS = "s3:GetBucketCORS"
     case putBucketCORS = "s3:PutBucketCORS"
+    case getBucketPublicAccessBlock = "s3:GetBucketPublicAccessBlock"
+    /// Also DeletePublicAccessBlock's permission, as in IAM.
+    case putBucketPublicAccessBlock = "s3:PutBucketPublicAccessBlock"
 
     /// What an ACL must grant for the action, and on which resource; nil: no ACL grants it (only the
     /// bucket owner, or a policy, may).
@@ -63,6 +66,8 @@ enum S3Action: String, Sendable, CaseIterable {
         case .getObjectTagging, .putObjectTagging, .deleteObjectTagging, .getObjectVersionTagging,
              .putObjectVersionTagging, .deleteObjectVersionTagging, .getBucketTagging, .putBucketTagging,
              .getBucketCORS, .putBucketCORS:
+            return nil
+        case .getBucketPublicAccessBlock, .putBucketPublicAccessBlock:
             return nil
         }
     }
@@ -128,14 +133,20 @@ enum Authorizer {
     /// Step 1 and 2: what the bucket policy says, if there is one.
     static func policyDecision(_ request: AccessRequest) -> PolicyDecision {
         guard let policy = request.bucket.parsedPolicy else { return .notApplicable }
+        let restricted = request.bucket.publicAccessBlock?.restrictPublicBuckets == true && policy.isPublic
+            && request.principal == .anonymous
         var resource = "arn:aws:s3:::" + request.bucket.name
         if request.action.isObjectAction { resource += "/" + request.key }
         let principal: PolicyPrincipal = switch request.principal {
         case .anonymous: .anonymous
         case .user(let id): .user(id: id, name: request.principalName ?? id, canonicalID: ACLResolver.canonicalID(id))
         }
-        return PolicyEvaluator.evaluate(policy, request: PolicyRequest(
+        let decision = PolicyEvaluator.evaluate(policy, request: PolicyRequest(
             principal: principal, action: request.action.rawValue, resource: resource, context: request.context))
+        // RestrictPublicBuckets: a public policy's Allows reach only the bucket owner's users (all of Silo's
+        // users are one account's), never anonymous callers; its Denys still hold.
+        if restricted && decision == .allow { return .notApplicable }
+        return decision
     }
 
     /// Steps 3 and 4 of the rule: ownership and ACLs, without the policy.
@@ -149,7 +160,7 @@ enum Authorizer {
                 return true
             }
             if enforced { return false }
-            return bucket.acl.grants(requirement.permission, to: request.principal)
+            return bucket.effectiveACL(bucket.acl).grants(requirement.permission, to: request.principal)
         }
         if enforced { return isBucketOwner }
         guard let object = request.object else { return false }
@@ -157,11 +168,25 @@ enum Authorizer {
         let isObjectOwner = request.principal == .user(id: owner)
         if isObjectOwner && (requirement.permission == .readACP || requirement.permission == .writeACP) { return true }
         let acl = object.acl ?? .ownerOnly(owner)
-        return acl.grants(requirement.permission, to: request.principal)
+        return bucket.effectiveACL(acl).grants(requirement.permission, to: request.principal)
+    }
+}
+
+extension AccessControlList {
+    /// Whether any grant goes to everyone or to every authenticated user (what S3 calls a public ACL).
+    var isPublic: Bool {
+        grants.contains { $0.grantee == .allUsers || $0.grantee == .authenticatedUsers }
     }
 }
 
 extension BucketRecord {
+    /// `acl` as access decisions read it in this bucket: without its public grants under
+    /// `IgnorePublicAcls`.
+    func effectiveACL(_ acl: AccessControlList) -> AccessControlList {
+        guard publicAccessBlock?.ignorePublicAcls == true, acl.isPublic else { return acl }
+        return AccessControlList(grants: acl.grants.filter { $0.grantee != .allUsers && $0.grantee != .authenticatedUsers })
+    }
+
     /// The stored policy, parsed. It was validated by the same parser when it was put; text that no
     /// longer parses (a future format) is ignored, leaving ACLs to decide.
     var parsedPolicy: BucketPolicy? {

@@ -52,6 +52,8 @@ extension S3Gateway {
         case .deleteObjectTagging: return .object(.deleteObjectTagging)
         case .getBucketTagging: return .bucket(.getBucketTagging)
         case .putBucketTagging, .deleteBucketTagging: return .bucket(.putBucketTagging)
+        case .getPublicAccessBlock: return .bucket(.getBucketPublicAccessBlock)
+        case .putPublicAccessBlock, .deletePublicAccessBlock: return .bucket(.putBucketPublicAccessBlock)
         case .getBucketCors: return .bucket(.getBucketCORS)
         case .putBucketCors, .deleteBucketCors: return .bucket(.putBucketCORS)
         }
@@ -78,7 +80,10 @@ extension S3Gateway {
     /// settings changed since the decision, forgets the cached record, decides again on a linearizable read
     /// (which may now deny) and runs the write again with the new stamp, under the same request id (that
     /// refusal changed nothing and is not remembered).
-    func withBucketAccess<T>(_ call: S3Call, _ write: (BucketAccessStamp?) async throws -> T) async throws -> T {
+    /// `recheck` repeats, on the bucket as read again, what the handler decided on the first record besides
+    /// access (a public ACL under a public access block).
+    func withBucketAccess<T>(_ call: S3Call, recheck: ((BucketRecord) throws -> Void)? = nil,
+                             _ write: (BucketAccessStamp?) async throws -> T) async throws -> T {
         precondition(call.bucketAccess != nil, "\(call.target.endpoint.operationName) has no bucket access stamp")
         var access = call.bucketAccess
         var retries = 0
@@ -90,6 +95,7 @@ extension S3Gateway {
                 buckets.forget(call.bucket)
                 var again = call
                 try await authorize(&again)
+                if let recheck, let bucket = again.bucketRecord { try recheck(bucket) }
                 access = again.bucketAccess
             } catch let error as MetaError where error == .noSuchBucket || error == .bucketAccessChanged {
                 buckets.forget(call.bucket)

@@ -180,14 +180,14 @@ public struct S3Gateway: HTTPResponder {
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
              .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning, .putObjectTagging, .putBucketTagging,
-             .putBucketCors:
+             .putBucketCors, .putPublicAccessBlock:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
              .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
              .getBucketPolicyStatus, .getBucketVersioning, .getObjectTagging, .deleteObjectTagging, .getBucketTagging,
-             .deleteBucketTagging, .getBucketCors, .deleteBucketCors:
+             .deleteBucketTagging, .getBucketCors, .deleteBucketCors, .getPublicAccessBlock, .deletePublicAccessBlock:
             return false
         }
     }
@@ -296,6 +296,9 @@ public struct S3Gateway: HTTPResponder {
         case .getBucketTagging: return try await getBucketTagging(call)
         case .putBucketTagging: return try await putBucketTagging(call)
         case .deleteBucketTagging: return try await deleteBucketTagging(call)
+        case .getPublicAccessBlock: return try await getPublicAccessBlock(call)
+        case .putPublicAccessBlock: return try await putPublicAccessBlock(call)
+        case .deletePublicAccessBlock: return try await deletePublicAccessBlock(call)
         case .getBucketCors: return try await getBucketCors(call)
         case .putBucketCors: return try await putBucketCors(call)
         case .deleteBucketCors: return try await deleteBucketCors(call)

@@ -56,7 +56,9 @@ extension S3Gateway {
         guard onObject else {
             let bucket = authorizedBucket(call)
             guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
-            try await metadata.putBucketACL(bucket: call.bucket, acl: try acl(owner: bucket.owner, bucketOwner: bucket.owner),
+            let requested = try acl(owner: bucket.owner, bucketOwner: bucket.owner)
+            try Self.refusePublicACL(requested, in: bucket)
+            try await metadata.putBucketACL(bucket: call.bucket, acl: requested,
                                             requester: call.requester, requestID: call.requestID)
             return Self.emptyResponse(.ok)
         }
@@ -65,8 +67,9 @@ extension S3Gateway {
         let (bucket, object) = try await authorizedObject(call, .putObjectAcl, bucket: call.bucket, key: call.key)
         guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
         let owner = object.owner ?? bucket.owner
-        try await metadata.putObjectACL(bucket: call.bucket, key: call.key,
-                                        acl: try acl(owner: owner, bucketOwner: bucket.owner),
+        let requested = try acl(owner: owner, bucketOwner: bucket.owner)
+        try Self.refusePublicACL(requested, in: bucket)
+        try await metadata.putObjectACL(bucket: call.bucket, key: call.key, acl: requested,
                                         requester: call.requester, requestID: call.requestID)
         return Self.emptyResponse(.ok)
     }
@@ -87,7 +90,9 @@ extension S3Gateway {
         // Canned ACLs need no user list; grant headers do.
         let needsUsers = ACLResolver.grantHeaders.contains { call.header($0.name) != nil }
         let resolver = ACLResolver(users: needsUsers ? try await metadata.listUsers() : [])
-        return try resolver.fromHeaders(call.headers, owner: writer, bucketOwner: bucket.owner)
+        let requested = try resolver.fromHeaders(call.headers, owner: writer, bucketOwner: bucket.owner)
+        try Self.refusePublicACL(requested, in: bucket)
+        return requested
     }
 
     func getOwnershipControls(_ call: S3Call) async throws -> Response {

@@ -25,7 +25,7 @@ extension S3Gateway {
                                           withTags: try requestedWriteTags(call)?.storedForm),
             userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
             acl: try await requestedObjectACL(call))
-        try await withBucketAccess(call) { access in
+        try await withBucketAccess(call, recheck: { try Self.refusePublicACL(upload.acl, in: $0) }) { access in
             try await metadata.createMultipartUpload(upload, requester: call.requester, access: access,
                                                      requestID: call.requestID)
         }

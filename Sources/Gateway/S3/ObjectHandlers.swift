@@ -23,7 +23,7 @@ extension S3Gateway {
             chunks: stored.chunks, partSizes: [], inlineBody: stored.inline, acl: acl)
         let versionID: String?
         do {
-            versionID = try await withBucketAccess(call) { access in
+            versionID = try await withBucketAccess(call, recheck: { try Self.refusePublicACL(acl, in: $0) }) { access in
                 try await metadata.putObject(object, requester: call.requester, access: access,
                                              precondition: precondition, startedTime: call.now,
                                              requestID: call.requestID)
@@ -411,7 +411,7 @@ extension S3Gateway {
             acl: acl)
         let versionID: String?
         do {
-            versionID = try await withBucketAccess(call) { access in
+            versionID = try await withBucketAccess(call, recheck: { try Self.refusePublicACL(acl, in: $0) }) { access in
                 try await metadata.putObject(object, requester: call.requester, access: access,
                                              precondition: precondition, startedTime: call.now,
                                              requestID: call.requestID)

@@ -21,10 +21,14 @@ extension S3Gateway {
         let body = Array(buffer: try await call.signedBody.collectSmall(
             limitBytes: BucketPolicy.documentBytesMax,
             tooLarge: S3Error(.malformedPolicy, "Policies must be at most 20 KB")))
+        let parsed: BucketPolicy
         do {
-            _ = try BucketPolicy.parse(body, bucket: call.bucket)
+            parsed = try BucketPolicy.parse(body, bucket: call.bucket)
         } catch {
             throw S3Error(.malformedPolicy, error.reason, cause: error)
+        }
+        if authorizedBucket(call).publicAccessBlock?.blockPublicPolicy == true && parsed.isPublic {
+            throw S3Error(.accessDenied, "The bucket's public access block forbids public policies.")
         }
         try await metadata.setBucketPolicy(bucket: call.bucket, policy: String(decoding: body, as: UTF8.self),
                                            requester: call.requester, requestID: call.requestID)

@@ -85,6 +85,7 @@ public struct S3Error: Error, Sendable {
         case accessControlListNotSupported = "AccessControlListNotSupported"
         case invalidBucketAclWithObjectOwnership = "InvalidBucketAclWithObjectOwnership"
         case ownershipControlsNotFoundError = "OwnershipControlsNotFoundError"
+        case noSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
         case noSuchBucketPolicy = "NoSuchBucketPolicy"
         case malformedPolicy = "MalformedPolicy"
         case invalidTag = "InvalidTag"
@@ -101,7 +102,7 @@ public struct S3Error: Error, Sendable {
                  .expiredToken, .quotaExceeded, .accessForbidden:
                 return .forbidden
             case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion, .ownershipControlsNotFoundError,
-                 .noSuchBucketPolicy, .noSuchTagSet, .noSuchCORSConfiguration:
+                 .noSuchBucketPolicy, .noSuchTagSet, .noSuchCORSConfiguration, .noSuchPublicAccessBlockConfiguration:
                 return .notFound
             case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
                 return .conflict
@@ -188,6 +189,7 @@ public struct S3Error: Error, Sendable {
             case .invalidBucketAclWithObjectOwnership:
                 return "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
             case .ownershipControlsNotFoundError: return "The bucket ownership controls were not found"
+            case .noSuchPublicAccessBlockConfiguration: return "The public access block configuration was not found"
             case .noSuchBucketPolicy: return "The bucket policy does not exist"
             case .malformedPolicy: return "Policies must be valid JSON and the first byte must be '{'"
             case .invalidTag: return "The tag provided was not a valid tag."

@@ -74,6 +74,8 @@ enum MetaCommand: Sendable, Equatable {
     /// Publishes (non-nil) or withdraws (nil) the metadata RPC address of group member `member`, so that
     /// gateways find members added after they started (format 4, kind 60).
     case setMemberAddress(CommandEnvelope, member: UInt64, apiAddress: String?)
+    /// PutPublicAccessBlock (non-nil) or DeletePublicAccessBlock (nil) (format 4, kind 61).
+    case setPublicAccessBlock(CommandEnvelope, bucket: String, block: PublicAccessBlock?)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -87,7 +89,8 @@ enum MetaCommand: Sendable, Equatable {
     /// 4: shared by three additions. The envelope carries an optional `BucketAccessStamp` after its time;
     /// tagging and CORS (kinds 40–42); erasure coding: `setBucketDurability` (kind 50), `relocateChunk`
     /// (kind 51), chunk references marking their own layout (see `ByteWriter.write(_: ChunkRef)`); members'
-    /// RPC addresses, `setMemberAddress` (kind 60). No field of an older kind changed.
+    /// RPC addresses, `setMemberAddress` (kind 60); `setPublicAccessBlock` (kind 61). No field of an older
+    /// kind changed.
     static let formatVersion: UInt8 = 4
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...4
@@ -104,7 +107,7 @@ enum MetaCommand: Sendable, Equatable {
             return bucket
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
              .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability,
-             .relocateChunk, .setMemberAddress:
+             .relocateChunk, .setMemberAddress, .setPublicAccessBlock:
             return nil
         // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
         // version's stamp is the command's `expected`).
@@ -145,7 +148,8 @@ enum MetaCommand: Sendable, Equatable {
             .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
             .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
             .setBucketCORS(let envelope, _, _), .setBucketDurability(let envelope, _, _),
-            .relocateChunk(let envelope, _, _, _, _), .setMemberAddress(let envelope, _, _):
+            .relocateChunk(let envelope, _, _, _, _), .setMemberAddress(let envelope, _, _),
+            .setPublicAccessBlock(let envelope, _, _):
             return envelope
         }
     }
@@ -202,6 +206,8 @@ enum MetaCommand: Sendable, Equatable {
             return .relocateChunk(with(e), record: record, chunkID: chunkID, from: from, to: to)
         case .setMemberAddress(let e, let member, let address):
             return .setMemberAddress(with(e), member: member, apiAddress: address)
+        case .setPublicAccessBlock(let e, let bucket, let block):
+            return .setPublicAccessBlock(with(e), bucket: bucket, block: block)
         }
     }
 
@@ -232,6 +238,7 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketCORS: return 42
         case .setBucketDurability: return 50
         case .setMemberAddress: return 60
+        case .setPublicAccessBlock: return 61
         case .relocateChunk: return 51
         }
     }
@@ -245,7 +252,7 @@ enum MetaCommand: Sendable, Equatable {
              .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
-             .setBucketDurability, .relocateChunk, .setMemberAddress:
+             .setBucketDurability, .relocateChunk, .setMemberAddress, .setPublicAccessBlock:
             return false
         case .deleteVersions, .setBucketVersioning:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
@@ -379,6 +386,10 @@ enum MetaCommand: Sendable, Equatable {
         case .setMemberAddress(_, let member, let address):
             writer.writeVarint(member)
             writer.write(address)
+        case .setPublicAccessBlock(_, let bucket, let block):
+            writer.writeString(bucket)
+            writer.writeBool(block != nil)
+            if let block { writer.writeByte(block.rawValue) }
         case .setBucketDurability(_, let bucket, let durability):
             writer.writeString(bucket)
             writer.write(durability)
@@ -491,6 +502,12 @@ enum MetaCommand: Sendable, Equatable {
             return .setBucketTagging(envelope, bucket: try reader.readString(), tags: try reader.readOptionalString())
         case 42 where format >= 4:
             return .setBucketCORS(envelope, bucket: try reader.readString(), cors: try reader.readOptionalString())
+        case 61 where format >= 4:
+            let bucket = try reader.readString()
+            guard try reader.readBool() else { return .setPublicAccessBlock(envelope, bucket: bucket, block: nil) }
+            let bits = try reader.readByte()
+            guard let block = PublicAccessBlock(rawValue: bits) else { throw .invalidValue("public access block \(bits)") }
+            return .setPublicAccessBlock(envelope, bucket: bucket, block: block)
         case 60 where format >= 4:
             return .setMemberAddress(envelope, member: try reader.readVarint(), apiAddress: try reader.readOptionalString())
         case 50 where format >= 4:

@@ -278,9 +278,9 @@ enum MetaQueryResult: Sendable, Equatable {
     case locatedPlacements(ChunkPlacementPage)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
-    /// ownership controls and policy.
-    static let formatVersion: UInt8 = 2
-    static let decodableFormats: ClosedRange<UInt8> = 1...2
+    /// ownership controls and policy. 3: and their public access block.
+    static let formatVersion: UInt8 = 3
+    static let decodableFormats: ClosedRange<UInt8> = 1...3
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 64)
@@ -548,7 +548,7 @@ enum MetaQueryResult: Sendable, Equatable {
 }
 
 extension ByteWriter {
-    /// Result format 2 adds the ACL, ownership controls and policy.
+    /// Result format 2 adds the ACL, ownership controls and policy; 3 the public access block.
     mutating func write(_ bucket: BucketRecord) {
         writeString(bucket.name)
         writeString(bucket.owner)
@@ -556,6 +556,8 @@ extension ByteWriter {
         write(bucket.acl)
         write(bucket.ownership)
         write(bucket.policy)
+        writeBool(bucket.publicAccessBlock != nil)
+        if let block = bucket.publicAccessBlock { writeByte(block.rawValue) }
     }
 
     mutating func write(_ target: QuotaTarget) {
@@ -574,8 +576,15 @@ extension ByteReader {
     mutating func readBucket(format: UInt8) throws(MetaCodecError) -> BucketRecord {
         let bucket = BucketRecord(name: try readString(), owner: try readString(), createdTime: try readInt64())
         guard format >= 2 else { return bucket }
+        let (acl, ownership, policy) = (try readACL(), try readOwnership(), try readOptionalString())
+        var block: PublicAccessBlock?
+        if format >= 3, try readBool() {
+            let bits = try readByte()
+            guard let decoded = PublicAccessBlock(rawValue: bits) else { throw .invalidValue("public access block \(bits)") }
+            block = decoded
+        }
         return BucketRecord(name: bucket.name, owner: bucket.owner, createdTime: bucket.createdTime,
-                            acl: try readACL(), ownership: try readOwnership(), policy: try readOptionalString())
+                            acl: acl, ownership: ownership, policy: policy, publicAccessBlock: block)
     }
 
     mutating func readQuotaTarget() throws(MetaCodecError) -> QuotaTarget {

@@ -2,20 +2,28 @@
 /// `SQLiteError` / `MetaCodecError` for a storage fault.
 extension MetaStateMachine {
     /// The columns `bucket(from:name:)` reads, in its order.
-    static let bucketColumns = "owner, created_time, acl, ownership, policy"
+    static let bucketColumns = "owner, created_time, acl, ownership, policy, public_access_block"
+
+    /// The `bucketColumns` of a row, starting at column `first`.
+    static func bucketColumnValues(_ row: SQLiteRow, from first: Int32 = 0) -> BucketColumns {
+        (row.string(first), row.int64(first + 1), row.isNull(first + 2) ? nil : row.bytes(first + 2),
+         row.isNull(first + 3) ? nil : row.int64(first + 3), row.isNull(first + 4) ? nil : row.string(first + 4),
+         row.isNull(first + 5) ? nil : row.int64(first + 5))
+    }
+
+    typealias BucketColumns = (String, Int64, [UInt8]?, Int64?, String?, Int64?)
 
     func bucketRecord(_ name: String) throws -> BucketRecord? {
         let row = try database.firstRow("SELECT \(Self.bucketColumns) FROM buckets WHERE name = ?", [.string(name)]) {
-            row in (row.string(0), row.int64(1), row.isNull(2) ? nil : row.bytes(2), row.isNull(3) ? nil : row.int64(3),
-                    row.isNull(4) ? nil : row.string(4))
+            row in Self.bucketColumnValues(row)
         }
         guard let row else { return nil }
         return try Self.bucket(name: name, columns: row)
     }
 
-    /// A bucket from its row; NULL access columns are the defaults (schema 5).
-    static func bucket(name: String, columns: (String, Int64, [UInt8]?, Int64?, String?)) throws -> BucketRecord {
-        let (owner, createdTime, aclBlob, ownershipTag, policy) = columns
+    /// A bucket from its row; NULL access columns are the defaults (schema 6, 10).
+    static func bucket(name: String, columns: BucketColumns) throws -> BucketRecord {
+        let (owner, createdTime, aclBlob, ownershipTag, policy, blockBits) = columns
         let acl = try aclBlob.map { blob in
             try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readACL() }
         }
@@ -24,8 +32,15 @@ extension MetaStateMachine {
             guard let tag = UInt8(exactly: ownershipTag) else { throw MetaCodecError.invalidValue("ownership \(ownershipTag)") }
             ownership = try ObjectOwnership(tag: tag)
         }
+        var publicAccessBlock: PublicAccessBlock?
+        if let blockBits {
+            guard let bits = UInt8(exactly: blockBits), let block = PublicAccessBlock(rawValue: bits) else {
+                throw MetaCodecError.invalidValue("public access block \(blockBits)")
+            }
+            publicAccessBlock = block
+        }
         return BucketRecord(name: name, owner: owner, createdTime: createdTime, acl: acl, ownership: ownership,
-                            policy: policy)
+                            policy: policy, publicAccessBlock: publicAccessBlock)
     }
 
     /// The bucket, if it exists. Throws `.noSuchBucket`. Who may act on it is decided by the Gateway's

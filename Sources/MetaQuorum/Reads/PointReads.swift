@@ -18,8 +18,7 @@ extension MetaStateMachine {
         try database.rows(
             "SELECT name, \(Self.bucketColumns) FROM buckets WHERE owner = ? ORDER BY name", [.string(owner)]
         ) { row in
-            (row.string(0), (row.string(1), row.int64(2), row.isNull(3) ? nil : row.bytes(3),
-                             row.isNull(4) ? nil : row.int64(4), row.isNull(5) ? nil : row.string(5)))
+            (row.string(0), Self.bucketColumnValues(row, from: 1))
         }.map { row in try Self.bucket(name: row.0, columns: row.1) }
     }
 

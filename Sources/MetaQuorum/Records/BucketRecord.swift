@@ -1,6 +1,7 @@
 import Crypto
 
-/// A bucket: its owner (a user id), its ACL, ownership controls and policy (schema 5).
+/// A bucket: its owner (a user id), its ACL, ownership controls, policy (schema 6) and public access block
+/// (schema 10).
 public struct BucketRecord: Sendable, Equatable {
     public var name: String
     public var owner: String
@@ -12,14 +13,47 @@ public struct BucketRecord: Sendable, Equatable {
     public var ownership: ObjectOwnership?
     /// The bucket policy as the owner sent it (JSON text, validated by the Gateway), nil for none.
     public var policy: String?
+    /// The bucket's public access block, nil for none (schema 10).
+    public var publicAccessBlock: PublicAccessBlock?
     public init(name: String, owner: String, createdTime: Int64, acl: AccessControlList? = nil,
-                ownership: ObjectOwnership? = nil, policy: String? = nil) {
+                ownership: ObjectOwnership? = nil, policy: String? = nil, publicAccessBlock: PublicAccessBlock? = nil) {
         self.name = name
         self.owner = owner
         self.createdTime = createdTime
         self.acl = acl ?? .ownerOnly(owner)
         self.ownership = ownership
         self.policy = policy
+        self.publicAccessBlock = publicAccessBlock
+    }
+}
+
+/// S3's four switches that keep a bucket from being made or used public (PutPublicAccessBlock). The
+/// Gateway enforces them: public ACLs and policies refused on the way in (`blockPublicAcls`,
+/// `blockPublicPolicy`), public grants ignored (`ignorePublicAcls`), a public policy's grants withheld from
+/// anonymous callers (`restrictPublicBuckets`). Stored as a bit set (`rawValue`).
+public struct PublicAccessBlock: Sendable, Equatable, Hashable {
+    public var blockPublicAcls: Bool
+    public var ignorePublicAcls: Bool
+    public var blockPublicPolicy: Bool
+    public var restrictPublicBuckets: Bool
+
+    public init(blockPublicAcls: Bool, ignorePublicAcls: Bool, blockPublicPolicy: Bool, restrictPublicBuckets: Bool) {
+        self.blockPublicAcls = blockPublicAcls
+        self.ignorePublicAcls = ignorePublicAcls
+        self.blockPublicPolicy = blockPublicPolicy
+        self.restrictPublicBuckets = restrictPublicBuckets
+    }
+
+    /// Bits 0-3 in declaration order.
+    public var rawValue: UInt8 {
+        (blockPublicAcls ? 1 : 0) | (ignorePublicAcls ? 2 : 0) | (blockPublicPolicy ? 4 : 0) | (restrictPublicBuckets ? 8 : 0)
+    }
+
+    /// Nil for a value with bits above 3.
+    public init?(rawValue: UInt8) {
+        guard rawValue < 16 else { return nil }
+        self.init(blockPublicAcls: rawValue & 1 != 0, ignorePublicAcls: rawValue & 2 != 0,
+                  blockPublicPolicy: rawValue & 4 != 0, restrictPublicBuckets: rawValue & 8 != 0)
     }
 }
 
@@ -56,6 +90,8 @@ extension BucketRecord {
         writer.write(acl)
         writer.write(ownership)
         writer.write(policy)
+        // Only when set, so that buckets without one keep the stamps earlier versions compute.
+        if let publicAccessBlock { writer.writeByte(publicAccessBlock.rawValue) }
         let digest = SHA256.hash(data: writer.bytes)
         return BucketAccessStamp(value: digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) })
     }

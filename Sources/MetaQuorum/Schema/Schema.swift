@@ -21,7 +21,8 @@ enum MetaSchema {
     ///    (`ObjectRecord.storedTags`), so the record format is unchanged.
     /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
     /// 9: `meta_members`, the metadata RPC address each group member published.
-    static let version: Int64 = 9
+    /// 10: `buckets.public_access_block` (a `PublicAccessBlock` bit set, NULL for none).
+    static let version: Int64 = 10
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -74,7 +75,7 @@ enum MetaSchema {
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
     ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements
-        + memberStatements + [
+        + memberStatements + publicAccessBlockStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -139,6 +140,11 @@ enum MetaSchema {
     /// Raft's membership (which holds Raft addresses): a member absent here is simply not advertised.
     static let memberStatements: [String] = [
         "CREATE TABLE meta_members(id INTEGER PRIMARY KEY, api_address BLOB NOT NULL)",
+    ]
+
+    /// The public access block column of `buckets` (schema 10), also added by the migration from 9.
+    static let publicAccessBlockStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN public_access_block INTEGER",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

@@ -403,6 +403,12 @@ public final class EmbeddedMetadataService: MetadataService {
         try await ask(.bucketTagging(bucket: bucket)) { if case .text(let v) = $0 { .some(v) } else { nil } }
     }
 
+    public func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String,
+                                     requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.setPublicAccessBlock(try envelope(requestID, requester: requester, time: clock()),
+                                                   bucket: bucket, block: block))
+    }
+
     public func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: RequestID)
         async throws(MetaError)
     {

@@ -188,6 +188,10 @@ public protocol MetadataService: Sendable {
     /// The bucket's tag set in stored form, nil for none. Throws `.noSuchBucket`.
     func bucketTagging(bucket: String) async throws(MetaError) -> String?
     /// nil deletes it. Throws `.noSuchBucket`, `.noSuchCORSConfiguration` (delete without one).
+    /// PutPublicAccessBlock (non-nil) or DeletePublicAccessBlock (nil). Throws `.noSuchBucket`. The block is
+    /// part of the bucket record (and of its access stamp): `bucket(name:)` returns it.
+    func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String, requestID: RequestID)
+        async throws(MetaError)
     func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: RequestID)
         async throws(MetaError)
     /// The bucket's CORS configuration (canonical XML), nil for none. Throws `.noSuchBucket`.

@@ -42,4 +42,11 @@ extension MetaStateMachine {
         try database.run(
             "UPDATE buckets SET policy = ? WHERE name = ?", [policy.map { .string($0) } ?? .null, .string(name)])
     }
+
+    /// PutPublicAccessBlock (non-nil) or DeletePublicAccessBlock (nil: no error when there is none, as S3).
+    func applySetPublicAccessBlock(bucket name: String, block: PublicAccessBlock?) throws {
+        _ = try existingBucket(name)
+        try database.run("UPDATE buckets SET public_access_block = ? WHERE name = ?",
+                         [block.map { .int(Int64($0.rawValue)) } ?? .null, .string(name)])
+    }
 }

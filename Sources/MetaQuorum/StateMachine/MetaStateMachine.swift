@@ -147,6 +147,9 @@ final class MetaStateMachine {
         case 8:
             // Members publish their metadata RPC addresses (an empty table until they do).
             for statement in MetaSchema.memberStatements { try database.execute(statement) }
+        case 9:
+            // Public access blocks: every existing bucket has none.
+            for statement in MetaSchema.publicAccessBlockStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -339,6 +342,8 @@ final class MetaStateMachine {
             try applyRelocateChunk(record: record, chunkID: chunkID, from: from, to: to)
         case .setMemberAddress(_, let member, let address):
             try applySetMemberAddress(member: member, apiAddress: address)
+        case .setPublicAccessBlock(_, let bucket, let block):
+            try applySetPublicAccessBlock(bucket: bucket, block: block)
         }
         return .done
     }

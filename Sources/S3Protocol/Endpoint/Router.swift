@@ -9,7 +9,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"), ("object-lock", "ObjectLockConfiguration"),
 
-    ("publicAccessBlock", "PublicAccessBlock"), ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
+    ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
     ("website", "BucketWebsite"),
     ("session", "Session"),
 ]
@@ -80,6 +80,14 @@ extension S3RequestTarget {
             case "GET", "HEAD": return .getBucketTagging
             case "PUT": return .putBucketTagging
             case "DELETE": return .deleteBucketTagging
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("publicAccessBlock") {
+            switch method {
+            case "GET", "HEAD": return .getPublicAccessBlock
+            case "PUT": return .putPublicAccessBlock
+            case "DELETE": return .deletePublicAccessBlock
             default: throw .methodNotAllowed(method: method)
             }
         }

@@ -67,6 +67,10 @@ public enum S3Endpoint: Sendable, Hashable {
     case getBucketCors
     case putBucketCors
     case deleteBucketCors
+    /// Get/Put/DeletePublicAccessBlock (`/bucket?publicAccessBlock`).
+    case getPublicAccessBlock
+    case putPublicAccessBlock
+    case deletePublicAccessBlock
 
     /// The AWS operation name, for logs and metrics.
     public var operationName: String {
@@ -114,6 +118,9 @@ public enum S3Endpoint: Sendable, Hashable {
         case .getBucketCors: return "GetBucketCors"
         case .putBucketCors: return "PutBucketCors"
         case .deleteBucketCors: return "DeleteBucketCors"
+        case .getPublicAccessBlock: return "GetPublicAccessBlock"
+        case .putPublicAccessBlock: return "PutPublicAccessBlock"
+        case .deletePublicAccessBlock: return "DeletePublicAccessBlock"
         }
     }
 }
