@@ -11,8 +11,9 @@ import Synchronization
 /// denies is never trusted either (`S3Gateway.authorize` reads again): a stale record can only cost a
 /// retry, never allow or refuse wrongly.
 final class BucketAccessCache: Sendable {
-    /// Bound on cached buckets; the cache is cleared when it is reached.
-    static let entriesMax = 10_000
+    /// Bound on cached buckets; the cache is cleared when it is reached. A record holds at most one policy of
+    /// `BucketPolicy.documentBytesMax` (20 KiB), so the cache stays under about 20 MiB.
+    static let entriesMax = 1_000
     private let entries = Mutex<[String: (record: BucketRecord, stamp: BucketAccessStamp)]>([:])
 
     func bucket(_ name: String) -> (record: BucketRecord, stamp: BucketAccessStamp)? {
