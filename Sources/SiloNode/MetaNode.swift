@@ -117,7 +117,8 @@ struct MemberAddressPublisher: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let done = await replica.publishAPIAddress(address, secret: secret, group: group, logger: logger)
-            try? await Task.sleep(for: done ? .seconds(30) : .seconds(1))
+            // The wait ends at shutdown too, so that SIGTERM stops the node at once.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: done ? .seconds(30) : .seconds(1)) }
         }
     }
 }
