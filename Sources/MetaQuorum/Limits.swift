@@ -83,3 +83,36 @@ public enum MetaLimits {
     /// The longest metadata RPC address a member may publish (`setMemberAddress`): a host name and a port.
     static let memberAddressBytesMax = 300
 }
+
+/// The limits and timeouts of the blob cluster map (`blob_nodes`, commands 70–72, `BlobLiveness`).
+/// `MetaLimitsTests` checks the relations between them.
+public enum BlobMapLimits {
+    /// How often a registered blob node sends the metadata leader a heartbeat.
+    public static let heartbeatInterval: Duration = .seconds(3)
+    /// A node `up` in the map and silent this long (no heartbeat reached the leader) is marked `down`. Five
+    /// heartbeats: one lost heartbeat, a slow disk or a leader change does not mark a live node down.
+    public static let heartbeatSilenceMax: Duration = .seconds(15)
+    /// How often the leader compares last-seen times with the map (the latency of a transition above
+    /// `heartbeatSilenceMax`).
+    public static let livenessCheckInterval: Duration = .seconds(1)
+    /// How long a blob node waits for the metadata to answer one heartbeat.
+    public static let heartbeatDeadline: Duration = .seconds(2)
+    /// Registered nodes, removed ones included (a node's row is never deleted); below Placement's ring limit
+    /// of 10,000 nodes.
+    static let nodesMax = 4096
+    /// The longest chunk protocol address a node may register: a host name and a port.
+    static let addressBytesMax = 300
+    /// The longest zone label.
+    static let zoneBytesMax = 64
+    /// The largest ring weight (`RingNode.weight`) a node may register. The total vnode count is bounded by
+    /// Placement's own limit, which the gateway's `Ring.init` checks when it builds the ring.
+    public static let weightMax = 1000
+
+    /// Checks the relations between these limits; call once at start-up (a test calls it too).
+    public static func validate() {
+        precondition(heartbeatInterval * 3 <= heartbeatSilenceMax,
+                     "a node is marked down after fewer than three missed heartbeats")
+        precondition(livenessCheckInterval <= heartbeatInterval, "the leader checks less often than nodes beat")
+        precondition(heartbeatDeadline < heartbeatInterval, "a heartbeat may outlive the next one")
+    }
+}

@@ -165,6 +165,13 @@ enum FuzzSeeds {
                                   block: PublicAccessBlock(blockPublicAcls: true, ignorePublicAcls: false,
                                                            blockPublicPolicy: true, restrictPublicBuckets: false)),
             .setPublicAccessBlock(envelope, bucket: "bucket", block: nil),
+            .registerBlobNode(envelope, node: BlobNodeRegistration(id: 3, address: "10.0.0.3:7300", zone: "rack-a",
+                                                                   weight: 2, capacityBytes: 4 << 40)),
+            .registerBlobNode(envelope, node: BlobNodeRegistration(id: 4, address: "10.0.0.4:7300", zone: nil,
+                                                                   weight: 0, capacityBytes: 0)),
+            .setBlobNodeState(envelope, node: 3, state: .draining),
+            .setBlobNodeState(envelope, node: 3, state: .removed),
+            .setBlobNodeLiveness(envelope, node: 4, alive: false),
             .putObject(envelope, object: object, precondition: .ifMatch("abc"), startedTime: 1),
             .deleteObjects(envelope, bucket: "bucket", keys: ["a", "b"]),
             .completeMultipartUpload(envelope, bucket: "bucket", key: "key", uploadID: "u",
@@ -193,6 +200,7 @@ enum FuzzSeeds {
             MetaCommandResult.deletedVersions([DeleteOutcome(versionID: "null", isDeleteMarker: true, removedCurrent: true)])
                 .encode(),
             MetaCommandResult.stored(versionID: "0123456789abcdef0123456789abcdef").encode(),
+            MetaCommandResult.failed(.blobNodeRemoved(3)).encode(),
         ]
     }
 
@@ -216,6 +224,7 @@ enum FuzzSeeds {
             .bucketCORS(bucket: "bucket"),
             .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
             .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
+            .blobMap,
         ]
         let results: [MetaQueryResult] = [
             .object(object), .bucket(BucketRecord(name: "b", owner: "u:1", createdTime: 1)),
@@ -234,11 +243,19 @@ enum FuzzSeeds {
             .versioning(.enabled),
             .placements(ChunkPlacementPage(chunks: object.chunks, next: .afterPart(uploadID: "u", partNumber: 2))),
             .placements(ChunkPlacementPage(chunks: [], next: nil)),
+            .blobMap(BlobMap(epoch: 7, nodes: [
+                BlobNodeRecord(id: 1, address: "10.0.0.1:7300", zone: "rack-a", weight: 1, capacityBytes: 1 << 40,
+                               state: .up, changedTime: 1),
+                BlobNodeRecord(id: 2, address: "10.0.0.2:7300", zone: nil, weight: 3, capacityBytes: 0,
+                               state: .draining, changedTime: 2),
+            ])),
+            .blobMap(BlobMap(epoch: 0, nodes: [])),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])
         return queries.map { $0.encode() } + results.map { $0.encode() }
-            + [MembershipRequest.addLearner(4, raftAddress: "127.0.0.1:7100").encode(), status.encode()]
+            + [MembershipRequest.addLearner(4, raftAddress: "127.0.0.1:7100").encode(), status.encode(),
+               BlobHeartbeat(node: 1, capacityBytes: 1 << 40, freeBytes: 1 << 30, healthy: true).encode()]
     }
 
     static func blobHeader() -> [UInt8] {

@@ -24,6 +24,8 @@ extension FuzzTargets {
             _ = try? MetaQueryResult(decoding: bytes)
             _ = try? MembershipRequest(decoding: bytes)
             _ = try? MetaNodeStatus(decoding: bytes)
+            _ = try? BlobHeartbeat(decoding: bytes)
+            _ = try? BlobHeartbeatReports(decoding: bytes)
         }),
     ]
     static let blobTargets: [FuzzTarget] = [

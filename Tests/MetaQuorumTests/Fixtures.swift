@@ -150,6 +150,13 @@ func downgradeToSchemaEight(_ database: SQLiteConnection) throws {
         "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'public_access_block'", [], { _ in true }) ?? false
     if hasBlock { try database.execute("ALTER TABLE buckets DROP COLUMN public_access_block") }
     try database.execute("DROP TABLE IF EXISTS meta_members")
+    try downgradeFromBlobMap(database)
+}
+
+/// Schema 12 → 10 (11 adds nothing on this branch): the blob cluster map goes.
+func downgradeFromBlobMap(_ database: SQLiteConnection) throws {
+    try database.execute("DROP TABLE IF EXISTS blob_nodes")
+    try database.execute("DELETE FROM meta WHERE name = 'blob_epoch'")
 }
 
 func downgradeToSchemaSeven(_ database: SQLiteConnection) throws {

@@ -16,4 +16,14 @@ struct LimitRelationTests {
         // The start-up check agrees (it stops the process on a violation).
         MetaLimits.validate()
     }
+
+    // Goal: a live node is not marked down for one lost heartbeat, the leader checks at least as often as
+    // nodes beat, and a heartbeat gives up before the next one is due.
+    @Test func heartbeatLimits() {
+        #expect(BlobMapLimits.heartbeatInterval * 3 <= BlobMapLimits.heartbeatSilenceMax)
+        #expect(BlobMapLimits.livenessCheckInterval <= BlobMapLimits.heartbeatInterval)
+        #expect(BlobMapLimits.heartbeatDeadline < BlobMapLimits.heartbeatInterval)
+        #expect(BlobMapLimits.addressBytesMax >= MetaLimits.memberAddressBytesMax)
+        BlobMapLimits.validate()
+    }
 }

@@ -19,6 +19,7 @@ struct QueryCodecTests {
             .bucketVersioning(bucket: random.string(), requester: random.string()),
             .bucketTagging(bucket: random.string()),
             .bucketCORS(bucket: random.string()),
+            .blobMap,
         ]
     }
 
@@ -39,6 +40,8 @@ struct QueryCodecTests {
             .versioning([BucketVersioning.unversioned, .enabled, .suspended][random.int(0...2)]),
             .text(nil),
             .text(random.string()),
+            .blobMap(random.blobMap()),
+            .blobMap(BlobMap(epoch: 0, nodes: [])),
         ]
     }
 

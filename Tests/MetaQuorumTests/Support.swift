@@ -136,14 +136,37 @@ struct RandomValues {
             .noSuchUser, .invalidArgument(string()), .unavailable(string()), .internalFault(string()),
             .noSuchBucketPolicy, .ownershipControlsNotFound, .aclNotSupported, .bucketAccessChanged, .noSuchTagSet,
             .noSuchCORSConfiguration, .noSuchVersion, .versionIsDeleteMarker, .objectAccessChanged,
+            .noSuchBlobNode(UInt32.random(in: 0...UInt32.max, using: &rng)),
+            .blobNodeRemoved(UInt32.random(in: 0...UInt32.max, using: &rng)),
         ]
         return all[int(0...(all.count - 1))]
+    }
+
+    mutating func blobRegistration() -> BlobNodeRegistration {
+        BlobNodeRegistration(id: UInt32.random(in: 0...UInt32.max, using: &rng), address: string(),
+                             zone: bool() ? nil : string(), weight: int(0...1000),
+                             capacityBytes: UInt64.random(in: 0...UInt64.max, using: &rng))
+    }
+
+    mutating func blobMap() -> BlobMap {
+        BlobMap(epoch: UInt64.random(in: 0...UInt64.max, using: &rng), nodes: (0..<int(0...4)).map { _ in
+            let registration = blobRegistration()
+            return BlobNodeRecord(id: registration.id, address: registration.address, zone: registration.zone,
+                                  weight: registration.weight, capacityBytes: registration.capacityBytes,
+                                  state: BlobNodeState.allCases[int(0...3)], changedTime: int64())
+        })
     }
 
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
-        switch int(0...23) {
+        switch int(0...26) {
+        case 23: return .registerBlobNode(envelope, node: blobRegistration())
+        case 24:
+            return .setBlobNodeState(envelope, node: UInt32.random(in: 0...UInt32.max, using: &rng),
+                                     state: BlobNodeState.allCases[int(0...3)])
+        case 25:
+            return .setBlobNodeLiveness(envelope, node: UInt32.random(in: 0...UInt32.max, using: &rng), alive: bool())
         case 22:
             return .setPublicAccessBlock(envelope, bucket: string(),
                                          block: bool() ? nil : PublicAccessBlock(rawValue: UInt8(int(0...15))))

@@ -251,6 +251,8 @@ extension S3Error {
         case .bucketAccessChanged:
             self.init(.serviceUnavailable, "The bucket's access settings kept changing; retry the request.",
                       cause: error)
+        // Blob-map commands come from blob nodes and the admin CLI over the metadata RPC, never from S3.
+        case .noSuchBlobNode, .blobNodeRemoved: self.init(.internalError, cause: error)
         }
     }
 

@@ -76,6 +76,15 @@ enum MetaCommand: Sendable, Equatable {
     case setMemberAddress(CommandEnvelope, member: UInt64, apiAddress: String?)
     /// PutPublicAccessBlock (non-nil) or DeletePublicAccessBlock (nil) (format 4, kind 61).
     case setPublicAccessBlock(CommandEnvelope, bucket: String, block: PublicAccessBlock?)
+    /// Adds a blob node to the cluster map, or updates its address, zone, weight and capacity; a `down` node
+    /// comes back `up` (it is alive: it registered). Refused for a removed node (format 5, kind 70).
+    case registerBlobNode(CommandEnvelope, node: BlobNodeRegistration)
+    /// An operator's change of a node's state: `draining`, `removed` (final), back to `up`, or `down` (until
+    /// its next heartbeat) (format 5, kind 71).
+    case setBlobNodeState(CommandEnvelope, node: UInt32, state: BlobNodeState)
+    /// The metadata leader's liveness decision (`BlobLiveness`): `alive` false turns an `up` node `down`,
+    /// true a `down` node `up`; a draining or removed node is left as it is (format 5, kind 72).
+    case setBlobNodeLiveness(CommandEnvelope, node: UInt32, alive: Bool)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -91,9 +100,11 @@ enum MetaCommand: Sendable, Equatable {
     /// (kind 51), chunk references marking their own layout (see `ByteWriter.write(_: ChunkRef)`); members'
     /// RPC addresses, `setMemberAddress` (kind 60); `setPublicAccessBlock` (kind 61). No field of an older
     /// kind changed.
-    static let formatVersion: UInt8 = 4
+    /// 5: the blob cluster map (kinds 70–74: `registerBlobNode` 70, `setBlobNodeState` 71,
+    /// `setBlobNodeLiveness` 72; 73–74 reserved). No field of an older kind changed.
+    static let formatVersion: UInt8 = 5
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
-    static let decodableFormats: ClosedRange<UInt8> = 1...4
+    static let decodableFormats: ClosedRange<UInt8> = 1...5
 
     /// The bucket whose `BucketAccessStamp` the command may carry: the writes a Gateway authorizes on a
     /// bucket record it may have cached. nil for every other kind (a stamp on one is refused at apply).
@@ -107,7 +118,8 @@ enum MetaCommand: Sendable, Equatable {
             return bucket
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
              .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability,
-             .relocateChunk, .setMemberAddress, .setPublicAccessBlock:
+             .relocateChunk, .setMemberAddress, .setPublicAccessBlock, .registerBlobNode, .setBlobNodeState,
+             .setBlobNodeLiveness:
             return nil
         // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
         // version's stamp is the command's `expected`).
@@ -149,7 +161,8 @@ enum MetaCommand: Sendable, Equatable {
             .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
             .setBucketCORS(let envelope, _, _), .setBucketDurability(let envelope, _, _),
             .relocateChunk(let envelope, _, _, _, _), .setMemberAddress(let envelope, _, _),
-            .setPublicAccessBlock(let envelope, _, _):
+            .setPublicAccessBlock(let envelope, _, _), .registerBlobNode(let envelope, _),
+            .setBlobNodeState(let envelope, _, _), .setBlobNodeLiveness(let envelope, _, _):
             return envelope
         }
     }
@@ -208,6 +221,10 @@ enum MetaCommand: Sendable, Equatable {
             return .setMemberAddress(with(e), member: member, apiAddress: address)
         case .setPublicAccessBlock(let e, let bucket, let block):
             return .setPublicAccessBlock(with(e), bucket: bucket, block: block)
+        case .registerBlobNode(let e, let node): return .registerBlobNode(with(e), node: node)
+        case .setBlobNodeState(let e, let node, let state): return .setBlobNodeState(with(e), node: node, state: state)
+        case .setBlobNodeLiveness(let e, let node, let alive):
+            return .setBlobNodeLiveness(with(e), node: node, alive: alive)
         }
     }
 
@@ -240,6 +257,9 @@ enum MetaCommand: Sendable, Equatable {
         case .setMemberAddress: return 60
         case .setPublicAccessBlock: return 61
         case .relocateChunk: return 51
+        case .registerBlobNode: return 70
+        case .setBlobNodeState: return 71
+        case .setBlobNodeLiveness: return 72
         }
     }
 
@@ -253,6 +273,9 @@ enum MetaCommand: Sendable, Equatable {
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
              .setBucketDurability, .relocateChunk, .setMemberAddress, .setPublicAccessBlock:
+            return false
+        // One row per node, at most `BlobMapLimits.nodesMax`: the cluster must stay manageable on a full disk.
+        case .registerBlobNode, .setBlobNodeState, .setBlobNodeLiveness:
             return false
         case .deleteVersions, .setBucketVersioning:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
@@ -398,6 +421,14 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeChunkID(chunkID)
             writer.writeVarint(UInt64(from))
             writer.writeVarint(UInt64(to))
+        case .registerBlobNode(_, let node):
+            writer.write(node)
+        case .setBlobNodeState(_, let node, let state):
+            writer.writeVarint(UInt64(node))
+            writer.writeByte(state.rawValue)
+        case .setBlobNodeLiveness(_, let node, let alive):
+            writer.writeVarint(UInt64(node))
+            writer.writeBool(alive)
         }
     }
 
@@ -520,6 +551,12 @@ enum MetaCommand: Sendable, Equatable {
                 throw .invalidValue("node ids \(nodes)")
             }
             return .relocateChunk(envelope, record: record, chunkID: chunkID, from: from, to: to)
+        case 70 where format >= 5:
+            return .registerBlobNode(envelope, node: try reader.readRegistration())
+        case 71 where format >= 5:
+            return .setBlobNodeState(envelope, node: try reader.readNodeID(), state: try reader.readBlobNodeState())
+        case 72 where format >= 5:
+            return .setBlobNodeLiveness(envelope, node: try reader.readNodeID(), alive: try reader.readBool())
         default:
             throw .invalidTag(kind)
         }

@@ -181,6 +181,12 @@ extension ByteWriter {
         case .versionIsDeleteMarker: writeByte(63)
         case .objectAccessChanged: writeByte(64)
         case .bucketAccessChanged: writeByte(80)
+        case .noSuchBlobNode(let id):
+            writeByte(86)
+            writeVarint(UInt64(id))
+        case .blobNodeRemoved(let id):
+            writeByte(87)
+            writeVarint(UInt64(id))
         }
     }
 }
@@ -360,6 +366,8 @@ extension ByteReader {
         case 63: return .versionIsDeleteMarker
         case 64: return .objectAccessChanged
         case 80: return .bucketAccessChanged
+        case 86: return .noSuchBlobNode(try readNodeID())
+        case 87: return .blobNodeRemoved(try readNodeID())
         case let tag: throw .invalidTag(tag)
         }
     }

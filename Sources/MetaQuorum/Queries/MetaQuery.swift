@@ -36,6 +36,8 @@ enum MetaQuery: Sendable, Equatable {
     case bucketDurability(bucket: String)
     /// `chunkPlacements` with the record of each chunk (tag 61), for a repairer that moves copies.
     case locatedChunkPlacements(after: ChunkScanPosition?, limit: Int)
+    /// The whole blob cluster map with its epoch (tag 70).
+    case blobMap
 
     static let formatVersion: UInt8 = 1
 
@@ -85,6 +87,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .locatedPlacements(try machine.chunkPlacements(after: position, limit: limit))
             case .bucketDurability(let bucket):
                 return .durability(try machine.bucketDurability(bucket))
+            case .blobMap:
+                return .blobMap(try machine.blobMap())
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -178,6 +182,8 @@ enum MetaQuery: Sendable, Equatable {
             writer.writeByte(61)
             writer.write(position)
             writer.writeInt(limit)
+        case .blobMap:
+            writer.writeByte(70)
         }
         return writer.bytes
     }
@@ -238,6 +244,7 @@ enum MetaQuery: Sendable, Equatable {
         case 51: self = .bucketCORS(bucket: try reader.readString())
         case 60: self = .bucketDurability(bucket: try reader.readString())
         case 61: self = .locatedChunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
+        case 70: self = .blobMap
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()
@@ -276,6 +283,8 @@ enum MetaQueryResult: Sendable, Equatable {
     case durability(BucketDurability?)
     /// `locatedChunkPlacements`: a page whose `records` name each chunk's record (tag 61).
     case locatedPlacements(ChunkPlacementPage)
+    /// `blobMap`: every registered node and the ring epoch (tag 70).
+    case blobMap(BlobMap)
 
     /// Record formats inside follow `MetaCommandResult.formatVersion`. 2: bucket records carry their ACL,
     /// ownership controls and policy. 3: and their public access block.
@@ -415,6 +424,9 @@ enum MetaQueryResult: Sendable, Equatable {
             writer.write(page.next)
             writer.writeCount(page.records.count)
             for record in page.records { writer.write(Optional(record)) }
+        case .blobMap(let map):
+            writer.writeByte(70)
+            writer.write(map)
         }
         return writer.bytes
     }
@@ -541,6 +553,7 @@ enum MetaQueryResult: Sendable, Equatable {
                 records.append(record)
             }
             self = .locatedPlacements(ChunkPlacementPage(chunks: chunks, next: next, records: records))
+        case 70: self = .blobMap(try reader.readBlobMap())
         case let tag: throw .invalidTag(tag)
         }
         try reader.expectEnd()

@@ -63,4 +63,8 @@ public enum MetaError: Error, Sendable, Equatable {
     /// decides again and re-proposes under the same request id (the state machine does not remember this
     /// refusal). Never reaches a client as such.
     case bucketAccessChanged
+    /// A blob-map command named a node id the map does not have (codes 86–89: the blob cluster map).
+    case noSuchBlobNode(UInt32)
+    /// A blob-map command would change, or re-register, a node that was removed: removal is final.
+    case blobNodeRemoved(UInt32)
 }

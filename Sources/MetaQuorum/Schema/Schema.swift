@@ -22,7 +22,10 @@ enum MetaSchema {
     /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
     /// 9: `meta_members`, the metadata RPC address each group member published.
     /// 10: `buckets.public_access_block` (a `PublicAccessBlock` bit set, NULL for none).
-    static let version: Int64 = 10
+    /// 11: reserved for S3 object lock (developed on another branch; on this one the step 10 → 11 changes
+    ///    nothing).
+    /// 12: the blob cluster map: `blob_nodes` and the `blob_epoch` counter in `meta`.
+    static let version: Int64 = 12
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -75,7 +78,7 @@ enum MetaSchema {
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
     ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements
-        + memberStatements + publicAccessBlockStatements + [
+        + memberStatements + publicAccessBlockStatements + blobMapStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -147,12 +150,23 @@ enum MetaSchema {
         "ALTER TABLE buckets ADD COLUMN public_access_block INTEGER",
     ]
 
+    /// The blob cluster map (schema 12), also created by the migration from 11: one row per blob node ever
+    /// registered (`state` a `BlobNodeState` raw value; a removed node keeps its row so that its id is never
+    /// reused), and `meta.blob_epoch`, the ring epoch (0: nothing registered yet).
+    static let blobMapStatements: [String] = [
+        """
+        CREATE TABLE blob_nodes(id INTEGER PRIMARY KEY, address BLOB NOT NULL, zone BLOB, weight INTEGER NOT NULL,
+            capacity_bytes INTEGER NOT NULL, state INTEGER NOT NULL, changed_time INTEGER NOT NULL)
+        """,
+        "INSERT INTO meta(name, value) VALUES ('blob_epoch', 0)",
+    ]
+
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.
     static let tablesInOrder: [(name: String, orderBy: String)] = [
         ("meta", "name"), ("users", "name"), ("buckets", "name"), ("objects", "bucket, key"),
         ("uploads", "upload_id"), ("parts", "upload_id, part_number"), ("chunk_refs", "chunk_id"),
         ("garbage", "seq"), ("requests", "request_id"), ("bucket_usage", "bucket"), ("quotas", "scope"),
-        ("versions", "bucket, key, seq DESC"), ("meta_members", "id"),
+        ("versions", "bucket, key, seq DESC"), ("meta_members", "id"), ("blob_nodes", "id"),
     ]
 }
 

@@ -150,6 +150,12 @@ final class MetaStateMachine {
         case 9:
             // Public access blocks: every existing bucket has none.
             for statement in MetaSchema.publicAccessBlockStatements { try database.execute(statement) }
+        case 10:
+            // Schema 11 belongs to S3 object lock, built on another branch; on this branch it adds nothing.
+            break
+        case 11:
+            // The blob cluster map: no node registered, epoch 0.
+            for statement in MetaSchema.blobMapStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -178,8 +184,8 @@ final class MetaStateMachine {
         return value
     }
 
-    private func setMetaValue(_ name: String, _ value: Int64) throws {
-        // `name` is one of four constants, spelled into the SQL: `meta.name` holds TEXT, not BLOB.
+    func setMetaValue(_ name: String, _ value: Int64) throws {
+        // `name` is one of a few constants, spelled into the SQL: `meta.name` holds TEXT, not BLOB.
         try database.run("UPDATE meta SET value = ? WHERE name = '\(name)'", [.int(value)])
     }
 
@@ -344,6 +350,12 @@ final class MetaStateMachine {
             try applySetMemberAddress(member: member, apiAddress: address)
         case .setPublicAccessBlock(_, let bucket, let block):
             try applySetPublicAccessBlock(bucket: bucket, block: block)
+        case .registerBlobNode(let envelope, let node):
+            try applyRegisterBlobNode(node, time: envelope.time)
+        case .setBlobNodeState(let envelope, let node, let state):
+            try applySetBlobNodeState(node: node, state: state, time: envelope.time)
+        case .setBlobNodeLiveness(let envelope, let node, let alive):
+            try applySetBlobNodeLiveness(node: node, alive: alive, time: envelope.time)
         }
         return .done
     }
