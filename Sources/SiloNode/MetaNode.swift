@@ -64,11 +64,12 @@ public enum MetaNode {
         } catch let error as RaftServerError {
             throw ConfigurationError("metadata replica in \(options.dataDirectory) cannot start: \(error)")
         }
+        let liveness = BlobLivenessMonitor(replica: replica, logger: logger)
         let rpc: MetaRPCServer
         do {
             rpc = try await MetaRPCServer.start(
                 replica: replica, host: options.apiAddress.host, port: options.apiAddress.port,
-                secret: secret, group: group, logger: logger)
+                secret: secret, group: group, logger: logger, liveness: liveness)
         } catch {
             await replica.close()
             throw ConfigurationError("cannot serve the metadata RPC on \(options.apiAddress): \(error)")
@@ -77,6 +78,8 @@ public enum MetaNode {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: UntilShutdown()),
             .init(service: RaftStatusPoller(driver: replica.driver), successTerminationBehavior: .ignore,
+                  failureTerminationBehavior: .ignore),
+            .init(service: BlobLivenessService(monitor: liveness), successTerminationBehavior: .ignore,
                   failureTerminationBehavior: .ignore),
         ]
         let advertised = PeerAddress(host: options.apiAddress.host, port: rpc.port)
@@ -120,6 +123,17 @@ struct MemberAddressPublisher: Service {
             // The wait ends at shutdown too, so that SIGTERM stops the node at once.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: done ? .seconds(30) : .seconds(1)) }
         }
+    }
+}
+
+/// Runs the blob nodes' liveness checks (`BlobLivenessMonitor`) until shutdown; they propose only while this
+/// replica leads.
+struct BlobLivenessService: Service {
+    let monitor: BlobLivenessMonitor
+
+    func run() async throws {
+        // Cancelled at shutdown, which ends the monitor's sleep at once.
+        await cancelWhenGracefulShutdown { await monitor.run() }
     }
 }
 

@@ -11,7 +11,7 @@ struct ClusterAdmin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Inspect and change the metadata group (talks to silo meta with the cluster secret).",
-        subcommands: [Status.self, AddLearner.self, Promote.self, Remove.self, TransferLeader.self])
+        subcommands: [Status.self, AddLearner.self, Promote.self, Remove.self, TransferLeader.self, BlobNodes.self])
 
     struct Connection: ParsableArguments {
         @Option(help: "Metadata replicas' RPC addresses: HOST:PORT,… (env SILO_META).")

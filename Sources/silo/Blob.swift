@@ -1,12 +1,15 @@
 import ArgumentParser
 import BlobNode
+import ClusterAuth
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import Logging
+import MetaQuorum
 import NIOCore
 import NIOPosix
+import RaftKit
 import ServiceLifecycle
 import SiloNode
 
@@ -14,9 +17,14 @@ import SiloNode
 /// chunks spread by `MultiDiskChunkStore`), serves them over the chunk protocol (`BlobServer`) on `--listen`,
 /// compacts each in the background, and stops on SIGTERM or SIGINT.
 ///
+/// With `--meta`, the node also joins the cluster map (`BlobMapMembership`): it registers at `--advertise`
+/// with its `--zone` and `--weight`, then sends the metadata leader heartbeats; without it, nothing talks to
+/// the metadata (gateways then name the node in their `--blob` list).
+///
 /// Start-up order: read the cluster secret → open the stores → listen → print
-/// `silo blob N serving on HOST:PORT` (the bound port, also with port 0) → serve; on a signal: stop
-/// listening and close connections, stop compaction, close the store (queued writes finish first).
+/// `silo blob N serving on HOST:PORT` (the bound port, also with port 0) → serve (and register); on a signal:
+/// stop listening and close connections, stop compaction and heartbeats, close the store (queued writes
+/// finish first).
 struct Blob: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a blob node: a volume store served to gateways over the chunk protocol.",
@@ -49,6 +57,18 @@ struct Blob: AsyncParsableCommand {
     @Option(help: "HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent.")
     var metrics: String?
 
+    @Option(help: "Metadata replicas' RPC addresses, HOST:PORT,…: register in the cluster map and send heartbeats (off when absent).")
+    var meta: String?
+
+    @Option(help: "With --meta: the HOST:PORT gateways reach this node's chunk protocol at.")
+    var advertise: String?
+
+    @Option(help: "With --meta: this node's failure domain (rack, room); copies go to distinct zones first.")
+    var zone: String?
+
+    @Option(help: "With --meta: ring weight (default 1; 0: no new chunks).")
+    var weight: Int?
+
     func run() async throws {
         SiloMetrics.bootstrap()
         // Volumes are for this user only: directories 0700, files 0600 (as `silo server`).
@@ -60,6 +80,7 @@ struct Blob: AsyncParsableCommand {
         var logger = Logger(label: "silo.blob")
         logger.logLevel = level
         let secret = try clusterSecret(file: clusterSecretFile, logger: logger)
+        let mapRegistration = try mapRegistration()
         guard reservedSpaceMb <= UInt64.max >> 20, (volumeSizeMb ?? 0) <= UInt64.max >> 20 else {
             throw ValidationError("--reserved-space-mb and --volume-size-mb are too large")
         }
@@ -95,12 +116,23 @@ struct Blob: AsyncParsableCommand {
             () throws(BlobError) in
             (try store.freeSpaceBytes(), store.liveChunkCount)
         }
+        let membership = mapRegistration.map { addresses, registration in
+            BlobMapMembership(metaAddresses: addresses, secret: secret, registration: registration, logger: logger) {
+                let capacity = Self.capacityBytes(directories: directories)
+                guard let free = try? store.freeSpaceBytes() else { return (capacity, 0, false) }
+                return (capacity, free, true)
+            }
+        }
         let serving = BlobServing(server: server, host: host, port: port, nodeID: id)
         let compaction = BlobCompaction(compactors: opened.map { VolumeCompactor(store: $0) })
         var configurations: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: serving),
             .init(service: compaction, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
         ]
+        if let membership {
+            configurations.append(.init(service: membership, successTerminationBehavior: .ignore,
+                                        failureTerminationBehavior: .ignore))
+        }
         if let metrics {
             let address = try peerAddress(metrics, flag: "--metrics")
             configurations.append(.init(service: SiloMetrics.endpoint(host: address.host, port: address.port, logger: logger)))
@@ -119,6 +151,44 @@ struct Blob: AsyncParsableCommand {
         await store.close()
         try await group.shutdownGracefully()
         logger.info("blob node stopped", metadata: ["node": "\(id)"])
+    }
+
+    /// Where and how `--meta` asks this node to register in the cluster map (nil without it); checks the
+    /// flags that go with it, before anything is opened.
+    func mapRegistration() throws -> (addresses: [PeerAddress], registration: BlobNodeRegistration)? {
+        guard let meta else {
+            guard advertise == nil, zone == nil, weight == nil else {
+                throw ValidationError("--advertise, --zone and --weight go with --meta")
+            }
+            return nil
+        }
+        let addresses = try meta.split(separator: ",").map { try peerAddress(String($0), flag: "--meta") }
+        guard !addresses.isEmpty else { throw ValidationError("--meta lists no metadata replica") }
+        guard let advertise else { throw ValidationError("--meta needs --advertise HOST:PORT") }
+        let advertised = try peerAddress(advertise, flag: "--advertise")
+        guard advertised.port != 0, !["0.0.0.0", "::", ""].contains(advertised.host) else {
+            throw ValidationError("--advertise must be an address gateways can reach, got \(advertise)")
+        }
+        if let zone, zone.isEmpty { throw ValidationError("--zone is empty") }
+        let weight = self.weight ?? 1
+        guard (0...BlobMapLimits.weightMax).contains(weight) else {
+            throw ValidationError("--weight must be 0...\(BlobMapLimits.weightMax)")
+        }
+        let registration = BlobNodeRegistration(id: id, address: advertised.description, zone: zone, weight: weight,
+                                                capacityBytes: 0)
+        return (addresses, registration)
+    }
+
+    /// The total bytes of the filesystems holding `directories`, each filesystem counted once.
+    static func capacityBytes(directories: [String]) -> UInt64 {
+        var seen = Set<UInt>()
+        var total: UInt64 = 0
+        for directory in directories {
+            var info = statvfs()
+            guard statvfs(directory, &info) == 0, seen.insert(UInt(info.f_fsid)).inserted else { continue }
+            total += UInt64(info.f_blocks) * UInt64(info.f_frsize)
+        }
+        return total
     }
 
     /// HOST:PORT (IPv6 hosts in brackets); an empty host is 127.0.0.1.

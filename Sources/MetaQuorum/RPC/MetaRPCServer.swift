@@ -24,8 +24,10 @@ public final class MetaRPCServer: Sendable {
         self.port = port
     }
 
+    /// `liveness`: where blob nodes' heartbeats go (nil: they are refused).
     public static func start(
-        replica: RaftMetaLog, host: String, port: Int, secret: ClusterSecret, group: any EventLoopGroup, logger: Logger
+        replica: RaftMetaLog, host: String, port: Int, secret: ClusterSecret, group: any EventLoopGroup, logger: Logger,
+        liveness: BlobLivenessMonitor? = nil
     ) async throws -> MetaRPCServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -35,7 +37,7 @@ public final class MetaRPCServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        MetaRPCServerHandler(replica: replica, secret: secret, logger: logger))
+                        MetaRPCServerHandler(replica: replica, liveness: liveness, secret: secret, logger: logger))
                 }
             }
             .bind(host: host, port: port).get()
@@ -62,14 +64,16 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
     typealias InboundIn = TransportFrame
 
     private let replica: RaftMetaLog
+    private let liveness: BlobLivenessMonitor?
     private let secret: ClusterSecret
     private let logger: Logger
     private var nonce: [UInt8] = []
     private var authenticated = false
     private var inFlight = 0
 
-    init(replica: RaftMetaLog, secret: ClusterSecret, logger: Logger) {
+    init(replica: RaftMetaLog, liveness: BlobLivenessMonitor?, secret: ClusterSecret, logger: Logger) {
         self.replica = replica
+        self.liveness = liveness
         self.secret = secret
         self.logger = logger
     }
@@ -99,12 +103,13 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         }
         inFlight += 1
         let replica = self.replica
+        let liveness = self.liveness
         let channel = context.channel
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         Task {
             let started = ContinuousClock.now
-            let reply = await Self.answer(frame.payload, replica: replica)
+            let reply = await Self.answer(frame.payload, replica: replica, liveness: liveness)
             let elapsed = ContinuousClock.now - started
             let operation = Self.operationName(frame.payload.first)
             let status = Self.statusName(reply.first)
@@ -150,6 +155,8 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         case .query: "query"
         case .status: "status"
         case .membership: "membership"
+        case .heartbeat: "heartbeat"
+        case .blobReports: "blob_reports"
         case nil: "unknown"
         }
     }
@@ -165,7 +172,7 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
     }
 
     /// Runs one request and encodes its reply.
-    static func answer(_ payload: [UInt8], replica: RaftMetaLog) async -> [UInt8] {
+    static func answer(_ payload: [UInt8], replica: RaftMetaLog, liveness: BlobLivenessMonitor?) async -> [UInt8] {
         guard let first = payload.first, let operation = MetaWire.Operation(rawValue: first) else {
             return MetaWire.reply(.fault, message: "unknown metadata RPC operation")
         }
@@ -220,6 +227,31 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
             } catch {
                 return driverReply(error)
             }
+        case .heartbeat:
+            return await heartbeatReply(body, liveness: liveness)
+        case .blobReports:
+            let reports = await liveness?.reports() ?? []
+            return MetaWire.reply(.ok, BlobHeartbeatReports(reports.map {
+                BlobHeartbeatReport(heartbeat: $0.report, ageMilliseconds: UInt64(max(0, $0.age.nanoseconds / 1_000_000)))
+            }).encode())
+        }
+    }
+
+    private static func heartbeatReply(_ body: [UInt8], liveness: BlobLivenessMonitor?) async -> [UInt8] {
+        guard let liveness else { return MetaWire.reply(.refused, message: "this replica takes no blob heartbeats") }
+        let report: BlobHeartbeat
+        do throws(MetaCodecError) {
+            report = try BlobHeartbeat(decoding: body)
+        } catch {
+            return MetaWire.reply(.fault, message: "undecodable heartbeat: \(error)")
+        }
+        switch await liveness.heartbeat(report) {
+        case .notLeader(let leader):
+            var writer = ByteWriter(capacity: 10)
+            writer.writeVarint(leader)
+            return MetaWire.reply(.notLeader, writer.bytes)
+        case .recorded(let registered):
+            return MetaWire.reply(.ok, [registered ? 1 : 0])
         }
     }
 

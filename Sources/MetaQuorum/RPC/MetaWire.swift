@@ -23,6 +23,12 @@ enum MetaWire {
         case status = 3
         /// Body: a `MembershipRequest`. Leader only. Ok reply body: empty.
         case membership = 4
+        /// Body: an encoded `BlobHeartbeat`. Leader only (else `notLeader`), never a log entry. Ok reply body:
+        /// one byte, 1 when the map holds the node, 0 when it must register (again).
+        case heartbeat = 5
+        /// No body. Ok reply body: `BlobHeartbeatReports` encoded: what this replica, if it leads, last heard
+        /// from each blob node (empty on a follower).
+        case blobReports = 6
     }
 
     enum Status: UInt8 {

@@ -36,7 +36,7 @@ public final class RemoteMetaLog: MetaLog {
     }
 
     /// The replicas in rotation, in order: the configured addresses first, then members learned.
-    private let nodes: Mutex<[MetaNodeConnection]>
+    let nodes: Mutex<[MetaNodeConnection]>
     /// The replica that last accepted a proposal (the leader, as far as we know), and the one that last
     /// answered a query (any replica serves linearizable reads, so queries stay where they succeed).
     private let preferred = Mutex<(proposals: PeerAddress?, queries: PeerAddress?)>((nil, nil))
@@ -97,7 +97,7 @@ public final class RemoteMetaLog: MetaLog {
     /// that may have been acted on (the replica said so, or the connection went away after the request left)
     /// turns a final failure into `.outcomeUnknown`; definite refusals (not the leader, refused, not sent)
     /// only move on. A node's fault reply ends the loop.
-    private func send(_ operation: MetaWire.Operation, _ bytes: [UInt8], writes: Bool, deadline: Duration)
+    func send(_ operation: MetaWire.Operation, _ bytes: [UInt8], writes: Bool, deadline: Duration)
         async throws(MetaError) -> [UInt8]
     {
         let end = ContinuousClock.now + deadline
