@@ -8,11 +8,13 @@ import NIOCore
 import NIOPosix
 import Placement
 public import RaftKit
+import ServiceLifecycle
 
 /// `silo gateway`: a stateless S3 front end of a cluster. Metadata through `RemoteMetaLog` to the metadata
-/// replicas, bytes through `RemoteChunkStore`s to the blob nodes, placed by the ring of the `--blob` list
-/// (every gateway given the same list places a chunk on the same node; reads follow the nodes recorded in
-/// the object's metadata).
+/// replicas, bytes through `RemoteChunkStore`s to the blob nodes, placed by the ring of the cluster map in the
+/// metadata (`BlobMapFollower`, refreshed every `blobMapRefreshInterval`), or of a fixed `--blob` list when one
+/// is given (every gateway with the same map epoch or list places a chunk on the same node; reads follow the
+/// nodes recorded in the object's metadata).
 ///
 /// Start-up order: connect lazily to every node → make sure the root user holds the configured keys
 /// (retried until the metadata group answers) → serve S3 and the gateway's background workers → on
@@ -20,13 +22,16 @@ public import RaftKit
 public enum GatewayNode {
     /// How often a gateway asks the metadata group for its members' published addresses.
     static let memberRefreshInterval: Duration = .seconds(5)
+    /// How often a gateway that follows the cluster map reads it (a node added or marked down reaches new
+    /// requests within about this long).
+    static let blobMapRefreshInterval: Duration = .seconds(5)
 
     public struct Options: Sendable {
         public var host = "127.0.0.1"
         public var port = 9000
         /// The metadata replicas' RPC addresses.
         public var metaAddresses: [PeerAddress] = []
-        /// Blob nodes by id.
+        /// Blob nodes by id: a fixed map. Empty: follow the cluster map in the metadata.
         public var blobNodes: [UInt32: PeerAddress] = [:]
         /// Failure domains of blob nodes (rack, room): copies of a chunk go to distinct labelled zones first.
         public var blobZones: [UInt32: String] = [:]
@@ -53,11 +58,64 @@ public enum GatewayNode {
         GatewayConfiguration.checkLimitRelations()
         try options.gateway.validate()
         guard !options.metaAddresses.isEmpty else { throw ConfigurationError("--meta lists no metadata replica") }
-        guard !options.blobNodes.isEmpty else { throw ConfigurationError("--blob lists no blob node") }
         guard let secret = options.clusterSecret else {
             throw ConfigurationError("a cluster secret is required (SILO_CLUSTER_SECRET or --cluster-secret-file)")
         }
         let group = MultiThreadedEventLoopGroup.singleton
+        let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: secret, group: group,
+                                   logger: logger)
+        // Members added to the group after this gateway started (or missing from --meta) join its rotation.
+        remote.startRefreshingMembers(every: GatewayNode.memberRefreshInterval)
+        let clusters: BlobClusterSource
+        var services: [any Service] = options.metricsAddress.map {
+            [SiloMetrics.endpoint(host: $0.host, port: $0.port, logger: logger)]
+        } ?? []
+        let closeStores: @Sendable () async -> Void
+        if options.blobNodes.isEmpty {
+            guard options.blobZones.isEmpty, options.blobWeights.isEmpty else {
+                throw ConfigurationError("--blob-zone and --blob-weight go with --blob (the cluster map has its own)")
+            }
+            let follower = BlobMapFollower(
+                remote: remote, secret: secret, group: group, replicaCount: options.replicaCount,
+                vnodesPerWeightUnit: ringVnodesPerWeightUnit, interval: blobMapRefreshInterval, logger: logger)
+            clusters = try await follower.start()
+            services.append(BlobMapFollowing(follower: follower))
+            closeStores = { await follower.close() }
+        } else {
+            let cluster: BlobCluster
+            let remotes: [RemoteChunkStore]
+            do {
+                (cluster, remotes) = try staticCluster(options, secret: secret, group: group)
+            } catch {
+                await remote.close()
+                throw error
+            }
+            clusters = BlobClusterSource(cluster)
+            closeStores = { for store in remotes { await store.close() } }
+        }
+        let metadata = EmbeddedMetadataService(remote: remote, logger: logger)
+        do {
+            if let accessKeyID = options.rootAccessKeyID, let secretKey = options.rootSecretAccessKey {
+                try Credentials.validate(accessKeyID: accessKeyID, secretAccessKey: secretKey)
+                try await ensureRootUserPatiently(accessKeyID: accessKeyID, secretAccessKey: secretKey,
+                                                  metadata: metadata, logger: logger)
+            }
+            try await GatewayServer.serve(
+                metadata: metadata, clusters: clusters, configuration: options.gateway, host: options.host,
+                port: options.port, logger: logger, additionalServices: services, onReady: onReady)
+        } catch {
+            await metadata.close()
+            await closeStores()
+            throw error
+        }
+        await metadata.close()
+        await closeStores()
+    }
+
+    /// The fixed cluster of the `--blob` list, and its stores (to close at the end).
+    private static func staticCluster(_ options: Options, secret: ClusterSecret, group: any EventLoopGroup) throws
+        -> (BlobCluster, [RemoteChunkStore])
+    {
         var stores: [UInt32: any ChunkStoring] = [:]
         var remotes: [RemoteChunkStore] = []
         for (id, address) in options.blobNodes.sorted(by: { $0.key < $1.key }) {
@@ -90,32 +148,7 @@ public enum GatewayNode {
             throw ConfigurationError(
                 "--replicas \(replicas) must be 1...\(takingWrites) (the blob nodes listed with a weight above 0)")
         }
-        let cluster = BlobCluster(ring: ring, stores: stores, replicaCount: replicas)
-        let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: secret, group: group,
-                                   logger: logger)
-        // Members added to the group after this gateway started (or missing from --meta) join its rotation.
-        remote.startRefreshingMembers(every: GatewayNode.memberRefreshInterval)
-        let metadata = EmbeddedMetadataService(remote: remote, logger: logger)
-        do {
-            if let accessKeyID = options.rootAccessKeyID, let secretKey = options.rootSecretAccessKey {
-                try Credentials.validate(accessKeyID: accessKeyID, secretAccessKey: secretKey)
-                try await ensureRootUserPatiently(accessKeyID: accessKeyID, secretAccessKey: secretKey,
-                                                  metadata: metadata, logger: logger)
-            }
-            try await GatewayServer.serve(
-                metadata: metadata, cluster: cluster, configuration: options.gateway, host: options.host,
-                port: options.port, logger: logger,
-                additionalServices: options.metricsAddress.map {
-                    [SiloMetrics.endpoint(host: $0.host, port: $0.port, logger: logger)]
-                } ?? [],
-                onReady: onReady)
-        } catch {
-            await metadata.close()
-            for store in remotes { await store.close() }
-            throw error
-        }
-        await metadata.close()
-        for store in remotes { await store.close() }
+        return (BlobCluster(ring: ring, stores: stores, replicaCount: replicas), remotes)
     }
 
     /// Retries until the metadata group answers: a gateway may start before its metadata replicas.

@@ -19,8 +19,8 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "The metadata replicas' RPC addresses: HOST:PORT,HOST:PORT,…")
     var meta: String
 
-    @Option(help: "The blob nodes: ID=HOST:PORT,ID=HOST:PORT,…")
-    var blob: String
+    @Option(help: "The blob nodes, a fixed map: ID=HOST:PORT,ID=HOST:PORT,… (absent: follow the cluster map in the metadata, where silo blob --meta registers).")
+    var blob: String?
 
     @Option(help: "Copies of each chunk on distinct blob nodes (default 3, or every node when fewer are listed).")
     var replicas: Int?
@@ -67,7 +67,7 @@ struct GatewayCommand: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.metaAddresses = try meta.split(separator: ",").map { try peerAddress(String($0), flag: "--meta") }
-        for (id, address) in try parsePeers(blob) {
+        for (id, address) in try blob.map(parsePeers) ?? [UInt64: PeerAddress]() {
             guard let nodeID = UInt32(exactly: id) else { throw ValidationError("blob node id \(id) is too large") }
             options.blobNodes[nodeID] = address
         }

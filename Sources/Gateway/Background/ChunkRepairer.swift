@@ -28,7 +28,9 @@ actor ChunkRepairer: BackgroundWorker {
     nonisolated let name = "chunk-repairer"
     nonisolated let idleInterval: Duration
     let metadata: any MetadataService
-    let cluster: BlobCluster
+    /// The blob cluster, read afresh at each use (the cluster map may change).
+    let clusters: BlobClusterSource
+    var cluster: BlobCluster { clusters.current }
     let logger: Logger
     /// How long a node must fail every probe before its copies and shards are rebuilt elsewhere; nil: never.
     let replaceAfter: Duration?
@@ -50,10 +52,10 @@ actor ChunkRepairer: BackgroundWorker {
         var relocated = 0
     }
 
-    init(metadata: any MetadataService, cluster: BlobCluster, interval: Duration, replaceAfter: Duration? = nil,
+    init(metadata: any MetadataService, cluster: BlobClusterSource, interval: Duration, replaceAfter: Duration? = nil,
          logger: Logger) {
         self.metadata = metadata
-        self.cluster = cluster
+        self.clusters = cluster
         self.idleInterval = interval
         self.replaceAfter = replaceAfter
         self.logger = logger

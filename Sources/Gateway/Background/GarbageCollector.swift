@@ -13,7 +13,9 @@ struct GarbageCollector: BackgroundWorker {
     /// page would never look full and the collector would idle with work waiting (checked at start-up).
     static let pageSize = 1000
     let metadata: any MetadataService
-    let cluster: BlobCluster
+    /// The blob cluster, read afresh at each step (the cluster map may change).
+    let clusters: BlobClusterSource
+    var cluster: BlobCluster { clusters.current }
     let graceMilliseconds: Int64
     var pageSize: Int { Self.pageSize }
     var name: String { "garbage-collector" }
@@ -56,7 +58,9 @@ struct GarbageCollector: BackgroundWorker {
 /// (`MetaError.requestTooOld`), so no commit can reference a chunk old enough to be swept.
 actor OrphanSweeper: BackgroundWorker {
     let metadata: any MetadataService
-    let cluster: BlobCluster
+    /// The blob cluster, read afresh at each step (the cluster map may change).
+    let clusters: BlobClusterSource
+    var cluster: BlobCluster { clusters.current }
     let ageMilliseconds: Int64
     /// Chunk ids one step lists from a node. At most `ChunkStoreLimits.chunksListedPerCallMax`, or a short page
     /// would end a node's pass early (checked at start-up).
@@ -68,9 +72,9 @@ actor OrphanSweeper: BackgroundWorker {
     private var cursor: (nodeIndex: Int, after: UInt128?) = (0, nil)
     private(set) var sweptCount = 0
 
-    init(metadata: any MetadataService, cluster: BlobCluster, ageMilliseconds: Int64) {
+    init(metadata: any MetadataService, cluster: BlobClusterSource, ageMilliseconds: Int64) {
         self.metadata = metadata
-        self.cluster = cluster
+        self.clusters = cluster
         self.ageMilliseconds = ageMilliseconds
     }
 

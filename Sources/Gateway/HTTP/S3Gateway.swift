@@ -19,12 +19,12 @@ public struct S3Gateway: HTTPResponder {
     public typealias Context = S3RequestContext
 
     let metadata: any MetadataService
-    let cluster: BlobCluster
+    /// The blob cluster of new requests (replaced when the cluster map changes epoch).
+    let clusters: BlobClusterSource
     let configuration: GatewayConfiguration
     let credentials: CredentialCache
     /// Bucket records for authorizing object writes without a linearizable read (see `withBucketAccess`).
     let buckets = BucketAccessCache()
-    let bodyWriter: ObjectBodyWriter
     /// Read-ahead shared by every GET and copy of this gateway.
     let readAhead: ReadAheadBudget
     /// Where every request is recorded (nil: no audit log).
@@ -34,17 +34,32 @@ public struct S3Gateway: HTTPResponder {
     /// - Precondition: `configuration.validate()` passed.
     public init(metadata: any MetadataService, cluster: BlobCluster, configuration: GatewayConfiguration,
                 logger: Logger, audit: AuditLog? = nil) {
+        self.init(metadata: metadata, clusters: BlobClusterSource(cluster), configuration: configuration,
+                  logger: logger, audit: audit)
+    }
+
+    /// A gateway whose blob cluster may change while it serves (`BlobClusterSource.replace`).
+    /// - Precondition: `configuration.validate()` passed.
+    public init(metadata: any MetadataService, clusters: BlobClusterSource, configuration: GatewayConfiguration,
+                logger: Logger, audit: AuditLog? = nil) {
         self.audit = audit
         self.metadata = metadata
-        self.cluster = cluster
+        self.clusters = clusters
         self.configuration = configuration
         self.credentials = CredentialCache(metadata: metadata,
                                            ttlMilliseconds: configuration.credentialCacheMilliseconds)
-        self.bodyWriter = ObjectBodyWriter(cluster: cluster, chunkSizeBytes: configuration.chunkSizeBytes,
-                                           chunksInFlightMax: configuration.chunksInFlightMax, logger: logger)
         self.readAhead = ReadAheadBudget(bytesMax: configuration.readAheadBytesMax,
                                          chunksAheadMax: configuration.readAheadChunksMax)
         self.logger = logger
+    }
+
+    /// The blob cluster now: a request reads it once and keeps it (a map change does not move its placement).
+    var cluster: BlobCluster { clusters.current }
+
+    /// A body writer on the blob cluster now; a PUT uses one writer, so all its chunks follow one ring.
+    var bodyWriter: ObjectBodyWriter {
+        ObjectBodyWriter(cluster: cluster, chunkSizeBytes: configuration.chunkSizeBytes,
+                         chunksInFlightMax: configuration.chunksInFlightMax, logger: logger)
     }
 
     public func respond(to request: Request, context: S3RequestContext) async throws -> Response {

@@ -20,12 +20,24 @@ public enum GatewayServer {
         host: String, port: Int, logger: Logger, additionalServices: [any Service] = [],
         onReady: @escaping @Sendable () -> Void
     ) async throws {
+        try await serve(metadata: metadata, clusters: BlobClusterSource(cluster), configuration: configuration,
+                        host: host, port: port, logger: logger, additionalServices: additionalServices,
+                        onReady: onReady)
+    }
+
+    /// `serve` on a blob cluster that may change while serving (`silo gateway` following the cluster map).
+    public static func serve(
+        metadata: any MetadataService, clusters: BlobClusterSource, configuration: GatewayConfiguration,
+        host: String, port: Int, logger: Logger, additionalServices: [any Service] = [],
+        onReady: @escaping @Sendable () -> Void
+    ) async throws {
+        let cluster = clusters
         let audit = try configuration.auditLogPath.map { path throws(AuditLogError) in try AuditLog(path: path) }
         defer { audit?.close() }
-        let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: configuration, logger: logger,
+        let gateway = S3Gateway(metadata: metadata, clusters: clusters, configuration: configuration, logger: logger,
                                 audit: audit)
         var workers: [any BackgroundWorker] = [
-            GarbageCollector(metadata: metadata, cluster: cluster,
+            GarbageCollector(metadata: metadata, clusters: cluster,
                              graceMilliseconds: configuration.garbageGraceMilliseconds),
             OrphanSweeper(metadata: metadata, cluster: cluster,
                           ageMilliseconds: configuration.orphanChunkAgeMilliseconds),
