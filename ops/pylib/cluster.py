@@ -90,6 +90,11 @@ class ClusterState:
     bridge_ip: str | None = None
     subnet: str | None = None
     created: float = field(default_factory=time.time)
+    # True: blob nodes register in the cluster map (`silo blob --meta --advertise`) and gateways follow it
+    # (no --blob); False: gateways get the fixed `--blob` list.
+    blob_map: bool = False
+    # The metadata replicas' RPC addresses (what blob nodes of the map and `silo admin` are given).
+    meta_apis: str = ""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -307,8 +312,14 @@ class Cluster:
            netns: bool = False, log_level: str | None = None, ready_timeout: float = READY_TIMEOUT_S,
            echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
            repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1,
-           gateway_args: list[str] | None = None, meta_env: dict | None = None) -> "Cluster":
+           gateway_args: list[str] | None = None, meta_env: dict | None = None,
+           blob_map: bool = False) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
+
+        `blob_map`: blob nodes register in the cluster map in the metadata and send it heartbeats
+        (`silo blob --meta … --advertise …`), and gateways follow the map (no `--blob`); gateways start once
+        every blob node is in the map. Otherwise gateways get a fixed `--blob` list (the default: tests that
+        name blob zones or weights on the gateways' command line need it).
 
         `replicas`: copies of each chunk (the gateways' --replicas; default theirs). `repair_every`: gateway 1
         runs the chunk repairer with a pass every that many seconds (off when None). `proxies`: gateways talk
@@ -336,7 +347,7 @@ class Cluster:
             dir=str(directory), layout="netns" if netns else "loopback", silo=str(silo),
             root_access_key=root_keys[0] if root_keys else "SILOROOT" + secrets.token_hex(6).upper(),
             root_secret_key=root_keys[1] if root_keys else secrets.token_urlsafe(30),
-            cluster_secret=secrets.token_hex(32), s3_endpoints=[], nodes=[])
+            cluster_secret=secrets.token_hex(32), s3_endpoints=[], nodes=[], blob_map=blob_map)
         cluster = cls(state)
         try:
             if netns:
@@ -357,6 +368,9 @@ class Cluster:
                 cluster.save()
                 for node in group:
                     cluster.wait_ready(node, ready_timeout)
+                if roles == ["blob"] and blob_map and group:
+                    cluster.wait_blob_map(lambda nodes, ids=[n.id for n in group]: all(
+                        nodes.get(i, {}).get("state") == "up" for i in ids), ready_timeout)
             deadline = time.monotonic() + ready_timeout
             for node in cluster.s3_nodes():
                 cluster.wait_healthy(node, max(1.0, deadline - time.monotonic()))
@@ -426,6 +440,7 @@ class Cluster:
                                     f"silo blob {i} serving on"))
             blobs.append((i, listen))
             index += 1
+        direct_metas = list(metas)
         if proxies:
             def proxied(name: str, target: str) -> str:
                 listen = f"127.0.0.1:{free_port()}"
@@ -443,6 +458,13 @@ class Cluster:
             metas = [(i, raft, proxied(f"p-m{i}", api)) for i, raft, api in metas]
             blobs = [(i, proxied(f"p-b{i}", listen)) for i, listen in blobs]
         meta_apis = ",".join(api for _, _, api in metas)
+        state.meta_apis = ",".join(api for _, _, api in direct_metas)
+        if state.blob_map:
+            # Each node registers the address gateways reach it at (its proxy's, with proxies).
+            for i, reached in blobs:
+                blob = next(n for n in state.nodes if n.role == "blob" and n.id == i)
+                blob.argv[blob.argv.index("--metrics"):blob.argv.index("--metrics")] = [
+                    "--meta", state.meta_apis, "--advertise", reached]
         blob_list = ",".join(f"{i}={listen}" for i, listen in blobs)
         for i in range(1, gateways + 1):
             s3 = address(index, "s3")
@@ -451,13 +473,74 @@ class Cluster:
             if repair_every and i == 1:
                 extra += ["--repair-every", str(repair_every)]
             # BUCKET.localhost works for virtual-host-style clients on one machine.
+            blob_args = [] if state.blob_map else ["--blob", blob_list]
             state.nodes.append(node("gateway", i, f"g{i}", ["gateway", "--listen", s3, "--meta", meta_apis,
-                                                            "--blob", blob_list, "--domain", "localhost",
+                                                            *blob_args, "--domain", "localhost",
                                                             "--metrics", metrics, *extra],
                                     {**base_env, **root_env}, None, {"s3": s3, "metrics": metrics},
                                     "Silo is serving S3 on"))
             state.s3_endpoints.append(f"http://{s3}")
             index += 1
+
+    # --- the blob cluster map -----------------------------------------------------------------------
+
+    def admin(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
+        """`silo admin cluster ARGS… --meta META_APIS` with the cluster secret; raises on a non-zero exit."""
+        argv = [self.state.silo, "admin", "cluster", *args, "--meta", self.state.meta_apis]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                env={**os.environ, "SILO_CLUSTER_SECRET": self.state.cluster_secret})
+        if result.returncode != 0:
+            raise ClusterError(f"{' '.join(argv[1:])} exited {result.returncode}: {result.stderr.strip()}")
+        return result
+
+    def blob_map(self) -> tuple[int, dict[int, dict]]:
+        """The cluster map's epoch and its nodes by id (`silo admin cluster blob list --json`)."""
+        listed = json.loads(self.admin("blob", "list", "--json").stdout)
+        return listed["epoch"], {node["id"]: node for node in listed["nodes"]}
+
+    def wait_blob_map(self, condition, timeout: float) -> dict[int, dict]:
+        """Polls the map until `condition(nodes by id)` holds; returns those nodes. Raises after `timeout`."""
+        deadline, nodes = time.monotonic() + timeout, {}
+        while True:
+            try:
+                _, nodes = self.blob_map()
+                if condition(nodes):
+                    return nodes
+            except (ClusterError, subprocess.TimeoutExpired, ValueError):
+                pass
+            if time.monotonic() >= deadline:
+                raise ClusterError(f"the blob cluster map did not reach the expected state within {timeout:.0f}s: "
+                                   f"{ {i: n.get('state') for i, n in nodes.items()} }")
+            time.sleep(0.5)
+
+    def add_blob(self, ready_timeout: float = READY_TIMEOUT_S) -> Node:
+        """Starts one more blob node that registers in the cluster map (clusters made with `blob_map`), waits
+        until the map holds it up, and records it in cluster.json."""
+        if not self.state.blob_map:
+            raise ClusterError("add-blob needs a cluster whose gateways follow the blob map (up --blob-map)")
+        if self.state.layout != "loopback":
+            raise ClusterError("add-blob works on the loopback layout only")
+        directory = Path(self.state.dir)
+        nid = max([n.id for n in self.state.nodes if n.role == "blob"], default=0) + 1
+        listen, metrics = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+        data = directory / "data" / f"b{nid}"
+        template = next((n for n in self.state.nodes if n.role in ("meta", "blob")), None)
+        log_args = []
+        if template and "--log-level" in template.argv:
+            log_args = ["--log-level", template.argv[template.argv.index("--log-level") + 1]]
+        node = Node(role="blob", id=nid, name=f"b{nid}",
+                    argv=[self.state.silo, "blob", "--id", str(nid), "--data", str(data), "--listen", listen,
+                          "--meta", self.state.meta_apis, "--advertise", listen, "--metrics", metrics, *log_args],
+                    env={"SILO_CLUSTER_SECRET": self.state.cluster_secret,
+                         "SILO_FAULT_CLOCK_FILE": str(directory / "clocks" / f"b{nid}")},
+                    data=str(data), addresses={"listen": listen, "metrics": metrics},
+                    log=str(directory / "logs" / f"b{nid}.log"), ready_line=f"silo blob {nid} serving on")
+        self.state.nodes.append(node)
+        self.start(node)
+        self.save()
+        self.wait_ready(node, ready_timeout)
+        self.wait_blob_map(lambda nodes: nodes.get(nid, {}).get("state") == "up", ready_timeout)
+        return node
 
     # --- namespaces ---------------------------------------------------------------------------------
 
@@ -772,6 +855,10 @@ def main(argv=None) -> int:
     up.add_argument("--replicas", type=int, default=None, help="copies of each chunk (default: the gateways' own)")
     up.add_argument("--repair-every", type=int, default=600,
                     help="seconds between chunk-repair passes, run by gateway 1 (0: off; default 600)")
+    up.add_argument("--blob-map", action="store_true",
+                    help="blob nodes register in the cluster map (silo blob --meta) and gateways follow it (no --blob)")
+    add_blob = sub.add_parser("add-blob", help="start one more blob node that registers in the cluster map")
+    add_blob.add_argument("--dir", default="silo-cluster")
     for name, helptext in (("status", "pids alive, health of each gateway"), ("down", "stop every process")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--dir", default="silo-cluster")
@@ -786,7 +873,7 @@ def main(argv=None) -> int:
             cluster = Cluster.up(args.dir, args.meta, args.blob, args.gateways, args.silo, args.single, args.netns,
                                  args.log_level, args.ready_timeout, echo=lambda line: print(line, flush=True),
                                  replicas=args.replicas, repair_every=args.repair_every or None,
-                                 proxies=args.proxies, blob_disks=args.blob_disks)
+                                 proxies=args.proxies, blob_disks=args.blob_disks, blob_map=args.blob_map)
             print(f"cluster up in {cluster.state.dir} ({cluster.state.dir}/cluster.json)")
             for endpoint in cluster.state.s3_endpoints:
                 print(f"  S3: {endpoint}")
@@ -802,6 +889,10 @@ def main(argv=None) -> int:
                 addresses = " ".join(f"{k}={v}" for k, v in row["addresses"].items())
                 print(f"{row['name']:4} {row['role']:8} pid {row['pid']!s:8} {row['state']:8} {addresses}{health}")
             return 0 if all(r["state"] == "alive" for r in rows) else 1
+        if args.command == "add-blob":
+            node = cluster.add_blob()
+            print(f"{node.name} up in the blob cluster map, pid {node.pid}, chunk protocol on {node.addresses['listen']}")
+            return 0
         if args.command == "down":
             killed = cluster.down()
             print("stopped" + (f" (SIGKILL: {', '.join(killed)})" if killed else ""))
