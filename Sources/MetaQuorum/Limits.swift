@@ -97,6 +97,8 @@ public enum BlobMapLimits {
     public static let livenessCheckInterval: Duration = .seconds(1)
     /// How long a blob node waits for the metadata to answer one heartbeat.
     public static let heartbeatDeadline: Duration = .seconds(2)
+    /// How long a blob node's registration keeps trying before it gives up until the next heartbeat time.
+    public static let registrationDeadline: Duration = .seconds(5)
     /// Registered nodes, removed ones included (a node's row is never deleted); below Placement's ring limit
     /// of 10,000 nodes.
     static let nodesMax = 4096

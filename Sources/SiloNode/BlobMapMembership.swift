@@ -37,10 +37,14 @@ public struct BlobMapMembership: Service {
     }
 
     public func run() async throws {
+        var options = RemoteMetaLog.Options()
+        // Short, so that a node stops promptly on SIGTERM even while the metadata group does not answer; a
+        // registration that gave up is tried again at the next beat.
+        options.proposalDeadline = BlobMapLimits.registrationDeadline
         let remote = RemoteMetaLog(
-            addresses: metaAddresses, secret: secret, group: MultiThreadedEventLoopGroup.singleton,
-            logger: logger)
-        remote.startRefreshingMembers(every: .seconds(5))
+            addresses: metaAddresses, secret: secret, group: MultiThreadedEventLoopGroup.singleton, logger: logger,
+            options: options)
+        remote.startRefreshingMembers(every: GatewayNode.memberRefreshInterval)
         var registered = false
         var problems = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
