@@ -2,7 +2,9 @@
 with no `--blob` (ops/pylib/cluster.py with blob_map=True, every process stopped by pid).
 
 Goals (issue 12, item 2): blob nodes register themselves and appear in `silo admin cluster blob list`; a
-gateway that was given no blob node serves PUT and GET from the map; a node killed with SIGKILL is marked down
+gateway that was given no blob node serves PUT and GET from the map; a drained node takes no new chunks; a
+metadata leader killed with SIGKILL leaves every node up (the new leader's timers start at its election, so
+the map's epoch does not move); a node killed with SIGKILL is marked down
 by the metadata leader once silent past the heartbeat timeout (15 s), and up again when it restarts; a node
 added after the gateway started receives new chunks. The tests share one cluster and run in file order.
 """
@@ -82,6 +84,53 @@ def test_a_gateway_without_blob_serves_put_and_get(cluster):
     assert s3.get_object(Bucket="mapped", Key="large")["Body"].read() == large
     # Three copies of each of the 1 + 4 chunks, one on each node.
     assert live_chunks(cluster) == {1: 5, 2: 5, 3: 5}
+
+
+def test_a_drained_node_takes_no_new_chunks(cluster):
+    gateway = cluster.node_named("g1")
+    gateway_log = len(Path(gateway.log).read_text(errors="replace"))
+    cluster.admin("blob", "drain", "1")
+    assert cluster.blob_map()[1][1]["state"] == "draining"
+    assert wait_for_log(gateway.log, "1=draining", 15, after=gateway_log), "the gateway did not follow the map"
+    before = live_chunks(cluster)
+    s3 = s3_client(cluster)
+    for i in range(5):
+        s3.put_object(Bucket="mapped", Key=f"drained{i}", Body=os.urandom(64 * 1024))
+    after = live_chunks(cluster)
+    # Two copies (the default is min(3, nodes up)) on nodes 2 and 3, none on the draining node, which still
+    # serves what it holds.
+    assert after[1] == before[1], (before, after)
+    assert after[2] - before[2] == after[3] - before[3] == 5, (before, after)
+    assert s3.get_object(Bucket="mapped", Key="small")["Body"].read()
+    gateway_log = len(Path(gateway.log).read_text(errors="replace"))
+    cluster.admin("blob", "up", "1")
+    assert wait_for_log(gateway.log, "1=up,2=up,3=up", 15, after=gateway_log), "the gateway did not follow the map"
+
+
+def test_a_leader_change_marks_no_node_down(cluster):
+    """A new metadata leader starts its liveness timers at its election: killing the leader must not turn
+    any blob node down, although the new leader has heard no heartbeat before it leads."""
+    epoch, _ = cluster.blob_map()
+    leader, _ = cluster.meta_leader()
+    assert leader is not None
+    old = cluster.node_named(leader)
+    cluster.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        new, _ = cluster.meta_leader()
+        if new is not None and new != leader:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("no new metadata leader within 20 s")
+    # Longer than the silence limit: a node the new leader failed to hear would be down by now.
+    time.sleep(SILENCE_S + 3)
+    # Not even for a moment: every down or up transition would have moved the epoch.
+    after, nodes = cluster.blob_map()
+    assert all(node["state"] == "up" for node in nodes.values()), nodes
+    assert after == epoch, f"the map moved from epoch {epoch} to {after} across the leader change"
+    cluster.start(old)
+    cluster.wait_ready(old, 60)
 
 
 def test_a_killed_node_is_marked_down_and_back_up_when_restarted(cluster):
