@@ -61,6 +61,14 @@ public enum GatewayNode {
         guard let secret = options.clusterSecret else {
             throw ConfigurationError("a cluster secret is required (SILO_CLUSTER_SECRET or --cluster-secret-file)")
         }
+        if options.blobNodes.isEmpty {
+            guard options.blobZones.isEmpty, options.blobWeights.isEmpty else {
+                throw ConfigurationError("--blob-zone and --blob-weight go with --blob (the cluster map has its own)")
+            }
+            if let replicas = options.replicaCount, !(1...MetaLimits.durabilityReplicasMax).contains(replicas) {
+                throw ConfigurationError("--replicas \(replicas) must be 1...\(MetaLimits.durabilityReplicasMax)")
+            }
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         let remote = RemoteMetaLog(addresses: options.metaAddresses, secret: secret, group: group,
                                    logger: logger)
@@ -72,9 +80,6 @@ public enum GatewayNode {
         } ?? []
         let closeStores: @Sendable () async -> Void
         if options.blobNodes.isEmpty {
-            guard options.blobZones.isEmpty, options.blobWeights.isEmpty else {
-                throw ConfigurationError("--blob-zone and --blob-weight go with --blob (the cluster map has its own)")
-            }
             let follower = BlobMapFollower(
                 remote: remote, secret: secret, group: group, replicaCount: options.replicaCount,
                 vnodesPerWeightUnit: ringVnodesPerWeightUnit, interval: blobMapRefreshInterval, logger: logger)
