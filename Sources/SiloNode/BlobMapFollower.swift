@@ -2,6 +2,7 @@ import BlobNode
 public import ClusterAuth
 public import Gateway
 public import Logging
+import Metrics
 public import MetaQuorum
 public import NIOCore
 import Placement
@@ -137,6 +138,8 @@ public actor BlobMapFollower {
         let replicas = BlobCluster.defaultReplicaCount(on: ring, configured: replicaCount)
         var clusterStores: [UInt32: any ChunkStoring] = [:]
         for node in usable { clusterStores[node.id] = stores[node.id]?.store }
+        Gauge(label: "silo_blob_ring_epoch").record(Int64(bitPattern: map.epoch))
+        Gauge(label: "silo_blob_nodes_taking_writes").record(ring.nodes.filter { $0.weight > 0 }.count)
         logger.notice(
             "blob cluster map",
             metadata: [

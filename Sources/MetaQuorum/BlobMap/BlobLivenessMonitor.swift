@@ -1,4 +1,5 @@
 public import Logging
+import Metrics
 
 /// The shell around `BlobLiveness` on a metadata replica (`silo meta`): takes blob nodes' heartbeats from the
 /// metadata RPC (`MetaWire.Operation.heartbeat`), and while this replica leads, proposes a
@@ -100,6 +101,8 @@ public actor BlobLivenessMonitor {
                     "blob node liveness change refused", metadata: ["node": "\(node)", "result": "\(result)"])
                 return
             }
+            Counter(label: "silo_blob_liveness_transitions_total", dimensions: [("to", alive ? "up" : "down")])
+                .increment()
             logger.notice(
                 alive ? "blob node is up again" : "blob node is down: no heartbeat",
                 metadata: ["node": "\(node)", "silenceMaxSeconds": "\(BlobMapLimits.heartbeatSilenceMax)"])
