@@ -6,7 +6,8 @@ gateway that was given no blob node serves PUT and GET from the map; a drained n
 metadata leader killed with SIGKILL leaves every node up (the new leader's timers start at its election, so
 the map's epoch does not move); a node killed with SIGKILL is marked down
 by the metadata leader once silent past the heartbeat timeout (15 s), and up again when it restarts; a node
-added after the gateway started receives new chunks. The tests share one cluster and run in file order.
+added after the gateway started receives new chunks; heartbeats never reach the Raft log. The tests share one
+cluster and run in file order.
 """
 
 from __future__ import annotations
@@ -72,6 +73,30 @@ def test_nodes_register_and_appear_in_the_list(cluster):
     listed = cluster.admin("blob", "list").stdout
     assert listed.startswith(f"epoch {epoch}\n"), listed
     assert "--blob" not in cluster.node_named("g1").argv
+
+
+def test_heartbeats_are_not_log_entries(cluster):
+    """Three nodes beat every 3 s, yet the metadata log does not grow while nothing else writes: the
+    leader keeps heartbeats in memory and proposes only transitions."""
+    def commit_index() -> int:
+        leader, _ = cluster.meta_leader()
+        assert leader is not None
+        return cluster.meta_statuses()[leader]["commit_index"]
+
+    # Start-up writes (members publishing their addresses, the root user) settle first.
+    deadline, before = time.monotonic() + 30, commit_index()
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        now = commit_index()
+        if now == before:
+            break
+        before = now
+    before_beats = {i: n["lastHeartbeatMs"] for i, n in cluster.blob_map()[1].items()}
+    time.sleep(3 * HEARTBEAT_S)
+    after_beats = {i: n["lastHeartbeatMs"] for i, n in cluster.blob_map()[1].items()}
+    assert commit_index() == before
+    # The heartbeats did arrive meanwhile: each node's last one is younger than the wait.
+    assert all(age < 3 * HEARTBEAT_S * 1000 for age in after_beats.values()), (before_beats, after_beats)
 
 
 def test_a_gateway_without_blob_serves_put_and_get(cluster):
