@@ -159,7 +159,7 @@ let package = Package(
         ),
         .target(
             name: "SiloSim",
-            dependencies: ["RaftKit", "HistoryChecker"],
+            dependencies: ["RaftKit", "HistoryChecker", "MetaQuorum"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

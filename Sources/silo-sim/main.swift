@@ -18,6 +18,8 @@ struct SiloSimCommand: ParsableCommand {
     @Option(help: "Run a range of seeds, A..B (inclusive); stop at the first failure.") var seeds: String?
     @Option(help: "Voters at the start: 3 or 5 (default: drawn from the seed).") var nodes: Int?
     @Option(help: "Ticks in the safety phase.") var steps: Int?
+    @Option(help: "The replicated state machine: kv (registers) or meta (Silo's metadata state machine on SQLite: PUTs, conditional PUTs, retries with the same request id).")
+    var workload: String = "kv"
     @Option(help: "Debug builds only: switch on a deliberate core bug (\(FaultSwitches.named.map(\.name).joined(separator: ", "))).")
     var fault: [String] = []
     @Flag(help: "Print the event trace.") var verbose = false
@@ -26,6 +28,7 @@ struct SiloSimCommand: ParsableCommand {
     func validate() throws {
         if (seed == nil) == (seeds == nil) { throw ValidationError("give exactly one of --seed or --seeds") }
         if let nodes, nodes != 3 && nodes != 5 { throw ValidationError("--nodes must be 3 or 5") }
+        if SimWorkload(rawValue: workload) == nil { throw ValidationError("--workload must be kv or meta") }
     }
 
     func run() throws {
@@ -36,7 +39,8 @@ struct SiloSimCommand: ParsableCommand {
             }
             faults.insert(entry.fault)
         }
-        let overrides = SimOverrides(nodes: nodes, safetyTicks: steps, faults: faults, verbose: verbose)
+        let overrides = SimOverrides(nodes: nodes, safetyTicks: steps, faults: faults, verbose: verbose,
+                                     workload: SimWorkload(rawValue: workload)!)
         if let seed {
             let report = Simulation.run(seed: seed, overrides: overrides)
             for line in report.trace { print(line) }
@@ -69,13 +73,14 @@ struct SiloSimCommand: ParsableCommand {
             }
             passed += 1
         }
-        print("silo-sim: \(passed) seeds passed (\(low)..\(high))")
+        print("silo-sim: \(passed) seeds passed (\(low)..\(high))\(workload == "kv" ? "" : " workload=\(workload)")")
     }
 
     var replayFlags: String {
         var flags = ""
         if let nodes { flags += " --nodes \(nodes)" }
         if let steps { flags += " --steps \(steps)" }
+        if workload != "kv" { flags += " --workload \(workload)" }
         for name in fault { flags += " --fault \(name)" }
         return flags
     }
