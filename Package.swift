@@ -164,7 +164,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "silo-sim",
-            dependencies: ["SiloSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SiloSim", "MetaQuorum", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -69,8 +69,10 @@ final class MetaMachineReplica: SimMachine {
 
     let replica: SynchronousMetaReplica
 
-    init(snapshot: [UInt8], at index: UInt64) throws {
-        replica = snapshot.isEmpty ? try SynchronousMetaReplica() : try SynchronousMetaReplica(snapshot: snapshot, at: index)
+    init(snapshot: [UInt8], at index: UInt64, faults: MetaFaults = []) throws {
+        replica = snapshot.isEmpty
+            ? try SynchronousMetaReplica(faults: faults)
+            : try SynchronousMetaReplica(snapshot: snapshot, at: index, faults: faults)
     }
 
     deinit { replica.close() }

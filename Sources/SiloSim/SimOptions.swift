@@ -1,3 +1,4 @@
+public import MetaQuorum
 public import RaftKit
 
 /// What the command line may force; everything else is drawn from the seed.
@@ -12,6 +13,8 @@ public struct SimOverrides: Sendable {
     public var verbose = false
     /// The replicated state machine and its workload.
     public var workload: SimWorkload = .kv
+    /// Deliberate metadata state machine bugs (`meta` workload, debug builds only).
+    public var metaFaults: MetaFaults = []
 
     public init(nodes: Int? = nil, safetyTicks: Int? = nil, faults: FaultSwitches = [], verbose: Bool = false,
                 workload: SimWorkload = .kv) {
@@ -20,6 +23,11 @@ public struct SimOverrides: Sendable {
         self.faults = faults
         self.verbose = verbose
         self.workload = workload
+    }
+
+    public init(workload: SimWorkload, metaFaults: MetaFaults, verbose: Bool = false) {
+        self.init(verbose: verbose, workload: workload)
+        self.metaFaults = metaFaults
     }
 }
 

@@ -1,3 +1,4 @@
+import MetaQuorum
 public import RaftKit
 
 /// The outcome of one simulated run.
@@ -48,6 +49,7 @@ public final class Simulation {
     let seed: UInt64
     let options: SimOptions
     let verbose: Bool
+    let metaFaults: MetaFaults
     var random: SimRandom
     var nodes: [SimNode] = []
     var network: SimNetwork
@@ -121,6 +123,7 @@ public final class Simulation {
         self.seed = seed
         self.options = SimOptions(seed: seed, overrides: overrides)
         self.verbose = overrides.verbose
+        self.metaFaults = overrides.metaFaults
         self.random = SimRandom(seed: seed)
         let slots = options.voters + options.spareNodes
         self.network = SimNetwork(slots: slots)
@@ -481,7 +484,7 @@ public final class Simulation {
             return KVMachine(snapshot: snapshot, keys: options.keys)
         case .meta:
             do {
-                return try MetaMachineReplica(snapshot: snapshot, at: index)
+                return try MetaMachineReplica(snapshot: snapshot, at: index, faults: metaFaults)
             } catch {
                 throw SimFailure(message: "metadata replica failed to open at \(index): \(error)")
             }

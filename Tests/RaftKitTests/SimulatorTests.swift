@@ -127,5 +127,21 @@ struct SimulatorTests {
         let report = try! #require(caught, "\(name) not caught in \(budget) seeds from \(firstSeed)")
         #expect(report.failure!.contains(property), "\(name): \(report.failure!)")
     }
+
+    /// Goal: the `meta` workload catches a metadata state machine that forgets request ids: a gateway-style
+    /// retry then applies a write twice. First caught at seed 4 (a retried If-Match PUT that ran again
+    /// answered its own first run's 412).
+    @Test func reexecutedRetriesAreCaught() {
+        var caught: SimReport?
+        for seed: UInt64 in 1...40 {
+            let report = Simulation.run(seed: seed, overrides: SimOverrides(workload: .meta, metaFaults: .reexecuteRetries))
+            if !report.passed {
+                caught = report
+                break
+            }
+        }
+        let report = try! #require(caught, "reexecute-retries not caught in 40 seeds")
+        #expect(report.failure!.contains("linearizability"), "\(report.failure!)")
+    }
     #endif
 }

@@ -29,14 +29,14 @@ public final class SynchronousMetaReplica {
     private let machine: MetaStateMachine
     private let directory: String
 
-    /// A fresh replica in a new private temporary directory.
-    public convenience init() throws {
-        try self.init(directory: Self.makeDirectory())
+    /// A fresh replica in a new private temporary directory; `faults` plants bugs (debug builds only).
+    public convenience init(faults: MetaFaults = []) throws {
+        try self.init(directory: Self.makeDirectory(), faults: faults)
     }
 
     /// A replica restored from `snapshot` (bytes `snapshot()` gave), taken at `index`.
-    public convenience init(snapshot: [UInt8], at index: UInt64) throws {
-        try self.init(directory: Self.makeDirectory())
+    public convenience init(snapshot: [UInt8], at index: UInt64, faults: MetaFaults = []) throws {
+        try self.init(directory: Self.makeDirectory(), faults: faults)
         let path = directory + "/restore.sqlite"
         try Data(snapshot).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -46,9 +46,9 @@ public final class SynchronousMetaReplica {
         }
     }
 
-    private init(directory: String) throws {
+    private init(directory: String, faults: MetaFaults) throws {
         self.directory = directory
-        machine = try MetaStateMachine(path: directory + "/meta.sqlite", durability: .replayedFromLog)
+        machine = try MetaStateMachine(path: directory + "/meta.sqlite", durability: .replayedFromLog, faults: faults)
     }
 
     deinit { close() }
