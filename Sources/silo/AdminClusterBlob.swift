@@ -25,6 +25,9 @@ extension ClusterAdmin {
                     await log.close()
                     throw ValidationError("reading the blob cluster map failed: \(error)")
                 }
+                // The leader answers the reports: with every published member in rotation, it is among them even
+                // when --meta names only followers.
+                await log.refreshMembers()
                 let reports = await log.blobHeartbeatReports()
                 await log.close()
                 var byNode: [UInt32: BlobHeartbeatReport] = [:]
