@@ -187,12 +187,34 @@ enum FuzzSeeds {
                                   layout: .erasure(ErasureStripe(dataShardCount: 2, parityShardCount: 1,
                                                                  shardSizeBytes: 5, shardChecksums: [7, 8, 9])))],
                 partSizes: []), precondition: .none, startedTime: 1),
+            // Object lock (format 5, kinds 62–64, and the trailing fields of createBucket and deleteVersions).
+            .createBucket(envelope, name: "locked", acl: nil, ownership: nil, objectLock: ObjectLockConfiguration()),
+            .setObjectLockConfiguration(envelope, bucket: "locked", configuration: ObjectLockConfiguration(
+                defaultRetention: DefaultRetention(mode: .governance, period: .days(1)))),
+            .setObjectLockConfiguration(envelope, bucket: "locked", configuration: ObjectLockConfiguration(
+                defaultRetention: DefaultRetention(mode: .compliance, period: .years(100)))),
+            .putObjectRetention(envelope, bucket: "locked", key: "k", versionID: "v1",
+                                retention: ObjectRetention(mode: .compliance, retainUntil: 1_893_456_000_000),
+                                bypassGovernance: false),
+            .putObjectRetention(envelope, bucket: "locked", key: "k", versionID: nil, retention: nil,
+                                bypassGovernance: true),
+            .putObjectLegalHold(envelope, bucket: "locked", key: "k", versionID: nil, legalHold: true),
+            .deleteVersions(envelope, bucket: "locked", targets: [
+                DeleteTarget(key: "k", versionID: "v1", markerVersionID: ""),
+            ], bypassGovernance: true),
         ]
         return commands.map { $0.encode() } + [
             MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode(),
             MetaCommandResult.deletedVersions([DeleteOutcome(versionID: "null", isDeleteMarker: true, removedCurrent: true)])
                 .encode(),
             MetaCommandResult.stored(versionID: "0123456789abcdef0123456789abcdef").encode(),
+            MetaCommandResult.deletedVersions([
+                DeleteOutcome(versionID: "v1", isDeleteMarker: false, removedCurrent: false,
+                              refusal: .objectLocked("the object version is under legal hold")),
+                DeleteOutcome(versionID: "v2", isDeleteMarker: false, removedCurrent: true),
+            ]).encode(),
+            MetaCommandResult.failed(.invalidBucketState("versioning")).encode(),
+            MetaCommandResult.failed(.objectLockNotEnabled).encode(),
         ]
     }
 
@@ -214,6 +236,7 @@ enum FuzzSeeds {
             .bucketVersioning(bucket: "bucket", requester: "u:1"),
             .bucketTagging(bucket: "bucket"),
             .bucketCORS(bucket: "bucket"),
+            .objectLockConfiguration(bucket: "bucket"),
             .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
             .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
         ]
@@ -234,6 +257,8 @@ enum FuzzSeeds {
             .versioning(.enabled),
             .placements(ChunkPlacementPage(chunks: object.chunks, next: .afterPart(uploadID: "u", partNumber: 2))),
             .placements(ChunkPlacementPage(chunks: [], next: nil)),
+            .objectLock(nil), .objectLock(ObjectLockConfiguration()),
+            .objectLock(ObjectLockConfiguration(defaultRetention: DefaultRetention(mode: .governance, period: .days(30)))),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])
