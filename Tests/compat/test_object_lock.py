@@ -167,7 +167,8 @@ def test_default_retention_copy_and_multipart(s3, tools, locked):
 def test_bypass_needs_its_permission(s3, s3_bob, second_user, locked, expect_error):
     # Goal: x-amz-bypass-governance-retention lifts GOVERNANCE only for a caller with
     # s3:BypassGovernanceRetention: another user allowed to delete, but not to bypass, is refused; once a
-    # policy grants the bypass, the same delete goes.
+    # policy grants the bypass, the same delete goes. HEAD shows the retention only to a caller with
+    # s3:GetObjectRetention.
     until = whole_seconds(utc_now() + DAY)
     v1 = s3.put_object(Bucket=locked, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
                        ObjectLockRetainUntilDate=until)["VersionId"]
@@ -177,9 +178,12 @@ def test_bypass_needs_its_permission(s3, s3_bob, second_user, locked, expect_err
             {"Effect": "Allow", "Principal": {"AWS": [second_user.name]}, "Action": list(actions),
              "Resource": [f"arn:aws:s3:::{locked}/*"]}]}))
 
-    allow("s3:DeleteObject", "s3:DeleteObjectVersion")
+    allow("s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+    assert "ObjectLockMode" not in s3_bob.head_object(Bucket=locked, Key="k")
     expect_error("AccessDenied", 403, s3_bob.delete_object, Bucket=locked, Key="k", VersionId=v1,
                  BypassGovernanceRetention=True)
-    allow("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
+    allow("s3:GetObject", "s3:GetObjectRetention", "s3:DeleteObject", "s3:DeleteObjectVersion",
+          "s3:BypassGovernanceRetention")
+    assert s3_bob.head_object(Bucket=locked, Key="k")["ObjectLockMode"] == "GOVERNANCE"
     s3_bob.delete_object(Bucket=locked, Key="k", VersionId=v1, BypassGovernanceRetention=True)
     s3.delete_bucket_policy(Bucket=locked)

@@ -122,15 +122,25 @@ extension S3Gateway {
         try validateKey(call.key)
         let requestedVersion = call.query("versionId")
         if let requestedVersion { try Self.validateVersionID(requestedVersion, parameter: "versionId") }
-        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: requestedVersion,
-                                               call: call)
+        let (bucket, object) = try await authorizedVersion(bucket: call.bucket, key: call.key,
+                                                           versionID: requestedVersion, call: call, action: .getObject,
+                                                           extraContext: [:])
         var headers = HTTPFields()
         ObjectHeaders.describe(object, into: &headers)
         if requestedVersion != nil || object.versionID != Self.nullVersionID {
             headers[Self.versionIDHeader] = object.versionID
         }
         ObjectHeaders.describeTagCount(object, into: &headers)
-        ObjectHeaders.describeLock(object, into: &headers)
+        if object.hasLockSettings {
+            // As S3 answers them: only to a caller who may read the retention or the legal hold.
+            func allows(_ action: S3Action) -> Bool {
+                Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                context: policyContext(call, existing: object), action: action,
+                                                bucket: bucket, object: object, key: call.key))
+            }
+            ObjectHeaders.describeLock(object, retention: allows(.getObjectRetention),
+                                       legalHold: allows(.getObjectLegalHold), into: &headers)
+        }
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .read)
         switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime, family: .read) {
         case .proceed: break

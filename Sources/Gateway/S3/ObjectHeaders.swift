@@ -93,14 +93,15 @@ enum ObjectHeaders {
     }
 
     /// `x-amz-object-lock-mode`, `-retain-until-date` and `-legal-hold` on GET and HEAD, for what the
-    /// version has.
-    static func describeLock(_ object: ObjectRecord, into headers: inout HTTPFields) {
-        if let retention = object.retention {
+    /// version has: its retention when `retention` (the caller may read it), its legal hold when `legalHold`.
+    static func describeLock(_ object: ObjectRecord, retention showsRetention: Bool, legalHold showsHold: Bool,
+                             into headers: inout HTTPFields) {
+        if showsRetention, let retention = object.retention {
             headers[HTTPField.Name("x-amz-object-lock-mode")!] = retention.mode.name
             headers[HTTPField.Name("x-amz-object-lock-retain-until-date")!] =
                 S3Time.iso8601(milliseconds: retention.retainUntil)
         }
-        if let hold = object.legalHold { headers[HTTPField.Name("x-amz-object-lock-legal-hold")!] = hold ? "ON" : "OFF" }
+        if showsHold, let hold = object.legalHold { headers[HTTPField.Name("x-amz-object-lock-legal-hold")!] = hold ? "ON" : "OFF" }
     }
 
     /// The object lock a PutObject, CopyObject or CreateMultipartUpload asks for, as `headers` entries
