@@ -208,7 +208,7 @@ public final class Simulation {
 
     func start(_ node: SimNode) throws {
         let state = node.disk.current
-        node.kv = KVStore(decoding: state.snapshot.data, keys: options.keys)
+        node.kv = KVStore(decoding: try state.snapshot.payload.readAll(), keys: options.keys)
         node.applied = state.snapshot.metadata.index
         node.appliedConf = state.snapshot.metadata.confState
         var config = makeConfig(node.id)
@@ -367,7 +367,7 @@ public final class Simulation {
             if meta.index < committedTerms.count, committedTerms[Int(meta.index)] != meta.term {
                 throw SimFailure(message: "state machine safety: node \(node.id) installed snapshot \(meta.term)/\(meta.index) but committed term there is \(committedTerms[Int(meta.index)])")
             }
-            node.kv = KVStore(decoding: snapshot.data, keys: options.keys)
+            node.kv = KVStore(decoding: try snapshot.payload.readAll(), keys: options.keys)
             node.applied = meta.index
             node.appliedConf = meta.confState
             snapshotsInstalled += 1

@@ -426,18 +426,18 @@ struct MetaGroupTests {
             var written = object("b", "k", etag: "e1")
             written.acl = AccessControlList(grants: [ACLGrant(grantee: .allUsers, permission: .read)])
             try await a.putObject(written, requester: "bob", precondition: .none, startedTime: now, requestID: "put-k")
-            try await a.setBucketPolicy(bucket: "b", policy: "{\"Statement\":[]}", requester: "alice", requestID: "pol")
+            try await a.setBucketPolicy(bucket: "b", policy: "{\"Statement\":[]}", requester: "alice", access: nil, requestID: "pol")
             let (bucket, stored) = try await b.objectAccess(bucket: "b", key: "k")
             #expect(bucket.acl == shared)
             #expect(bucket.ownership == .objectWriter)
             #expect(bucket.policy == "{\"Statement\":[]}")
             #expect(stored?.owner == "bob")
             #expect(stored?.acl == written.acl)
-            try await a.putObjectACL(bucket: "b", key: "k", acl: .ownerOnly("bob"), requester: "bob", requestID: "oacl")
+            try await a.putObjectACL(bucket: "b", key: "k", acl: .ownerOnly("bob"), requester: "bob", access: nil, requestID: "oacl")
             try await a.setOwnershipControls(bucket: "b", ownership: .bucketOwnerEnforced, requester: "alice",
-                                             requestID: "own")
+                                             access: nil, requestID: "own")
             await #expect(throws: MetaError.aclNotSupported) {
-                try await a.putBucketACL(bucket: "b", acl: shared, requester: "alice", requestID: "bacl")
+                try await a.putBucketACL(bucket: "b", acl: shared, requester: "alice", access: nil, requestID: "bacl")
             }
             let after = try await b.objectAccess(bucket: "b", key: "k")
             #expect(after.object?.acl == .ownerOnly("bob"))

@@ -263,7 +263,7 @@ import Testing
         #expect(empty.bucket.owner == alice && empty.object == nil)
         try await service.putObject(objectRecord(bucket: "b", key: "k"), requester: bob, precondition: .none,
                                     startedTime: testStartTime, requestID: ids.make())
-        try await service.putBucketACL(bucket: "b", acl: .ownerOnly(bob), requester: alice, requestID: ids.make())
+        try await service.putBucketACL(bucket: "b", acl: .ownerOnly(bob), requester: alice, access: nil, requestID: ids.make())
         let both = try await service.objectAccess(bucket: "b", key: "k")
         #expect(both.bucket.acl == .ownerOnly(bob))
         #expect(both.object?.owner == bob)

@@ -90,4 +90,42 @@ import Testing
             return
         }
     }
+
+    // Goal: two concurrent changes of a bucket's access settings, each decided on the same read, cannot both
+    // land: a public ACL decided before a public access block applied is refused after it (and decided
+    // again, the client would get AccessDenied), while the block itself goes through. Method: stamp both on
+    // one record, apply the block, then the ACL; then the other order.
+    @Test func accessSettingChangesAreStampedAgainstEachOther() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        try driver.apply(.createBucket(envelope("c1", alice), name: "b", acl: nil, ownership: nil))
+        let read = try driver.machine.existingBucket("b").accessStamp
+        func stamped(_ requestID: String, _ stamp: BucketAccessStamp) -> CommandEnvelope {
+            var envelope = envelope(requestID, alice)
+            envelope.bucketAccess = stamp
+            return envelope
+        }
+        let publicACL = AccessControlList(grants: AccessControlList.ownerOnly(alice).grants
+            + [ACLGrant(grantee: .allUsers, permission: .read)])
+        let block = PublicAccessBlock(blockPublicAcls: true, ignorePublicAcls: false, blockPublicPolicy: true,
+                                      restrictPublicBuckets: false)
+        #expect(try driver.apply(.setPublicAccessBlock(stamped("pab", read), bucket: "b", block: block)) == .done)
+        #expect(try driver.apply(.putBucketACL(stamped("acl", read), bucket: "b", acl: publicACL))
+            == .failed(.bucketAccessChanged))
+        #expect(try driver.machine.existingBucket("b").acl == .ownerOnly(alice))
+        // The policy and ownership changes are held to the same rule.
+        #expect(try driver.apply(.setBucketPolicy(stamped("pol", read), bucket: "b", policy: "{}"))
+            == .failed(.bucketAccessChanged))
+        #expect(try driver.apply(.setOwnershipControls(stamped("own", read), bucket: "b", ownership: .bucketOwnerEnforced))
+            == .failed(.bucketAccessChanged))
+        // The other order: an ACL decided and applied first makes the block decided on the older read stale.
+        let now = try driver.machine.existingBucket("b").accessStamp
+        #expect(try driver.apply(.setPublicAccessBlock(stamped("pab2", now), bucket: "b", block: nil)) == .done)
+        let cleared = try driver.machine.existingBucket("b").accessStamp
+        #expect(try driver.apply(.putBucketACL(stamped("acl2", cleared), bucket: "b", acl: publicACL)) == .done)
+        #expect(try driver.apply(.setPublicAccessBlock(stamped("pab3", cleared), bucket: "b", block: block))
+            == .failed(.bucketAccessChanged))
+        #expect(try driver.machine.existingBucket("b").publicAccessBlock == nil)
+    }
 }

@@ -28,7 +28,15 @@ final class ListMachine: ReplicatedStateMachine {
         }
     }
 
-    func snapshot() async throws -> [UInt8] {
+    func writeSnapshot(to path: String) async throws {
+        try Data(encodedState()).write(to: URL(fileURLWithPath: path))
+    }
+
+    func restore(fromFile path: String, at index: UInt64) async throws {
+        restore(Array(try Data(contentsOf: URL(fileURLWithPath: path))), at: index)
+    }
+
+    private func encodedState() -> [UInt8] {
         var bytes: [UInt8] = []
         for item in items {
             bytes.append(UInt8(item.count))
@@ -37,7 +45,7 @@ final class ListMachine: ReplicatedStateMachine {
         return bytes
     }
 
-    func restore(_ bytes: [UInt8], at index: UInt64) async throws {
+    private func restore(_ bytes: [UInt8], at index: UInt64) {
         var items: [[UInt8]] = []
         var offset = 0
         while offset < bytes.count {

@@ -264,7 +264,7 @@ struct ReplicationTests {
         cluster.stabilize()
         let snapshotData = Array("state-machine-image-26".utf8)
         let applied = cluster[1].appliedIndex
-        cluster.storages[1]!.compact(snapshotAt: applied, confState: ConfState(voters: [1, 2, 3]), data: snapshotData)
+        cluster.storages[1]!.compact(snapshotAt: applied, confState: ConfState(voters: [1, 2, 3]), payload: SnapshotBytes(snapshotData))
         try cluster.propose(1, "after")
         cluster.stabilize()
         var droppedOnce = false
@@ -281,7 +281,7 @@ struct ReplicationTests {
         #expect(droppedOnce)
         #expect(cluster.sent["SnapChunk", default: 0] >= 6)
         #expect(cluster.storages[3]!.firstIndex() == applied + 1)
-        #expect(try cluster.storages[3]!.snapshot().data == snapshotData)
+        #expect(try cluster.storages[3]!.snapshot().payload.readAll() == snapshotData)
         #expect(cluster.appliedCommands(3) == ["after"])
         #expect(cluster[3].commitIndex == cluster[1].commitIndex)
     }

@@ -110,6 +110,40 @@ extension S3Gateway {
         }
     }
 
+    /// Runs a change of the bucket's access settings (an ACL, a policy, ownership controls, a public access
+    /// block): `attempt` decides on the bucket record it is given and proposes with that record's stamp. When
+    /// apply finds the settings changed in between (a concurrent change: `.bucketAccessChanged`), the request
+    /// is authorized and decided again on a fresh linearizable read, so a public ACL never lands under a block
+    /// that a concurrent request set, nor a block over a decision it should have stopped.
+    /// The first attempt uses the record `authorize` read (these operations are never served from the cache).
+    func decidingOnFreshBucket<T>(_ call: S3Call, _ attempt: (BucketRecord) async throws -> T) async throws -> T {
+        var bucket = authorizedBucket(call)
+        var retries = 0
+        while true {
+            do {
+                return try await attempt(bucket)
+            } catch let error as MetaError where error == .bucketAccessChanged && retries < Self.bucketAccessRetriesMax {
+                retries += 1
+                var again = call
+                try await authorize(&again)
+                bucket = authorizedBucket(again)
+            }
+        }
+    }
+
+    /// `decidingOnFreshBucket` for a change of an object's ACL, which `attempt` reads itself (through
+    /// `authorizedObject`, with its bucket) and proposes with the bucket's stamp.
+    func redecidingOnBucketChange<T>(_ attempt: () async throws -> T) async throws -> T {
+        var retries = 0
+        while true {
+            do {
+                return try await attempt()
+            } catch let error as MetaError where error == .bucketAccessChanged && retries < Self.bucketAccessRetriesMax {
+                retries += 1
+            }
+        }
+    }
+
     /// Refuses the request unless its bucket-level access holds; sets `call.bucketRecord` for bucket checks.
     /// Throws NoSuchBucket for a bucket that does not exist (as S3 does, to anonymous callers too).
     func authorize(_ call: inout S3Call) async throws {

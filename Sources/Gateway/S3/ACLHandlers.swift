@@ -54,23 +54,26 @@ extension S3Gateway {
             return try resolver.fromHeaders(call.headers, owner: owner, bucketOwner: bucketOwner) ?? .ownerOnly(owner)
         }
         guard onObject else {
-            let bucket = authorizedBucket(call)
-            guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
-            let requested = try acl(owner: bucket.owner, bucketOwner: bucket.owner)
-            try Self.refusePublicACL(requested, in: bucket)
-            try await metadata.putBucketACL(bucket: call.bucket, acl: requested,
-                                            requester: call.requester, requestID: call.requestID)
+            try await decidingOnFreshBucket(call) { bucket in
+                guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
+                let requested = try acl(owner: bucket.owner, bucketOwner: bucket.owner)
+                try Self.refusePublicACL(requested, in: bucket)
+                try await metadata.putBucketACL(bucket: call.bucket, acl: requested, requester: call.requester,
+                                                access: bucket.accessStamp, requestID: call.requestID)
+            }
             return Self.emptyResponse(.ok)
         }
         try validateKey(call.key)
         if let versionID = call.query("versionId") { try Self.requireNullVersion(versionID, parameter: "versionId") }
-        let (bucket, object) = try await authorizedObject(call, .putObjectAcl, bucket: call.bucket, key: call.key)
-        guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
-        let owner = object.owner ?? bucket.owner
-        let requested = try acl(owner: owner, bucketOwner: bucket.owner)
-        try Self.refusePublicACL(requested, in: bucket)
-        try await metadata.putObjectACL(bucket: call.bucket, key: call.key, acl: requested,
-                                        requester: call.requester, requestID: call.requestID)
+        try await redecidingOnBucketChange {
+            let (bucket, object) = try await authorizedObject(call, .putObjectAcl, bucket: call.bucket, key: call.key)
+            guard bucket.ownership != .bucketOwnerEnforced else { throw S3Error(.accessControlListNotSupported) }
+            let owner = object.owner ?? bucket.owner
+            let requested = try acl(owner: owner, bucketOwner: bucket.owner)
+            try Self.refusePublicACL(requested, in: bucket)
+            try await metadata.putObjectACL(bucket: call.bucket, key: call.key, acl: requested, requester: call.requester,
+                                            access: bucket.accessStamp, requestID: call.requestID)
+        }
         return Self.emptyResponse(.ok)
     }
 
@@ -106,21 +109,24 @@ extension S3Gateway {
         guard let ownership = ObjectOwnership(rawValue: document.objectOwnership) else {
             throw S3Error(.malformedXML, "ObjectOwnership must be BucketOwnerPreferred, ObjectWriter or BucketOwnerEnforced.")
         }
-        let bucket = authorizedBucket(call)
-        if ownership == .bucketOwnerEnforced, bucket.acl != .ownerOnly(bucket.owner) {
-            throw S3Error(.invalidBucketAclWithObjectOwnership)
+        try await decidingOnFreshBucket(call) { bucket in
+            if ownership == .bucketOwnerEnforced, bucket.acl != .ownerOnly(bucket.owner) {
+                throw S3Error(.invalidBucketAclWithObjectOwnership)
+            }
+            try await metadata.setOwnershipControls(bucket: call.bucket, ownership: ownership, requester: call.requester,
+                                                    access: bucket.accessStamp, requestID: call.requestID)
         }
-        try await metadata.setOwnershipControls(bucket: call.bucket, ownership: ownership, requester: call.requester,
-                                                requestID: call.requestID)
         return Self.emptyResponse(.ok)
     }
 
     /// Deleting controls that are not there succeeds (nothing to delete).
     func deleteOwnershipControls(_ call: S3Call) async throws -> Response {
         do {
-            try await metadata.setOwnershipControls(bucket: call.bucket, ownership: nil, requester: call.requester,
-                                                    requestID: call.requestID)
-        } catch .ownershipControlsNotFound {
+            try await decidingOnFreshBucket(call) { bucket in
+                try await metadata.setOwnershipControls(bucket: call.bucket, ownership: nil, requester: call.requester,
+                                                        access: bucket.accessStamp, requestID: call.requestID)
+            }
+        } catch MetaError.ownershipControlsNotFound {
             // Nothing to delete.
         }
         return Self.emptyResponse(.noContent)

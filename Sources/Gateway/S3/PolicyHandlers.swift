@@ -27,20 +27,25 @@ extension S3Gateway {
         } catch {
             throw S3Error(.malformedPolicy, error.reason, cause: error)
         }
-        if authorizedBucket(call).publicAccessBlock?.blockPublicPolicy == true && parsed.isPublic {
-            throw S3Error(.accessDenied, "The bucket's public access block forbids public policies.")
+        try await decidingOnFreshBucket(call) { bucket in
+            if bucket.publicAccessBlock?.blockPublicPolicy == true && parsed.isPublic {
+                throw S3Error(.accessDenied, "The bucket's public access block forbids public policies.")
+            }
+            try await metadata.setBucketPolicy(bucket: call.bucket, policy: String(decoding: body, as: UTF8.self),
+                                               requester: call.requester, access: bucket.accessStamp,
+                                               requestID: call.requestID)
         }
-        try await metadata.setBucketPolicy(bucket: call.bucket, policy: String(decoding: body, as: UTF8.self),
-                                           requester: call.requester, requestID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
 
     /// Deleting a policy that is not there succeeds, as in S3.
     func deleteBucketPolicy(_ call: S3Call) async throws -> Response {
         do {
-            try await metadata.setBucketPolicy(bucket: call.bucket, policy: nil, requester: call.requester,
-                                               requestID: call.requestID)
-        } catch .noSuchBucketPolicy {
+            try await decidingOnFreshBucket(call) { bucket in
+                try await metadata.setBucketPolicy(bucket: call.bucket, policy: nil, requester: call.requester,
+                                                   access: bucket.accessStamp, requestID: call.requestID)
+            }
+        } catch MetaError.noSuchBucketPolicy {
             // Nothing to delete.
         }
         return Self.emptyResponse(.noContent)

@@ -22,15 +22,19 @@ extension S3Gateway {
         let block = PublicAccessBlock(
             blockPublicAcls: document.blockPublicAcls, ignorePublicAcls: document.ignorePublicAcls,
             blockPublicPolicy: document.blockPublicPolicy, restrictPublicBuckets: document.restrictPublicBuckets)
-        try await metadata.setPublicAccessBlock(bucket: call.bucket, block: block, requester: call.requester,
-                                                requestID: call.requestID)
+        try await decidingOnFreshBucket(call) { bucket in
+            try await metadata.setPublicAccessBlock(bucket: call.bucket, block: block, requester: call.requester,
+                                                    access: bucket.accessStamp, requestID: call.requestID)
+        }
         return Self.emptyResponse(.ok)
     }
 
     /// Deleting a block that is not there succeeds, as in S3.
     func deletePublicAccessBlock(_ call: S3Call) async throws -> Response {
-        try await metadata.setPublicAccessBlock(bucket: call.bucket, block: nil, requester: call.requester,
-                                                requestID: call.requestID)
+        try await decidingOnFreshBucket(call) { bucket in
+            try await metadata.setPublicAccessBlock(bucket: call.bucket, block: nil, requester: call.requester,
+                                                    access: bucket.accessStamp, requestID: call.requestID)
+        }
         return Self.emptyResponse(.noContent)
     }
 

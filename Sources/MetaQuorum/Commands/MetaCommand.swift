@@ -122,9 +122,13 @@ enum MetaCommand: Sendable, Equatable {
         case .putPart(_, let bucket, _, _, _, _), .completeMultipartUpload(_, let bucket, _, _, _, _, _, _),
              .abortMultipartUpload(_, let bucket, _, _):
             return bucket
-        case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota, .putBucketACL,
-             .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setBucketVersioning, .setBucketDurability,
-             .relocateChunk, .setMemberAddress, .setPublicAccessBlock:
+        // Bucket access settings, decided on a linearizable read of the bucket and stamped with it, so that
+        // two concurrent changes (a public ACL and a public access block) cannot both pass on the old state.
+        case .putBucketACL(_, let bucket, _), .putObjectACL(_, let bucket, _, _), .setOwnershipControls(_, let bucket, _),
+             .setBucketPolicy(_, let bucket, _), .setPublicAccessBlock(_, let bucket, _):
+            return bucket
+        case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota,
+             .setBucketVersioning, .setBucketDurability, .relocateChunk, .setMemberAddress:
             return nil
         // Object lock: authorized on a linearizable read of its bucket (and version) just before; what the
         // lock allows is decided at apply time whatever the access.

@@ -20,8 +20,8 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
 
     private enum Job {
         case apply([Entry], through: UInt64, @Sendable (Result<[[UInt8]], any Error>) -> Void)
-        case snapshot(@Sendable (Result<[UInt8], any Error>) -> Void)
-        case restore([UInt8], at: UInt64, @Sendable (Result<Void, any Error>) -> Void)
+        case snapshot(to: String, @Sendable (Result<Void, any Error>) -> Void)
+        case restore(fromFile: String, at: UInt64, @Sendable (Result<Void, any Error>) -> Void)
         /// Called with the state machine, or with nil if the machine closed before the job could run.
         case read(@Sendable (MetaStateMachine?) -> Void)
     }
@@ -87,18 +87,18 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
         return try outcome.get()
     }
 
-    public func snapshot() async throws -> [UInt8] {
-        let outcome: Result<[UInt8], any Error> = await withCheckedContinuation { continuation in
-            let reply: @Sendable (Result<[UInt8], any Error>) -> Void = { continuation.resume(returning: $0) }
-            if let refusal = enqueue(.snapshot(reply)) { reply(.failure(refusal)) }
-        }
-        return try outcome.get()
-    }
-
-    public func restore(_ bytes: [UInt8], at index: UInt64) async throws {
+    public func writeSnapshot(to path: String) async throws {
         let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
             let reply: @Sendable (Result<Void, any Error>) -> Void = { continuation.resume(returning: $0) }
-            if let refusal = enqueue(.restore(bytes, at: index, reply)) { reply(.failure(refusal)) }
+            if let refusal = enqueue(.snapshot(to: path, reply)) { reply(.failure(refusal)) }
+        }
+        try outcome.get()
+    }
+
+    public func restore(fromFile path: String, at index: UInt64) async throws {
+        let outcome: Result<Void, any Error> = await withCheckedContinuation { continuation in
+            let reply: @Sendable (Result<Void, any Error>) -> Void = { continuation.resume(returning: $0) }
+            if let refusal = enqueue(.restore(fromFile: path, at: index, reply)) { reply(.failure(refusal)) }
         }
         try outcome.get()
     }
@@ -203,11 +203,13 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
                 reply(.failure(error))
                 return false
             }
-        case .snapshot(let reply):
-            reply(Result { try snapshotBytes(machine) })
-        case .restore(let bytes, let index, let reply):
+        case .snapshot(let path, let reply):
+            // The whole database as one consistent SQLite file (the backup API, between two applies), written
+            // straight to the driver's staging file: never held in memory.
+            reply(Result { _ = try machine.snapshot(to: path) })
+        case .restore(let path, let index, let reply):
             do {
-                try restore(machine, from: bytes, at: index)
+                try restore(machine, fromFile: path, at: index)
                 noteCommittedTime(machine)
                 reply(.success(()))
             } catch {
@@ -219,20 +221,7 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
         return true
     }
 
-    /// The whole database as one consistent SQLite file image (the backup API, between two applies).
-    private func snapshotBytes(_ machine: MetaStateMachine) throws -> [UInt8] {
-        let path = directory + "/snapshot-out.sqlite"
-        try? FileManager.default.removeItem(atPath: path)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try machine.snapshot(to: path)
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    private func restore(_ machine: MetaStateMachine, from bytes: [UInt8], at index: UInt64) throws {
-        let path = directory + "/snapshot-in.sqlite"
-        try? FileManager.default.removeItem(atPath: path)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    private func restore(_ machine: MetaStateMachine, fromFile path: String, at index: UInt64) throws {
         let restored = try machine.restore(from: path)
         guard restored == index else {
             throw MetaError.internalFault("snapshot at log index \(index) holds applied index \(restored)")
@@ -252,7 +241,7 @@ public final class MetaMachine: ReplicatedStateMachine, @unchecked Sendable {
         for job in abandoned {
             switch job {
             case .apply(_, _, let reply): reply(.failure(closed))
-            case .snapshot(let reply): reply(.failure(closed))
+            case .snapshot(_, let reply): reply(.failure(closed))
             case .restore(_, _, let reply): reply(.failure(closed))
             case .read(let body): body(nil)
             }

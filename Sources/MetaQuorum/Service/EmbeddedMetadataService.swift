@@ -135,29 +135,29 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
-    public func putBucketACL(bucket: String, acl: AccessControlList, requester: String, requestID: RequestID)
-        async throws(MetaError)
+    public func putBucketACL(bucket: String, acl: AccessControlList, requester: String, access: BucketAccessStamp?,
+                             requestID: RequestID) async throws(MetaError)
     {
-        try await expectDone(.putBucketACL(try envelope(requestID, requester: requester, time: clock()),
+        try await expectDone(.putBucketACL(try envelope(requestID, requester: requester, time: clock(), access: access),
                                            bucket: bucket, acl: acl))
     }
 
     public func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
-                             requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.putObjectACL(try envelope(requestID, requester: requester, time: clock()),
+                             access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.putObjectACL(try envelope(requestID, requester: requester, time: clock(), access: access),
                                            bucket: bucket, key: key, acl: acl))
     }
 
     public func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
-                                     requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.setOwnershipControls(try envelope(requestID, requester: requester, time: clock()),
+                                     access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.setOwnershipControls(try envelope(requestID, requester: requester, time: clock(), access: access),
                                                    bucket: bucket, ownership: ownership))
     }
 
-    public func setBucketPolicy(bucket: String, policy: String?, requester: String, requestID: RequestID)
-        async throws(MetaError)
+    public func setBucketPolicy(bucket: String, policy: String?, requester: String, access: BucketAccessStamp?,
+                                requestID: RequestID) async throws(MetaError)
     {
-        try await expectDone(.setBucketPolicy(try envelope(requestID, requester: requester, time: clock()),
+        try await expectDone(.setBucketPolicy(try envelope(requestID, requester: requester, time: clock(), access: access),
                                               bucket: bucket, policy: policy))
     }
 
@@ -412,8 +412,8 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String,
-                                     requestID: RequestID) async throws(MetaError) {
-        try await expectDone(.setPublicAccessBlock(try envelope(requestID, requester: requester, time: clock()),
+                                     access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.setPublicAccessBlock(try envelope(requestID, requester: requester, time: clock(), access: access),
                                                    bucket: bucket, block: block))
     }
 

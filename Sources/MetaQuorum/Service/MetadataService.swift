@@ -56,18 +56,22 @@ public protocol MetadataService: Sendable {
         -> (bucket: BucketRecord, object: ObjectRecord?)
 
     // MARK: Access control (who may send these is decided by the Gateway's `Authorizer`)
+    // Each takes the `BucketAccessStamp` of the bucket record the Gateway decided on (nil: unchecked). When
+    // the bucket's access settings changed before the command applies, it is refused with
+    // `.bucketAccessChanged` (and not remembered): decide again on a fresh read. So a change of ACL,
+    // policy, ownership controls or public access block never slips between a decision and its write.
     /// Throws `.noSuchBucket`, `.aclNotSupported` (ownership controls are `BucketOwnerEnforced`).
-    func putBucketACL(bucket: String, acl: AccessControlList, requester: String, requestID: RequestID)
-        async throws(MetaError)
+    func putBucketACL(bucket: String, acl: AccessControlList, requester: String, access: BucketAccessStamp?,
+                      requestID: RequestID) async throws(MetaError)
     /// Sets the ACL of the current version. Throws `.noSuchBucket`, `.noSuchKey`, `.aclNotSupported`.
     func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
-                      requestID: RequestID) async throws(MetaError)
+                      access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError)
     /// nil deletes them. Throws `.noSuchBucket`, `.ownershipControlsNotFound` (delete without any).
     func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
-                              requestID: RequestID) async throws(MetaError)
+                              access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError)
     /// nil deletes it. Throws `.noSuchBucket`, `.noSuchBucketPolicy` (delete without one).
-    func setBucketPolicy(bucket: String, policy: String?, requester: String, requestID: RequestID)
-        async throws(MetaError)
+    func setBucketPolicy(bucket: String, policy: String?, requester: String, access: BucketAccessStamp?,
+                         requestID: RequestID) async throws(MetaError)
 
     // MARK: Objects
     /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
@@ -196,8 +200,9 @@ public protocol MetadataService: Sendable {
     /// nil deletes it. Throws `.noSuchBucket`, `.noSuchCORSConfiguration` (delete without one).
     /// PutPublicAccessBlock (non-nil) or DeletePublicAccessBlock (nil). Throws `.noSuchBucket`. The block is
     /// part of the bucket record (and of its access stamp): `bucket(name:)` returns it.
-    func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String, requestID: RequestID)
-        async throws(MetaError)
+    /// Stamped like the access-control writes above.
+    func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String,
+                              access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError)
     func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: RequestID)
         async throws(MetaError)
     /// The bucket's CORS configuration (canonical XML), nil for none. Throws `.noSuchBucket`.

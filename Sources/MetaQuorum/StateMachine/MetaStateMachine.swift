@@ -434,7 +434,8 @@ final class MetaStateMachine {
 
     /// Replaces the whole state with the snapshot file at `sourcePath` and returns its applied index.
     func restore(from sourcePath: String) throws -> UInt64 {
-        let source = try SQLiteConnection(path: sourcePath)
+        // Read only: the file belongs to RaftKit's snapshot store, which checksums it.
+        let source = try SQLiteConnection(path: sourcePath, readOnly: true)
         defer { source.close() }
         let version = try source.firstRow("SELECT value FROM meta WHERE name = 'schema_version'") { $0.int64(0) }
         guard version == MetaSchema.version else {

@@ -157,7 +157,8 @@ struct Inflights: Sendable {
     }
 }
 
-/// A snapshot being streamed to one follower in chunks of `chunkBytes`.
+/// A snapshot being streamed to one follower in chunks of `chunkBytes`, each read from the payload when it
+/// is sent (so a transfer holds a few chunks in flight, never the whole image).
 struct SnapshotTransfer: Sendable {
     let snapshot: Snapshot
     let chunkBytes: Int
@@ -168,12 +169,12 @@ struct SnapshotTransfer: Sendable {
     /// Heartbeat responses seen since the last acknowledgement (to resend lost chunks).
     var idleHeartbeats = 0
 
-    var totalBytes: Int { snapshot.data.count }
-    var chunkCount: Int { max(1, (totalBytes + chunkBytes - 1) / chunkBytes) }
+    var totalBytes: UInt64 { snapshot.payload.byteCount }
+    var chunkCount: Int { max(1, Int((totalBytes + UInt64(chunkBytes) - 1) / UInt64(chunkBytes))) }
 
-    func chunk(_ number: Int) -> (offset: UInt64, data: [UInt8]) {
-        let start = number * chunkBytes
-        let end = min(totalBytes, start + chunkBytes)
-        return (UInt64(start), Array(snapshot.data[start..<end]))
+    func chunk(_ number: Int) throws(LogStorageError) -> (offset: UInt64, data: [UInt8]) {
+        let start = UInt64(number) * UInt64(chunkBytes)
+        let count = Int(min(UInt64(chunkBytes), totalBytes - min(start, totalBytes)))
+        return (start, try snapshot.payload.read(at: start, count: count))
     }
 }

@@ -22,7 +22,7 @@ extension RaftNode {
         votes = [:]
         progress = [:]
         readOnly.reset()
-        incomingSnapshot = nil
+        dropIncomingSnapshot()
     }
 
     mutating func becomeFollower(term newTerm: UInt64, leader: NodeID) {

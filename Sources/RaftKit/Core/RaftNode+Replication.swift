@@ -202,9 +202,18 @@ extension RaftNode {
         while transfer.nextChunk < transfer.chunkCount
             && transfer.nextChunk - transfer.ackedChunks < Limits.snapshotChunksInflightMax
         {
-            let chunk = transfer.chunk(transfer.nextChunk)
+            let chunk: (offset: UInt64, data: [UInt8])
+            do throws(LogStorageError) {
+                chunk = try transfer.chunk(transfer.nextChunk)
+            } catch {
+                // The payload could not be read (a disk error): abandon this transfer; the next probe starts
+                // another from the newest snapshot.
+                pr.becomeProbe()
+                progress[target] = pr
+                return
+            }
             send(to: target, .snapshotChunk(metadata: transfer.snapshot.metadata, offset: chunk.offset,
-                totalBytes: UInt64(transfer.totalBytes), data: chunk.data))
+                totalBytes: transfer.totalBytes, data: chunk.data))
             transfer.nextChunk += 1
         }
         pr.snapshotTransfer = transfer
@@ -289,7 +298,7 @@ extension RaftNode {
         guard var pr = progress[peer], pr.state == .snapshot, pr.pendingSnapshot == index,
             var transfer = pr.snapshotTransfer
         else { return }
-        let acked = Int(min(nextOffset, UInt64(transfer.totalBytes))) / transfer.chunkBytes
+        let acked = Int(min(nextOffset, transfer.totalBytes) / UInt64(transfer.chunkBytes))
         transfer.idleHeartbeats = 0
         if acked < transfer.nextChunk - 1 || acked < transfer.ackedChunks {
             transfer.nextChunk = acked  // the follower is missing a chunk: resend from its position
@@ -359,32 +368,60 @@ extension RaftNode {
         from leader: NodeID, metadata: SnapshotMetadata, offset: UInt64, totalBytes: UInt64, data: [UInt8]
     ) {
         if metadata.index <= log.committed {
-            incomingSnapshot = nil
+            dropIncomingSnapshot()
             send(to: leader, .appendAccepted(matchIndex: log.committed))
             return
         }
         if offset == 0 && totalBytes <= Limits.snapshotBytesMax {
-            incomingSnapshot = IncomingSnapshot(metadata: metadata, totalBytes: totalBytes)
+            dropIncomingSnapshot()
+            guard let sink = try? log.storage.makeSnapshotSink(for: metadata, totalBytes: totalBytes) else {
+                send(to: leader, .snapshotAck(index: metadata.index, nextOffset: 0))
+                return
+            }
+            incomingSnapshot = IncomingSnapshot(metadata: metadata, totalBytes: totalBytes, sink: sink)
         }
         guard var incoming = incomingSnapshot, incoming.metadata == metadata, incoming.totalBytes == totalBytes,
-            UInt64(incoming.data.count) == offset, offset + UInt64(data.count) <= totalBytes
+            incoming.received == offset, offset + UInt64(data.count) <= totalBytes
         else {
-            let have = incomingSnapshot?.metadata == metadata ? UInt64(incomingSnapshot!.data.count) : 0
+            let have = incomingSnapshot?.metadata == metadata ? incomingSnapshot!.received : 0
             send(to: leader, .snapshotAck(index: metadata.index, nextOffset: have))
             return
         }
-        incoming.data.append(contentsOf: data)
-        if UInt64(incoming.data.count) < totalBytes {
+        do throws(LogStorageError) {
+            try incoming.sink.write(data, at: offset)
+        } catch {
+            // The disk refused the chunk: start over later (the leader resends from offset 0).
+            incoming.sink.discard()
+            incomingSnapshot = nil
+            send(to: leader, .snapshotAck(index: metadata.index, nextOffset: 0))
+            return
+        }
+        incoming.received += UInt64(data.count)
+        if incoming.received < totalBytes {
             incomingSnapshot = incoming
-            send(to: leader, .snapshotAck(index: metadata.index, nextOffset: UInt64(incoming.data.count)))
+            send(to: leader, .snapshotAck(index: metadata.index, nextOffset: incoming.received))
             return
         }
         incomingSnapshot = nil
-        if restore(Snapshot(metadata: metadata, data: incoming.data)) {
+        let payload: any SnapshotPayload
+        do throws(LogStorageError) {
+            payload = try incoming.sink.finish()
+        } catch {
+            incoming.sink.discard()
+            send(to: leader, .snapshotAck(index: metadata.index, nextOffset: 0))
+            return
+        }
+        if restore(Snapshot(metadata: metadata, payload: payload)) {
             send(to: leader, .appendAccepted(matchIndex: log.lastIndex))
         } else {
             send(to: leader, .appendAccepted(matchIndex: log.committed))
         }
+    }
+
+    /// Abandons the snapshot under assembly, if any (its sink releases the partial file).
+    mutating func dropIncomingSnapshot() {
+        incomingSnapshot?.sink.discard()
+        incomingSnapshot = nil
     }
 
     /// Installs a complete snapshot; false if it was stale or the log already matched it.

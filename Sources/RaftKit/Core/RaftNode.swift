@@ -304,9 +304,11 @@ public struct RaftNode: Sendable {
     }
 }
 
-/// A snapshot a follower is assembling from chunks.
+/// A snapshot a follower is assembling from chunks, into a sink of its log storage (a file, in production).
 struct IncomingSnapshot: Sendable {
     let metadata: SnapshotMetadata
     let totalBytes: UInt64
-    var data: [UInt8] = []
+    let sink: any SnapshotSink
+    /// Bytes written to `sink` so far (the offset the next chunk must start at).
+    var received: UInt64 = 0
 }

@@ -130,20 +130,31 @@ public struct SnapshotMetadata: Sendable, Hashable {
     }
 }
 
-/// A state-machine image at a log index. `data` is opaque to RaftKit (the application's snapshot bytes).
-public struct Snapshot: Sendable, Hashable {
+/// A state-machine image at a log index. The payload is opaque to RaftKit (the application's snapshot bytes),
+/// read in pieces (see `SnapshotPayload`): a multi-GiB image is streamed, never held in memory.
+public struct Snapshot: Sendable, Equatable {
     /// Position and membership.
     public var metadata: SnapshotMetadata
     /// The application's serialized state at `metadata.index`.
-    public var data: [UInt8]
+    public var payload: any SnapshotPayload
 
-    public init(metadata: SnapshotMetadata = SnapshotMetadata(), data: [UInt8] = []) {
+    public init(metadata: SnapshotMetadata = SnapshotMetadata(), payload: any SnapshotPayload) {
         self.metadata = metadata
-        self.data = data
+        self.payload = payload
+    }
+
+    /// A snapshot whose payload is held in memory (the simulator, tests).
+    public init(metadata: SnapshotMetadata = SnapshotMetadata(), data: [UInt8] = []) {
+        self.init(metadata: metadata, payload: data.isEmpty ? SnapshotBytes.empty : SnapshotBytes(data))
     }
 
     /// True for the "no snapshot" value (index 0).
     public var isEmpty: Bool { metadata.index == 0 }
+
+    /// Equal positions and the same payload object (payloads are not compared byte by byte).
+    public static func == (lhs: Snapshot, rhs: Snapshot) -> Bool {
+        lhs.metadata == rhs.metadata && lhs.payload === rhs.payload
+    }
 }
 
 /// A node's role in the current term.

@@ -84,7 +84,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     private var node: RaftNode
     private let storage: MemoryLogStorage
     private let wal: SegmentedWAL
-    private let snapshots: SnapshotStore?
+    private let snapshots: SnapshotStore
     private let transport: any RaftTransport
     private let machine: Machine
     private let options: DriverOptions
@@ -121,7 +121,7 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
     /// `appliedIndex` is the index `machine` reflects: at least the snapshot's (`storage.firstIndex() - 1`) and at
     /// most the log's end; the driver applies every committed entry above it.
     public init(
-        node: RaftNode, storage: MemoryLogStorage, wal: SegmentedWAL, snapshots: SnapshotStore?,
+        node: RaftNode, storage: MemoryLogStorage, wal: SegmentedWAL, snapshots: SnapshotStore,
         transport: any RaftTransport, machine: Machine, appliedIndex: UInt64, options: DriverOptions
     ) {
         self.node = node
@@ -510,7 +510,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         }
     }
 
-    private func handle(_ ready: Ready) async throws {
+    private func handle(_ incoming: Ready) async throws {
+        let ready = try await savingSnapshot(of: incoming)
         let transport = self.transport
         let sendMessage: (Message) -> Void = { message in
             var bytes: [UInt8] = []
@@ -521,11 +522,6 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             for message in ready.messages { if case .snapshotChunk = message.kind { observer.snapshotChunkSent() } }
         }
         ReadyHandler.sendEarly(ready, send: sendMessage)
-        if let snapshot = ready.snapshot, let snapshots {
-            var metadata: [UInt8] = []
-            snapshot.metadata.encode(into: &metadata)
-            try await snapshots.save(StoredSnapshot(index: snapshot.metadata.index, metadata: metadata, data: snapshot.data))
-        }
         let durableLastIndex = storage.lastIndex()
         let records = ReadyHandler.stage(ready, into: storage)
         let overlap = !records.isEmpty && ReadyHandler.canApplyDuringAppend(ready, durableLastIndex: durableLastIndex)
@@ -563,6 +559,18 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
             settle(delivery, ready: ready)
         }
         try await compactIfNeeded()
+    }
+
+    /// Step 1 for a received snapshot (assembled in a staging file): it becomes durable in the snapshot store,
+    /// and from here on the core and the machine see the stored file.
+    private func savingSnapshot(of ready: Ready) async throws -> Ready {
+        guard let snapshot = ready.snapshot else { return ready }
+        var metadata: [UInt8] = []
+        snapshot.metadata.encode(into: &metadata)
+        let stored = try await snapshots.save(index: snapshot.metadata.index, metadata: metadata, payload: snapshot.payload)
+        var saved = ready
+        saved.snapshot = Snapshot(metadata: snapshot.metadata, payload: stored.file)
+        return saved
     }
 
     /// Takes `delivery` as applied: the applied index and membership move, and the proposals it committed and
@@ -649,7 +657,13 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
               appliedIndex - first + 1 >= options.compactEveryEntries || appliedBytesInLog >= options.compactEveryBytes
         else { return }
         let index = appliedIndex
-        let data = try await machine.snapshot()
+        let staging = snapshots.stagingPath(index: index)
+        do {
+            try await machine.writeSnapshot(to: staging)
+        } catch {
+            throw MachineFailure(description: "state machine failed to write its snapshot at \(index): \(error)")
+        }
+        let written = try await snapshots.open(staging)
         let confState = appliedConfState
         let term: UInt64
         do throws(LogStorageError) {
@@ -661,10 +675,8 @@ public actor RaftDriver<Machine: ReplicatedStateMachine> {
         let metadata = SnapshotMetadata(index: index, term: term, confState: confState)
         var metadataBytes: [UInt8] = []
         metadata.encode(into: &metadataBytes)
-        if let snapshots {
-            try await snapshots.save(StoredSnapshot(index: index, metadata: metadataBytes, data: data))
-        }
-        storage.compact(snapshotAt: index, confState: confState, data: data)
+        let stored = try await snapshots.save(index: index, metadata: metadataBytes, payload: written)
+        storage.compact(snapshotAt: index, confState: confState, payload: stored.file)
         appliedBytesInLog = 0
         try await wal.append([.compact(throughIndex: index, payload: metadataBytes)])
     }

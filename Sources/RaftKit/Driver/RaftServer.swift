@@ -157,14 +157,14 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
         let bootstrap = ConfState(
             voters: configuration.members.keys.sorted(),
             addresses: configuration.members.mapValues(\.description))
-        let storage = MemoryLogStorage(confState: configuration.join ? ConfState() : bootstrap)
+        let storage = MemoryLogStorage(confState: configuration.join ? ConfState() : bootstrap, snapshots: snapshots)
         // The machine owns its applied index; a snapshot is restored only when the machine is behind it.
         var applied = try await machine.appliedIndex()
         if let stored = try await snapshots.loadNewest() {
             let metadata = try decode { () throws(CodecError) in try SnapshotMetadata(decoding: stored.metadata) }
-            storage.applySnapshot(Snapshot(metadata: metadata, data: stored.data))
+            storage.applySnapshot(Snapshot(metadata: metadata, payload: stored.file))
             if applied < metadata.index {
-                try await machine.restore(stored.data, at: metadata.index)
+                try await machine.restore(fromFile: stored.file.path, at: metadata.index)
                 applied = metadata.index
             }
         }
@@ -187,9 +187,11 @@ public final class RaftServer<Machine: ReplicatedStateMachine>: Sendable {
             let metadata = SnapshotMetadata(index: applied, term: 1, confState: bootstrap)
             var metadataBytes: [UInt8] = []
             metadata.encode(into: &metadataBytes)
-            let data = try await machine.snapshot()
-            try await snapshots.save(StoredSnapshot(index: applied, metadata: metadataBytes, data: data))
-            storage.applySnapshot(Snapshot(metadata: metadata, data: data))
+            let staging = snapshots.stagingPath(index: applied)
+            try await machine.writeSnapshot(to: staging)
+            let stored = try await snapshots.save(
+                index: applied, metadata: metadataBytes, payload: try await snapshots.open(staging))
+            storage.applySnapshot(Snapshot(metadata: metadata, payload: stored.file))
             try await wal.append([.compact(throughIndex: applied, payload: metadataBytes)])
         }
         guard applied <= storage.lastIndex() else {

@@ -124,7 +124,11 @@ public enum ReadyHandler {
     ) async throws -> Delivery {
         var delivery = delivery
         if let snapshot = delivery.restore {
-            try await machine.restore(snapshot.data, at: snapshot.metadata.index)
+            // The driver saved the snapshot (`SnapshotStore.save`) before planning its delivery.
+            guard let file = snapshot.payload as? SnapshotFile else {
+                preconditionFailure("snapshot \(snapshot.metadata.index) delivered before it was saved to a file")
+            }
+            try await machine.restore(fromFile: file.path, at: snapshot.metadata.index)
         }
         let restoredThrough = delivery.restore?.metadata.index ?? delivery.previousAppliedIndex
         guard delivery.appliedIndex > restoredThrough else { return delivery }

@@ -7,7 +7,10 @@
 ///   hands over exactly the committed entries above the machine's index;
 /// - `restore` when a snapshot newer than the machine's state arrives (or is found at start);
 /// - `apply` for each run of committed entries;
-/// - `snapshot` when the driver compacts the log.
+/// - `writeSnapshot` when the driver compacts the log.
+///
+/// Snapshots are files, never byte arrays: a machine writes its image to a path the driver gives, and restores
+/// from a path, so a state of many GiB streams between nodes in bounded memory (see `SnapshotStore`).
 ///
 /// A call that throws stops the replica, loudly (the driver logs it at `critical` and stops: a restart
 /// recovers from the machine's own durable state and the log). A machine that persists its state must store
@@ -22,10 +25,12 @@ public protocol ReplicatedStateMachine: AnyObject, Sendable {
     /// the machine's applied index afterwards. `entries` may be empty when only skipped entries were committed.
     /// Must be deterministic: every replica applies the same entries and must reach the same state.
     func apply(_ entries: [Entry], through index: UInt64) async throws -> [[UInt8]]
-    /// The state as bytes, covering exactly the entries applied so far (the driver calls it between applies).
-    func snapshot() async throws -> [UInt8]
-    /// Replaces the state with a snapshot's bytes, taken at log index `index` (the applied index from then on).
-    func restore(_ bytes: [UInt8], at index: UInt64) async throws
+    /// Writes the state, covering exactly the entries applied so far, to a new file at `path` (the driver calls it
+    /// between applies). The driver syncs, checksums and keeps the file; the machine need not sync it.
+    func writeSnapshot(to path: String) async throws
+    /// Replaces the state with the snapshot file at `path`, taken at log index `index` (the applied index from
+    /// then on). The file is the driver's: read it, never write, move or delete it.
+    func restore(fromFile path: String, at index: UInt64) async throws
 }
 
 /// Errors the driver returns to callers of `propose`, `readIndex`, `waitApplied` and `read`.

@@ -31,4 +31,15 @@ public protocol LogStorage: Sendable {
     func lastIndex() -> UInt64
     /// The latest snapshot (empty value if none), for sending to a lagging follower.
     func snapshot() throws(LogStorageError) -> Snapshot
+    /// Where the core assembles a snapshot of `totalBytes` arriving from the leader in chunks (a file in the
+    /// node's snapshot directory, in production). Throws `.io` when it cannot be created: the core then
+    /// refuses the transfer and the leader tries again later.
+    func makeSnapshotSink(for metadata: SnapshotMetadata, totalBytes: UInt64) throws(LogStorageError) -> any SnapshotSink
+}
+
+extension LogStorage {
+    /// In memory, by default (the simulator and the core's tests).
+    public func makeSnapshotSink(for metadata: SnapshotMetadata, totalBytes: UInt64) throws(LogStorageError) -> any SnapshotSink {
+        SnapshotBytesSink()
+    }
 }

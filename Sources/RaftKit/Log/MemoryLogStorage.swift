@@ -1,8 +1,10 @@
 import Synchronization
 
-/// A `LogStorage` held in memory, for tests and the simulator's volatile view. Thread-safe (one mutex).
-/// The write side mirrors what a durable store does with a `Ready`: `append`, `setHardState`,
-/// `applySnapshot`, plus `createSnapshot`/`compact` for log compaction.
+/// A `LogStorage` held in memory, for tests and the simulator's volatile view, and the driver's index of
+/// the durable log. Thread-safe (one mutex). The write side mirrors what a durable store does with a
+/// `Ready`: `append`, `setHardState`, `applySnapshot`, plus `compact` for log compaction. Entries are held in
+/// memory; snapshots are payloads (files of `snapshots` when given one, so incoming snapshots are
+/// assembled on disk).
 public final class MemoryLogStorage: LogStorage {
     struct State {
         var hardState = HardState()
@@ -14,12 +16,24 @@ public final class MemoryLogStorage: LogStorage {
     }
 
     private let state: Mutex<State>
+    private let snapshots: SnapshotStore?
 
-    /// A fresh store whose membership is `confState` (the bootstrap membership at index 0).
-    public init(confState: ConfState = ConfState()) {
+    /// A fresh store whose membership is `confState` (the bootstrap membership at index 0). Incoming snapshots
+    /// are assembled in files of `snapshots`, or in memory when it is nil.
+    public init(confState: ConfState = ConfState(), snapshots: SnapshotStore? = nil) {
         var initial = State()
         initial.snapshot.metadata.confState = confState
         self.state = Mutex(initial)
+        self.snapshots = snapshots
+    }
+
+    public func makeSnapshotSink(for metadata: SnapshotMetadata, totalBytes: UInt64) throws(LogStorageError) -> any SnapshotSink {
+        guard let snapshots else { return SnapshotBytesSink() }
+        do throws(StorageError) {
+            return try snapshots.makeSink(index: metadata.index)
+        } catch {
+            throw .io("\(error)")
+        }
     }
 
     public func initialState() throws(LogStorageError) -> (hardState: HardState, confState: ConfState) {
@@ -87,13 +101,13 @@ public final class MemoryLogStorage: LogStorage {
     }
 
     /// Records a snapshot the application took at `index` (≤ last index) and drops the entries it covers.
-    public func compact(snapshotAt index: UInt64, confState: ConfState, data: [UInt8]) {
+    public func compact(snapshotAt index: UInt64, confState: ConfState, payload: any SnapshotPayload) {
         state.withLock { s in
             guard index > s.snapshot.metadata.index else { return }
             precondition(index <= s.lastIndex, "snapshot index \(index) beyond last index \(s.lastIndex)")
             let term = s.entries[Int(index - s.firstIndex)].term
             s.entries.removeSubrange(0...Int(index - s.firstIndex))
-            s.snapshot = Snapshot(metadata: SnapshotMetadata(index: index, term: term, confState: confState), data: data)
+            s.snapshot = Snapshot(metadata: SnapshotMetadata(index: index, term: term, confState: confState), payload: payload)
         }
     }
 }

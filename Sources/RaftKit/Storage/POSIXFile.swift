@@ -22,6 +22,13 @@ enum POSIXFile {
         return fd
     }
 
+    /// Opens (creating, truncating) `path` for writing and reading back.
+    static func openForReadWrite(_ path: String) throws(StorageError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
+        return fd
+    }
+
     static func close(_ fd: Int32) {
         if let held = StorageFaults.release(fd) { try? writeDirectly(fd, held, path: "fd \(fd)") }
         #if canImport(Glibc)

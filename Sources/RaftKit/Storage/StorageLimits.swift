@@ -9,9 +9,10 @@ public enum StorageLimits {
     public static let pendingAppendsMax = 4096
     /// The most bytes the writer thread writes before one fsync (it takes fewer when fewer wait).
     public static let groupCommitBytesMax = 8 * 1024 * 1024
-    /// The largest snapshot data the store will read back: the same bound as a follower assembling chunks
-    /// (`Limits.snapshotBytesMax`), so a snapshot a follower accepted can always be loaded again.
-    public static let snapshotBytesMax = Int(Limits.snapshotBytesMax)
+    /// The bytes a snapshot file is read and copied in (checksums, migration of old files): the most the
+    /// store holds of a snapshot at once. The size limit itself is `Limits.snapshotBytesMax`, one for every
+    /// layer (a follower assembling chunks, the store saving and loading).
+    static let snapshotPieceBytes = 1 << 20
     /// The most bytes handed to zlib's `crc32` at once (its length argument is 32 bits).
     static let crcPieceBytesMax = 1 << 30
     /// How many valid snapshot files the store keeps; older ones are deleted after a save.
@@ -29,6 +30,7 @@ public enum StorageLimits {
         precondition(
             Limits.entryDataBytesMax + Limits.entryHeaderBytes <= recordPayloadBytesMax,
             "a Raft entry must fit one WAL record: \(Limits.entryDataBytesMax) + \(Limits.entryHeaderBytes) vs \(recordPayloadBytesMax)")
+        precondition(snapshotPieceBytes > 0 && snapshotPieceBytes <= crcPieceBytesMax, "snapshot pieces must fit one crc call")
         precondition(crcPieceBytesMax > 0 && crcPieceBytesMax <= Int(UInt32.max), "crc pieces must fit zlib's u32 length")
     }
 }

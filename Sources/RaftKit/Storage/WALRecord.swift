@@ -97,13 +97,17 @@ enum WALRecordCodec {
     }
 }
 
-/// crc32 (zlib) of a whole byte array. zlib takes a 32-bit length, so inputs are fed in pieces of at most
-/// `crcPieceBytesMax` (a snapshot file may exceed 4 GiB; `UInt32(count)` would trap).
-func zlibCRC32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+/// The crc32 of no bytes: the value to start a running `zlibCRC32(_:continuing:)` from.
+let zlibCRC32Start: UInt32 = 0
+
+/// crc32 (zlib) of a whole byte array, or of `bytes` after the bytes whose crc is `continuing` (a file read
+/// in pieces). zlib takes a 32-bit length, so inputs are fed in pieces of at most `crcPieceBytesMax` (a
+/// snapshot file may exceed 4 GiB; `UInt32(count)` would trap).
+func zlibCRC32(_ bytes: ArraySlice<UInt8>, continuing: UInt32 = zlibCRC32Start) -> UInt32 {
     bytes.withUnsafeBufferPointer { buffer in
-        guard var base = buffer.baseAddress else { return 0 }
+        guard var base = buffer.baseAddress else { return continuing }
         var remaining = buffer.count
-        var value: UInt = 0
+        var value = UInt(continuing)
         while remaining > 0 {
             let piece = min(remaining, StorageLimits.crcPieceBytesMax)
             value = crc32(value, base, UInt32(piece))

@@ -6,6 +6,7 @@
 // Clients speak RaftKit's frame format on --client-port: a request is a frame whose `from` is the request ID and
 // whose payload is the command; the reply is a frame with the same ID and payload [0] (applied), [1, leader]
 // (not the leader; leader is the hint, 0 if unknown) or [2] (failed, retry).
+import Foundation
 import NIOCore
 import NIOPosix
 import RaftKit
@@ -37,7 +38,15 @@ final class PutMachine: ReplicatedStateMachine {
         }
     }
 
-    func snapshot() async throws -> [UInt8] {
+    func writeSnapshot(to path: String) async throws {
+        try Data(encodedState()).write(to: URL(fileURLWithPath: path))
+    }
+
+    func restore(fromFile path: String, at index: UInt64) async throws {
+        restore(Array(try Data(contentsOf: URL(fileURLWithPath: path))), at: index)
+    }
+
+    private func encodedState() -> [UInt8] {
         // Sorted so equal states give equal bytes.
         let values = state.withLock { $0.values }
         var bytes: [UInt8] = []
@@ -49,7 +58,7 @@ final class PutMachine: ReplicatedStateMachine {
         return bytes
     }
 
-    func restore(_ bytes: [UInt8], at index: UInt64) async throws {
+    private func restore(_ bytes: [UInt8], at index: UInt64) {
         var values: [[UInt8]: [UInt8]] = [:]
         var offset = 0
         while offset + 4 <= bytes.count {
