@@ -186,6 +186,24 @@ struct ObjectLockTests {
         #expect(try version("k", "v1")?.retention == nil)
     }
 
+    // Goal: a retention or legal hold change carries the stamp of the bucket record its access decision (and
+    // governance bypass) was made on: a policy put in between refuses it with `.bucketAccessChanged`, not
+    // remembered, so the same request id decided again on the fresh record takes effect once.
+    @Test func staleBucketStampIsRefused() throws {
+        defer { close() }
+        try put("k", version: "v1")
+        var stamped = next(1)
+        stamped.bucketAccess = try driver.machine.existingBucket("b").accessStamp
+        #expect(try driver.apply(.setBucketPolicy(next(2), bucket: "b", policy: "{}")) == .done)
+        let hold = MetaCommand.putObjectLegalHold(stamped, bucket: "b", key: "k", versionID: "v1", legalHold: true)
+        #expect(try driver.apply(hold) == .failed(.bucketAccessChanged))
+        #expect(try version("k", "v1")?.legalHold == nil)
+        stamped.bucketAccess = try driver.machine.existingBucket("b").accessStamp
+        let fresh = MetaCommand.putObjectLegalHold(stamped, bucket: "b", key: "k", versionID: "v1", legalHold: true)
+        #expect(try driver.apply(fresh) == .stored(versionID: "v1"))
+        #expect(try version("k", "v1")?.legalHold == true)
+    }
+
     // Goal: a bucket's default retention reaches every new version that asks for none (PutObject and a
     // multipart completion), counted from the command's time; a version that asks for its own keeps it.
     @Test func defaultRetentionAppliesToNewVersions() throws {

@@ -68,14 +68,11 @@ extension S3Gateway {
             }
             retention = ObjectRetention(mode: mode, retainUntil: until)
         }
-        let (bucket, object) = try await authorizedVersion(
-            bucket: call.bucket, key: call.key, versionID: versionID, call: call, action: .putObjectRetention,
-            extraContext: [:])
-        let bypass = bypassesGovernance(call, bucket: bucket, key: call.key, object: object)
-        try await changeLock(call, versionID: versionID, authorized: object) { target in
+        try await changeLock(call, versionID: versionID, action: .putObjectRetention) { bucket, object, target in
             try await metadata.putObjectRetention(
-                bucket: call.bucket, key: call.key, versionID: target, retention: retention, bypassGovernance: bypass,
-                requester: call.requester, requestID: call.requestID)
+                bucket: call.bucket, key: call.key, versionID: target, retention: retention,
+                bypassGovernance: bypassesGovernance(call, bucket: bucket, key: call.key, object: object),
+                access: bucket.accessStamp, requester: call.requester, requestID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }
@@ -92,23 +89,28 @@ extension S3Gateway {
     func putObjectLegalHold(_ call: S3Call) async throws -> Response {
         let versionID = try lockVersionID(call)
         let document = try LegalHoldDocument.parse(Array(buffer: try await readSmallBody(call)))
-        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call,
-                                               action: .putObjectLegalHold)
-        try await changeLock(call, versionID: versionID, authorized: object) { target in
+        try await changeLock(call, versionID: versionID, action: .putObjectLegalHold) { bucket, _, target in
             try await metadata.putObjectLegalHold(
                 bucket: call.bucket, key: call.key, versionID: target, legalHold: document.isOn,
-                requester: call.requester, requestID: call.requestID)
+                access: bucket.accessStamp, requester: call.requester, requestID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }
 
-    /// Proposes a retention or legal hold change for the version authorized (by its id, so that a PUT in
-    /// between cannot move the change to a version nobody authorized it on). That version deleted meanwhile
-    /// is, to a request that named none, a missing key.
-    private func changeLock(_ call: S3Call, versionID: String?, authorized: ObjectRecord,
-                            _ change: (String) async throws -> String) async throws {
+    /// Authorizes `action` on the version the request names (the current one without `versionId`) and
+    /// proposes the change for that version's id (so that a PUT in between cannot move it to a version nobody
+    /// authorized it on), stamped with the bucket record the decision (and any bypass) was made on. A
+    /// changed bucket is decided again on a fresh read (`redecidingOnBucketChange`). The version deleted
+    /// meanwhile is, to a request that named none, a missing key.
+    private func changeLock(_ call: S3Call, versionID: String?, action: S3Action,
+                            _ change: (BucketRecord, ObjectRecord, String) async throws -> String) async throws {
         do {
-            _ = try await change(versionID ?? authorized.versionID)
+            _ = try await redecidingOnBucketChange {
+                let (bucket, object) = try await authorizedVersion(
+                    bucket: call.bucket, key: call.key, versionID: versionID, call: call, action: action,
+                    extraContext: [:])
+                return try await change(bucket, object, versionID ?? object.versionID)
+            }
         } catch {
             if versionID == nil, let refusal = error as? MetaError, refusal == .noSuchVersion {
                 throw S3Error(.noSuchKey, details: [("Key", call.key)])

@@ -130,9 +130,13 @@ enum MetaCommand: Sendable, Equatable {
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota,
              .setBucketVersioning, .setBucketDurability, .relocateChunk, .setMemberAddress:
             return nil
-        // Object lock: authorized on a linearizable read of its bucket (and version) just before; what the
-        // lock allows is decided at apply time whatever the access.
-        case .setObjectLockConfiguration, .putObjectRetention, .putObjectLegalHold:
+        // Object lock: a version's retention and legal hold are changed under an access decision (and a
+        // governance bypass) made on a linearizable read of the bucket, stamped with it. What the lock itself
+        // allows is decided at apply time whatever the access. The bucket's configuration is no access
+        // setting: authorized on a linearizable read, not stamped.
+        case .putObjectRetention(_, let bucket, _, _, _, _), .putObjectLegalHold(_, let bucket, _, _, _):
+            return bucket
+        case .setObjectLockConfiguration:
             return nil
         // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
         // version's stamp is the command's `expected`).

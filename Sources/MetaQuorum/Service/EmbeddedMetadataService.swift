@@ -437,11 +437,11 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
-                                   bypassGovernance: Bool, requester: String, requestID: RequestID)
-        async throws(MetaError) -> String
+                                   bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
+                                   requestID: RequestID) async throws(MetaError) -> String
     {
         let command = MetaCommand.putObjectRetention(
-            try envelope(requestID, requester: requester, time: clock()), bucket: bucket, key: key,
+            try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
             versionID: versionID, retention: retention, bypassGovernance: bypassGovernance)
         guard case .stored(let changed?) = try await submit(command) else {
             throw .internalFault("putObjectRetention returned an unexpected result")
@@ -450,9 +450,11 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
-                                   requester: String, requestID: RequestID) async throws(MetaError) -> String {
+                                   access: BucketAccessStamp?, requester: String, requestID: RequestID)
+        async throws(MetaError) -> String
+    {
         let command = MetaCommand.putObjectLegalHold(
-            try envelope(requestID, requester: requester, time: clock()), bucket: bucket, key: key,
+            try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
             versionID: versionID, legalHold: legalHold)
         guard case .stored(let changed?) = try await submit(command) else {
             throw .internalFault("putObjectLegalHold returned an unexpected result")

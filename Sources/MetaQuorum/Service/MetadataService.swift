@@ -217,14 +217,16 @@ public protocol MetadataService: Sendable {
     func objectLockConfiguration(bucket: String) async throws(MetaError) -> ObjectLockConfiguration?
     /// Sets (nil: removes) the retention of the version named, or of the current version, and returns that
     /// version's id. Throws `.noSuchBucket`, `.objectLockNotEnabled`, `.noSuchKey`, `.noSuchVersion`,
-    /// `.versionIsDeleteMarker`, `.objectLocked` (a change the version's retention forbids).
+    /// `.versionIsDeleteMarker`, `.objectLocked` (a change the version's retention forbids), and
+    /// `.bucketAccessChanged` when `access` no longer matches the bucket (decide again and retry).
     func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
-                            bypassGovernance: Bool, requester: String, requestID: RequestID)
-        async throws(MetaError) -> String
+                            bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
+                            requestID: RequestID) async throws(MetaError) -> String
     /// Sets the legal hold of the version named, or of the current version, and returns that version's id.
     /// Throws as `putObjectRetention` does, `.objectLocked` excepted.
-    func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool, requester: String,
-                            requestID: RequestID) async throws(MetaError) -> String
+    func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
+                            access: BucketAccessStamp?, requester: String, requestID: RequestID)
+        async throws(MetaError) -> String
 }
 
 extension MetadataService {
