@@ -13,7 +13,8 @@ extension S3Gateway {
         let lock = try ObjectHeaders.requestedLock(call.headers, now: call.now)
         try checkLockPermission(lock, call, in: authorizedBucket(call))
         let headers = ObjectRecord.headers(
-            ObjectRecord.headers(ObjectHeaders.stored(from: call.headers), withTags: try requestedWriteTags(call)?.storedForm),
+            ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
+                                 withTags: try requestedWriteTags(call)?.storedForm),
             withLock: lock)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
         let acl = try await requestedObjectACL(call)
@@ -321,7 +322,9 @@ extension S3Gateway {
         let target = DeleteTarget(key: call.key, versionID: versionID, markerVersionID: Self.randomHex(bytes: 16))
         // Decided on the bucket record the write is stamped with (again on a fresh one when it changed).
         var bypass = bypassesGovernance(call, bucket: authorizedBucket(call), key: call.key)
-        let outcomes = try await withBucketAccess(call, recheck: { bypass = self.bypassesGovernance(call, bucket: $0, key: call.key) }) { access in
+        let outcomes = try await withBucketAccess(
+            call, recheck: { bypass = self.bypassesGovernance(call, bucket: $0, key: call.key) }
+        ) { access in
             try await metadata.deleteObjectVersions(
                 bucket: call.bucket, targets: [target], requester: call.requester, access: access, time: call.now,
                 bypassGovernance: bypass, requestID: call.requestID)
@@ -387,7 +390,9 @@ extension S3Gateway {
         var deleted: [DeleteResult.Deleted] = []
         if !targets.isEmpty {
             var bypass = bypassesGovernance(call, bucket: bucket, key: "")
-            let outcomes = try await withBucketAccess(call, recheck: { bypass = self.bypassesGovernance(call, bucket: $0, key: "") }) { access in
+            let outcomes = try await withBucketAccess(
+                call, recheck: { bypass = self.bypassesGovernance(call, bucket: $0, key: "") }
+            ) { access in
                 try await metadata.deleteObjectVersions(
                     bucket: call.bucket, targets: targets, requester: call.requester, access: access,
                     time: call.now, bypassGovernance: bypass, requestID: call.requestID)

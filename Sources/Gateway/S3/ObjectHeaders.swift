@@ -49,8 +49,9 @@ enum ObjectHeaders {
 
     /// Refuses headers that ask for something Silo does not do, rather than storing the object without it:
     /// server-side encryption, storage classes other than STANDARD, website redirects. Object lock headers
-    /// are read by `requestedLock` (and `x-amz-bucket-object-lock-enabled` by CreateBucket). A silent success would be a wrong success. ACL headers (`x-amz-acl`, `x-amz-grant-*`)
-    /// are read by `ACLResolver`, which refuses what it cannot store.
+    /// are read by `requestedLock` (and `x-amz-bucket-object-lock-enabled` by CreateBucket). A silent success
+    /// would be a wrong success. ACL headers (`x-amz-acl`, `x-amz-grant-*`) are read by `ACLResolver`, which
+    /// refuses what it cannot store.
     static func refuseUnsupported(_ headers: HTTPFields, bucketCreation: Bool = false) throws {
         for field in headers {
             let name = field.name.canonicalName
@@ -101,7 +102,9 @@ enum ObjectHeaders {
             headers[HTTPField.Name("x-amz-object-lock-retain-until-date")!] =
                 S3Time.iso8601(milliseconds: retention.retainUntil)
         }
-        if showsHold, let hold = object.legalHold { headers[HTTPField.Name("x-amz-object-lock-legal-hold")!] = hold ? "ON" : "OFF" }
+        if showsHold, let hold = object.legalHold {
+            headers[HTTPField.Name("x-amz-object-lock-legal-hold")!] = hold ? "ON" : "OFF"
+        }
     }
 
     /// The object lock a PutObject, CopyObject or CreateMultipartUpload asks for, as `headers` entries
@@ -114,7 +117,8 @@ enum ObjectHeaders {
             headers[HTTPField.Name(name)!]?.trimmingCharacters(in: .whitespaces)
         }
         func invalid(_ message: String, _ name: String, _ value: String) -> S3Error {
-            S3Error(.invalidArgument, message, details: [("ArgumentName", name), ("ArgumentValue", String(value.prefix(64)))])
+            S3Error(.invalidArgument, message,
+                    details: [("ArgumentName", name), ("ArgumentValue", String(value.prefix(64)))])
         }
         var record = ObjectRecord(bucket: "", key: "", versionID: "", sizeBytes: 0, etag: "", lastModifiedTime: 0,
                                   headers: [], userMetadata: [], checksum: nil, chunks: [], partSizes: [])
@@ -130,7 +134,8 @@ enum ObjectHeaders {
                               "x-amz-object-lock-retain-until-date", date)
             }
             guard until > now else {
-                throw invalid("The retain until date must be in the future!", "x-amz-object-lock-retain-until-date", date)
+                throw invalid("The retain until date must be in the future!",
+                              "x-amz-object-lock-retain-until-date", date)
             }
             record.retention = ObjectRetention(mode: mode, retainUntil: until)
         case (let mode, let date):

@@ -30,7 +30,8 @@ extension S3Gateway {
         var configuration = ObjectLockConfiguration()
         if let rule = document.defaultRetention {
             guard let mode = RetentionMode(name: rule.mode) else { throw S3Error(.malformedXML) }
-            let period: DefaultRetention.Period = if let days = rule.days { .days(days) } else { .years(rule.years ?? 0) }
+            let period: DefaultRetention.Period =
+                if let days = rule.days { .days(days) } else { .years(rule.years ?? 0) }
             guard ObjectLockLimits.isValid(period) else {
                 throw S3Error(.invalidRetentionPeriod,
                               "Default retention period must be a positive integer value of at most "

@@ -120,7 +120,9 @@ extension ObjectRecord {
     /// The version's legal hold: true ON, false OFF, nil never set.
     public var legalHold: Bool? {
         get { headers.first { $0.name == Self.legalHoldHeaderName }.map { $0.value == "ON" } }
-        set { headers = Self.headers(headers, setting: Self.legalHoldHeaderName, to: newValue.map { $0 ? "ON" : "OFF" }) }
+        set {
+            headers = Self.headers(headers, setting: Self.legalHoldHeaderName, to: newValue.map { $0 ? "ON" : "OFF" })
+        }
     }
 
     /// Whether the version asks for any object lock (a retention or a legal hold, ON or OFF).
@@ -153,7 +155,8 @@ extension ObjectRecord {
         guard let retention, retention.holds(at: time) else { return nil }
         switch retention.mode {
         case .compliance: return .objectLocked("the object version is under COMPLIANCE retention")
-        case .governance where !bypassGovernance: return .objectLocked("the object version is under GOVERNANCE retention")
+        case .governance where !bypassGovernance:
+            return .objectLocked("the object version is under GOVERNANCE retention")
         case .governance: return nil
         }
     }

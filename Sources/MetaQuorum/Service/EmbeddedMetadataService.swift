@@ -433,7 +433,9 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func objectLockConfiguration(bucket: String) async throws(MetaError) -> ObjectLockConfiguration? {
-        try await ask(.objectLockConfiguration(bucket: bucket)) { if case .objectLock(let v) = $0 { .some(v) } else { nil } }
+        try await ask(.objectLockConfiguration(bucket: bucket)) {
+            if case .objectLock(let v) = $0 { .some(v) } else { nil }
+        }
     }
 
     public func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,

@@ -32,7 +32,8 @@ extension MetaStateMachine {
             throw MetaError.invalidArgument("a bucket's versioning can be enabled or suspended, never removed")
         }
         if state == .suspended, try objectLockConfiguration(bucket) != nil {
-            throw MetaError.invalidBucketState("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+            throw MetaError.invalidBucketState(
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
         }
         try database.run("UPDATE buckets SET versioning = ? WHERE name = ?", [.int(Int64(state.rawValue)), .string(bucket)])
     }

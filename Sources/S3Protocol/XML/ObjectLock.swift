@@ -103,7 +103,9 @@ public struct RetentionDocument: Sendable, Hashable {
         case (nil, nil):
             return RetentionDocument()
         case (let mode?, let date?):
-            guard retentionModes.contains(mode) else { throw .malformedXML(reason: "Mode must be GOVERNANCE or COMPLIANCE") }
+            guard retentionModes.contains(mode) else {
+                throw .malformedXML(reason: "Mode must be GOVERNANCE or COMPLIANCE")
+            }
             guard let until = S3Time.parseISO8601(date) else {
                 throw .malformedXML(reason: "RetainUntilDate must be an ISO 8601 date")
             }
