@@ -389,10 +389,12 @@ extension S3Gateway {
         }
         var deleted: [DeleteResult.Deleted] = []
         if !targets.isEmpty {
-            var bypass = bypassesGovernance(call, bucket: bucket, key: "")
-            let outcomes = try await withBucketAccess(
-                call, recheck: { bypass = self.bypassesGovernance(call, bucket: $0, key: "") }
-            ) { access in
+            // One flag for the command: the bypass holds only if the caller may bypass on every key named.
+            func bypassesForAll(_ bucket: BucketRecord) -> Bool {
+                targets.allSatisfy { bypassesGovernance(call, bucket: bucket, key: $0.key) }
+            }
+            var bypass = bypassesForAll(bucket)
+            let outcomes = try await withBucketAccess(call, recheck: { bypass = bypassesForAll($0) }) { access in
                 try await metadata.deleteObjectVersions(
                     bucket: call.bucket, targets: targets, requester: call.requester, access: access,
                     time: call.now, bypassGovernance: bypass, requestID: call.requestID)
