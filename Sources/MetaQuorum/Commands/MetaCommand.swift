@@ -638,7 +638,8 @@ enum MetaCommandResult: Sendable, Equatable {
 
     /// 2: objects may carry an inline body. 3: objects carry owner and ACL; MetaError tags 50–52;
     /// `deletedVersions`, `stored`. 4: each `deletedVersions` outcome ends with its optional refusal (object
-    /// lock).
+    /// lock); the records inside (objects, users, uploads) are laid out as in 3, which their readers' `>= 3`
+    /// checks give.
     static let formatVersion: UInt8 = 4
     static let decodableFormats: ClosedRange<UInt8> = 1...4
 
