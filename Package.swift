@@ -159,12 +159,12 @@ let package = Package(
         ),
         .target(
             name: "SiloSim",
-            dependencies: ["RaftKit", "HistoryChecker"],
+            dependencies: ["RaftKit", "HistoryChecker", "MetaQuorum"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "silo-sim",
-            dependencies: ["SiloSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SiloSim", "MetaQuorum", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

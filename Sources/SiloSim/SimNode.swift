@@ -1,6 +1,7 @@
 import RaftKit
 
-/// One simulated server: a disk, a `RaftNode` while it runs, and the KV state machine it applies to.
+/// One simulated server: a disk, a `RaftNode` while it runs, and the state machine it applies to (the
+/// workload's: `KVMachine` or `MetaMachineReplica`, rebuilt from the disk's snapshot at every start).
 final class SimNode {
     enum Status: Equatable {
         /// An id not yet used (a future member).
@@ -15,7 +16,7 @@ final class SimNode {
     var status: Status = .spare
     var disk: SimDisk
     var raft: RaftNode?
-    var kv: KVStore
+    var machine: any SimMachine
     var applied: UInt64 = 0
     var appliedConf: ConfState
     var lives = 0
@@ -44,7 +45,7 @@ final class SimNode {
     init(id: NodeID, confState: ConfState, keys: Int) {
         self.id = id
         self.disk = SimDisk(confState: confState)
-        self.kv = KVStore(keys: keys)
+        self.machine = KVMachine(snapshot: [], keys: keys)
         self.appliedConf = confState
     }
 

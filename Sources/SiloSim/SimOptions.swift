@@ -1,3 +1,4 @@
+public import MetaQuorum
 public import RaftKit
 
 /// What the command line may force; everything else is drawn from the seed.
@@ -10,12 +11,23 @@ public struct SimOverrides: Sendable {
     public var faults: FaultSwitches = []
     /// Print a trace of events.
     public var verbose = false
+    /// The replicated state machine and its workload.
+    public var workload: SimWorkload = .kv
+    /// Deliberate metadata state machine bugs (`meta` workload, debug builds only).
+    public var metaFaults: MetaFaults = []
 
-    public init(nodes: Int? = nil, safetyTicks: Int? = nil, faults: FaultSwitches = [], verbose: Bool = false) {
+    public init(nodes: Int? = nil, safetyTicks: Int? = nil, faults: FaultSwitches = [], verbose: Bool = false,
+                workload: SimWorkload = .kv) {
         self.nodes = nodes
         self.safetyTicks = safetyTicks
         self.faults = faults
         self.verbose = verbose
+        self.workload = workload
+    }
+
+    public init(workload: SimWorkload, metaFaults: MetaFaults, verbose: Bool = false) {
+        self.init(verbose: verbose, workload: workload)
+        self.metaFaults = metaFaults
     }
 }
 
@@ -64,6 +76,7 @@ struct SimOptions: CustomStringConvertible {
     /// are already on the wire).
     var crashDuringFsyncProbability: Double
     var faults: FaultSwitches
+    var workload: SimWorkload
 
     init(seed: UInt64, overrides: SimOverrides) {
         var r = SimRandom(seed: seed ^ 0x5157_A0C0_FFEE_0001)
@@ -102,10 +115,16 @@ struct SimOptions: CustomStringConvertible {
         fsyncDelayTicksMax = r.pick([0, 0, 1, 3])
         crashDuringFsyncProbability = fsyncDelayTicksMax == 0 ? 0 : r.pick([0, 0.05, 0.2])
         faults = overrides.faults
+        workload = overrides.workload
+        if workload == .meta {
+            // A metadata snapshot is an SQLite file of ~100 KiB, not 8 bytes per register: chunks of 8 bytes
+            // would take the whole run to send. Mapped, not drawn, so every other option is the kv run's.
+            snapshotChunkBytes = [8: 4096, 24: 16384][snapshotChunkBytes, default: 65536]
+        }
     }
 
     var description: String {
-        var s = "voters=\(voters) keys=\(keys) clients=\(clients) election=\(electionTimeoutTicks)"
+        var s = (workload == .meta ? "workload=meta " : "") + "voters=\(voters) keys=\(keys) clients=\(clients) election=\(electionTimeoutTicks)"
         s += " heartbeat=\(heartbeatIntervalTicks) prevote=\(preVote) checkquorum=\(checkQuorum)"
         s += " batch=\(appendEntriesMax) inflight=\(inflightAppendsMax) chunk=\(snapshotChunkBytes)"
         s += " compact=\(compactEveryEntries) drop=\(dropProbability) dup=\(duplicateProbability)"

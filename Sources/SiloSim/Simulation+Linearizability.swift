@@ -28,11 +28,14 @@ extension Simulation {
             case (.ok?, "put"): output = .written
             case (.ok?, "cas"): output = .cas(succeeded: true)
             case (.fail?, "cas"): output = .cas(succeeded: false)
+            // A refused put (`meta`: NoSuchBucket before the bucket exists) changed nothing.
+            case (.fail?, "put"): return
             case (_, "get"): return
             default:
                 guard let settled = appliedOps[invoke.values.count == 2 ? invoke.values[1] : invoke.values[0]] else {
                     return
                 }
+                if invoke.function == "put" && !settled.ok { return }
                 output = invoke.function == "put" ? .written : .cas(succeeded: settled.ok)
                 returnTime = Int64(max(settled.tick, invoke.time))
             }

@@ -1,3 +1,4 @@
+import MetaQuorum
 public import RaftKit
 
 /// The outcome of one simulated run.
@@ -32,6 +33,10 @@ struct SimClient {
         var minIndex: UInt64
         /// Reads: the context given to `readIndex` (from the node's `ReadContexts`).
         var readContext: UInt64 = 0
+        /// Writes: the proposed bytes, proposed again unchanged by a retry (`meta` workload).
+        var proposal: [UInt8] = []
+        /// Writes: whether the op was proposed a second time after its first deadline.
+        var retried = false
     }
 
     var process: Int
@@ -44,6 +49,7 @@ public final class Simulation {
     let seed: UInt64
     let options: SimOptions
     let verbose: Bool
+    let metaFaults: MetaFaults
     var random: SimRandom
     var nodes: [SimNode] = []
     var network: SimNetwork
@@ -76,6 +82,12 @@ public final class Simulation {
     var maxCommitSeen: UInt64 = 0
     /// Every write that took effect: op id → (tick of its first apply anywhere, whether it succeeded).
     var appliedOps: [UInt64: (tick: Int, ok: Bool)] = [:]
+    /// Every write proposed: op id → operation (what a `meta` entry's request id stands for).
+    var operations: [UInt64: KVOperation] = [:]
+    /// `meta`: whether the bucket's creation has been applied anywhere (until then it is proposed again).
+    var bucketCreated = false
+    /// `meta`: writes proposed a second time with the same bytes after an unknown outcome.
+    var retries = 0
 
     // Counters for the summary.
     var crashes = 0
@@ -111,6 +123,7 @@ public final class Simulation {
         self.seed = seed
         self.options = SimOptions(seed: seed, overrides: overrides)
         self.verbose = overrides.verbose
+        self.metaFaults = overrides.metaFaults
         self.random = SimRandom(seed: seed)
         let slots = options.voters + options.spareNodes
         self.network = SimNetwork(slots: slots)
@@ -144,6 +157,7 @@ public final class Simulation {
                 try step()
             }
             try liveness()
+            try checkReplicasAgree()
             try checkLinearizability()
         } catch let error as SimFailure {
             failure = error.message
@@ -167,6 +181,7 @@ public final class Simulation {
         var s = "seed=\(seed) \(options) | ticks=\(now) commit=\(maxCommitSeen) elections=\(elections)"
         s += " ops=\(counts[0])ok/\(counts[1])fail/\(counts[2])info crashes=\(crashes) lost-writes=\(lostWrites)"
         s += " partitions=\(partitions) conf-changes=\(membershipChanges) transfers=\(transfers)"
+        if options.workload == .meta { s += " retries=\(retries)" }
         s += " snapshots=\(snapshotsInstalled) messages=\(network.sent) early=\(earlyMessages) slow-fsyncs=\(fsyncsAwaited)"
         s += failure == nil ? " PASS" : " FAIL"
         return s
@@ -208,7 +223,7 @@ public final class Simulation {
 
     func start(_ node: SimNode) throws {
         let state = node.disk.current
-        node.kv = KVStore(decoding: try state.snapshot.payload.readAll(), keys: options.keys)
+        node.machine = try makeMachine(snapshot: try state.snapshot.payload.readAll(), at: state.snapshot.metadata.index)
         node.applied = state.snapshot.metadata.index
         node.appliedConf = state.snapshot.metadata.confState
         var config = makeConfig(node.id)
@@ -253,7 +268,11 @@ public final class Simulation {
             throw SimFailure(message: "durability: node \(node.id) sent term \(node.maxTermSent) but persisted only \(state.hardState.term)")
         }
         for (index, client) in clients.enumerated() {
-            guard let op = client.pending, op.node == node.id else { continue }
+            guard var op = client.pending, op.node == node.id else { continue }
+            if options.workload == .meta, !op.proposal.isEmpty, !op.retried {
+                node.proposals[op.opID] = nil
+                if retryWrite(&op, client: index) { continue }
+            }
             finishClientOp(index, op, outcome: op.operation.name == "get" ? .fail : .info, values: [])
         }
         node.proposals = [:]
@@ -367,7 +386,7 @@ public final class Simulation {
             if meta.index < committedTerms.count, committedTerms[Int(meta.index)] != meta.term {
                 throw SimFailure(message: "state machine safety: node \(node.id) installed snapshot \(meta.term)/\(meta.index) but committed term there is \(committedTerms[Int(meta.index)])")
             }
-            node.kv = KVStore(decoding: try snapshot.payload.readAll(), keys: options.keys)
+            node.machine = try makeMachine(snapshot: try snapshot.payload.readAll(), at: meta.index)
             node.applied = meta.index
             node.appliedConf = meta.confState
             snapshotsInstalled += 1
@@ -408,26 +427,31 @@ public final class Simulation {
                 throw SimFailure(message: "undecodable membership change at \(entry.index)")
             }
             node.appliedConf = record.confState
+            try node.machine.skip(to: entry.index)
             if case .removeNode(let removed) = record.change, removed != node.id, self.node(removed).isUp {
                 retire(self.node(removed))
             }
         case .normal:
-            guard !entry.data.isEmpty else { return }
-            guard let command = KVCommand(decoding: entry.data) else {
-                throw SimFailure(message: "undecodable command at \(entry.index)")
+            guard !entry.data.isEmpty else {
+                try node.machine.skip(to: entry.index)
+                return
             }
-            let result = node.kv.apply(command.operation)
-            if firstApply { appliedOps[command.opID] = (now, result.ok) }
-            if let client = node.proposals.removeValue(forKey: command.opID), let op = clients[client].pending,
-                op.opID == command.opID
+            guard let result = try node.machine.apply(entry.data, at: entry.index, operations: operations) else {
+                bucketCreated = true
+                return
+            }
+            // A retried write may be in the log twice: its first apply anywhere is when it took effect.
+            if firstApply && appliedOps[result.opID] == nil { appliedOps[result.opID] = (now, result.ok) }
+            if let client = node.proposals.removeValue(forKey: result.opID), let op = clients[client].pending,
+                op.opID == result.opID
             {
                 let values: [UInt64]
-                switch command.operation {
+                switch op.operation {
                 case .put(_, let value): values = [value]
                 case .cas(_, let from, let to): values = [from, to]
                 case .get: values = [result.value]
                 }
-                if result.ok { lastValue[command.operation.key] = result.value }
+                if result.ok { lastValue[op.operation.key] = result.value }
                 if inLiveness && result.ok { okWritesInLiveness += 1 }
                 finishClientOp(client, op, outcome: result.ok ? .ok : .fail, values: values)
             }
@@ -449,8 +473,52 @@ public final class Simulation {
         guard node.isUp, node.applied >= node.disk.current.firstIndex,
             Int(node.applied - node.disk.current.firstIndex) + 1 > options.compactEveryEntries
         else { return }
-        node.disk.write(.compact(index: node.applied, confState: node.appliedConf, data: node.kv.encode()))
+        guard let image = try? node.machine.snapshot() else { return }  // retried at the next tick
+        node.disk.write(.compact(index: node.applied, confState: node.appliedConf, data: image))
         node.disk.fsync()
+    }
+
+    func makeMachine(snapshot: [UInt8], at index: UInt64) throws -> any SimMachine {
+        switch options.workload {
+        case .kv:
+            return KVMachine(snapshot: snapshot, keys: options.keys)
+        case .meta:
+            do {
+                return try MetaMachineReplica(snapshot: snapshot, at: index, faults: metaFaults)
+            } catch {
+                throw SimFailure(message: "metadata replica failed to open at \(index): \(error)")
+            }
+        }
+    }
+
+    /// `meta`: until the bucket exists, its creation is proposed at the known leader every few ticks, under one
+    /// request id (a gateway retrying CreateBucket); writes before it are refused NoSuchBucket.
+    func proposeBucketCreationIfNeeded() {
+        guard options.workload == .meta, !bucketCreated, now % 5 == 1, knownLeader != 0 else { return }
+        let leader = node(knownLeader)
+        guard leader.isUp else { return }
+        try? leader.raft!.propose(MetaMachineReplica.createBucketProposal(time: now))
+    }
+
+    /// After the liveness phase: every member that applied the same index holds the same state.
+    func checkReplicasAgree() throws {
+        var byIndex: [UInt64: (node: NodeID, dump: [String])] = [:]
+        for node in nodes where node.isUp {
+            let dump: [String]
+            do {
+                dump = try node.machine.dump()
+            } catch {
+                throw SimFailure(message: "node \(node.id) could not dump its state: \(error)")
+            }
+            if let other = byIndex[node.applied] {
+                if other.dump != dump {
+                    let first = zip(other.dump, dump).first { $0 != $1 }.map { "\($0.0) vs \($0.1)" } ?? "lengths \(other.dump.count) vs \(dump.count)"
+                    throw SimFailure(message: "replica divergence: nodes \(other.node) and \(node.id) applied \(node.applied) but differ: \(first)")
+                }
+            } else {
+                byIndex[node.applied] = (node.id, dump)
+            }
+        }
     }
 
     // MARK: Clients
@@ -459,6 +527,7 @@ public final class Simulation {
         // In the liveness phase the load stops after the first acknowledged write, so the group can drain
         // (a saturated group with tiny flow-control windows would otherwise never be quiet).
         if inLiveness && okWritesInLiveness > 0 { return }
+        proposeBucketCreationIfNeeded()
         for index in clients.indices where clients[index].pending == nil {
             guard random.chance(options.clientOpProbability) else { continue }
             let candidates = nodes.filter { $0.isUp }
@@ -491,13 +560,15 @@ public final class Simulation {
                     // A cas needs a value to compare with (the register model has no "absent" for `from`).
                     random.chance(0.5) || lastValue[key] == 0
                     ? .put(key: key, value: opID) : .cas(key: key, from: lastValue[key], to: opID)
+                let proposal = target.machine.proposal(for: KVCommand(opID: opID, operation: operation), time: now)
                 do {
-                    try target.raft!.propose(KVCommand(opID: opID, operation: operation).encode())
+                    try target.raft!.propose(proposal)
                 } catch {
                     continue
                 }
+                operations[opID] = operation
                 let op = SimClient.PendingOp(opID: opID, operation: operation, node: target.id, deadline: deadline,
-                    readIndex: nil, minIndex: 0)
+                    readIndex: nil, minIndex: 0, proposal: proposal)
                 target.proposals[opID] = index
                 clients[index].pending = op
                 let values: [UInt64]
@@ -521,8 +592,36 @@ public final class Simulation {
                 throw SimFailure(message: "linearizable read: node \(node.id) served read \(op.opID) at index \(readIndex) but index \(op.minIndex) was committed before it was invoked")
             }
             node.reads[op.readContext] = nil
-            finishClientOp(index, op, outcome: .ok, values: [node.kv.values[op.operation.key]])
+            let value: UInt64
+            do {
+                value = try node.machine.read(key: op.operation.key)
+            } catch {
+                throw SimFailure(message: "node \(node.id) failed to read k\(op.operation.key): \(error)")
+            }
+            finishClientOp(index, op, outcome: .ok, values: [value])
         }
+    }
+
+    /// `meta`: a write whose outcome is still unknown at its deadline is proposed again, with the same bytes
+    /// (same request id), at another node, as a gateway retries after a leader change; the state machine must
+    /// answer the second with the first's outcome (or apply it once). False when no node takes it.
+    func retryWrite(_ op: inout SimClient.PendingOp, client: Int) -> Bool {
+        let candidates = nodes.filter { $0.isUp && $0.id != op.node }
+        guard !candidates.isEmpty else { return false }
+        let target = knownLeader != 0 && node(knownLeader).isUp ? node(knownLeader) : random.pick(candidates)
+        do {
+            try target.raft!.propose(op.proposal)
+        } catch {
+            return false
+        }
+        op.node = target.id
+        op.retried = true
+        op.deadline = now + options.opTimeoutTicks
+        target.proposals[op.opID] = client
+        clients[client].pending = op
+        retries += 1
+        log("retry op \(op.opID) at node \(target.id)")
+        return true
     }
 
     func finishClientOp(_ client: Int, _ op: SimClient.PendingOp, outcome: SimHistoryEvent.EventType, values: [UInt64]) {
@@ -542,10 +641,13 @@ public final class Simulation {
 
     func expireClientOps() throws {
         for index in clients.indices {
-            guard let op = clients[index].pending, op.deadline <= now else { continue }
+            guard var op = clients[index].pending, op.deadline <= now else { continue }
             let target = node(op.node)
             target.proposals[op.opID] = nil
             if op.readContext != 0 { target.reads[op.readContext] = nil }
+            if options.workload == .meta, !op.proposal.isEmpty, !op.retried, retryWrite(&op, client: index) {
+                continue
+            }
             finishClientOp(index, op, outcome: op.operation.name == "get" ? .fail : .info, values: [])
         }
     }

@@ -1,5 +1,6 @@
 // silo-sim: the deterministic RaftKit simulator. Argument parsing and output only; see SiloSim.
 import ArgumentParser
+import MetaQuorum
 import RaftKit
 import SiloSim
 
@@ -18,7 +19,9 @@ struct SiloSimCommand: ParsableCommand {
     @Option(help: "Run a range of seeds, A..B (inclusive); stop at the first failure.") var seeds: String?
     @Option(help: "Voters at the start: 3 or 5 (default: drawn from the seed).") var nodes: Int?
     @Option(help: "Ticks in the safety phase.") var steps: Int?
-    @Option(help: "Debug builds only: switch on a deliberate core bug (\(FaultSwitches.named.map(\.name).joined(separator: ", "))).")
+    @Option(help: "The replicated state machine: kv (registers) or meta (Silo's metadata state machine on SQLite: PUTs, conditional PUTs, retries with the same request id).")
+    var workload: String = "kv"
+    @Option(help: "Debug builds only: switch on a deliberate core bug (\(FaultSwitches.named.map(\.name).joined(separator: ", "))), or with --workload meta a metadata state machine bug (\(MetaFaults.named.map(\.name).joined(separator: ", "))).")
     var fault: [String] = []
     @Flag(help: "Print the event trace.") var verbose = false
     @Option(help: "Write the KV history (silo-history/1 JSON Lines) of a --seed run to this file.") var history: String?
@@ -26,17 +29,27 @@ struct SiloSimCommand: ParsableCommand {
     func validate() throws {
         if (seed == nil) == (seeds == nil) { throw ValidationError("give exactly one of --seed or --seeds") }
         if let nodes, nodes != 3 && nodes != 5 { throw ValidationError("--nodes must be 3 or 5") }
+        if SimWorkload(rawValue: workload) == nil { throw ValidationError("--workload must be kv or meta") }
     }
 
     func run() throws {
         var faults: FaultSwitches = []
+        var metaFaults: MetaFaults = []
         for name in fault {
-            guard let entry = FaultSwitches.named.first(where: { $0.name == name }) else {
+            if let entry = FaultSwitches.named.first(where: { $0.name == name }) {
+                faults.insert(entry.fault)
+            } else if let entry = MetaFaults.named.first(where: { $0.name == name }), workload == "meta" {
+                metaFaults.insert(entry.fault)
+            } else {
                 throw ValidationError("unknown fault \(name)")
             }
-            faults.insert(entry.fault)
         }
-        let overrides = SimOverrides(nodes: nodes, safetyTicks: steps, faults: faults, verbose: verbose)
+        #if !DEBUG
+        if !metaFaults.isEmpty { throw ValidationError("fault switches exist only in debug builds") }
+        #endif
+        var overrides = SimOverrides(nodes: nodes, safetyTicks: steps, faults: faults, verbose: verbose,
+                                     workload: SimWorkload(rawValue: workload)!)
+        overrides.metaFaults = metaFaults
         if let seed {
             let report = Simulation.run(seed: seed, overrides: overrides)
             for line in report.trace { print(line) }
@@ -69,13 +82,14 @@ struct SiloSimCommand: ParsableCommand {
             }
             passed += 1
         }
-        print("silo-sim: \(passed) seeds passed (\(low)..\(high))")
+        print("silo-sim: \(passed) seeds passed (\(low)..\(high))\(workload == "kv" ? "" : " workload=\(workload)")")
     }
 
     var replayFlags: String {
         var flags = ""
         if let nodes { flags += " --nodes \(nodes)" }
         if let steps { flags += " --steps \(steps)" }
+        if workload != "kv" { flags += " --workload \(workload)" }
         for name in fault { flags += " --fault \(name)" }
         return flags
     }

@@ -1,5 +1,19 @@
 import CSQLite
 
+/// Deliberate bugs of the metadata state machine, compiled only into debug builds, that show the
+/// simulator's `meta` workload can fail (`silo-sim --workload meta --fault NAME`). Per machine, never global.
+public struct MetaFaults: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// A repeated request id runs again instead of answering the first outcome (its remembered row is
+    /// replaced): a gateway's retry after an unknown outcome then applies a write twice.
+    public static let reexecuteRetries = MetaFaults(rawValue: 1 << 0)
+
+    /// Every switch with its name.
+    public static let named: [(name: String, fault: MetaFaults)] = [("reexecute-retries", .reexecuteRetries)]
+}
+
 /// The deterministic metadata state machine: applies committed `MetaCommand`s to a SQLite database.
 ///
 /// Ownership: one instance per database file, used from exactly one thread for its whole life (`MetaMachine`'s
@@ -44,8 +58,15 @@ final class MetaStateMachine {
         case replayedFromLog
     }
 
+    /// Deliberate bugs (debug builds; empty in release builds, where `init` refuses any).
+    private let faults: MetaFaults
+
     /// Opens (creating if needed) the database at `path`.
-    init(path: String, durability: Durability = .synchronous) throws {
+    init(path: String, durability: Durability = .synchronous, faults: MetaFaults = []) throws {
+        #if !DEBUG
+        precondition(faults.isEmpty, "metadata fault switches exist only in debug builds")
+        #endif
+        self.faults = faults
         self.path = path
         database = try SQLiteConnection(path: path)
         try database.execute("PRAGMA journal_mode=WAL")
@@ -254,7 +275,8 @@ final class MetaStateMachine {
         // Per command, not per batch: replicas may group the same entries into different batches, and what
         // a retry finds must not depend on that.
         try pruneRequests()
-        if !envelope.requestID.isEmpty, let remembered = try rememberedResult(envelope.requestID, kind: command.kind) {
+        if !envelope.requestID.isEmpty, !faults.contains(.reexecuteRetries),
+           let remembered = try rememberedResult(envelope.requestID, kind: command.kind) {
             return remembered
         }
         if let stamp = envelope.bucketAccess, let refusal = try staleAccess(stamp, of: command) {
@@ -393,7 +415,9 @@ final class MetaStateMachine {
 
     private func remember(_ requestID: RequestID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
         try database.run(
-            "INSERT INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)",
+            faults.contains(.reexecuteRetries)
+                ? "INSERT OR REPLACE INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)"
+                : "INSERT INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)",
             [.string(requestID), .int(time), .int(Int64(kind)), .bytes(result.encode())])
         requestCount += 1
     }
