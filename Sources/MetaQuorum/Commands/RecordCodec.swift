@@ -181,6 +181,13 @@ extension ByteWriter {
         case .versionIsDeleteMarker: writeByte(63)
         case .objectAccessChanged: writeByte(64)
         case .bucketAccessChanged: writeByte(80)
+        case .objectLockNotEnabled: writeByte(81)
+        case .invalidBucketState(let message):
+            writeByte(82)
+            writeString(message)
+        case .objectLocked(let message):
+            writeByte(83)
+            writeString(message)
         }
     }
 }
@@ -360,6 +367,9 @@ extension ByteReader {
         case 63: return .versionIsDeleteMarker
         case 64: return .objectAccessChanged
         case 80: return .bucketAccessChanged
+        case 81: return .objectLockNotEnabled
+        case 82: return .invalidBucketState(try readString())
+        case 83: return .objectLocked(try readString())
         case let tag: throw .invalidTag(tag)
         }
     }

@@ -36,6 +36,8 @@ enum MetaQuery: Sendable, Equatable {
     case bucketDurability(bucket: String)
     /// `chunkPlacements` with the record of each chunk (tag 61), for a repairer that moves copies.
     case locatedChunkPlacements(after: ChunkScanPosition?, limit: Int)
+    /// A bucket's object lock configuration, nil when object lock is not enabled (tag 62).
+    case objectLockConfiguration(bucket: String)
 
     static let formatVersion: UInt8 = 1
 
@@ -85,6 +87,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .locatedPlacements(try machine.chunkPlacements(after: position, limit: limit))
             case .bucketDurability(let bucket):
                 return .durability(try machine.bucketDurability(bucket))
+            case .objectLockConfiguration(let bucket):
+                return .objectLock(try machine.objectLockConfiguration(bucket))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -174,6 +178,9 @@ enum MetaQuery: Sendable, Equatable {
         case .bucketDurability(let bucket):
             writer.writeByte(60)
             writer.writeString(bucket)
+        case .objectLockConfiguration(let bucket):
+            writer.writeByte(62)
+            writer.writeString(bucket)
         case .locatedChunkPlacements(let position, let limit):
             writer.writeByte(61)
             writer.write(position)
@@ -237,6 +244,7 @@ enum MetaQuery: Sendable, Equatable {
         case 50: self = .bucketTagging(bucket: try reader.readString())
         case 51: self = .bucketCORS(bucket: try reader.readString())
         case 60: self = .bucketDurability(bucket: try reader.readString())
+        case 62: self = .objectLockConfiguration(bucket: try reader.readString())
         case 61: self = .locatedChunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case let tag: throw .invalidTag(tag)
         }
@@ -274,6 +282,8 @@ enum MetaQueryResult: Sendable, Equatable {
     case text(String?)
     /// `bucketDurability`: nil for the cluster's default (tag 60).
     case durability(BucketDurability?)
+    /// `objectLockConfiguration`: nil when object lock is not enabled (tag 62).
+    case objectLock(ObjectLockConfiguration?)
     /// `locatedChunkPlacements`: a page whose `records` name each chunk's record (tag 61).
     case locatedPlacements(ChunkPlacementPage)
 
@@ -409,6 +419,9 @@ enum MetaQueryResult: Sendable, Equatable {
         case .durability(let durability):
             writer.writeByte(60)
             writer.write(durability)
+        case .objectLock(let configuration):
+            writer.writeByte(62)
+            writer.write(configuration)
         case .locatedPlacements(let page):
             writer.writeByte(61)
             writer.write(page.chunks)
@@ -529,6 +542,8 @@ enum MetaQueryResult: Sendable, Equatable {
         case 50: self = .text(try reader.readOptionalString())
         case 60:
             self = .durability(try reader.readDurability())
+        case 62:
+            self = .objectLock(try reader.readObjectLockConfiguration())
         case 61:
             let chunks = try reader.readChunks()
             let next = try reader.readScanPosition()

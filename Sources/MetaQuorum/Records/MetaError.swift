@@ -63,4 +63,13 @@ public enum MetaError: Error, Sendable, Equatable {
     /// decides again and re-proposes under the same request id (the state machine does not remember this
     /// refusal). Never reaches a client as such.
     case bucketAccessChanged
+    /// An object lock operation (retention, legal hold, lock headers on a write) on a bucket without object
+    /// lock (codes 81–83: object lock).
+    case objectLockNotEnabled
+    /// The bucket's state forbids the change: object lock on a bucket whose versioning is not Enabled,
+    /// suspending versioning where object lock is enabled. The message says which.
+    case invalidBucketState(String)
+    /// A delete of a locked version, or a retention change the lock forbids (decided at apply time, against
+    /// the command's time). The message says which lock.
+    case objectLocked(String)
 }

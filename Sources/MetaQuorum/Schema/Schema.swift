@@ -22,7 +22,10 @@ enum MetaSchema {
     /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
     /// 9: `meta_members`, the metadata RPC address each group member published.
     /// 10: `buckets.public_access_block` (a `PublicAccessBlock` bit set, NULL for none).
-    static let version: Int64 = 10
+    /// 11: object lock: `buckets.object_lock` (an encoded `ObjectLockConfiguration`, NULL: lock not enabled).
+    ///    Object versions keep their retention and legal hold in their record's headers
+    ///    (`ObjectRecord.retention`, `.legalHold`), so the record format is unchanged.
+    static let version: Int64 = 11
 
     /// The object record format stored in `objects.record` at this schema version.
     static let objectRecordFormat: UInt8 = 3
@@ -75,7 +78,7 @@ enum MetaSchema {
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
     ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements
-        + memberStatements + publicAccessBlockStatements + [
+        + memberStatements + publicAccessBlockStatements + objectLockStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -145,6 +148,13 @@ enum MetaSchema {
     /// The public access block column of `buckets` (schema 10), also added by the migration from 9.
     static let publicAccessBlockStatements: [String] = [
         "ALTER TABLE buckets ADD COLUMN public_access_block INTEGER",
+    ]
+
+    /// The object lock column of `buckets` (schema 11), also added by the migration from 10: an encoded
+    /// `ObjectLockConfiguration` (`ByteWriter.write(_: ObjectLockConfiguration)`), NULL when the bucket has
+    /// no object lock.
+    static let objectLockStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN object_lock BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

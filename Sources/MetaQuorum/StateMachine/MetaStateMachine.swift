@@ -171,6 +171,9 @@ final class MetaStateMachine {
         case 9:
             // Public access blocks: every existing bucket has none.
             for statement in MetaSchema.publicAccessBlockStatements { try database.execute(statement) }
+        case 10:
+            // Object lock: no existing bucket has it, so no existing version is locked.
+            for statement in MetaSchema.objectLockStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -308,8 +311,9 @@ final class MetaStateMachine {
             try applyCreateUser(user, envelope: envelope)
         case .deleteUser(_, let name, let heir):
             try applyDeleteUser(name: name, heir: heir)
-        case .createBucket(let envelope, let name, let acl, let ownership):
+        case .createBucket(let envelope, let name, let acl, let ownership, let objectLock):
             try applyCreateBucket(name: name, acl: acl, ownership: ownership, envelope: envelope)
+            if let objectLock { try applyCreateBucketLock(bucket: name, configuration: objectLock) }
         case .deleteBucket(let envelope, let name, let abortingUploads):
             try applyDeleteBucket(name: name, abortingUploads: abortingUploads, envelope: envelope)
         case .putObject(let envelope, let object, let precondition, let startedTime):
@@ -348,8 +352,9 @@ final class MetaStateMachine {
             try applySetOwnershipControls(bucket: bucket, ownership: ownership)
         case .setBucketPolicy(_, let bucket, let policy):
             try applySetBucketPolicy(bucket: bucket, policy: policy)
-        case .deleteVersions(let envelope, let bucket, let targets):
-            return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
+        case .deleteVersions(let envelope, let bucket, let targets, let bypassGovernance):
+            return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope,
+                                                            bypassGovernance: bypassGovernance))
         case .setBucketVersioning(let envelope, let bucket, let state):
             try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
         case .putObjectTagging(_, let bucket, let key, let versionID, let tags, _):
@@ -366,6 +371,15 @@ final class MetaStateMachine {
             try applySetMemberAddress(member: member, apiAddress: address)
         case .setPublicAccessBlock(_, let bucket, let block):
             try applySetPublicAccessBlock(bucket: bucket, block: block)
+        case .setObjectLockConfiguration(_, let bucket, let configuration):
+            try applySetObjectLockConfiguration(bucket: bucket, configuration: configuration)
+        case .putObjectRetention(let envelope, let bucket, let key, let versionID, let retention, let bypass):
+            return .stored(versionID: try applyPutObjectRetention(
+                bucket: bucket, key: key, versionID: versionID, retention: retention, bypassGovernance: bypass,
+                time: envelope.time))
+        case .putObjectLegalHold(_, let bucket, let key, let versionID, let legalHold):
+            return .stored(versionID: try applyPutObjectLegalHold(
+                bucket: bucket, key: key, versionID: versionID, legalHold: legalHold))
         }
         return .done
     }
