@@ -46,6 +46,14 @@ enum FuzzSeeds {
                 <CORSRule><AllowedMethod>HEAD</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>
                 """.utf8),
         ]
+        seeds["xml-object-lock"] = [
+            Array("""
+                <ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention>\
+                <Mode>GOVERNANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>
+                """.utf8),
+            Array("<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2030-01-01T00:00:00.123Z</RetainUntilDate></Retention>".utf8),
+            Array("<LegalHold><Status>ON</Status></LegalHold>".utf8),
+        ]
         seeds["bucket-policy"] = [Array("""
             {"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow","Principal":"*",            "Action":["s3:GetObject","s3:List*"],"Resource":["arn:aws:s3:::bucket","arn:aws:s3:::bucket/*"],            "Condition":{"IpAddress":{"aws:SourceIp":["192.0.2.0/24","2001:db8::/32"]},            "StringLikeIfExists":{"aws:Referer":"http://*.example.com/*"},"NumericLessThan":{"s3:max-keys":10},            "DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"Bool":{"aws:SecureTransport":false},            "ForAnyValue:StringEquals":{"s3:prefix":["a","${aws:username}/"]},"Null":{"aws:username":"true"}}},            {"Effect":"Deny","NotPrincipal":{"AWS":["user","arn:aws:iam::1:user/x"],"CanonicalUser":"ab"},            "NotAction":"s3:Get*","NotResource":"arn:aws:s3:::bucket/public/*"}]}
             """.utf8)]
@@ -194,6 +202,21 @@ enum FuzzSeeds {
                                   layout: .erasure(ErasureStripe(dataShardCount: 2, parityShardCount: 1,
                                                                  shardSizeBytes: 5, shardChecksums: [7, 8, 9])))],
                 partSizes: []), precondition: .none, startedTime: 1),
+            // Object lock (format 5, kinds 62–64, and the trailing fields of createBucket and deleteVersions).
+            .createBucket(envelope, name: "locked", acl: nil, ownership: nil, objectLock: ObjectLockConfiguration()),
+            .setObjectLockConfiguration(envelope, bucket: "locked", configuration: ObjectLockConfiguration(
+                defaultRetention: DefaultRetention(mode: .governance, period: .days(1)))),
+            .setObjectLockConfiguration(envelope, bucket: "locked", configuration: ObjectLockConfiguration(
+                defaultRetention: DefaultRetention(mode: .compliance, period: .years(100)))),
+            .putObjectRetention(envelope, bucket: "locked", key: "k", versionID: "v1",
+                                retention: ObjectRetention(mode: .compliance, retainUntil: 1_893_456_000_000),
+                                bypassGovernance: false),
+            .putObjectRetention(envelope, bucket: "locked", key: "k", versionID: nil, retention: nil,
+                                bypassGovernance: true),
+            .putObjectLegalHold(envelope, bucket: "locked", key: "k", versionID: nil, legalHold: true),
+            .deleteVersions(envelope, bucket: "locked", targets: [
+                DeleteTarget(key: "k", versionID: "v1", markerVersionID: ""),
+            ], bypassGovernance: true),
         ]
         return commands.map { $0.encode() } + [
             MetaCommandResult.object(object).encode(), MetaCommandResult.failed(.noSuchBucket).encode(),
@@ -201,6 +224,13 @@ enum FuzzSeeds {
                 .encode(),
             MetaCommandResult.stored(versionID: "0123456789abcdef0123456789abcdef").encode(),
             MetaCommandResult.failed(.blobNodeRemoved(3)).encode(),
+            MetaCommandResult.deletedVersions([
+                DeleteOutcome(versionID: "v1", isDeleteMarker: false, removedCurrent: false,
+                              refusal: .objectLocked("the object version is under legal hold")),
+                DeleteOutcome(versionID: "v2", isDeleteMarker: false, removedCurrent: true),
+            ]).encode(),
+            MetaCommandResult.failed(.invalidBucketState("versioning")).encode(),
+            MetaCommandResult.failed(.objectLockNotEnabled).encode(),
         ]
     }
 
@@ -222,6 +252,7 @@ enum FuzzSeeds {
             .bucketVersioning(bucket: "bucket", requester: "u:1"),
             .bucketTagging(bucket: "bucket"),
             .bucketCORS(bucket: "bucket"),
+            .objectLockConfiguration(bucket: "bucket"),
             .chunkPlacements(after: nil, limit: 200), .chunkPlacements(after: .afterObject(bucket: "b", key: "k"), limit: 1),
             .chunkPlacements(after: .afterPart(uploadID: "u", partNumber: 3), limit: 1000),
             .blobMap,
@@ -250,6 +281,8 @@ enum FuzzSeeds {
                                state: .draining, changedTime: 2),
             ])),
             .blobMap(BlobMap(epoch: 0, nodes: [])),
+            .objectLock(nil), .objectLock(ObjectLockConfiguration()),
+            .objectLock(ObjectLockConfiguration(defaultRetention: DefaultRetention(mode: .governance, period: .days(30)))),
         ]
         let status = MetaNodeStatus(id: 1, term: 2, role: "leader", leaderID: 1, commitIndex: 9, appliedIndex: 9,
                                     voters: [1, 2, 3], learners: [4])

@@ -14,6 +14,7 @@ extension FuzzTargets {
         FuzzTarget(name: "xml-acl", run: accessControl),
         FuzzTarget(name: "bucket-policy", run: bucketPolicy),
         FuzzTarget(name: "xml-tagging-cors", run: taggingAndCORS),
+        FuzzTarget(name: "xml-object-lock", run: objectLock),
         FuzzTarget(name: "http-headers", run: httpHeaders),
         FuzzTarget(name: "endpoint", run: endpoint),
     ]
@@ -40,6 +41,14 @@ extension FuzzTargets {
             _ = configuration.match(origin: origin, method: method, requestHeaders: [origin, "x-amz-date"])
         }
         _ = configuration.xml()
+    }
+
+    /// An ObjectLockConfiguration, a Retention and a LegalHold body (the same bytes as each), and what parses
+    /// written back.
+    static func objectLock(_ bytes: [UInt8]) {
+        if let configuration = try? ObjectLockConfigurationDocument.parse(bytes) { _ = configuration.xml() }
+        if let retention = try? RetentionDocument.parse(bytes) { _ = retention.xml() }
+        if let hold = try? LegalHoldDocument.parse(bytes) { _ = hold.xml() }
     }
 
     /// A bucket policy document, then, when it parses, its evaluation for a fixed request whose context

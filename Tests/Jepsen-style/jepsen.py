@@ -156,6 +156,7 @@ class Worker(threading.Thread):
         self.pause_mean = concurrency / rate if rate > 0 else 0
         self.gateway_index = process % len(ctx.endpoints)
         self.clients: dict[int, S3] = {}
+        self.bucket = ctx.bucket  # W7 writes to a versioned bucket of its own
 
     def client(self) -> tuple[str, S3]:
         name, url = self.ctx.endpoints[self.gateway_index]
@@ -182,7 +183,7 @@ class Worker(threading.Thread):
         self.history.record(**invoke)
         done = {"kind": "op", "process": self.process, "f": f, "key": key, "gw": gw}
         try:
-            response = client.request(method, self.ctx.bucket, object_key, query=query, headers=headers, body=body)
+            response = client.request(method, self.bucket, object_key, query=query, headers=headers, body=body)
         except Exception as error:  # noqa: BLE001 - any transport failure: the outcome is unknown
             # A refused connection never carried the request: a definite no-op. Anything else (a reset, a
             # broken pipe, a timeout) may have reached the server: unknown, unless it was a read.
@@ -504,6 +505,145 @@ class MultipartWorker(Worker):
         response = self.raw("DELETE", key, [("uploadId", upload)])
         if response is not None and response.status == 204:
             self.expect_no_such_upload(key, upload, "abort")
+
+
+class VersionState:
+    """What W7 saw, per key, for the K-versions check after the run: every acknowledged PUT (its version id,
+    value and times) and every ListObjectVersions (its times and the ids it listed, newest first)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.acked: dict[str, dict[str, tuple[str, int, int]]] = {}  # key -> version -> (value, invoke, complete)
+        self.lists: dict[str, list[tuple[int, int, list[str]]]] = {}  # key -> [(invoke, complete, ids)]
+        self.reads_by_version = 0
+
+    def ack(self, key: str, version: str, value: str, invoke_ns: int, complete_ns: int) -> None:
+        with self.lock:
+            self.acked.setdefault(key, {})[version] = (value, invoke_ns, complete_ns)
+
+    def listed(self, key: str, invoke_ns: int, complete_ns: int, ids: list[str]) -> None:
+        with self.lock:
+            self.lists.setdefault(key, []).append((invoke_ns, complete_ns, ids))
+
+    def value_of(self, key: str, rng: random.Random) -> tuple[str, str] | None:
+        with self.lock:
+            versions = self.acked.get(key)
+            if not versions:
+                return None
+            version = rng.choice(sorted(versions))
+            return version, versions[version][0]
+
+    def check(self) -> list[str]:
+        """K-versions (JEPSEN-SPEC W7): per key, each listing names every version acknowledged before it was
+        invoked, in commit order (a version acknowledged before another was written is older), without
+        duplicates; and listings are append-only: one invoked after another completed extends it (oldest
+        first, the earlier one is a prefix)."""
+        problems: list[str] = []
+        for key, lists in sorted(self.lists.items()):
+            acked = self.acked.get(key, {})
+            lists = sorted(lists)
+            for invoke, complete, ids in lists:
+                if len(set(ids)) != len(ids):
+                    problems.append(f"K-versions: {key}: a listing names a version twice: {ids}")
+                oldest_first = list(reversed(ids))
+                position = {v: i for i, v in enumerate(oldest_first)}
+                for version, (_, _, acked_at) in acked.items():
+                    if acked_at < invoke and version not in position:
+                        problems.append(f"K-versions: {key}: version {version}, acknowledged before a listing, "
+                                        f"is missing from it")
+                for a, (_, _, a_done) in acked.items():
+                    for b, (_, b_invoked, _) in acked.items():
+                        if a in position and b in position and a_done < b_invoked and position[a] > position[b]:
+                            problems.append(f"K-versions: {key}: {a} was acknowledged before {b} was written, "
+                                            f"but is listed as newer")
+            for i, (_, first_done, first_ids) in enumerate(lists):
+                for later_invoke, _, later_ids in lists[i + 1:]:
+                    if later_invoke <= first_done:
+                        continue
+                    earlier, later = list(reversed(first_ids)), list(reversed(later_ids))
+                    if later[:len(earlier)] != earlier:
+                        at = next((n for n, (x, y) in enumerate(zip(earlier, later)) if x != y), min(len(earlier), len(later)))
+                        problems.append(f"K-versions: {key}: a later listing ({len(later)} versions) does not extend "
+                                        f"an earlier one ({len(earlier)}): oldest first, they differ at position {at} "
+                                        f"({earlier[at] if at < len(earlier) else None} vs {later[at] if at < len(later) else None})")
+                        break
+        return problems[:20]
+
+
+class VersionWorker(Worker):
+    """W7 versioning, on a few live keys `v/<n>` of a bucket with versioning Enabled: put 40% (a register
+    write; its `x-amz-version-id` noted), get 30% (a register read of the current version), list 20%
+    (ListObjectVersions with the key as prefix, noted for K-versions), get-version 10% (GET ?versionId= of an
+    acknowledged version: exactly its bytes, or a violation: no version is ever deleted here)."""
+
+    def __init__(self, *args, keys: RegisterKeys, versions: VersionState, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = keys
+        self.versions = versions
+        self.bucket = self.ctx.bucket + "-v"
+
+    def decode(self, response) -> str | None:
+        return None if response.status == 404 else response.body.decode()
+
+    def get(self, key: str) -> str:
+        outcome, _ = self.call("get", key, None, "GET", key, read=True, decode=self.decode)
+        return outcome
+
+    def list_versions(self, key: str) -> str:
+        _, client = self.client()
+        invoke = self.ctx.clock.now()
+        try:
+            response = client.request("GET", self.bucket, None, query=[("prefix", key), ("versions", "")])
+        except Exception:  # noqa: BLE001 - a failed read: no information
+            return "fail"
+        complete = self.ctx.clock.now()
+        if response.status != 200:
+            return "fail"
+        root = ET.fromstring(response.body)
+        ids = [v.findtext(f"{S3_NS}VersionId") for v in root.findall(f"{S3_NS}Version")
+               if v.findtext(f"{S3_NS}Key") == key]
+        if root.findtext(f"{S3_NS}IsTruncated") == "true":
+            return "fail"  # more than a page: not a whole listing
+        lost = self.ctx.args.fault_inject_lost_element
+        if lost and ids and self.rng.random() < lost:
+            ids.pop(self.rng.randrange(len(ids)))  # the planted bug (client side): a version vanishes
+        self.versions.listed(key, invoke, complete, ids)
+        return "ok"
+
+    def step(self) -> None:
+        key = self.keys.pick(self.rng)
+        roll = self.rng.random()
+        if roll < 0.40:
+            value = self.next_value()
+            invoke = self.ctx.clock.now()
+            outcome, response = self.call("put", key, value, "PUT", key, body=value.encode())
+            version = response.headers.get("x-amz-version-id") if response is not None else None
+            if outcome == "ok":
+                if not version or version == "null":
+                    self.ctx.violations.append(f"K-versions: PUT {key} in a versioned bucket answered version {version}")
+                else:
+                    self.versions.ack(key, version, value, invoke, self.ctx.clock.now())
+        elif roll < 0.70:
+            self.get(key)
+        elif roll < 0.90:
+            self.list_versions(key)
+        else:
+            known = self.versions.value_of(key, self.rng)
+            if known is None:
+                return
+            version, value = known
+            _, client = self.client()
+            try:
+                response = client.request("GET", self.bucket, key, query=[("versionId", version)])
+            except Exception:  # noqa: BLE001 - a failed read
+                return
+            if response.status == 200:
+                self.versions.reads_by_version += 1
+                if response.body.decode(errors="replace") != value:
+                    self.ctx.violations.append(f"K-versions: GET {key}?versionId={version} answered other bytes")
+            elif response.status == 404:
+                self.ctx.violations.append(f"K-versions: GET {key}?versionId={version} of an acknowledged "
+                                           f"version answered {response.error_code}")
 
 
 class SetState:
@@ -1231,7 +1371,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="silo-jepsen binary (default $SILO_JEPSEN_BIN or next to the silo binary)")
     parser.add_argument("--workloads", default="register,set,append",
                         help="comma list of register, set, append, blob (W6: 256 KiB-3 MiB objects), "
-                             "multipart (W4: uploads completed, aborted and read, atomicity and ETags checked)")
+                             "multipart (W4: uploads completed, aborted and read, atomicity and ETags checked), "
+                             "versions (W7: a versioned bucket; PUTs, GETs, ListObjectVersions and GET ?versionId=, "
+                             "listings checked append-only and in commit order)")
     parser.add_argument("--nemesis", default="kill,pause",
                         help="comma list of: kill, kill-leader, kill-majority, kill-blob, kill-gateway, pause, "
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
@@ -1268,8 +1410,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--fault-inject-stale-read", type=float, default=0.0, metavar="P",
                         help="PLANTED BUG (client side): answer a GET with the first value read, with probability P")
     parser.add_argument("--fault-inject-lost-element", type=float, default=0.0, metavar="P",
-                        help="PLANTED BUG (client side): drop one element from a LIST or a list-append read, "
-                             "with probability P")
+                        help="PLANTED BUG (client side): drop one element from a LIST, a list-append read or "
+                             "a ListObjectVersions, with probability P")
     parser.add_argument("--fault-inject-skip-fsync", action="store_true",
                         help="PLANTED BUG (Silo side, debug builds, with kill-unsynced*): WAL syncs write nothing "
                              "(SILO_FAULT_LOSE_UNSYNCED=skip-fsync), so acknowledged writes die with the process")
@@ -1373,6 +1515,11 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     ctx = Context(run_id=run_id, bucket=f"jepsen-{args.seed}", endpoints=endpoints, access_key=state.root_access_key,
                   secret_key=state.root_secret_key, timeout=args.request_timeout, stop=stop, clock=clock, args=args)
     bounded_request(ctx, 0, "PUT", None, time.monotonic() + 30)
+    if "versions" in workloads:
+        versioned = Context(**{**ctx.__dict__, "bucket": ctx.bucket + "-v"})
+        bounded_request(versioned, 0, "PUT", None, time.monotonic() + 30)
+        enable = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+        bounded_request(versioned, 0, "PUT", None, time.monotonic() + 30, query=[("versioning", "")], body=enable)
     nodes = {"meta": [n.name for n in state.nodes if n.role == "meta"],
              "blob": [n.name for n in state.nodes if n.role == "blob"],
              "gw": [n.name for n in gateways]}
@@ -1391,6 +1538,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     blob_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, max(4, args.ops_per_key // 10), prefix="b")
     multipart_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, max(4, args.ops_per_key // 10),
                                   prefix="m")
+    version_keys = RegisterKeys(random.Random(rng.random()), args.keys_live, args.ops_per_key, prefix="v")
+    versions = VersionState()
     sets = SetState(args.set_cap)
     append_keys = AppendKeys(2, args.append_cap)
     if "register" in histories:
@@ -1407,6 +1556,11 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         for p in range(n):
             workers.append(MultipartWorker(ctx, histories["multipart"], p, n, random.Random(rng.random()),
                                            args.rate / 3, keys=multipart_keys))
+    if "versions" in histories:
+        n = max(2, args.concurrency // 2)
+        for p in range(n):
+            workers.append(VersionWorker(ctx, histories["versions"], p, n, random.Random(rng.random()), args.rate / 2,
+                                         keys=version_keys, versions=versions))
     if "set" in histories:
         n = max(2, args.concurrency // 2)
         for p in range(n):
@@ -1481,7 +1635,8 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         repair = await_clean_repair(cluster, time.monotonic())
         summary["repair"] = repair
         print(f"  repair: {repair['detail']}", flush=True)
-    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args, blob_keys, multipart_keys)
+    unread = final_reads(ctx, histories, register_keys, sets, append_keys, args, blob_keys, multipart_keys,
+                         version_keys, versions)
     for history in histories.values():
         history.close()
     nemesis.close()
@@ -1502,7 +1657,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
         problems.append(f"K-crash: processes died without a nemesis: {', '.join(crashed)}")
     for workload, history in histories.items():
         model = {"register": "s3-register", "blob": "s3-register", "multipart": "s3-register", "set": "set",
-                 "append": "list-append"}[workload]
+                 "append": "list-append", "versions": "s3-register"}[workload]
         code, text = run_check(silo_jepsen, history.path, model, out, args.check_budget)
         first_line = text.strip().splitlines()[0] if text.strip() else f"exit {code}"
         print(f"  check {workload}: {first_line}", flush=True)
@@ -1548,6 +1703,15 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     if unread:
         problems.append(f"K-durable: the final reads of {', '.join(unread)} never succeeded")
     problems.extend(ctx.violations[:20])
+    if "versions" in histories:
+        problems.extend(versions.check())
+        listings = sum(len(v) for v in versions.lists.values())
+        acked = sum(len(v) for v in versions.acked.values())
+        summary["versions"] = {"acknowledged": acked, "listings": listings, "reads_by_version": versions.reads_by_version}
+        print(f"  versions: {acked} acknowledged versions, {listings} listings, "
+              f"{versions.reads_by_version} reads by version id", flush=True)
+        if listings < 10 or versions.reads_by_version < 5:
+            vacuous.append(f"versions: {listings} listings, {versions.reads_by_version} reads by version id")
     if not recovery["ok"]:
         problems.append(f"K-live: {recovery['detail']}")
     summary["problems"] = problems
@@ -1657,7 +1821,8 @@ def await_clean_repair(cluster: Cluster, since: float) -> dict:
 
 def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetState, append_keys: AppendKeys,
                 args, blob_keys: RegisterKeys | None = None,
-                multipart_keys: RegisterKeys | None = None) -> list[str]:
+                multipart_keys: RegisterKeys | None = None, version_keys: RegisterKeys | None = None,
+                versions: VersionState | None = None) -> list[str]:
     """After heal (and restart): read every key and every set, recorded, with a fresh process per key, a
     bounded number of attempts each. A key that cannot be read at all fails the run later (as missing)."""
     clean_args = argparse.Namespace(**{**vars(args), "fault_inject_stale_read": 0.0, "fault_inject_lost_element": 0.0})
@@ -1688,6 +1853,12 @@ def final_reads(ctx: Context, histories, register_keys: RegisterKeys, sets: SetS
         reader = MultipartWorker(local, histories["multipart"], 20_000, 1, random.Random(1), 0,
                                  keys=RegisterKeys(random.Random(0), 0, 1, prefix="m"))
         read_each(reader, multipart_keys.all, reader.get)
+    if "versions" in histories and version_keys is not None and versions is not None:
+        reader = VersionWorker(local, histories["versions"], 20_000, 1, random.Random(1), 0,
+                               keys=RegisterKeys(random.Random(0), 0, 1, prefix="v"), versions=versions)
+        read_each(reader, version_keys.all, reader.get)
+        # One more listing of every key after the restart: acknowledged versions survive it, in order.
+        read_each(reader, version_keys.all, reader.list_versions)
     if "set" in histories:
         reader = SetWorker(local, histories["set"], 20_000, 1, random.Random(1), 0, sets=sets)
         read_each(reader, sets.all, reader.read)

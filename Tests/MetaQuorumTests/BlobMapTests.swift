@@ -156,9 +156,8 @@ struct BlobMapTests {
         )
     }
 
-    // A schema-10 database (before the map) migrates to an empty map at epoch 0, and its log's older commands
-    // still apply next to the new ones; a fresh database dumps the same as a migrated one.
-    @Test func aSchemaTenDatabaseIsMigrated() throws {
+    // A schema-11 database (before the map) migrates to an empty map at epoch 0, and what it held stays.
+    @Test func aSchemaElevenDatabaseIsMigrated() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path + "/meta.sqlite"
@@ -169,7 +168,7 @@ struct BlobMapTests {
                     CommandEnvelope(requestID: "1", requester: "u", time: testStartTime),
                     name: "b", acl: nil, ownership: nil))
             try downgradeFromBlobMap(driver.machine.database)
-            try driver.machine.database.execute("UPDATE meta SET value = 10 WHERE name = 'schema_version'")
+            try driver.machine.database.execute("UPDATE meta SET value = 11 WHERE name = 'schema_version'")
             driver.machine.close()
         }
         let reopened = try MachineDriver(path: path)

@@ -15,7 +15,7 @@ struct CommandCodecTests {
             let decoded = try MetaCommand(decoding: command.encode())
             #expect(decoded == command)
         }
-        #expect(kindsSeen.count == 27)
+        #expect(kindsSeen.count == 30)
     }
 
     // Goal: the RPC server's log reads the kind and request id at the head of any encoded command without
@@ -163,5 +163,51 @@ struct CommandCodecTests {
         older.writeString("b")
         older.writeByte(BucketVersioning.enabled.rawValue)
         #expect(try MetaCommand(decoding: older.bytes) == .setBucketVersioning(envelope, bucket: "b", state: .enabled))
+    }
+
+    // Goal: the object lock kinds (62–64) exist from format 5 only, and format-4 commands of the kinds that
+    // gained a trailing field in format 5 (createBucket, deleteVersions) still decode, with no object lock
+    // and no bypass.
+    @Test func objectLockNeedsFormatFive() throws {
+        let envelope = CommandEnvelope(requestID: "r", requester: "u", time: 1)
+        for command in [
+            MetaCommand.setObjectLockConfiguration(envelope, bucket: "b", configuration: ObjectLockConfiguration()),
+            .putObjectRetention(envelope, bucket: "b", key: "k", versionID: nil,
+                                retention: ObjectRetention(mode: .governance, retainUntil: 5), bypassGovernance: true),
+            .putObjectLegalHold(envelope, bucket: "b", key: "k", versionID: "v", legalHold: true),
+        ] {
+            var bytes = command.encode()
+            #expect(bytes[0] == 5)
+            #expect(try MetaCommand(decoding: bytes) == command)
+            bytes[0] = 4
+            #expect(throws: MetaCodecError.invalidTag(command.kind)) { try MetaCommand(decoding: bytes) }
+        }
+        func formatFour(_ kind: UInt8, _ fields: (inout ByteWriter) -> Void) -> [UInt8] {
+            var writer = ByteWriter(capacity: 64)
+            writer.writeByte(4)
+            writer.writeByte(kind)
+            writer.writeString("r")
+            writer.writeString("u")
+            writer.writeInt(Int64(1))
+            writer.writeBool(false)  // no bucket access stamp
+            fields(&writer)
+            return writer.bytes
+        }
+        let create = formatFour(3) { writer in
+            writer.writeString("b")
+            writer.write(AccessControlList?.none)
+            writer.write(ObjectOwnership?.none)
+        }
+        #expect(try MetaCommand(decoding: create) == .createBucket(envelope, name: "b", acl: nil, ownership: nil))
+        let delete = formatFour(21) { writer in
+            writer.writeString("b")
+            writer.writeCount(1)
+            writer.writeString("k")
+            writer.write(String?("v"))
+            writer.writeString("")
+        }
+        #expect(try MetaCommand(decoding: delete) == .deleteVersions(
+            envelope, bucket: "b", targets: [DeleteTarget(key: "k", versionID: "v", markerVersionID: "")],
+            bypassGovernance: false))
     }
 }

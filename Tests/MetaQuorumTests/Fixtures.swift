@@ -144,19 +144,28 @@ func envelope(_ requestID: String, _ requester: String = "alice", time: Int64 = 
 }
 
 /// Schema 8 → 7 (bucket durability): the column goes, if present. (7 is an empty step on this branch.)
-/// Schema 10 → 8: the public access block column (10) and the members' addresses table (9) go, if present.
+/// Schema 12 → 8: the blob cluster map (12), the object lock column (11), the public access block column (10) and the members'
+/// addresses table (9) go, if present.
 func downgradeToSchemaEight(_ database: SQLiteConnection) throws {
+    try downgradeToSchemaTen(database)
     let hasBlock = try database.firstRow(
         "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'public_access_block'", [], { _ in true }) ?? false
     if hasBlock { try database.execute("ALTER TABLE buckets DROP COLUMN public_access_block") }
     try database.execute("DROP TABLE IF EXISTS meta_members")
-    try downgradeFromBlobMap(database)
 }
 
-/// Schema 12 → 10 (11 adds nothing on this branch): the blob cluster map goes.
+/// Schema 12 → 11: the blob cluster map goes.
 func downgradeFromBlobMap(_ database: SQLiteConnection) throws {
     try database.execute("DROP TABLE IF EXISTS blob_nodes")
     try database.execute("DELETE FROM meta WHERE name = 'blob_epoch'")
+}
+
+/// Schema 12 → 10: the blob cluster map (12) and the object lock column (11) go, if present.
+func downgradeToSchemaTen(_ database: SQLiteConnection) throws {
+    try downgradeFromBlobMap(database)
+    let hasLock = try database.firstRow(
+        "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'object_lock'", [], { _ in true }) ?? false
+    if hasLock { try database.execute("ALTER TABLE buckets DROP COLUMN object_lock") }
 }
 
 func downgradeToSchemaSeven(_ database: SQLiteConnection) throws {

@@ -128,6 +128,15 @@ struct RandomValues {
             checksum: checksum(), chunks: chunks())
     }
 
+    mutating func objectLock() -> ObjectLockConfiguration {
+        guard bool() else { return ObjectLockConfiguration() }
+        let period: DefaultRetention.Period = bool()
+            ? .days(int(1...ObjectLockLimits.defaultRetentionDaysMax))
+            : .years(int(1...ObjectLockLimits.defaultRetentionYearsMax))
+        return ObjectLockConfiguration(defaultRetention: DefaultRetention(mode: bool() ? .governance : .compliance,
+                                                                          period: period))
+    }
+
     mutating func error() -> MetaError {
         let all: [MetaError] = [
             .noSuchBucket, .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .accessDenied,
@@ -138,6 +147,7 @@ struct RandomValues {
             .noSuchCORSConfiguration, .noSuchVersion, .versionIsDeleteMarker, .objectAccessChanged,
             .noSuchBlobNode(UInt32.random(in: 0...UInt32.max, using: &rng)),
             .blobNodeRemoved(UInt32.random(in: 0...UInt32.max, using: &rng)),
+            .objectLockNotEnabled, .invalidBucketState(string()), .objectLocked(string()),
         ]
         return all[int(0...(all.count - 1))]
     }
@@ -160,12 +170,22 @@ struct RandomValues {
     mutating func command() -> MetaCommand {
         let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
-        switch int(0...26) {
-        case 23: return .registerBlobNode(envelope, node: blobRegistration())
+        switch int(0...29) {
+        case 23:
+            return .setObjectLockConfiguration(envelope, bucket: string(), configuration: objectLock())
         case 24:
+            return .putObjectRetention(
+                envelope, bucket: string(), key: string(), versionID: bool() ? nil : string(),
+                retention: bool() ? nil : ObjectRetention(mode: bool() ? .governance : .compliance, retainUntil: int64()),
+                bypassGovernance: bool())
+        case 25:
+            return .putObjectLegalHold(envelope, bucket: string(), key: string(), versionID: bool() ? nil : string(),
+                                       legalHold: bool())
+        case 26: return .registerBlobNode(envelope, node: blobRegistration())
+        case 27:
             return .setBlobNodeState(envelope, node: UInt32.random(in: 0...UInt32.max, using: &rng),
                                      state: BlobNodeState.allCases[int(0...3)])
-        case 25:
+        case 28:
             return .setBlobNodeLiveness(envelope, node: UInt32.random(in: 0...UInt32.max, using: &rng), alive: bool())
         case 22:
             return .setPublicAccessBlock(envelope, bucket: string(),
@@ -193,7 +213,7 @@ struct RandomValues {
                 envelope, bucket: string(),
                 targets: (0..<int(0...3)).map { _ in
                     DeleteTarget(key: string(), versionID: bool() ? nil : string(), markerVersionID: string())
-                })
+                }, bypassGovernance: bool())
         case 15:
             return .setBucketVersioning(envelope, bucket: string(), state: [.unversioned, .enabled, .suspended][int(0...2)])
         case 0:
@@ -205,7 +225,8 @@ struct RandomValues {
         case 1: return .deleteUser(envelope, name: string(), heir: bool() ? nil : string())
         case 2:
             return .createBucket(envelope, name: string(), acl: bool() ? acl() : nil,
-                                 ownership: bool() ? nil : ObjectOwnership.allCases[int(0...2)])
+                                 ownership: bool() ? nil : ObjectOwnership.allCases[int(0...2)],
+                                 objectLock: bool() ? nil : objectLock())
         case 3: return .deleteBucket(envelope, name: string(), abortingUploads: bool())
         case 4: return .putObject(envelope, object: object(), precondition: precondition(), startedTime: int64())
         case 5: return .deleteObjects(envelope, bucket: string(), keys: (0..<int(0...4)).map { _ in string() })
@@ -239,7 +260,8 @@ struct RandomValues {
         case 4:
             return .deletedVersions(
                 (0..<int(0...3)).map { _ in
-                    DeleteOutcome(versionID: bool() ? nil : string(), isDeleteMarker: bool(), removedCurrent: bool())
+                    DeleteOutcome(versionID: bool() ? nil : string(), isDeleteMarker: bool(), removedCurrent: bool(),
+                                  refusal: bool() ? nil : error())
                 })
         case 5: return .stored(versionID: bool() ? nil : string())
         default: return .failed(error())

@@ -5,7 +5,8 @@ Goals (issue 11's proof): what one gateway writes the other reads and lists at o
 raced through both gateways has one winner per key; killing the metadata leader while writes flow loses no
 acknowledged write and a new leader serves within a few election timeouts; a conditional PUT whose first
 attempt met a leader change is applied once (never 412 on its own write); every metadata node killed at
-once finds everything on restart. Clients never retry (max_attempts=1), so no SDK hides an outcome.
+once finds everything on restart; an object lock set through one gateway holds on the other, and a legal
+hold raced with a delete never lets both succeed. Clients never retry (max_attempts=1), so no SDK hides an outcome.
 """
 
 from __future__ import annotations
@@ -256,3 +257,56 @@ def test_access_revoked_through_one_gateway_holds_on_the_other(cluster):
     assert keys == ["open-1", "open-2"]
     b.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
     assert anonymous_put(cluster, 0, bucket, "reopened", b"yes") == 200
+
+
+def test_object_lock_holds_across_gateways(cluster):
+    # Goal: the lock is decided where the log orders writes. A legal hold set through gateway 1 refuses
+    # gateway 0's very next delete of that version; a hold and a delete raced through the two gateways
+    # never both succeed: either the delete came first (the version is gone and the hold finds nothing) or
+    # the hold did (the delete is AccessDenied and the version stays, held).
+    a, b = client(cluster, 0), client(cluster, 1)
+    bucket = "c-" + uuid.uuid4().hex[:12]
+    a.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    held = a.put_object(Bucket=bucket, Key="held", Body=b"x")["VersionId"]
+    b.put_object_legal_hold(Bucket=bucket, Key="held", VersionId=held, LegalHold={"Status": "ON"})
+    with pytest.raises(ClientError) as refused:
+        a.delete_object(Bucket=bucket, Key="held", VersionId=held)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+    outcomes = set()
+    for round_ in range(12):
+        key = f"race-{round_}"
+        version = a.put_object(Bucket=bucket, Key=key, Body=b"y")["VersionId"]
+        start = threading.Barrier(2)
+
+        def hold():
+            start.wait()
+            try:
+                b.put_object_legal_hold(Bucket=bucket, Key=key, VersionId=version, LegalHold={"Status": "ON"})
+                return "held"
+            except ClientError as error:
+                return error.response["Error"]["Code"]
+
+        def delete():
+            start.wait()
+            try:
+                a.delete_object(Bucket=bucket, Key=key, VersionId=version)
+                return "deleted"
+            except ClientError as error:
+                return error.response["Error"]["Code"]
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            held_f, deleted_f = pool.submit(hold), pool.submit(delete)
+            pair = (held_f.result(), deleted_f.result())
+        listed = [v["VersionId"] for v in a.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])]
+        if pair == ("held", "AccessDenied"):
+            assert listed == [version]
+            assert a.get_object_legal_hold(Bucket=bucket, Key=key, VersionId=version)["LegalHold"]["Status"] == "ON"
+        else:
+            assert pair[1] == "deleted" and pair[0] in ("NoSuchVersion", "NoSuchKey"), pair
+            assert listed == []
+        outcomes.add(pair)
+    for v in a.list_object_versions(Bucket=bucket).get("Versions", []):
+        a.put_object_legal_hold(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"], LegalHold={"Status": "OFF"})
+        a.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+    a.delete_bucket(Bucket=bucket)

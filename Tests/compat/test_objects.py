@@ -327,7 +327,6 @@ def test_read_after_write_under_concurrency(s3, bucket):
     {"ServerSideEncryption": "AES256"},
     {"StorageClass": "GLACIER"},
     {"WebsiteRedirectLocation": "/elsewhere"},
-    {"ObjectLockLegalHoldStatus": "ON"},
 ])
 def test_unsupported_feature_headers_answer_not_implemented(s3, bucket, extra):
     with pytest.raises(ClientError) as caught:

@@ -44,6 +44,14 @@ enum S3Action: String, Sendable, CaseIterable {
     case getBucketPublicAccessBlock = "s3:GetBucketPublicAccessBlock"
     /// Also DeletePublicAccessBlock's permission, as in IAM.
     case putBucketPublicAccessBlock = "s3:PutBucketPublicAccessBlock"
+    case getBucketObjectLockConfiguration = "s3:GetBucketObjectLockConfiguration"
+    case putBucketObjectLockConfiguration = "s3:PutBucketObjectLockConfiguration"
+    case getObjectRetention = "s3:GetObjectRetention"
+    case putObjectRetention = "s3:PutObjectRetention"
+    case getObjectLegalHold = "s3:GetObjectLegalHold"
+    case putObjectLegalHold = "s3:PutObjectLegalHold"
+    /// Needed, besides the operation's own permission, for `x-amz-bypass-governance-retention` to take effect.
+    case bypassGovernanceRetention = "s3:BypassGovernanceRetention"
 
     /// What an ACL must grant for the action, and on which resource; nil: no ACL grants it (only the
     /// bucket owner, or a policy, may).
@@ -69,6 +77,10 @@ enum S3Action: String, Sendable, CaseIterable {
             return nil
         case .getBucketPublicAccessBlock, .putBucketPublicAccessBlock:
             return nil
+        // No ACL permission grants object lock (S3's ACL-to-permission map has none).
+        case .getBucketObjectLockConfiguration, .putBucketObjectLockConfiguration, .getObjectRetention,
+             .putObjectRetention, .getObjectLegalHold, .putObjectLegalHold, .bypassGovernanceRetention:
+            return nil
         }
     }
 
@@ -82,7 +94,8 @@ enum S3Action: String, Sendable, CaseIterable {
         case .getObject, .getObjectVersion, .getObjectAttributes, .getObjectAcl, .getObjectVersionAcl, .putObjectAcl,
              .putObject, .deleteObject, .abortMultipartUpload, .listMultipartUploadParts,
              .getObjectTagging, .putObjectTagging, .deleteObjectTagging, .getObjectVersionTagging,
-             .putObjectVersionTagging, .deleteObjectVersionTagging:
+             .putObjectVersionTagging, .deleteObjectVersionTagging, .getObjectRetention, .putObjectRetention,
+             .getObjectLegalHold, .putObjectLegalHold, .bypassGovernanceRetention:
             return true
         default:
             return false

@@ -56,6 +56,12 @@ extension S3Gateway {
         case .putPublicAccessBlock, .deletePublicAccessBlock: return .bucket(.putBucketPublicAccessBlock)
         case .getBucketCors: return .bucket(.getBucketCORS)
         case .putBucketCors, .deleteBucketCors: return .bucket(.putBucketCORS)
+        case .getObjectLockConfiguration: return .bucket(.getBucketObjectLockConfiguration)
+        case .putObjectLockConfiguration: return .bucket(.putBucketObjectLockConfiguration)
+        case .getObjectRetention: return .object(.getObjectRetention)
+        case .putObjectRetention: return .object(.putObjectRetention)
+        case .getObjectLegalHold: return .object(.getObjectLegalHold)
+        case .putObjectLegalHold: return .object(.putObjectLegalHold)
         }
     }
 

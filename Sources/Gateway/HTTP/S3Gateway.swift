@@ -195,14 +195,16 @@ public struct S3Gateway: HTTPResponder {
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
              .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning, .putObjectTagging, .putBucketTagging,
-             .putBucketCors, .putPublicAccessBlock:
+             .putBucketCors, .putPublicAccessBlock, .putObjectLockConfiguration, .putObjectRetention,
+             .putObjectLegalHold:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
              .listMultipartUploads, .listObjectVersions, .getACL, .getObjectAttributes, .copyObject, .getObject,
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
              .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
              .getBucketPolicyStatus, .getBucketVersioning, .getObjectTagging, .deleteObjectTagging, .getBucketTagging,
-             .deleteBucketTagging, .getBucketCors, .deleteBucketCors, .getPublicAccessBlock, .deletePublicAccessBlock:
+             .deleteBucketTagging, .getBucketCors, .deleteBucketCors, .getPublicAccessBlock, .deletePublicAccessBlock,
+             .getObjectLockConfiguration, .getObjectRetention, .getObjectLegalHold:
             return false
         }
     }
@@ -317,6 +319,12 @@ public struct S3Gateway: HTTPResponder {
         case .getBucketCors: return try await getBucketCors(call)
         case .putBucketCors: return try await putBucketCors(call)
         case .deleteBucketCors: return try await deleteBucketCors(call)
+        case .getObjectLockConfiguration: return try await getObjectLockConfiguration(call)
+        case .putObjectLockConfiguration: return try await putObjectLockConfiguration(call)
+        case .getObjectRetention: return try await getObjectRetention(call)
+        case .putObjectRetention: return try await putObjectRetention(call)
+        case .getObjectLegalHold: return try await getObjectLegalHold(call)
+        case .putObjectLegalHold: return try await putObjectLegalHold(call)
         }
     }
 

@@ -62,9 +62,17 @@ extension S3Gateway {
                 throw S3Error(.invalidBucketAclWithObjectOwnership)
             }
         }
+        let objectLock = call.header("x-amz-bucket-object-lock-enabled")?
+            .trimmingCharacters(in: .whitespaces).lowercased() == "true"
         do {
-            try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now, acl: acl,
-                                            ownership: ownership, requestID: call.requestID)
+            if objectLock {
+                try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now, acl: acl,
+                                                ownership: ownership, objectLock: ObjectLockConfiguration(),
+                                                requestID: call.requestID)
+            } else {
+                try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now, acl: acl,
+                                                ownership: ownership, requestID: call.requestID)
+            }
         } catch {
             // AWS's legacy us-east-1 answers 200 to an owner re-creating a bucket (nothing changes);
             // every other region answers BucketAlreadyOwnedByYou.

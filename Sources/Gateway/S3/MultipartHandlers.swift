@@ -17,15 +17,22 @@ extension S3Gateway {
             }
             algorithm = parsed.rawValue
         }
+        let lock = try ObjectHeaders.requestedLock(call.headers, now: call.now)
+        try checkLockPermission(lock, call, in: authorizedBucket(call))
         let upload = UploadRecord(
             bucket: call.bucket, key: call.key, uploadID: Self.randomHex(bytes: 24), initiator: call.requester,
             initiatedTime: call.now,
-            // The tags travel in the upload's headers; the completion copies them to the object it makes.
-            headers: ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
-                                          withTags: try requestedWriteTags(call)?.storedForm),
+            // The tags and object lock travel in the upload's headers; the completion copies them to the
+            // object it makes.
+            headers: ObjectRecord.headers(ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
+                                                               withTags: try requestedWriteTags(call)?.storedForm),
+                                          withLock: lock),
             userMetadata: try ObjectHeaders.userMetadata(from: call), checksumAlgorithm: algorithm,
             acl: try await requestedObjectACL(call))
-        try await withBucketAccess(call, recheck: { try Self.refusePublicACL(upload.acl, in: $0) }) { access in
+        try await withBucketAccess(call, recheck: { bucket in
+            try Self.refusePublicACL(upload.acl, in: bucket)
+            try checkLockPermission(lock, call, in: bucket)
+        }) { access in
             try await metadata.createMultipartUpload(upload, requester: call.requester, access: access,
                                                      requestID: call.requestID)
         }

@@ -10,8 +10,12 @@ extension S3Gateway {
         try validateKey(call.key)
         try ObjectHeaders.refuseUnsupported(call.headers)
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
-        let headers = ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
-                                           withTags: try requestedWriteTags(call)?.storedForm)
+        let lock = try ObjectHeaders.requestedLock(call.headers, now: call.now)
+        try checkLockPermission(lock, call, in: authorizedBucket(call))
+        let headers = ObjectRecord.headers(
+            ObjectRecord.headers(ObjectHeaders.stored(from: call.headers),
+                                 withTags: try requestedWriteTags(call)?.storedForm),
+            withLock: lock)
         let userMetadata = try ObjectHeaders.userMetadata(from: call)
         let acl = try await requestedObjectACL(call)
         let stored = try await writeBody(call, sizeBytesMax: configuration.putSizeBytesMax, allowInline: true)
@@ -23,7 +27,10 @@ extension S3Gateway {
             chunks: stored.chunks, partSizes: [], inlineBody: stored.inline, acl: acl)
         let versionID: String?
         do {
-            versionID = try await withBucketAccess(call, recheck: { try Self.refusePublicACL(acl, in: $0) }) { access in
+            versionID = try await withBucketAccess(call, recheck: { bucket in
+                try Self.refusePublicACL(acl, in: bucket)
+                try checkLockPermission(lock, call, in: bucket)
+            }) { access in
                 try await metadata.putObject(object, requester: call.requester, access: access,
                                              precondition: precondition, startedTime: call.now,
                                              requestID: call.requestID)
@@ -116,14 +123,25 @@ extension S3Gateway {
         try validateKey(call.key)
         let requestedVersion = call.query("versionId")
         if let requestedVersion { try Self.validateVersionID(requestedVersion, parameter: "versionId") }
-        let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: requestedVersion,
-                                               call: call)
+        let (bucket, object) = try await authorizedVersion(bucket: call.bucket, key: call.key,
+                                                           versionID: requestedVersion, call: call, action: .getObject,
+                                                           extraContext: [:])
         var headers = HTTPFields()
         ObjectHeaders.describe(object, into: &headers)
         if requestedVersion != nil || object.versionID != Self.nullVersionID {
             headers[Self.versionIDHeader] = object.versionID
         }
         ObjectHeaders.describeTagCount(object, into: &headers)
+        if object.hasLockSettings {
+            // As S3 answers them: only to a caller who may read the retention or the legal hold.
+            func allows(_ action: S3Action) -> Bool {
+                Authorizer.allows(AccessRequest(principal: call.principal, principalName: call.user?.name,
+                                                context: policyContext(call, existing: object), action: action,
+                                                bucket: bucket, object: object, key: call.key))
+            }
+            ObjectHeaders.describeLock(object, retention: allows(.getObjectRetention),
+                                       legalHold: allows(.getObjectLegalHold), into: &headers)
+        }
         let condition = ConditionalHeaders.parse(headers: call.headerList, family: .read)
         switch condition.evaluate(etag: object.etag, lastModifiedMilliseconds: object.lastModifiedTime, family: .read) {
         case .proceed: break
@@ -222,6 +240,8 @@ extension S3Gateway {
         case .getObjectTagging: return .getObjectVersionTagging
         case .putObjectTagging: return .putObjectVersionTagging
         case .deleteObjectTagging: return .deleteObjectVersionTagging
+        // Object lock's permissions have no version variants.
+        case .getObjectRetention, .putObjectRetention, .getObjectLegalHold, .putObjectLegalHold: return action
         default: return .getObjectVersion
         }
     }
@@ -292,18 +312,24 @@ extension S3Gateway {
     static let deleteMarkerHeader = HTTPField.Name("x-amz-delete-marker")!
 
     /// DeleteObject: without `versionId`, the current object goes (unversioned bucket) or a delete marker is
-    /// made; with it, exactly that version goes (`null` included). Silo has no object lock, so
-    /// `x-amz-bypass-governance-retention` has nothing to bypass and is accepted.
+    /// made; with it, exactly that version goes (`null` included), unless it is locked (legal hold or
+    /// retention, decided at apply time: AccessDenied). `x-amz-bypass-governance-retention: true` lifts
+    /// GOVERNANCE retention for a caller with s3:BypassGovernanceRetention.
     func deleteObject(_ call: S3Call) async throws -> Response {
         try validateKey(call.key)
         let versionID = call.query("versionId")
         if let versionID { try Self.validateVersionID(versionID, parameter: "versionId") }
         let target = DeleteTarget(key: call.key, versionID: versionID, markerVersionID: Self.randomHex(bytes: 16))
-        let outcomes = try await withBucketAccess(call) { access in
+        // Decided on the bucket record the write is stamped with (again on a fresh one when it changed).
+        var bypass = bypassesGovernance(call, bucket: authorizedBucket(call), key: call.key)
+        let outcomes = try await withBucketAccess(
+            call, recheck: { bypass = self.bypassesGovernance(call, bucket: $0, key: call.key) }
+        ) { access in
             try await metadata.deleteObjectVersions(
                 bucket: call.bucket, targets: [target], requester: call.requester, access: access, time: call.now,
-                requestID: call.requestID)
+                bypassGovernance: bypass, requestID: call.requestID)
         }
+        if let refusal = outcomes.first?.refusal { throw refusal }
         var headers = HTTPFields()
         if let outcome = outcomes.first {
             if let id = outcome.versionID { headers[Self.versionIDHeader] = id }
@@ -363,12 +389,23 @@ extension S3Gateway {
         }
         var deleted: [DeleteResult.Deleted] = []
         if !targets.isEmpty {
-            let outcomes = try await withBucketAccess(call) { access in
+            // One flag for the command: the bypass holds only if the caller may bypass on every key named.
+            func bypassesForAll(_ bucket: BucketRecord) -> Bool {
+                targets.allSatisfy { bypassesGovernance(call, bucket: bucket, key: $0.key) }
+            }
+            var bypass = bypassesForAll(bucket)
+            let outcomes = try await withBucketAccess(call, recheck: { bypass = bypassesForAll($0) }) { access in
                 try await metadata.deleteObjectVersions(
                     bucket: call.bucket, targets: targets, requester: call.requester, access: access,
-                    time: call.now, requestID: call.requestID)
+                    time: call.now, bypassGovernance: bypass, requestID: call.requestID)
             }
             for (target, outcome) in zip(targets, outcomes) {
+                if let refusal = outcome.refusal {
+                    let mapped = S3Error(refusal)
+                    failures.append(.init(key: target.key, versionID: target.versionID, code: mapped.code.rawValue,
+                                          message: mapped.message))
+                    continue
+                }
                 deleted.append(.init(key: target.key, versionID: target.versionID,
                                      deleteMarker: outcome.isDeleteMarker ? true : nil,
                                      deleteMarkerVersionID: outcome.isDeleteMarker ? outcome.versionID : nil))
@@ -395,9 +432,14 @@ extension S3Gateway {
             throw S3Error(.invalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: \(configuration.putSizeBytesMax)")
         }
         let precondition = try ObjectHeaders.writePrecondition(from: call.headers)
-        let headers = ObjectRecord.headers(
+        // A copy never takes its source's retention or legal hold: only what the request asks for (or the
+        // bucket's default retention, at apply time).
+        let lock = try ObjectHeaders.requestedLock(call.headers, now: call.now)
+        try checkLockPermission(lock, call, in: authorizedBucket(call))
+        let headers = ObjectRecord.headers(ObjectRecord.headers(
             directive == "REPLACE" ? ObjectHeaders.stored(from: call.headers) : source.headers,
-            withTags: try await copiedTags(call, source: source, requestedVersion: copySource.versionID))
+            withTags: try await copiedTags(call, source: source, requestedVersion: copySource.versionID)),
+            withLock: lock)
         let userMetadata = directive == "REPLACE" ? try ObjectHeaders.userMetadata(from: call)
             : source.userMetadata
         let acl = try await requestedObjectACL(call)
@@ -411,7 +453,10 @@ extension S3Gateway {
             acl: acl)
         let versionID: String?
         do {
-            versionID = try await withBucketAccess(call, recheck: { try Self.refusePublicACL(acl, in: $0) }) { access in
+            versionID = try await withBucketAccess(call, recheck: { bucket in
+                try Self.refusePublicACL(acl, in: bucket)
+                try checkLockPermission(lock, call, in: bucket)
+            }) { access in
                 try await metadata.putObject(object, requester: call.requester, access: access,
                                              precondition: precondition, startedTime: call.now,
                                              requestID: call.requestID)

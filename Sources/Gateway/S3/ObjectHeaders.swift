@@ -48,9 +48,10 @@ enum ObjectHeaders {
     }
 
     /// Refuses headers that ask for something Silo does not do, rather than storing the object without it:
-    /// server-side encryption, storage classes other than STANDARD, tagging, object lock, website
-    /// redirects. A silent success would be a wrong success. ACL headers (`x-amz-acl`, `x-amz-grant-*`)
-    /// are read by `ACLResolver`, which refuses what it cannot store.
+    /// server-side encryption, storage classes other than STANDARD, website redirects. Object lock headers
+    /// are read by `requestedLock` (and `x-amz-bucket-object-lock-enabled` by CreateBucket). A silent success
+    /// would be a wrong success. ACL headers (`x-amz-acl`, `x-amz-grant-*`) are read by `ACLResolver`, which
+    /// refuses what it cannot store.
     static func refuseUnsupported(_ headers: HTTPFields, bucketCreation: Bool = false) throws {
         for field in headers {
             let name = field.name.canonicalName
@@ -58,7 +59,6 @@ enum ObjectHeaders {
             let unsupported: Bool
             switch name {
             case "x-amz-storage-class": unsupported = value.uppercased() != "STANDARD"
-            case "x-amz-bucket-object-lock-enabled": unsupported = value.lowercased() == "true"
             case "x-amz-object-ownership":
                 guard bucketCreation else { unsupported = false; break }
                 guard ObjectOwnership(rawValue: value) != nil else {
@@ -66,8 +66,7 @@ enum ObjectHeaders {
                                   details: [("ArgumentName", "x-amz-object-ownership"), ("ArgumentValue", value)])
                 }
                 unsupported = false
-            case "x-amz-website-redirect-location", "x-amz-object-lock-mode",
-                 "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold":
+            case "x-amz-website-redirect-location":
                 unsupported = !bucketCreation
             default:
                 unsupported = name.hasPrefix("x-amz-server-side-encryption")
@@ -84,13 +83,73 @@ enum ObjectHeaders {
         headers[.eTag] = EntityTag.quote(object.etag)
         headers[.lastModified] = S3Time.httpDate(milliseconds: object.lastModifiedTime)
         headers[.acceptRanges] = "bytes"
-        for field in object.headers where field.name != ObjectRecord.tagsHeaderName {
+        for field in object.headers
+        where field.name != ObjectRecord.tagsHeaderName && !ObjectRecord.isLockHeaderName(field.name) {
             headers[HTTPField.Name(field.name)!] = field.value
         }
         if headers[.contentType] == nil { headers[.contentType] = "binary/octet-stream" }
         for field in object.userMetadata {
             if let name = HTTPField.Name("x-amz-meta-" + field.name) { headers[name] = field.value }
         }
+    }
+
+    /// `x-amz-object-lock-mode`, `-retain-until-date` and `-legal-hold` on GET and HEAD, for what the
+    /// version has: its retention when `retention` (the caller may read it), its legal hold when `legalHold`.
+    static func describeLock(_ object: ObjectRecord, retention showsRetention: Bool, legalHold showsHold: Bool,
+                             into headers: inout HTTPFields) {
+        if showsRetention, let retention = object.retention {
+            headers[HTTPField.Name("x-amz-object-lock-mode")!] = retention.mode.name
+            headers[HTTPField.Name("x-amz-object-lock-retain-until-date")!] =
+                S3Time.iso8601(milliseconds: retention.retainUntil)
+        }
+        if showsHold, let hold = object.legalHold {
+            headers[HTTPField.Name("x-amz-object-lock-legal-hold")!] = hold ? "ON" : "OFF"
+        }
+    }
+
+    /// The object lock a PutObject, CopyObject or CreateMultipartUpload asks for, as `headers` entries
+    /// (`ObjectRecord.retention`, `.legalHold`): `x-amz-object-lock-mode` and
+    /// `x-amz-object-lock-retain-until-date` together (a date in the future, after `now`), and
+    /// `x-amz-object-lock-legal-hold` ON or OFF. Whether the bucket has object lock is decided at apply
+    /// time. Throws InvalidArgument as S3 answers it.
+    static func requestedLock(_ headers: HTTPFields, now: Int64) throws -> [HeaderField] {
+        func header(_ name: String) -> String? {
+            headers[HTTPField.Name(name)!]?.trimmingCharacters(in: .whitespaces)
+        }
+        func invalid(_ message: String, _ name: String, _ value: String) -> S3Error {
+            S3Error(.invalidArgument, message,
+                    details: [("ArgumentName", name), ("ArgumentValue", String(value.prefix(64)))])
+        }
+        var record = ObjectRecord(bucket: "", key: "", versionID: "", sizeBytes: 0, etag: "", lastModifiedTime: 0,
+                                  headers: [], userMetadata: [], checksum: nil, chunks: [], partSizes: [])
+        switch (header("x-amz-object-lock-mode"), header("x-amz-object-lock-retain-until-date")) {
+        case (nil, nil):
+            break
+        case (let modeName?, let date?):
+            guard let mode = RetentionMode(name: modeName) else {
+                throw invalid("Unknown wormMode directive.", "x-amz-object-lock-mode", modeName)
+            }
+            guard let until = S3Time.parseISO8601(date) else {
+                throw invalid("The retain until date must be provided in ISO 8601 format",
+                              "x-amz-object-lock-retain-until-date", date)
+            }
+            guard until > now else {
+                throw invalid("The retain until date must be in the future!",
+                              "x-amz-object-lock-retain-until-date", date)
+            }
+            record.retention = ObjectRetention(mode: mode, retainUntil: until)
+        case (let mode, let date):
+            throw invalid("x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+                          mode == nil ? "x-amz-object-lock-mode" : "x-amz-object-lock-retain-until-date",
+                          mode ?? date ?? "")
+        }
+        if let hold = header("x-amz-object-lock-legal-hold") {
+            guard hold == "ON" || hold == "OFF" else {
+                throw invalid("Legal Hold must be either of 'ON' or 'OFF'", "x-amz-object-lock-legal-hold", hold)
+            }
+            record.legalHold = hold == "ON"
+        }
+        return record.headers
     }
 
     /// `x-amz-tagging-count` on GET and HEAD, when the version has tags.

@@ -93,6 +93,10 @@ public struct S3Error: Error, Sendable {
         case noSuchCORSConfiguration = "NoSuchCORSConfiguration"
         /// A CORS preflight refused (S3's `CORSResponse` messages).
         case accessForbidden = "AccessForbidden"
+        case invalidBucketState = "InvalidBucketState"
+        case objectLockConfigurationNotFoundError = "ObjectLockConfigurationNotFoundError"
+        case noSuchObjectLockConfiguration = "NoSuchObjectLockConfiguration"
+        case invalidRetentionPeriod = "InvalidRetentionPeriod"
 
         /// The HTTP status of each code, as S3 answers it.
         public var status: HTTPResponse.Status {
@@ -102,9 +106,11 @@ public struct S3Error: Error, Sendable {
                  .expiredToken, .quotaExceeded, .accessForbidden:
                 return .forbidden
             case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion, .ownershipControlsNotFoundError,
-                 .noSuchBucketPolicy, .noSuchTagSet, .noSuchCORSConfiguration, .noSuchPublicAccessBlockConfiguration:
+                 .noSuchBucketPolicy, .noSuchTagSet, .noSuchCORSConfiguration, .noSuchPublicAccessBlockConfiguration,
+                 .objectLockConfigurationNotFoundError, .noSuchObjectLockConfiguration:
                 return .notFound
-            case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict:
+            case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict,
+                 .invalidBucketState:
                 return .conflict
             case .methodNotAllowed: return .methodNotAllowed
             case .missingContentLength: return .lengthRequired
@@ -120,7 +126,7 @@ public struct S3Error: Error, Sendable {
                  .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm,
                  .invalidLocationConstraint, .malformedACLError, .unresolvableGrantByEmailAddress,
                  .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership, .malformedPolicy,
-                 .invalidTag:
+                 .invalidTag, .invalidRetentionPeriod:
                 return .badRequest
             }
         }
@@ -196,6 +202,10 @@ public struct S3Error: Error, Sendable {
             case .noSuchTagSet: return "The TagSet does not exist"
             case .noSuchCORSConfiguration: return "The CORS configuration does not exist"
             case .accessForbidden: return "CORSResponse: This CORS request is not allowed."
+            case .invalidBucketState: return "The request is not valid with the current state of the bucket."
+            case .objectLockConfigurationNotFoundError: return "Object Lock configuration does not exist for this bucket"
+            case .noSuchObjectLockConfiguration: return "The specified object does not have a ObjectLock configuration"
+            case .invalidRetentionPeriod: return "Default retention period must be a positive integer value."
             }
         }
     }
@@ -253,6 +263,11 @@ extension S3Error {
                       cause: error)
         // Blob-map commands come from blob nodes and the admin CLI over the metadata RPC, never from S3.
         case .noSuchBlobNode, .blobNodeRemoved: self.init(.internalError, cause: error)
+        case .objectLockNotEnabled:
+            self.init(.invalidRequest, "Bucket is missing Object Lock Configuration", cause: error)
+        case .invalidBucketState(let message): self.init(.invalidBucketState, message, cause: error)
+        // S3 answers a locked version's delete, and a retention change the lock forbids, with AccessDenied.
+        case .objectLocked(let message): self.init(.accessDenied, "Access Denied because \(message)", cause: error)
         }
     }
 

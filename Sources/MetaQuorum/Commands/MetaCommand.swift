@@ -25,8 +25,10 @@ enum MetaCommand: Sendable, Equatable {
     /// `heir`: the user id that takes over the user's buckets (nil: refused while the user owns any).
     case deleteUser(CommandEnvelope, name: String, heir: String?)
     /// The owner is `envelope.requester`; the creation time is `envelope.time`. `acl` nil: owner-only;
-    /// `ownership` nil: no ownership controls (both format 3; earlier formats decode with nil).
-    case createBucket(CommandEnvelope, name: String, acl: AccessControlList?, ownership: ObjectOwnership?)
+    /// `ownership` nil: no ownership controls (both format 3; earlier formats decode with nil). `objectLock`
+    /// non-nil: created with object lock enabled and versioning Enabled (format 5; earlier formats: nil).
+    case createBucket(CommandEnvelope, name: String, acl: AccessControlList?, ownership: ObjectOwnership?,
+                      objectLock: ObjectLockConfiguration? = nil)
     /// `abortingUploads`: in-progress multipart uploads do not make the bucket non-empty; they are aborted
     /// with it (AWS's behaviour; format 2). Format 1 commands decode with `false`: such a bucket was refused.
     case deleteBucket(CommandEnvelope, name: String, abortingUploads: Bool)
@@ -53,8 +55,11 @@ enum MetaCommand: Sendable, Equatable {
     case setOwnershipControls(CommandEnvelope, bucket: String, ownership: ObjectOwnership?)
     /// PutBucketPolicy (the JSON text) or DeleteBucketPolicy (nil) (format 3).
     case setBucketPolicy(CommandEnvelope, bucket: String, policy: String?)
-    /// Deletes versions or makes delete markers (format 3); the marker ids are chosen by the proposer.
-    case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget])
+    /// Deletes versions or makes delete markers (format 3); the marker ids are chosen by the proposer. A
+    /// locked version is not deleted (its outcome carries the refusal); `bypassGovernance`: GOVERNANCE
+    /// retention does not hold (`x-amz-bypass-governance-retention`, permission checked by the Gateway;
+    /// format 5, earlier formats decode with false).
+    case deleteVersions(CommandEnvelope, bucket: String, targets: [DeleteTarget], bypassGovernance: Bool = false)
     /// Enables or suspends a bucket's versioning (format 3).
     case setBucketVersioning(CommandEnvelope, bucket: String, state: BucketVersioning)
     /// Put (non-nil) or DeleteObjectTagging (nil) on the version named, or on the current version when
@@ -85,6 +90,15 @@ enum MetaCommand: Sendable, Equatable {
     /// The metadata leader's liveness decision (`BlobLiveness`): `alive` false turns an `up` node `down`,
     /// true a `down` node `up`; a draining or removed node is left as it is (format 5, kind 72).
     case setBlobNodeLiveness(CommandEnvelope, node: UInt32, alive: Bool)
+    /// PutObjectLockConfiguration: enables object lock (on a bucket whose versioning is Enabled) and sets
+    /// its default retention (format 5, kind 62).
+    case setObjectLockConfiguration(CommandEnvelope, bucket: String, configuration: ObjectLockConfiguration)
+    /// PutObjectRetention on the version named, or the current one when `versionID` is nil; nil removes the
+    /// retention. What the lock allows is decided at apply time (format 5, kind 63).
+    case putObjectRetention(CommandEnvelope, bucket: String, key: String, versionID: String?,
+                            retention: ObjectRetention?, bypassGovernance: Bool)
+    /// PutObjectLegalHold (ON: true) on the version named, or the current one (format 5, kind 64).
+    case putObjectLegalHold(CommandEnvelope, bucket: String, key: String, versionID: String?, legalHold: Bool)
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -100,8 +114,11 @@ enum MetaCommand: Sendable, Equatable {
     /// (kind 51), chunk references marking their own layout (see `ByteWriter.write(_: ChunkRef)`); members'
     /// RPC addresses, `setMemberAddress` (kind 60); `setPublicAccessBlock` (kind 61). No field of an older
     /// kind changed.
-    /// 5: the blob cluster map (kinds 70–74: `registerBlobNode` 70, `setBlobNodeState` 71,
-    /// `setBlobNodeLiveness` 72; 73–74 reserved). No field of an older kind changed.
+    /// 5: shared by two additions. Object lock (kinds 62–64: `setObjectLockConfiguration`,
+    /// `putObjectRetention`, `putObjectLegalHold`); `createBucket` ends with its optional
+    /// `ObjectLockConfiguration`, `deleteVersions` with `bypassGovernance` (format-4 commands decode with nil and
+    /// false). The blob cluster map (kinds 70–74: `registerBlobNode` 70, `setBlobNodeState` 71,
+    /// `setBlobNodeLiveness` 72; 73–74 reserved).
     static let formatVersion: UInt8 = 5
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...5
@@ -111,7 +128,7 @@ enum MetaCommand: Sendable, Equatable {
     var accessCheckedBucket: String? {
         switch self {
         case .putObject(_, let object, _, _): return object.bucket
-        case .deleteObjects(_, let bucket, _), .deleteVersions(_, let bucket, _): return bucket
+        case .deleteObjects(_, let bucket, _), .deleteVersions(_, let bucket, _, _): return bucket
         case .createMultipartUpload(_, let upload): return upload.bucket
         case .putPart(_, let bucket, _, _, _, _), .completeMultipartUpload(_, let bucket, _, _, _, _, _, _),
              .abortMultipartUpload(_, let bucket, _, _):
@@ -124,6 +141,14 @@ enum MetaCommand: Sendable, Equatable {
         case .createUser, .deleteUser, .createBucket, .deleteBucket, .forgetGarbage, .setQuota,
              .setBucketVersioning, .setBucketDurability, .relocateChunk, .setMemberAddress, .registerBlobNode,
              .setBlobNodeState, .setBlobNodeLiveness:
+            return nil
+        // Object lock: a version's retention and legal hold are changed under an access decision (and a
+        // governance bypass) made on a linearizable read of the bucket, stamped with it. What the lock itself
+        // allows is decided at apply time whatever the access. The bucket's configuration is no access
+        // setting: authorized on a linearizable read, not stamped.
+        case .putObjectRetention(_, let bucket, _, _, _, _), .putObjectLegalHold(_, let bucket, _, _, _):
+            return bucket
+        case .setObjectLockConfiguration:
             return nil
         // Object tagging: authorized on a linearizable read of its bucket and version, both stamped (the
         // version's stamp is the command's `expected`).
@@ -154,19 +179,21 @@ enum MetaCommand: Sendable, Equatable {
 
     var envelope: CommandEnvelope {
         switch self {
-        case .createUser(let envelope, _), .deleteUser(let envelope, _, _), .createBucket(let envelope, _, _, _),
+        case .createUser(let envelope, _), .deleteUser(let envelope, _, _), .createBucket(let envelope, _, _, _, _),
             .deleteBucket(let envelope, _, _), .putObject(let envelope, _, _, _), .deleteObjects(let envelope, _, _),
             .createMultipartUpload(let envelope, _), .putPart(let envelope, _, _, _, _, _),
             .completeMultipartUpload(let envelope, _, _, _, _, _, _, _),
             .abortMultipartUpload(let envelope, _, _, _), .forgetGarbage(let envelope, _),
             .setQuota(let envelope, _, _), .putBucketACL(let envelope, _, _), .putObjectACL(let envelope, _, _, _),
             .setOwnershipControls(let envelope, _, _), .setBucketPolicy(let envelope, _, _),
-            .deleteVersions(let envelope, _, _), .setBucketVersioning(let envelope, _, _),
+            .deleteVersions(let envelope, _, _, _), .setBucketVersioning(let envelope, _, _),
             .putObjectTagging(let envelope, _, _, _, _, _), .setBucketTagging(let envelope, _, _),
             .setBucketCORS(let envelope, _, _), .setBucketDurability(let envelope, _, _),
             .relocateChunk(let envelope, _, _, _, _), .setMemberAddress(let envelope, _, _),
-            .setPublicAccessBlock(let envelope, _, _), .registerBlobNode(let envelope, _),
-            .setBlobNodeState(let envelope, _, _), .setBlobNodeLiveness(let envelope, _, _):
+            .setPublicAccessBlock(let envelope, _, _), .setObjectLockConfiguration(let envelope, _, _),
+            .putObjectRetention(let envelope, _, _, _, _, _), .putObjectLegalHold(let envelope, _, _, _, _),
+            .registerBlobNode(let envelope, _), .setBlobNodeState(let envelope, _, _),
+            .setBlobNodeLiveness(let envelope, _, _):
             return envelope
         }
     }
@@ -182,8 +209,8 @@ enum MetaCommand: Sendable, Equatable {
         switch self {
         case .createUser(let e, let user): return .createUser(with(e), user: user)
         case .deleteUser(let e, let name, let heir): return .deleteUser(with(e), name: name, heir: heir)
-        case .createBucket(let e, let name, let acl, let ownership):
-            return .createBucket(with(e), name: name, acl: acl, ownership: ownership)
+        case .createBucket(let e, let name, let acl, let ownership, let lock):
+            return .createBucket(with(e), name: name, acl: acl, ownership: ownership, objectLock: lock)
         case .deleteBucket(let e, let name, let aborting):
             return .deleteBucket(with(e), name: name, abortingUploads: aborting)
         case .putObject(let e, let object, let precondition, let started):
@@ -208,8 +235,8 @@ enum MetaCommand: Sendable, Equatable {
             return .setOwnershipControls(with(e), bucket: bucket, ownership: ownership)
         case .setBucketPolicy(let e, let bucket, let policy):
             return .setBucketPolicy(with(e), bucket: bucket, policy: policy)
-        case .deleteVersions(let e, let bucket, let targets):
-            return .deleteVersions(with(e), bucket: bucket, targets: targets)
+        case .deleteVersions(let e, let bucket, let targets, let bypass):
+            return .deleteVersions(with(e), bucket: bucket, targets: targets, bypassGovernance: bypass)
         case .setBucketVersioning(let e, let bucket, let state):
             return .setBucketVersioning(with(e), bucket: bucket, state: state)
         case .putObjectTagging(let e, let bucket, let key, let versionID, let tags, let expected):
@@ -229,6 +256,13 @@ enum MetaCommand: Sendable, Equatable {
         case .setBlobNodeState(let e, let node, let state): return .setBlobNodeState(with(e), node: node, state: state)
         case .setBlobNodeLiveness(let e, let node, let alive):
             return .setBlobNodeLiveness(with(e), node: node, alive: alive)
+        case .setObjectLockConfiguration(let e, let bucket, let configuration):
+            return .setObjectLockConfiguration(with(e), bucket: bucket, configuration: configuration)
+        case .putObjectRetention(let e, let bucket, let key, let versionID, let retention, let bypass):
+            return .putObjectRetention(with(e), bucket: bucket, key: key, versionID: versionID, retention: retention,
+                                       bypassGovernance: bypass)
+        case .putObjectLegalHold(let e, let bucket, let key, let versionID, let hold):
+            return .putObjectLegalHold(with(e), bucket: bucket, key: key, versionID: versionID, legalHold: hold)
         }
     }
 
@@ -264,6 +298,9 @@ enum MetaCommand: Sendable, Equatable {
         case .registerBlobNode: return 70
         case .setBlobNodeState: return 71
         case .setBlobNodeLiveness: return 72
+        case .setObjectLockConfiguration: return 62
+        case .putObjectRetention: return 63
+        case .putObjectLegalHold: return 64
         }
     }
 
@@ -273,7 +310,8 @@ enum MetaCommand: Sendable, Equatable {
     var growsMetadata: Bool {
         switch self {
         case .createUser, .createBucket, .putObject, .createMultipartUpload, .putPart, .completeMultipartUpload,
-             .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy:
+             .putBucketACL, .putObjectACL, .setOwnershipControls, .setBucketPolicy, .setObjectLockConfiguration,
+             .putObjectRetention, .putObjectLegalHold:
             return true
         case .deleteUser, .deleteBucket, .deleteObjects, .abortMultipartUpload, .forgetGarbage, .setQuota,
              .setBucketDurability, .relocateChunk, .setMemberAddress, .setPublicAccessBlock:
@@ -323,10 +361,11 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeString(name)
             writer.writeBool(heir != nil)
             if let heir { writer.writeString(heir) }
-        case .createBucket(_, let name, let acl, let ownership):
+        case .createBucket(_, let name, let acl, let ownership, let objectLock):
             writer.writeString(name)
             writer.write(acl)
             writer.write(ownership)
+            writer.write(objectLock)
         case .deleteBucket(_, let name, let abortingUploads):
             writer.writeString(name)
             writer.writeBool(abortingUploads)
@@ -386,7 +425,7 @@ enum MetaCommand: Sendable, Equatable {
         case .setBucketPolicy(_, let bucket, let policy):
             writer.writeString(bucket)
             writer.write(policy)
-        case .deleteVersions(_, let bucket, let targets):
+        case .deleteVersions(_, let bucket, let targets, let bypassGovernance):
             writer.writeString(bucket)
             writer.writeCount(targets.count)
             for target in targets {
@@ -394,6 +433,7 @@ enum MetaCommand: Sendable, Equatable {
                 writer.write(target.versionID)
                 writer.writeString(target.markerVersionID)
             }
+            writer.writeBool(bypassGovernance)
         case .setBucketVersioning(_, let bucket, let state):
             writer.writeString(bucket)
             writer.writeByte(state.rawValue)
@@ -417,6 +457,20 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeString(bucket)
             writer.writeBool(block != nil)
             if let block { writer.writeByte(block.rawValue) }
+        case .setObjectLockConfiguration(_, let bucket, let configuration):
+            writer.writeString(bucket)
+            writer.write(Optional(configuration))
+        case .putObjectRetention(_, let bucket, let key, let versionID, let retention, let bypassGovernance):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.write(versionID)
+            writer.write(retention)
+            writer.writeBool(bypassGovernance)
+        case .putObjectLegalHold(_, let bucket, let key, let versionID, let legalHold):
+            writer.writeString(bucket)
+            writer.writeString(key)
+            writer.write(versionID)
+            writer.writeBool(legalHold)
         case .setBucketDurability(_, let bucket, let durability):
             writer.writeString(bucket)
             writer.write(durability)
@@ -465,8 +519,10 @@ enum MetaCommand: Sendable, Equatable {
         case 3:
             let name = try reader.readString()
             guard format >= 3 else { return .createBucket(envelope, name: name, acl: nil, ownership: nil) }
-            return .createBucket(envelope, name: name, acl: try reader.readOptionalACL(),
-                                 ownership: try reader.readOwnership())
+            let acl = try reader.readOptionalACL()
+            let ownership = try reader.readOwnership()
+            let objectLock = format >= 5 ? try reader.readObjectLockConfiguration() : nil
+            return .createBucket(envelope, name: name, acl: acl, ownership: ownership, objectLock: objectLock)
         case 4:
             let name = try reader.readString()
             let abortingUploads = try format >= 2 ? reader.readBool() : false
@@ -523,7 +579,8 @@ enum MetaCommand: Sendable, Equatable {
                     DeleteTarget(key: try reader.readString(), versionID: try reader.readOptionalString(),
                                  markerVersionID: try reader.readString()))
             }
-            return .deleteVersions(envelope, bucket: bucket, targets: targets)
+            let bypassGovernance = format >= 5 ? try reader.readBool() : false
+            return .deleteVersions(envelope, bucket: bucket, targets: targets, bypassGovernance: bypassGovernance)
         case 22 where format >= 3:
             let bucket = try reader.readString()
             let raw = try reader.readByte()
@@ -543,6 +600,19 @@ enum MetaCommand: Sendable, Equatable {
             let bits = try reader.readByte()
             guard let block = PublicAccessBlock(rawValue: bits) else { throw .invalidValue("public access block \(bits)") }
             return .setPublicAccessBlock(envelope, bucket: bucket, block: block)
+        case 62 where format >= 5:
+            let bucket = try reader.readString()
+            guard let configuration = try reader.readObjectLockConfiguration() else {
+                throw .invalidValue("an object lock configuration command without a configuration")
+            }
+            return .setObjectLockConfiguration(envelope, bucket: bucket, configuration: configuration)
+        case 63 where format >= 5:
+            return .putObjectRetention(envelope, bucket: try reader.readString(), key: try reader.readString(),
+                                       versionID: try reader.readOptionalString(), retention: try reader.readRetention(),
+                                       bypassGovernance: try reader.readBool())
+        case 64 where format >= 5:
+            return .putObjectLegalHold(envelope, bucket: try reader.readString(), key: try reader.readString(),
+                                       versionID: try reader.readOptionalString(), legalHold: try reader.readBool())
         case 60 where format >= 4:
             return .setMemberAddress(envelope, member: try reader.readVarint(), apiAddress: try reader.readOptionalString())
         case 50 where format >= 4:
@@ -605,9 +675,11 @@ enum MetaCommandResult: Sendable, Equatable {
     case stored(versionID: String?)
 
     /// 2: objects may carry an inline body. 3: objects carry owner and ACL; MetaError tags 50–52;
-    /// `deletedVersions`, `stored`.
-    static let formatVersion: UInt8 = 3
-    static let decodableFormats: ClosedRange<UInt8> = 1...3
+    /// `deletedVersions`, `stored`. 4: each `deletedVersions` outcome ends with its optional refusal (object
+    /// lock); the records inside (objects, users, uploads) are laid out as in 3, which their readers' `>= 3`
+    /// checks give.
+    static let formatVersion: UInt8 = 4
+    static let decodableFormats: ClosedRange<UInt8> = 1...4
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 16)
@@ -632,6 +704,8 @@ enum MetaCommandResult: Sendable, Equatable {
                 writer.write(outcome.versionID)
                 writer.writeBool(outcome.isDeleteMarker)
                 writer.writeBool(outcome.removedCurrent)
+                writer.writeBool(outcome.refusal != nil)
+                if let refusal = outcome.refusal { writer.write(refusal) }
             }
         case .stored(let versionID):
             writer.writeByte(22)
@@ -662,9 +736,11 @@ enum MetaCommandResult: Sendable, Equatable {
             var outcomes: [DeleteOutcome] = []
             outcomes.reserveCapacity(count)
             for _ in 0..<count {
-                outcomes.append(
-                    DeleteOutcome(versionID: try reader.readOptionalString(), isDeleteMarker: try reader.readBool(),
-                                  removedCurrent: try reader.readBool()))
+                var outcome = DeleteOutcome(
+                    versionID: try reader.readOptionalString(), isDeleteMarker: try reader.readBool(),
+                    removedCurrent: try reader.readBool())
+                if version >= 4, try reader.readBool() { outcome.refusal = try reader.readError() }
+                outcomes.append(outcome)
             }
             self = .deletedVersions(outcomes)
         case 22 where version >= 3:

@@ -187,6 +187,13 @@ extension ByteWriter {
         case .blobNodeRemoved(let id):
             writeByte(87)
             writeVarint(UInt64(id))
+        case .objectLockNotEnabled: writeByte(81)
+        case .invalidBucketState(let message):
+            writeByte(82)
+            writeString(message)
+        case .objectLocked(let message):
+            writeByte(83)
+            writeString(message)
         }
     }
 }
@@ -368,6 +375,9 @@ extension ByteReader {
         case 80: return .bucketAccessChanged
         case 86: return .noSuchBlobNode(try readNodeID())
         case 87: return .blobNodeRemoved(try readNodeID())
+        case 81: return .objectLockNotEnabled
+        case 82: return .invalidBucketState(try readString())
+        case 83: return .objectLocked(try readString())
         case let tag: throw .invalidTag(tag)
         }
     }

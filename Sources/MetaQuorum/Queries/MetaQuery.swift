@@ -38,6 +38,8 @@ enum MetaQuery: Sendable, Equatable {
     case locatedChunkPlacements(after: ChunkScanPosition?, limit: Int)
     /// The whole blob cluster map with its epoch (tag 70).
     case blobMap
+    /// A bucket's object lock configuration, nil when object lock is not enabled (tag 62).
+    case objectLockConfiguration(bucket: String)
 
     static let formatVersion: UInt8 = 1
 
@@ -89,6 +91,8 @@ enum MetaQuery: Sendable, Equatable {
                 return .durability(try machine.bucketDurability(bucket))
             case .blobMap:
                 return .blobMap(try machine.blobMap())
+            case .objectLockConfiguration(let bucket):
+                return .objectLock(try machine.objectLockConfiguration(bucket))
             }
         } catch let refusal as MetaError {
             return .failed(refusal)
@@ -178,6 +182,9 @@ enum MetaQuery: Sendable, Equatable {
         case .bucketDurability(let bucket):
             writer.writeByte(60)
             writer.writeString(bucket)
+        case .objectLockConfiguration(let bucket):
+            writer.writeByte(62)
+            writer.writeString(bucket)
         case .locatedChunkPlacements(let position, let limit):
             writer.writeByte(61)
             writer.write(position)
@@ -243,6 +250,7 @@ enum MetaQuery: Sendable, Equatable {
         case 50: self = .bucketTagging(bucket: try reader.readString())
         case 51: self = .bucketCORS(bucket: try reader.readString())
         case 60: self = .bucketDurability(bucket: try reader.readString())
+        case 62: self = .objectLockConfiguration(bucket: try reader.readString())
         case 61: self = .locatedChunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case 70: self = .blobMap
         case let tag: throw .invalidTag(tag)
@@ -281,6 +289,8 @@ enum MetaQueryResult: Sendable, Equatable {
     case text(String?)
     /// `bucketDurability`: nil for the cluster's default (tag 60).
     case durability(BucketDurability?)
+    /// `objectLockConfiguration`: nil when object lock is not enabled (tag 62).
+    case objectLock(ObjectLockConfiguration?)
     /// `locatedChunkPlacements`: a page whose `records` name each chunk's record (tag 61).
     case locatedPlacements(ChunkPlacementPage)
     /// `blobMap`: every registered node and the ring epoch (tag 70).
@@ -418,6 +428,9 @@ enum MetaQueryResult: Sendable, Equatable {
         case .durability(let durability):
             writer.writeByte(60)
             writer.write(durability)
+        case .objectLock(let configuration):
+            writer.writeByte(62)
+            writer.write(configuration)
         case .locatedPlacements(let page):
             writer.writeByte(61)
             writer.write(page.chunks)
@@ -541,6 +554,8 @@ enum MetaQueryResult: Sendable, Equatable {
         case 50: self = .text(try reader.readOptionalString())
         case 60:
             self = .durability(try reader.readDurability())
+        case 62:
+            self = .objectLock(try reader.readObjectLockConfiguration())
         case 61:
             let chunks = try reader.readChunks()
             let next = try reader.readScanPosition()

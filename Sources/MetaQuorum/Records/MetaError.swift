@@ -67,4 +67,13 @@ public enum MetaError: Error, Sendable, Equatable {
     case noSuchBlobNode(UInt32)
     /// A blob-map command would change, or re-register, a node that was removed: removal is final.
     case blobNodeRemoved(UInt32)
+    /// An object lock operation (retention, legal hold, lock headers on a write) on a bucket without object
+    /// lock (codes 81–83: object lock).
+    case objectLockNotEnabled
+    /// The bucket's state forbids the change: object lock on a bucket whose versioning is not Enabled,
+    /// suspending versioning where object lock is enabled. The message says which.
+    case invalidBucketState(String)
+    /// A delete of a locked version, or a retention change the lock forbids (decided at apply time, against
+    /// the command's time). The message says which lock.
+    case objectLocked(String)
 }

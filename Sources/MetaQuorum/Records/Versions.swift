@@ -36,10 +36,14 @@ public struct DeleteOutcome: Sendable, Equatable {
     public var isDeleteMarker: Bool
     /// Whether a current object stopped being current.
     public var removedCurrent: Bool
-    public init(versionID: String?, isDeleteMarker: Bool, removedCurrent: Bool) {
+    /// Why the target was not deleted (a locked version: `.objectLocked`); nil when it was. A refused target
+    /// changed nothing, and the command's other targets still took effect (result format 4).
+    public var refusal: MetaError?
+    public init(versionID: String?, isDeleteMarker: Bool, removedCurrent: Bool, refusal: MetaError? = nil) {
         self.versionID = versionID
         self.isDeleteMarker = isDeleteMarker
         self.removedCurrent = removedCurrent
+        self.refusal = refusal
     }
 }
 

@@ -22,8 +22,9 @@ enum MetaSchema {
     /// 8: erasure coding: `buckets.durability`. Record formats unchanged (a chunk reference marks its layout).
     /// 9: `meta_members`, the metadata RPC address each group member published.
     /// 10: `buckets.public_access_block` (a `PublicAccessBlock` bit set, NULL for none).
-    /// 11: reserved for S3 object lock (developed on another branch; on this one the step 10 → 11 changes
-    ///    nothing).
+    /// 11: object lock: `buckets.object_lock` (an encoded `ObjectLockConfiguration`, NULL: lock not enabled).
+    ///    Object versions keep their retention and legal hold in their record's headers
+    ///    (`ObjectRecord.retention`, `.legalHold`), so the record format is unchanged.
     /// 12: the blob cluster map: `blob_nodes` and the `blob_epoch` counter in `meta`.
     static let version: Int64 = 12
 
@@ -78,7 +79,7 @@ enum MetaSchema {
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
     ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements
-        + memberStatements + publicAccessBlockStatements + blobMapStatements + [
+        + memberStatements + publicAccessBlockStatements + objectLockStatements + blobMapStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -148,6 +149,13 @@ enum MetaSchema {
     /// The public access block column of `buckets` (schema 10), also added by the migration from 9.
     static let publicAccessBlockStatements: [String] = [
         "ALTER TABLE buckets ADD COLUMN public_access_block INTEGER",
+    ]
+
+    /// The object lock column of `buckets` (schema 11), also added by the migration from 10: an encoded
+    /// `ObjectLockConfiguration` (`ByteWriter.write(_: ObjectLockConfiguration)`), NULL when the bucket has
+    /// no object lock.
+    static let objectLockStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN object_lock BLOB",
     ]
 
     /// The blob cluster map (schema 12), also created by the migration from 11: one row per blob node ever

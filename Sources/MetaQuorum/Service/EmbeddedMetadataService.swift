@@ -104,6 +104,13 @@ public final class EmbeddedMetadataService: MetadataService {
                                            acl: acl, ownership: ownership))
     }
 
+    public func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
+                             ownership: ObjectOwnership?, objectLock: ObjectLockConfiguration,
+                             requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name,
+                                           acl: acl, ownership: ownership, objectLock: objectLock))
+    }
+
     public func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError) {
         try await expectDone(
             .deleteBucket(
@@ -180,10 +187,11 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func deleteObjectVersions(
         bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?, time: Int64,
-        requestID: RequestID
+        bypassGovernance: Bool, requestID: RequestID
     ) async throws(MetaError) -> [DeleteOutcome] {
         let command = MetaCommand.deleteVersions(
-            try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, targets: targets)
+            try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, targets: targets,
+            bypassGovernance: bypassGovernance)
         guard case .deletedVersions(let outcomes) = try await submit(command), outcomes.count == targets.count else {
             throw .internalFault("deleteVersions returned an unexpected result")
         }
@@ -414,6 +422,46 @@ public final class EmbeddedMetadataService: MetadataService {
     {
         try await expectDone(.setBucketCORS(try envelope(requestID, requester: requester, time: clock()),
                                             bucket: bucket, cors: cors))
+    }
+
+    // MARK: Object lock
+
+    public func setObjectLockConfiguration(bucket: String, configuration: ObjectLockConfiguration, requester: String,
+                                           requestID: RequestID) async throws(MetaError) {
+        try await expectDone(.setObjectLockConfiguration(
+            try envelope(requestID, requester: requester, time: clock()), bucket: bucket, configuration: configuration))
+    }
+
+    public func objectLockConfiguration(bucket: String) async throws(MetaError) -> ObjectLockConfiguration? {
+        try await ask(.objectLockConfiguration(bucket: bucket)) {
+            if case .objectLock(let v) = $0 { .some(v) } else { nil }
+        }
+    }
+
+    public func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
+                                   bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
+                                   requestID: RequestID) async throws(MetaError) -> String
+    {
+        let command = MetaCommand.putObjectRetention(
+            try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
+            versionID: versionID, retention: retention, bypassGovernance: bypassGovernance)
+        guard case .stored(let changed?) = try await submit(command) else {
+            throw .internalFault("putObjectRetention returned an unexpected result")
+        }
+        return changed
+    }
+
+    public func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
+                                   access: BucketAccessStamp?, requester: String, requestID: RequestID)
+        async throws(MetaError) -> String
+    {
+        let command = MetaCommand.putObjectLegalHold(
+            try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
+            versionID: versionID, legalHold: legalHold)
+        guard case .stored(let changed?) = try await submit(command) else {
+            throw .internalFault("putObjectLegalHold returned an unexpected result")
+        }
+        return changed
     }
 
     public func bucketCORS(bucket: String) async throws(MetaError) -> String? {

@@ -37,6 +37,10 @@ public protocol MetadataService: Sendable {
     /// `ownership` nil: no ownership controls.
     func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
                       ownership: ObjectOwnership?, requestID: RequestID) async throws(MetaError)
+    /// `createBucket` with object lock enabled (`objectLock`) and versioning Enabled, in one command.
+    func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
+                      ownership: ObjectOwnership?, objectLock: ObjectLockConfiguration, requestID: RequestID)
+        async throws(MetaError)
     /// Throws `.noSuchBucket`, `.bucketNotEmpty` (objects
     /// remain). In-progress multipart uploads are aborted with the bucket, as in AWS, in the same applied
     /// command: their parts' chunks go to the garbage queue in that transaction.
@@ -95,8 +99,10 @@ public protocol MetadataService: Sendable {
     /// marker (its id is the target's `markerVersionID` when versioning is Enabled, `null` when Suspended). A
     /// target with a version id removes exactly that version (a missing one is no error, as in S3); when it
     /// was the latest, the next newer version becomes current. Throws `.noSuchBucket`.
+    /// A target naming a version under legal hold or unexpired retention is not deleted: its outcome carries
+    /// `.objectLocked` (GOVERNANCE retention does not hold with `bypassGovernance`).
     func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?,
-                              time: Int64,
+                              time: Int64, bypassGovernance: Bool,
                               requestID: RequestID) async throws(MetaError) -> [DeleteOutcome]
     /// One page of every version and delete marker, in key order and newest first within a key.
     func listObjectVersions(_ query: ListVersionsQuery, requester: String) async throws(MetaError)
@@ -201,9 +207,38 @@ public protocol MetadataService: Sendable {
         async throws(MetaError)
     /// The bucket's CORS configuration (canonical XML), nil for none. Throws `.noSuchBucket`.
     func bucketCORS(bucket: String) async throws(MetaError) -> String?
+
+    // MARK: Object lock (decided at apply time, against the command's time)
+    /// PutObjectLockConfiguration. Throws `.noSuchBucket`, `.invalidBucketState` (no object lock and
+    /// versioning not Enabled).
+    func setObjectLockConfiguration(bucket: String, configuration: ObjectLockConfiguration, requester: String,
+                                    requestID: RequestID) async throws(MetaError)
+    /// The bucket's object lock configuration, nil when object lock is not enabled. Throws `.noSuchBucket`.
+    func objectLockConfiguration(bucket: String) async throws(MetaError) -> ObjectLockConfiguration?
+    /// Sets (nil: removes) the retention of the version named, or of the current version, and returns that
+    /// version's id. Throws `.noSuchBucket`, `.objectLockNotEnabled`, `.noSuchKey`, `.noSuchVersion`,
+    /// `.versionIsDeleteMarker`, `.objectLocked` (a change the version's retention forbids), and
+    /// `.bucketAccessChanged` when `access` no longer matches the bucket (decide again and retry).
+    func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
+                            bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
+                            requestID: RequestID) async throws(MetaError) -> String
+    /// Sets the legal hold of the version named, or of the current version, and returns that version's id.
+    /// Throws as `putObjectRetention` does, `.objectLocked` excepted.
+    func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
+                            access: BucketAccessStamp?, requester: String, requestID: RequestID)
+        async throws(MetaError) -> String
 }
 
 extension MetadataService {
+    /// `deleteObjectVersions` without bypassing GOVERNANCE retention.
+    public func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String,
+                                     access: BucketAccessStamp?, time: Int64, requestID: RequestID)
+        async throws(MetaError) -> [DeleteOutcome]
+    {
+        try await deleteObjectVersions(bucket: bucket, targets: targets, requester: requester, access: access,
+                                       time: time, bypassGovernance: false, requestID: requestID)
+    }
+
     /// A bucket with the owner-only ACL and no ownership controls.
     public func createBucket(name: String, owner: String, time: Int64, requestID: RequestID)
         async throws(MetaError)

@@ -21,6 +21,7 @@ extension MetaStateMachine {
             _ in true
         }
         if taken == true { throw MetaError.internalFault("upload id \(upload.uploadID) is in use") }
+        try checkLockSettings(upload)
         try database.run(
             "INSERT INTO uploads(upload_id, bucket, key, initiated_time, record) VALUES (?, ?, ?, ?, ?)",
             [
@@ -81,13 +82,13 @@ extension MetaStateMachine {
         // The initiator writes the object; its owner and ACL follow the ownership controls at completion.
         let (owner, acl) = ObjectOwnershipRule.decide(
             writer: upload.initiator, requested: upload.acl, bucket: bucket)
-        let object = ObjectRecord(
+        let object = try lockedForWrite(ObjectRecord(
             bucket: request.bucket, key: request.key,
             versionID: Self.storedVersionID(proposed: request.versionID, versioning: versioning),
             sizeBytes: try Self.totalSize(chosen), etag: try multipartETag(chosen),
             lastModifiedTime: envelope.time, headers: upload.headers, userMetadata: upload.userMetadata,
             checksum: nil, chunks: chosen.flatMap(\.chunks), partSizes: chosen.map(\.sizeBytes),
-            owner: owner, acl: acl)
+            owner: owner, acl: acl), time: envelope.time)
         // The parts are already counted: the net growth is the object minus every part (and the version it
         // replaces, if any).
         let partBytes = stored.reduce(Int64(0)) { $0 + $1.sizeBytes }

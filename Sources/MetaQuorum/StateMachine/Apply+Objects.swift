@@ -23,6 +23,7 @@ extension MetaStateMachine {
             try checkChunkSizes(object.chunks, total: object.sizeBytes)
         }
         guard !object.key.isEmpty else { throw MetaError.invalidArgument("empty key") }
+        object = try lockedForWrite(object, time: envelope.time)
         let versioning = try bucketVersioning(object.bucket)
         object.versionID = Self.storedVersionID(proposed: proposed.versionID, versioning: versioning)
         // Conditions concern the current object only (a delete marker is no current object).

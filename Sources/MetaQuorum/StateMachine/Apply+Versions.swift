@@ -31,6 +31,10 @@ extension MetaStateMachine {
         guard state != .unversioned else {
             throw MetaError.invalidArgument("a bucket's versioning can be enabled or suspended, never removed")
         }
+        if state == .suspended, try objectLockConfiguration(bucket) != nil {
+            throw MetaError.invalidBucketState(
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+        }
         try database.run("UPDATE buckets SET versioning = ? WHERE name = ?", [.int(Int64(state.rawValue)), .string(bucket)])
     }
 
@@ -190,8 +194,10 @@ extension MetaStateMachine {
 
     // MARK: Deletes
 
-    func applyDeleteVersions(bucket: String, targets: [DeleteTarget], envelope: CommandEnvelope) throws
-        -> [DeleteOutcome]
+    /// A target naming a locked version (`ObjectRecord.deletionRefusal`) is refused alone: its outcome
+    /// carries the refusal and the other targets still take effect.
+    func applyDeleteVersions(bucket: String, targets: [DeleteTarget], envelope: CommandEnvelope,
+                             bypassGovernance: Bool = false) throws -> [DeleteOutcome]
     {
         _ = try existingBucket(bucket)
         let versioning = try bucketVersioning(bucket)
@@ -199,6 +205,12 @@ extension MetaStateMachine {
         outcomes.reserveCapacity(targets.count)
         for target in targets {
             if let versionID = target.versionID {
+                if let refusal = try lockRefusal(bucket: bucket, key: target.key, versionID: versionID,
+                                                 time: envelope.time, bypassGovernance: bypassGovernance) {
+                    outcomes.append(DeleteOutcome(versionID: versionID, isDeleteMarker: false, removedCurrent: false,
+                                                  refusal: refusal))
+                    continue
+                }
                 outcomes.append(try deleteVersion(bucket: bucket, key: target.key, versionID: versionID, time: envelope.time))
             } else if versioning == .unversioned {
                 outcomes.append(try deleteNullCurrent(bucket: bucket, key: target.key, time: envelope.time))
@@ -219,6 +231,21 @@ extension MetaStateMachine {
                          markerVersionID: MetaCommand.derivedVersionID(requestID: envelope.requestID, position: position))
         }
         return try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope).map(\.removedCurrent)
+    }
+
+    /// Why the version `versionID` of a key may not be deleted at `time` (its legal hold or retention), nil
+    /// when it may or does not exist.
+    private func lockRefusal(bucket: String, key: String, versionID: String, time: Int64,
+                             bypassGovernance: Bool) throws -> MetaError? {
+        let version: ObjectRecord?
+        if let current = try objectRecord(bucket: bucket, key: key), current.versionID == versionID {
+            version = current
+        } else if let row = try versionRow(bucket: bucket, key: key, versionID: versionID), !row.isDeleteMarker {
+            version = row.object
+        } else {
+            version = nil
+        }
+        return version?.deletionRefusal(at: time, bypassGovernance: bypassGovernance)
     }
 
     /// A plain delete in a bucket whose versioning was never enabled: the current (`null`) object goes.

@@ -172,8 +172,8 @@ final class MetaStateMachine {
             // Public access blocks: every existing bucket has none.
             for statement in MetaSchema.publicAccessBlockStatements { try database.execute(statement) }
         case 10:
-            // Schema 11 belongs to S3 object lock, built on another branch; on this branch it adds nothing.
-            break
+            // Object lock: no existing bucket has it, so no existing version is locked.
+            for statement in MetaSchema.objectLockStatements { try database.execute(statement) }
         case 11:
             // The blob cluster map: no node registered, epoch 0.
             for statement in MetaSchema.blobMapStatements { try database.execute(statement) }
@@ -314,8 +314,9 @@ final class MetaStateMachine {
             try applyCreateUser(user, envelope: envelope)
         case .deleteUser(_, let name, let heir):
             try applyDeleteUser(name: name, heir: heir)
-        case .createBucket(let envelope, let name, let acl, let ownership):
+        case .createBucket(let envelope, let name, let acl, let ownership, let objectLock):
             try applyCreateBucket(name: name, acl: acl, ownership: ownership, envelope: envelope)
+            if let objectLock { try applyCreateBucketLock(bucket: name, configuration: objectLock) }
         case .deleteBucket(let envelope, let name, let abortingUploads):
             try applyDeleteBucket(name: name, abortingUploads: abortingUploads, envelope: envelope)
         case .putObject(let envelope, let object, let precondition, let startedTime):
@@ -354,8 +355,9 @@ final class MetaStateMachine {
             try applySetOwnershipControls(bucket: bucket, ownership: ownership)
         case .setBucketPolicy(_, let bucket, let policy):
             try applySetBucketPolicy(bucket: bucket, policy: policy)
-        case .deleteVersions(let envelope, let bucket, let targets):
-            return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope))
+        case .deleteVersions(let envelope, let bucket, let targets, let bypassGovernance):
+            return .deletedVersions(try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope,
+                                                            bypassGovernance: bypassGovernance))
         case .setBucketVersioning(let envelope, let bucket, let state):
             try applySetBucketVersioning(bucket: bucket, state: state, envelope: envelope)
         case .putObjectTagging(_, let bucket, let key, let versionID, let tags, _):
@@ -378,6 +380,15 @@ final class MetaStateMachine {
             try applySetBlobNodeState(node: node, state: state, time: envelope.time)
         case .setBlobNodeLiveness(let envelope, let node, let alive):
             try applySetBlobNodeLiveness(node: node, alive: alive, time: envelope.time)
+        case .setObjectLockConfiguration(_, let bucket, let configuration):
+            try applySetObjectLockConfiguration(bucket: bucket, configuration: configuration)
+        case .putObjectRetention(let envelope, let bucket, let key, let versionID, let retention, let bypass):
+            return .stored(versionID: try applyPutObjectRetention(
+                bucket: bucket, key: key, versionID: versionID, retention: retention, bypassGovernance: bypass,
+                time: envelope.time))
+        case .putObjectLegalHold(_, let bucket, let key, let versionID, let legalHold):
+            return .stored(versionID: try applyPutObjectLegalHold(
+                bucket: bucket, key: key, versionID: versionID, legalHold: legalHold))
         }
         return .done
     }

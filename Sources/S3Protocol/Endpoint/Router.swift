@@ -7,7 +7,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
     ("encryption", "BucketEncryption"), ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
     ("inventory", "BucketInventoryConfiguration"), ("lifecycle", "BucketLifecycleConfiguration"), ("logging", "BucketLogging"),
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
-    ("notification", "BucketNotificationConfiguration"), ("object-lock", "ObjectLockConfiguration"),
+    ("notification", "BucketNotificationConfiguration"),
 
     ("replication", "BucketReplication"), ("requestPayment", "BucketRequestPayment"),
     ("website", "BucketWebsite"),
@@ -16,8 +16,7 @@ private let bucketSubresources: [(query: String, noun: String)] = [
 
 /// Object sub-resources Silo does not implement.
 private let objectSubresources: [(query: String, noun: String)] = [
-    ("legal-hold", "ObjectLegalHold"),
-    ("retention", "ObjectRetention"), ("torrent", "ObjectTorrent"),
+    ("torrent", "ObjectTorrent"),
 ]
 
 private func verb(_ method: String) -> String {
@@ -99,6 +98,13 @@ extension S3RequestTarget {
             default: throw .methodNotAllowed(method: method)
             }
         }
+        if has("object-lock") {
+            switch method {
+            case "GET", "HEAD": return .getObjectLockConfiguration
+            case "PUT": return .putObjectLockConfiguration
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
         if let unsupported = bucketSubresources.first(where: { has($0.query) }) {
             return .notImplemented(operationName: verb(method) + unsupported.noun)
         }
@@ -137,6 +143,20 @@ extension S3RequestTarget {
             case "GET", "HEAD": return .getObjectTagging
             case "PUT": return .putObjectTagging
             case "DELETE": return .deleteObjectTagging
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("retention") {
+            switch method {
+            case "GET", "HEAD": return .getObjectRetention
+            case "PUT": return .putObjectRetention
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("legal-hold") {
+            switch method {
+            case "GET", "HEAD": return .getObjectLegalHold
+            case "PUT": return .putObjectLegalHold
             default: throw .methodNotAllowed(method: method)
             }
         }

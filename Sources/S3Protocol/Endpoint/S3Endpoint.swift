@@ -71,6 +71,15 @@ public enum S3Endpoint: Sendable, Hashable {
     case getPublicAccessBlock
     case putPublicAccessBlock
     case deletePublicAccessBlock
+    /// Get/PutObjectLockConfiguration (`/bucket?object-lock`).
+    case getObjectLockConfiguration
+    case putObjectLockConfiguration
+    /// Get/PutObjectRetention (`/bucket/key?retention`, with an optional `versionId`).
+    case getObjectRetention
+    case putObjectRetention
+    /// Get/PutObjectLegalHold (`/bucket/key?legal-hold`, with an optional `versionId`).
+    case getObjectLegalHold
+    case putObjectLegalHold
 
     /// The AWS operation name, for logs and metrics.
     public var operationName: String {
@@ -121,6 +130,12 @@ public enum S3Endpoint: Sendable, Hashable {
         case .getPublicAccessBlock: return "GetPublicAccessBlock"
         case .putPublicAccessBlock: return "PutPublicAccessBlock"
         case .deletePublicAccessBlock: return "DeletePublicAccessBlock"
+        case .getObjectLockConfiguration: return "GetObjectLockConfiguration"
+        case .putObjectLockConfiguration: return "PutObjectLockConfiguration"
+        case .getObjectRetention: return "GetObjectRetention"
+        case .putObjectRetention: return "PutObjectRetention"
+        case .getObjectLegalHold: return "GetObjectLegalHold"
+        case .putObjectLegalHold: return "PutObjectLegalHold"
         }
     }
 }

