@@ -108,6 +108,37 @@ final class MachineDriver {
     }
 }
 
+/// A suite that drives one `MetaStateMachine` on a temporary SQLite file holding bucket "b": the shared
+/// preamble of the versioning, tagging and object lock suites. Conformers hold `directory`, `driver` and
+/// `ids`, made by `makeBucketMachine`; each test calls `close()` when done.
+protocol MachineSuite {
+    var directory: TemporaryDirectory { get }
+    var driver: MachineDriver { get }
+    var ids: RequestIDs { get }
+}
+
+extension MachineSuite {
+    /// A temporary directory and a machine in it whose first command created bucket "b" (with `objectLock`).
+    static func makeBucketMachine(objectLock: ObjectLockConfiguration? = nil) throws
+        -> (directory: TemporaryDirectory, driver: MachineDriver)
+    {
+        let directory = try TemporaryDirectory()
+        let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
+        try driver.apply(.createBucket(envelope("create"), name: "b", acl: nil, ownership: nil, objectLock: objectLock))
+        return (directory, driver)
+    }
+
+    func close() {
+        driver.machine.close()
+        directory.remove()
+    }
+
+    /// A fresh envelope `time` milliseconds after the test's start.
+    func next(_ time: Int64 = 0) -> CommandEnvelope {
+        envelope(ids.make(), time: testStartTime + time)
+    }
+}
+
 /// Removes what schema 5 added (versioning), so that a test can build an older database from a current one.
 /// Only for databases without versioned buckets; the caller sets `schema_version`.
 /// Undoes schema 6 (access control) of a database whose object records have no owner or ACL: the access

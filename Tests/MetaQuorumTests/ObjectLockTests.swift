@@ -7,26 +7,14 @@ import Testing
 /// is only shortened as its mode allows, and a bucket's default retention reaches every new version. Method:
 /// commands applied to a real `MetaStateMachine` on a temporary SQLite file, then its reads checked.
 @Suite("Object lock")
-struct ObjectLockTests {
+struct ObjectLockTests: MachineSuite {
     let directory: TemporaryDirectory
     let driver: MachineDriver
     let ids = RequestIDs()
     static let day: Int64 = 86_400_000
 
     init() throws {
-        directory = try TemporaryDirectory()
-        driver = try MachineDriver(path: directory.path + "/meta.sqlite")
-        try driver.apply(.createBucket(envelope("create"), name: "b", acl: nil, ownership: nil,
-                                       objectLock: ObjectLockConfiguration()))
-    }
-
-    func close() {
-        driver.machine.close()
-        directory.remove()
-    }
-
-    func next(_ time: Int64 = 0) -> CommandEnvelope {
-        envelope(ids.make(), time: testStartTime + time)
+        (directory, driver) = try Self.makeBucketMachine(objectLock: ObjectLockConfiguration())
     }
 
     @discardableResult

@@ -7,24 +7,13 @@ import Testing
 /// becomes noncurrent or current again and leave with it; refusals carry the errors S3 needs. Method:
 /// commands applied to a real `MetaStateMachine` on a temporary SQLite file, then its reads checked.
 @Suite("Tagging")
-struct TaggingTests {
+struct TaggingTests: MachineSuite {
     let directory: TemporaryDirectory
     let driver: MachineDriver
     let ids = RequestIDs()
 
     init() throws {
-        directory = try TemporaryDirectory()
-        driver = try MachineDriver(path: directory.path + "/meta.sqlite")
-        try driver.apply(.createBucket(envelope("create"), name: "b"))
-    }
-
-    func close() {
-        driver.machine.close()
-        directory.remove()
-    }
-
-    func next(_ time: Int64 = 0) -> CommandEnvelope {
-        envelope(ids.make(), time: testStartTime + time)
+        (directory, driver) = try Self.makeBucketMachine()
     }
 
     func put(_ key: String, version: String, tags: String? = nil, time: Int64 = 0) throws {

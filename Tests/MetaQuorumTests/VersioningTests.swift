@@ -7,24 +7,13 @@ import Testing
 /// schema 4. Method: commands applied to a real `MetaStateMachine` on a temporary SQLite file, then the
 /// reads (`objectVersion`, `listVersions`, `listObjects`) and the garbage and usage tables checked.
 @Suite("Versioning")
-struct VersioningTests {
+struct VersioningTests: MachineSuite {
     let directory: TemporaryDirectory
     let driver: MachineDriver
     let ids = RequestIDs()
 
     init() throws {
-        directory = try TemporaryDirectory()
-        driver = try MachineDriver(path: directory.path + "/meta.sqlite")
-        try driver.apply(.createBucket(envelope("create"), name: "b"))
-    }
-
-    func close() {
-        driver.machine.close()
-        directory.remove()
-    }
-
-    func next(_ time: Int64) -> CommandEnvelope {
-        envelope(ids.make(), time: testStartTime + time)
+        (directory, driver) = try Self.makeBucketMachine()
     }
 
     @discardableResult

@@ -188,9 +188,7 @@ public final class SnapshotStore: Sendable {
 
     /// Copies `payload` into a new durable file at `path` (through a temporary name), in pieces.
     static func copy(_ payload: any SnapshotPayload, to path: String) throws(StorageError) {
-        let temporary = path + ".tmp"
-        let fd = try POSIXFile.openForWrite(temporary)
-        do throws(StorageError) {
+        try writeDurably(to: path) { (fd, temporary) throws(StorageError) in
             var offset: UInt64 = 0
             while offset < payload.byteCount {
                 let piece: [UInt8]
@@ -203,22 +201,25 @@ public final class SnapshotStore: Sendable {
                 try POSIXFile.writeAll(fd, piece, path: temporary)
                 offset += UInt64(piece.count)
             }
-            try POSIXFile.syncData(fd, path: temporary)
-        } catch {
-            POSIXFile.close(fd)
-            try? POSIXFile.remove(temporary)
-            throw error
         }
-        POSIXFile.close(fd)
-        try POSIXFile.rename(temporary, path)
     }
 
-    /// Writes `bytes` to a temporary file, syncs it and renames it to `path` (the caller syncs the directory).
+    /// Writes `bytes` to a new durable file at `path` (through a temporary name).
     static func writeDurably(_ bytes: [UInt8], to path: String) throws(StorageError) {
+        try writeDurably(to: path) { (fd, temporary) throws(StorageError) in
+            try POSIXFile.writeAll(fd, bytes, path: temporary)
+        }
+    }
+
+    /// Runs `write` on a temporary file next to `path`, syncs it and renames it to `path`; on failure the
+    /// temporary file is removed. The caller syncs the directory.
+    private static func writeDurably(
+        to path: String, _ write: (Int32, String) throws(StorageError) -> Void
+    ) throws(StorageError) {
         let temporary = path + ".tmp"
         let fd = try POSIXFile.openForWrite(temporary)
         do throws(StorageError) {
-            try POSIXFile.writeAll(fd, bytes, path: temporary)
+            try write(fd, temporary)
             try POSIXFile.syncData(fd, path: temporary)
         } catch {
             POSIXFile.close(fd)
