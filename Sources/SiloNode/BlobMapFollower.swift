@@ -135,7 +135,7 @@ public actor BlobMapFollower {
                 metadata: ["epoch": "\(map.epoch)", "error": "\(error)"])
             ring = try! Ring(epoch: map.epoch, nodes: [], vnodesPerWeightUnit: vnodesPerWeightUnit)
         }
-        let replicas = BlobCluster.defaultReplicaCount(on: ring, configured: replicaCount)
+        let replicas = BlobCluster.defaultReplicaCount(for: usableMap, configured: replicaCount)
         var clusterStores: [UInt32: any ChunkStoring] = [:]
         for node in usable { clusterStores[node.id] = stores[node.id]?.store }
         Gauge(label: "silo_blob_ring_epoch").record(Int64(bitPattern: map.epoch))

@@ -256,7 +256,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let service = try await makeService(directory, clock: TestClock(testStartTime))
-        let ids = RequestIDs()
+        let ids = CommandIDs()
         await #expect(throws: MetaError.noSuchBucket) { try await service.objectAccess(bucket: "b", key: "k") }
         try await service.createBucket(name: "b", owner: alice, time: testStartTime, requestID: ids.make())
         let empty = try await service.objectAccess(bucket: "b", key: "k")

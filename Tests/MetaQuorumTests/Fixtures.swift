@@ -38,11 +38,11 @@ func makeService(_ directory: TemporaryDirectory, clock: TestClock) async throws
 }
 
 /// Fresh request ids.
-final class RequestIDs: @unchecked Sendable {
+final class CommandIDs: @unchecked Sendable {
     // @unchecked Sendable: `next` is guarded by `lock`.
     private let lock = NSLock()
     private var next = 0
-    func make() -> RequestID {
+    func make() -> CommandID {
         lock.withLock {
             next += 1
             return "req-\(next)"
@@ -114,7 +114,7 @@ final class MachineDriver {
 protocol MachineSuite {
     var directory: TemporaryDirectory { get }
     var driver: MachineDriver { get }
-    var ids: RequestIDs { get }
+    var ids: CommandIDs { get }
 }
 
 extension MachineSuite {

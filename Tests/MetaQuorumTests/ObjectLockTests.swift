@@ -10,7 +10,7 @@ import Testing
 struct ObjectLockTests: MachineSuite {
     let directory: TemporaryDirectory
     let driver: MachineDriver
-    let ids = RequestIDs()
+    let ids = CommandIDs()
     static let day: Int64 = 86_400_000
 
     init() throws {

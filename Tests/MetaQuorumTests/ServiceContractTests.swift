@@ -7,7 +7,7 @@ import Testing
 /// service (thread, SQLite, codec). Method: each test opens a service on a fresh temp directory.
 @Suite("EmbeddedMetadataService contract")
 struct ServiceContractTests {
-    let ids = RequestIDs()
+    let ids = CommandIDs()
 
     func withService(_ body: (EmbeddedMetadataService, TestClock) async throws -> Void) async throws {
         let directory = try TemporaryDirectory()

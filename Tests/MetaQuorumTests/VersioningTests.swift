@@ -10,7 +10,7 @@ import Testing
 struct VersioningTests: MachineSuite {
     let directory: TemporaryDirectory
     let driver: MachineDriver
-    let ids = RequestIDs()
+    let ids = CommandIDs()
 
     init() throws {
         (directory, driver) = try Self.makeBucketMachine()

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from clusterkit import SILO, running_cluster, s3_client  # noqa: E402
@@ -122,8 +123,8 @@ def test_a_drained_node_takes_no_new_chunks(cluster):
     for i in range(5):
         s3.put_object(Bucket="mapped", Key=f"drained{i}", Body=os.urandom(64 * 1024))
     after = live_chunks(cluster)
-    # Two copies (the default is min(3, nodes up)) on nodes 2 and 3, none on the draining node, which still
-    # serves what it holds.
+    # Two copies (the default is min(3, members up or down): the draining node is leaving) on nodes 2 and 3,
+    # none on the draining node, which still serves what it holds.
     assert after[1] == before[1], (before, after)
     assert after[2] - before[2] == after[3] - before[3] == 5, (before, after)
     assert s3.get_object(Bucket="mapped", Key="small")["Body"].read()
@@ -170,13 +171,15 @@ def test_a_killed_node_is_marked_down_and_back_up_when_restarted(cluster):
     assert to_down >= SILENCE_S - HEARTBEAT_S - 1, f"marked down after {to_down:.1f} s, before its silence limit"
     _, nodes = cluster.blob_map()
     assert nodes[1]["state"] == nodes[2]["state"] == "up"
-    # The gateway takes the new epoch; new writes avoid the down node and still succeed.
+    # The gateway takes the new epoch. The cluster has three members and one is down: a new object's three
+    # copies cannot be placed, so the write is refused (503) rather than kept with two copies that nothing
+    # would bring back to three. Reads of chunks recorded on the dead node use the other copies.
     assert wait_for_log(gateway.log, "3=down", 15, after=gateway_log), "the gateway did not follow the map"
     s3 = s3_client(cluster)
     body = os.urandom(64 * 1024)
-    s3.put_object(Bucket="mapped", Key="while-down", Body=body)
-    assert s3.get_object(Bucket="mapped", Key="while-down")["Body"].read() == body
-    # Reads of chunks recorded on the dead node use the other copies.
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket="mapped", Key="while-down", Body=body)
+    assert refused.value.response["Error"]["Code"] == "ServiceUnavailable", refused.value.response
     assert len(s3.get_object(Bucket="mapped", Key="large")["Body"].read()) == 3 * 1024 * 1024 + 17
 
     cluster.start(b3)
@@ -184,6 +187,13 @@ def test_a_killed_node_is_marked_down_and_back_up_when_restarted(cluster):
     started = time.monotonic()
     cluster.wait_blob_map(lambda nodes: nodes[3]["state"] == "up", 30)
     print(f"blob node 3: restart to up in the map: {time.monotonic() - started:.1f} s")
+    gateway_log = len(Path(gateway.log).read_text(errors="replace"))
+    assert wait_for_log(gateway.log, "3=up", 15, after=gateway_log), "the gateway did not follow the map"
+    before = live_chunks(cluster)
+    s3.put_object(Bucket="mapped", Key="while-down", Body=body)
+    assert s3.get_object(Bucket="mapped", Key="while-down")["Body"].read() == body
+    after = live_chunks(cluster)
+    assert all(after[n] - before[n] == 1 for n in (1, 2, 3)), (before, after)
 
 
 def test_a_node_added_later_receives_new_chunks(cluster):

@@ -42,11 +42,13 @@ extension BlobCluster {
             vnodesPerWeightUnit: vnodesPerWeightUnit)
     }
 
-    /// How many copies a bucket without its own durability gets on `ring`: `configured`, or 3 (fewer when
-    /// fewer nodes take writes), and at least 1 so that an empty map still builds (its writes are then
-    /// refused by the durability check, `ObjectBodyWriter.plan`).
-    public static func defaultReplicaCount(on ring: Ring, configured: Int?) -> Int {
+    /// How many copies a bucket without its own durability gets from `map`: `configured`, or 3, fewer only
+    /// when the cluster has fewer members (nodes up or down: those meant to hold data; draining and removed
+    /// ones are leaving). A node that is merely down does not lower it: writes that cannot place every copy
+    /// are refused (503, `ObjectBodyWriter.plan`) rather than stored with fewer copies that nothing would
+    /// restore later. At least 1, so that an empty map still builds (its writes are refused the same way).
+    public static func defaultReplicaCount(for map: BlobMap, configured: Int?) -> Int {
         if let configured { return configured }
-        return max(1, min(3, ring.nodes.filter { $0.weight > 0 }.count))
+        return max(1, min(3, map.nodes.filter { $0.state == .up || $0.state == .down }.count))
     }
 }

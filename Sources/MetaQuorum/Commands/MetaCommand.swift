@@ -4,7 +4,7 @@ import Crypto
 struct CommandEnvelope: Sendable, Equatable {
     /// Makes the command idempotent: the state machine answers a repeated id with the first outcome.
     /// Empty: not deduplicated.
-    var requestID: RequestID
+    var requestID: CommandID
     /// The user on whose behalf the command runs (bucket ownership and access checks use it).
     var requester: String
     /// Milliseconds since the Unix epoch, stamped by the proposer. The only wall time the state machine sees.
@@ -162,7 +162,7 @@ enum MetaCommand: Sendable, Equatable {
     /// A version id derived from a request id and a position (32 hex digits): what a command that names no
     /// version id (a `deleteObjects` from before format 3) gives the delete markers it makes, the same on
     /// every replica.
-    static func derivedVersionID(requestID: RequestID, position: Int) -> String {
+    static func derivedVersionID(requestID: CommandID, position: Int) -> String {
         completedVersionID(uploadID: "marker/\(position)/" + requestID)
     }
 
@@ -331,7 +331,7 @@ enum MetaCommand: Sendable, Equatable {
 
     /// The kind tag and request id at the head of an encoded command, without decoding the rest (for logs
     /// on the way through the RPC); nil when the bytes do not start like a command.
-    static func peekHeader(_ bytes: [UInt8]) -> (kind: UInt8, requestID: RequestID)? {
+    static func peekHeader(_ bytes: [UInt8]) -> (kind: UInt8, requestID: CommandID)? {
         var reader = ByteReader(bytes)
         guard let format = try? reader.readByte(), decodableFormats.contains(format),
               let kind = try? reader.readByte(), let requestID = try? reader.readString()

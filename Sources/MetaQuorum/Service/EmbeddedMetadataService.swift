@@ -80,11 +80,11 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Users
 
-    public func createUser(_ user: UserRecord, requestID: RequestID) async throws(MetaError) {
+    public func createUser(_ user: UserRecord, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.createUser(try envelope(requestID, requester: "", time: clock()), user: user))
     }
 
-    public func deleteUser(name: String, heir: String?, requestID: RequestID) async throws(MetaError) {
+    public func deleteUser(name: String, heir: String?, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.deleteUser(try envelope(requestID, requester: "", time: clock()), name: name, heir: heir))
     }
 
@@ -99,19 +99,19 @@ public final class EmbeddedMetadataService: MetadataService {
     // MARK: Buckets
 
     public func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
-                             ownership: ObjectOwnership?, requestID: RequestID) async throws(MetaError) {
+                             ownership: ObjectOwnership?, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name,
                                            acl: acl, ownership: ownership))
     }
 
     public func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
                              ownership: ObjectOwnership?, objectLock: ObjectLockConfiguration,
-                             requestID: RequestID) async throws(MetaError) {
+                             requestID: CommandID) async throws(MetaError) {
         try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name,
                                            acl: acl, ownership: ownership, objectLock: objectLock))
     }
 
-    public func deleteBucket(name: String, requester: String, requestID: RequestID) async throws(MetaError) {
+    public func deleteBucket(name: String, requester: String, requestID: CommandID) async throws(MetaError) {
         try await expectDone(
             .deleteBucket(
                 try envelope(requestID, requester: requester, time: clock()), name: name, abortingUploads: true))
@@ -136,26 +136,26 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func putBucketACL(bucket: String, acl: AccessControlList, requester: String, access: BucketAccessStamp?,
-                             requestID: RequestID) async throws(MetaError)
+                             requestID: CommandID) async throws(MetaError)
     {
         try await expectDone(.putBucketACL(try envelope(requestID, requester: requester, time: clock(), access: access),
                                            bucket: bucket, acl: acl))
     }
 
     public func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
-                             access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError) {
+                             access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.putObjectACL(try envelope(requestID, requester: requester, time: clock(), access: access),
                                            bucket: bucket, key: key, acl: acl))
     }
 
     public func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
-                                     access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError) {
+                                     access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.setOwnershipControls(try envelope(requestID, requester: requester, time: clock(), access: access),
                                                    bucket: bucket, ownership: ownership))
     }
 
     public func setBucketPolicy(bucket: String, policy: String?, requester: String, access: BucketAccessStamp?,
-                                requestID: RequestID) async throws(MetaError)
+                                requestID: CommandID) async throws(MetaError)
     {
         try await expectDone(.setBucketPolicy(try envelope(requestID, requester: requester, time: clock(), access: access),
                                               bucket: bucket, policy: policy))
@@ -166,7 +166,7 @@ public final class EmbeddedMetadataService: MetadataService {
     @discardableResult
     public func putObject(
         _ object: ObjectRecord, requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
-        startedTime: Int64, requestID: RequestID
+        startedTime: Int64, requestID: CommandID
     ) async throws(MetaError) -> String? {
         let envelope = try envelope(requestID, requester: requester, time: clock(), access: access)
         switch try await submit(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime)) {
@@ -187,7 +187,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func deleteObjectVersions(
         bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?, time: Int64,
-        bypassGovernance: Bool, requestID: RequestID
+        bypassGovernance: Bool, requestID: CommandID
     ) async throws(MetaError) -> [DeleteOutcome] {
         let command = MetaCommand.deleteVersions(
             try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, targets: targets,
@@ -205,7 +205,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String,
-                                    requestID: RequestID) async throws(MetaError) {
+                                    requestID: CommandID) async throws(MetaError) {
         try await expectDone(
             .setBucketVersioning(try envelope(requestID, requester: requester, time: clock()), bucket: bucket,
                                  state: state))
@@ -217,7 +217,7 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
-    public func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: RequestID)
+    public func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: CommandID)
         async throws(MetaError)
     {
         try await expectDone(
@@ -234,7 +234,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32,
-                              requestID: RequestID) async throws(MetaError)
+                              requestID: CommandID) async throws(MetaError)
     {
         try await expectDone(
             .relocateChunk(try envelope(requestID, requester: "", time: clock()), record: record, chunkID: chunkID,
@@ -252,7 +252,7 @@ public final class EmbeddedMetadataService: MetadataService {
     @discardableResult
     public func deleteObjects(
         bucket: String, keys: [String], requester: String, time: Int64,
-        requestID: RequestID
+        requestID: CommandID
     ) async throws(MetaError) -> [Bool] {
         // Marker ids derived from the request id: a retry names the same ones.
         let targets = keys.enumerated().map { position, key in
@@ -271,7 +271,7 @@ public final class EmbeddedMetadataService: MetadataService {
     // MARK: Multipart uploads
 
     public func createMultipartUpload(_ upload: UploadRecord, requester: String, access: BucketAccessStamp?,
-                                      requestID: RequestID) async throws(MetaError)
+                                      requestID: CommandID) async throws(MetaError)
     {
         try await expectDone(
             .createMultipartUpload(
@@ -289,7 +289,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putPart(
         _ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-        access: BucketAccessStamp?, startedTime: Int64, requestID: RequestID
+        access: BucketAccessStamp?, startedTime: Int64, requestID: CommandID
     ) async throws(MetaError) {
         let envelope = try envelope(requestID, requester: requester, time: clock(), access: access)
         try await expectDone(
@@ -301,7 +301,7 @@ public final class EmbeddedMetadataService: MetadataService {
     public func completeMultipartUpload(
         bucket: String, key: String, uploadID: String, parts: [CompletedPart],
         requester: String, access: BucketAccessStamp?, precondition: WritePrecondition, time: Int64,
-        minimumPartSizeBytes: Int64, requestID: RequestID
+        minimumPartSizeBytes: Int64, requestID: CommandID
     ) async throws(MetaError)
         -> ObjectRecord
     {
@@ -320,7 +320,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func abortMultipartUpload(
         bucket: String, key: String, uploadID: String, requester: String, access: BucketAccessStamp?,
-        requestID: RequestID
+        requestID: CommandID
     ) async throws(MetaError) {
         try await expectDone(
             .abortMultipartUpload(
@@ -351,7 +351,7 @@ public final class EmbeddedMetadataService: MetadataService {
         try await ask(.garbageChunks(limit: limit)) { if case .garbage(let v) = $0 { v } else { nil } }
     }
 
-    public func forgetGarbage(_ chunkIDs: [ChunkID], requestID: RequestID) async throws(MetaError) {
+    public func forgetGarbage(_ chunkIDs: [ChunkID], requestID: CommandID) async throws(MetaError) {
         try await expectDone(.forgetGarbage(try envelope(requestID, requester: "", time: clock()), chunkIDs: chunkIDs))
     }
 
@@ -378,7 +378,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Quotas
 
-    public func setQuota(_ quota: Quota, for target: QuotaTarget, requestID: RequestID) async throws(MetaError) {
+    public func setQuota(_ quota: Quota, for target: QuotaTarget, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.setQuota(try envelope(requestID, requester: "", time: clock()), target: target, quota: quota))
     }
 
@@ -390,7 +390,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?,
                                  bucketAccess: BucketAccessStamp?, objectAccess: ObjectAccessStamp?, requester: String,
-                                 requestID: RequestID) async throws(MetaError) -> String {
+                                 requestID: CommandID) async throws(MetaError) -> String {
         let command = MetaCommand.putObjectTagging(
             try envelope(requestID, requester: requester, time: clock(), access: bucketAccess), bucket: bucket,
             key: key, versionID: versionID, tags: tags, expected: objectAccess)
@@ -400,7 +400,7 @@ public final class EmbeddedMetadataService: MetadataService {
         return tagged
     }
 
-    public func setBucketTagging(bucket: String, tags: String?, requester: String, requestID: RequestID)
+    public func setBucketTagging(bucket: String, tags: String?, requester: String, requestID: CommandID)
         async throws(MetaError)
     {
         try await expectDone(.setBucketTagging(try envelope(requestID, requester: requester, time: clock()),
@@ -412,12 +412,12 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String,
-                                     access: BucketAccessStamp?, requestID: RequestID) async throws(MetaError) {
+                                     access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError) {
         try await expectDone(.setPublicAccessBlock(try envelope(requestID, requester: requester, time: clock(), access: access),
                                                    bucket: bucket, block: block))
     }
 
-    public func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: RequestID)
+    public func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: CommandID)
         async throws(MetaError)
     {
         try await expectDone(.setBucketCORS(try envelope(requestID, requester: requester, time: clock()),
@@ -427,7 +427,7 @@ public final class EmbeddedMetadataService: MetadataService {
     // MARK: Object lock
 
     public func setObjectLockConfiguration(bucket: String, configuration: ObjectLockConfiguration, requester: String,
-                                           requestID: RequestID) async throws(MetaError) {
+                                           requestID: CommandID) async throws(MetaError) {
         try await expectDone(.setObjectLockConfiguration(
             try envelope(requestID, requester: requester, time: clock()), bucket: bucket, configuration: configuration))
     }
@@ -440,7 +440,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
                                    bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
-                                   requestID: RequestID) async throws(MetaError) -> String
+                                   requestID: CommandID) async throws(MetaError) -> String
     {
         let command = MetaCommand.putObjectRetention(
             try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
@@ -452,7 +452,7 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
-                                   access: BucketAccessStamp?, requester: String, requestID: RequestID)
+                                   access: BucketAccessStamp?, requester: String, requestID: CommandID)
         async throws(MetaError) -> String
     {
         let command = MetaCommand.putObjectLegalHold(
@@ -470,7 +470,7 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Proposing
 
-    private func envelope(_ requestID: RequestID, requester: String, time: Int64,
+    private func envelope(_ requestID: CommandID, requester: String, time: Int64,
                           access: BucketAccessStamp? = nil) throws(MetaError) -> CommandEnvelope {
         guard !requestID.isEmpty else { throw .invalidArgument("empty request id") }
         return CommandEnvelope(requestID: requestID, requester: requester, time: time, bucketAccess: access)
@@ -517,30 +517,30 @@ public final class EmbeddedMetadataService: MetadataService {
 extension EmbeddedMetadataService {
     @discardableResult
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition, startedTime: Int64,
-                   requestID: RequestID) async throws(MetaError) -> String? {
+                   requestID: CommandID) async throws(MetaError) -> String? {
         try await putObject(object, requester: requester, access: nil, precondition: precondition,
                             startedTime: startedTime, requestID: requestID)
     }
 
     func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, time: Int64,
-                              requestID: RequestID) async throws(MetaError) -> [DeleteOutcome] {
+                              requestID: CommandID) async throws(MetaError) -> [DeleteOutcome] {
         try await deleteObjectVersions(bucket: bucket, targets: targets, requester: requester, access: nil, time: time,
                                        requestID: requestID)
     }
 
-    func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: RequestID) async throws(MetaError) {
+    func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: CommandID) async throws(MetaError) {
         try await createMultipartUpload(upload, requester: requester, access: nil, requestID: requestID)
     }
 
     func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-                 startedTime: Int64, requestID: RequestID) async throws(MetaError) {
+                 startedTime: Int64, requestID: CommandID) async throws(MetaError) {
         try await putPart(part, bucket: bucket, key: key, uploadID: uploadID, requester: requester, access: nil,
                           startedTime: startedTime, requestID: requestID)
     }
 
     func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
                                  requester: String, precondition: WritePrecondition, time: Int64,
-                                 minimumPartSizeBytes: Int64, requestID: RequestID) async throws(MetaError)
+                                 minimumPartSizeBytes: Int64, requestID: CommandID) async throws(MetaError)
         -> ObjectRecord
     {
         try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts,
@@ -549,7 +549,7 @@ extension EmbeddedMetadataService {
     }
 
     func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
-                              requestID: RequestID) async throws(MetaError) {
+                              requestID: CommandID) async throws(MetaError) {
         try await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, requester: requester, access: nil,
                                        requestID: requestID)
     }

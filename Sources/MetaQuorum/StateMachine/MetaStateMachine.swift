@@ -406,7 +406,7 @@ final class MetaStateMachine {
 
     // MARK: Request ids
 
-    private func rememberedResult(_ requestID: RequestID, kind: UInt8) throws -> MetaCommandResult? {
+    private func rememberedResult(_ requestID: CommandID, kind: UInt8) throws -> MetaCommandResult? {
         guard
             let row = try database.firstRow(
                 "SELECT kind, result FROM requests WHERE request_id = ?", [.string(requestID)],
@@ -422,7 +422,7 @@ final class MetaStateMachine {
         }
     }
 
-    private func remember(_ requestID: RequestID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
+    private func remember(_ requestID: CommandID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
         try database.run(
             faults.contains(.reexecuteRetries)
                 ? "INSERT OR REPLACE INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)"
