@@ -71,6 +71,7 @@ struct Blob: AsyncParsableCommand {
 
     func run() async throws {
         SiloMetrics.bootstrap()
+        try checkBlobDiskFaults()
         // Volumes are for this user only: directories 0700, files 0600 (as `silo server`).
         umask(0o077)
         let (host, port) = try Self.parseListen(listen)

@@ -21,3 +21,14 @@ func applyStorageFaults() throws {
     }
     FileHandle.standardError.write(Data("fault: writes not yet synced are lost on a crash (SILO_FAULT_LOSE_UNSYNCED=\(value ?? ""))\n".utf8))
 }
+
+/// `SILO_FAULT_BLOB_DISK_FILE=PATH` (`silo blob`, debug builds): the disk faults the harness writes to PATH
+/// (`full`, `eio`) while the node runs (`DiskFaults`). Refused in a release build, which compiles them out.
+func checkBlobDiskFaults() throws {
+    guard let path = ProcessInfo.processInfo.environment["SILO_FAULT_BLOB_DISK_FILE"], !path.isEmpty else { return }
+    #if DEBUG
+    FileHandle.standardError.write(Data("fault: blob disk faults read from \(path) (SILO_FAULT_BLOB_DISK_FILE)\n".utf8))
+    #else
+    throw ValidationError("SILO_FAULT_BLOB_DISK_FILE is a debug-build fault switch; this is a release build")
+    #endif
+}

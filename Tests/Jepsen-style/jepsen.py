@@ -838,6 +838,7 @@ class Nemesis:
         self.proxied = False  # some proxy has faults set
         self.last_disk_fault: float | None = None  # monotonic time the last lose/corrupt fault healed
         self.clocked: set[str] = set()  # processes whose clock is shifted
+        self.disk_faulted: set[Path] = set()  # blob disk fault files set (N15)
         self.windows: list[dict] = []
         self.restarts: dict[str, int] = {}
         self.leader_changes = 0
@@ -868,7 +869,7 @@ class Nemesis:
         if fault.endswith("-leader"):
             leader, _ = self.cluster.meta_leader()
             return [leader or self.rng.choice(metas)]  # no leader right now: any meta node
-        if fault.startswith(("kill-blob", "pause-blob", "lose-blob", "corrupt-blob")):
+        if fault.startswith(("kill-blob", "pause-blob", "lose-blob", "corrupt-blob", "fill-blob", "eio-blob")):
             return [self.rng.choice(self.nodes("blob"))]
         if fault.startswith(("kill-gateway", "pause-gateway")):
             return [self.rng.choice(self.nodes("gateway"))]
@@ -1064,6 +1065,25 @@ class Nemesis:
             self.restart(name)
             self.last_disk_fault = time.monotonic()
             self.record(f"stop-{kind}", {"targets": [name]})
+        elif kind in ("fill", "eio"):
+            # N15: one blob node's disk is full (fill-blob-disk: its free-space probe answers 0, so it refuses
+            # every new chunk) or answers EIO to every read and write (eio-blob-disk), while the process runs;
+            # injected through SILO_FAULT_BLOB_DISK_FILE (debug builds), nothing on disk is changed. Writes must
+            # go to other nodes and reads to other copies: no wrong bytes, no lost acknowledged object.
+            name = self.rng.choice(self.nodes("blob"))
+            path = Path(self.cluster.node_named(name).env.get("SILO_FAULT_BLOB_DISK_FILE", ""))
+            if not path.name:
+                raise HarnessError(f"{fault} needs blob nodes started with disk faults (--target cluster)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.record(f"start-{kind}", {"targets": [name], "spec": fault, "hold_s": round(hold, 2)})
+            with self.lock:
+                self.disk_faulted.add(path)
+            path.write_text("full\n" if kind == "fill" else "eio\n")
+            stop.wait(hold)
+            path.write_text("")
+            with self.lock:
+                self.disk_faulted.discard(path)
+            self.record(f"stop-{kind}", {"targets": [name]})
         elif kind in ("delay", "reset", "clog"):
             # N12 and N7 through the fault proxies between the gateways and the meta and blob nodes (--proxies):
             # delay 40-60 ms (Jepsen's 50 ms +/- 10), or 100-800 ms (delay-long: past some request deadlines);
@@ -1231,6 +1251,9 @@ class Nemesis:
         for name in sorted(self.clocked):
             self.cluster.set_clock_offset(name, 0)
         self.clocked.clear()
+        for path in sorted(self.disk_faulted):
+            path.write_text("")
+        self.disk_faulted.clear()
         for name in dead:
             self.restart(name)
         self.paused.clear()
@@ -1379,6 +1402,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "pause-leader, pause-gateway, partition, partition-one, partition-leader, "
                              "partition-gateway, partition-all, partition-ring, partition-asymmetric, "
                              "packet-loss, transfer-leader, delay, delay-long, reset, clog, lose-blob-disk, "
+                             "fill-blob-disk, eio-blob-disk, "
                              "corrupt-blob, clock-bump, clock-strobe, membership, kill-unsynced, "
                              "kill-unsynced-leader, kill-unsynced-majority, kill-unsynced-all, none "
                              "(partition* need --netns; delay, delay-long, reset and clog need --proxies; all but "
@@ -1503,6 +1527,7 @@ def run(args, silo: Path, silo_jepsen: Path, out: Path, workloads, faults, summa
     cluster = Cluster.up(out / "cluster", meta=args.meta, blob=args.blob, gateways=args.gateways, silo=silo,
                          single=args.target == "server", netns=args.netns, ready_timeout=120,
                          proxies=args.proxies, repair_every=None if args.target == "server" else REPAIR_EVERY_S,
+                         blob_disk_faults=any(f in ("fill-blob-disk", "eio-blob-disk") for f in faults),
                          meta_env={"SILO_FAULT_LOSE_UNSYNCED": "skip-fsync" if args.fault_inject_skip_fsync else "1"}
                          if lose_unsynced else None)
     holder.append(cluster)

@@ -313,7 +313,7 @@ class Cluster:
            echo=None, root_keys: tuple[str, str] | None = None, replicas: int | None = None,
            repair_every: int | None = None, proxies: bool = False, blob_disks: int = 1,
            gateway_args: list[str] | None = None, meta_env: dict | None = None,
-           blob_map: bool = False) -> "Cluster":
+           blob_map: bool = False, blob_disk_faults: bool = False) -> "Cluster":
         """Start a cluster (or, with single, one `silo server`) and wait until it serves S3.
 
         `blob_map`: blob nodes register in the cluster map in the metadata and send it heartbeats
@@ -353,7 +353,7 @@ class Cluster:
             if netns:
                 cluster._make_bridge()
             cluster._plan(meta, blob, gateways, single, log_level, replicas, repair_every, proxies, blob_disks,
-                          gateway_args or [], meta_env or {})
+                          gateway_args or [], meta_env or {}, blob_disk_faults)
             for node in state.nodes:
                 if netns:
                     cluster._make_namespace(node)
@@ -382,7 +382,8 @@ class Cluster:
 
     def _plan(self, meta: int, blob: int, gateways: int, single: bool, log_level: str | None,
               replicas: int | None = None, repair_every: int | None = None, proxies: bool = False,
-              blob_disks: int = 1, gateway_args: list[str] | None = None, meta_env: dict | None = None) -> None:
+              blob_disks: int = 1, gateway_args: list[str] | None = None, meta_env: dict | None = None,
+              blob_disk_faults: bool = False) -> None:
         state = self.state
         directory = Path(state.dir)
 
@@ -434,9 +435,14 @@ class Cluster:
             data = directory / "data" / f"b{i}"
             metrics = address(index, "metrics")
             disks = [str(data)] if blob_disks <= 1 else [str(data / f"d{d}") for d in range(1, blob_disks + 1)]
+            blob_env = dict(base_env)
+            if blob_disk_faults:
+                # Debug builds: the node reads injected disk faults (`full`, `eio`) from this file, outside its
+                # data directory so that a lost disk does not take the switch with it (BlobNode DiskFaults).
+                blob_env["SILO_FAULT_BLOB_DISK_FILE"] = str(directory / "faults" / f"b{i}.disk")
             state.nodes.append(node("blob", i, f"b{i}", ["blob", "--id", str(i), "--data", ",".join(disks),
                                                          "--listen", listen, "--metrics", metrics],
-                                    dict(base_env), data, {"listen": listen, "metrics": metrics},
+                                    blob_env, data, {"listen": listen, "metrics": metrics},
                                     f"silo blob {i} serving on"))
             blobs.append((i, listen))
             index += 1

@@ -155,6 +155,7 @@ public final class LocalChunkStore: ChunkStoring {
             }
         }
         try self.checkFreeSpace(for: UInt64(bytes.readableBytes) + UInt64(RecordHeader.size))
+        if DiskFaults.current == .eio { throw .io("put \(chunkID): input/output error (injected: SILO_FAULT_BLOB_DISK_FILE)") }
         let now = self.core.options.currentTimeMs()
         let header = bytes.withUnsafeReadableBytes { payload in
             RecordHeader(kind: .put, chunkID: chunkID, writeTimeMs: now, payload: payload)
@@ -163,6 +164,7 @@ public final class LocalChunkStore: ChunkStoring {
     }
 
     public func read(_ chunkID: UInt128, offset: Int, length: Int) async throws(BlobError) -> ByteBuffer {
+        if DiskFaults.current == .eio { throw .io("read \(chunkID): input/output error (injected: SILO_FAULT_BLOB_DISK_FILE)") }
         let (file, entry) = try self.core.state.withLock { state throws(BlobError) -> (VolumeFile, IndexEntry) in
             try Self.checkOpen(state)
             guard let entry = state.index.entries[chunkID], entry.kind == .put else { throw .chunkNotFound(chunkID) }
@@ -243,6 +245,7 @@ public final class LocalChunkStore: ChunkStoring {
 
     /// Free bytes on the filesystem of the store's directory, for unprivileged writers.
     public func freeSpaceBytes() throws(BlobError) -> UInt64 {
+        if DiskFaults.current == .full { return 0 }
         var info = statvfs()
         guard statvfs(self.core.directory, &info) == 0 else {
             throw .io("statvfs \(self.core.directory): \(String(cString: strerror(errno)))")
