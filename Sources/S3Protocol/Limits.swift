@@ -14,6 +14,13 @@ public enum S3Limits {
     public static let presignedExpiresDigitsMax = 12
     /// The longest `Authorization` header value `SigV4.parse` accepts.
     public static let authorizationHeaderBytesMax = 8 * 1024
+    /// The longest `multipart/form-data` boundary (RFC 2046: 1 to 70 characters).
+    public static let multipartBoundaryBytesMax = 70
+    /// The most bytes of one part's header lines (and of a preamble before the first boundary).
+    public static let multipartHeaderBytesMax = 8 * 1024
+    /// The most bytes of the form fields of a POST Object before its `file` field (AWS answers
+    /// MaxPostPreDataLengthExceeded beyond it; the policy document alone may be 20 KB).
+    public static let postFormFieldsBytesMax = 64 * 1024
     /// The most headers a request may sign.
     public static let signedHeaderCountMax = 64
     /// The most bytes of request headers (names and values) the Gateway accepts (AWS: 8 KiB of headers

@@ -45,6 +45,8 @@ extension S3Gateway {
         // A copy also needs s3:GetObject on its source, decided by the handler (`authorizedObject`).
         case .putObject, .copyObject, .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload:
             return .bucket(.putObject)
+        // Authorized by its handler as the PutObject its form describes, for the form's signer.
+        case .postObject: return .bucket(.putObject)
         case .abortMultipartUpload: return .bucket(.abortMultipartUpload)
         case .listParts: return .bucket(.listMultipartUploadParts)
         case .getObjectTagging: return .object(.getObjectTagging)

@@ -181,7 +181,8 @@ public struct S3Gateway: HTTPResponder {
         facts.bucket = target.bucket
         facts.key = target.key
         if !Self.readsBody(target.endpoint) { try call.signedBody.requireEmpty() }
-        try await authorize(&call)
+        // A POST Object's signer is in its form fields: the handler authorizes once it has read them.
+        if target.endpoint != .postObject { try await authorize(&call) }
         // 100 Continue only once the request may proceed: a refused PUT never has its body sent.
         context.channel.triggerUserOutboundEvent(SendContinueEvent(), promise: nil)
         return try await dispatch(call)
@@ -193,7 +194,7 @@ public struct S3Gateway: HTTPResponder {
     static func readsBody(_ endpoint: S3Endpoint) -> Bool {
         // Exhaustive on purpose: a new operation must say whether it reads a body.
         switch endpoint {
-        case .createBucket, .deleteObjects, .putObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
+        case .createBucket, .deleteObjects, .putObject, .postObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
              .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning, .putObjectTagging, .putBucketTagging,
              .putBucketCors, .putPublicAccessBlock, .putObjectLockConfiguration, .putObjectRetention,
              .putObjectLegalHold:
@@ -293,6 +294,7 @@ public struct S3Gateway: HTTPResponder {
         case .putBucketVersioning: return try await putBucketVersioning(call)
         case .deleteObjects: return try await deleteObjects(call)
         case .putObject: return try await putObject(call)
+        case .postObject: return try await postObject(call)
         case .copyObject(let source): return try await copyObject(call, source: source)
         case .getObject: return try await getObject(call, isHead: false)
         case .headObject: return try await getObject(call, isHead: true)

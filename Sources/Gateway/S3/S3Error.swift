@@ -97,6 +97,9 @@ public struct S3Error: Error, Sendable {
         case objectLockConfigurationNotFoundError = "ObjectLockConfigurationNotFoundError"
         case noSuchObjectLockConfiguration = "NoSuchObjectLockConfiguration"
         case invalidRetentionPeriod = "InvalidRetentionPeriod"
+        case invalidPolicyDocument = "InvalidPolicyDocument"
+        case malformedPOSTRequest = "MalformedPOSTRequest"
+        case maxPostPreDataLengthExceeded = "MaxPostPreDataLengthExceededError"
 
         /// The HTTP status of each code, as S3 answers it.
         public var status: HTTPResponse.Status {
@@ -126,7 +129,8 @@ public struct S3Error: Error, Sendable {
                  .contentSHA256Mismatch, .contentChecksumMismatch, .invalidEncryptionAlgorithm,
                  .invalidLocationConstraint, .malformedACLError, .unresolvableGrantByEmailAddress,
                  .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership, .malformedPolicy,
-                 .invalidTag, .invalidRetentionPeriod:
+                 .invalidTag, .invalidRetentionPeriod, .invalidPolicyDocument, .malformedPOSTRequest,
+                 .maxPostPreDataLengthExceeded:
                 return .badRequest
             }
         }
@@ -206,6 +210,10 @@ public struct S3Error: Error, Sendable {
             case .objectLockConfigurationNotFoundError: return "Object Lock configuration does not exist for this bucket"
             case .noSuchObjectLockConfiguration: return "The specified object does not have a ObjectLock configuration"
             case .invalidRetentionPeriod: return "Default retention period must be a positive integer value."
+            case .invalidPolicyDocument: return "Invalid Policy: the policy document is malformed."
+            case .malformedPOSTRequest: return "The body of your POST request is not well-formed multipart/form-data."
+            case .maxPostPreDataLengthExceeded:
+                return "Your POST request fields preceding the upload file were too large."
             }
         }
     }
@@ -432,6 +440,25 @@ extension S3Error {
         }
     }
 
+    init(_ error: PostPolicyError) {
+        switch error {
+        case .malformed(let reason): self.init(.invalidPolicyDocument, reason)
+        case .denied(let reason): self.init(.accessDenied, reason)
+        case .invalidArgument(let reason): self.init(.invalidArgument, reason)
+        case .signatureDoesNotMatch:
+            self.init(.signatureDoesNotMatch, "The request signature we calculated does not match the signature you provided.")
+        }
+    }
+
+    init(_ error: MultipartFormError) {
+        switch error {
+        case .notMultipart:
+            self.init(.preconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data")
+        case .malformed(let reason):
+            self.init(.malformedPOSTRequest, "The body of your POST request is not well-formed multipart/form-data: \(reason).")
+        }
+    }
+
     init(_ error: BucketNameError) {
         self.init(.invalidBucketName, error.description, cause: error)
     }
@@ -487,6 +514,8 @@ extension S3Error {
         case let error as UserMetadataError: return S3Error(error)
         case let error as TaggingError: return S3Error(error)
         case let error as CORSConfigurationError: return S3Error(error)
+        case let error as PostPolicyError: return S3Error(error)
+        case let error as MultipartFormError: return S3Error(error)
         default: return S3Error(.internalError, cause: error)
         }
     }

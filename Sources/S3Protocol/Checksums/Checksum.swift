@@ -61,8 +61,11 @@ public struct Checksum: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Reads the base64 form used in headers, trailers and XML. Nil if it is not base64 of the right length.
+    /// Only the canonical encoding is accepted: base64 whose padding bits are not zero decodes to the same
+    /// digest as another string, so it is refused rather than taken as the checksum it is not.
     public init?(algorithm: ChecksumAlgorithm, base64: some StringProtocol) {
-        guard let data = Data(base64Encoded: String(base64)), data.count == algorithm.digestByteCount else { return nil }
+        guard let data = Data(base64Encoded: String(base64)), data.count == algorithm.digestByteCount,
+              data.base64EncodedString() == String(base64) else { return nil }
         self.init(algorithm: algorithm, digest: Array(data))
     }
 

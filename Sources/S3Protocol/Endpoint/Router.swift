@@ -126,7 +126,7 @@ extension S3RequestTarget {
             return .deleteBucket
         case "POST":
             if has("delete") { return .deleteObjects }
-            return .notImplemented(operationName: "PostObject")
+            return .postObject
         default:
             throw .methodNotAllowed(method: method)
         }

@@ -35,6 +35,8 @@ public enum S3Endpoint: Sendable, Hashable {
     case getObjectAttributes
     /// DeleteObjects (`POST ?delete`).
     case deleteObjects
+    /// A browser-based upload: POST of a multipart/form-data body to the bucket (`PostObjectHandler`).
+    case postObject
     case putObject
     /// PUT with `x-amz-copy-source`.
     case copyObject(source: CopySource)
@@ -86,6 +88,7 @@ public enum S3Endpoint: Sendable, Hashable {
         switch self {
         case .listBuckets: return "ListBuckets"
         case .createBucket: return "CreateBucket"
+        case .postObject: return "PostObject"
         case .deleteBucket: return "DeleteBucket"
         case .headBucket: return "HeadBucket"
         case .getBucketLocation: return "GetBucketLocation"
