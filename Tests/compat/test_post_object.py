@@ -136,3 +136,11 @@ def test_a_refusal_before_the_file_is_read_does_not_hang(target, s3, bucket):
                                     files={"file": ("f", b"x" * (2 << 20))})
             assert (response.status_code, error_code(response)) == (400, "InvalidRequest"), response.text
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_too_many_fields_before_the_file_are_refused(target, bucket):
+    # Goal: the fields before the file are bounded by their names as well as their values: 3,000 empty
+    # fields with 40-byte names (more than the 64 KiB allowed) answer 400, and nothing is stored.
+    fields = [(f"x-ignore-{i:031d}", "") for i in range(3000)] + [("key", "k")]
+    response = requests.post(f"{target.endpoint}/{bucket}", data=fields, files={"file": ("f", b"x")}, timeout=60)
+    assert (response.status_code, error_code(response)) == (400, "MaxPostPreDataLengthExceededError"), response.text[:300]

@@ -108,6 +108,11 @@ extension S3Gateway {
                             streaming = await goes.next() == true
                             if !streaming { break bodyLoop }
                         } else {
+                            // Names count too: many empty fields with long names are as large as one big field.
+                            fieldBytes += name.utf8.count + (filename?.utf8.count ?? 0) + (contentType?.utf8.count ?? 0)
+                            guard fieldBytes <= S3Limits.postFormFieldsBytesMax else {
+                                throw S3Error(.maxPostPreDataLengthExceeded)
+                            }
                             current = (name.lowercased(), [])
                         }
                     case .data(let bytes):
