@@ -46,6 +46,8 @@ let package = Package(
     targets: [
         // MARK: System libraries (Debian: zlib1g-dev, libsqlite3-dev, libisal-dev)
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // zlib's CRC-32 fed in pieces: the one wrapper the WAL, volumes, shards and S3 checksums share.
+        .target(name: "ZlibCRC", dependencies: ["CZlib"], swiftSettings: strictSettings),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         /// Intel ISA-L's erasure code (Reed–Solomon over GF(2^8)), for erasure-coded buckets.
         .systemLibrary(name: "CISAL", path: "Sources/CISAL"),
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "S3Protocol",
             dependencies: [
-                "CZlib",
+                "ZlibCRC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "RaftKit",
             dependencies: nio + [
-                "CZlib",
+                "ZlibCRC",
                 // HMAC of Raft frames between members that share a secret.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,10 +90,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The metadata contract: `MetadataService`, its records and `MetaError`. What a gateway links to talk
+        // to metadata; no SQLite, no Raft.
+        .target(
+            name: "MetaContract",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "MetaQuorum",
             dependencies: nio + [
-                "RaftKit", "CSQLite", "ClusterAuth", "WallClock",
+                "MetaContract", "RaftKit", "CSQLite", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 // MD5 of the part MD5s for a multipart ETag, computed by the state machine at apply time.
@@ -101,10 +110,22 @@ let package = Package(
         ),
 
         // MARK: Bytes
+        // The chunk contract: `ChunkStoring` and `BlobError`. What a gateway links to reach bytes; no volumes.
+        .target(
+            name: "BlobContract",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        // Reed-Solomon over ISA-L: pure arithmetic on shards, used by gateways (stripes) and repair.
+        .target(
+            name: "Erasure",
+            dependencies: ["CISAL", "ZlibCRC", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "BlobNode",
             dependencies: nio + [
-                "CZlib", "CISAL", "ClusterAuth", "WallClock",
+                "BlobContract", "ZlibCRC", "ClusterAuth", "WallClock",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -115,7 +136,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "S3Protocol", "MetaQuorum", "BlobNode", "Placement", "WallClock",
+                "S3Protocol", "MetaContract", "BlobContract", "Erasure", "Placement", "WallClock",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // TLS on the S3 endpoint (`--tls-cert`, `--tls-key`), on swift-nio-ssl.
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -214,7 +235,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MetaQuorumTests", dependencies: ["MetaQuorum", "RaftKit"], swiftSettings: strictSettings),
-        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode", "ClusterAuth"] + nio, swiftSettings: strictSettings),
+        .testTarget(name: "BlobNodeTests", dependencies: ["BlobNode", "Erasure", "ClusterAuth"] + nio, swiftSettings: strictSettings),
         /// A metadata group of real replicas over TCP, reached through the metadata RPC as a gateway does.
         .testTarget(
             name: "ClusterTests",

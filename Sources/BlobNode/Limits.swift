@@ -1,4 +1,5 @@
 import ClusterAuth
+import BlobContract
 
 /// The limits of the chunk store, in one place. Each is a named constant; `LocalChunkStore.Options.validate()`
 /// checks the configurable ones against these at start-up, and a unit test checks the relations between them.
@@ -45,8 +46,8 @@ enum Limits {
     /// Threads of the store's read pool (blocking `pread`, open-time scans, unlink).
     static let readThreadCountDefault = 2
     static let readThreadCountMax = 64
-    /// `chunks(writtenBeforeTime:after:limit:)` answers at most this many ids per call.
-    static let sweepListLimitMax = 100_000
+    /// `chunks(writtenBeforeTime:after:limit:)` answers at most this many ids per call (the contract's bound).
+    static let sweepListLimitMax = ChunkStoreLimits.chunksListedPerCallMax
 
     /// A compaction loop with nothing to do looks again after this long; a step that found work steps again
     /// after `compactionBusyPause`. An idle step only reads the index, so it is cheap to look often.
@@ -95,7 +96,4 @@ enum Limits {
     static let remoteRequestDeadlineDefault: Duration = .seconds(30)
     /// Connecting (TCP connect plus the authentication exchange) fails with `.unavailable` after this long.
     static let remoteConnectTimeout: Duration = .seconds(5)
-    /// The most shards (data plus parity) an erasure code may have (`ReedSolomon`): shard ids are derived
-    /// from a chunk id and a one-byte shard index, and ISA-L's Cauchy matrix has at most 255 rows.
-    static let erasureShardCountMax = 32
 }

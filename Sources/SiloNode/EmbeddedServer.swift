@@ -48,6 +48,7 @@ public struct EmbeddedServer {
     /// Runs until SIGINT or SIGTERM. `onReady` is called once the server listens, with the root keys.
     public static func run(_ options: Options, logger: Logger, additionalServices: [any Service] = [],
                            onReady: @escaping @Sendable (RootCredentials, _ generated: Bool) -> Void) async throws {
+        MetaLimits.validate()
         GatewayConfiguration.checkLimitRelations()
         try options.gateway.validate()
         let directory = URL(fileURLWithPath: options.dataDirectory, isDirectory: true)

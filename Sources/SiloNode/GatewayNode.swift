@@ -55,6 +55,7 @@ public enum GatewayNode {
     static let ringVnodesPerWeightUnit = 64
 
     public static func run(_ options: Options, logger: Logger, onReady: @escaping @Sendable () -> Void) async throws {
+        MetaLimits.validate()
         GatewayConfiguration.checkLimitRelations()
         try options.gateway.validate()
         guard !options.metaAddresses.isEmpty else { throw ConfigurationError("--meta lists no metadata replica") }

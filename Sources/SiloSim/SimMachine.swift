@@ -2,7 +2,7 @@ public import MetaQuorum
 
 /// Which replicated state machine a simulated run drives: the toy registers (`kv`, the default) or Silo's
 /// real metadata state machine on SQLite (`meta`: S3 PUTs, conditional PUTs with `If-Match`, bucket
-/// creation, gateway-style retries that reuse the request id).
+/// creation, gateway-style retries that reuse the command id).
 public enum SimWorkload: String, Sendable, CaseIterable {
     case kv, meta
 }
@@ -61,8 +61,8 @@ final class KVMachine: SimMachine {
 /// `k` is the object `k<key>` of one bucket; its value is the current version's ETag (the op id, in hex); a
 /// put is a PutObject, a compare-and-set a PutObject with `If-Match` on the old ETag.
 final class MetaMachineReplica: SimMachine {
-    /// The request id of the bucket's creation, which the simulation proposes until one applies.
-    static let createBucketRequestID = "create-bucket"
+    /// The command id of the bucket's creation, which the simulation proposes until one applies.
+    static let createBucketCommandID = "create-bucket"
     /// Command time of tick 0 (milliseconds), and milliseconds per tick.
     static let epochMilliseconds: Int64 = 1_750_000_000_000
     static let millisecondsPerTick: Int64 = 10
@@ -79,21 +79,21 @@ final class MetaMachineReplica: SimMachine {
 
     static func time(_ tick: Int) -> Int64 { epochMilliseconds + Int64(tick) * millisecondsPerTick }
     static func etag(_ value: UInt64) -> String { String(value, radix: 16) }
-    static func requestID(_ opID: UInt64) -> String { "op-\(opID)" }
+    static func commandID(_ opID: UInt64) -> String { "op-\(opID)" }
 
     static func createBucketProposal(time: Int) -> [UInt8] {
-        SynchronousMetaReplica.createBucketCommand(requestID: createBucketRequestID, time: Self.time(time))
+        SynchronousMetaReplica.createBucketCommand(commandID: createBucketCommandID, time: Self.time(time))
     }
 
     func proposal(for command: KVCommand, time: Int) -> [UInt8] {
         let at = Self.time(time)
-        let requestID = Self.requestID(command.opID)
+        let commandID = Self.commandID(command.opID)
         switch command.operation {
         case .put(let key, let value):
-            return SynchronousMetaReplica.putCommand(requestID: requestID, key: "k\(key)", etag: Self.etag(value),
+            return SynchronousMetaReplica.putCommand(commandID: commandID, key: "k\(key)", etag: Self.etag(value),
                                                      ifMatch: nil, time: at)
         case .cas(let key, let from, let to):
-            return SynchronousMetaReplica.putCommand(requestID: requestID, key: "k\(key)", etag: Self.etag(to),
+            return SynchronousMetaReplica.putCommand(commandID: commandID, key: "k\(key)", etag: Self.etag(to),
                                                      ifMatch: Self.etag(from), time: at)
         case .get:
             preconditionFailure("reads are not proposed")
@@ -101,13 +101,13 @@ final class MetaMachineReplica: SimMachine {
     }
 
     func apply(_ data: [UInt8], at index: UInt64, operations: [UInt64: KVOperation]) throws -> SimApplied? {
-        guard let requestID = SynchronousMetaReplica.requestID(of: data) else {
+        guard let commandID = SynchronousMetaReplica.commandID(of: data) else {
             throw SimFailure(message: "undecodable metadata command at \(index)")
         }
         let outcome = try replica.apply(data, at: index)
-        if requestID == Self.createBucketRequestID { return nil }
-        guard requestID.hasPrefix("op-"), let opID = UInt64(requestID.dropFirst(3)), let operation = operations[opID] else {
-            throw SimFailure(message: "entry \(index) carries request id \(requestID), which no client proposed")
+        if commandID == Self.createBucketCommandID { return nil }
+        guard commandID.hasPrefix("op-"), let opID = UInt64(commandID.dropFirst(3)), let operation = operations[opID] else {
+            throw SimFailure(message: "entry \(index) carries command id \(commandID), which no client proposed")
         }
         switch (outcome, operation) {
         case (.stored, .put(_, let value)), (.stored, .cas(_, _, let value)):
@@ -118,7 +118,7 @@ final class MetaMachineReplica: SimMachine {
             // Before the bucket exists every write is refused, as S3 answers NoSuchBucket.
             return SimApplied(opID: opID, ok: false, value: 0)
         default:
-            throw SimFailure(message: "entry \(index) (\(operation.name) \(requestID)) answered \(outcome)")
+            throw SimFailure(message: "entry \(index) (\(operation.name) \(commandID)) answered \(outcome)")
         }
     }
 

@@ -82,7 +82,7 @@ public final class Simulation {
     var maxCommitSeen: UInt64 = 0
     /// Every write that took effect: op id → (tick of its first apply anywhere, whether it succeeded).
     var appliedOps: [UInt64: (tick: Int, ok: Bool)] = [:]
-    /// Every write proposed: op id → operation (what a `meta` entry's request id stands for).
+    /// Every write proposed: op id → operation (what a `meta` entry's command id stands for).
     var operations: [UInt64: KVOperation] = [:]
     /// `meta`: whether the bucket's creation has been applied anywhere (until then it is proposed again).
     var bucketCreated = false
@@ -492,7 +492,7 @@ public final class Simulation {
     }
 
     /// `meta`: until the bucket exists, its creation is proposed at the known leader every few ticks, under one
-    /// request id (a gateway retrying CreateBucket); writes before it are refused NoSuchBucket.
+    /// command id (a gateway retrying CreateBucket); writes before it are refused NoSuchBucket.
     func proposeBucketCreationIfNeeded() {
         guard options.workload == .meta, !bucketCreated, now % 5 == 1, knownLeader != 0 else { return }
         let leader = node(knownLeader)
@@ -603,7 +603,7 @@ public final class Simulation {
     }
 
     /// `meta`: a write whose outcome is still unknown at its deadline is proposed again, with the same bytes
-    /// (same request id), at another node, as a gateway retries after a leader change; the state machine must
+    /// (same command id), at another node, as a gateway retries after a leader change; the state machine must
     /// answer the second with the first's outcome (or apply it once). False when no node takes it.
     func retryWrite(_ op: inout SimClient.PendingOp, client: Int) -> Bool {
         let candidates = nodes.filter { $0.isUp && $0.id != op.node }

@@ -139,7 +139,7 @@ enum FuzzSeeds {
     }
 
     static func metaCommands() -> [[UInt8]] {
-        let envelope = CommandEnvelope(requestID: "0123456789abcdef", requester: "alice", time: 1_796_083_200_000)
+        let envelope = CommandEnvelope(commandID: "0123456789abcdef", requester: "alice", time: 1_796_083_200_000)
         let chunk = ChunkRef(id: ChunkID(1), sizeBytes: 5, nodes: [1])
         let object = ObjectRecord(bucket: "bucket", key: "key", versionID: "v1", sizeBytes: 5, etag: "abc",
                                   lastModifiedTime: 1, headers: [HeaderField(name: "content-type", value: "text/plain")],

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import BlobNode
+import Erasure
 
 /// The Reed–Solomon coder against its definition: for several k+m codes and chunk sizes (empty, one byte,
 /// sizes that are not multiples of k, a full 1 MiB chunk), every pattern of at most m lost shards decodes to

@@ -148,10 +148,10 @@ struct MetaGroupTests {
         // b asks the follower first: its reads stay there (ReadIndex through the leader), its writes find the leader.
         let b = EmbeddedMetadataService(remote: group.remote([followerID, leaderID]), logger: group.logger)
         do {
-            try await a.createBucket(name: "b", owner: "alice", time: 1, requestID: "create-b")
+            try await a.createBucket(name: "b", owner: "alice", time: 1, commandID: "create-b")
             for index in 0..<20 {
                 try await a.putObject(object("b", "k\(index)", etag: "e\(index)"), requester: "alice", precondition: .none,
-                                      startedTime: now, requestID: "put-\(index)")
+                                      startedTime: now, commandID: "put-\(index)")
                 #expect(try await b.object(bucket: "b", key: "k\(index)", requester: "alice")?.etag == "e\(index)")
             }
             let page = try await b.listObjects(
@@ -164,7 +164,7 @@ struct MetaGroupTests {
                         do {
                             try await service.putObject(
                                 object("b", "race", etag: "r\(index)"), requester: "alice", precondition: .ifNoneMatchAny,
-                                startedTime: now, requestID: "race-\(index)")
+                                startedTime: now, commandID: "race-\(index)")
                             return true
                         } catch {
                             return false
@@ -192,14 +192,14 @@ struct MetaGroupTests {
         try await group.start()
         let client = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
         do {
-            try await client.createBucket(name: "b", owner: "alice", time: 1, requestID: "create-b")
+            try await client.createBucket(name: "b", owner: "alice", time: 1, commandID: "create-b")
             let acknowledged = Acknowledged()
             let writer = Task {
                 for index in 0..<150 {
                     do {
                         try await client.putObject(
                             object("b", "w\(index)", etag: "e\(index)"), requester: "alice", precondition: .none,
-                            startedTime: now, requestID: "w-\(index)")
+                            startedTime: now, commandID: "w-\(index)")
                         acknowledged.add(index)
                     } catch {
                         // Unknown or refused: not acknowledged, so not checked.
@@ -220,7 +220,7 @@ struct MetaGroupTests {
             // The same request id again: the first outcome, no second version.
             let before = try await client.object(bucket: "b", key: "w1", requester: "alice")
             try await client.putObject(
-                object("b", "w1", etag: "other"), requester: "alice", precondition: .none, startedTime: now, requestID: "w-1")
+                object("b", "w1", etag: "other"), requester: "alice", precondition: .none, startedTime: now, commandID: "w-1")
             #expect(try await client.object(bucket: "b", key: "w1", requester: "alice") == before)
         } catch {
             await group.stop()
@@ -239,12 +239,12 @@ struct MetaGroupTests {
         let client = EmbeddedMetadataService(remote: group.remote(), logger: group.logger)
         do {
             _ = try await group.leader()
-            try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            try await client.createBucket(name: "b", owner: "alice", time: now, commandID: "create-b")
             let stoppedAt = await group.replicas[3]!.driver.status.appliedIndex
             await group.stopReplica(3)
             for index in 0..<80 {
                 try await client.putObject(object("b", "s\(index)", etag: "e\(index)"), requester: "alice",
-                                           precondition: .none, startedTime: now, requestID: "s-\(index)")
+                                           precondition: .none, startedTime: now, commandID: "s-\(index)")
             }
             let leaderID = try await group.leader()
             let target = await group.replicas[leaderID]!.driver.status.commitIndex
@@ -295,11 +295,11 @@ struct MetaGroupTests {
             #expect(Set(remote.addresses) == [PeerAddress(host: "127.0.0.1", port: group.apiPorts[1]!)])
             await remote.refreshMembers()
             #expect(Set(remote.addresses) == everyone)
-            try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            try await client.createBucket(name: "b", owner: "alice", time: now, commandID: "create-b")
             // The one replica the client was given goes away; the others answer (a new leader if it led).
             await group.stopReplica(1)
             try await client.putObject(object("b", "after", etag: "e1"), requester: "alice", precondition: .none,
-                                       startedTime: now, requestID: "after-1")
+                                       startedTime: now, commandID: "after-1")
             #expect(try await client.object(bucket: "b", key: "after", requester: "alice")?.etag == "e1")
             // Replica 1 is removed from the group (its process stays down): the next refresh drops it only
             // once a replica that answers says it is no member; a down replica is kept.
@@ -333,13 +333,13 @@ struct MetaGroupTests {
         let admin = group.remote()
         do {
             _ = try await group.leader()
-            try await client.createBucket(name: "b", owner: "alice", time: now, requestID: "create-b")
+            try await client.createBucket(name: "b", owner: "alice", time: now, commandID: "create-b")
             let acknowledged = Acknowledged()
             let writer = Task {
                 for index in 0..<120 {
                     do {
                         try await client.putObject(object("b", "m\(index)", etag: "e\(index)"), requester: "alice",
-                                                   precondition: .none, startedTime: now, requestID: "m-\(index)")
+                                                   precondition: .none, startedTime: now, commandID: "m-\(index)")
                         acknowledged.add(index)
                     } catch {}
                 }
@@ -390,9 +390,9 @@ struct MetaGroupTests {
         let fast = EmbeddedMetadataService(remote: group.remote(), logger: group.logger, clock: { now + day })
         do {
             _ = try await group.leader()
-            try await fast.createBucket(name: "b", owner: "alice", time: now + day, requestID: "create-b")
+            try await fast.createBucket(name: "b", owner: "alice", time: now + day, commandID: "create-b")
             try await fast.putObject(object("b", "k", etag: "e1", time: now + day), requester: "alice",
-                                     precondition: .none, startedTime: now + day, requestID: "put-k")
+                                     precondition: .none, startedTime: now + day, commandID: "put-k")
             let stored = try await fast.object(bucket: "b", key: "k", requester: "alice")
             let lastModified = try #require(stored?.lastModifiedTime)
             #expect(abs(lastModified - now) < 60_000, "Last-Modified \(lastModified - now) ms from now")
@@ -422,22 +422,22 @@ struct MetaGroupTests {
                 ACLGrant(grantee: .user(id: "bob"), permission: .write),
             ])
             try await a.createBucket(name: "b", owner: "alice", time: now, acl: shared, ownership: .objectWriter,
-                                     requestID: "create-b")
+                                     commandID: "create-b")
             var written = object("b", "k", etag: "e1")
             written.acl = AccessControlList(grants: [ACLGrant(grantee: .allUsers, permission: .read)])
-            try await a.putObject(written, requester: "bob", precondition: .none, startedTime: now, requestID: "put-k")
-            try await a.setBucketPolicy(bucket: "b", policy: "{\"Statement\":[]}", requester: "alice", access: nil, requestID: "pol")
+            try await a.putObject(written, requester: "bob", precondition: .none, startedTime: now, commandID: "put-k")
+            try await a.setBucketPolicy(bucket: "b", policy: "{\"Statement\":[]}", requester: "alice", access: nil, commandID: "pol")
             let (bucket, stored) = try await b.objectAccess(bucket: "b", key: "k")
             #expect(bucket.acl == shared)
             #expect(bucket.ownership == .objectWriter)
             #expect(bucket.policy == "{\"Statement\":[]}")
             #expect(stored?.owner == "bob")
             #expect(stored?.acl == written.acl)
-            try await a.putObjectACL(bucket: "b", key: "k", acl: .ownerOnly("bob"), requester: "bob", access: nil, requestID: "oacl")
+            try await a.putObjectACL(bucket: "b", key: "k", acl: .ownerOnly("bob"), requester: "bob", access: nil, commandID: "oacl")
             try await a.setOwnershipControls(bucket: "b", ownership: .bucketOwnerEnforced, requester: "alice",
-                                             access: nil, requestID: "own")
+                                             access: nil, commandID: "own")
             await #expect(throws: MetaError.aclNotSupported) {
-                try await a.putBucketACL(bucket: "b", acl: shared, requester: "alice", access: nil, requestID: "bacl")
+                try await a.putBucketACL(bucket: "b", acl: shared, requester: "alice", access: nil, commandID: "bacl")
             }
             let after = try await b.objectAccess(bucket: "b", key: "k")
             #expect(after.object?.acl == .ownerOnly("bob"))

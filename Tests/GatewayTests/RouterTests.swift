@@ -37,7 +37,7 @@ struct InProcessGateway {
             try await metadata.createUser(
                 UserRecord(id: bob.id, name: "bob", accessKeyID: bob.accessKeyID, secretAccessKey: bob.secretAccessKey,
                            isRoot: false, createdTime: 1),
-                requestID: "create-bob")
+                commandID: "create-bob")
             let ring = try Ring(epoch: 1, nodes: [RingNode(id: 1, zone: nil, weight: 1)], vnodesPerWeightUnit: 8)
             let cluster = BlobCluster(ring: ring, stores: [1: blobs], replicaCount: 1)
             let gateway = S3Gateway(metadata: metadata, cluster: cluster, configuration: GatewayConfiguration(),

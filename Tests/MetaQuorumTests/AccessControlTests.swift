@@ -258,12 +258,12 @@ import Testing
         let service = try await makeService(directory, clock: TestClock(testStartTime))
         let ids = CommandIDs()
         await #expect(throws: MetaError.noSuchBucket) { try await service.objectAccess(bucket: "b", key: "k") }
-        try await service.createBucket(name: "b", owner: alice, time: testStartTime, requestID: ids.make())
+        try await service.createBucket(name: "b", owner: alice, time: testStartTime, commandID: ids.make())
         let empty = try await service.objectAccess(bucket: "b", key: "k")
         #expect(empty.bucket.owner == alice && empty.object == nil)
         try await service.putObject(objectRecord(bucket: "b", key: "k"), requester: bob, precondition: .none,
-                                    startedTime: testStartTime, requestID: ids.make())
-        try await service.putBucketACL(bucket: "b", acl: .ownerOnly(bob), requester: alice, access: nil, requestID: ids.make())
+                                    startedTime: testStartTime, commandID: ids.make())
+        try await service.putBucketACL(bucket: "b", acl: .ownerOnly(bob), requester: alice, access: nil, commandID: ids.make())
         let both = try await service.objectAccess(bucket: "b", key: "k")
         #expect(both.bucket.acl == .ownerOnly(bob))
         #expect(both.object?.owner == bob)

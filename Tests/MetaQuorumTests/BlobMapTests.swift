@@ -10,7 +10,7 @@ import Testing
 @Suite("Blob cluster map")
 struct BlobMapTests {
     func envelope(_ id: String, time: Int64 = testStartTime) -> CommandEnvelope {
-        CommandEnvelope(requestID: id, requester: "", time: time)
+        CommandEnvelope(commandID: id, requester: "", time: time)
     }
 
     func registration(
@@ -165,7 +165,7 @@ struct BlobMapTests {
             let driver = try MachineDriver(path: path)
             try driver.apply(
                 .createBucket(
-                    CommandEnvelope(requestID: "1", requester: "u", time: testStartTime),
+                    CommandEnvelope(commandID: "1", requester: "u", time: testStartTime),
                     name: "b", acl: nil, ownership: nil))
             try downgradeFromBlobMap(driver.machine.database)
             try driver.machine.database.execute("UPDATE meta SET value = 11 WHERE name = 'schema_version'")

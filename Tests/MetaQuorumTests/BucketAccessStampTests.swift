@@ -55,8 +55,8 @@ import Testing
         try driver.apply(.createBucket(envelope("c1", alice), name: "b", acl: nil, ownership: nil))
         let before = try driver.machine.existingBucket("b").accessStamp
 
-        func put(_ requestID: String, key: String, stamp: BucketAccessStamp?) throws -> MetaCommandResult {
-            var stamped = envelope(requestID, alice)
+        func put(_ commandID: String, key: String, stamp: BucketAccessStamp?) throws -> MetaCommandResult {
+            var stamped = envelope(commandID, alice)
             stamped.bucketAccess = stamp
             return try driver.apply(.putObject(stamped, object: objectRecord(bucket: "b", key: key),
                                                precondition: .none, startedTime: testStartTime))
@@ -101,8 +101,8 @@ import Testing
         let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
         try driver.apply(.createBucket(envelope("c1", alice), name: "b", acl: nil, ownership: nil))
         let read = try driver.machine.existingBucket("b").accessStamp
-        func stamped(_ requestID: String, _ stamp: BucketAccessStamp) -> CommandEnvelope {
-            var envelope = envelope(requestID, alice)
+        func stamped(_ commandID: String, _ stamp: BucketAccessStamp) -> CommandEnvelope {
+            var envelope = envelope(commandID, alice)
             envelope.bucketAccess = stamp
             return envelope
         }

@@ -26,7 +26,7 @@ struct CommandCodecTests {
             let command = random.command()
             let header = try #require(MetaCommand.peekHeader(command.encode()))
             #expect(header.kind == command.kind)
-            #expect(header.requestID == command.envelope.requestID)
+            #expect(header.commandID == command.envelope.commandID)
         }
         #expect(MetaCommand.peekHeader([]) == nil)
         #expect(MetaCommand.peekHeader([0xEE, 5, 1, 2]) == nil)
@@ -59,7 +59,7 @@ struct CommandCodecTests {
 
     // Goal: trailing garbage after a complete value is refused.
     @Test func trailingBytesThrow() {
-        let bytes = MetaCommand.deleteUser(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "x", heir: nil).encode()
+        let bytes = MetaCommand.deleteUser(CommandEnvelope(commandID: "r", requester: "u", time: 1), name: "x", heir: nil).encode()
         #expect(throws: MetaCodecError.trailingBytes(1)) { try MetaCommand(decoding: bytes + [0]) }
     }
 
@@ -109,7 +109,7 @@ struct CommandCodecTests {
         writer.writeString("alice")
         writer.writeInt(Int64(7))
         writer.writeString("photos")
-        let envelope = CommandEnvelope(requestID: "r", requester: "alice", time: 7)
+        let envelope = CommandEnvelope(commandID: "r", requester: "alice", time: 7)
         #expect(
             try MetaCommand(decoding: writer.bytes)
                 == .deleteBucket(envelope, name: "photos", abortingUploads: false))
@@ -132,7 +132,7 @@ struct CommandCodecTests {
 
     // Goal: the version byte is checked.
     @Test func unknownVersionThrows() {
-        var bytes = MetaCommand.createBucket(CommandEnvelope(requestID: "r", requester: "u", time: 1), name: "b")
+        var bytes = MetaCommand.createBucket(CommandEnvelope(commandID: "r", requester: "u", time: 1), name: "b")
             .encode()
         bytes[0] = 99
         #expect(throws: MetaCodecError.unsupportedVersion(99)) { try MetaCommand(decoding: bytes) }
@@ -143,7 +143,7 @@ struct CommandCodecTests {
     // Goal: the tagging and CORS kinds (40–42) exist from format 4 only: the same bytes under format 3 are
     // refused (an older proposer never wrote them), while a format-3 command of an older kind still decodes.
     @Test func taggingKindsNeedFormatFour() throws {
-        let envelope = CommandEnvelope(requestID: "r", requester: "u", time: 1)
+        let envelope = CommandEnvelope(commandID: "r", requester: "u", time: 1)
         for command in [
             MetaCommand.putObjectTagging(envelope, bucket: "b", key: "k", versionID: nil, tags: "a=1", expected: nil),
             .setBucketTagging(envelope, bucket: "b", tags: nil), .setBucketCORS(envelope, bucket: "b", cors: "<x/>"),
@@ -169,7 +169,7 @@ struct CommandCodecTests {
     // gained a trailing field in format 5 (createBucket, deleteVersions) still decode, with no object lock
     // and no bypass.
     @Test func objectLockNeedsFormatFive() throws {
-        let envelope = CommandEnvelope(requestID: "r", requester: "u", time: 1)
+        let envelope = CommandEnvelope(commandID: "r", requester: "u", time: 1)
         for command in [
             MetaCommand.setObjectLockConfiguration(envelope, bucket: "b", configuration: ObjectLockConfiguration()),
             .putObjectRetention(envelope, bucket: "b", key: "k", versionID: nil,

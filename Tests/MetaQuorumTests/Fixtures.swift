@@ -170,8 +170,8 @@ func downgradeToSchemaFour(_ database: SQLiteConnection) throws {
     try database.execute("DELETE FROM meta WHERE name = 'version_seq'")
 }
 
-func envelope(_ requestID: String, _ requester: String = "alice", time: Int64 = testStartTime) -> CommandEnvelope {
-    CommandEnvelope(requestID: requestID, requester: requester, time: time)
+func envelope(_ commandID: String, _ requester: String = "alice", time: Int64 = testStartTime) -> CommandEnvelope {
+    CommandEnvelope(commandID: commandID, requester: requester, time: time)
 }
 
 /// Schema 8 → 7 (bucket durability): the column goes, if present. (7 is an empty step on this branch.)

@@ -29,35 +29,35 @@ struct ServiceContractTests {
                 name: "alice", accessKeyID: "AKALICE", secretAccessKey: "s1", isRoot: true, createdTime: 1)
             let bob = UserRecord(
                 name: "bob", accessKeyID: "AKBOB", secretAccessKey: "s2", isRoot: false, createdTime: 2)
-            try await service.createUser(bob, requestID: ids.make())
-            try await service.createUser(alice, requestID: ids.make())
+            try await service.createUser(bob, commandID: ids.make())
+            try await service.createUser(alice, commandID: ids.make())
             #expect(try await service.listUsers() == [alice, bob])
             #expect(try await service.user(accessKeyID: "AKBOB") == bob)
             #expect(try await service.user(accessKeyID: "nope") == nil)
             await #expect(throws: MetaError.userAlreadyExists) {
-                try await service.createUser(alice, requestID: ids.make())
+                try await service.createUser(alice, commandID: ids.make())
             }
             var sameKey = bob
             sameKey.name = "carol"
             await #expect(throws: MetaError.userAlreadyExists) {
-                try await service.createUser(sameKey, requestID: ids.make())
+                try await service.createUser(sameKey, commandID: ids.make())
             }
-            try await service.deleteUser(name: "bob", heir: nil, requestID: ids.make())
+            try await service.deleteUser(name: "bob", heir: nil, commandID: ids.make())
             await #expect(throws: MetaError.noSuchUser) {
-                try await service.deleteUser(name: "bob", heir: nil, requestID: ids.make())
+                try await service.deleteUser(name: "bob", heir: nil, commandID: ids.make())
             }
             #expect(try await service.user(accessKeyID: "AKBOB") == nil)
-            await #expect(throws: MetaError.invalidArgument("empty request id")) {
-                try await service.deleteUser(name: "alice", heir: nil, requestID: "")
+            await #expect(throws: MetaError.invalidArgument("empty command id")) {
+                try await service.deleteUser(name: "alice", heir: nil, commandID: "")
             }
         }
     }
 
     @Test func buckets() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b2", owner: "alice", time: 20, requestID: ids.make())
-            try await service.createBucket(name: "b1", owner: "alice", time: 10, requestID: ids.make())
-            try await service.createBucket(name: "c", owner: "bob", time: 30, requestID: ids.make())
+            try await service.createBucket(name: "b2", owner: "alice", time: 20, commandID: ids.make())
+            try await service.createBucket(name: "b1", owner: "alice", time: 10, commandID: ids.make())
+            try await service.createBucket(name: "c", owner: "bob", time: 30, commandID: ids.make())
             #expect(
                 try await service.listBuckets(owner: "alice") == [
                     BucketRecord(name: "b1", owner: "alice", createdTime: 10),
@@ -66,15 +66,15 @@ struct ServiceContractTests {
             #expect(try await service.bucket(name: "c") == BucketRecord(name: "c", owner: "bob", createdTime: 30))
             #expect(try await service.bucket(name: "zz") == nil)
             await #expect(throws: MetaError.bucketAlreadyOwnedByYou) {
-                try await service.createBucket(name: "b1", owner: "alice", time: 40, requestID: ids.make())
+                try await service.createBucket(name: "b1", owner: "alice", time: 40, commandID: ids.make())
             }
             await #expect(throws: MetaError.bucketAlreadyExists) {
-                try await service.createBucket(name: "b1", owner: "bob", time: 40, requestID: ids.make())
+                try await service.createBucket(name: "b1", owner: "bob", time: 40, commandID: ids.make())
             }
             await #expect(throws: MetaError.noSuchBucket) {
-                try await service.deleteBucket(name: "zz", requester: "alice", requestID: ids.make())
+                try await service.deleteBucket(name: "zz", requester: "alice", commandID: ids.make())
             }
-            try await service.deleteBucket(name: "b1", requester: "alice", requestID: ids.make())
+            try await service.deleteBucket(name: "b1", requester: "alice", commandID: ids.make())
             #expect(try await service.bucket(name: "b1") == nil)
         }
     }
@@ -83,22 +83,22 @@ struct ServiceContractTests {
     // uploads with it (as AWS does), their parts' chunks queued as garbage.
     @Test func bucketNotEmpty() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 5)]), requester: "alice",
-                precondition: .none, startedTime: testStartTime, requestID: ids.make())
+                precondition: .none, startedTime: testStartTime, commandID: ids.make())
             await #expect(throws: MetaError.bucketNotEmpty) {
-                try await service.deleteBucket(name: "b", requester: "alice", requestID: ids.make())
+                try await service.deleteBucket(name: "b", requester: "alice", commandID: ids.make())
             }
             try await service.deleteObjects(
-                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: ids.make())
+                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, commandID: ids.make())
             try await service.createMultipartUpload(
                 uploadRecord(bucket: "b", key: "m", uploadID: "u1"), requester: "alice",
-                requestID: ids.make())
+                commandID: ids.make())
             try await service.putPart(
                 partRecord(1, sizeBytes: 4, chunkID: 2), bucket: "b", key: "m", uploadID: "u1",
-                requester: "alice", startedTime: testStartTime, requestID: ids.make())
-            try await service.deleteBucket(name: "b", requester: "alice", requestID: ids.make())
+                requester: "alice", startedTime: testStartTime, commandID: ids.make())
+            try await service.deleteBucket(name: "b", requester: "alice", commandID: ids.make())
             #expect(try await service.bucket(name: "b") == nil)
             #expect(Set(try await service.garbageChunks(limit: 10).map(\.chunk.id)) == [1, 2])
         }
@@ -109,24 +109,24 @@ struct ServiceContractTests {
     // repeats a record, and replaced or deleted objects' chunks are not listed.
     @Test func chunkPlacementScanPagesThroughObjectsThenParts() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "a", owner: "alice", time: 1, requestID: ids.make())
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "a", owner: "alice", time: 1, commandID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             let placed = { (id: ChunkID) in ChunkRef(id: id, sizeBytes: 10, nodes: [UInt32(id % 3) + 1, 9]) }
             for (bucket, key, ids_) in [("b", "x", [5, 6]), ("a", "z", [3]), ("a", "y", [1, 2]), ("b", "w", [4])] {
                 try await service.putObject(
                     objectRecord(bucket: bucket, key: key, chunks: ids_.map { placed(ChunkID($0)) }), requester: "alice",
-                    precondition: .none, startedTime: testStartTime, requestID: ids.make())
+                    precondition: .none, startedTime: testStartTime, commandID: ids.make())
             }
             // Replaced: chunk 4 becomes garbage and must not be scanned.
             try await service.putObject(
                 objectRecord(bucket: "b", key: "w", etag: "fedcba9876543210fedcba9876543210", chunks: [placed(7)]),
-                requester: "alice", precondition: .none, startedTime: testStartTime, requestID: ids.make())
+                requester: "alice", precondition: .none, startedTime: testStartTime, commandID: ids.make())
             try await service.createMultipartUpload(
-                uploadRecord(bucket: "b", key: "m", uploadID: "u1"), requester: "alice", requestID: ids.make())
+                uploadRecord(bucket: "b", key: "m", uploadID: "u1"), requester: "alice", commandID: ids.make())
             for number in 1...3 {
                 try await service.putPart(
                     partRecord(number, sizeBytes: 10, chunkID: ChunkID(10 + number)), bucket: "b", key: "m",
-                    uploadID: "u1", requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                    uploadID: "u1", requester: "alice", startedTime: testStartTime, commandID: ids.make())
             }
             for limit in [1, 2, 3, 4, 10] {
                 var position: ChunkScanPosition?
@@ -147,11 +147,11 @@ struct ServiceContractTests {
 
     @Test func objectsAndAccess() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             let first = objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 3), chunk(2, 4)])
             try await service.putObject(
                 first, requester: "alice", precondition: .none, startedTime: testStartTime,
-                requestID: ids.make())
+                commandID: ids.make())
             #expect(try await service.object(bucket: "b", key: "k", requester: "alice") == first.owned(by: "alice"))
             #expect(try await service.object(bucket: "b", key: "missing", requester: "alice") == nil)
             await #expect(throws: MetaError.noSuchBucket) {
@@ -160,25 +160,25 @@ struct ServiceContractTests {
             await #expect(throws: MetaError.noSuchBucket) {
                 try await service.putObject(
                     objectRecord(bucket: "x", key: "k2"), requester: "alice", precondition: .none,
-                    startedTime: testStartTime, requestID: ids.make())
+                    startedTime: testStartTime, commandID: ids.make())
             }
             // Replacing queues the old chunks as garbage; the new ones are referenced.
             let second = objectRecord(
                 bucket: "b", key: "k", etag: "fedcba9876543210fedcba9876543210", chunks: [chunk(3, 9)])
             try await service.putObject(
                 second, requester: "alice", precondition: .none, startedTime: testStartTime,
-                requestID: ids.make())
+                commandID: ids.make())
             #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [1, 2])
             #expect(try await service.referencedChunks([1, 2, 3, 4]) == [1, 2, 3])
             let removed = try await service.deleteObjects(
                 bucket: "b", keys: ["k", "nothing", "k"], requester: "alice",
-                time: testStartTime + 5, requestID: ids.make())
+                time: testStartTime + 5, commandID: ids.make())
             #expect(removed == [true, false, false])
             let garbage = try await service.garbageChunks(limit: 10)
             #expect(garbage.map(\.chunk) == [chunk(1, 3), chunk(2, 4), chunk(3, 9)])
             #expect(garbage.last?.queuedTime == testStartTime + 5)
             #expect(try await service.garbageChunks(limit: 1).count == 1)
-            try await service.forgetGarbage([1, 3], requestID: ids.make())
+            try await service.forgetGarbage([1, 3], commandID: ids.make())
             #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [2])
             #expect(try await service.referencedChunks([1, 2, 3]) == [2])
         }
@@ -188,50 +188,50 @@ struct ServiceContractTests {
     // current version; If-Match without a current version is NoSuchKey, as in S3.
     @Test func writePreconditions() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             let etagA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             let etagB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
             for precondition in [WritePrecondition.ifMatch(etagA), .ifMatchAny] {
                 await #expect(throws: MetaError.noSuchKey) {
                     try await service.putObject(
                         objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
-                        precondition: precondition, startedTime: testStartTime, requestID: ids.make())
+                        precondition: precondition, startedTime: testStartTime, commandID: ids.make())
                 }
             }
             // If-None-Match with an ETag holds when there is no current version.
             try await service.putObject(
                 objectRecord(bucket: "b", key: "n", etag: etagA), requester: "alice",
-                precondition: .ifNoneMatch(etagA), startedTime: testStartTime, requestID: ids.make())
+                precondition: .ifNoneMatch(etagA), startedTime: testStartTime, commandID: ids.make())
             await #expect(throws: MetaError.preconditionFailed) {
                 try await service.putObject(
                     objectRecord(bucket: "b", key: "n", etag: etagB), requester: "alice",
                     precondition: .ifNoneMatch(etagA.uppercased()), startedTime: testStartTime,
-                    requestID: ids.make())
+                    commandID: ids.make())
             }
             try await service.putObject(
                 objectRecord(bucket: "b", key: "n", etag: etagB), requester: "alice",
                 precondition: .ifNoneMatch(etagB.replacingOccurrences(of: "b", with: "c")),
-                startedTime: testStartTime, requestID: ids.make())
+                startedTime: testStartTime, commandID: ids.make())
             try await service.putObject(
                 objectRecord(bucket: "b", key: "n", etag: etagA), requester: "alice",
-                precondition: .ifMatchAny, startedTime: testStartTime, requestID: ids.make())
+                precondition: .ifMatchAny, startedTime: testStartTime, commandID: ids.make())
             #expect(try await service.object(bucket: "b", key: "n", requester: "alice")?.etag == etagA)
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k", etag: etagA), requester: "alice",
-                precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())
+                precondition: .ifNoneMatchAny, startedTime: testStartTime, commandID: ids.make())
             await #expect(throws: MetaError.preconditionFailed) {
                 try await service.putObject(
                     objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
-                    precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: ids.make())
+                    precondition: .ifNoneMatchAny, startedTime: testStartTime, commandID: ids.make())
             }
             await #expect(throws: MetaError.preconditionFailed) {
                 try await service.putObject(
                     objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
-                    precondition: .ifMatch(etagB), startedTime: testStartTime, requestID: ids.make())
+                    precondition: .ifMatch(etagB), startedTime: testStartTime, commandID: ids.make())
             }
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k", etag: etagB), requester: "alice",
-                precondition: .ifMatch(etagA), startedTime: testStartTime, requestID: ids.make())
+                precondition: .ifMatch(etagA), startedTime: testStartTime, commandID: ids.make())
             #expect(try await service.object(bucket: "b", key: "k", requester: "alice")?.etag == etagB)
         }
     }
@@ -239,7 +239,7 @@ struct ServiceContractTests {
     // Goal: concurrent If-None-Match: * writers of one key: exactly one wins (apply-time check).
     @Test func concurrentCreateOnlyWritersOneWins() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             let wins = await withTaskGroup(of: Bool.self) { group in
                 for writer in 0..<20 {
                     group.addTask {
@@ -247,7 +247,7 @@ struct ServiceContractTests {
                             try await service.putObject(
                                 objectRecord(bucket: "b", key: "k", etag: md5Hex(writer)),
                                 requester: "alice", precondition: .ifNoneMatchAny,
-                                startedTime: testStartTime, requestID: "writer-\(writer)")
+                                startedTime: testStartTime, commandID: "writer-\(writer)")
                             return true
                         } catch {
                             return false
@@ -262,26 +262,26 @@ struct ServiceContractTests {
 
     @Test func requestTooOld() async throws {
         try await withService { service, clock in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             try await service.createMultipartUpload(
                 uploadRecord(bucket: "b", key: "m", uploadID: "u"), requester: "alice",
-                requestID: ids.make())
+                commandID: ids.make())
             // At the limit a write still commits; one millisecond later it is refused. (Command times never go
             // back, so the boundary comes first.)
             clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                startedTime: testStartTime, requestID: ids.make())
+                startedTime: testStartTime, commandID: ids.make())
             clock.milliseconds = testStartTime + MetaLimits.writeAgeMaxMilliseconds + 1
             await #expect(throws: MetaError.requestTooOld) {
                 try await service.putObject(
                     objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                    startedTime: testStartTime, requestID: ids.make())
+                    startedTime: testStartTime, commandID: ids.make())
             }
             await #expect(throws: MetaError.requestTooOld) {
                 try await service.putPart(
                     partRecord(1, sizeBytes: 5, chunkID: 9), bucket: "b", key: "m", uploadID: "u",
-                    requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                    requester: "alice", startedTime: testStartTime, commandID: ids.make())
             }
         }
     }
@@ -291,37 +291,37 @@ struct ServiceContractTests {
     @Test func idempotentRetry() async throws {
         try await withService { service, _ in
             // (Command times matter: request ids are forgotten by command time.)
-            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "create-b")
-            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "create-b")
+            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, commandID: "create-b")
+            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, commandID: "create-b")
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 1)]), requester: "alice",
-                precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: "put-1")
+                precondition: .ifNoneMatchAny, startedTime: testStartTime, commandID: "put-1")
             // The same request again: succeeds (first outcome) although If-None-Match would now fail.
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 1)]), requester: "alice",
-                precondition: .ifNoneMatchAny, startedTime: testStartTime, requestID: "put-1")
+                precondition: .ifNoneMatchAny, startedTime: testStartTime, commandID: "put-1")
             #expect(try await service.garbageChunks(limit: 10).isEmpty)
             let first = try await service.deleteObjects(
-                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: "del-1")
+                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, commandID: "del-1")
             let again = try await service.deleteObjects(
-                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, requestID: "del-1")
+                bucket: "b", keys: ["k"], requester: "alice", time: testStartTime, commandID: "del-1")
             #expect(first == [true])
             #expect(again == [true])
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k2", chunks: [chunk(2, 1)]), requester: "alice",
-                precondition: .none, startedTime: testStartTime, requestID: "put-2")
+                precondition: .none, startedTime: testStartTime, commandID: "put-2")
             await #expect(throws: MetaError.bucketNotEmpty) {
-                try await service.deleteBucket(name: "b", requester: "alice", requestID: "del-b")
+                try await service.deleteBucket(name: "b", requester: "alice", commandID: "del-b")
             }
             // A retry of a failed command fails the same way even once it could succeed.
             try await service.deleteObjects(bucket: "b", keys: ["k2"], requester: "alice", time: testStartTime,
-                                            requestID: "del-2")
+                                            commandID: "del-2")
             await #expect(throws: MetaError.bucketNotEmpty) {
-                try await service.deleteBucket(name: "b", requester: "alice", requestID: "del-b")
+                try await service.deleteBucket(name: "b", requester: "alice", commandID: "del-b")
             }
             // Reusing an id for another kind of command is refused.
             await #expect(throws: MetaError.self) {
-                try await service.deleteBucket(name: "b", requester: "alice", requestID: "put-1")
+                try await service.deleteBucket(name: "b", requester: "alice", commandID: "put-1")
             }
             #expect(try await service.bucket(name: "b") != nil)
         }
@@ -329,31 +329,31 @@ struct ServiceContractTests {
 
     @Test func multipartHappyPathAndRetry() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             let upload = uploadRecord(bucket: "b", key: "big", uploadID: "u1")
-            try await service.createMultipartUpload(upload, requester: "alice", requestID: ids.make())
+            try await service.createMultipartUpload(upload, requester: "alice", commandID: ids.make())
             #expect(try await service.upload(bucket: "b", key: "big", uploadID: "u1", requester: "alice") == upload)
             #expect(try await service.upload(bucket: "b", key: "other", uploadID: "u1", requester: "alice") == nil)
             try await service.putPart(
                 partRecord(1, sizeBytes: 10, chunkID: 101), bucket: "b", key: "big", uploadID: "u1",
-                requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                requester: "alice", startedTime: testStartTime, commandID: ids.make())
             // Replaced part: last upload wins, the old chunk goes to GC.
             try await service.putPart(
                 partRecord(1, sizeBytes: 10, chunkID: 102), bucket: "b", key: "big", uploadID: "u1",
-                requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                requester: "alice", startedTime: testStartTime, commandID: ids.make())
             try await service.putPart(
                 partRecord(2, sizeBytes: 4, chunkID: 103), bucket: "b", key: "big", uploadID: "u1",
-                requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                requester: "alice", startedTime: testStartTime, commandID: ids.make())
             try await service.putPart(
                 partRecord(3, sizeBytes: 7, chunkID: 104), bucket: "b", key: "big", uploadID: "u1",
-                requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                requester: "alice", startedTime: testStartTime, commandID: ids.make())
             #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [101])
             let parts = [
                 CompletedPart(partNumber: 1, etag: md5Hex(1)), CompletedPart(partNumber: 3, etag: "\"\(md5Hex(3))\""),
             ]
             let object = try await service.completeMultipartUpload(
                 bucket: "b", key: "big", uploadID: "u1", parts: parts, requester: "alice", precondition: .none,
-                time: testStartTime + 9, minimumPartSizeBytes: 5, requestID: "complete-1")
+                time: testStartTime + 9, minimumPartSizeBytes: 5, commandID: "complete-1")
             #expect(object.sizeBytes == 17)
             #expect(object.partSizes == [10, 7])
             #expect(object.chunks.map(\.id) == [102, 104])
@@ -373,33 +373,33 @@ struct ServiceContractTests {
             // Retrying the completion returns the same object.
             let retried = try await service.completeMultipartUpload(
                 bucket: "b", key: "big", uploadID: "u1", parts: parts, requester: "alice", precondition: .none,
-                time: testStartTime + 99, minimumPartSizeBytes: 5, requestID: "complete-1")
+                time: testStartTime + 99, minimumPartSizeBytes: 5, commandID: "complete-1")
             #expect(retried == object)
             // So does a new request naming the same parts while the object is the current version.
             let again = try await service.completeMultipartUpload(
                 bucket: "b", key: "big", uploadID: "u1", parts: parts, requester: "alice", precondition: .none,
-                time: testStartTime + 99, minimumPartSizeBytes: 5, requestID: ids.make())
+                time: testStartTime + 99, minimumPartSizeBytes: 5, commandID: ids.make())
             #expect(again == object)
             // Other parts, or another upload id, name no upload.
             await #expect(throws: MetaError.noSuchUpload) {
                 try await service.completeMultipartUpload(
                     bucket: "b", key: "big", uploadID: "u1", parts: [parts[0]], requester: "alice",
-                    precondition: .none, time: testStartTime + 99, minimumPartSizeBytes: 5, requestID: ids.make())
+                    precondition: .none, time: testStartTime + 99, minimumPartSizeBytes: 5, commandID: ids.make())
             }
             await #expect(throws: MetaError.noSuchUpload) {
                 try await service.completeMultipartUpload(
                     bucket: "b", key: "big", uploadID: "u2", parts: parts, requester: "alice", precondition: .none,
-                    time: testStartTime + 99, minimumPartSizeBytes: 5, requestID: ids.make())
+                    time: testStartTime + 99, minimumPartSizeBytes: 5, commandID: ids.make())
             }
             // Once the key holds another version, the upload is just unknown; nothing changed.
             let replacement = objectRecord(bucket: "b", key: "big", chunks: [chunk(105, 1)])
             try await service.putObject(
                 replacement, requester: "alice", precondition: .none, startedTime: testStartTime,
-                requestID: ids.make())
+                commandID: ids.make())
             await #expect(throws: MetaError.noSuchUpload) {
                 try await service.completeMultipartUpload(
                     bucket: "b", key: "big", uploadID: "u1", parts: parts, requester: "alice", precondition: .none,
-                    time: testStartTime + 99, minimumPartSizeBytes: 5, requestID: ids.make())
+                    time: testStartTime + 99, minimumPartSizeBytes: 5, commandID: ids.make())
             }
             // Command times never go back: the PUT after the Complete stamped +99 is stamped +99 as well.
             var stored = replacement
@@ -412,13 +412,13 @@ struct ServiceContractTests {
     // each command is stamped with max(the clock, the last committed time), so Last-Modified never goes back.
     @Test func commandTimesNeverGoBackWithTheClock() async throws {
         try await withService { service, clock in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             clock.milliseconds = testStartTime + 60_000
             try await service.putObject(objectRecord(bucket: "b", key: "a"), requester: "alice", precondition: .none,
-                                        startedTime: testStartTime, requestID: ids.make())
+                                        startedTime: testStartTime, commandID: ids.make())
             clock.milliseconds = testStartTime + 1_000  // the clock steps back 59 s
             try await service.putObject(objectRecord(bucket: "b", key: "b"), requester: "alice", precondition: .none,
-                                        startedTime: testStartTime, requestID: ids.make())
+                                        startedTime: testStartTime, commandID: ids.make())
             let first = try #require(try await service.object(bucket: "b", key: "a", requester: "alice"))
             let second = try #require(try await service.object(bucket: "b", key: "b", requester: "alice"))
             #expect(first.lastModifiedTime == testStartTime + 60_000)
@@ -428,25 +428,25 @@ struct ServiceContractTests {
 
     @Test func multipartErrors() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             try await service.createMultipartUpload(
                 uploadRecord(bucket: "b", key: "k", uploadID: "u"), requester: "alice",
-                requestID: ids.make())
+                commandID: ids.make())
             await #expect(throws: MetaError.noSuchBucket) {
                 try await service.createMultipartUpload(
                     uploadRecord(bucket: "x", key: "k", uploadID: "u3"),
-                    requester: "alice", requestID: ids.make())
+                    requester: "alice", commandID: ids.make())
             }
             await #expect(throws: MetaError.noSuchUpload) {
                 try await service.putPart(
                     partRecord(1, sizeBytes: 5, chunkID: 1), bucket: "b", key: "k", uploadID: "nope",
-                    requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                    requester: "alice", startedTime: testStartTime, commandID: ids.make())
             }
             for (number, size) in [(1, 5), (2, 3), (3, 5)] {
                 try await service.putPart(
                     partRecord(number, sizeBytes: Int64(size), chunkID: ChunkID(number)), bucket: "b",
                     key: "k", uploadID: "u", requester: "alice", startedTime: testStartTime,
-                    requestID: ids.make())
+                    commandID: ids.make())
             }
             func complete(_ parts: [CompletedPart], uploadID: String = "u", precondition: WritePrecondition = .none)
                 async throws -> ObjectRecord
@@ -455,7 +455,7 @@ struct ServiceContractTests {
                     bucket: "b", key: "k", uploadID: uploadID, parts: parts,
                     requester: "alice", precondition: precondition,
                     time: testStartTime, minimumPartSizeBytes: 4,
-                    requestID: ids.make())
+                    commandID: ids.make())
             }
             let p1 = CompletedPart(partNumber: 1, etag: md5Hex(1))
             let p2 = CompletedPart(partNumber: 2, etag: md5Hex(2))
@@ -473,7 +473,7 @@ struct ServiceContractTests {
             // The too-small part is fine as the last one.
             try await service.putObject(
                 objectRecord(bucket: "b", key: "k"), requester: "alice", precondition: .none,
-                startedTime: testStartTime, requestID: ids.make())
+                startedTime: testStartTime, commandID: ids.make())
             await #expect(throws: MetaError.preconditionFailed) {
                 try await complete([p1, p2], precondition: .ifNoneMatchAny)
             }
@@ -487,7 +487,7 @@ struct ServiceContractTests {
             await #expect(throws: MetaError.noSuchUpload) {
                 try await service.abortMultipartUpload(
                     bucket: "b", key: "k", uploadID: "u", requester: "alice",
-                    requestID: ids.make())
+                    commandID: ids.make())
             }
             await #expect(throws: MetaError.noSuchUpload) {
                 try await service.listParts(
@@ -499,14 +499,14 @@ struct ServiceContractTests {
 
     @Test func abortAndListParts() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             try await service.createMultipartUpload(
                 uploadRecord(bucket: "b", key: "k", uploadID: "u"), requester: "alice",
-                requestID: ids.make())
+                commandID: ids.make())
             for number in 1...5 {
                 try await service.putPart(
                     partRecord(number, sizeBytes: 1, chunkID: ChunkID(number)), bucket: "b", key: "k",
-                    uploadID: "u", requester: "alice", startedTime: testStartTime, requestID: ids.make())
+                    uploadID: "u", requester: "alice", startedTime: testStartTime, commandID: ids.make())
             }
             let first = try await service.listParts(
                 bucket: "b", key: "k", uploadID: "u", requester: "alice",
@@ -520,7 +520,7 @@ struct ServiceContractTests {
             #expect(rest.parts.map(\.partNumber) == [3, 4, 5])
             #expect(!rest.isTruncated)
             try await service.abortMultipartUpload(
-                bucket: "b", key: "k", uploadID: "u", requester: "alice", requestID: ids.make())
+                bucket: "b", key: "k", uploadID: "u", requester: "alice", commandID: ids.make())
             #expect(Set(try await service.garbageChunks(limit: 10).map(\.chunk.id)) == [1, 2, 3, 4, 5])
             #expect(try await service.upload(bucket: "b", key: "k", uploadID: "u", requester: "alice") == nil)
         }
@@ -528,14 +528,14 @@ struct ServiceContractTests {
 
     @Test func listMultipartUploadsWithMarkersAndDelimiter() async throws {
         try await withService { service, _ in
-            try await service.createBucket(name: "b", owner: "alice", time: 1, requestID: ids.make())
+            try await service.createBucket(name: "b", owner: "alice", time: 1, commandID: ids.make())
             let uploads: [(String, String, Int64)] = [
                 ("a/1", "u5", 5), ("a/2", "u1", 1), ("b", "u3", 3), ("b", "u2", 4), ("b", "u4", 4), ("c", "u6", 0),
             ]
             for (key, id, time) in uploads {
                 try await service.createMultipartUpload(
                     uploadRecord(bucket: "b", key: key, uploadID: id, time: time),
-                    requester: "alice", requestID: ids.make())
+                    requester: "alice", commandID: ids.make())
             }
             func list(
                 prefix: String = "", delimiter: String = "", keyMarker: String = "", uploadIDMarker: String = "",
@@ -575,7 +575,7 @@ struct ServiceContractTests {
         await service.close()
         await #expect(throws: MetaError.self) { try await service.listUsers() }
         await #expect(throws: MetaError.self) {
-            try await service.createBucket(name: "b", owner: "a", time: 1, requestID: "r")
+            try await service.createBucket(name: "b", owner: "a", time: 1, commandID: "r")
         }
         await service.close()
     }

@@ -18,18 +18,18 @@ struct ServiceLifecycleTests {
         let index: UInt64
         do {
             let service = try await makeService(directory, clock: clock)
-            try await service.createUser(user, requestID: "r1")
-            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r2")
+            try await service.createUser(user, commandID: "r1")
+            try await service.createBucket(name: "b", owner: "alice", time: testStartTime, commandID: "r2")
             try await service.putObject(
                 objectRecord(bucket: "b", key: "dir/ünï\u{1}code", chunks: [chunk(4, 3)]),
-                requester: "alice", precondition: .none, startedTime: testStartTime, requestID: "r3")
+                requester: "alice", precondition: .none, startedTime: testStartTime, commandID: "r3")
             try await service.putObject(
                 object, requester: "alice", precondition: .none, startedTime: testStartTime,
-                requestID: "r4")
-            try await service.createMultipartUpload(upload, requester: "alice", requestID: "r5")
+                commandID: "r4")
+            try await service.createMultipartUpload(upload, requester: "alice", commandID: "r5")
             try await service.putPart(
                 partRecord(1, sizeBytes: 5, chunkID: 6), bucket: "b", key: "big", uploadID: "u",
-                requester: "alice", startedTime: testStartTime, requestID: "r6")
+                requester: "alice", startedTime: testStartTime, commandID: "r6")
             index = try await service.appliedIndex()
             #expect(index == 7)  // the first term's no-op entry, then six commands
             await service.close()
@@ -50,8 +50,8 @@ struct ServiceLifecycleTests {
         #expect(try await service.garbageChunks(limit: 10).map(\.chunk.id) == [4])
         #expect(try await service.referencedChunks([4, 5, 6, 7]) == [4, 5, 6])
         // Request ids are remembered across the restart too.
-        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r2")
-        try await service.createBucket(name: "c", owner: "alice", time: testStartTime, requestID: "r7")
+        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, commandID: "r2")
+        try await service.createBucket(name: "c", owner: "alice", time: testStartTime, commandID: "r7")
         #expect(try await service.appliedIndex() == restarted + 2)
         await service.close()
     }
@@ -76,7 +76,7 @@ struct ServiceLifecycleTests {
             #expect(try await service.listBuckets(owner: "alice").map(\.name) == ["b", "c"] + (0..<round).map { "new\($0)" })
             #expect(try await service.object(bucket: "b", key: "old", requester: "alice")?.key == "old")
             #expect(try await service.appliedIndex() > 3)
-            try await service.createBucket(name: "new\(round)", owner: "alice", time: testStartTime, requestID: "new-\(round)")
+            try await service.createBucket(name: "new\(round)", owner: "alice", time: testStartTime, commandID: "new-\(round)")
             await service.close()
         }
         let service = try await makeService(directory, clock: TestClock(testStartTime))
@@ -91,7 +91,7 @@ struct ServiceLifecycleTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let service = try await makeService(directory, clock: TestClock(testStartTime))
-        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "create")
+        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, commandID: "create")
         let start = try await service.appliedIndex()
         let count = 400
         let sequentialStart = ContinuousClock.now
@@ -99,7 +99,7 @@ struct ServiceLifecycleTests {
             try await service.putObject(
                 objectRecord(bucket: "b", key: "seq-\(index)", chunks: [chunk(ChunkID(index + 1), 1)]),
                 requester: "alice", precondition: .none, startedTime: testStartTime,
-                requestID: "seq-\(index)")
+                commandID: "seq-\(index)")
         }
         let sequential = ContinuousClock.now - sequentialStart
         let concurrentCount = 4000
@@ -113,7 +113,7 @@ struct ServiceLifecycleTests {
                             objectRecord(
                                 bucket: "b", key: "par-\(index)", chunks: [chunk(ChunkID(100_000 + index), 1)]),
                             requester: "alice", precondition: .none, startedTime: testStartTime,
-                            requestID: "par-\(index)")
+                            commandID: "par-\(index)")
                     }
                 }
             }
@@ -145,7 +145,7 @@ struct MetaLimitsTests {
         // The orphan sweeper must never delete the chunks of a write that can still commit.
         #expect(MetaLimits.orphanChunkAgeMinMilliseconds > MetaLimits.writeAgeMaxMilliseconds)
         // A retried request must still be remembered for at least a client's retry horizon (minutes).
-        #expect(MetaLimits.requestIDRetentionMilliseconds >= 15 * 60 * 1000)
+        #expect(MetaLimits.commandIDRetentionMilliseconds >= 15 * 60 * 1000)
         #expect(MetaLimits.batchCommandsMax <= MetaLimits.pendingProposalsMax)
         // A DeleteObjects of 1000 keys of 1024 bytes fits in one command.
         #expect(MetaLimits.commandBytesMax > 1000 * 1030)
@@ -162,11 +162,11 @@ struct ServiceDurabilityTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let service = try await makeService(directory, clock: TestClock(testStartTime))
-        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, requestID: "r1")
+        try await service.createBucket(name: "b", owner: "alice", time: testStartTime, commandID: "r1")
         let object = objectRecord(bucket: "b", key: "k", chunks: [chunk(1, 2)])
         try await service.putObject(
             object, requester: "alice", precondition: .none, startedTime: testStartTime,
-            requestID: "r2")
+            commandID: "r2")
         let applied = try await service.appliedIndex()
         #expect(applied >= 2)
         let observer = try MetaStateMachine(path: directory.path + "/meta.sqlite")

@@ -16,9 +16,9 @@ func plausibleCommandLog(seed: UInt64, count: Int) -> [MetaCommand] {
     for index in 0..<count {
         time += Int64(random.int(0...3_000_000))
         // Some request ids repeat, to exercise deduplication.
-        let requestID = random.int(0...9) == 0 ? "req-\(random.int(0...max(index, 1)))" : "req-\(index)"
+        let commandID = random.int(0...9) == 0 ? "req-\(random.int(0...max(index, 1)))" : "req-\(index)"
         let envelope = CommandEnvelope(
-            requestID: requestID, requester: users[random.int(0...4) == 0 ? 1 : 0], time: time)
+            commandID: commandID, requester: users[random.int(0...4) == 0 ? 1 : 0], time: time)
         // An upload id determines its bucket and key, so multipart commands often line up.
         let uploadNumber = random.int(0...5)
         let uploadID = "u\(uploadNumber)-\(random.int(0...1))"
@@ -143,13 +143,13 @@ struct StateMachineTests {
         var expected: [ChunkID: Int64] = [:]
         let objectBlobs = try database.rows("SELECT record FROM objects") { $0.bytes(0) }
         for blob in objectBlobs {
-            let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
+            let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: RecordFormat.object) }
             for chunk in object.chunks { expected[chunk.id, default: 0] += 1 }
         }
         // Noncurrent versions keep their chunks referenced (delete markers have none).
         let versionBlobs = try database.rows("SELECT record FROM versions") { $0.bytes(0) }
         for blob in versionBlobs {
-            let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
+            let object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: RecordFormat.object) }
             for chunk in object.chunks { expected[chunk.id, default: 0] += 1 }
         }
         // Usage counts every object version's bytes plus open parts, per bucket.
@@ -237,7 +237,7 @@ struct StateMachineTests {
 
     // Goal: request ids are forgotten by command time and by count, and a retry inside the window is
     // answered from memory.
-    @Test func requestIDsExpireByCommandTime() throws {
+    @Test func commandIDsExpireByCommandTime() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
@@ -245,7 +245,7 @@ struct StateMachineTests {
         let create = MetaCommand.createBucket(envelope("r1", time: testStartTime), name: "b")
         #expect(try driver.apply(create) == .done)
         #expect(try driver.apply(create) == .done)
-        let later = testStartTime + MetaLimits.requestIDRetentionMilliseconds + 1
+        let later = testStartTime + MetaLimits.commandIDRetentionMilliseconds + 1
         #expect(try driver.apply(.createBucket(envelope("r2", time: later), name: "c")) == .done)
         // r1 is forgotten: the same command now runs again and is refused.
         #expect(try driver.apply(create) == .failed(.bucketAlreadyOwnedByYou))
@@ -254,19 +254,19 @@ struct StateMachineTests {
 
     // Goal: a burst beyond the count limit forgets no request id younger than the minimum retention (a
     // gateway may still retry it); once command time moves past it, the count limit applies again.
-    @Test func requestIDCountLimitSparesRecentIDs() throws {
+    @Test func commandIDCountLimitSparesRecentIDs() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let driver = try MachineDriver(path: directory.path + "/meta.sqlite")
         defer { driver.machine.close() }
-        driver.machine.requestIDCountMax = 10
+        driver.machine.commandIDCountMax = 10
         for index in 0..<30 {
             _ = try driver.apply(.createBucket(envelope("burst-\(index)", time: testStartTime + Int64(index)), name: "b\(index)"))
         }
         #expect(driver.machine.requestCount == 30)
         // The first of the burst is still answered from memory, not run again.
         #expect(try driver.apply(.createBucket(envelope("burst-0", time: testStartTime), name: "b0")) == .done)
-        let later = testStartTime + MetaLimits.requestIDRetentionMinMilliseconds + 100
+        let later = testStartTime + MetaLimits.commandIDRetentionMinMilliseconds + 100
         _ = try driver.apply(.createBucket(envelope("after", time: later), name: "after"))
         #expect(driver.machine.requestCount == 10 + 1)  // pruned to the limit, then "after" remembered
     }

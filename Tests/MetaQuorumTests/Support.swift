@@ -168,7 +168,7 @@ struct RandomValues {
     }
 
     mutating func command() -> MetaCommand {
-        let envelope = CommandEnvelope(requestID: string(), requester: string(), time: int64(),
+        let envelope = CommandEnvelope(commandID: string(), requester: string(), time: int64(),
                                        bucketAccess: bool() ? nil : BucketAccessStamp(value: UInt64(bitPattern: int64())))
         switch int(0...29) {
         case 23:
@@ -294,7 +294,7 @@ extension MetaCommand {
         var header = ByteWriter(capacity: 64)
         header.writeByte(format)
         header.writeByte(kind)
-        header.writeString(envelope.requestID)
+        header.writeString(envelope.commandID)
         header.writeString(envelope.requester)
         header.writeInt(envelope.time)
         var bytes = encode()

@@ -237,7 +237,7 @@ struct VersioningTests: MachineSuite {
             .encoded(asFormat: 2)
         let decoded = try MetaCommand(decoding: bytes)
         #expect(try driver.apply(decoded) == .deleted([true]))
-        let marker = MetaCommand.derivedVersionID(requestID: "old-gateway", position: 0)
+        let marker = MetaCommand.derivedVersionID(commandID: "old-gateway", position: 0)
         #expect(marker.count == 32)
         #expect(entries(try list()) == ["k@\(marker)*(dm)", "k@v1"])
     }

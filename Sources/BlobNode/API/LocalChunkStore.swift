@@ -2,6 +2,7 @@ import WallClock
 public import Logging
 public import NIOCore
 import NIOPosix
+public import BlobContract
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 public import NIOCore
+public import BlobContract
 
 /// One blob node's chunks spread over several data directories (one `LocalChunkStore` each, typically one
 /// per disk), behind the same `ChunkStoring` contract.

@@ -1,4 +1,5 @@
 import NIOCore
+public import BlobContract
 
 /// What one `compact()` call did.
 public struct CompactionReport: Sendable, Equatable {

@@ -1,3 +1,5 @@
+public import BlobContract
+
 /// Reclaims the space of deleted chunks in a local store, one sealed volume per step, while any volume's dead
 /// fraction is past the store's threshold (`LocalChunkStore.compact(volumesMax:)`).
 ///

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import BlobContract
 
 /// A blob node's disk faults, injected from outside while it runs (debug builds only; compiled out of
 /// release builds): the Jepsen-style harness's N15 nemeses, `fill-blob-disk` and `eio-blob-disk`.

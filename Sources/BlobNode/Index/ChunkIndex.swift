@@ -1,3 +1,5 @@
+import BlobContract
+
 /// Where a record lives: a volume and the offset of its header.
 struct RecordLocation: Hashable, Sendable {
     var volumeID: UInt32

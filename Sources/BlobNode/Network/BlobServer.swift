@@ -4,6 +4,7 @@ public import Logging
 public import NIOCore
 import NIOPosix
 import Synchronization
+public import BlobContract
 
 /// A blob node's network face: serves one `ChunkStoring` (a `LocalChunkStore` in `silo blob`) over the chunk
 /// protocol (`BlobWire`), so every gateway reaches the same bytes through a `RemoteChunkStore`.

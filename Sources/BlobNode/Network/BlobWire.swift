@@ -1,5 +1,7 @@
+import ZlibCRC
 import ClusterAuth
 import NIOCore
+import BlobContract
 
 /// The chunk protocol between a blob node (`BlobServer`) and its clients (`RemoteChunkStore`). Pure: the NIO
 /// handlers call it, the tests and the `blob-wire` fuzz target call it directly.

@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 import NIOPosix
 import Synchronization
+public import BlobContract
 
 /// A client of one blob node (`BlobServer`): the `ChunkStoring` a gateway holds for a node that runs in
 /// another process, over the chunk protocol (`BlobWire`).

@@ -1,3 +1,6 @@
+import ZlibCRC
+import BlobContract
+
 /// What a record in a volume file says about its chunk.
 enum RecordKind: UInt8, Sendable {
     /// The chunk's bytes follow the header.

@@ -3,6 +3,7 @@ import Dispatch
 import NIOCore
 import NIOPosix
 import Synchronization
+import BlobContract
 
 /// One record waiting for the writer thread.
 struct PendingRecord: Sendable {

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import BlobContract
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,5 @@
+import BlobContract
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

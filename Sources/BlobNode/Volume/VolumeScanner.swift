@@ -1,3 +1,6 @@
+import ZlibCRC
+import BlobContract
+
 /// How the valid part of a volume ends before the end of its file.
 enum TornTail: Equatable, Sendable {
     /// Fewer than `RecordHeader.size` bytes after the last record.

@@ -1,4 +1,5 @@
 import NIOCore
+import BlobContract
 
 /// The dedicated writer thread: it alone appends to the active volume, rotates volumes, and fsyncs.
 /// Each turn it takes every queued request (up to the batch limits), appends their records, makes them

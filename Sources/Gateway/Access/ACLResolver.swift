@@ -1,6 +1,6 @@
 import Crypto
 import HTTPTypes
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// Turns what a request says about an ACL (a canned ACL, `x-amz-grant-*` headers, or an

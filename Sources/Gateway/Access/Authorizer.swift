@@ -1,4 +1,4 @@
-import MetaQuorum
+import MetaContract
 import S3Protocol
 import Synchronization
 

@@ -1,4 +1,4 @@
-import MetaQuorum
+import MetaContract
 import Synchronization
 
 /// Bucket records this gateway read recently, so that an object write (PutObject, an upload's parts,

@@ -1,4 +1,4 @@
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// Where each request meets the `Authorizer`: once in `authorize` before any handler runs, for the

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 
 /// The admin endpoint (not S3): user management for `silo admin`, under `/_silo/admin/`.
@@ -72,7 +72,7 @@ struct AdminAPI {
                 secretAccessKey: create.secretAccessKey ?? Credentials.makeSecretAccessKey(),
                 isRoot: false, createdTime: now)
             try Credentials.validate(accessKeyID: record.accessKeyID, secretAccessKey: record.secretAccessKey)
-            try await gateway.metadata.createUser(record, requestID: requestID)
+            try await gateway.metadata.createUser(record, commandID: requestID)
             return try json(UserView(id: record.id, name: record.name, accessKeyID: record.accessKeyID,
                                      secretAccessKey: record.secretAccessKey, isRoot: false,
                                      createdTime: record.createdTime), status: .created)
@@ -85,7 +85,7 @@ struct AdminAPI {
             }
             // `?force=true`: the user's buckets pass to the root user who asks, instead of a refusal.
             let force = request.uri.queryParameters.get("force") == "true"
-            try await gateway.metadata.deleteUser(name: name, heir: force ? user.id : nil, requestID: requestID)
+            try await gateway.metadata.deleteUser(name: name, heir: force ? user.id : nil, commandID: requestID)
             return S3Gateway.emptyResponse(.noContent)
         case (.get, "users", 2), (.get, "buckets", 2):
             return try json(try await gateway.metadata.usage(of: Self.target(route)))
@@ -96,7 +96,7 @@ struct AdminAPI {
             guard let data = payload.readData(length: payload.readableBytes),
                   let quota = try? JSONDecoder().decode(Quota.self, from: data)
             else { throw S3Error(.invalidArgument, "Expected JSON {\"bytesMax\"?: N, \"objectsMax\"?: N}.") }
-            try await gateway.metadata.setQuota(quota, for: Self.target(route), requestID: requestID)
+            try await gateway.metadata.setQuota(quota, for: Self.target(route), commandID: requestID)
             return try json(try await gateway.metadata.usage(of: Self.target(route)))
         case (.get, "buckets", 3) where route[2] == "durability":
             return try json(try await durabilityView(bucket: Self.name(route)))
@@ -109,7 +109,7 @@ struct AdminAPI {
             else { throw S3Error(.invalidArgument, "Expected JSON {\"durability\": \"replicas:N\" | \"ec:K+M\" | \"default\"}.") }
             let durability = try Self.durability(parsing: request.durability, writableNodes: gateway.cluster.writableNodeCount)
             try await gateway.metadata.setBucketDurability(bucket: Self.name(route), durability: durability,
-                                                           requestID: requestID)
+                                                           commandID: requestID)
             return try json(try await durabilityView(bucket: Self.name(route)))
         default:
             throw S3Error(.methodNotAllowed, "Unknown admin call \(request.method) \(path).")

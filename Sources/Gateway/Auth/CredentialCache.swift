@@ -1,4 +1,4 @@
-import MetaQuorum
+import MetaContract
 import Synchronization
 
 /// Access keys → users, read from the metadata service and kept for a short time, so that signature

@@ -1,6 +1,7 @@
-import BlobNode
+import BlobContract
+import Erasure
 import Logging
-import MetaQuorum
+import MetaContract
 import Metrics
 import NIOCore
 
@@ -231,7 +232,7 @@ actor ChunkRepairer: BackgroundWorker {
             }
             do {
                 try await metadata.relocateChunk(record: record, chunkID: chunk.id, from: from, to: candidate,
-                                                 requestID: S3Gateway.randomHex(bytes: 16))
+                                                 commandID: S3Gateway.randomHex(bytes: 16))
             } catch {
                 if error.isDefiniteRefusal { try? await store.delete([id]) }
                 logger.warning("copy or shard rebuilt elsewhere but the move not recorded", metadata: [

@@ -1,6 +1,6 @@
-import BlobNode
+import BlobContract
 import Foundation
-import MetaQuorum
+import MetaContract
 
 /// Deletes the bytes of chunks that metadata no longer references (replaced, deleted or aborted), once
 /// they have waited `graceMilliseconds` so that GETs that started before the unlink can finish.
@@ -45,7 +45,7 @@ struct GarbageCollector: BackgroundWorker {
         }
         let forgotten = due.filter { $0.chunk.nodes.allSatisfy { !failedNodes.contains($0) } }.map(\.chunk.id)
         if !forgotten.isEmpty {
-            try await metadata.forgetGarbage(forgotten, requestID: S3Gateway.randomHex(bytes: 16))
+            try await metadata.forgetGarbage(forgotten, commandID: S3Gateway.randomHex(bytes: 16))
         }
         return due.count == garbage.count && garbage.count == pageSize && failedNodes.isEmpty ? .busy : .idle
     }

@@ -4,7 +4,7 @@ import HTTPTypes
 public import Hummingbird
 public import Logging
 import Metrics
-public import MetaQuorum
+public import MetaContract
 import NIOCore
 import S3Protocol
 

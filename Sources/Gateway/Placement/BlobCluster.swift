@@ -1,5 +1,5 @@
-public import BlobNode
-import MetaQuorum
+public import BlobContract
+import MetaContract
 public import Placement
 
 /// The blob nodes a gateway writes to and reads from, and the ring that places chunks on them.

@@ -1,5 +1,5 @@
-public import BlobNode
-public import MetaQuorum
+public import BlobContract
+public import MetaContract
 public import Placement
 import Synchronization
 

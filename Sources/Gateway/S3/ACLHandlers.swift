@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// GetBucketAcl, GetObjectAcl, PutBucketAcl, PutObjectAcl, Get/Put/DeleteBucketOwnershipControls.
@@ -59,7 +59,7 @@ extension S3Gateway {
                 let requested = try acl(owner: bucket.owner, bucketOwner: bucket.owner)
                 try Self.refusePublicACL(requested, in: bucket)
                 try await metadata.putBucketACL(bucket: call.bucket, acl: requested, requester: call.requester,
-                                                access: bucket.accessStamp, requestID: call.requestID)
+                                                access: bucket.accessStamp, commandID: call.requestID)
             }
             return Self.emptyResponse(.ok)
         }
@@ -72,7 +72,7 @@ extension S3Gateway {
             let requested = try acl(owner: owner, bucketOwner: bucket.owner)
             try Self.refusePublicACL(requested, in: bucket)
             try await metadata.putObjectACL(bucket: call.bucket, key: call.key, acl: requested, requester: call.requester,
-                                            access: bucket.accessStamp, requestID: call.requestID)
+                                            access: bucket.accessStamp, commandID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }
@@ -114,7 +114,7 @@ extension S3Gateway {
                 throw S3Error(.invalidBucketAclWithObjectOwnership)
             }
             try await metadata.setOwnershipControls(bucket: call.bucket, ownership: ownership, requester: call.requester,
-                                                    access: bucket.accessStamp, requestID: call.requestID)
+                                                    access: bucket.accessStamp, commandID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }
@@ -124,7 +124,7 @@ extension S3Gateway {
         do {
             try await decidingOnFreshBucket(call) { bucket in
                 try await metadata.setOwnershipControls(bucket: call.bucket, ownership: nil, requester: call.requester,
-                                                        access: bucket.accessStamp, requestID: call.requestID)
+                                                        access: bucket.accessStamp, commandID: call.requestID)
             }
         } catch MetaError.ownershipControlsNotFound {
             // Nothing to delete.

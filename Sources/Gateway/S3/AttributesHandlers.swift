@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// GetObjectAttributes: what a HEAD tells plus the part count, for the attributes named in

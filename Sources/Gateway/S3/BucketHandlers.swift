@@ -1,7 +1,7 @@
 import Crypto
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 
@@ -68,10 +68,10 @@ extension S3Gateway {
             if objectLock {
                 try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now, acl: acl,
                                                 ownership: ownership, objectLock: ObjectLockConfiguration(),
-                                                requestID: call.requestID)
+                                                commandID: call.requestID)
             } else {
                 try await metadata.createBucket(name: call.bucket, owner: call.requester, time: call.now, acl: acl,
-                                                ownership: ownership, requestID: call.requestID)
+                                                ownership: ownership, commandID: call.requestID)
             }
         } catch {
             // AWS's legacy us-east-1 answers 200 to an owner re-creating a bucket (nothing changes);
@@ -84,7 +84,7 @@ extension S3Gateway {
     }
 
     func deleteBucket(_ call: S3Call) async throws -> Response {
-        try await metadata.deleteBucket(name: call.bucket, requester: call.requester, requestID: call.requestID)
+        try await metadata.deleteBucket(name: call.bucket, requester: call.requester, commandID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
 

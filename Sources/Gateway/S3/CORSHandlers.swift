@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 import Synchronization
@@ -23,7 +23,7 @@ extension S3Gateway {
             tooLarge: S3Error(.malformedXML, "The CORS configuration exceeds \(S3Limits.corsConfigurationBytesMax) bytes."))
         let configuration = try CORSConfiguration.parse(Array(buffer: body))
         try await metadata.setBucketCORS(bucket: call.bucket, cors: configuration.xml(), requester: call.requester,
-                                         requestID: call.requestID)
+                                         commandID: call.requestID)
         return Self.emptyResponse(.ok)
     }
 
@@ -31,7 +31,7 @@ extension S3Gateway {
     func deleteBucketCors(_ call: S3Call) async throws -> Response {
         do {
             try await metadata.setBucketCORS(bucket: call.bucket, cors: nil, requester: call.requester,
-                                             requestID: call.requestID)
+                                             commandID: call.requestID)
         } catch .noSuchCORSConfiguration {
             // Nothing to delete.
         }

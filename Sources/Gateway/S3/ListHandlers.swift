@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// ListObjects (v1), ListObjectsV2, ListObjectVersions, ListMultipartUploads.

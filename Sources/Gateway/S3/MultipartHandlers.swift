@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 
@@ -34,7 +34,7 @@ extension S3Gateway {
             try checkLockPermission(lock, call, in: bucket)
         }) { access in
             try await metadata.createMultipartUpload(upload, requester: call.requester, access: access,
-                                                     requestID: call.requestID)
+                                                     commandID: call.requestID)
         }
         var headers = HTTPFields()
         if let algorithm { headers[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm }
@@ -107,7 +107,7 @@ extension S3Gateway {
             try await withBucketAccess(call) { access in
                 try await metadata.putPart(part, bucket: call.bucket, key: call.key, uploadID: upload.uploadID,
                                            requester: call.requester, access: access, startedTime: call.now,
-                                           requestID: call.requestID)
+                                           commandID: call.requestID)
             }
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(part.chunks, after: error)
@@ -127,7 +127,7 @@ extension S3Gateway {
             try await metadata.completeMultipartUpload(
                 bucket: call.bucket, key: call.key, uploadID: uploadID, parts: parts, requester: call.requester,
                 access: access, precondition: precondition, time: call.now,
-                minimumPartSizeBytes: configuration.partSizeBytesMin, requestID: call.requestID)
+                minimumPartSizeBytes: configuration.partSizeBytesMin, commandID: call.requestID)
         }
         let result = CompleteMultipartUploadResult(
             location: "/\(call.bucket)/\(call.key)", bucket: call.bucket, key: call.key,
@@ -142,7 +142,7 @@ extension S3Gateway {
         try await withBucketAccess(call) { access in
             try await metadata.abortMultipartUpload(bucket: call.bucket, key: call.key, uploadID: uploadID,
                                                     requester: call.requester, access: access,
-                                                    requestID: call.requestID)
+                                                    commandID: call.requestID)
         }
         return Self.emptyResponse(.noContent)
     }

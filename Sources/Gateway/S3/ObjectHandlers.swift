@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 
@@ -33,7 +33,7 @@ extension S3Gateway {
             }) { access in
                 try await metadata.putObject(object, requester: call.requester, access: access,
                                              precondition: precondition, startedTime: call.now,
-                                             requestID: call.requestID)
+                                             commandID: call.requestID)
             }
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(stored.chunks, after: error)
@@ -327,7 +327,7 @@ extension S3Gateway {
         ) { access in
             try await metadata.deleteObjectVersions(
                 bucket: call.bucket, targets: [target], requester: call.requester, access: access, time: call.now,
-                bypassGovernance: bypass, requestID: call.requestID)
+                bypassGovernance: bypass, commandID: call.requestID)
         }
         if let refusal = outcomes.first?.refusal { throw refusal }
         var headers = HTTPFields()
@@ -350,8 +350,8 @@ extension S3Gateway {
     }
 
     /// The id of S3's `null` version: the version of an object written while the bucket's versioning was
-    /// not enabled (`MetaQuorum.nullVersionID`).
-    static let nullVersionID = MetaQuorum.nullVersionID
+    /// not enabled (`MetaContract.nullVersionID`).
+    static let nullVersionID = MetaContract.nullVersionID
 
     /// Refuses a version id other than `null` with the error S3 gives an invalid version id, for operations
     /// that address only the current, unversioned object (object ACLs).
@@ -397,7 +397,7 @@ extension S3Gateway {
             let outcomes = try await withBucketAccess(call, recheck: { bypass = bypassesForAll($0) }) { access in
                 try await metadata.deleteObjectVersions(
                     bucket: call.bucket, targets: targets, requester: call.requester, access: access,
-                    time: call.now, bypassGovernance: bypass, requestID: call.requestID)
+                    time: call.now, bypassGovernance: bypass, commandID: call.requestID)
             }
             for (target, outcome) in zip(targets, outcomes) {
                 if let refusal = outcome.refusal {
@@ -459,7 +459,7 @@ extension S3Gateway {
             }) { access in
                 try await metadata.putObject(object, requester: call.requester, access: access,
                                              precondition: precondition, startedTime: call.now,
-                                             requestID: call.requestID)
+                                             commandID: call.requestID)
             }
         } catch {
             await bodyWriter.deleteUnlessMaybeCommitted(copied.chunks, after: error)

@@ -1,5 +1,5 @@
 import HTTPTypes
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// Reading the object headers a request sets (standard headers, user metadata, preconditions) and

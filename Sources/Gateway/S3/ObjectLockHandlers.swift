@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// Get/PutObjectLockConfiguration, Get/PutObjectRetention, Get/PutObjectLegalHold, and the permission
@@ -41,7 +41,7 @@ extension S3Gateway {
             configuration.defaultRetention = DefaultRetention(mode: mode, period: period)
         }
         try await metadata.setObjectLockConfiguration(bucket: call.bucket, configuration: configuration,
-                                                      requester: call.requester, requestID: call.requestID)
+                                                      requester: call.requester, commandID: call.requestID)
         return Self.emptyResponse(.ok)
     }
 
@@ -73,7 +73,7 @@ extension S3Gateway {
             try await metadata.putObjectRetention(
                 bucket: call.bucket, key: call.key, versionID: target, retention: retention,
                 bypassGovernance: bypassesGovernance(call, bucket: bucket, key: call.key, object: object),
-                access: bucket.accessStamp, requester: call.requester, requestID: call.requestID)
+                access: bucket.accessStamp, requester: call.requester, commandID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }
@@ -93,7 +93,7 @@ extension S3Gateway {
         try await changeLock(call, versionID: versionID, action: .putObjectLegalHold) { bucket, _, target in
             try await metadata.putObjectLegalHold(
                 bucket: call.bucket, key: call.key, versionID: target, legalHold: document.isOn,
-                access: bucket.accessStamp, requester: call.requester, requestID: call.requestID)
+                access: bucket.accessStamp, requester: call.requester, commandID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 
@@ -33,7 +33,7 @@ extension S3Gateway {
             }
             try await metadata.setBucketPolicy(bucket: call.bucket, policy: String(decoding: body, as: UTF8.self),
                                                requester: call.requester, access: bucket.accessStamp,
-                                               requestID: call.requestID)
+                                               commandID: call.requestID)
         }
         return Self.emptyResponse(.noContent)
     }
@@ -43,7 +43,7 @@ extension S3Gateway {
         do {
             try await decidingOnFreshBucket(call) { bucket in
                 try await metadata.setBucketPolicy(bucket: call.bucket, policy: nil, requester: call.requester,
-                                                   access: bucket.accessStamp, requestID: call.requestID)
+                                                   access: bucket.accessStamp, commandID: call.requestID)
             }
         } catch MetaError.noSuchBucketPolicy {
             // Nothing to delete.

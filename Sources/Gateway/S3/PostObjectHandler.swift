@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 import Synchronization

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// Get/Put/DeletePublicAccessBlock, and the refusals the block makes on the way in: a public ACL under
@@ -24,7 +24,7 @@ extension S3Gateway {
             blockPublicPolicy: document.blockPublicPolicy, restrictPublicBuckets: document.restrictPublicBuckets)
         try await decidingOnFreshBucket(call) { bucket in
             try await metadata.setPublicAccessBlock(bucket: call.bucket, block: block, requester: call.requester,
-                                                    access: bucket.accessStamp, requestID: call.requestID)
+                                                    access: bucket.accessStamp, commandID: call.requestID)
         }
         return Self.emptyResponse(.ok)
     }
@@ -33,7 +33,7 @@ extension S3Gateway {
     func deletePublicAccessBlock(_ call: S3Call) async throws -> Response {
         try await decidingOnFreshBucket(call) { bucket in
             try await metadata.setPublicAccessBlock(bucket: call.bucket, block: nil, requester: call.requester,
-                                                    access: bucket.accessStamp, requestID: call.requestID)
+                                                    access: bucket.accessStamp, commandID: call.requestID)
         }
         return Self.emptyResponse(.noContent)
     }

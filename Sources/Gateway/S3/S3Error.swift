@@ -1,6 +1,6 @@
-import BlobNode
+import BlobContract
 public import HTTPTypes
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 
@@ -55,7 +55,7 @@ extension S3Gateway {
                 outcome = .success(try await metadata.putObjectTagging(
                     bucket: call.bucket, key: call.key, versionID: versionID ?? authorized.versionID, tags: stored,
                     bucketAccess: bucket.accessStamp, objectAccess: authorized.accessStamp, requester: call.requester,
-                    requestID: call.requestID))
+                    commandID: call.requestID))
             } catch {
                 outcome = .failure(error)
             }
@@ -140,7 +140,7 @@ extension S3Gateway {
         let tags = try TagSet.parse(Array(buffer: body), for: .bucket)
         if tags.isEmpty { return try await deleteBucketTagging(call) }
         try await metadata.setBucketTagging(bucket: call.bucket, tags: tags.storedForm, requester: call.requester,
-                                            requestID: call.requestID)
+                                            commandID: call.requestID)
         return Self.emptyResponse(.noContent)
     }
 
@@ -148,7 +148,7 @@ extension S3Gateway {
     func deleteBucketTagging(_ call: S3Call) async throws -> Response {
         do {
             try await metadata.setBucketTagging(bucket: call.bucket, tags: nil, requester: call.requester,
-                                                requestID: call.requestID)
+                                                commandID: call.requestID)
         } catch .noSuchTagSet {
             // Nothing to delete.
         }

@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import MetaQuorum
+import MetaContract
 import S3Protocol
 
 /// GetBucketVersioning, PutBucketVersioning.
@@ -34,7 +34,7 @@ extension S3Gateway {
         default: return Self.emptyResponse(.ok)
         }
         try await metadata.setBucketVersioning(bucket: call.bucket, state: state, requester: call.requester,
-                                               requestID: call.requestID)
+                                               commandID: call.requestID)
         return Self.emptyResponse(.ok)
     }
 }

@@ -1,5 +1,6 @@
-import BlobNode
-import MetaQuorum
+import BlobContract
+import Erasure
+import MetaContract
 import S3Protocol
 
 /// Settings of one gateway. Every setting an operator may change is here and checked once by `validate()`;
@@ -53,11 +54,10 @@ public struct GatewayConfiguration: Sendable {
 
     public init() {}
 
-    /// Checks the relations between the fixed limits of the modules the gateway joins (S3 protocol,
-    /// metadata, RaftKit); called once at start-up, and by a test. A violation is a build error, so it stops
-    /// the process.
+    /// Checks the relations between the fixed limits of the modules the gateway joins (the S3 protocol and
+    /// the metadata contract; MetaQuorum checks its own against RaftKit with `MetaLimits.validate()`); called
+    /// once at start-up, and by a test. A violation is a build error, so it stops the process.
     public static func checkLimitRelations() {
-        MetaLimits.validate()
         precondition(
             S3Limits.partNumberMax == MetaLimits.partNumberRange.upperBound,
             "S3 allows part numbers up to \(S3Limits.partNumberMax), metadata up to \(MetaLimits.partNumberRange.upperBound)")

@@ -3,7 +3,7 @@ public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
-public import MetaQuorum
+public import MetaContract
 import NIOCore
 import NIOSSL
 import S3Protocol
@@ -127,12 +127,12 @@ public enum GatewayServer {
                 if existing.accessKeyID == accessKeyID && existing.secretAccessKey == secretAccessKey { return }
                 id = existing.id
                 try await metadata.deleteUser(name: existing.name, heir: existing.id,
-                                              requestID: S3Gateway.randomHex(bytes: 16))
+                                              commandID: S3Gateway.randomHex(bytes: 16))
             }
             let root = UserRecord(id: id, name: "root", accessKeyID: accessKeyID, secretAccessKey: secretAccessKey,
                                   isRoot: true, createdTime: S3Gateway.wallClockMilliseconds())
             do {
-                try await metadata.createUser(root, requestID: S3Gateway.randomHex(bytes: 16))
+                try await metadata.createUser(root, commandID: S3Gateway.randomHex(bytes: 16))
                 return
             } catch {
                 // Another gateway created it first: look again (its keys decide).

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 

@@ -1,5 +1,5 @@
-import BlobNode
-import MetaQuorum
+import BlobContract
+import MetaContract
 import NIOCore
 import Synchronization
 

@@ -1,6 +1,7 @@
-import BlobNode
+import BlobContract
+import Erasure
 import Logging
-import MetaQuorum
+import MetaContract
 import NIOCore
 import S3Protocol
 

@@ -1,6 +1,7 @@
-import BlobNode
+import BlobContract
+import Erasure
 import Logging
-import MetaQuorum
+import MetaContract
 import Metrics
 import NIOCore
 

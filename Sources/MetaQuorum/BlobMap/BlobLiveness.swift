@@ -1,3 +1,5 @@
+import MetaContract
+
 /// The metadata leader's view of which blob nodes are alive, as a pure value: heartbeats in, liveness
 /// decisions (`setBlobNodeLiveness` commands to propose) out. It owns no clock, task or socket: time comes in
 /// as the monotonic `Duration` since an origin the shell (`BlobLivenessMonitor`) chose.

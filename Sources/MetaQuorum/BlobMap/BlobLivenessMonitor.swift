@@ -1,5 +1,6 @@
 public import Logging
 import Metrics
+import MetaContract
 
 /// The shell around `BlobLiveness` on a metadata replica (`silo meta`): takes blob nodes' heartbeats from the
 /// metadata RPC (`MetaWire.Operation.heartbeat`), and while this replica leads, proposes a
@@ -91,7 +92,7 @@ public actor BlobLivenessMonitor {
 
     private func propose(node: UInt32, alive: Bool) async {
         let envelope = CommandEnvelope(
-            requestID: "", requester: "",
+            commandID: "", requester: "",
             time: max(replica.configuration.clock(), replica.committedTime))
         let command = MetaCommand.setBlobNodeLiveness(envelope, node: node, alive: alive)
         do throws(MetaError) {

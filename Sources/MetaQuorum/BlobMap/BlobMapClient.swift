@@ -1,3 +1,5 @@
+public import MetaContract
+
 /// The blob cluster map over the metadata RPC, for the processes that hold no metadata: `silo blob`
 /// registers and sends heartbeats, `silo gateway` follows the map, `silo admin cluster blob` lists and
 /// changes it. Every call is authenticated by the cluster secret like any metadata RPC (`MetaWire`).
@@ -56,9 +58,9 @@ extension RemoteMetaLog {
         }
     }
 
-    /// A request id unique to this call (so a retry inside `propose` is recognised) and no time: the leader
+    /// A command id unique to this call (so a retry inside `propose` is recognised) and no time: the leader
     /// stamps every command that comes over the RPC (`RaftMetaLog.stamp`).
     private static func blobEnvelope(_ what: String) -> CommandEnvelope {
-        CommandEnvelope(requestID: "blob/\(what)/\(UInt64.random(in: 1...UInt64.max))", requester: "", time: 0)
+        CommandEnvelope(commandID: "blob/\(what)/\(UInt64.random(in: 1...UInt64.max))", requester: "", time: 0)
     }
 }

@@ -1,10 +1,11 @@
 import Crypto
+import MetaContract
 
 /// What every command carries besides its inputs.
 struct CommandEnvelope: Sendable, Equatable {
     /// Makes the command idempotent: the state machine answers a repeated id with the first outcome.
     /// Empty: not deduplicated.
-    var requestID: CommandID
+    var commandID: CommandID
     /// The user on whose behalf the command runs (bucket ownership and access checks use it).
     var requester: String
     /// Milliseconds since the Unix epoch, stamped by the proposer. The only wall time the state machine sees.
@@ -159,11 +160,11 @@ enum MetaCommand: Sendable, Equatable {
         }
     }
 
-    /// A version id derived from a request id and a position (32 hex digits): what a command that names no
+    /// A version id derived from a command id and a position (32 hex digits): what a command that names no
     /// version id (a `deleteObjects` from before format 3) gives the delete markers it makes, the same on
     /// every replica.
-    static func derivedVersionID(requestID: CommandID, position: Int) -> String {
-        completedVersionID(uploadID: "marker/\(position)/" + requestID)
+    static func derivedVersionID(commandID: CommandID, position: Int) -> String {
+        completedVersionID(uploadID: "marker/\(position)/" + commandID)
     }
 
     /// The version id every proposer gives the object an upload's completion makes: the first 16 bytes
@@ -266,7 +267,7 @@ enum MetaCommand: Sendable, Equatable {
         }
     }
 
-    /// The kind tag on the wire; also stored with a remembered request id, so that a request id reused for
+    /// The kind tag on the wire; also stored with a remembered command id, so that a command id reused for
     /// a different kind of command is refused instead of answered with an unrelated result.
     var kind: UInt8 {
         switch self {
@@ -329,14 +330,14 @@ enum MetaCommand: Sendable, Equatable {
         }
     }
 
-    /// The kind tag and request id at the head of an encoded command, without decoding the rest (for logs
+    /// The kind tag and command id at the head of an encoded command, without decoding the rest (for logs
     /// on the way through the RPC); nil when the bytes do not start like a command.
-    static func peekHeader(_ bytes: [UInt8]) -> (kind: UInt8, requestID: CommandID)? {
+    static func peekHeader(_ bytes: [UInt8]) -> (kind: UInt8, commandID: CommandID)? {
         var reader = ByteReader(bytes)
         guard let format = try? reader.readByte(), decodableFormats.contains(format),
-              let kind = try? reader.readByte(), let requestID = try? reader.readString()
+              let kind = try? reader.readByte(), let commandID = try? reader.readString()
         else { return nil }
-        return (kind, requestID)
+        return (kind, commandID)
     }
 
     func encode() -> [UInt8] {
@@ -344,7 +345,7 @@ enum MetaCommand: Sendable, Equatable {
         writer.writeByte(Self.formatVersion)
         writer.writeByte(kind)
         let envelope = self.envelope
-        writer.writeString(envelope.requestID)
+        writer.writeString(envelope.commandID)
         writer.writeString(envelope.requester)
         writer.writeInt(envelope.time)
         writer.writeBool(envelope.bucketAccess != nil)
@@ -497,7 +498,7 @@ enum MetaCommand: Sendable, Equatable {
         guard Self.decodableFormats.contains(version) else { throw .unsupportedVersion(version) }
         let kind = try reader.readByte()
         var envelope = CommandEnvelope(
-            requestID: try reader.readString(), requester: try reader.readString(),
+            commandID: try reader.readString(), requester: try reader.readString(),
             time: try reader.readInt64())
         if version >= 4, try reader.readBool() {
             envelope.bucketAccess = BucketAccessStamp(value: try reader.readVarint())
@@ -657,7 +658,7 @@ enum MetaCommand: Sendable, Equatable {
 }
 
 /// The outcome of applying one `MetaCommand`. Encodable, because with Raft the replica that applies a
-/// command is not always the one that proposed it, and because a remembered request id answers a retry
+/// command is not always the one that proposed it, and because a remembered command id answers a retry
 /// with the stored outcome.
 enum MetaCommandResult: Sendable, Equatable {
     /// The command took effect (user, bucket, put, upload, part, abort, forget).

@@ -1,3 +1,5 @@
+import MetaContract
+
 /// One read of `MetadataService`, as a value: what a gateway sends a metadata node, and what the node runs on
 /// its state machine's thread once the read is linearizable (after ReadIndex and `waitApplied`).
 ///

@@ -6,6 +6,7 @@ import Metrics
 public import NIOCore
 import NIOPosix
 import RaftKit
+import MetaContract
 
 /// Serves a metadata replica (`RaftMetaLog`) to gateways over the metadata RPC (`MetaWire`): propose a
 /// command, run a query, report status. Any replica answers queries (linearizable through ReadIndex); only the
@@ -144,7 +145,7 @@ private final class MetaRPCServerHandler: ChannelInboundHandler, @unchecked Send
         let level: Logger.Level = status == "outcome_unknown" ? .notice : .debug
         guard logger.logLevel <= level, let header = MetaCommand.peekHeader(Array(payload.dropFirst())) else { return }
         logger.log(level: level, "metadata proposal", metadata: [
-            "requestID": "\(header.requestID)", "kind": "\(header.kind)", "status": "\(status)",
+            "requestID": "\(header.commandID)", "kind": "\(header.kind)", "status": "\(status)",
             "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
     }

@@ -1,5 +1,6 @@
 import ClusterAuth
 import Foundation
+import MetaContract
 
 /// The metadata RPC between a gateway and a metadata node, on RaftKit's frame format (`FrameCodec`:
 /// `[length u32][id u64][payload]`), where the id is the caller's request number and replies carry it back,

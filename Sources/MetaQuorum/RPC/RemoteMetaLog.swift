@@ -6,12 +6,13 @@ public import NIOCore
 import NIOPosix
 public import RaftKit
 import Synchronization
+public import MetaContract
 
 /// The metadata log of a process that holds no metadata (`silo gateway`): every proposal and query goes to the
 /// replicas of a metadata group over the metadata RPC (`MetaWire`).
 ///
 /// Promises:
-/// - A proposal is sent with the same bytes (the same request id, times and version ids) until its outcome is
+/// - A proposal is sent with the same bytes (the same command id, times and version ids) until its outcome is
 ///   known: to the replica that led last, else to each in turn. `notLeader` and other definite refusals move on
 ///   to the next replica; an unknown outcome (the replica said so, or the connection went away after the
 ///   request was sent) is retried too, and the state machine's request-id memory answers a retry of a command
@@ -51,8 +52,8 @@ public final class RemoteMetaLog: MetaLog {
                 options: Options = Options()) {
         precondition(!addresses.isEmpty, "no metadata addresses")
         precondition(
-            options.proposalDeadline < .milliseconds(MetaLimits.requestIDRetentionMinMilliseconds),
-            "a proposal may be retried after the state machine forgot its request id")
+            options.proposalDeadline < .milliseconds(MetaLimits.commandIDRetentionMinMilliseconds),
+            "a proposal may be retried after the state machine forgot its command id")
         nodes = Mutex(addresses.map { MetaNodeConnection(address: $0, secret: secret, group: group, logger: logger) })
         self.secret = secret
         self.group = group

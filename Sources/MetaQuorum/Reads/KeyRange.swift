@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Byte-string helpers for range scans over keys stored as BLOBs (byte order).
 enum KeyRange {
     /// The smallest byte string greater than every string starting with `prefix`, or nil if there is none

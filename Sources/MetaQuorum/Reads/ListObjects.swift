@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Listings as index range scans on (bucket, key), never `LIKE`.
 extension MetaStateMachine {
     /// One page of current objects in byte order of keys, with delimiter roll-up.

@@ -1,3 +1,5 @@
+import MetaContract
+
 extension MetaStateMachine {
     /// One page of in-progress uploads in (key, initiated time, upload id) order, with delimiter roll-up
     /// done as in `listObjects` (seek past each common prefix). The scan is a row-value range on the

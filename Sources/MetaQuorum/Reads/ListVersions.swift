@@ -1,3 +1,5 @@
+import MetaContract
+
 /// ListObjectVersions: a merge of two index range scans, `objects` (the current object of each key) and
 /// `versions` (every other version and delete marker, `seq DESC` within a key), in (key, newest first)
 /// order, with the delimiter roll-up of `listObjects` (seek past each common prefix).
@@ -126,7 +128,7 @@ extension MetaStateMachine {
         }
         guard let row else { return nil }
         let object = try RecordBlob.decode(row.1) { reader throws(MetaCodecError) in
-            try reader.readObject(format: MetaSchema.objectRecordFormat)
+            try reader.readObject(format: RecordFormat.object)
         }
         return VersionEntry(key: row.0, object: object, seq: nil, isDeleteMarker: false)
     }

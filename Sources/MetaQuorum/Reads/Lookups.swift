@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Point lookups shared by the apply path and the reads. They throw `MetaError` for a refusal and
 /// `SQLiteError` / `MetaCodecError` for a storage fault.
 extension MetaStateMachine {
@@ -56,7 +58,7 @@ extension MetaStateMachine {
                 "SELECT record FROM objects WHERE bucket = ? AND key = ?",
                 [.string(bucket), .string(key)], { $0.bytes(0) })
         else { return nil }
-        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: MetaSchema.objectRecordFormat) }
+        return try RecordBlob.decode(blob) { reader throws(MetaCodecError) in try reader.readObject(format: RecordFormat.object) }
     }
 
     /// The upload with this id, if it exists and belongs to (bucket, key).

@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Reads of single records and small lists.
 extension MetaStateMachine {
     func listUsers() throws -> [UserRecord] {

@@ -2,6 +2,7 @@ public import ClusterAuth
 public import Logging
 public import NIOCore
 public import RaftKit
+import MetaContract
 
 /// How a metadata replica tells gateways where it serves them: its metadata RPC address goes into the
 /// replicated metadata (`setMemberAddress`, table `meta_members`), and every replica's status reports the
@@ -26,7 +27,7 @@ extension RaftMetaLog {
         let id = configuration.id
         let published = await publishedAddresses()
         if published[id] == address.description { return true }
-        let envelope = CommandEnvelope(requestID: "member/\(id)/\(UInt64.random(in: 1...UInt64.max))",
+        let envelope = CommandEnvelope(commandID: "member/\(id)/\(UInt64.random(in: 1...UInt64.max))",
                                        requester: "", time: max(configuration.clock(), committedTime))
         let command = MetaCommand.setMemberAddress(envelope, member: id, apiAddress: address.description).encode()
         let status = await driver.status

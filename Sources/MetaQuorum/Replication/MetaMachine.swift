@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import RaftKit
+public import MetaContract
 
 /// The metadata state machine as RaftKit replicates it: `MetaStateMachine` (SQLite) on a thread of its own.
 ///

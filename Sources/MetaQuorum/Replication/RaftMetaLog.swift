@@ -4,6 +4,7 @@ import Foundation
 public import Logging
 public import NIOCore
 public import RaftKit
+import MetaContract
 
 /// Where a metadata replica lives and whom it replicates with.
 public struct MetaReplicaConfiguration: Sendable {
@@ -211,10 +212,10 @@ public final class RaftMetaLog: MetaLog {
     /// Time decided once, for commands that come over the RPC from gateways (a process that proposes
     /// locally, `silo server`, has one clock already): the command's time becomes max(this replica's clock,
     /// the last committed time), so
-    /// a gateway with a fast or slow clock cannot reorder Last-Modified, expire request ids early or cut a
+    /// a gateway with a fast or slow clock cannot reorder Last-Modified, expire command ids early or cut a
     /// garbage grace short, and times never go back across leaders. Only a leader's proposal commits, so
     /// every committed time comes from the clock of the leader of its term. A retry of the same request
-    /// gets a new stamp, but the state machine answers a request id it remembers with its first outcome.
+    /// gets a new stamp, but the state machine answers a command id it remembers with its first outcome.
     /// Bytes that do not decode are proposed as they are (every replica then answers them alike).
     func stamp(_ command: [UInt8]) -> [UInt8] {
         guard let decoded = try? MetaCommand(decoding: command) else { return command }

@@ -1,4 +1,5 @@
 import Foundation
+import MetaContract
 
 /// The metadata state machine driven synchronously by one caller: the deterministic simulator's replicas
 /// (`silo-sim --workload meta`). The same `MetaStateMachine`, command codec, request-id deduplication and
@@ -76,27 +77,27 @@ public final class SynchronousMetaReplica {
     // MARK: Commands
 
     /// CreateBucket of `bucket` by `owner`.
-    public static func createBucketCommand(requestID: String, time: Int64) -> [UInt8] {
-        MetaCommand.createBucket(CommandEnvelope(requestID: requestID, requester: owner, time: time),
+    public static func createBucketCommand(commandID: String, time: Int64) -> [UInt8] {
+        MetaCommand.createBucket(CommandEnvelope(commandID: commandID, requester: owner, time: time),
                                  name: bucket, acl: nil, ownership: nil).encode()
     }
 
     /// PutObject of `key` with ETag `etag`; `ifMatch` makes it conditional (`If-Match: "etag"`), as a
     /// compare-and-set on the ETag. A gateway retrying after an unknown outcome proposes the same bytes.
-    public static func putCommand(requestID: String, key: String, etag: String, ifMatch: String?, time: Int64) -> [UInt8] {
+    public static func putCommand(commandID: String, key: String, etag: String, ifMatch: String?, time: Int64) -> [UInt8] {
         // The proposer chooses the version id, as a gateway does (kept only if the bucket is versioned); the
         // owner is decided at apply time.
         let object = ObjectRecord(bucket: bucket, key: key, versionID: "v" + etag, sizeBytes: 0, etag: etag,
                                   lastModifiedTime: time, headers: [], userMetadata: [], checksum: nil, chunks: [],
                                   partSizes: [], inlineBody: [])
         let precondition: WritePrecondition = ifMatch.map { .ifMatch($0) } ?? .none
-        return MetaCommand.putObject(CommandEnvelope(requestID: requestID, requester: owner, time: time),
+        return MetaCommand.putObject(CommandEnvelope(commandID: commandID, requester: owner, time: time),
                                      object: object, precondition: precondition, startedTime: time).encode()
     }
 
-    /// The request id of an encoded command, nil when it does not decode.
-    public static func requestID(of command: [UInt8]) -> String? {
-        (try? MetaCommand(decoding: command))?.envelope.requestID
+    /// The command id of an encoded command, nil when it does not decode.
+    public static func commandID(of command: [UInt8]) -> String? {
+        (try? MetaCommand(decoding: command))?.envelope.commandID
     }
 
     // MARK: Apply, read, snapshot

@@ -1,3 +1,5 @@
+import MetaContract
+
 /// The SQLite schema of the metadata state machine.
 ///
 /// All text columns hold BLOBs of UTF-8 bytes (see `SQLiteValue`), so every ordering is byte order.
@@ -27,9 +29,6 @@ enum MetaSchema {
     ///    (`ObjectRecord.retention`, `.legalHold`), so the record format is unchanged.
     /// 12: the blob cluster map: `blob_nodes` and the `blob_epoch` counter in `meta`.
     static let version: Int64 = 12
-
-    /// The object record format stored in `objects.record` at this schema version.
-    static let objectRecordFormat: UInt8 = 3
 
     /// The upload record format stored in `uploads.record` at this schema version.
     static let uploadRecordFormat: UInt8 = 3
@@ -72,7 +71,7 @@ enum MetaSchema {
         CREATE TABLE garbage(seq INTEGER PRIMARY KEY, chunk_id BLOB NOT NULL UNIQUE,
             queued_time INTEGER NOT NULL, chunk BLOB NOT NULL)
         """,
-        // Recent request ids and the encoded outcome of their command.
+        // Recent command ids and the encoded outcome of their command.
         """
         CREATE TABLE requests(request_id BLOB PRIMARY KEY, time INTEGER NOT NULL, kind INTEGER NOT NULL,
             result BLOB NOT NULL) WITHOUT ROWID

@@ -1,6 +1,7 @@
 import WallClock
 import Foundation
 public import Logging
+public import MetaContract
 
 /// The `MetadataService` every process uses: it turns each mutation into a `MetaCommand` and each read into
 /// a `MetaQuery`, and hands them to a `MetaLog`: a one-voter RaftKit group in this process
@@ -80,12 +81,12 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Users
 
-    public func createUser(_ user: UserRecord, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.createUser(try envelope(requestID, requester: "", time: clock()), user: user))
+    public func createUser(_ user: UserRecord, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.createUser(try envelope(commandID, requester: "", time: clock()), user: user))
     }
 
-    public func deleteUser(name: String, heir: String?, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.deleteUser(try envelope(requestID, requester: "", time: clock()), name: name, heir: heir))
+    public func deleteUser(name: String, heir: String?, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.deleteUser(try envelope(commandID, requester: "", time: clock()), name: name, heir: heir))
     }
 
     public func listUsers() async throws(MetaError) -> [UserRecord] {
@@ -99,22 +100,22 @@ public final class EmbeddedMetadataService: MetadataService {
     // MARK: Buckets
 
     public func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
-                             ownership: ObjectOwnership?, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name,
+                             ownership: ObjectOwnership?, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.createBucket(try envelope(commandID, requester: owner, time: time), name: name,
                                            acl: acl, ownership: ownership))
     }
 
     public func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
                              ownership: ObjectOwnership?, objectLock: ObjectLockConfiguration,
-                             requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.createBucket(try envelope(requestID, requester: owner, time: time), name: name,
+                             commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.createBucket(try envelope(commandID, requester: owner, time: time), name: name,
                                            acl: acl, ownership: ownership, objectLock: objectLock))
     }
 
-    public func deleteBucket(name: String, requester: String, requestID: CommandID) async throws(MetaError) {
+    public func deleteBucket(name: String, requester: String, commandID: CommandID) async throws(MetaError) {
         try await expectDone(
             .deleteBucket(
-                try envelope(requestID, requester: requester, time: clock()), name: name, abortingUploads: true))
+                try envelope(commandID, requester: requester, time: clock()), name: name, abortingUploads: true))
     }
 
     public func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord] {
@@ -136,28 +137,28 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func putBucketACL(bucket: String, acl: AccessControlList, requester: String, access: BucketAccessStamp?,
-                             requestID: CommandID) async throws(MetaError)
+                             commandID: CommandID) async throws(MetaError)
     {
-        try await expectDone(.putBucketACL(try envelope(requestID, requester: requester, time: clock(), access: access),
+        try await expectDone(.putBucketACL(try envelope(commandID, requester: requester, time: clock(), access: access),
                                            bucket: bucket, acl: acl))
     }
 
     public func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
-                             access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.putObjectACL(try envelope(requestID, requester: requester, time: clock(), access: access),
+                             access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.putObjectACL(try envelope(commandID, requester: requester, time: clock(), access: access),
                                            bucket: bucket, key: key, acl: acl))
     }
 
     public func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
-                                     access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.setOwnershipControls(try envelope(requestID, requester: requester, time: clock(), access: access),
+                                     access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.setOwnershipControls(try envelope(commandID, requester: requester, time: clock(), access: access),
                                                    bucket: bucket, ownership: ownership))
     }
 
     public func setBucketPolicy(bucket: String, policy: String?, requester: String, access: BucketAccessStamp?,
-                                requestID: CommandID) async throws(MetaError)
+                                commandID: CommandID) async throws(MetaError)
     {
-        try await expectDone(.setBucketPolicy(try envelope(requestID, requester: requester, time: clock(), access: access),
+        try await expectDone(.setBucketPolicy(try envelope(commandID, requester: requester, time: clock(), access: access),
                                               bucket: bucket, policy: policy))
     }
 
@@ -166,9 +167,9 @@ public final class EmbeddedMetadataService: MetadataService {
     @discardableResult
     public func putObject(
         _ object: ObjectRecord, requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
-        startedTime: Int64, requestID: CommandID
+        startedTime: Int64, commandID: CommandID
     ) async throws(MetaError) -> String? {
-        let envelope = try envelope(requestID, requester: requester, time: clock(), access: access)
+        let envelope = try envelope(commandID, requester: requester, time: clock(), access: access)
         switch try await submit(.putObject(envelope, object: object, precondition: precondition, startedTime: startedTime)) {
         case .stored(let versionID): return versionID
         // A retry answered with an outcome remembered before command format 3.
@@ -187,10 +188,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func deleteObjectVersions(
         bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?, time: Int64,
-        bypassGovernance: Bool, requestID: CommandID
+        bypassGovernance: Bool, commandID: CommandID
     ) async throws(MetaError) -> [DeleteOutcome] {
         let command = MetaCommand.deleteVersions(
-            try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, targets: targets,
+            try envelope(commandID, requester: requester, time: time, access: access), bucket: bucket, targets: targets,
             bypassGovernance: bypassGovernance)
         guard case .deletedVersions(let outcomes) = try await submit(command), outcomes.count == targets.count else {
             throw .internalFault("deleteVersions returned an unexpected result")
@@ -205,9 +206,9 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String,
-                                    requestID: CommandID) async throws(MetaError) {
+                                    commandID: CommandID) async throws(MetaError) {
         try await expectDone(
-            .setBucketVersioning(try envelope(requestID, requester: requester, time: clock()), bucket: bucket,
+            .setBucketVersioning(try envelope(commandID, requester: requester, time: clock()), bucket: bucket,
                                  state: state))
     }
 
@@ -217,11 +218,11 @@ public final class EmbeddedMetadataService: MetadataService {
         }
     }
 
-    public func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: CommandID)
+    public func setBucketDurability(bucket: String, durability: BucketDurability?, commandID: CommandID)
         async throws(MetaError)
     {
         try await expectDone(
-            .setBucketDurability(try envelope(requestID, requester: "", time: clock()), bucket: bucket,
+            .setBucketDurability(try envelope(commandID, requester: "", time: clock()), bucket: bucket,
                                  durability: durability))
     }
 
@@ -234,10 +235,10 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32,
-                              requestID: CommandID) async throws(MetaError)
+                              commandID: CommandID) async throws(MetaError)
     {
         try await expectDone(
-            .relocateChunk(try envelope(requestID, requester: "", time: clock()), record: record, chunkID: chunkID,
+            .relocateChunk(try envelope(commandID, requester: "", time: clock()), record: record, chunkID: chunkID,
                            from: from, to: to))
     }
 
@@ -252,15 +253,15 @@ public final class EmbeddedMetadataService: MetadataService {
     @discardableResult
     public func deleteObjects(
         bucket: String, keys: [String], requester: String, time: Int64,
-        requestID: CommandID
+        commandID: CommandID
     ) async throws(MetaError) -> [Bool] {
-        // Marker ids derived from the request id: a retry names the same ones.
+        // Marker ids derived from the command id: a retry names the same ones.
         let targets = keys.enumerated().map { position, key in
             DeleteTarget(key: key, versionID: nil,
-                         markerVersionID: MetaCommand.derivedVersionID(requestID: requestID, position: position))
+                         markerVersionID: MetaCommand.derivedVersionID(commandID: commandID, position: position))
         }
         return try await deleteObjectVersions(
-            bucket: bucket, targets: targets, requester: requester, access: nil, time: time, requestID: requestID
+            bucket: bucket, targets: targets, requester: requester, access: nil, time: time, commandID: commandID
         ).map(\.removedCurrent)
     }
 
@@ -271,11 +272,11 @@ public final class EmbeddedMetadataService: MetadataService {
     // MARK: Multipart uploads
 
     public func createMultipartUpload(_ upload: UploadRecord, requester: String, access: BucketAccessStamp?,
-                                      requestID: CommandID) async throws(MetaError)
+                                      commandID: CommandID) async throws(MetaError)
     {
         try await expectDone(
             .createMultipartUpload(
-                try envelope(requestID, requester: requester, time: clock(), access: access),
+                try envelope(commandID, requester: requester, time: clock(), access: access),
                 upload: upload))
     }
 
@@ -289,9 +290,9 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putPart(
         _ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-        access: BucketAccessStamp?, startedTime: Int64, requestID: CommandID
+        access: BucketAccessStamp?, startedTime: Int64, commandID: CommandID
     ) async throws(MetaError) {
-        let envelope = try envelope(requestID, requester: requester, time: clock(), access: access)
+        let envelope = try envelope(commandID, requester: requester, time: clock(), access: access)
         try await expectDone(
             .putPart(
                 envelope, bucket: bucket, key: key, uploadID: uploadID, part: part,
@@ -301,14 +302,14 @@ public final class EmbeddedMetadataService: MetadataService {
     public func completeMultipartUpload(
         bucket: String, key: String, uploadID: String, parts: [CompletedPart],
         requester: String, access: BucketAccessStamp?, precondition: WritePrecondition, time: Int64,
-        minimumPartSizeBytes: Int64, requestID: CommandID
+        minimumPartSizeBytes: Int64, commandID: CommandID
     ) async throws(MetaError)
         -> ObjectRecord
     {
         // The proposer chooses the version id, so that every replica applies the same one. It is derived from
         // the upload id, so that a retried completion names the version the first one made.
         let command = MetaCommand.completeMultipartUpload(
-            try envelope(requestID, requester: requester, time: time, access: access), bucket: bucket, key: key,
+            try envelope(commandID, requester: requester, time: time, access: access), bucket: bucket, key: key,
             uploadID: uploadID,
             parts: parts, precondition: precondition, minimumPartSizeBytes: minimumPartSizeBytes,
             versionID: MetaCommand.completedVersionID(uploadID: uploadID))
@@ -320,11 +321,11 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func abortMultipartUpload(
         bucket: String, key: String, uploadID: String, requester: String, access: BucketAccessStamp?,
-        requestID: CommandID
+        commandID: CommandID
     ) async throws(MetaError) {
         try await expectDone(
             .abortMultipartUpload(
-                try envelope(requestID, requester: requester, time: clock(), access: access),
+                try envelope(commandID, requester: requester, time: clock(), access: access),
                 bucket: bucket, key: key, uploadID: uploadID))
     }
 
@@ -351,8 +352,8 @@ public final class EmbeddedMetadataService: MetadataService {
         try await ask(.garbageChunks(limit: limit)) { if case .garbage(let v) = $0 { v } else { nil } }
     }
 
-    public func forgetGarbage(_ chunkIDs: [ChunkID], requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.forgetGarbage(try envelope(requestID, requester: "", time: clock()), chunkIDs: chunkIDs))
+    public func forgetGarbage(_ chunkIDs: [ChunkID], commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.forgetGarbage(try envelope(commandID, requester: "", time: clock()), chunkIDs: chunkIDs))
     }
 
     public func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID> {
@@ -378,8 +379,8 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Quotas
 
-    public func setQuota(_ quota: Quota, for target: QuotaTarget, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.setQuota(try envelope(requestID, requester: "", time: clock()), target: target, quota: quota))
+    public func setQuota(_ quota: Quota, for target: QuotaTarget, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.setQuota(try envelope(commandID, requester: "", time: clock()), target: target, quota: quota))
     }
 
     public func usage(of target: QuotaTarget) async throws(MetaError) -> UsageReport {
@@ -390,9 +391,9 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?,
                                  bucketAccess: BucketAccessStamp?, objectAccess: ObjectAccessStamp?, requester: String,
-                                 requestID: CommandID) async throws(MetaError) -> String {
+                                 commandID: CommandID) async throws(MetaError) -> String {
         let command = MetaCommand.putObjectTagging(
-            try envelope(requestID, requester: requester, time: clock(), access: bucketAccess), bucket: bucket,
+            try envelope(commandID, requester: requester, time: clock(), access: bucketAccess), bucket: bucket,
             key: key, versionID: versionID, tags: tags, expected: objectAccess)
         guard case .stored(let tagged?) = try await submit(command) else {
             throw .internalFault("putObjectTagging returned an unexpected result")
@@ -400,10 +401,10 @@ public final class EmbeddedMetadataService: MetadataService {
         return tagged
     }
 
-    public func setBucketTagging(bucket: String, tags: String?, requester: String, requestID: CommandID)
+    public func setBucketTagging(bucket: String, tags: String?, requester: String, commandID: CommandID)
         async throws(MetaError)
     {
-        try await expectDone(.setBucketTagging(try envelope(requestID, requester: requester, time: clock()),
+        try await expectDone(.setBucketTagging(try envelope(commandID, requester: requester, time: clock()),
                                                bucket: bucket, tags: tags))
     }
 
@@ -412,24 +413,24 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String,
-                                     access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError) {
-        try await expectDone(.setPublicAccessBlock(try envelope(requestID, requester: requester, time: clock(), access: access),
+                                     access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError) {
+        try await expectDone(.setPublicAccessBlock(try envelope(commandID, requester: requester, time: clock(), access: access),
                                                    bucket: bucket, block: block))
     }
 
-    public func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: CommandID)
+    public func setBucketCORS(bucket: String, cors: String?, requester: String, commandID: CommandID)
         async throws(MetaError)
     {
-        try await expectDone(.setBucketCORS(try envelope(requestID, requester: requester, time: clock()),
+        try await expectDone(.setBucketCORS(try envelope(commandID, requester: requester, time: clock()),
                                             bucket: bucket, cors: cors))
     }
 
     // MARK: Object lock
 
     public func setObjectLockConfiguration(bucket: String, configuration: ObjectLockConfiguration, requester: String,
-                                           requestID: CommandID) async throws(MetaError) {
+                                           commandID: CommandID) async throws(MetaError) {
         try await expectDone(.setObjectLockConfiguration(
-            try envelope(requestID, requester: requester, time: clock()), bucket: bucket, configuration: configuration))
+            try envelope(commandID, requester: requester, time: clock()), bucket: bucket, configuration: configuration))
     }
 
     public func objectLockConfiguration(bucket: String) async throws(MetaError) -> ObjectLockConfiguration? {
@@ -440,10 +441,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     public func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
                                    bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
-                                   requestID: CommandID) async throws(MetaError) -> String
+                                   commandID: CommandID) async throws(MetaError) -> String
     {
         let command = MetaCommand.putObjectRetention(
-            try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
+            try envelope(commandID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
             versionID: versionID, retention: retention, bypassGovernance: bypassGovernance)
         guard case .stored(let changed?) = try await submit(command) else {
             throw .internalFault("putObjectRetention returned an unexpected result")
@@ -452,11 +453,11 @@ public final class EmbeddedMetadataService: MetadataService {
     }
 
     public func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
-                                   access: BucketAccessStamp?, requester: String, requestID: CommandID)
+                                   access: BucketAccessStamp?, requester: String, commandID: CommandID)
         async throws(MetaError) -> String
     {
         let command = MetaCommand.putObjectLegalHold(
-            try envelope(requestID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
+            try envelope(commandID, requester: requester, time: clock(), access: access), bucket: bucket, key: key,
             versionID: versionID, legalHold: legalHold)
         guard case .stored(let changed?) = try await submit(command) else {
             throw .internalFault("putObjectLegalHold returned an unexpected result")
@@ -470,10 +471,10 @@ public final class EmbeddedMetadataService: MetadataService {
 
     // MARK: Proposing
 
-    private func envelope(_ requestID: CommandID, requester: String, time: Int64,
+    private func envelope(_ commandID: CommandID, requester: String, time: Int64,
                           access: BucketAccessStamp? = nil) throws(MetaError) -> CommandEnvelope {
-        guard !requestID.isEmpty else { throw .invalidArgument("empty request id") }
-        return CommandEnvelope(requestID: requestID, requester: requester, time: time, bucketAccess: access)
+        guard !commandID.isEmpty else { throw .invalidArgument("empty command id") }
+        return CommandEnvelope(commandID: commandID, requester: requester, time: time, bucketAccess: access)
     }
 
     private func submit(_ command: MetaCommand) async throws(MetaError) -> MetaCommandResult {
@@ -517,40 +518,40 @@ public final class EmbeddedMetadataService: MetadataService {
 extension EmbeddedMetadataService {
     @discardableResult
     func putObject(_ object: ObjectRecord, requester: String, precondition: WritePrecondition, startedTime: Int64,
-                   requestID: CommandID) async throws(MetaError) -> String? {
+                   commandID: CommandID) async throws(MetaError) -> String? {
         try await putObject(object, requester: requester, access: nil, precondition: precondition,
-                            startedTime: startedTime, requestID: requestID)
+                            startedTime: startedTime, commandID: commandID)
     }
 
     func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, time: Int64,
-                              requestID: CommandID) async throws(MetaError) -> [DeleteOutcome] {
+                              commandID: CommandID) async throws(MetaError) -> [DeleteOutcome] {
         try await deleteObjectVersions(bucket: bucket, targets: targets, requester: requester, access: nil, time: time,
-                                       requestID: requestID)
+                                       commandID: commandID)
     }
 
-    func createMultipartUpload(_ upload: UploadRecord, requester: String, requestID: CommandID) async throws(MetaError) {
-        try await createMultipartUpload(upload, requester: requester, access: nil, requestID: requestID)
+    func createMultipartUpload(_ upload: UploadRecord, requester: String, commandID: CommandID) async throws(MetaError) {
+        try await createMultipartUpload(upload, requester: requester, access: nil, commandID: commandID)
     }
 
     func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-                 startedTime: Int64, requestID: CommandID) async throws(MetaError) {
+                 startedTime: Int64, commandID: CommandID) async throws(MetaError) {
         try await putPart(part, bucket: bucket, key: key, uploadID: uploadID, requester: requester, access: nil,
-                          startedTime: startedTime, requestID: requestID)
+                          startedTime: startedTime, commandID: commandID)
     }
 
     func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
                                  requester: String, precondition: WritePrecondition, time: Int64,
-                                 minimumPartSizeBytes: Int64, requestID: CommandID) async throws(MetaError)
+                                 minimumPartSizeBytes: Int64, commandID: CommandID) async throws(MetaError)
         -> ObjectRecord
     {
         try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts,
                                           requester: requester, access: nil, precondition: precondition, time: time,
-                                          minimumPartSizeBytes: minimumPartSizeBytes, requestID: requestID)
+                                          minimumPartSizeBytes: minimumPartSizeBytes, commandID: commandID)
     }
 
     func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
-                              requestID: CommandID) async throws(MetaError) {
+                              commandID: CommandID) async throws(MetaError) {
         try await abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, requester: requester, access: nil,
-                                       requestID: requestID)
+                                       commandID: commandID)
     }
 }

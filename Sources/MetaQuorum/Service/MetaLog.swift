@@ -1,3 +1,5 @@
+import MetaContract
+
 /// The seam between the metadata service (`EmbeddedMetadataService`, which builds commands and queries) and
 /// what orders and answers them: a replica in this process (`RaftMetaLog`: `silo server`, `silo meta`) or
 /// the replicas of a remote group (`RemoteMetaLog`: `silo gateway`). No caller of `MetadataService` can tell

@@ -1,3 +1,5 @@
+import MetaContract
+
 /// The access-control commands: bucket and object ACLs, ownership controls, bucket policies. Each checks
 /// only existence and the bucket's ownership controls as they are at apply time; who may send them is the
 /// Gateway's `Authorizer`'s decision.

@@ -1,4 +1,5 @@
 import CSQLite
+import MetaContract
 
 /// The blob cluster map: which blob nodes exist, where they serve, and whether placement may use them
 /// (`blob_nodes`, `meta.blob_epoch`). Written by the commands of kinds 70–72, read by the query `blobMap`.

@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Bucket durability (schema 8: `buckets.durability`, an encoded `BucketDurability`, NULL for the cluster's
 /// default): set by `setBucketDurability`, read by the `bucketDurability` query.
 extension MetaStateMachine {
@@ -45,7 +47,7 @@ extension MetaStateMachine {
                 [.string(bucket), .string(key), .int(seq)], { $0.bytes(0) })
             else { throw MetaError.noSuchKey }
             var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
-                try reader.readObject(format: MetaSchema.objectRecordFormat)
+                try reader.readObject(format: RecordFormat.object)
             }
             object.chunks = try moved(object.chunks)
             try database.run("UPDATE versions SET record = ? WHERE bucket = ? AND key = ? AND seq = ?",

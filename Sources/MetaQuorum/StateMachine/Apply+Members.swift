@@ -1,3 +1,5 @@
+import MetaContract
+
 /// The metadata RPC addresses group members publish (`setMemberAddress`, table `meta_members`), read back by
 /// each replica's status so that gateways find members added after they started.
 extension MetaStateMachine {

@@ -1,4 +1,5 @@
 import Crypto
+import MetaContract
 
 /// The inputs of a CompleteMultipartUpload command.
 struct CompleteRequest {

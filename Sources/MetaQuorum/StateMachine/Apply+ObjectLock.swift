@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Object lock, always inside the applying transaction. A bucket's configuration lives in
 /// `buckets.object_lock` (schema 11); a version's retention and legal hold in its record
 /// (`ObjectRecord.retention`, `.legalHold`). Everything the lock forbids is decided here, against the

@@ -1,3 +1,5 @@
+import MetaContract
+
 extension MetaStateMachine {
     /// Returns the version id stored when versioning is Enabled; nil otherwise (the `null` version, which S3's
     /// PutObject does not name).

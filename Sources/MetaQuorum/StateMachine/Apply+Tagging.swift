@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Tagging and CORS. Object tags live in their version's record (`ObjectRecord.storedTags`); bucket tags
 /// and CORS in `buckets` columns (schema 7). Which version a tagging command changes is decided here, at
 /// apply time: the version named, or the key's current version as the log orders it, never one a proposer

@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Usage accounting and quotas, decided at apply time like every other precondition.
 ///
 /// Invariant: `bucket_usage` holds, per bucket, the sizes of its object versions (current and noncurrent:

@@ -1,3 +1,5 @@
+import MetaContract
+
 extension MetaStateMachine {
     func applyCreateUser(_ user: UserRecord, envelope: CommandEnvelope) throws {
         guard !user.name.isEmpty, !user.accessKeyID.isEmpty else {
@@ -58,7 +60,7 @@ extension MetaStateMachine {
             }
             for (key, blob) in rows {
                 var object = try RecordBlob.decode(blob) { reader throws(MetaCodecError) in
-                    try reader.readObject(format: MetaSchema.objectRecordFormat)
+                    try reader.readObject(format: RecordFormat.object)
                 }
                 guard object.owner == old || object.acl?.grants.contains(where: { $0.grantee == .user(id: old) }) == true
                 else { continue }

@@ -1,4 +1,5 @@
 import CSQLite
+import MetaContract
 
 /// Versions, delete markers and the `null` version, always inside the applying transaction.
 ///
@@ -63,7 +64,7 @@ extension MetaStateMachine {
 
     func decodeVersionRow(seq: Int64, marker: Int64, record: [UInt8]) throws -> VersionRow {
         let object = try RecordBlob.decode(record) { reader throws(MetaCodecError) in
-            try reader.readObject(format: MetaSchema.objectRecordFormat)
+            try reader.readObject(format: RecordFormat.object)
         }
         return VersionRow(seq: seq, object: object, isDeleteMarker: marker != 0)
     }
@@ -224,11 +225,11 @@ extension MetaStateMachine {
         return outcomes
     }
 
-    /// Format 1/2 `deleteObjects`: targets without version ids, marker ids derived from the request id.
+    /// Format 1/2 `deleteObjects`: targets without version ids, marker ids derived from the command id.
     func applyDeleteObjects(bucket: String, keys: [String], envelope: CommandEnvelope) throws -> [Bool] {
         let targets = keys.enumerated().map { position, key in
             DeleteTarget(key: key, versionID: nil,
-                         markerVersionID: MetaCommand.derivedVersionID(requestID: envelope.requestID, position: position))
+                         markerVersionID: MetaCommand.derivedVersionID(commandID: envelope.commandID, position: position))
         }
         return try applyDeleteVersions(bucket: bucket, targets: targets, envelope: envelope).map(\.removedCurrent)
     }

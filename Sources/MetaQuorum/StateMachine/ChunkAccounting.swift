@@ -1,3 +1,5 @@
+import MetaContract
+
 /// Reference counting of chunks and the garbage queue, always inside the applying transaction.
 extension MetaStateMachine {
     /// Counts one more reference to each chunk. Refuses (`.noSuchKey`) a chunk already queued as garbage:

@@ -1,4 +1,5 @@
 import CSQLite
+import MetaContract
 
 /// Deliberate bugs of the metadata state machine, compiled only into debug builds, that show the
 /// simulator's `meta` workload can fail (`silo-sim --workload meta --fault NAME`). Per machine, never global.
@@ -6,7 +7,7 @@ public struct MetaFaults: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    /// A repeated request id runs again instead of answering the first outcome (its remembered row is
+    /// A repeated command id runs again instead of answering the first outcome (its remembered row is
     /// replaced): a gateway's retry after an unknown outcome then applies a write twice.
     public static let reexecuteRetries = MetaFaults(rawValue: 1 << 0)
 
@@ -26,7 +27,7 @@ public struct MetaFaults: OptionSet, Sendable, Hashable {
 /// - Applying the same commands in the same order to the same state gives the same state and results on
 ///   every replica: no clock, no randomness, no Dictionary iteration; every id and time is in the command.
 /// - Preconditions, ownership and existence are decided here, at apply time.
-/// - A command whose request id was seen recently gets the first outcome again and changes nothing.
+/// - A command whose command id was seen recently gets the first outcome again and changes nothing.
 /// A batch failed and so did its rollback: the state machine's connection and counters are no longer
 /// known to match the database, so its owner stops applying (and the replica must be restarted).
 struct MetaStateMachineStopped: Error, CustomStringConvertible {
@@ -44,8 +45,8 @@ final class MetaStateMachine {
     var timeHighWater: Int64 = .min
     /// Rows in `requests`. Invariant: equals `SELECT count(*) FROM requests` outside `apply`.
     var requestCount: Int = 0
-    /// `MetaLimits.requestIDCountMax`, lowered by tests. Every replica must use the same value.
-    var requestIDCountMax = MetaLimits.requestIDCountMax
+    /// `MetaLimits.commandIDCountMax`, lowered by tests. Every replica must use the same value.
+    var commandIDCountMax = MetaLimits.commandIDCountMax
 
     /// How a committed batch is made durable.
     enum Durability {
@@ -278,12 +279,12 @@ final class MetaStateMachine {
         // Per command, not per batch: replicas may group the same entries into different batches, and what
         // a retry finds must not depend on that.
         try pruneRequests()
-        if !envelope.requestID.isEmpty, !faults.contains(.reexecuteRetries),
-           let remembered = try rememberedResult(envelope.requestID, kind: command.kind) {
+        if !envelope.commandID.isEmpty, !faults.contains(.reexecuteRetries),
+           let remembered = try rememberedResult(envelope.commandID, kind: command.kind) {
             return remembered
         }
         if let stamp = envelope.bucketAccess, let refusal = try staleAccess(stamp, of: command) {
-            // Not remembered: it changed nothing, and the proposer re-proposes under the same request id
+            // Not remembered: it changed nothing, and the proposer re-proposes under the same command id
             // once it has decided again on the bucket as it is now.
             return .failed(refusal)
         }
@@ -300,8 +301,8 @@ final class MetaStateMachine {
             result = .failed(refusal)
         }
         try database.run("RELEASE command")
-        if !envelope.requestID.isEmpty {
-            try remember(envelope.requestID, kind: command.kind, time: envelope.time, result: result)
+        if !envelope.commandID.isEmpty {
+            try remember(envelope.commandID, kind: command.kind, time: envelope.time, result: result)
         }
         return result
     }
@@ -406,41 +407,41 @@ final class MetaStateMachine {
 
     // MARK: Request ids
 
-    private func rememberedResult(_ requestID: CommandID, kind: UInt8) throws -> MetaCommandResult? {
+    private func rememberedResult(_ commandID: CommandID, kind: UInt8) throws -> MetaCommandResult? {
         guard
             let row = try database.firstRow(
-                "SELECT kind, result FROM requests WHERE request_id = ?", [.string(requestID)],
+                "SELECT kind, result FROM requests WHERE request_id = ?", [.string(commandID)],
                 { ($0.int64(0), $0.bytes(1)) })
         else { return nil }
         guard row.0 == Int64(kind) else {
-            return .failed(.internalFault("request id \(requestID) was already used for another operation"))
+            return .failed(.internalFault("command id \(commandID) was already used for another operation"))
         }
         do {
             return try MetaCommandResult(decoding: row.1)
         } catch {
-            throw SQLiteError(code: SQLITE_CORRUPT, message: "stored result of request \(requestID): \(error)")
+            throw SQLiteError(code: SQLITE_CORRUPT, message: "stored result of request \(commandID): \(error)")
         }
     }
 
-    private func remember(_ requestID: CommandID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
+    private func remember(_ commandID: CommandID, kind: UInt8, time: Int64, result: MetaCommandResult) throws {
         try database.run(
             faults.contains(.reexecuteRetries)
                 ? "INSERT OR REPLACE INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)"
                 : "INSERT INTO requests(request_id, time, kind, result) VALUES (?, ?, ?, ?)",
-            [.string(requestID), .int(time), .int(Int64(kind)), .bytes(result.encode())])
+            [.string(commandID), .int(time), .int(Int64(kind)), .bytes(result.encode())])
         requestCount += 1
     }
 
-    /// Forgets request ids older than the retention window (in command time), then the oldest beyond the
+    /// Forgets command ids older than the retention window (in command time), then the oldest beyond the
     /// count limit among those older than the minimum retention. Both use the `requests_by_time` index.
     private func pruneRequests() throws {
-        let (cutoff, overflow) = timeHighWater.subtractingReportingOverflow(MetaLimits.requestIDRetentionMilliseconds)
+        let (cutoff, overflow) = timeHighWater.subtractingReportingOverflow(MetaLimits.commandIDRetentionMilliseconds)
         if !overflow {
             requestCount -= try database.run("DELETE FROM requests WHERE time < ?", [.int(cutoff)])
         }
-        let excess = requestCount - requestIDCountMax
+        let excess = requestCount - commandIDCountMax
         let (youngest, youngestOverflow) = timeHighWater.subtractingReportingOverflow(
-            MetaLimits.requestIDRetentionMinMilliseconds)
+            MetaLimits.commandIDRetentionMinMilliseconds)
         if excess > 0 && !youngestOverflow {
             requestCount -= try database.run(
                 """

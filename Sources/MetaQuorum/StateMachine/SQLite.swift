@@ -1,4 +1,5 @@
 import CSQLite
+import MetaContract
 
 /// A failed SQLite call: the result code and SQLite's message. A storage fault, never a client error.
 struct SQLiteError: Error, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import ZlibCRC
+
 /// Limits of the storage layer (write-ahead log and snapshot files). Every queue and batch here is bounded by one
 /// of these; `StorageLimits.validate()` checks the relations between them once (and a unit test calls it).
 public enum StorageLimits {
@@ -13,8 +15,6 @@ public enum StorageLimits {
     /// store holds of a snapshot at once. The size limit itself is `Limits.snapshotBytesMax`, one for every
     /// layer (a follower assembling chunks, the store saving and loading).
     static let snapshotPieceBytes = 1 << 20
-    /// The most bytes handed to zlib's `crc32` at once (its length argument is 32 bits).
-    static let crcPieceBytesMax = 1 << 30
     /// How many valid snapshot files the store keeps; older ones are deleted after a save.
     public static let snapshotsRetained = 2
 
@@ -30,7 +30,7 @@ public enum StorageLimits {
         precondition(
             Limits.entryDataBytesMax + Limits.entryHeaderBytes <= recordPayloadBytesMax,
             "a Raft entry must fit one WAL record: \(Limits.entryDataBytesMax) + \(Limits.entryHeaderBytes) vs \(recordPayloadBytesMax)")
-        precondition(snapshotPieceBytes > 0 && snapshotPieceBytes <= crcPieceBytesMax, "snapshot pieces must fit one crc call")
-        precondition(crcPieceBytesMax > 0 && crcPieceBytesMax <= Int(UInt32.max), "crc pieces must fit zlib's u32 length")
+        precondition(snapshotPieceBytes > 0 && snapshotPieceBytes <= crc32PieceBytesMax, "snapshot pieces must fit one crc call")
+        precondition(crc32PieceBytesMax > 0 && crc32PieceBytesMax <= Int(UInt32.max), "crc pieces must fit zlib's u32 length")
     }
 }

@@ -1,4 +1,4 @@
-import CZlib
+import ZlibCRC
 
 /// One record of the write-ahead log. The WAL does not look inside payloads: the layer above encodes Raft entries,
 /// hard state and snapshot metadata into them.
@@ -101,21 +101,9 @@ enum WALRecordCodec {
 let zlibCRC32Start: UInt32 = 0
 
 /// crc32 (zlib) of a whole byte array, or of `bytes` after the bytes whose crc is `continuing` (a file read
-/// in pieces). zlib takes a 32-bit length, so inputs are fed in pieces of at most `crcPieceBytesMax` (a
-/// snapshot file may exceed 4 GiB; `UInt32(count)` would trap).
+/// in pieces): `ZlibCRC`'s wrapper, which feeds inputs above 4 GiB to zlib in pieces.
 func zlibCRC32(_ bytes: ArraySlice<UInt8>, continuing: UInt32 = zlibCRC32Start) -> UInt32 {
-    bytes.withUnsafeBufferPointer { buffer in
-        guard var base = buffer.baseAddress else { return continuing }
-        var remaining = buffer.count
-        var value = UInt(continuing)
-        while remaining > 0 {
-            let piece = min(remaining, StorageLimits.crcPieceBytesMax)
-            value = crc32(value, base, UInt32(piece))
-            base += piece
-            remaining -= piece
-        }
-        return UInt32(truncatingIfNeeded: value)
-    }
+    crc32Update(continuing, bytes)
 }
 
 func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

@@ -1,4 +1,4 @@
-import CZlib
+import ZlibCRC
 
 // Table-driven reflected CRCs. CRC32 uses zlib (hardware-accelerated where zlib is); CRC32C and CRC64/NVME
 // use slicing-by-8 tables built once on first use (Swift globals are initialized lazily and thread-safely).
@@ -8,14 +8,7 @@ struct CRC32 {
     var value: UInt32 = 0
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var remaining = bytes
-        // zlib takes a 32-bit length: feed large inputs in pieces.
-        while !remaining.isEmpty {
-            let count = min(remaining.count, 1 << 30)
-            let base = remaining.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            value = UInt32(truncatingIfNeeded: crc32(uLong(value), base, uInt(count)))
-            remaining = UnsafeRawBufferPointer(rebasing: remaining[count...])
-        }
+        value = crc32Update(value, bytes)
     }
 }
 

@@ -16,7 +16,7 @@ public enum ACLPermission: String, Sendable, Equatable, Hashable, CaseIterable {
         self == .fullControl || self == permission
     }
 
-    var tag: UInt8 {
+    package var tag: UInt8 {
         switch self {
         case .read: 1
         case .write: 2
@@ -26,7 +26,7 @@ public enum ACLPermission: String, Sendable, Equatable, Hashable, CaseIterable {
         }
     }
 
-    init(tag: UInt8) throws(MetaCodecError) {
+    package init(tag: UInt8) throws(MetaCodecError) {
         switch tag {
         case 1: self = .read
         case 2: self = .write
@@ -107,7 +107,7 @@ public enum ObjectOwnership: String, Sendable, Equatable, Hashable, CaseIterable
     /// ACLs are disabled: the bucket owner owns every object and only policies grant access.
     case bucketOwnerEnforced = "BucketOwnerEnforced"
 
-    var tag: UInt8 {
+    package var tag: UInt8 {
         switch self {
         case .objectWriter: 1
         case .bucketOwnerPreferred: 2
@@ -115,7 +115,7 @@ public enum ObjectOwnership: String, Sendable, Equatable, Hashable, CaseIterable
         }
     }
 
-    init(tag: UInt8) throws(MetaCodecError) {
+    package init(tag: UInt8) throws(MetaCodecError) {
         switch tag {
         case 1: self = .objectWriter
         case 2: self = .bucketOwnerPreferred
@@ -155,7 +155,7 @@ public enum ObjectOwnershipRule {
 }
 
 extension ByteWriter {
-    mutating func write(_ acl: AccessControlList) {
+    package mutating func write(_ acl: AccessControlList) {
         writeCount(acl.grants.count)
         for grant in acl.grants {
             switch grant.grantee {
@@ -169,19 +169,19 @@ extension ByteWriter {
         }
     }
 
-    mutating func write(_ acl: AccessControlList?) {
+    package mutating func write(_ acl: AccessControlList?) {
         guard let acl else { return writeBool(false) }
         writeBool(true)
         write(acl)
     }
 
-    mutating func write(_ ownership: ObjectOwnership?) {
+    package mutating func write(_ ownership: ObjectOwnership?) {
         writeByte(ownership?.tag ?? 0)
     }
 }
 
 extension ByteReader {
-    mutating func readACL() throws(MetaCodecError) -> AccessControlList {
+    package mutating func readACL() throws(MetaCodecError) -> AccessControlList {
         let count = try readCount(elementBytesMin: 2)
         var grants: [ACLGrant] = []
         grants.reserveCapacity(count)
@@ -198,11 +198,11 @@ extension ByteReader {
         return AccessControlList(grants: grants)
     }
 
-    mutating func readOptionalACL() throws(MetaCodecError) -> AccessControlList? {
+    package mutating func readOptionalACL() throws(MetaCodecError) -> AccessControlList? {
         try readBool() ? try readACL() : nil
     }
 
-    mutating func readOwnership() throws(MetaCodecError) -> ObjectOwnership? {
+    package mutating func readOwnership() throws(MetaCodecError) -> ObjectOwnership? {
         let tag = try readByte()
         return tag == 0 ? nil : try ObjectOwnership(tag: tag)
     }

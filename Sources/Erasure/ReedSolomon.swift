@@ -1,3 +1,4 @@
+import ZlibCRC
 import CISAL
 public import NIOCore
 
@@ -26,7 +27,7 @@ public enum ErasureCodingError: Error, Equatable, Sendable {
 public struct ReedSolomon: Sendable {
     /// The most shards (data plus parity) a code may have: shard indexes must fit in the byte that shard
     /// ids are derived with, and ISA-L's Cauchy matrix is defined up to 255 rows.
-    public static let shardCountMax = Limits.erasureShardCountMax
+    public static let shardCountMax = 32
 
     public let dataShardCount: Int
     public let parityShardCount: Int

@@ -76,7 +76,7 @@ public enum BucketVersioning: UInt8, Sendable, Equatable {
 /// linearization point. The same on every replica and every process (SHA-256, not `Hasher`).
 public struct BucketAccessStamp: Sendable, Hashable, CustomStringConvertible {
     public let value: UInt64
-    init(value: UInt64) { self.value = value }
+    package init(value: UInt64) { self.value = value }
     public var description: String { String(value, radix: 16) }
 }
 

@@ -35,7 +35,7 @@ extension ObjectRecord {
 /// included). SHA-256, the same in every process.
 public struct ObjectAccessStamp: Sendable, Hashable, CustomStringConvertible {
     public let value: UInt64
-    init(value: UInt64) { self.value = value }
+    package init(value: UInt64) { self.value = value }
     public var description: String { String(value, radix: 16) }
 }
 

@@ -5,7 +5,7 @@
 /// Decoding never traps on bad input: every read checks the remaining length and throws `MetaCodecError`.
 
 /// Why a byte string could not be decoded.
-enum MetaCodecError: Error, Equatable, Sendable {
+package enum MetaCodecError: Error, Equatable, Sendable {
     /// The input ended in the middle of a value.
     case truncated
     /// A version byte this build does not know.
@@ -21,18 +21,18 @@ enum MetaCodecError: Error, Equatable, Sendable {
 }
 
 /// Appends encoded values to a byte array.
-struct ByteWriter {
-    private(set) var bytes: [UInt8] = []
+package struct ByteWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func writeByte(_ value: UInt8) {
+    package mutating func writeByte(_ value: UInt8) {
         bytes.append(value)
     }
 
-    mutating func writeVarint(_ value: UInt64) {
+    package mutating func writeVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -42,28 +42,28 @@ struct ByteWriter {
     }
 
     /// Zig-zag, so small negative numbers stay short.
-    mutating func writeInt(_ value: Int64) {
+    package mutating func writeInt(_ value: Int64) {
         writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
-    mutating func writeInt(_ value: Int) {
+    package mutating func writeInt(_ value: Int) {
         writeInt(Int64(value))
     }
 
-    mutating func writeBool(_ value: Bool) {
+    package mutating func writeBool(_ value: Bool) {
         bytes.append(value ? 1 : 0)
     }
 
-    mutating func writeBytes(_ value: some Collection<UInt8>) {
+    package mutating func writeBytes(_ value: some Collection<UInt8>) {
         writeVarint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
-    mutating func writeString(_ value: String) {
+    package mutating func writeString(_ value: String) {
         writeBytes(value.utf8)
     }
 
-    mutating func writeChunkID(_ value: ChunkID) {
+    package mutating func writeChunkID(_ value: ChunkID) {
         var rest = value
         for _ in 0..<16 {
             bytes.append(UInt8(truncatingIfNeeded: rest))
@@ -71,29 +71,29 @@ struct ByteWriter {
         }
     }
 
-    mutating func writeCount(_ count: Int) {
+    package mutating func writeCount(_ count: Int) {
         writeVarint(UInt64(count))
     }
 }
 
 /// Reads encoded values from a byte array, throwing on anything malformed.
-struct ByteReader {
+package struct ByteReader {
     private let bytes: [UInt8]
-    private(set) var offset: Int = 0
+    package private(set) var offset: Int = 0
 
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    var remaining: Int { bytes.count - offset }
+    package var remaining: Int { bytes.count - offset }
 
-    mutating func readByte() throws(MetaCodecError) -> UInt8 {
+    package mutating func readByte() throws(MetaCodecError) -> UInt8 {
         guard offset < bytes.count else { throw .truncated }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func readVarint() throws(MetaCodecError) -> UInt64 {
+    package mutating func readVarint() throws(MetaCodecError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -106,18 +106,18 @@ struct ByteReader {
         }
     }
 
-    mutating func readInt64() throws(MetaCodecError) -> Int64 {
+    package mutating func readInt64() throws(MetaCodecError) -> Int64 {
         let raw = try readVarint()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
-    mutating func readInt() throws(MetaCodecError) -> Int {
+    package mutating func readInt() throws(MetaCodecError) -> Int {
         let value = try readInt64()
         guard let result = Int(exactly: value) else { throw .invalidValue("integer \(value) out of range") }
         return result
     }
 
-    mutating func readBool() throws(MetaCodecError) -> Bool {
+    package mutating func readBool() throws(MetaCodecError) -> Bool {
         switch try readByte() {
         case 0: return false
         case 1: return true
@@ -127,7 +127,7 @@ struct ByteReader {
 
     /// A count of following elements, each at least `elementBytesMin` long: a count the rest of the
     /// input cannot hold is rejected before anything is allocated for it.
-    mutating func readCount(elementBytesMin: Int) throws(MetaCodecError) -> Int {
+    package mutating func readCount(elementBytesMin: Int) throws(MetaCodecError) -> Int {
         let count = try readVarint()
         guard count <= UInt64(remaining / max(elementBytesMin, 1)) else {
             throw .invalidValue("count \(count) exceeds the \(remaining) bytes left")
@@ -135,13 +135,13 @@ struct ByteReader {
         return Int(count)
     }
 
-    mutating func readBytes() throws(MetaCodecError) -> [UInt8] {
+    package mutating func readBytes() throws(MetaCodecError) -> [UInt8] {
         let count = try readCount(elementBytesMin: 1)
         defer { offset += count }
         return Array(bytes[offset..<(offset + count)])
     }
 
-    mutating func readString() throws(MetaCodecError) -> String {
+    package mutating func readString() throws(MetaCodecError) -> String {
         let count = try readCount(elementBytesMin: 1)
         defer { offset += count }
         guard let text = String(validating: bytes[offset..<(offset + count)], as: UTF8.self) else {
@@ -150,7 +150,7 @@ struct ByteReader {
         return text
     }
 
-    mutating func readChunkID() throws(MetaCodecError) -> ChunkID {
+    package mutating func readChunkID() throws(MetaCodecError) -> ChunkID {
         guard remaining >= 16 else { throw .truncated }
         var value: ChunkID = 0
         for position in (0..<16).reversed() {
@@ -161,7 +161,7 @@ struct ByteReader {
     }
 
     /// Throws unless every byte was consumed.
-    func expectEnd() throws(MetaCodecError) {
+    package func expectEnd() throws(MetaCodecError) {
         guard remaining == 0 else { throw .trailingBytes(remaining) }
     }
 }

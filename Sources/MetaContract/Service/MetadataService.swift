@@ -7,7 +7,7 @@
 ///   (`If-None-Match: *`, `If-Match`, bucket ownership, bucket emptiness) are decided at apply time.
 /// - A mutating call that returns has been made durable.
 /// - Every read observes every mutation that returned before the read was called (linearizable reads).
-/// - `requestID` makes a retried command idempotent: the state machine remembers recent ids and answers a
+/// - `commandID` makes a retried command idempotent: the state machine remembers recent ids and answers a
 ///   duplicate with the first outcome instead of applying it twice.
 /// - Wall time enters only through the `time` fields of commands (milliseconds since the Unix epoch,
 ///   stamped by the caller); the state machine never reads a clock. Every `…Time` parameter and field in
@@ -15,11 +15,11 @@
 ///   is in milliseconds since the Unix epoch.
 public protocol MetadataService: Sendable {
     // MARK: Users
-    func createUser(_ user: UserRecord, requestID: CommandID) async throws(MetaError)
+    func createUser(_ user: UserRecord, commandID: CommandID) async throws(MetaError)
     /// Deletes the user `name`. A user who still owns buckets is refused (`.userOwnsBuckets`) unless
     /// `heir` names the user id their buckets pass to (the user's own id keeps them for a user re-created
     /// with that id, as a root key rotation does).
-    func deleteUser(name: String, heir: String?, requestID: CommandID) async throws(MetaError)
+    func deleteUser(name: String, heir: String?, commandID: CommandID) async throws(MetaError)
     func listUsers() async throws(MetaError) -> [UserRecord]
     /// The user owning `accessKeyID`, or nil. Gateways cache this.
     func user(accessKeyID: String) async throws(MetaError) -> UserRecord?
@@ -28,7 +28,7 @@ public protocol MetadataService: Sendable {
     /// Sets (or, with both limits nil, removes) the quota of a bucket or of a user (all its buckets).
     /// Throws `.noSuchBucket` or `.noSuchUser`. Writes past a quota fail with `.quotaExceeded`, decided
     /// at apply time; usage already past a lowered quota stays, and only growth is refused.
-    func setQuota(_ quota: Quota, for target: QuotaTarget, requestID: CommandID) async throws(MetaError)
+    func setQuota(_ quota: Quota, for target: QuotaTarget, commandID: CommandID) async throws(MetaError)
     /// What a bucket or a user stores now (objects and the parts of open uploads) and its quota.
     func usage(of target: QuotaTarget) async throws(MetaError) -> UsageReport
 
@@ -36,15 +36,15 @@ public protocol MetadataService: Sendable {
     /// Throws `.bucketAlreadyOwnedByYou` or `.bucketAlreadyExists`. `acl` nil: the owner-only ACL;
     /// `ownership` nil: no ownership controls.
     func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
-                      ownership: ObjectOwnership?, requestID: CommandID) async throws(MetaError)
+                      ownership: ObjectOwnership?, commandID: CommandID) async throws(MetaError)
     /// `createBucket` with object lock enabled (`objectLock`) and versioning Enabled, in one command.
     func createBucket(name: String, owner: String, time: Int64, acl: AccessControlList?,
-                      ownership: ObjectOwnership?, objectLock: ObjectLockConfiguration, requestID: CommandID)
+                      ownership: ObjectOwnership?, objectLock: ObjectLockConfiguration, commandID: CommandID)
         async throws(MetaError)
     /// Throws `.noSuchBucket`, `.bucketNotEmpty` (objects
     /// remain). In-progress multipart uploads are aborted with the bucket, as in AWS, in the same applied
     /// command: their parts' chunks go to the garbage queue in that transaction.
-    func deleteBucket(name: String, requester: String, requestID: CommandID) async throws(MetaError)
+    func deleteBucket(name: String, requester: String, commandID: CommandID) async throws(MetaError)
     /// Buckets owned by `owner`, sorted by name.
     func listBuckets(owner: String) async throws(MetaError) -> [BucketRecord]
     /// The bucket with its ACL, ownership controls and policy: a linearizable read, so the `Authorizer`
@@ -62,16 +62,16 @@ public protocol MetadataService: Sendable {
     // policy, ownership controls or public access block never slips between a decision and its write.
     /// Throws `.noSuchBucket`, `.aclNotSupported` (ownership controls are `BucketOwnerEnforced`).
     func putBucketACL(bucket: String, acl: AccessControlList, requester: String, access: BucketAccessStamp?,
-                      requestID: CommandID) async throws(MetaError)
+                      commandID: CommandID) async throws(MetaError)
     /// Sets the ACL of the current version. Throws `.noSuchBucket`, `.noSuchKey`, `.aclNotSupported`.
     func putObjectACL(bucket: String, key: String, acl: AccessControlList, requester: String,
-                      access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError)
+                      access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError)
     /// nil deletes them. Throws `.noSuchBucket`, `.ownershipControlsNotFound` (delete without any).
     func setOwnershipControls(bucket: String, ownership: ObjectOwnership?, requester: String,
-                              access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError)
+                              access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError)
     /// nil deletes it. Throws `.noSuchBucket`, `.noSuchBucketPolicy` (delete without one).
     func setBucketPolicy(bucket: String, policy: String?, requester: String, access: BucketAccessStamp?,
-                         requestID: CommandID) async throws(MetaError)
+                         commandID: CommandID) async throws(MetaError)
 
     // MARK: Objects
     /// Makes `object` the current version of (object.bucket, object.key). Throws `.noSuchBucket`,
@@ -86,7 +86,7 @@ public protocol MetadataService: Sendable {
     /// nil for the `null` version (S3 then names no version).
     @discardableResult
     func putObject(_ object: ObjectRecord, requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
-                   startedTime: Int64, requestID: CommandID) async throws(MetaError) -> String?
+                   startedTime: Int64, commandID: CommandID) async throws(MetaError) -> String?
     /// The current version, or nil (none, or the latest version is a delete marker). Throws `.noSuchBucket`.
     /// (`requester` names who asks; access is the Gateway's `Authorizer`'s decision, as for every method here.)
     func object(bucket: String, key: String, requester: String) async throws(MetaError) -> ObjectRecord?
@@ -103,19 +103,19 @@ public protocol MetadataService: Sendable {
     /// `.objectLocked` (GOVERNANCE retention does not hold with `bypassGovernance`).
     func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String, access: BucketAccessStamp?,
                               time: Int64, bypassGovernance: Bool,
-                              requestID: CommandID) async throws(MetaError) -> [DeleteOutcome]
+                              commandID: CommandID) async throws(MetaError) -> [DeleteOutcome]
     /// One page of every version and delete marker, in key order and newest first within a key.
     func listObjectVersions(_ query: ListVersionsQuery, requester: String) async throws(MetaError)
         -> ListVersionsPage
     /// Enables or suspends versioning (a bucket never returns to unversioned). Throws `.noSuchBucket`, `.invalidArgument` for `.unversioned`.
-    func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String, requestID: CommandID)
+    func setBucketVersioning(bucket: String, state: BucketVersioning, requester: String, commandID: CommandID)
         async throws(MetaError)
     /// The bucket's versioning state. Throws `.noSuchBucket`.
     func bucketVersioning(bucket: String, requester: String) async throws(MetaError) -> BucketVersioning
     /// Sets how the bucket keeps the chunks of objects written from now on (nil: the cluster's default);
     /// objects already written keep their layout. An administrator's operation: the caller authorizes.
     /// Throws `.noSuchBucket`, `.invalidArgument` for counts outside `MetaLimits`.
-    func setBucketDurability(bucket: String, durability: BucketDurability?, requestID: CommandID)
+    func setBucketDurability(bucket: String, durability: BucketDurability?, commandID: CommandID)
         async throws(MetaError)
     /// The bucket's durability, nil when none was set (the gateway's default applies). Throws `.noSuchBucket`.
     func bucketDurability(bucket: String) async throws(MetaError) -> BucketDurability?
@@ -124,20 +124,20 @@ public protocol MetadataService: Sendable {
         -> ChunkPlacementPage
     /// Records that the copy or shard of `chunkID` on node `from`, in the record at `record`, is now on `to`
     /// (the repairer wrote it there first). Throws `.noSuchKey` when that record no longer names it on `from`.
-    func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32, requestID: CommandID)
+    func relocateChunk(record: ChunkScanPosition, chunkID: ChunkID, from: UInt32, to: UInt32, commandID: CommandID)
         async throws(MetaError)
     /// Deletes each key as `deleteObjectVersions` does with targets that name no version (deleting a missing
     /// key succeeds, as in S3; a versioned bucket gets delete markers with fresh ids). Returns whether a
     /// current version stopped being current. Throws `.noSuchBucket`.
     @discardableResult
     func deleteObjects(bucket: String, keys: [String], requester: String, time: Int64,
-                       requestID: CommandID) async throws(MetaError) -> [Bool]
+                       commandID: CommandID) async throws(MetaError) -> [Bool]
     /// One page of current objects in key order. Throws `.noSuchBucket`.
     func listObjects(_ query: ListObjectsQuery, requester: String) async throws(MetaError) -> ListObjectsPage
 
     // MARK: Multipart uploads
     /// Registers a new upload. Throws `.noSuchBucket`.
-    func createMultipartUpload(_ upload: UploadRecord, requester: String, access: BucketAccessStamp?, requestID: CommandID)
+    func createMultipartUpload(_ upload: UploadRecord, requester: String, access: BucketAccessStamp?, commandID: CommandID)
         async throws(MetaError)
     /// The upload, or nil if it is unknown, completed or aborted.
     func upload(bucket: String, key: String, uploadID: String, requester: String) async throws(MetaError)
@@ -145,23 +145,23 @@ public protocol MetadataService: Sendable {
     /// Stores or replaces part `part.partNumber` (last upload wins); the replaced part's chunks go to GC.
     /// Throws `.noSuchUpload`, `.requestTooOld`.
     func putPart(_ part: PartRecord, bucket: String, key: String, uploadID: String, requester: String,
-                 access: BucketAccessStamp?, startedTime: Int64, requestID: CommandID) async throws(MetaError)
+                 access: BucketAccessStamp?, startedTime: Int64, commandID: CommandID) async throws(MetaError)
     /// Assembles the named parts into the current version of the key, atomically. Checks at apply time:
     /// the upload exists (`.noSuchUpload`), parts are in ascending order (`.invalidPartOrder`), each named
     /// part exists with that ETag (`.invalidPart`), every part but the last is at least
     /// `minimumPartSizeBytes` (`.entityTooSmall`), and the precondition (`.preconditionFailed`).
     /// Unreferenced parts of the upload go to GC. Returns the new object. Completing an upload that was
-    /// already completed returns the same object (idempotent retry): by the same requestID always; by any
+    /// already completed returns the same object (idempotent retry): by the same commandID always; by any
     /// request naming parts with the same ETags while the completed object is still the key's current
     /// version (S3 answers 200 with the same ETag).
     func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [CompletedPart],
                                  requester: String, access: BucketAccessStamp?, precondition: WritePrecondition,
                                  time: Int64,
-                                 minimumPartSizeBytes: Int64, requestID: CommandID) async throws(MetaError)
+                                 minimumPartSizeBytes: Int64, commandID: CommandID) async throws(MetaError)
         -> ObjectRecord
     /// Throws `.noSuchUpload`. The upload's parts go to GC.
     func abortMultipartUpload(bucket: String, key: String, uploadID: String, requester: String,
-                              access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError)
+                              access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError)
     func listParts(bucket: String, key: String, uploadID: String, requester: String,
                    partNumberMarker: Int, maxParts: Int) async throws(MetaError) -> ListPartsPage
     func listMultipartUploads(_ query: ListUploadsQuery, requester: String) async throws(MetaError)
@@ -171,7 +171,7 @@ public protocol MetadataService: Sendable {
     /// Chunks no metadata references any more (replaced, deleted, aborted), oldest first, at most `limit`.
     func garbageChunks(limit: Int) async throws(MetaError) -> [GarbageChunk]
     /// Forgets garbage entries whose chunks the blob store has deleted.
-    func forgetGarbage(_ chunkIDs: [ChunkID], requestID: CommandID) async throws(MetaError)
+    func forgetGarbage(_ chunkIDs: [ChunkID], commandID: CommandID) async throws(MetaError)
     /// Of `chunkIDs`, those that some object, part or garbage entry references (used by the sweeper of
     /// chunks written by PUTs that never committed).
     func referencedChunks(_ chunkIDs: [ChunkID]) async throws(MetaError) -> Set<ChunkID>
@@ -188,12 +188,12 @@ public protocol MetadataService: Sendable {
     /// is nil, as it is at apply time; returns the id of the version tagged. Throws `.noSuchBucket`,
     /// `.noSuchKey` (no current version), `.noSuchVersion`, `.versionIsDeleteMarker`, and
     /// `.bucketAccessChanged` / `.objectAccessChanged` when the bucket or the version is no longer the one
-    /// the stamps were taken from (nothing changed; decide again and retry with the same request id).
+    /// the stamps were taken from (nothing changed; decide again and retry with the same command id).
     func putObjectTagging(bucket: String, key: String, versionID: String?, tags: String?,
                           bucketAccess: BucketAccessStamp?, objectAccess: ObjectAccessStamp?, requester: String,
-                          requestID: CommandID) async throws(MetaError) -> String
+                          commandID: CommandID) async throws(MetaError) -> String
     /// nil deletes them. Throws `.noSuchBucket`, `.noSuchTagSet` (delete without any).
-    func setBucketTagging(bucket: String, tags: String?, requester: String, requestID: CommandID)
+    func setBucketTagging(bucket: String, tags: String?, requester: String, commandID: CommandID)
         async throws(MetaError)
     /// The bucket's tag set in stored form, nil for none. Throws `.noSuchBucket`.
     func bucketTagging(bucket: String) async throws(MetaError) -> String?
@@ -202,8 +202,8 @@ public protocol MetadataService: Sendable {
     /// part of the bucket record (and of its access stamp): `bucket(name:)` returns it.
     /// Stamped like the access-control writes above.
     func setPublicAccessBlock(bucket: String, block: PublicAccessBlock?, requester: String,
-                              access: BucketAccessStamp?, requestID: CommandID) async throws(MetaError)
-    func setBucketCORS(bucket: String, cors: String?, requester: String, requestID: CommandID)
+                              access: BucketAccessStamp?, commandID: CommandID) async throws(MetaError)
+    func setBucketCORS(bucket: String, cors: String?, requester: String, commandID: CommandID)
         async throws(MetaError)
     /// The bucket's CORS configuration (canonical XML), nil for none. Throws `.noSuchBucket`.
     func bucketCORS(bucket: String) async throws(MetaError) -> String?
@@ -212,7 +212,7 @@ public protocol MetadataService: Sendable {
     /// PutObjectLockConfiguration. Throws `.noSuchBucket`, `.invalidBucketState` (no object lock and
     /// versioning not Enabled).
     func setObjectLockConfiguration(bucket: String, configuration: ObjectLockConfiguration, requester: String,
-                                    requestID: CommandID) async throws(MetaError)
+                                    commandID: CommandID) async throws(MetaError)
     /// The bucket's object lock configuration, nil when object lock is not enabled. Throws `.noSuchBucket`.
     func objectLockConfiguration(bucket: String) async throws(MetaError) -> ObjectLockConfiguration?
     /// Sets (nil: removes) the retention of the version named, or of the current version, and returns that
@@ -221,28 +221,28 @@ public protocol MetadataService: Sendable {
     /// `.bucketAccessChanged` when `access` no longer matches the bucket (decide again and retry).
     func putObjectRetention(bucket: String, key: String, versionID: String?, retention: ObjectRetention?,
                             bypassGovernance: Bool, access: BucketAccessStamp?, requester: String,
-                            requestID: CommandID) async throws(MetaError) -> String
+                            commandID: CommandID) async throws(MetaError) -> String
     /// Sets the legal hold of the version named, or of the current version, and returns that version's id.
     /// Throws as `putObjectRetention` does, `.objectLocked` excepted.
     func putObjectLegalHold(bucket: String, key: String, versionID: String?, legalHold: Bool,
-                            access: BucketAccessStamp?, requester: String, requestID: CommandID)
+                            access: BucketAccessStamp?, requester: String, commandID: CommandID)
         async throws(MetaError) -> String
 }
 
 extension MetadataService {
     /// `deleteObjectVersions` without bypassing GOVERNANCE retention.
     public func deleteObjectVersions(bucket: String, targets: [DeleteTarget], requester: String,
-                                     access: BucketAccessStamp?, time: Int64, requestID: CommandID)
+                                     access: BucketAccessStamp?, time: Int64, commandID: CommandID)
         async throws(MetaError) -> [DeleteOutcome]
     {
         try await deleteObjectVersions(bucket: bucket, targets: targets, requester: requester, access: access,
-                                       time: time, bypassGovernance: false, requestID: requestID)
+                                       time: time, bypassGovernance: false, commandID: commandID)
     }
 
     /// A bucket with the owner-only ACL and no ownership controls.
-    public func createBucket(name: String, owner: String, time: Int64, requestID: CommandID)
+    public func createBucket(name: String, owner: String, time: Int64, commandID: CommandID)
         async throws(MetaError)
     {
-        try await createBucket(name: name, owner: owner, time: time, acl: nil, ownership: nil, requestID: requestID)
+        try await createBucket(name: name, owner: owner, time: time, acl: nil, ownership: nil, commandID: commandID)
     }
 }

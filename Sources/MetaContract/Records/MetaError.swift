@@ -33,7 +33,7 @@ public enum MetaError: Error, Sendable, Equatable {
     case unavailable(String)
     /// A write was handed to the replicated log and may or may not commit (a leader change or a deadline
     /// came first). Never a success, never a definite failure: the caller keeps what the write refers to
-    /// (its chunks) and the client gets 503 and retries (the same request id then finds the first outcome).
+    /// (its chunks) and the client gets 503 and retries (the same command id then finds the first outcome).
     case outcomeUnknown(String)
     /// Free space on the metadata's disk is below the reserved floor: writes that grow the metadata are
     /// refused (S3 answers 503) while deletes still work.
@@ -56,11 +56,11 @@ public enum MetaError: Error, Sendable, Equatable {
     case versionIsDeleteMarker
     /// The tagging command's `ObjectAccessStamp` no longer matches its version: the decision it was proposed
     /// under is stale and it took no effect. The Gateway decides again on a fresh read and re-proposes under
-    /// the same request id (the refusal is not remembered). Never reaches a client as such.
+    /// the same command id (the refusal is not remembered). Never reaches a client as such.
     case objectAccessChanged
     /// The write carried a `BucketAccessStamp` that no longer matches its bucket: the access decision it
     /// was proposed under is stale and the write took no effect. The Gateway re-reads the bucket,
-    /// decides again and re-proposes under the same request id (the state machine does not remember this
+    /// decides again and re-proposes under the same command id (the state machine does not remember this
     /// refusal). Never reaches a client as such.
     case bucketAccessChanged
     /// A blob-map command named a node id the map does not have (codes 86–89: the blob cluster map).

@@ -90,9 +90,9 @@ public struct ObjectRetention: Sendable, Equatable, Hashable {
     public func holds(at time: Int64) -> Bool { retainUntil > time }
 
     /// The stored form: the mode's name, a space, the retain-until time in decimal ms.
-    var storedForm: String { "\(mode.name) \(retainUntil)" }
+    package var storedForm: String { "\(mode.name) \(retainUntil)" }
 
-    init?(storedForm: String) {
+    package init?(storedForm: String) {
         let fields = storedForm.split(separator: " ")
         guard fields.count == 2, let mode = RetentionMode(name: String(fields[0])), let until = Int64(fields[1])
         else { return nil }
@@ -142,7 +142,7 @@ extension ObjectRecord {
     }
 
     /// `headers` with the entry `name` replaced by `value` (nil: removed), sorted by name.
-    static func headers(_ headers: [HeaderField], setting name: String, to value: String?) -> [HeaderField] {
+    package static func headers(_ headers: [HeaderField], setting name: String, to value: String?) -> [HeaderField] {
         var fields = headers.filter { $0.name != name }
         if let value { fields.append(HeaderField(name: name, value: value)) }
         return fields.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
@@ -150,7 +150,7 @@ extension ObjectRecord {
 
     /// Why this version may not be deleted at `time`, or nil when it may: a legal hold ON, a COMPLIANCE
     /// retention that holds, or a GOVERNANCE one that holds without `bypassGovernance`.
-    func deletionRefusal(at time: Int64, bypassGovernance: Bool) -> MetaError? {
+    package func deletionRefusal(at time: Int64, bypassGovernance: Bool) -> MetaError? {
         if legalHold == true { return .objectLocked("the object version is under legal hold") }
         guard let retention, retention.holds(at: time) else { return nil }
         switch retention.mode {
@@ -167,7 +167,7 @@ extension ObjectRecord {
 extension ByteWriter {
     /// Format 5: 0 for nil (no object lock), else 1 then the default retention (0: none; 1 then the mode,
     /// a period tag, 1 days or 2 years, and the count).
-    mutating func write(_ configuration: ObjectLockConfiguration?) {
+    package mutating func write(_ configuration: ObjectLockConfiguration?) {
         guard let configuration else { return writeByte(0) }
         writeByte(1)
         guard let retention = configuration.defaultRetention else { return writeByte(0) }
@@ -184,7 +184,7 @@ extension ByteWriter {
     }
 
     /// Format 5: 0 for nil (remove), else 1, the mode and the retain-until time.
-    mutating func write(_ retention: ObjectRetention?) {
+    package mutating func write(_ retention: ObjectRetention?) {
         guard let retention else { return writeByte(0) }
         writeByte(1)
         writeByte(retention.mode.rawValue)
@@ -193,7 +193,7 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    mutating func readObjectLockConfiguration() throws(MetaCodecError) -> ObjectLockConfiguration? {
+    package mutating func readObjectLockConfiguration() throws(MetaCodecError) -> ObjectLockConfiguration? {
         guard try readBool() else { return nil }
         guard try readBool() else { return ObjectLockConfiguration() }
         let mode = try readRetentionMode()
@@ -207,7 +207,7 @@ extension ByteReader {
         return ObjectLockConfiguration(defaultRetention: DefaultRetention(mode: mode, period: period))
     }
 
-    mutating func readRetention() throws(MetaCodecError) -> ObjectRetention? {
+    package mutating func readRetention() throws(MetaCodecError) -> ObjectRetention? {
         guard try readBool() else { return nil }
         return ObjectRetention(mode: try readRetentionMode(), retainUntil: try readInt64())
     }

@@ -117,7 +117,7 @@ public struct BlobHeartbeat: Sendable, Equatable {
         self.healthy = healthy
     }
 
-    func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 24)
         writer.writeVarint(UInt64(node))
         writer.writeVarint(capacityBytes)
@@ -126,7 +126,7 @@ public struct BlobHeartbeat: Sendable, Equatable {
         return writer.bytes
     }
 
-    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
+    package init(decoding bytes: [UInt8]) throws(MetaCodecError) {
         var reader = ByteReader(bytes)
         node = try reader.readNodeID()
         capacityBytes = try reader.readVarint()
@@ -137,7 +137,7 @@ public struct BlobHeartbeat: Sendable, Equatable {
 }
 
 extension ByteWriter {
-    mutating func write(_ registration: BlobNodeRegistration) {
+    package mutating func write(_ registration: BlobNodeRegistration) {
         writeVarint(UInt64(registration.id))
         writeString(registration.address)
         write(registration.zone)
@@ -145,7 +145,7 @@ extension ByteWriter {
         writeVarint(registration.capacityBytes)
     }
 
-    mutating func write(_ map: BlobMap) {
+    package mutating func write(_ map: BlobMap) {
         writeVarint(map.epoch)
         writeCount(map.nodes.count)
         for node in map.nodes {
@@ -161,25 +161,25 @@ extension ByteWriter {
 }
 
 extension ByteReader {
-    mutating func readNodeID() throws(MetaCodecError) -> UInt32 {
+    package mutating func readNodeID() throws(MetaCodecError) -> UInt32 {
         let raw = try readVarint()
         guard let id = UInt32(exactly: raw) else { throw .invalidValue("blob node id \(raw)") }
         return id
     }
 
-    mutating func readBlobNodeState() throws(MetaCodecError) -> BlobNodeState {
+    package mutating func readBlobNodeState() throws(MetaCodecError) -> BlobNodeState {
         let raw = try readByte()
         guard let state = BlobNodeState(rawValue: raw) else { throw .invalidTag(raw) }
         return state
     }
 
-    mutating func readRegistration() throws(MetaCodecError) -> BlobNodeRegistration {
+    package mutating func readRegistration() throws(MetaCodecError) -> BlobNodeRegistration {
         BlobNodeRegistration(
             id: try readNodeID(), address: try readString(), zone: try readOptionalString(),
             weight: try readInt(), capacityBytes: try readVarint())
     }
 
-    mutating func readBlobMap() throws(MetaCodecError) -> BlobMap {
+    package mutating func readBlobMap() throws(MetaCodecError) -> BlobMap {
         let epoch = try readVarint()
         let count = try readCount(elementBytesMin: 7)
         var nodes: [BlobNodeRecord] = []
@@ -199,17 +199,22 @@ extension ByteReader {
 public struct BlobHeartbeatReport: Sendable, Equatable {
     public var heartbeat: BlobHeartbeat
     public var ageMilliseconds: UInt64
+
+    package init(heartbeat: BlobHeartbeat, ageMilliseconds: UInt64) {
+        self.heartbeat = heartbeat
+        self.ageMilliseconds = ageMilliseconds
+    }
 }
 
 /// The answer of the metadata RPC operation `blobReports`: the leader's in-memory heartbeat table.
-struct BlobHeartbeatReports: Sendable, Equatable {
-    var reports: [BlobHeartbeatReport]
+package struct BlobHeartbeatReports: Sendable, Equatable {
+    package var reports: [BlobHeartbeatReport]
 
-    init(_ reports: [BlobHeartbeatReport]) {
+    package init(_ reports: [BlobHeartbeatReport]) {
         self.reports = reports
     }
 
-    func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: 16 + 24 * reports.count)
         writer.writeCount(reports.count)
         for report in reports {
@@ -219,7 +224,7 @@ struct BlobHeartbeatReports: Sendable, Equatable {
         return writer.bytes
     }
 
-    init(decoding bytes: [UInt8]) throws(MetaCodecError) {
+    package init(decoding bytes: [UInt8]) throws(MetaCodecError) {
         var reader = ByteReader(bytes)
         let count = try reader.readCount(elementBytesMin: 6)
         var reports: [BlobHeartbeatReport] = []

@@ -1,9 +1,15 @@
 /// Binary encodings of the contract's records, shared by commands, results and the SQLite blobs.
 /// Field order is the format: append new fields only behind a new command format version.
 
+/// The newest record formats this codec writes: what `MetaSchema` stores at its current version.
+package enum RecordFormat {
+    /// The object record format of `objects.record` and `versions.record` (3: with owner and ACL).
+    package static let object: UInt8 = 3
+}
+
 extension ByteWriter {
     /// Format 2 (commands of format 2, `users.record` from schema 2): format 1 plus the id.
-    mutating func write(_ user: UserRecord) {
+    package mutating func write(_ user: UserRecord) {
         writeString(user.name)
         writeString(user.accessKeyID)
         writeString(user.secretAccessKey)
@@ -17,7 +23,7 @@ extension ByteWriter {
     /// can never look like this) and appends its stripe after the nodes: k, m, shard size, a checksum per
     /// shard. The marker lives in the chunk itself, so object, part and garbage records of every schema and
     /// command format decode unchanged, with no migration of stored records.
-    mutating func write(_ chunk: ChunkRef) {
+    package mutating func write(_ chunk: ChunkRef) {
         writeChunkID(chunk.id)
         precondition(chunk.sizeBytes >= 0, "chunk size \(chunk.sizeBytes) < 0")
         switch chunk.layout {
@@ -34,7 +40,7 @@ extension ByteWriter {
     }
 
     /// Format 4: 0 for nil (the cluster's default), 1 `replicas:N`, 2 `ec:K+M`.
-    mutating func write(_ durability: BucketDurability?) {
+    package mutating func write(_ durability: BucketDurability?) {
         switch durability {
         case nil: writeByte(0)
         case .replicas(let count)?:
@@ -47,12 +53,12 @@ extension ByteWriter {
         }
     }
 
-    mutating func write(_ chunks: [ChunkRef]) {
+    package mutating func write(_ chunks: [ChunkRef]) {
         writeCount(chunks.count)
         for chunk in chunks { write(chunk) }
     }
 
-    mutating func write(_ fields: [HeaderField]) {
+    package mutating func write(_ fields: [HeaderField]) {
         writeCount(fields.count)
         for field in fields {
             writeString(field.name)
@@ -60,7 +66,7 @@ extension ByteWriter {
         }
     }
 
-    mutating func write(_ checksum: StoredChecksum?) {
+    package mutating func write(_ checksum: StoredChecksum?) {
         guard let checksum else { return writeBool(false) }
         writeBool(true)
         writeString(checksum.algorithm)
@@ -68,14 +74,14 @@ extension ByteWriter {
         writeString(checksum.type)
     }
 
-    mutating func write(_ text: String?) {
+    package mutating func write(_ text: String?) {
         guard let text else { return writeBool(false) }
         writeBool(true)
         writeString(text)
     }
 
     /// `format`: the record format to write (3 unless a migration writes an older schema's records).
-    mutating func write(_ object: ObjectRecord, format: UInt8 = MetaSchema.objectRecordFormat) {
+    package mutating func write(_ object: ObjectRecord, format: UInt8 = RecordFormat.object) {
         writeString(object.bucket)
         writeString(object.key)
         writeString(object.versionID)
@@ -97,7 +103,7 @@ extension ByteWriter {
         write(object.acl)
     }
 
-    mutating func write(_ upload: UploadRecord) {
+    package mutating func write(_ upload: UploadRecord) {
         writeString(upload.bucket)
         writeString(upload.key)
         writeString(upload.uploadID)
@@ -110,7 +116,7 @@ extension ByteWriter {
         write(upload.acl)
     }
 
-    mutating func write(_ part: PartRecord) {
+    package mutating func write(_ part: PartRecord) {
         writeInt(part.partNumber)
         writeInt(part.sizeBytes)
         writeString(part.etag)
@@ -119,7 +125,7 @@ extension ByteWriter {
         write(part.chunks)
     }
 
-    mutating func write(_ precondition: WritePrecondition) {
+    package mutating func write(_ precondition: WritePrecondition) {
         switch precondition {
         case .none: writeByte(0)
         case .ifNoneMatchAny: writeByte(1)
@@ -133,7 +139,7 @@ extension ByteWriter {
         }
     }
 
-    mutating func write(_ error: MetaError) {
+    package mutating func write(_ error: MetaError) {
         switch error {
         case .noSuchBucket: writeByte(1)
         case .bucketAlreadyExists: writeByte(2)
@@ -200,7 +206,7 @@ extension ByteWriter {
 
 extension ByteReader {
     /// `format` 1 has no id (the user's id is its name), 2 ends with it.
-    mutating func readUser(format: UInt8) throws(MetaCodecError) -> UserRecord {
+    package mutating func readUser(format: UInt8) throws(MetaCodecError) -> UserRecord {
         let name = try readString()
         let accessKeyID = try readString()
         let secret = try readString()
@@ -212,7 +218,7 @@ extension ByteReader {
     }
 
     /// See `ByteWriter.write(_: ChunkRef)`: a negative size field marks an erasure-coded chunk.
-    mutating func readChunk() throws(MetaCodecError) -> ChunkRef {
+    package mutating func readChunk() throws(MetaCodecError) -> ChunkRef {
         let id = try readChunkID()
         let sizeField = try readInt64()
         let count = try readCount(elementBytesMin: 1)
@@ -249,7 +255,7 @@ extension ByteReader {
         return ChunkRef(id: id, sizeBytes: sizeBytes, nodes: nodes, layout: .erasure(stripe))
     }
 
-    mutating func readDurability() throws(MetaCodecError) -> BucketDurability? {
+    package mutating func readDurability() throws(MetaCodecError) -> BucketDurability? {
         let durability: BucketDurability?
         switch try readByte() {
         case 0: return nil
@@ -261,7 +267,7 @@ extension ByteReader {
         return durability
     }
 
-    mutating func readChunks() throws(MetaCodecError) -> [ChunkRef] {
+    package mutating func readChunks() throws(MetaCodecError) -> [ChunkRef] {
         let count = try readCount(elementBytesMin: 18)
         var chunks: [ChunkRef] = []
         chunks.reserveCapacity(count)
@@ -269,7 +275,7 @@ extension ByteReader {
         return chunks
     }
 
-    mutating func readHeaderFields() throws(MetaCodecError) -> [HeaderField] {
+    package mutating func readHeaderFields() throws(MetaCodecError) -> [HeaderField] {
         let count = try readCount(elementBytesMin: 2)
         var fields: [HeaderField] = []
         fields.reserveCapacity(count)
@@ -277,18 +283,18 @@ extension ByteReader {
         return fields
     }
 
-    mutating func readChecksum() throws(MetaCodecError) -> StoredChecksum? {
+    package mutating func readChecksum() throws(MetaCodecError) -> StoredChecksum? {
         guard try readBool() else { return nil }
         return StoredChecksum(algorithm: try readString(), value: try readString(), type: try readString())
     }
 
-    mutating func readOptionalString() throws(MetaCodecError) -> String? {
+    package mutating func readOptionalString() throws(MetaCodecError) -> String? {
         guard try readBool() else { return nil }
         return try readString()
     }
 
     /// `format` 1 has no inline body; 2 ends with one (or its absence).
-    mutating func readObject(format: UInt8) throws(MetaCodecError) -> ObjectRecord {
+    package mutating func readObject(format: UInt8) throws(MetaCodecError) -> ObjectRecord {
         let bucket = try readString()
         let key = try readString()
         let versionID = try readString()
@@ -315,7 +321,7 @@ extension ByteReader {
     }
 
     /// `format` 3 ends with the ACL; 1 and 2 have none.
-    mutating func readUpload(format: UInt8) throws(MetaCodecError) -> UploadRecord {
+    package mutating func readUpload(format: UInt8) throws(MetaCodecError) -> UploadRecord {
         var upload = UploadRecord(
             bucket: try readString(), key: try readString(), uploadID: try readString(),
             initiator: try readString(), initiatedTime: try readInt64(), headers: try readHeaderFields(),
@@ -324,13 +330,13 @@ extension ByteReader {
         return upload
     }
 
-    mutating func readPart() throws(MetaCodecError) -> PartRecord {
+    package mutating func readPart() throws(MetaCodecError) -> PartRecord {
         PartRecord(
             partNumber: try readInt(), sizeBytes: try readInt64(), etag: try readString(),
             lastModifiedTime: try readInt64(), checksum: try readChecksum(), chunks: try readChunks())
     }
 
-    mutating func readPrecondition() throws(MetaCodecError) -> WritePrecondition {
+    package mutating func readPrecondition() throws(MetaCodecError) -> WritePrecondition {
         switch try readByte() {
         case 0: return .none
         case 1: return .ifNoneMatchAny
@@ -341,7 +347,7 @@ extension ByteReader {
         }
     }
 
-    mutating func readError() throws(MetaCodecError) -> MetaError {
+    package mutating func readError() throws(MetaCodecError) -> MetaError {
         switch try readByte() {
         case 1: return .noSuchBucket
         case 2: return .bucketAlreadyExists
@@ -384,14 +390,14 @@ extension ByteReader {
 }
 
 /// Stored-record helpers: one record per SQLite blob.
-enum RecordBlob {
-    static func encode(_ body: (inout ByteWriter) -> Void) -> [UInt8] {
+package enum RecordBlob {
+    package static func encode(_ body: (inout ByteWriter) -> Void) -> [UInt8] {
         var writer = ByteWriter(capacity: 128)
         body(&writer)
         return writer.bytes
     }
 
-    static func decode<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(MetaCodecError) -> T)
+    package static func decode<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(MetaCodecError) -> T)
         throws(MetaCodecError) -> T
     {
         var reader = ByteReader(bytes)

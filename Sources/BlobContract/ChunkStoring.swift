@@ -37,7 +37,7 @@ public protocol ChunkStoring: Sendable {
 /// Bounds every `ChunkStoring` honours, for callers that page.
 public enum ChunkStoreLimits {
     /// The most ids one `chunks(writtenBeforeTime:after:limit:)` call is guaranteed to answer.
-    public static let chunksListedPerCallMax = Limits.sweepListLimitMax
+    public static let chunksListedPerCallMax = 100_000
 }
 
 /// Errors of the chunk store. `Gateway/S3/S3Error.swift` maps them (all become InternalError or
