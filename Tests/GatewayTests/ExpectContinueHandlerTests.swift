@@ -81,6 +81,34 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    /// An error answered early under a body larger than the drain bound: a lingering close. The answer is
+    /// followed by a half-close, what still arrives is dropped (not passed on), and the connection closes
+    /// only after `lingerCloseTimeout`, so a reset cannot discard an answer the client has not read yet.
+    @Test func lingersAfterGivingUpTheDrain() throws {
+        let channel = EmbeddedChannel()
+        let halfClose = HalfCloseRecorder()
+        try channel.pipeline.syncOperations.addHandler(halfClose)
+        try channel.pipeline.syncOperations.addHandler(
+            ExpectContinueHandler(drainBytesMax: 16, lingerTimeout: .seconds(10), lingerCloseTimeout: .seconds(2)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
+        var request = HTTPRequest(method: .put, scheme: "http", authority: "localhost", path: "/b/k")
+        request.headerFields[.contentLength] = "1000000"
+        try channel.writeInbound(HTTPRequestPart.head(request))
+        #expect(try channel.readInbound(as: HTTPRequestPart.self) != nil)
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .notFound)))
+        #expect(try responseHead(channel)?.headerFields[.connection] == "close")
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) != nil)  // the end, written at once
+        #expect(halfClose.outputClosed)
+        #expect(channel.isActive)
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(repeating: 0x78, count: 4096)))
+        #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)  // dropped
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1900))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive)
+    }
+
     @Test func keepsConnectionWhenRequestWasComplete() throws {
         let channel = try makeChannel()
         try channel.writeInbound(head(expectContinue: false))
@@ -91,5 +119,21 @@ import Testing
         channel.embeddedEventLoop.run()
         #expect(channel.isActive)
         _ = try channel.finish()
+    }
+}
+
+/// An `EmbeddedChannel` closes fully on any close; this handler stands for a socket's `shutdown(SHUT_WR)`:
+/// it records a close of the output only and lets every other close through.
+final class HalfCloseRecorder: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+    private(set) var outputClosed = false
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .output {
+            outputClosed = true
+            promise?.succeed()
+        } else {
+            context.close(mode: mode, promise: promise)
+        }
     }
 }

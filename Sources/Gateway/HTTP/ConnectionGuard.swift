@@ -27,6 +27,11 @@ public struct ConnectionLimits: Sendable {
     /// `lingerTimeout`, the connection is closed.
     public var drainBytesMax: Int64 = 1 << 20
     public var lingerTimeout: TimeAmount = .seconds(10)
+    /// When draining is given up, the answer is followed by a half-close (FIN) and what still arrives is
+    /// read and dropped for at most this long before the connection is closed. Closing at once with body
+    /// bytes unread makes the kernel send a reset, which discards the answer on a client that has not read
+    /// it yet (a loaded client loses its 404 and sees only "connection reset").
+    public var lingerCloseTimeout: TimeAmount = .seconds(2)
 
     public init() {}
 
@@ -35,7 +40,7 @@ public struct ConnectionLimits: Sendable {
         guard connectionsMax >= 1, connectionsPerAddressMax >= 1, connectionsPerAddressMax <= connectionsMax else {
             throw ConfigurationError("connection limits: need 1 ≤ per-address (\(connectionsPerAddressMax)) ≤ total (\(connectionsMax))")
         }
-        guard idleTimeout > .zero, bodyRateWindow > .zero, stalledWriteTimeout > .zero, lingerTimeout > .zero,
+        guard idleTimeout > .zero, bodyRateWindow > .zero, stalledWriteTimeout > .zero, lingerTimeout > .zero, lingerCloseTimeout > .zero,
               bodyBytesPerWindowMin >= 0, drainBytesMax >= 0
         else { throw ConfigurationError("connection limits: timeouts must be positive, byte counts not negative") }
     }

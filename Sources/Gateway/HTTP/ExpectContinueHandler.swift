@@ -17,8 +17,9 @@ struct SendContinueEvent: Sendable {}
 ///    it), so the client never has its connection reset under an unread body and never reuses a
 ///    connection whose request stream is out of step. Draining is bounded: when more than
 ///    `drainBytesMax` body bytes are still to come (or arrive), or `lingerTimeout` passes, the response
-///    is followed by a half-close (FIN) and the connection is closed, so neither a slow nor a fast
-///    client keeps it.
+///    is followed by a half-close (FIN), what still arrives is dropped for `lingerCloseTimeout` (a
+///    lingering close: closing with unread bytes would reset the connection and discard the answer the
+///    client has not read yet), and the connection is closed, so neither a slow nor a fast client keeps it.
 ///
 /// It sits after the HTTP codec and sees every request and response part of one connection in order.
 final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -46,16 +47,26 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Body bytes that arrived after an early response ended (they are drained, up to the limit).
     private var drainedBodyBytes: Int64 = 0
     private var lingerDeadline: Scheduled<Void>?
+    /// Output is half-closed after an abandoned drain: inbound bytes are dropped until the close.
+    private var lingeringClose = false
     private let drainBytesMax: Int64
     private let lingerTimeout: TimeAmount
+    private let lingerCloseTimeout: TimeAmount
 
     init(drainBytesMax: Int64 = ConnectionLimits().drainBytesMax,
-         lingerTimeout: TimeAmount = ConnectionLimits().lingerTimeout) {
+         lingerTimeout: TimeAmount = ConnectionLimits().lingerTimeout,
+         lingerCloseTimeout: TimeAmount = ConnectionLimits().lingerCloseTimeout) {
         self.drainBytesMax = drainBytesMax
         self.lingerTimeout = lingerTimeout
+        self.lingerCloseTimeout = lingerCloseTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if lingeringClose {
+            // Dropped, and read on whatever the application's back-pressure says: the answer is out.
+            context.read()
+            return
+        }
         switch unwrapInboundIn(data) {
         case .head(let head):
             requestBodyEnded = false
@@ -91,13 +102,19 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     /// The client will not get to the end of its body soon enough: tell it we are done (FIN after the
-    /// response it already has) and close.
+    /// response it already has), drop what still arrives for `lingerCloseTimeout`, then close.
     private func giveUpDraining(context: ChannelHandlerContext) {
         lingerDeadline?.cancel()
         lingerDeadline = nil
+        guard !lingeringClose else { return }
+        lingeringClose = true
         closing = .afterResponse
         context.close(mode: .output, promise: nil)
-        context.close(promise: nil)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        lingerDeadline = context.eventLoop.scheduleTask(in: lingerCloseTimeout) {
+            bound.value.close(promise: nil)
+        }
+        context.read()
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {

@@ -73,7 +73,8 @@ public enum GatewayServer {
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
                 ConnectionGuard(counter: counter),
-                ExpectContinueHandler(drainBytesMax: limits.drainBytesMax, lingerTimeout: limits.lingerTimeout),
+                ExpectContinueHandler(drainBytesMax: limits.drainBytesMax, lingerTimeout: limits.lingerTimeout,
+                                      lingerCloseTimeout: limits.lingerCloseTimeout),
             ],
             idleTimeout: limits.idleTimeout,
             httpDecoderConfiguration: decoder)
