@@ -13,6 +13,7 @@
 #   S3T_OUT        where the junit xml, pytest log and server log go (default: a temporary directory)
 #   S3T_WORKERS    pytest-xdist workers (default 1: a few tests are not isolation-safe)
 #   S3T_COMPARE=0  run and report only, do not compare with the list (for `whole` on demand)
+#   S3T_K          a pytest -k expression (with S3T_SELECTION=none and S3T_COMPARE=0: a subset by name)
 #   PYTHON         python3 for the comparer and the owner-id lookup (default python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,7 +81,7 @@ alt_id=$("$python" "$root/scripts/s3-tests-compare.py" owner-id "http://$endpoin
 "$suite/run-s3tests.sh" --endpoint "$endpoint" \
   --main-key "$main_ak" --main-secret "$main_sk" --alt-key "$alt_ak" --alt-secret "$alt_sk" \
   --main-user-id "$main_id" --alt-user-id "$alt_id" --main-display-name main --alt-display-name alt \
-  --api-name "" --selection "$selection" --workers "$workers" --out "$out"
+  --api-name "" --selection "$selection" --workers "$workers" --out "$out" ${S3T_K:+-- -k "$S3T_K"}
 
 kill -0 "$server_pid" 2>/dev/null || { echo "s3-tests: silo died during the run:" >&2; tail -n 40 "$out/server.log" >&2; exit 1; }
 status=0

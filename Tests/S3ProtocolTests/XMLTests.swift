@@ -102,15 +102,23 @@ private let owner = S3Owner(id: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078
 
 @Test func getObjectAttributes() {
     // Goal: only the attributes set are written, in AWS's order; the ETag unquoted; ObjectParts carries
-    // PartsCount.
+    // the page after the marker (numbers and sizes), whether more follow, and PartsCount.
+    let page = GetObjectAttributesResult.ObjectPartsPage(sizes: [5, 5, 3], partNumberMarker: 1, maxParts: 1)
+    #expect(page.isTruncated && page.parts.map(\.number) == [2])
     let all = GetObjectAttributesResult(
         etag: "fba9dede5f27731c9771645a39863328", checksum: ChecksumField(algorithm: .crc32, value: "dv+Mqg=="),
-        checksumType: .fullObject, partsCount: 3, storageClass: "STANDARD", objectSize: 434_234)
+        checksumType: .fullObject, parts: page, storageClass: "STANDARD", objectSize: 434_234)
     #expect(all.xml() == declaration + "<GetObjectAttributesResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         + "<ETag>fba9dede5f27731c9771645a39863328</ETag><Checksum><ChecksumCRC32>dv+Mqg==</ChecksumCRC32>"
-        + "<ChecksumType>FULL_OBJECT</ChecksumType></Checksum><ObjectParts><PartsCount>3</PartsCount></ObjectParts>"
+        + "<ChecksumType>FULL_OBJECT</ChecksumType></Checksum><ObjectParts><IsTruncated>true</IsTruncated>"
+        + "<MaxParts>1</MaxParts><NextPartNumberMarker>2</NextPartNumberMarker><PartNumberMarker>1</PartNumberMarker>"
+        + "<Part><PartNumber>2</PartNumber><Size>5</Size></Part><PartsCount>3</PartsCount></ObjectParts>"
         + "<StorageClass>STANDARD</StorageClass><ObjectSize>434234</ObjectSize></GetObjectAttributesResponse>")
-    let sizeOnly = GetObjectAttributesResult(etag: nil, checksum: nil, checksumType: nil, partsCount: nil,
+    let rest = GetObjectAttributesResult.ObjectPartsPage(sizes: [5, 5, 3], partNumberMarker: 1, maxParts: 10)
+    #expect(!rest.isTruncated && rest.parts.map(\.size) == [5, 3])
+    let past = GetObjectAttributesResult.ObjectPartsPage(sizes: [5], partNumberMarker: 7, maxParts: 10)
+    #expect(!past.isTruncated && past.parts.isEmpty)
+    let sizeOnly = GetObjectAttributesResult(etag: nil, checksum: nil, checksumType: nil, parts: nil,
                                              storageClass: nil, objectSize: 0)
     #expect(sizeOnly.xml().hasSuffix("\"><ObjectSize>0</ObjectSize></GetObjectAttributesResponse>"))
 }

@@ -449,7 +449,16 @@ def test_get_object_attributes(s3, raw, bucket, expect_error):
     done = s3.complete_multipart_upload(Bucket=bucket, Key="multi", UploadId=up, MultipartUpload={"Parts": parts})
     r = s3.get_object_attributes(Bucket=bucket, Key="multi", ObjectAttributes=ATTRIBUTES, MaxParts=1)
     assert r["ETag"] == done["ETag"].strip('"') and r["ObjectSize"] == 10 * 1024 * 1024 + 4
-    assert r["ObjectParts"]["TotalPartsCount"] == 3 and "Parts" not in r["ObjectParts"]
+    page = r["ObjectParts"]
+    assert page["TotalPartsCount"] == 3 and page["MaxParts"] == 1 and page["IsTruncated"]
+    assert [(p["PartNumber"], p["Size"]) for p in page["Parts"]] == [(1, 5 * 1024 * 1024)]
+    assert page["NextPartNumberMarker"] == 1
+    r = s3.get_object_attributes(Bucket=bucket, Key="multi", ObjectAttributes=["ObjectParts"],
+                                 PartNumberMarker=page["NextPartNumberMarker"])
+    page = r["ObjectParts"]
+    assert not page["IsTruncated"] and page["PartNumberMarker"] == 1
+    assert [(p["PartNumber"], p["Size"]) for p in page["Parts"]] == [(2, 5 * 1024 * 1024), (3, 4)]
+    assert all("ChecksumSHA256" not in p for p in page["Parts"])  # none kept per part
 
     expect_error("NoSuchKey", 404, s3.get_object_attributes, Bucket=bucket, Key="missing", ObjectAttributes=ATTRIBUTES)
     for value in (None, "ETag,Colour"):

@@ -3,7 +3,7 @@ import Hummingbird
 import MetaContract
 import S3Protocol
 
-/// GetObjectAttributes: what a HEAD tells plus the part count, for the attributes named in
+/// GetObjectAttributes: what a HEAD tells plus a page of the parts, for the attributes named in
 /// `x-amz-object-attributes` (`ETag`, `Checksum`, `ObjectParts`, `StorageClass`, `ObjectSize`).
 extension S3Gateway {
     /// The attribute names GetObjectAttributes accepts.
@@ -25,12 +25,14 @@ extension S3Gateway {
             throw S3Error(.invalidArgument, "Invalid attribute name specified.",
                           details: [("ArgumentName", "x-amz-object-attributes"), ("ArgumentValue", unknown)])
         }
-        // Accepted and checked as AWS does, though no part list is written (see GetObjectAttributesResult).
+        var paging: [String: Int] = [:]
         for header in ["x-amz-max-parts", "x-amz-part-number-marker"] {
-            if let text = call.header(header), Int(text).map({ $0 >= 0 }) != true {
+            guard let text = call.header(header) else { continue }
+            guard let value = Int(text), value >= 0 else {
                 throw S3Error(.invalidArgument, "\(header) must be a non-negative integer.",
                               details: [("ArgumentName", header), ("ArgumentValue", text)])
             }
+            paging[header] = value
         }
         let object = try await readableVersion(bucket: call.bucket, key: call.key, versionID: versionID, call: call,
                                                action: .getObjectAttributes)
@@ -39,7 +41,11 @@ extension S3Gateway {
             etag: asked.contains("ETag") ? object.etag : nil,
             checksum: checksum,
             checksumType: checksum == nil ? nil : object.checksum.flatMap { ChecksumType(headerValue: $0.type) },
-            partsCount: asked.contains("ObjectParts") && !object.partSizes.isEmpty ? object.partSizes.count : nil,
+            parts: asked.contains("ObjectParts") && !object.partSizes.isEmpty
+                ? GetObjectAttributesResult.ObjectPartsPage(
+                    sizes: object.partSizes, partNumberMarker: paging["x-amz-part-number-marker"] ?? 0,
+                    maxParts: min(paging["x-amz-max-parts"] ?? S3Limits.listPartsMax, S3Limits.listPartsMax))
+                : nil,
             storageClass: asked.contains("StorageClass") ? "STANDARD" : nil,
             objectSize: asked.contains("ObjectSize") ? object.sizeBytes : nil)
         var headers = HTTPFields()

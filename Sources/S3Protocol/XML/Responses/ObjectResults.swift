@@ -5,20 +5,50 @@ public struct GetObjectAttributesResult: Sendable, Hashable {
     /// The object's additional checksum and its type, if it has one and `Checksum` was asked for.
     public var checksum: ChecksumField?
     public var checksumType: ChecksumType?
-    /// For a multipart object with `ObjectParts` asked for: its number of parts (`PartsCount`). AWS lists
-    /// the parts themselves only for objects uploaded with additional checksums, which Silo does not keep
-    /// per part, so no `Part` elements are written.
-    public var partsCount: Int?
+    /// For a multipart object with `ObjectParts` asked for: a page of its parts.
+    public var parts: ObjectPartsPage?
     public var storageClass: String?
     public var objectSize: Int64?
 
+    /// A page of a multipart object's parts (`ObjectParts`): the part count, and the parts after
+    /// `partNumberMarker`, at most `maxParts`. AWS lists `Part` elements only for objects uploaded with
+    /// additional checksums; Silo lists number and size for every multipart object, as RGW does and Ceph's
+    /// s3-tests expect (more than AWS tells, never different). Part checksums are not kept, so none are
+    /// written.
+    public struct ObjectPartsPage: Sendable, Hashable {
+        /// One part: its number (from 1) and size in bytes.
+        public struct Part: Sendable, Hashable {
+            public var number: Int
+            public var size: Int64
+        }
+
+        public var partsCount: Int
+        public var partNumberMarker: Int
+        public var maxParts: Int
+        /// Part numbers and sizes, ascending, after `partNumberMarker`.
+        public var parts: [Part]
+        public var isTruncated: Bool
+
+        /// The page of `sizes` (part `i + 1` has size `sizes[i]`) after `marker`, at most `maxParts` long.
+        public init(sizes: [Int64], partNumberMarker marker: Int, maxParts: Int) {
+            precondition(marker >= 0 && maxParts >= 0, "part page marker \(marker), max \(maxParts)")
+            partsCount = sizes.count
+            partNumberMarker = marker
+            self.maxParts = maxParts
+            let first = min(marker, sizes.count)
+            let last = first + min(maxParts, sizes.count - first)
+            parts = (first..<last).map { Part(number: $0 + 1, size: sizes[$0]) }
+            isTruncated = last < sizes.count
+        }
+    }
+
     /// Creates the response.
-    public init(etag: String?, checksum: ChecksumField?, checksumType: ChecksumType?, partsCount: Int?,
+    public init(etag: String?, checksum: ChecksumField?, checksumType: ChecksumType?, parts: ObjectPartsPage?,
                 storageClass: String?, objectSize: Int64?) {
         self.etag = etag
         self.checksum = checksum
         self.checksumType = checksumType
-        self.partsCount = partsCount
+        self.parts = parts
         self.storageClass = storageClass
         self.objectSize = objectSize
     }
@@ -34,8 +64,20 @@ public struct GetObjectAttributesResult: Sendable, Hashable {
                     writer.element("ChecksumType", ifPresent: checksumType?.rawValue)
                 }
             }
-            if let partsCount {
-                writer.element("ObjectParts") { writer in writer.element("PartsCount", partsCount) }
+            if let parts {
+                writer.element("ObjectParts") { writer in
+                    writer.element("IsTruncated", parts.isTruncated)
+                    writer.element("MaxParts", parts.maxParts)
+                    if let last = parts.parts.last { writer.element("NextPartNumberMarker", last.number) }
+                    writer.element("PartNumberMarker", parts.partNumberMarker)
+                    for part in parts.parts {
+                        writer.element("Part") { writer in
+                            writer.element("PartNumber", part.number)
+                            writer.element("Size", part.size)
+                        }
+                    }
+                    writer.element("PartsCount", parts.partsCount)
+                }
             }
             writer.element("StorageClass", ifPresent: storageClass)
             if let objectSize { writer.element("ObjectSize", objectSize) }
