@@ -103,6 +103,17 @@ public enum S3Limits {
     public static let corsRuleCountMax = 100
     /// The longest `ID` of a CORS rule (AWS: 255 characters).
     public static let corsRuleIDCharactersMax = 255
+    /// The most rules of a bucket's lifecycle configuration (AWS: 1,000).
+    public static let lifecycleRuleCountMax = 1000
+    /// The longest `ID` of a lifecycle rule (AWS: 255 characters).
+    public static let lifecycleRuleIDCharactersMax = 255
+    /// The largest `NewerNoncurrentVersions` of a rule (AWS: 100).
+    public static let lifecycleNewerNoncurrentVersionsMax = 100
+    /// The largest `Days`, `NoncurrentDays` or `DaysAfterInitiation` accepted: about 2,700 years, so that
+    /// days in milliseconds stay far inside `Int64`.
+    public static let lifecycleDaysMax = 1_000_000
+    /// The largest lifecycle configuration the Gateway reads (1,000 rules of modest size).
+    public static let lifecycleConfigurationBytesMax = 1024 * 1024
     /// The largest CORS configuration the Gateway reads (AWS: 64 KB).
     public static let corsConfigurationBytesMax = 64 * 1024
     /// The largest Tagging document the Gateway reads: room for `bucketTagCountMax` tags of the longest

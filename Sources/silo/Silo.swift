@@ -124,11 +124,20 @@ struct GatewayFlags: ParsableArguments {
     @Option(help: "Append one JSON line per S3 request to this file (who, what, status, bytes, time) (env SILO_AUDIT_LOG).")
     var auditLog: String? = ProcessInfo.processInfo.environment["SILO_AUDIT_LOG"]
 
+    @Option(help: "Seconds the lifecycle worker rests between passes; 0: this process does not run it (env SILO_LIFECYCLE_EVERY_SECONDS).")
+    var lifecycleEverySeconds: Int = ProcessInfo.processInfo.environment["SILO_LIFECYCLE_EVERY_SECONDS"].flatMap { Int($0) } ?? 60
+
+    @Option(help: "Seconds in a lifecycle day, for tests that cannot wait days (env SILO_LIFECYCLE_DAY_SECONDS).")
+    var lifecycleDaySeconds: Int = ProcessInfo.processInfo.environment["SILO_LIFECYCLE_DAY_SECONDS"].flatMap { Int($0) } ?? 86_400
+
     @OptionGroup var connections: ConnectionOptions
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        guard lifecycleEverySeconds >= 0, (1...86_400).contains(lifecycleDaySeconds) else {
+            throw ValidationError("--lifecycle-every-seconds must be 0 or more, --lifecycle-day-seconds 1 to 86400")
         }
     }
 
@@ -141,6 +150,8 @@ struct GatewayFlags: ParsableArguments {
         configuration.inlineBodyBytesMax = inlineBodyKb << 10
         configuration.garbageGraceMilliseconds = garbageGraceSeconds * 1000
         configuration.auditLogPath = auditLog
+        configuration.lifecycleInterval = lifecycleEverySeconds == 0 ? nil : .seconds(lifecycleEverySeconds)
+        configuration.lifecycleDayMilliseconds = Int64(lifecycleDaySeconds) * 1000
         if let tlsCert, let tlsKey {
             configuration.tls = TLSFiles(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
         }

@@ -185,8 +185,16 @@ func downgradeToSchemaEight(_ database: SQLiteConnection) throws {
     try database.execute("DROP TABLE IF EXISTS meta_members")
 }
 
-/// Schema 12 → 11: the blob cluster map goes.
+/// Schema 13 → 12: the lifecycle column goes, if present.
+func downgradeFromLifecycle(_ database: SQLiteConnection) throws {
+    let present = try database.firstRow(
+        "SELECT 1 FROM pragma_table_info('buckets') WHERE name = 'lifecycle'", [], { _ in true }) ?? false
+    if present { try database.execute("ALTER TABLE buckets DROP COLUMN lifecycle") }
+}
+
+/// Schema 13 → 11: the lifecycle column (13) and the blob cluster map (12) go.
 func downgradeFromBlobMap(_ database: SQLiteConnection) throws {
+    try downgradeFromLifecycle(database)
     try database.execute("DROP TABLE IF EXISTS blob_nodes")
     try database.execute("DELETE FROM meta WHERE name = 'blob_epoch'")
 }

@@ -41,6 +41,9 @@ enum S3Action: String, Sendable, CaseIterable {
     /// Also DeleteBucketCors's permission, as in IAM.
     case getBucketCORS = "s3:GetBucketCORS"
     case putBucketCORS = "s3:PutBucketCORS"
+    case getLifecycleConfiguration = "s3:GetLifecycleConfiguration"
+    /// Also DeleteBucketLifecycle's permission, as in IAM.
+    case putLifecycleConfiguration = "s3:PutLifecycleConfiguration"
     case getBucketPublicAccessBlock = "s3:GetBucketPublicAccessBlock"
     /// Also DeletePublicAccessBlock's permission, as in IAM.
     case putBucketPublicAccessBlock = "s3:PutBucketPublicAccessBlock"
@@ -73,7 +76,7 @@ enum S3Action: String, Sendable, CaseIterable {
         // or a policy decides.
         case .getObjectTagging, .putObjectTagging, .deleteObjectTagging, .getObjectVersionTagging,
              .putObjectVersionTagging, .deleteObjectVersionTagging, .getBucketTagging, .putBucketTagging,
-             .getBucketCORS, .putBucketCORS:
+             .getBucketCORS, .putBucketCORS, .getLifecycleConfiguration, .putLifecycleConfiguration:
             return nil
         case .getBucketPublicAccessBlock, .putBucketPublicAccessBlock:
             return nil

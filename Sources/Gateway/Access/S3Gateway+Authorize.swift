@@ -58,6 +58,8 @@ extension S3Gateway {
         case .putPublicAccessBlock, .deletePublicAccessBlock: return .bucket(.putBucketPublicAccessBlock)
         case .getBucketCors: return .bucket(.getBucketCORS)
         case .putBucketCors, .deleteBucketCors: return .bucket(.putBucketCORS)
+        case .getBucketLifecycle: return .bucket(.getLifecycleConfiguration)
+        case .putBucketLifecycle, .deleteBucketLifecycle: return .bucket(.putLifecycleConfiguration)
         case .getObjectLockConfiguration: return .bucket(.getBucketObjectLockConfiguration)
         case .putObjectLockConfiguration: return .bucket(.putBucketObjectLockConfiguration)
         case .getObjectRetention: return .object(.getObjectRetention)

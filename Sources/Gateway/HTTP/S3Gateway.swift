@@ -196,7 +196,7 @@ public struct S3Gateway: HTTPResponder {
         switch endpoint {
         case .createBucket, .deleteObjects, .putObject, .postObject, .uploadPart, .completeMultipartUpload, .putACL, .notImplemented,
              .putBucketOwnershipControls, .putBucketPolicy, .putBucketVersioning, .putObjectTagging, .putBucketTagging,
-             .putBucketCors, .putPublicAccessBlock, .putObjectLockConfiguration, .putObjectRetention,
+             .putBucketCors, .putBucketLifecycle, .putPublicAccessBlock, .putObjectLockConfiguration, .putObjectRetention,
              .putObjectLegalHold:
             return true
         case .listBuckets, .deleteBucket, .headBucket, .getBucketLocation, .listObjects, .listObjectsV2,
@@ -204,7 +204,8 @@ public struct S3Gateway: HTTPResponder {
              .headObject, .deleteObject, .createMultipartUpload, .uploadPartCopy, .abortMultipartUpload, .listParts,
              .getBucketOwnershipControls, .deleteBucketOwnershipControls, .getBucketPolicy, .deleteBucketPolicy,
              .getBucketPolicyStatus, .getBucketVersioning, .getObjectTagging, .deleteObjectTagging, .getBucketTagging,
-             .deleteBucketTagging, .getBucketCors, .deleteBucketCors, .getPublicAccessBlock, .deletePublicAccessBlock,
+             .deleteBucketTagging, .getBucketCors, .deleteBucketCors, .getBucketLifecycle, .deleteBucketLifecycle,
+             .getPublicAccessBlock, .deletePublicAccessBlock,
              .getObjectLockConfiguration, .getObjectRetention, .getObjectLegalHold:
             return false
         }
@@ -321,6 +322,9 @@ public struct S3Gateway: HTTPResponder {
         case .getBucketCors: return try await getBucketCors(call)
         case .putBucketCors: return try await putBucketCors(call)
         case .deleteBucketCors: return try await deleteBucketCors(call)
+        case .getBucketLifecycle: return try await getBucketLifecycle(call)
+        case .putBucketLifecycle: return try await putBucketLifecycle(call)
+        case .deleteBucketLifecycle: return try await deleteBucketLifecycle(call)
         case .getObjectLockConfiguration: return try await getObjectLockConfiguration(call)
         case .putObjectLockConfiguration: return try await putObjectLockConfiguration(call)
         case .getObjectRetention: return try await getObjectRetention(call)

@@ -91,6 +91,7 @@ public struct S3Error: Error, Sendable {
         case invalidTag = "InvalidTag"
         case noSuchTagSet = "NoSuchTagSet"
         case noSuchCORSConfiguration = "NoSuchCORSConfiguration"
+        case noSuchLifecycleConfiguration = "NoSuchLifecycleConfiguration"
         /// A CORS preflight refused (S3's `CORSResponse` messages).
         case accessForbidden = "AccessForbidden"
         case invalidBucketState = "InvalidBucketState"
@@ -110,7 +111,7 @@ public struct S3Error: Error, Sendable {
                 return .forbidden
             case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchUser, .noSuchVersion, .ownershipControlsNotFoundError,
                  .noSuchBucketPolicy, .noSuchTagSet, .noSuchCORSConfiguration, .noSuchPublicAccessBlockConfiguration,
-                 .objectLockConfigurationNotFoundError, .noSuchObjectLockConfiguration:
+                 .noSuchLifecycleConfiguration, .objectLockConfigurationNotFoundError, .noSuchObjectLockConfiguration:
                 return .notFound
             case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .userAlreadyExists, .deleteConflict,
                  .invalidBucketState:
@@ -205,6 +206,7 @@ public struct S3Error: Error, Sendable {
             case .invalidTag: return "The tag provided was not a valid tag."
             case .noSuchTagSet: return "The TagSet does not exist"
             case .noSuchCORSConfiguration: return "The CORS configuration does not exist"
+            case .noSuchLifecycleConfiguration: return "The lifecycle configuration does not exist"
             case .accessForbidden: return "CORSResponse: This CORS request is not allowed."
             case .invalidBucketState: return "The request is not valid with the current state of the bucket."
             case .objectLockConfigurationNotFoundError: return "Object Lock configuration does not exist for this bucket"
@@ -258,6 +260,7 @@ extension S3Error {
         case .aclNotSupported: self.init(.accessControlListNotSupported, cause: error)
         case .noSuchTagSet: self.init(.noSuchTagSet, cause: error)
         case .noSuchCORSConfiguration: self.init(.noSuchCORSConfiguration, cause: error)
+        case .noSuchLifecycleConfiguration: self.init(.noSuchLifecycleConfiguration, cause: error)
         case .noSuchVersion: self.init(.noSuchVersion, cause: error)
         case .versionIsDeleteMarker:
             self.init(.methodNotAllowed, details: [("ResourceType", "DeleteMarker")], cause: error)
@@ -496,6 +499,16 @@ extension S3Error {
         }
     }
 
+    /// Lifecycle configuration documents.
+    init(_ error: LifecycleConfigurationError) {
+        switch error {
+        case .malformedXML: self.init(.malformedXML, cause: error)
+        case .invalidArgument(let reason): self.init(.invalidArgument, reason, cause: error)
+        case .invalidRequest(let reason): self.init(.invalidRequest, reason, cause: error)
+        case .notImplemented(let what): self.init(.notImplemented, "\(what) is not implemented by Silo.", cause: error)
+        }
+    }
+
     /// Any error: S3 errors pass through, known lower-layer types are mapped, the rest is internal.
     static func from(_ error: any Error) -> S3Error {
         switch error {
@@ -514,6 +527,7 @@ extension S3Error {
         case let error as UserMetadataError: return S3Error(error)
         case let error as TaggingError: return S3Error(error)
         case let error as CORSConfigurationError: return S3Error(error)
+        case let error as LifecycleConfigurationError: return S3Error(error)
         case let error as PostPolicyError: return S3Error(error)
         case let error as MultipartFormError: return S3Error(error)
         default: return S3Error(.internalError, cause: error)

@@ -38,6 +38,14 @@ public struct GatewayConfiguration: Sendable {
     /// shards on other nodes (and records the moves); nil: never (a node is expected back under its id).
     public var repairReplaceAfter: Duration?
 
+    /// How long the lifecycle worker (`LifecycleWorker`: expirations and aborted uploads by the buckets'
+    /// lifecycle rules) rests between passes; nil: this gateway does not run it. Passes are safe on several
+    /// gateways at once (every expiration is re-checked at apply time); one per cluster is enough.
+    public var lifecycleInterval: Duration? = .seconds(60)
+    /// The length of a lifecycle "day" in milliseconds: a day, except in tests that scale it to seconds
+    /// (as RGW's `rgw_lc_debug_interval`); a scaled day is not rounded to midnight.
+    public var lifecycleDayMilliseconds: Int64 = 86_400_000
+
     /// Object bodies up to this size travel inside the metadata command (`ObjectRecord.inlineBody`): one
     /// durable write per small PUT instead of two. 0 turns it off; at most `MetaLimits.inlineBodyBytesMax`.
     public var inlineBodyBytesMax: Int = 32 << 10

@@ -46,6 +46,10 @@ public enum GatewayServer {
             workers.append(ChunkRepairer(metadata: metadata, cluster: cluster, interval: interval,
                                          replaceAfter: configuration.repairReplaceAfter, logger: logger))
         }
+        if let interval = configuration.lifecycleInterval {
+            workers.append(LifecycleWorker(metadata: metadata, interval: interval,
+                                           dayMilliseconds: configuration.lifecycleDayMilliseconds, logger: logger))
+        }
         let background = BackgroundRunner(workers: workers, logger: logger)
         let app = try makeApplication(gateway: gateway, host: host, port: port, logger: logger, onReady: onReady)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

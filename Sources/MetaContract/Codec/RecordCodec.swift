@@ -183,6 +183,7 @@ extension ByteWriter {
         case .aclNotSupported: writeByte(52)
         case .noSuchTagSet: writeByte(60)
         case .noSuchCORSConfiguration: writeByte(61)
+        case .noSuchLifecycleConfiguration: writeByte(84)
         case .noSuchVersion: writeByte(62)
         case .versionIsDeleteMarker: writeByte(63)
         case .objectAccessChanged: writeByte(64)
@@ -375,6 +376,7 @@ extension ByteReader {
         case 52: return .aclNotSupported
         case 60: return .noSuchTagSet
         case 61: return .noSuchCORSConfiguration
+        case 84: return .noSuchLifecycleConfiguration
         case 62: return .noSuchVersion
         case 63: return .versionIsDeleteMarker
         case 64: return .objectAccessChanged

@@ -50,6 +50,8 @@ public enum MetaError: Error, Sendable, Equatable {
     case noSuchTagSet
     /// A CORS configuration read or delete on a bucket without one.
     case noSuchCORSConfiguration
+    /// The bucket has no lifecycle configuration (error tag 84).
+    case noSuchLifecycleConfiguration
     /// A command named a version id the key does not have.
     case noSuchVersion
     /// A command named a delete marker where it needs an object version (tagging a marker).

@@ -208,6 +208,19 @@ public protocol MetadataService: Sendable {
     /// The bucket's CORS configuration (canonical XML), nil for none. Throws `.noSuchBucket`.
     func bucketCORS(bucket: String) async throws(MetaError) -> String?
 
+    // MARK: Lifecycle (the configuration validated by the Gateway; expirations decided at apply time)
+    /// PutBucketLifecycleConfiguration (the canonical XML) or DeleteBucketLifecycle (nil). Throws
+    /// `.noSuchBucket`, `.noSuchLifecycleConfiguration` (delete without one).
+    func setBucketLifecycle(bucket: String, lifecycle: String?, requester: String, commandID: CommandID)
+        async throws(MetaError)
+    /// The bucket's lifecycle configuration (canonical XML), nil for none. Throws `.noSuchBucket`.
+    func bucketLifecycle(bucket: String) async throws(MetaError) -> String?
+    /// Applies a lifecycle pass's expirations in one command, one outcome per expiry in order: each takes
+    /// effect only if its version is still as the pass saw it (else its refusal is `.preconditionFailed`),
+    /// never on a locked version (`.objectLocked`). Throws `.noSuchBucket`.
+    func expireByLifecycle(bucket: String, expiries: [LifecycleExpiry], commandID: CommandID)
+        async throws(MetaError) -> [DeleteOutcome]
+
     // MARK: Object lock (decided at apply time, against the command's time)
     /// PutObjectLockConfiguration. Throws `.noSuchBucket`, `.invalidBucketState` (no object lock and
     /// versioning not Enabled).

@@ -100,6 +100,11 @@ enum MetaCommand: Sendable, Equatable {
                             retention: ObjectRetention?, bypassGovernance: Bool)
     /// PutObjectLegalHold (ON: true) on the version named, or the current one (format 5, kind 64).
     case putObjectLegalHold(CommandEnvelope, bucket: String, key: String, versionID: String?, legalHold: Bool)
+    /// Put (non-nil, the canonical XML) or DeleteBucketLifecycle (nil) (format 5, kind 65).
+    case setBucketLifecycle(CommandEnvelope, bucket: String, lifecycle: String?)
+    /// A lifecycle pass's expirations in one bucket, each applied only if its version is still as seen
+    /// (format 5, kind 66).
+    case expireByLifecycle(CommandEnvelope, bucket: String, expiries: [LifecycleExpiry])
 
     /// The current command format. Bump it (and keep decoding the old ones) when a field is added.
     /// 2: user records carry their id; `deleteUser` carries its heir; `setQuota`; objects may carry an
@@ -119,7 +124,8 @@ enum MetaCommand: Sendable, Equatable {
     /// `putObjectRetention`, `putObjectLegalHold`); `createBucket` ends with its optional
     /// `ObjectLockConfiguration`, `deleteVersions` with `bypassGovernance` (format-4 commands decode with nil and
     /// false). The blob cluster map (kinds 70–74: `registerBlobNode` 70, `setBlobNodeState` 71,
-    /// `setBlobNodeLiveness` 72; 73–74 reserved).
+    /// `setBlobNodeLiveness` 72; 73–74 reserved). Lifecycle (kinds 65–66: `setBucketLifecycle`,
+    /// `expireByLifecycle`), added before any release carried format 5.
     static let formatVersion: UInt8 = 5
     /// Every format `init(decoding:)` reads (durable logs written by earlier versions).
     static let decodableFormats: ClosedRange<UInt8> = 1...5
@@ -155,7 +161,10 @@ enum MetaCommand: Sendable, Equatable {
         // version's stamp is the command's `expected`).
         case .putObjectTagging(_, let bucket, _, _, _, _): return bucket
         // Authorized on a linearizable read of the bucket: not stamped.
-        case .setBucketTagging, .setBucketCORS:
+        case .setBucketTagging, .setBucketCORS, .setBucketLifecycle:
+            return nil
+        // A background pass, not a request: what it may remove is decided at apply time (`LifecycleExpiry`).
+        case .expireByLifecycle:
             return nil
         }
     }
@@ -194,7 +203,8 @@ enum MetaCommand: Sendable, Equatable {
             .setPublicAccessBlock(let envelope, _, _), .setObjectLockConfiguration(let envelope, _, _),
             .putObjectRetention(let envelope, _, _, _, _, _), .putObjectLegalHold(let envelope, _, _, _, _),
             .registerBlobNode(let envelope, _), .setBlobNodeState(let envelope, _, _),
-            .setBlobNodeLiveness(let envelope, _, _):
+            .setBlobNodeLiveness(let envelope, _, _), .setBucketLifecycle(let envelope, _, _),
+            .expireByLifecycle(let envelope, _, _):
             return envelope
         }
     }
@@ -264,6 +274,10 @@ enum MetaCommand: Sendable, Equatable {
                                        bypassGovernance: bypass)
         case .putObjectLegalHold(let e, let bucket, let key, let versionID, let hold):
             return .putObjectLegalHold(with(e), bucket: bucket, key: key, versionID: versionID, legalHold: hold)
+        case .setBucketLifecycle(let e, let bucket, let lifecycle):
+            return .setBucketLifecycle(with(e), bucket: bucket, lifecycle: lifecycle)
+        case .expireByLifecycle(let e, let bucket, let expiries):
+            return .expireByLifecycle(with(e), bucket: bucket, expiries: expiries)
         }
     }
 
@@ -302,6 +316,8 @@ enum MetaCommand: Sendable, Equatable {
         case .setObjectLockConfiguration: return 62
         case .putObjectRetention: return 63
         case .putObjectLegalHold: return 64
+        case .setBucketLifecycle: return 65
+        case .expireByLifecycle: return 66
         }
     }
 
@@ -320,7 +336,9 @@ enum MetaCommand: Sendable, Equatable {
         // One row per node, at most `BlobMapLimits.nodesMax`: the cluster must stay manageable on a full disk.
         case .registerBlobNode, .setBlobNodeState, .setBlobNodeLiveness:
             return false
-        case .deleteVersions, .setBucketVersioning:
+        case .setBucketLifecycle(_, _, let lifecycle):
+            return lifecycle != nil
+        case .deleteVersions, .setBucketVersioning, .expireByLifecycle:
             // A delete marker is a row: versioned deletes grow the metadata. They are still let through when
             // space is low, like every delete, so that a client can always free space.
             return false
@@ -472,6 +490,19 @@ enum MetaCommand: Sendable, Equatable {
             writer.writeString(key)
             writer.write(versionID)
             writer.writeBool(legalHold)
+        case .setBucketLifecycle(_, let bucket, let lifecycle):
+            writer.writeString(bucket)
+            writer.write(lifecycle)
+        case .expireByLifecycle(_, let bucket, let expiries):
+            writer.writeString(bucket)
+            writer.writeCount(expiries.count)
+            for expiry in expiries {
+                writer.writeString(expiry.key)
+                writer.writeString(expiry.versionID)
+                writer.writeInt(expiry.lastModifiedTime)
+                writer.writeByte(expiry.action.rawValue)
+                writer.writeString(expiry.markerVersionID)
+            }
         case .setBucketDurability(_, let bucket, let durability):
             writer.writeString(bucket)
             writer.write(durability)
@@ -614,6 +645,23 @@ enum MetaCommand: Sendable, Equatable {
         case 64 where format >= 5:
             return .putObjectLegalHold(envelope, bucket: try reader.readString(), key: try reader.readString(),
                                        versionID: try reader.readOptionalString(), legalHold: try reader.readBool())
+        case 65 where format >= 5:
+            return .setBucketLifecycle(envelope, bucket: try reader.readString(), lifecycle: try reader.readOptionalString())
+        case 66 where format >= 5:
+            let bucket = try reader.readString()
+            let count = try reader.readCount(elementBytesMin: 5)
+            var expiries: [LifecycleExpiry] = []
+            expiries.reserveCapacity(count)
+            for _ in 0..<count {
+                let key = try reader.readString()
+                let versionID = try reader.readString()
+                let time = try reader.readInt64()
+                let raw = try reader.readByte()
+                guard let action = LifecycleExpiry.Action(rawValue: raw) else { throw .invalidTag(raw) }
+                expiries.append(LifecycleExpiry(key: key, versionID: versionID, lastModifiedTime: time, action: action,
+                                                markerVersionID: try reader.readString()))
+            }
+            return .expireByLifecycle(envelope, bucket: bucket, expiries: expiries)
         case 60 where format >= 4:
             return .setMemberAddress(envelope, member: try reader.readVarint(), apiAddress: try reader.readOptionalString())
         case 50 where format >= 4:

@@ -42,6 +42,8 @@ enum MetaQuery: Sendable, Equatable {
     case blobMap
     /// A bucket's object lock configuration, nil when object lock is not enabled (tag 62).
     case objectLockConfiguration(bucket: String)
+    /// A bucket's lifecycle configuration (canonical XML), nil for none (tag 63).
+    case bucketLifecycle(bucket: String)
 
     static let formatVersion: UInt8 = 1
 
@@ -87,6 +89,7 @@ enum MetaQuery: Sendable, Equatable {
                 return .placements(ChunkPlacementPage(chunks: page.chunks, next: page.next))
             case .bucketTagging(let bucket): return .text(try machine.bucketText(.tags, bucket: bucket))
             case .bucketCORS(let bucket): return .text(try machine.bucketText(.cors, bucket: bucket))
+            case .bucketLifecycle(let bucket): return .text(try machine.bucketText(.lifecycle, bucket: bucket))
             case .locatedChunkPlacements(let position, let limit):
                 return .locatedPlacements(try machine.chunkPlacements(after: position, limit: limit))
             case .bucketDurability(let bucket):
@@ -187,6 +190,9 @@ enum MetaQuery: Sendable, Equatable {
         case .objectLockConfiguration(let bucket):
             writer.writeByte(62)
             writer.writeString(bucket)
+        case .bucketLifecycle(let bucket):
+            writer.writeByte(63)
+            writer.writeString(bucket)
         case .locatedChunkPlacements(let position, let limit):
             writer.writeByte(61)
             writer.write(position)
@@ -253,6 +259,7 @@ enum MetaQuery: Sendable, Equatable {
         case 51: self = .bucketCORS(bucket: try reader.readString())
         case 60: self = .bucketDurability(bucket: try reader.readString())
         case 62: self = .objectLockConfiguration(bucket: try reader.readString())
+        case 63: self = .bucketLifecycle(bucket: try reader.readString())
         case 61: self = .locatedChunkPlacements(after: try reader.readScanPosition(), limit: try reader.readInt())
         case 70: self = .blobMap
         case let tag: throw .invalidTag(tag)
@@ -287,7 +294,7 @@ enum MetaQueryResult: Sendable, Equatable {
     case versions(ListVersionsPage)
     /// Tag 32.
     case versioning(BucketVersioning)
-    /// `bucketTagging`, `bucketCORS`: the stored text, nil for none (tag 50).
+    /// `bucketTagging`, `bucketCORS`, `bucketLifecycle`: the stored text, nil for none (tag 50).
     case text(String?)
     /// `bucketDurability`: nil for the cluster's default (tag 60).
     case durability(BucketDurability?)

@@ -28,7 +28,8 @@ enum MetaSchema {
     ///    Object versions keep their retention and legal hold in their record's headers
     ///    (`ObjectRecord.retention`, `.legalHold`), so the record format is unchanged.
     /// 12: the blob cluster map: `blob_nodes` and the `blob_epoch` counter in `meta`.
-    static let version: Int64 = 12
+    /// 13: lifecycle: `buckets.lifecycle` (the canonical LifecycleConfiguration XML, NULL for none).
+    static let version: Int64 = 13
 
     /// The upload record format stored in `uploads.record` at this schema version.
     static let uploadRecordFormat: UInt8 = 3
@@ -78,7 +79,8 @@ enum MetaSchema {
         """,
         "CREATE INDEX requests_by_time ON requests(time, request_id)",
     ] + usageStatements + versionStatements + accessStatements + taggingStatements + durabilityStatements
-        + memberStatements + publicAccessBlockStatements + objectLockStatements + blobMapStatements + [
+        + memberStatements + publicAccessBlockStatements + objectLockStatements + blobMapStatements
+        + lifecycleStatements + [
         "INSERT INTO meta(name, value) VALUES ('schema_version', \(version)), ('applied_index', 0), "
             + "('time_high_water', \(Int64.min)), ('request_count', 0), ('version_seq', 0)",
     ]
@@ -166,6 +168,12 @@ enum MetaSchema {
             capacity_bytes INTEGER NOT NULL, state INTEGER NOT NULL, changed_time INTEGER NOT NULL)
         """,
         "INSERT INTO meta(name, value) VALUES ('blob_epoch', 0)",
+    ]
+
+    /// The lifecycle column of `buckets` (schema 13), also added by the migration from 12: the canonical
+    /// LifecycleConfiguration XML the Gateway validated, NULL for none.
+    static let lifecycleStatements: [String] = [
+        "ALTER TABLE buckets ADD COLUMN lifecycle BLOB",
     ]
 
     /// Every table and the columns that define its order, for `MetaStateMachine.dump()`.

@@ -425,6 +425,30 @@ public final class EmbeddedMetadataService: MetadataService {
                                             bucket: bucket, cors: cors))
     }
 
+    // MARK: Lifecycle
+
+    public func setBucketLifecycle(bucket: String, lifecycle: String?, requester: String, commandID: CommandID)
+        async throws(MetaError)
+    {
+        try await expectDone(.setBucketLifecycle(try envelope(commandID, requester: requester, time: clock()),
+                                                 bucket: bucket, lifecycle: lifecycle))
+    }
+
+    public func bucketLifecycle(bucket: String) async throws(MetaError) -> String? {
+        try await ask(.bucketLifecycle(bucket: bucket)) { if case .text(let v) = $0 { .some(v) } else { nil } }
+    }
+
+    public func expireByLifecycle(bucket: String, expiries: [LifecycleExpiry], commandID: CommandID)
+        async throws(MetaError) -> [DeleteOutcome]
+    {
+        let command = MetaCommand.expireByLifecycle(try envelope(commandID, requester: "", time: clock()),
+                                                    bucket: bucket, expiries: expiries)
+        guard case .deletedVersions(let outcomes) = try await submit(command), outcomes.count == expiries.count else {
+            throw .internalFault("expireByLifecycle returned an unexpected result")
+        }
+        return outcomes
+    }
+
     // MARK: Object lock
 
     public func setObjectLockConfiguration(bucket: String, configuration: ObjectLockConfiguration, requester: String,

@@ -9,9 +9,17 @@ extension MetaStateMachine {
     enum BucketTextColumn: String {
         case tags
         case cors
+        /// Schema 13.
+        case lifecycle
 
         /// What deleting or reading a missing value answers.
-        var missing: MetaError { self == .tags ? .noSuchTagSet : .noSuchCORSConfiguration }
+        var missing: MetaError {
+            switch self {
+            case .tags: .noSuchTagSet
+            case .cors: .noSuchCORSConfiguration
+            case .lifecycle: .noSuchLifecycleConfiguration
+            }
+        }
     }
 
     /// Why a tagging command authorized on a version with stamp `expected` must not take effect: the version it

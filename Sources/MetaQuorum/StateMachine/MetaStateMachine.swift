@@ -178,6 +178,9 @@ final class MetaStateMachine {
         case 11:
             // The blob cluster map: no node registered, epoch 0.
             for statement in MetaSchema.blobMapStatements { try database.execute(statement) }
+        case 12:
+            // Lifecycle: no existing bucket has a configuration.
+            for statement in MetaSchema.lifecycleStatements { try database.execute(statement) }
         default:
             throw SQLiteError(code: SQLITE_MISMATCH, message: "no migration from schema version \(version) in \(path)")
         }
@@ -367,6 +370,10 @@ final class MetaStateMachine {
             try applySetBucketColumn(.tags, bucket: bucket, value: tags)
         case .setBucketCORS(_, let bucket, let cors):
             try applySetBucketColumn(.cors, bucket: bucket, value: cors)
+        case .setBucketLifecycle(_, let bucket, let lifecycle):
+            try applySetBucketColumn(.lifecycle, bucket: bucket, value: lifecycle)
+        case .expireByLifecycle(let envelope, let bucket, let expiries):
+            return .deletedVersions(try applyLifecycleExpiries(bucket: bucket, expiries: expiries, envelope: envelope))
         case .setBucketDurability(_, let bucket, let durability):
             try applySetBucketDurability(bucket: bucket, durability: durability)
         case .relocateChunk(_, let record, let chunkID, let from, let to):

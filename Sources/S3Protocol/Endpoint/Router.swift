@@ -5,7 +5,7 @@
 private let bucketSubresources: [(query: String, noun: String)] = [
     ("accelerate", "BucketAccelerateConfiguration"), ("analytics", "BucketAnalyticsConfiguration"),
     ("encryption", "BucketEncryption"), ("intelligent-tiering", "BucketIntelligentTieringConfiguration"),
-    ("inventory", "BucketInventoryConfiguration"), ("lifecycle", "BucketLifecycleConfiguration"), ("logging", "BucketLogging"),
+    ("inventory", "BucketInventoryConfiguration"), ("logging", "BucketLogging"),
     ("metadataTable", "BucketMetadataTableConfiguration"), ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"),
 
@@ -95,6 +95,14 @@ extension S3RequestTarget {
             case "GET", "HEAD": return .getBucketCors
             case "PUT": return .putBucketCors
             case "DELETE": return .deleteBucketCors
+            default: throw .methodNotAllowed(method: method)
+            }
+        }
+        if has("lifecycle") {
+            switch method {
+            case "GET", "HEAD": return .getBucketLifecycle
+            case "PUT": return .putBucketLifecycle
+            case "DELETE": return .deleteBucketLifecycle
             default: throw .methodNotAllowed(method: method)
             }
         }

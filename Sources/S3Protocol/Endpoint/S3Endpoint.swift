@@ -69,6 +69,10 @@ public enum S3Endpoint: Sendable, Hashable {
     case getBucketCors
     case putBucketCors
     case deleteBucketCors
+    /// Get/Put/DeleteBucketLifecycle(Configuration) (`/bucket?lifecycle`).
+    case getBucketLifecycle
+    case putBucketLifecycle
+    case deleteBucketLifecycle
     /// Get/Put/DeletePublicAccessBlock (`/bucket?publicAccessBlock`).
     case getPublicAccessBlock
     case putPublicAccessBlock
@@ -130,6 +134,9 @@ public enum S3Endpoint: Sendable, Hashable {
         case .getBucketCors: return "GetBucketCors"
         case .putBucketCors: return "PutBucketCors"
         case .deleteBucketCors: return "DeleteBucketCors"
+        case .getBucketLifecycle: return "GetBucketLifecycleConfiguration"
+        case .putBucketLifecycle: return "PutBucketLifecycleConfiguration"
+        case .deleteBucketLifecycle: return "DeleteBucketLifecycle"
         case .getPublicAccessBlock: return "GetPublicAccessBlock"
         case .putPublicAccessBlock: return "PutPublicAccessBlock"
         case .deletePublicAccessBlock: return "DeletePublicAccessBlock"
