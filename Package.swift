@@ -211,12 +211,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        /// Timings that only print (group commit against fsync per write, checksum throughput), kept out
+        /// Timings that only print (group commit against fsync per write, metadata puts, checksums), kept out
         /// of the test suites (`ops/bench/micro`; not shipped).
         .executableTarget(
             name: "silo-microbench",
             dependencies: [
-                "BlobNode", "S3Protocol", "RaftKit",
+                "BlobNode", "MetaQuorum", "S3Protocol", "RaftKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

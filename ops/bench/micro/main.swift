@@ -5,9 +5,12 @@
 // `blob`: 4 KiB writes per second with group commit and with one fsync per write (64 writers), 1 MiB
 // writes (16 writers), and the open of the written volumes with and without a full check.
 // `crc`: CRC32C, CRC64NVME and CRC32 throughput over a 64 MiB buffer.
+// `meta`: putObject commands per second on the embedded metadata service, one at a time (a transaction and
+// an fsync each) and from 64 concurrent callers (group-committed).
 import BlobNode
 import Foundation
 import Logging
+import MetaQuorum
 import NIOCore
 import RaftKit
 import S3Protocol
@@ -108,10 +111,49 @@ func crcBenchmark() {
     }
 }
 
+func metaBenchmark() async throws {
+    let directory = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let logger = Logger(label: "microbench", factory: { _ in SwiftLogNoOpLogHandler() })
+    let service = try await EmbeddedMetadataService(directory: directory, logger: logger, freeSpaceFloorBytes: 0,
+                                                    clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+    let now = Int64(Date().timeIntervalSince1970 * 1000)
+    try await service.createBucket(name: "b", owner: "bench", time: now, commandID: "create")
+    func record(_ key: String, _ id: Int) -> ObjectRecord {
+        ObjectRecord(bucket: "b", key: key, versionID: nullVersionID, sizeBytes: 1, etag: "0123456789abcdef0123456789abcdef",
+                     lastModifiedTime: now, headers: [], userMetadata: [], checksum: nil,
+                     chunks: [ChunkRef(id: ChunkID(id), sizeBytes: 1, nodes: [1])], partSizes: [])
+    }
+    let count = 400, concurrentCount = 4000, concurrency = 64
+    let sequential = try await ContinuousClock().measure {
+        for index in 0..<count {
+            try await service.putObject(record("seq-\(index)", index + 1), requester: "bench", access: nil,
+                                        precondition: .none, startedTime: now, commandID: "seq-\(index)")
+        }
+    }
+    let concurrent = try await ContinuousClock().measure {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    for index in stride(from: worker, to: concurrentCount, by: concurrency) {
+                        try await service.putObject(record("par-\(index)", 100_000 + index), requester: "bench", access: nil,
+                                                    precondition: .none, startedTime: now, commandID: "par-\(index)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    await service.close()
+    print("meta putObject: sequential \(Int(Double(count) / seconds(sequential)))/s, "
+          + "\(concurrency) concurrent callers \(Int(Double(concurrentCount) / seconds(concurrent)))/s")
+}
+
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-guard ["blob", "crc", "all"].contains(which) else {
-    print("usage: silo-microbench [blob|crc|all]")
+guard ["blob", "crc", "meta", "all"].contains(which) else {
+    print("usage: silo-microbench [blob|crc|meta|all]")
     exit(2)
 }
 if which == "crc" || which == "all" { crcBenchmark() }
+if which == "meta" || which == "all" { try await metaBenchmark() }
 if which == "blob" || which == "all" { try await blobBenchmark() }
