@@ -162,8 +162,8 @@ def test_recreate_after_delete(s3):
 
 @pytest.mark.silo_only
 @pytest.mark.parametrize("call", [
-    ("put_bucket_lifecycle_configuration", dict(LifecycleConfiguration={"Rules": [
-        {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})),
+    ("put_bucket_encryption", dict(ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})),
     ("put_bucket_website", dict(WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})),
 ])
 def test_unsupported_operations_answer_501(s3, bucket, expect_error, call):
